@@ -1,0 +1,160 @@
+/**
+ * Composition root: builds the logger, store, Katapult client and Bolt app from the config, and
+ * wires the Slack listeners to them. Nothing else creates these objects.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App } from '@slack/bolt';
+import type Keyv from 'keyv';
+import nodeFetch from 'node-fetch';
+import type { Config } from './config.js';
+import { type FetchLike, KatapultClient } from './katapult/client.js';
+import { createLogger, type LogSink, Redactor } from './log.js';
+import { registerListeners } from './slack/listeners/index.js';
+import { createUserDirectory } from './slack/users.js';
+import { slackErrorCode } from './slack/workspace.js';
+import { SecretBox } from './store/crypto.js';
+import { loadOrCreateKey } from './store/key-file.js';
+import { openStore } from './store/open-store.js';
+import { createTokenStore } from './store/token-store.js';
+import { createWorkspaceTokens } from './tokens/workspace-tokens.js';
+
+export interface BotOverrides {
+  /** Replaces node-fetch for Katapult calls. */
+  fetch?: FetchLike;
+  /** Receives every (already redacted) log line. */
+  logSink?: LogSink;
+  /** Wall clock in unix ms. */
+  now?: () => number;
+  /** Interface the HTTP receiver binds to (default: all). */
+  host?: string;
+}
+
+export interface Bot {
+  app: App;
+  /** Starts receiving; in HTTP mode resolves with the bound port. */
+  start(): Promise<{ port: number | null }>;
+  stop(): Promise<void>;
+}
+
+export async function createBot(config: Config, overrides: BotOverrides = {}): Promise<Bot> {
+  const redactor = new Redactor();
+  for (const secret of [
+    config.slack.botToken,
+    config.slack.signingSecret,
+    config.slack.appToken,
+    config.katapult.fallbackToken,
+  ]) {
+    redactor.add(secret);
+  }
+  const logger = createLogger({
+    level: config.logLevel,
+    redactor,
+    ...(overrides.logSink ? { sink: overrides.logSink } : {}),
+  });
+  const now = overrides.now ?? Date.now;
+
+  let key = config.encryptionKey;
+  if (!key) {
+    const loaded = await loadOrCreateKey(config.dataDir);
+    key = loaded.key;
+    if (loaded.created) {
+      logger.event('warn', 'encryption_key_created', {
+        file: loaded.file,
+        msg: 'Generated a new token encryption key (mode 0600). Back it up: without it, stored tokens cannot be read.',
+      });
+    }
+  }
+  redactor.add(key.toString('base64'));
+
+  const kv: Keyv = await openStore(config.store.url, (error) =>
+    logger.event('error', 'store_error', { error: error instanceof Error ? error.message : String(error) }),
+  );
+  const katapult = new KatapultClient({
+    baseUrl: config.katapult.apiUrl,
+    fetch: overrides.fetch ?? (nodeFetch as FetchLike),
+    timeoutMs: config.katapult.timeoutMs,
+  });
+  const tokens = createWorkspaceTokens({
+    store: createTokenStore(kv, new SecretBox(key)),
+    katapult,
+    fallbackToken: config.katapult.fallbackToken,
+    redactor,
+    onStoreError: (error, operation) =>
+      logger.event('error', 'store_failed', {
+        operation,
+        error: error instanceof Error ? error.message : String(error),
+      }),
+  });
+
+  let ready = false;
+  const socketMode = config.slack.appToken !== null;
+  const app = new App({
+    token: config.slack.botToken,
+    ...(config.slack.signingSecret ? { signingSecret: config.slack.signingSecret } : {}),
+    ...(socketMode ? { socketMode: true, appToken: config.slack.appToken as string } : {}),
+    logger,
+    deferInitialization: true,
+    ...(config.slack.apiUrl ? { clientOptions: { slackApiUrl: config.slack.apiUrl } } : {}),
+    ...(socketMode
+      ? {}
+      : {
+          customRoutes: [
+            {
+              path: '/healthz',
+              method: ['GET'],
+              handler: (_req, res) => {
+                res.writeHead(ready ? 200 : 503, { 'Content-Type': 'application/json' });
+                res.end(JSON.stringify({ ok: ready }));
+              },
+            },
+          ],
+        }),
+  });
+
+  registerListeners(app, {
+    command: config.slack.command,
+    tokens,
+    katapult,
+    users: createUserDirectory({ ttlMs: 10 * 60_000, now }),
+    logger,
+    now,
+  });
+  app.error(async (error) => {
+    logger.event('error', 'listener_error', { error: error.message, code: error.code });
+  });
+
+  try {
+    await app.init(); // calls auth.test: a wrong bot token stops here, with Slack's reason
+  } catch (error) {
+    await kv.disconnect().catch(() => undefined);
+    throw new Error(
+      `Slack did not accept SLACK_BOT_TOKEN (${slackErrorCode(error) ?? 'no answer from the Slack API'})`,
+    );
+  }
+
+  return {
+    app,
+    async start() {
+      if (socketMode) {
+        await app.start();
+        ready = true;
+        logger.event('info', 'started', { mode: 'socket', command: config.slack.command });
+        return { port: null };
+      }
+      const server = (await app.start({
+        port: config.http.port,
+        ...(overrides.host ? { host: overrides.host } : {}),
+      })) as Server;
+      const port = (server.address() as AddressInfo).port;
+      ready = true;
+      logger.event('info', 'started', { mode: 'http', port, command: config.slack.command });
+      return { port };
+    },
+    async stop() {
+      ready = false;
+      await app.stop().catch(() => undefined);
+      await kv.disconnect().catch(() => undefined);
+    },
+  };
+}

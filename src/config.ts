@@ -1,0 +1,163 @@
+/**
+ * The one place that reads the environment. `parseConfig` turns it into a typed object or throws a
+ * `ConfigError` whose message is one line naming the variable and what is expected.
+ */
+import path from 'node:path';
+
+export type LogLevelName = 'debug' | 'info' | 'warn' | 'error';
+
+export interface Config {
+  slack: {
+    botToken: string;
+    /** Required in HTTP mode (it verifies every request); unused in Socket Mode. */
+    signingSecret: string | null;
+    /** Present: Socket Mode. Absent: HTTP mode on `http.port`. */
+    appToken: string | null;
+    /** Base URL of the Slack Web API, ending in `/` (null: Slack's own). */
+    apiUrl: string | null;
+    /** The slash command, e.g. `/katapult`. */
+    command: string;
+  };
+  http: { port: number };
+  katapult: {
+    apiUrl: string;
+    /** Token for a workspace that has none stored (single-workspace installs). */
+    fallbackToken: string | null;
+    timeoutMs: number;
+  };
+  store: { url: string };
+  /** Where the default SQLite file and a generated encryption key live. */
+  dataDir: string;
+  /** 32-byte AES key from TOKEN_ENCRYPTION_KEY; null means "load or generate one in dataDir". */
+  encryptionKey: Buffer | null;
+  logLevel: LogLevelName;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    expected: string,
+  ) {
+    super(`${variable}: ${expected}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function optional(env: Env, name: string): string | null {
+  const value = env[name]?.trim();
+  return value ? value : null;
+}
+
+function required(env: Env, name: string, expected: string): string {
+  const value = optional(env, name);
+  if (value === null) throw new ConfigError(name, `missing; expected ${expected}`);
+  return value;
+}
+
+function prefixed(env: Env, name: string, prefix: string, what: string, isRequired: boolean): string | null {
+  const value = isRequired ? required(env, name, `${what} starting with "${prefix}"`) : optional(env, name);
+  if (value !== null && !value.startsWith(prefix)) {
+    throw new ConfigError(name, `expected ${what} starting with "${prefix}"`);
+  }
+  return value;
+}
+
+function httpUrl(env: Env, name: string, fallback: string | null): string | null {
+  const value = optional(env, name) ?? fallback;
+  if (value === null) return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(name, 'expected an absolute http(s) URL, e.g. https://example.com/api/');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(name, `expected an http(s) URL, got a ${url.protocol} URL`);
+  }
+  return url.toString();
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = optional(env, name);
+  if (raw === null) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(name, `expected a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function encryptionKey(env: Env): Buffer | null {
+  const raw = optional(env, 'TOKEN_ENCRYPTION_KEY');
+  if (raw === null) return null;
+  const key = Buffer.from(raw, 'base64');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(raw) || key.length !== 32) {
+    throw new ConfigError(
+      'TOKEN_ENCRYPTION_KEY',
+      'expected 32 random bytes in base64 (44 characters); make one with `openssl rand -base64 32`',
+    );
+  }
+  return key;
+}
+
+function storeUrl(env: Env, dataDir: string): string {
+  const value = optional(env, 'STORE_URL') ?? `sqlite://${path.join(dataDir, 'katapult-chatops.sqlite')}`;
+  if (!value.startsWith('sqlite://') || value.length <= 'sqlite://'.length) {
+    throw new ConfigError(
+      'STORE_URL',
+      'expected sqlite://<path to a database file>, e.g. sqlite://./data/bot.sqlite',
+    );
+  }
+  return value;
+}
+
+const LOG_LEVELS: readonly LogLevelName[] = ['debug', 'info', 'warn', 'error'];
+
+export function parseConfig(env: Env): Config {
+  const botToken = prefixed(env, 'SLACK_BOT_TOKEN', 'xoxb-', 'a bot token', true) as string;
+  const appToken = prefixed(env, 'SLACK_APP_TOKEN', 'xapp-', 'an app-level token', false);
+  const signingSecret = optional(env, 'SLACK_SIGNING_SECRET');
+  if (appToken === null && signingSecret === null) {
+    throw new ConfigError(
+      'SLACK_SIGNING_SECRET',
+      'missing; HTTP mode (no SLACK_APP_TOKEN) needs the signing secret from Basic Information in the app settings',
+    );
+  }
+  const command = optional(env, 'SLACK_COMMAND') ?? '/katapult';
+  if (!/^\/[a-z0-9_-]{1,31}$/.test(command)) {
+    throw new ConfigError(
+      'SLACK_COMMAND',
+      'expected a slash command such as /katapult (lower case, up to 32 characters)',
+    );
+  }
+  const logLevel = (optional(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel as LogLevelName)) {
+    throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const dataDir = path.resolve(optional(env, 'DATA_DIR') ?? 'data');
+  const slackApiUrl = httpUrl(env, 'SLACK_API_URL', null);
+  return {
+    slack: {
+      botToken,
+      signingSecret,
+      appToken,
+      apiUrl: slackApiUrl === null || slackApiUrl.endsWith('/') ? slackApiUrl : `${slackApiUrl}/`,
+      command,
+    },
+    http: { port: integer(env, 'PORT', 3000, 0, 65535) },
+    katapult: {
+      apiUrl: (httpUrl(env, 'KATAPULT_API_URL', 'https://api.katapult.io/core/v1') as string).replace(
+        /\/+$/,
+        '',
+      ),
+      fallbackToken: optional(env, 'KATAPULT_API_TOKEN'),
+      timeoutMs: integer(env, 'KATAPULT_TIMEOUT_MS', 10_000, 100, 120_000),
+    },
+    store: { url: storeUrl(env, dataDir) },
+    dataDir,
+    encryptionKey: encryptionKey(env),
+    logLevel: logLevel as LogLevelName,
+  };
+}

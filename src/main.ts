@@ -1,0 +1,38 @@
+/** Entry point: read the config, start the bot, stop cleanly on SIGTERM/SIGINT. */
+
+import { createBot } from './app.js';
+import { type Config, ConfigError, parseConfig } from './config.js';
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = parseConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`katapult-chatops: configuration error: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const bot = await createBot(config);
+  await bot.start();
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      process.stderr.write(`katapult-chatops: second ${signal}, exiting now\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    bot.stop().finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `katapult-chatops: could not start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,183 @@
+/**
+ * The one place that phrases failures for people. Every Katapult error code the schedule endpoint
+ * documents, the framework's own codes, timeouts, network failures and odd answers each get a
+ * sentence that says what happened and one that says what to do next. Output is Slack mrkdwn:
+ * anything that came from the API is escaped here.
+ */
+import type { KatapultError } from '../katapult/errors.js';
+import { code, dateToken, escapeMrkdwn } from '../slack/mrkdwn.js';
+import type { TokenFailure } from '../tokens/workspace-tokens.js';
+
+export interface Explanation {
+  /** What went wrong, one sentence. */
+  summary: string;
+  /** What the person can do about it. */
+  next: string;
+  /** Katapult's request ID, for support, when there was one. */
+  requestId: string | null;
+}
+
+export type Failure = KatapultError | TokenFailure | { kind: 'invalid_format' };
+
+export interface ExplainContext {
+  /** The slash command, for "run `/katapult token`" hints. */
+  command: string;
+  /** Where the failure happened: scheduling a deletion or checking a new token. */
+  operation: 'schedule' | 'token';
+}
+
+const asString = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+const asNumber = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const asRecord = (v: unknown): Record<string, unknown> =>
+  typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
+
+export const ADMIN_SETS_TOKEN = (command: string) =>
+  `A workspace admin can set a working token with \`${command} token\`.`;
+
+function explainApiError(
+  error: Extract<KatapultError, { kind: 'api' }>,
+  ctx: ExplainContext,
+): Omit<Explanation, 'requestId'> {
+  const d = error.detail;
+  const fixToken =
+    ctx.operation === 'token'
+      ? 'Check the token in Katapult and paste it again.'
+      : ADMIN_SETS_TOKEN(ctx.command);
+  switch (error.code) {
+    case 'missing_api_token':
+      return { summary: 'Katapult received no API token.', next: fixToken };
+    case 'invalid_api_token': {
+      const details = asString(d.details);
+      return {
+        summary: `Katapult does not accept the API token: it may have been revoked or have expired${details ? ` (${escapeMrkdwn(details)})` : ''}.`,
+        next: fixToken,
+      };
+    }
+    case 'invalid_capabilities_token':
+      return { summary: 'Katapult rejected the capabilities token sent with the request.', next: fixToken };
+    case 'unauthorized_network_for_api_token': {
+      const ip = asString(d.ip_address);
+      return {
+        summary: `The API token may not be used from the bot's network${ip ? ` (IP address ${code(ip)})` : ''}.`,
+        next: `In Katapult, add ${ip ? 'that address' : "the bot's address"} to the token's allowed networks, or use a token without a network restriction.`,
+      };
+    }
+    case 'scope_not_granted': {
+      const scopes = Array.isArray(d.scopes)
+        ? d.scopes.filter((s): s is string => typeof s === 'string')
+        : [];
+      const list = scopes.length ? scopes.map(code).join(', ') : 'a scope this action needs';
+      return {
+        summary: `The API token lacks ${scopes.length > 1 ? 'the scopes' : 'the scope'} ${list}.`,
+        next: `Create a token in Katapult that has ${scopes.length > 1 ? 'them' : 'it'}. ${fixToken}`,
+      };
+    }
+    case 'permission_denied': {
+      const details = asString(d.details);
+      return {
+        summary: `The API token is not allowed to do this${details ? `: ${escapeMrkdwn(details)}` : '.'}`,
+        next: "Check the token's permissions in Katapult (the policy may belong to another organization).",
+      };
+    }
+    case 'disk_backup_policy_not_found':
+      return {
+        summary: "Katapult has no disk backup policy with this ID in the token's organization.",
+        next: 'Check the ID in Katapult (the virtual machine or disk, then Backup policies) and try again.',
+      };
+    case 'object_in_trash': {
+      const keepUntil = asNumber(asRecord(d.trash_object).keep_until);
+      return {
+        summary: `This policy is already in the trash${keepUntil ? `; it will be purged for good on ${dateToken(keepUntil)}` : ''}.`,
+        next: 'There is nothing to schedule. If it should stay, restore it from the trash in Katapult before then.',
+      };
+    }
+    case 'invalid_timestamp':
+      return {
+        summary: 'Katapult refused the time: it must be at least 5 minutes in the future.',
+        next: `Run \`${ctx.command}\` again and pick a later time.`,
+      };
+    case 'rate_limit_reached': {
+      const limit = asNumber(d.total_permitted);
+      return {
+        summary: `Katapult's rate limit${limit ? ` of ${limit} requests a minute` : ''} was reached, and retries did not get through (${error.attempts} attempts).`,
+        next: 'Wait a minute and try again. If it keeps happening, something else is using the same token heavily.',
+      };
+    }
+    case 'service_unavailable':
+      return {
+        summary: `Katapult is unavailable right now (${error.attempts} attempts).`,
+        next: 'Try again in a few minutes.',
+      };
+    case 'invalid_argument':
+    case 'missing_required_argument':
+    case 'invalid_json_body': {
+      const issue = asString(d.issue_description) ?? asString(d.issue) ?? asString(error.description);
+      return {
+        summary: `Katapult refused the request as malformed${issue ? `: ${escapeMrkdwn(issue)}` : '.'}`,
+        next: 'This is a bug in the bot, not something you did. Please report it with the request ID below.',
+      };
+    }
+    case 'route_not_found':
+      return {
+        summary: 'Katapult does not know the API route the bot called.',
+        next: 'Whoever runs the bot should check KATAPULT_API_URL (it should end in /core/v1).',
+      };
+    case 'unhandled_exception':
+      return {
+        summary: 'Katapult hit an internal error.',
+        next: 'Try again later. If it persists, contact Katapult support with the request ID below.',
+      };
+    default:
+      return {
+        summary: `Katapult answered with an error: ${code(error.code)} (HTTP ${error.status})${error.description ? `, "${escapeMrkdwn(error.description)}"` : ''}.`,
+        next: 'Try again later. If it persists, contact Katapult support with the request ID below.',
+      };
+  }
+}
+
+function explainWithoutId(failure: Failure, ctx: ExplainContext): Omit<Explanation, 'requestId'> {
+  switch (failure.kind) {
+    case 'api':
+      return explainApiError(failure, ctx);
+    case 'timeout':
+      return ctx.operation === 'schedule'
+        ? {
+            summary: `Katapult did not answer within ${Math.round(failure.timeoutMs / 1000)} seconds, so the bot cannot tell whether the deletion was scheduled.`,
+            next: 'Check the policy in Katapult before trying again.',
+          }
+        : {
+            summary: `Katapult did not answer within ${Math.round(failure.timeoutMs / 1000)} seconds; the token was not saved.`,
+            next: 'Try again in a few minutes.',
+          };
+    case 'network':
+      return {
+        summary: `The bot could not reach Katapult (${failure.attempts} attempts).`,
+        next: 'Try again in a few minutes. If it persists, whoever runs the bot should check its network and KATAPULT_API_URL.',
+      };
+    case 'bad_response':
+      return {
+        summary: `Katapult, or a proxy in front of it, sent an answer the bot cannot read (HTTP ${failure.status}, ${escapeMrkdwn(failure.problem)}).`,
+        next: 'This is usually a temporary outage: try again in a few minutes.',
+      };
+    case 'no_token':
+      return {
+        summary: 'This workspace has no Katapult API token yet.',
+        next: ADMIN_SETS_TOKEN(ctx.command),
+      };
+    case 'store_unavailable':
+      return {
+        summary: 'The bot could not use its storage, so nothing was done.',
+        next: 'Try again shortly. If it persists, whoever runs the bot should check its logs.',
+      };
+    case 'invalid_format':
+      return {
+        summary: 'That does not look like a Katapult API token (no spaces, 16 to 512 characters).',
+        next: 'Copy the whole token from Katapult and paste it again.',
+      };
+  }
+}
+
+export function explain(failure: Failure, ctx: ExplainContext): Explanation {
+  const requestId = 'requestId' in failure ? failure.requestId : null;
+  return { ...explainWithoutId(failure, ctx), requestId };
+}

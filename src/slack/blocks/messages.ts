@@ -1,0 +1,110 @@
+/** Messages the bot posts: scheduled, failed, help, "invite me". Pure builders; user/API text is escaped. */
+import type { types } from '@slack/bolt';
+import type { ScheduledDeletion } from '../../katapult/client.js';
+import type { Explanation } from '../../messages/explain.js';
+import { code, dateToken, escapeMrkdwn, utcFallback } from '../mrkdwn.js';
+import { type Block, context, section } from './common.js';
+
+export interface SlackMessage {
+  text: string;
+  blocks: Block[];
+}
+
+function targetText(target: ScheduledDeletion['target']): string {
+  if (!target.id) return 'its target';
+  const kind =
+    target.type === 'VirtualMachine' ? 'virtual machine' : target.type === 'Disk' ? 'disk' : 'target';
+  return `${kind} ${code(target.id)}`;
+}
+
+export function scheduledMessage(input: {
+  userId: string;
+  policyId: string;
+  requestedAt: number;
+  scheduled: ScheduledDeletion;
+}): SlackMessage {
+  const at = input.scheduled.autoMoveToTrashAt ?? input.requestedAt;
+  const lines = [
+    `:wastebasket: <@${input.userId}> scheduled disk backup policy ${code(input.policyId)} (for ${targetText(input.scheduled.target)}) to move to the trash on *${dateToken(at)}*.`,
+  ];
+  return {
+    text: `Disk backup policy ${escapeMrkdwn(input.policyId)} will move to the trash at ${utcFallback(at)}.`,
+    blocks: [
+      section(lines.join('\n')),
+      context(
+        'It keeps working until then. Scheduling again with a new time replaces this one.' +
+          (input.scheduled.requestId ? ` Katapult request ${code(input.scheduled.requestId)}.` : ''),
+      ),
+    ],
+  };
+}
+
+export function failureMessage(input: {
+  userId: string;
+  policyId: string;
+  explanation: Explanation;
+}): SlackMessage {
+  const { explanation } = input;
+  return {
+    text: `Could not schedule disk backup policy ${escapeMrkdwn(input.policyId)}: ${explanation.summary}`,
+    blocks: [
+      section(
+        `:warning: <@${input.userId}> tried to schedule disk backup policy ${code(input.policyId)} for deletion, but it was *not* scheduled.\n${explanation.summary}`,
+      ),
+      context(
+        `*What now:* ${explanation.next}` +
+          (explanation.requestId ? ` Katapult request ${code(explanation.requestId)}.` : ''),
+      ),
+    ],
+  };
+}
+
+/** Sent privately when the bot could not post in the channel: why, how to fix it, and the outcome itself. */
+export function undeliveredMessage(input: {
+  channelId: string;
+  botUserId: string | null;
+  slackError: string | null;
+  outcome: SlackMessage;
+}): SlackMessage {
+  const me = input.botUserId ? `<@${input.botUserId}>` : 'me';
+  const why =
+    input.slackError === 'not_in_channel' || input.slackError === 'channel_not_found'
+      ? `I couldn't post the result in <#${input.channelId}> because I'm not a member of it. To fix that, type \`/invite\` in that channel and choose ${me}.`
+      : `I couldn't post the result in <#${input.channelId}>${input.slackError ? ` (Slack said ${code(input.slackError)})` : ''}, so here it is privately.`;
+  return {
+    text: `I couldn't post in <#${input.channelId}>. ${input.outcome.text}`,
+    blocks: [section(`${why} Here is the result:`), ...input.outcome.blocks],
+  };
+}
+
+export function helpMessage(command: string): SlackMessage {
+  const c = command;
+  return {
+    text: `${c}: schedule a Katapult disk backup policy's move to the trash.`,
+    blocks: [
+      section(
+        `*${c}* schedules a Katapult disk backup policy to move to the trash at a time you choose. The result is posted in the channel.`,
+      ),
+      section(
+        [
+          `\`${c}\` opens the scheduling form.`,
+          `\`${c} <policy-id> [when]\` opens it filled in, e.g. \`${c} dbp_1kpkjQeMEI43tztr tomorrow 09:00\`.`,
+          '   _when_ can be `2026-12-01 09:30`, `2026-12-01T09:30Z`, `in 90m`, `in 3 days`, `tomorrow 09:00` or `friday 17:00`, read in your Slack time zone.',
+          `\`${c} token\` lets workspace admins set, check or remove the workspace's Katapult API token.`,
+          `\`${c} help\` shows this.`,
+        ].join('\n'),
+      ),
+      context(
+        'Katapult needs at least 5 minutes’ notice. Until the time comes the policy keeps working; afterwards it sits in the trash and can be restored from Katapult until it is purged.',
+      ),
+    ],
+  };
+}
+
+export function plainEphemeral(text: string): {
+  response_type: 'ephemeral';
+  text: string;
+  blocks: types.KnownBlock[];
+} {
+  return { response_type: 'ephemeral', text, blocks: [section(text)] };
+}

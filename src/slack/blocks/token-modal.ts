@@ -1,0 +1,84 @@
+/** The admin modal for the workspace's Katapult token. Pure: no I/O. Never contains the token itself. */
+import type { types } from '@slack/bolt';
+import type { TokenStatus } from '../../store/token-store.js';
+import { TOKEN_VIEW } from '../ids.js';
+import { code, dateToken, escapeMrkdwn } from '../mrkdwn.js';
+import { type Block, context, plain, section } from './common.js';
+
+const TITLE = plain('Katapult API token');
+
+function simple(blocks: Block[]): types.ModalView {
+  return { type: 'modal', callback_id: TOKEN_VIEW.callbackId, title: TITLE, close: plain('Close'), blocks };
+}
+
+export const tokenLoadingView = () =>
+  simple([section(':hourglass_flowing_sand: Checking your permissions…')]);
+
+export const tokenRefusedView = () =>
+  simple([
+    section(
+      ":no_entry: Only workspace admins and owners can set or remove this workspace's Katapult API token. Ask one of them to run this command.",
+    ),
+  ]);
+
+export const tokenCheckingView = () =>
+  simple([section(':hourglass_flowing_sand: Checking the token with Katapult… this takes a moment.')]);
+
+export function statusText(status: TokenStatus | null, fallback: boolean): string {
+  if (status) {
+    const org = status.organizationName ? ` for ${escapeMrkdwn(status.organizationName)}` : '';
+    return `A token${org} is set, ending in ${code(status.last4)}. <@${status.setBy}> set it on ${dateToken(status.setAt)}.`;
+  }
+  if (fallback)
+    return "No token is stored for this workspace; the bot's deployment-wide token (KATAPULT_API_TOKEN) is used.";
+  return 'No token is set yet, so nobody here can schedule deletions.';
+}
+
+export function tokenFormView(input: {
+  status: TokenStatus | null;
+  fallback: boolean;
+  problem?: string;
+}): types.ModalView {
+  const blocks: Block[] = [];
+  if (input.problem) blocks.push(section(`:warning: ${input.problem}`));
+  blocks.push(section(statusText(input.status, input.fallback)));
+  blocks.push({
+    type: 'input',
+    block_id: TOKEN_VIEW.tokenBlock,
+    optional: input.status !== null,
+    label: plain(input.status ? 'Replace it with a new token' : 'Katapult API token'),
+    hint: plain(
+      'Create one in Katapult under API tokens, with the disk_backup_policies scope (and organizations:read). It is checked with Katapult, then stored encrypted.',
+    ),
+    element: {
+      type: 'plain_text_input',
+      action_id: TOKEN_VIEW.tokenAction,
+      min_length: 16,
+      max_length: 512,
+      placeholder: plain('Paste the token'),
+    },
+  });
+  if (input.status) {
+    blocks.push({
+      type: 'input',
+      block_id: TOKEN_VIEW.removeBlock,
+      optional: true,
+      label: plain('Remove'),
+      element: {
+        type: 'checkboxes',
+        action_id: TOKEN_VIEW.removeAction,
+        options: [{ text: plain('Remove the stored token'), value: TOKEN_VIEW.removeValue }],
+      },
+    });
+  }
+  blocks.push(
+    context(
+      'Only workspace admins and owners see this. The token is never shown again, only its last four characters.',
+    ),
+  );
+  return { ...simple(blocks), submit: plain('Save') };
+}
+
+export function tokenDoneView(text: string): types.ModalView {
+  return simple([section(text)]);
+}

@@ -1,0 +1,58 @@
+/**
+ * Posts an outcome to the channel; when that fails (bot not in the channel, channel gone, Slack
+ * down), sends it privately to the person who asked, with the fix. The outcome is never dropped silently.
+ */
+import type { webApi } from '@slack/bolt';
+import type { AppLogger } from '../log.js';
+import { type SlackMessage, undeliveredMessage } from './blocks/messages.js';
+import { slackErrorCode } from './workspace.js';
+
+export type Delivery = 'channel' | 'direct_message' | 'lost';
+
+export async function deliver(
+  client: webApi.WebClient,
+  logger: AppLogger,
+  input: { channelId: string; userId: string; botUserId: string | null; message: SlackMessage },
+): Promise<Delivery> {
+  let slackError: string | null = null;
+  try {
+    await client.chat.postMessage({
+      channel: input.channelId,
+      text: input.message.text,
+      blocks: input.message.blocks,
+      unfurl_links: false,
+      unfurl_media: false,
+    });
+    return 'channel';
+  } catch (error) {
+    slackError = slackErrorCode(error);
+    logger.event('warn', 'channel_post_failed', {
+      channel: input.channelId,
+      slack_error: slackError ?? String(error),
+    });
+  }
+  try {
+    const fallback = undeliveredMessage({
+      channelId: input.channelId,
+      botUserId: input.botUserId,
+      slackError,
+      outcome: input.message,
+    });
+    await client.chat.postMessage({
+      channel: input.userId,
+      text: fallback.text,
+      blocks: fallback.blocks,
+      unfurl_links: false,
+      unfurl_media: false,
+    });
+    return 'direct_message';
+  } catch (error) {
+    logger.event('error', 'outcome_undelivered', {
+      channel: input.channelId,
+      user: input.userId,
+      slack_error: slackErrorCode(error) ?? String(error),
+      outcome: input.message.text,
+    });
+    return 'lost';
+  }
+}

@@ -1,0 +1,17 @@
+/** Every callback, block and action ID the bot uses, in one place. Builders and listeners import these. */
+export const SCHEDULE_VIEW = {
+  callbackId: 'katapult_schedule',
+  policyBlock: 'policy_id',
+  policyAction: 'policy_id_input',
+  whenBlock: 'when',
+  whenAction: 'when_input',
+} as const;
+
+export const TOKEN_VIEW = {
+  callbackId: 'katapult_token',
+  tokenBlock: 'token',
+  tokenAction: 'token_input',
+  removeBlock: 'remove',
+  removeAction: 'remove_input',
+  removeValue: 'remove',
+} as const;

@@ -1,0 +1,16 @@
+/** What the user typed after the slash command. */
+export type CommandIntent =
+  | { kind: 'help' }
+  | { kind: 'token' }
+  | { kind: 'schedule'; policyId: string | null; when: string | null };
+
+export function parseCommandText(text: string | undefined): CommandIntent {
+  const words = (text ?? '').trim().split(/\s+/).filter(Boolean);
+  const [first, ...rest] = words;
+  if (first === undefined) return { kind: 'schedule', policyId: null, when: null };
+  const keyword = first.toLowerCase();
+  if (keyword === 'help' || keyword === '?' || keyword === '-h' || keyword === '--help')
+    return { kind: 'help' };
+  if (keyword === 'token') return { kind: 'token' };
+  return { kind: 'schedule', policyId: first, when: rest.length ? rest.join(' ') : null };
+}

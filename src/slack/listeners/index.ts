@@ -1,0 +1,13 @@
+import type { App } from '@slack/bolt';
+import { registerKatapultCommand } from './commands/katapult.js';
+import type { ListenerDeps } from './deps.js';
+import { registerScheduleSubmission } from './views/schedule-submission.js';
+import { registerTokenSubmission } from './views/token-submission.js';
+
+export type { ListenerDeps } from './deps.js';
+
+export function registerListeners(app: App, deps: ListenerDeps): void {
+  registerKatapultCommand(app, deps);
+  registerScheduleSubmission(app, deps);
+  registerTokenSubmission(app, deps);
+}

@@ -1,0 +1,109 @@
+/**
+ * Submission of the admin token modal: remove, or check a new token with Katapult and save it.
+ * The check can take longer than Slack's 3 seconds, so the modal first turns into "checking…".
+ */
+import type { App, types } from '@slack/bolt';
+import { explain } from '../../../messages/explain.js';
+import {
+  tokenCheckingView,
+  tokenDoneView,
+  tokenFormView,
+  tokenRefusedView,
+} from '../../blocks/token-modal.js';
+import { TOKEN_VIEW } from '../../ids.js';
+import { code, escapeMrkdwn } from '../../mrkdwn.js';
+import { slackErrorCode, workspaceIdOf } from '../../workspace.js';
+import type { ListenerDeps } from '../deps.js';
+
+export function registerTokenSubmission(app: App, deps: ListenerDeps): void {
+  app.view(TOKEN_VIEW.callbackId, async ({ ack, body, view, client, context }) => {
+    const workspaceId = workspaceIdOf(context);
+    const userId = body.user.id;
+    const values = view.state.values;
+    const token = values[TOKEN_VIEW.tokenBlock]?.[TOKEN_VIEW.tokenAction]?.value?.trim() ?? '';
+    const remove = (values[TOKEN_VIEW.removeBlock]?.[TOKEN_VIEW.removeAction]?.selected_options ?? []).some(
+      (o) => o.value === TOKEN_VIEW.removeValue,
+    );
+    if (!workspaceId) {
+      await ack({
+        response_action: 'update',
+        view: tokenDoneView(':warning: Slack did not say which workspace this is.'),
+      });
+      return;
+    }
+    if (!token && !remove) {
+      await ack({
+        response_action: 'errors',
+        errors: { [TOKEN_VIEW.tokenBlock]: 'Paste a token, or tick “Remove”.' },
+      });
+      return;
+    }
+    if (token && remove) {
+      await ack({
+        response_action: 'errors',
+        errors: { [TOKEN_VIEW.removeBlock]: 'Either replace the token or remove it, not both.' },
+      });
+      return;
+    }
+    // The modal only opens for admins, but a submission is checked again: it is what changes things.
+    let isAdmin = false;
+    try {
+      isAdmin = (await deps.users.lookup(client, workspaceId, userId)).isAdmin;
+    } catch (error) {
+      deps.logger.event('warn', 'admin_check_failed', {
+        slack_error: slackErrorCode(error) ?? String(error),
+      });
+    }
+    if (!isAdmin) {
+      deps.logger.event('warn', 'token_change_refused', { workspace: workspaceId, user: userId });
+      await ack({ response_action: 'update', view: tokenRefusedView() });
+      return;
+    }
+
+    if (remove) {
+      const removed = await deps.tokens.remove(workspaceId);
+      deps.logger.event('info', 'token_removed', { workspace: workspaceId, user: userId, ok: removed.ok });
+      await ack({
+        response_action: 'update',
+        view: tokenDoneView(
+          removed.ok
+            ? ':white_check_mark: The Katapult API token was removed. Scheduling is off until an admin sets a new one.'
+            : `:warning: ${explain(removed.failure, { command: deps.command, operation: 'token' }).summary}`,
+        ),
+      });
+      return;
+    }
+
+    await ack({ response_action: 'update', view: tokenCheckingView() });
+    const result = await deps.tokens.set(workspaceId, token, userId, deps.now());
+    deps.logger.event(result.ok ? 'info' : 'warn', 'token_set', {
+      workspace: workspaceId,
+      user: userId,
+      outcome: result.ok
+        ? 'saved'
+        : result.failure.kind === 'api'
+          ? result.failure.code
+          : result.failure.kind,
+    });
+    let next: types.ModalView;
+    if (result.ok) {
+      const org = result.organizationName ? ` for ${escapeMrkdwn(result.organizationName)}` : '';
+      next = tokenDoneView(
+        `:white_check_mark: Saved. Katapult accepted the token${org}; it ends in ${code(result.last4)}. Anyone here can now use \`${deps.command}\`.`,
+      );
+    } else {
+      const why = explain(result.failure, { command: deps.command, operation: 'token' });
+      const status = await deps.tokens.status(workspaceId);
+      next = tokenFormView({
+        status: status.ok ? status.status : null,
+        fallback: status.ok && status.fallback,
+        problem: `The token was not saved. ${why.summary} ${why.next}`,
+      });
+    }
+    await client.views.update({ view_id: view.id, view: next }).catch((error: unknown) =>
+      deps.logger.event('warn', 'views_update_failed', {
+        slack_error: slackErrorCode(error) ?? String(error),
+      }),
+    );
+  });
+}

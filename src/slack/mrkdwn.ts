@@ -1,0 +1,21 @@
+/** Text helpers for Slack mrkdwn. Anything that came from a user or an API goes through `escape`. */
+import { DateTime } from 'luxon';
+
+/** Slack's three control characters; after this, `<!channel>` or `<@U123>` in the text is shown, not acted on. */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Inline code with user text inside: escaped, and backticks (which would end the span) replaced. */
+export function code(text: string): string {
+  return `\`${escapeMrkdwn(text).replace(/`/g, "'")}\``;
+}
+
+/** A time every reader sees in their own zone, with a UTC fallback for clients that cannot render it. */
+export function dateToken(unixSeconds: number, format = '{date_long_pretty} at {time}'): string {
+  return `<!date^${Math.trunc(unixSeconds)}^${format}|${utcFallback(unixSeconds)}>`;
+}
+
+export function utcFallback(unixSeconds: number): string {
+  return DateTime.fromSeconds(unixSeconds, { zone: 'utc' }).toFormat("yyyy-LL-dd HH:mm 'UTC'");
+}

@@ -1,0 +1,94 @@
+/**
+ * The workspace's Katapult token as the rest of the bot sees it: look it up (stored, else the
+ * deployment's fallback), validate and save a new one, show its status, remove it.
+ */
+import type { KatapultIdentity } from '../katapult/client.js';
+import { isKatapultError, type KatapultError } from '../katapult/errors.js';
+import type { Redactor } from '../log.js';
+import type { TokenStatus, TokenStore } from '../store/token-store.js';
+
+export type TokenFailure = { kind: 'no_token' } | { kind: 'store_unavailable' };
+
+export interface KatapultIdentifier {
+  identify(token: string): Promise<KatapultIdentity>;
+}
+
+export type SetTokenResult =
+  | { ok: true; organizationName: string | null; last4: string }
+  | { ok: false; failure: KatapultError | TokenFailure | { kind: 'invalid_format' } };
+
+export interface WorkspaceTokens {
+  tokenFor(workspaceId: string): Promise<{ ok: true; token: string } | { ok: false; failure: TokenFailure }>;
+  status(
+    workspaceId: string,
+  ): Promise<
+    { ok: true; status: TokenStatus | null; fallback: boolean } | { ok: false; failure: TokenFailure }
+  >;
+  set(workspaceId: string, token: string, setBy: string, nowMs: number): Promise<SetTokenResult>;
+  remove(workspaceId: string): Promise<{ ok: true; removed: boolean } | { ok: false; failure: TokenFailure }>;
+}
+
+/** Katapult tokens are opaque; this only refuses what cannot be one (spaces, control characters, absurd length). */
+const TOKEN_SHAPE = /^[\x21-\x7e]{16,512}$/;
+
+export function createWorkspaceTokens(deps: {
+  store: TokenStore;
+  katapult: KatapultIdentifier;
+  fallbackToken: string | null;
+  redactor: Redactor;
+  onStoreError: (error: unknown, operation: string) => void;
+}): WorkspaceTokens {
+  const { store, katapult, fallbackToken, redactor, onStoreError } = deps;
+  const storeFailure = (error: unknown, operation: string) => {
+    onStoreError(error, operation);
+    return { ok: false as const, failure: { kind: 'store_unavailable' as const } };
+  };
+
+  return {
+    async tokenFor(workspaceId) {
+      try {
+        const stored = await store.get(workspaceId);
+        const token = stored?.token ?? fallbackToken;
+        if (!token) return { ok: false, failure: { kind: 'no_token' } };
+        redactor.add(token);
+        return { ok: true, token };
+      } catch (error) {
+        return storeFailure(error, 'read token');
+      }
+    },
+    async status(workspaceId) {
+      try {
+        const status = await store.status(workspaceId);
+        return { ok: true, status, fallback: status === null && fallbackToken !== null };
+      } catch (error) {
+        return storeFailure(error, 'read token status');
+      }
+    },
+    async set(workspaceId, rawToken, setBy, nowMs) {
+      const token = rawToken.trim();
+      if (!TOKEN_SHAPE.test(token)) return { ok: false, failure: { kind: 'invalid_format' } };
+      redactor.add(token);
+      let identity: KatapultIdentity;
+      try {
+        identity = await katapult.identify(token);
+      } catch (error) {
+        if (isKatapultError(error)) return { ok: false, failure: error };
+        throw error;
+      }
+      const organizationName = identity.organizations.map((o) => o.name).join(', ') || null;
+      try {
+        await store.set(workspaceId, { token, setBy, setAt: Math.floor(nowMs / 1000), organizationName });
+      } catch (error) {
+        return storeFailure(error, 'save token');
+      }
+      return { ok: true, organizationName, last4: token.slice(-4) };
+    },
+    async remove(workspaceId) {
+      try {
+        return { ok: true, removed: await store.remove(workspaceId) };
+      } catch (error) {
+        return storeFailure(error, 'remove token');
+      }
+    },
+  };
+}
