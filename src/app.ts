@@ -4,7 +4,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App } from '@slack/bolt';
+import { App, webApi } from '@slack/bolt';
 import type Keyv from 'keyv';
 import nodeFetch from 'node-fetch';
 import type { Config } from './config.js';
@@ -87,14 +87,36 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       }),
   });
 
+  // Who are we? A wrong token or an unreachable Slack stops the start here, with the reason,
+  // instead of Bolt retrying in the background for half an hour.
+  let identity: { botId: string; botUserId: string };
+  try {
+    const auth = await new webApi.WebClient(config.slack.botToken, {
+      ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+      retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2000 },
+      timeout: 10_000,
+      logger,
+    }).auth.test();
+    identity = { botId: auth.bot_id ?? '', botUserId: auth.user_id ?? '' };
+    logger.event('info', 'slack_identity', { team: auth.team ?? null, bot_user: auth.user_id ?? null });
+  } catch (error) {
+    await kv.disconnect().catch(() => undefined);
+    const code = slackErrorCode(error);
+    throw new Error(
+      code
+        ? `Slack refused SLACK_BOT_TOKEN (${code}); copy the Bot User OAuth Token again from the app's OAuth & Permissions page`
+        : `could not reach the Slack API at ${config.slack.apiUrl ?? 'https://slack.com/api/'} (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
+
   let ready = false;
   const socketMode = config.slack.appToken !== null;
   const app = new App({
     token: config.slack.botToken,
     ...(config.slack.signingSecret ? { signingSecret: config.slack.signingSecret } : {}),
     ...(socketMode ? { socketMode: true, appToken: config.slack.appToken as string } : {}),
+    ...identity,
     logger,
-    deferInitialization: true,
     ...(config.slack.apiUrl ? { clientOptions: { slackApiUrl: config.slack.apiUrl } } : {}),
     ...(socketMode
       ? {}
@@ -123,15 +145,6 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   app.error(async (error) => {
     logger.event('error', 'listener_error', { error: error.message, code: error.code });
   });
-
-  try {
-    await app.init(); // calls auth.test: a wrong bot token stops here, with Slack's reason
-  } catch (error) {
-    await kv.disconnect().catch(() => undefined);
-    throw new Error(
-      `Slack did not accept SLACK_BOT_TOKEN (${slackErrorCode(error) ?? 'no answer from the Slack API'})`,
-    );
-  }
 
   return {
     app,

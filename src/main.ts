@@ -1,9 +1,12 @@
 /** Entry point: read the config, start the bot, stop cleanly on SIGTERM/SIGINT. */
 
+import { existsSync } from 'node:fs';
 import { createBot } from './app.js';
 import { type Config, ConfigError, parseConfig } from './config.js';
 
 async function main(): Promise<void> {
+  // A local .env fills in what the environment does not set; the environment wins.
+  if (existsSync('.env')) process.loadEnvFile('.env');
   let config: Config;
   try {
     config = parseConfig(process.env);

@@ -171,7 +171,7 @@ function explainWithoutId(failure: Failure, ctx: ExplainContext): Omit<Explanati
       };
     case 'invalid_format':
       return {
-        summary: 'That does not look like a Katapult API token (no spaces, 16 to 512 characters).',
+        summary: 'That does not look like a Katapult API token (no spaces, 8 to 512 characters).',
         next: 'Copy the whole token from Katapult and paste it again.',
       };
   }

@@ -29,7 +29,7 @@ export interface WorkspaceTokens {
 }
 
 /** Katapult tokens are opaque; this only refuses what cannot be one (spaces, control characters, absurd length). */
-const TOKEN_SHAPE = /^[\x21-\x7e]{16,512}$/;
+const TOKEN_SHAPE = /^[\x21-\x7e]{8,512}$/;
 
 export function createWorkspaceTokens(deps: {
   store: TokenStore;

@@ -53,7 +53,7 @@ export function tokenFormView(input: {
     element: {
       type: 'plain_text_input',
       action_id: TOKEN_VIEW.tokenAction,
-      min_length: 16,
+      min_length: 8,
       max_length: 512,
       placeholder: plain('Paste the token'),
     },

@@ -1,0 +1,218 @@
+/**
+ * A fake Slack Web API on loopback. The bot's real WebClient talks to it through `slackApiUrl`.
+ * It records every call (method, token, decoded arguments), answers like Slack does, and can be told
+ * to fail a method once (`not_in_channel`, `expired_trigger_id`, HTTP 500, 429 with Retry-After).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface SlackCall {
+  method: string;
+  token: string | null;
+  args: Record<string, unknown>;
+  /** The raw request body as sent, for secret scans. */
+  raw: string;
+}
+
+export interface FakeSlackUser {
+  tz?: string;
+  is_admin?: boolean;
+  is_owner?: boolean;
+}
+
+export type SlackFailure = string | { status: number; body?: unknown; headers?: Record<string, string> };
+
+export interface FakeSlack {
+  /** Base URL for `SLACK_API_URL`, ending in `/api/`. */
+  readonly apiUrl: string;
+  /** A response_url the fake accepts; calls to it are recorded as method `response_url`. */
+  responseUrl(id?: string): string;
+  readonly calls: SlackCall[];
+  readonly users: Map<string, FakeSlackUser>;
+  /** The next call(s) to `method` fail with this Slack error code or HTTP answer. */
+  fail(method: string, ...failures: SlackFailure[]): void;
+  /** Delay (ms) added before answering `method`. */
+  delay(method: string, ms: number): void;
+  callsTo(method: string): SlackCall[];
+  /** Resolves once `method` has been called `count` times (rejects after `timeoutMs`). */
+  waitFor(method: string, count?: number, timeoutMs?: number): Promise<SlackCall[]>;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export const FAKE_BOT_USER_ID = 'UBOT00001';
+export const FAKE_TEAM_ID = 'T0FAKE001';
+
+function decode(raw: string, contentType: string | undefined): Record<string, unknown> {
+  if (contentType?.startsWith('application/json')) {
+    try {
+      const parsed: unknown = JSON.parse(raw || '{}');
+      return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+    } catch {
+      return {};
+    }
+  }
+  const args: Record<string, unknown> = {};
+  for (const [key, value] of new URLSearchParams(raw)) {
+    if (/^[[{]/.test(value)) {
+      try {
+        args[key] = JSON.parse(value);
+        continue;
+      } catch {
+        // not JSON after all: keep the string
+      }
+    }
+    args[key] = value;
+  }
+  return args;
+}
+
+export async function startFakeSlack(): Promise<FakeSlack> {
+  const calls: SlackCall[] = [];
+  const users = new Map<string, FakeSlackUser>();
+  const failures = new Map<string, SlackFailure[]>();
+  const delays = new Map<string, number>();
+  const waiters: { method: string; count: number; resolve: () => void }[] = [];
+  const sockets = new Set<Socket>();
+  let viewCounter = 0;
+  let tsCounter = 0;
+
+  const answer = (method: string, args: Record<string, unknown>): unknown => {
+    switch (method) {
+      case 'auth.test':
+        return {
+          ok: true,
+          url: 'https://fake.slack.com/',
+          team: 'Fake Team',
+          user: 'katapult',
+          team_id: FAKE_TEAM_ID,
+          user_id: FAKE_BOT_USER_ID,
+          bot_id: 'BFAKE0001',
+          is_enterprise_install: false,
+        };
+      case 'users.info': {
+        const id = String(args.user ?? '');
+        const user = users.get(id);
+        if (!user) return { ok: false, error: 'user_not_found' };
+        return {
+          ok: true,
+          user: {
+            id,
+            team_id: FAKE_TEAM_ID,
+            name: id.toLowerCase(),
+            tz: user.tz ?? 'Europe/London',
+            is_admin: user.is_admin ?? false,
+            is_owner: user.is_owner ?? false,
+          },
+        };
+      }
+      case 'views.open':
+      case 'views.update':
+      case 'views.push': {
+        const view = (args.view ?? {}) as Record<string, unknown>;
+        const id = method === 'views.update' ? String(args.view_id ?? '') : `VFAKE${++viewCounter}`;
+        return {
+          ok: true,
+          view: { ...view, id, hash: `${Date.now()}.hash${viewCounter}`, team_id: FAKE_TEAM_ID },
+        };
+      }
+      case 'chat.postMessage':
+      case 'chat.postEphemeral':
+        return {
+          ok: true,
+          channel: args.channel,
+          ts: `1700000000.${String(++tsCounter).padStart(6, '0')}`,
+          message: { text: args.text },
+        };
+      default:
+        return { ok: true };
+    }
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const isResponseUrl = url.pathname.startsWith('/response/');
+    const method = isResponseUrl ? 'response_url' : url.pathname.replace(/^\/api\//, '');
+    const auth = req.headers.authorization;
+    const args = decode(raw, req.headers['content-type']);
+    const token = auth?.startsWith('Bearer ')
+      ? auth.slice(7)
+      : typeof args.token === 'string'
+        ? args.token
+        : null;
+    calls.push({ method, token, args, raw });
+    for (const w of [...waiters]) {
+      if (w.method === method && calls.filter((c) => c.method === method).length >= w.count) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+    const wait = delays.get(method);
+    if (wait) await new Promise((r) => setTimeout(r, wait));
+    const failure = failures.get(method)?.shift();
+    if (failure !== undefined) {
+      if (typeof failure === 'string') {
+        res
+          .writeHead(200, { 'Content-Type': 'application/json' })
+          .end(JSON.stringify({ ok: false, error: failure }));
+      } else {
+        res.writeHead(failure.status, { 'Content-Type': 'application/json', ...failure.headers });
+        res.end(failure.body === undefined ? '' : JSON.stringify(failure.body));
+      }
+      return;
+    }
+    res
+      .writeHead(200, { 'Content-Type': 'application/json' })
+      .end(JSON.stringify(isResponseUrl ? { ok: true } : answer(method, args)));
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch(() => res.writeHead(500).end());
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    apiUrl: `${base}/api/`,
+    responseUrl: (id = 'cmd') => `${base}/response/${id}`,
+    calls,
+    users,
+    fail: (method, ...f) => failures.set(method, [...(failures.get(method) ?? []), ...f]),
+    delay: (method, ms) => delays.set(method, ms),
+    callsTo: (method) => calls.filter((c) => c.method === method),
+    waitFor(method, count = 1, timeoutMs = 5000) {
+      const done = () => calls.filter((c) => c.method === method);
+      if (done().length >= count) return Promise.resolve(done());
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`fake Slack: expected ${count} ${method} call(s), saw ${done().length}`)),
+          timeoutMs,
+        );
+        waiters.push({
+          method,
+          count,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve(done());
+          },
+        });
+      });
+    },
+    reset() {
+      calls.length = 0;
+      failures.clear();
+      delays.clear();
+    },
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * Starts the real bot (real Bolt HTTP receiver, real WebClient, real Katapult client on node-fetch,
+ * real SQLite store) on 127.0.0.1:0 against a fake Slack Web API and a fake Katapult API.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type Bot, createBot } from '../../src/app.js';
+import { parseConfig } from '../../src/config.js';
+import { SCHEDULE_VIEW, TOKEN_VIEW } from '../../src/slack/ids.js';
+import { type FakeKatapult, startFakeKatapult } from '../fakes/katapult-api.js';
+import { type FakeSlack, startFakeSlack } from '../fakes/slack-api.js';
+import {
+  type CommandFields,
+  commandBody,
+  postSigned,
+  type SignOptions,
+  type SlackResponse,
+  viewSubmissionBody,
+} from './slack-requests.js';
+
+export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
+export const BOT_TOKEN = 'xoxb-test-bot-token-1111-2222-3333';
+export const KATAPULT_TOKEN = 'kt-valid-token';
+export const ADMIN = 'U0ADMIN01';
+export const MEMBER = 'U0ALICE01';
+export const CHANNEL = 'C0OPS0001';
+
+export interface Harness {
+  bot: Bot;
+  slack: FakeSlack;
+  katapult: FakeKatapult;
+  baseUrl: string;
+  logs: string[];
+  dataDir: string;
+  encryptionKey: string;
+  command(fields?: CommandFields, options?: SignOptions): Promise<SlackResponse>;
+  submitSchedule(
+    input: {
+      policyId?: string | null;
+      at?: number | null;
+      channelId?: string;
+      userId?: string;
+      privateMetadata?: string;
+    },
+    options?: SignOptions,
+  ): Promise<SlackResponse>;
+  submitToken(input: { token?: string; remove?: boolean; userId?: string }): Promise<SlackResponse>;
+  stop(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  /** Reuse a data folder (restart tests). */
+  dataDir?: string;
+  encryptionKey?: string;
+  slack?: FakeSlack;
+  katapult?: FakeKatapult;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const slack = options.slack ?? (await startFakeSlack());
+  const katapult = options.katapult ?? (await startFakeKatapult());
+  slack.users.set(ADMIN, { tz: 'Europe/London', is_admin: true });
+  slack.users.set(MEMBER, { tz: 'America/New_York' });
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'katapult-chatops-')));
+  const encryptionKey = options.encryptionKey ?? randomBytes(32).toString('base64');
+  const logs: string[] = [];
+  const config = parseConfig({
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: slack.apiUrl,
+    KATAPULT_API_URL: katapult.baseUrl,
+    KATAPULT_TIMEOUT_MS: '1500',
+    DATA_DIR: dataDir,
+    TOKEN_ENCRYPTION_KEY: encryptionKey,
+    PORT: '0',
+    LOG_LEVEL: 'debug',
+    ...options.env,
+  });
+  const bot = await createBot(config, { host: '127.0.0.1', logSink: (line) => logs.push(line) });
+  const { port } = await bot.start();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const events = `${baseUrl}/slack/events`;
+
+  return {
+    bot,
+    slack,
+    katapult,
+    baseUrl,
+    logs,
+    dataDir,
+    encryptionKey,
+    command: (fields = {}, signOptions) =>
+      postSigned(
+        events,
+        SIGNING_SECRET,
+        commandBody({ response_url: slack.responseUrl(), ...fields }),
+        signOptions,
+      ),
+    submitSchedule: (input, signOptions) =>
+      postSigned(
+        events,
+        SIGNING_SECRET,
+        viewSubmissionBody({
+          callbackId: SCHEDULE_VIEW.callbackId,
+          userId: input.userId ?? MEMBER,
+          privateMetadata: input.privateMetadata ?? JSON.stringify({ c: input.channelId ?? CHANNEL }),
+          values: {
+            [SCHEDULE_VIEW.policyBlock]: {
+              [SCHEDULE_VIEW.policyAction]: { type: 'plain_text_input', value: input.policyId ?? null },
+            },
+            [SCHEDULE_VIEW.whenBlock]: {
+              [SCHEDULE_VIEW.whenAction]: { type: 'datetimepicker', selected_date_time: input.at ?? null },
+            },
+          },
+        }),
+        signOptions,
+      ),
+    submitToken: (input) =>
+      postSigned(
+        events,
+        SIGNING_SECRET,
+        viewSubmissionBody({
+          callbackId: TOKEN_VIEW.callbackId,
+          userId: input.userId ?? ADMIN,
+          values: {
+            [TOKEN_VIEW.tokenBlock]: {
+              [TOKEN_VIEW.tokenAction]: { type: 'plain_text_input', value: input.token ?? null },
+            },
+            [TOKEN_VIEW.removeBlock]: {
+              [TOKEN_VIEW.removeAction]: {
+                type: 'checkboxes',
+                selected_options: input.remove
+                  ? [{ value: TOKEN_VIEW.removeValue, text: { type: 'plain_text', text: 'Remove' } }]
+                  : [],
+              },
+            },
+          },
+        }),
+      ),
+    async stop() {
+      await bot.stop();
+      if (!options.slack) await slack.close();
+      if (!options.katapult) await katapult.close();
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Sets the workspace token through the real admin flow and waits until it is saved. */
+export async function setWorkspaceToken(h: Harness, token = KATAPULT_TOKEN): Promise<void> {
+  const before = h.slack.callsTo('views.update').length;
+  const res = await h.submitToken({ token });
+  if (res.status !== 200) throw new Error(`token submission answered ${res.status}`);
+  await h.slack.waitFor('views.update', before + 1);
+}
+
+export const inMinutes = (minutes: number) => Math.floor(Date.now() / 1000) + minutes * 60;

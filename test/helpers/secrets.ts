@@ -1,0 +1,19 @@
+import type { Harness } from './harness.js';
+
+/**
+ * Every place a secret must never reach: each recorded Slack Web API call and each log line. The
+ * bot token is the one credential Slack must receive, so the call's own `token` field is left out.
+ */
+export function leaksOf(h: Harness, secrets: string[]): string[] {
+  const content = (args: Record<string, unknown>) => JSON.stringify({ ...args, token: undefined });
+  const haystacks = [
+    ...h.slack.calls.map((c) => `slack ${c.method}: ${content(c.args)}`),
+    ...h.logs.map((l) => `log: ${l}`),
+  ];
+  const leaks: string[] = [];
+  for (const secret of secrets) {
+    for (const text of haystacks)
+      if (text.includes(secret)) leaks.push(`${secret.slice(0, 6)}… in ${text.slice(0, 120)}`);
+  }
+  return leaks;
+}

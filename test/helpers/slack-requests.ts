@@ -1,0 +1,118 @@
+/**
+ * Requests exactly as Slack sends them: signed with the signing secret, slash commands form-encoded,
+ * interactions as a form with one `payload` field. Content-Type is exactly
+ * `application/x-www-form-urlencoded` (Bolt does not parse it as a form with a charset suffix).
+ */
+import { createHmac } from 'node:crypto';
+import { FAKE_TEAM_ID } from '../fakes/slack-api.js';
+
+export interface SignOptions {
+  /** Unix seconds; default now. */
+  timestamp?: number;
+  /** Replace the computed signature (forgery tests). */
+  signature?: string;
+  headers?: Record<string, string>;
+}
+
+export function sign(secret: string, timestamp: number, body: string): string {
+  return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+}
+
+export interface SlackResponse {
+  status: number;
+  text: string;
+  json: unknown;
+}
+
+export async function postSigned(
+  url: string,
+  secret: string,
+  body: string,
+  options: SignOptions = {},
+): Promise<SlackResponse> {
+  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/x-www-form-urlencoded',
+      'X-Slack-Request-Timestamp': String(timestamp),
+      'X-Slack-Signature': options.signature ?? sign(secret, timestamp, body),
+      ...options.headers,
+    },
+    body,
+  });
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  return { status: res.status, text, json };
+}
+
+export interface CommandFields {
+  text?: string;
+  user_id?: string;
+  channel_id?: string;
+  team_id?: string;
+  trigger_id?: string;
+  response_url?: string;
+  command?: string;
+}
+
+export function commandBody(fields: CommandFields): string {
+  return new URLSearchParams({
+    token: 'deprecated-verification-token',
+    team_id: fields.team_id ?? FAKE_TEAM_ID,
+    team_domain: 'fake',
+    channel_id: fields.channel_id ?? 'C0OPS0001',
+    channel_name: 'ops',
+    user_id: fields.user_id ?? 'U0ALICE01',
+    user_name: 'alice',
+    command: fields.command ?? '/katapult',
+    text: fields.text ?? '',
+    api_app_id: 'A0FAKE001',
+    is_enterprise_install: 'false',
+    response_url: fields.response_url ?? 'http://127.0.0.1:9/response/none',
+    trigger_id: fields.trigger_id ?? `${Date.now()}.trigger`,
+  }).toString();
+}
+
+export interface ViewSubmissionFields {
+  callbackId: string;
+  values: Record<string, Record<string, Record<string, unknown>>>;
+  privateMetadata?: string;
+  userId?: string;
+  teamId?: string;
+  viewId?: string;
+}
+
+export function viewSubmissionBody(fields: ViewSubmissionFields): string {
+  const teamId = fields.teamId ?? FAKE_TEAM_ID;
+  const payload = {
+    type: 'view_submission',
+    team: { id: teamId, domain: 'fake' },
+    user: { id: fields.userId ?? 'U0ALICE01', username: 'alice', name: 'alice', team_id: teamId },
+    api_app_id: 'A0FAKE001',
+    token: 'deprecated-verification-token',
+    trigger_id: `${Date.now()}.trigger`,
+    view: {
+      id: fields.viewId ?? 'VFAKE1',
+      team_id: teamId,
+      type: 'modal',
+      blocks: [],
+      private_metadata: fields.privateMetadata ?? '',
+      callback_id: fields.callbackId,
+      state: { values: fields.values },
+      hash: '1700000000.hash',
+      title: { type: 'plain_text', text: 'x' },
+      app_id: 'A0FAKE001',
+      bot_id: 'BFAKE0001',
+    },
+    response_urls: [],
+    is_enterprise_install: false,
+    enterprise: null,
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}

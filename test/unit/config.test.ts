@@ -1,0 +1,64 @@
+import { ConfigError, parseConfig } from '../../src/config.js';
+
+const base = { SLACK_BOT_TOKEN: 'xoxb-1-2-abc', SLACK_SIGNING_SECRET: 'secret' };
+
+test('defaults: HTTP mode on 3000, Katapult production URL, SQLite under ./data, /katapult', () => {
+  const c = parseConfig(base);
+  expect(c.slack.appToken).toBeNull();
+  expect(c.http.port).toBe(3000);
+  expect(c.katapult.apiUrl).toBe('https://api.katapult.io/core/v1');
+  expect(c.store.url).toMatch(/^sqlite:\/\/.*data\/katapult-chatops\.sqlite$/);
+  expect(c.slack.command).toBe('/katapult');
+  expect(c.encryptionKey).toBeNull();
+  expect(c.logLevel).toBe('info');
+});
+
+test('Socket Mode needs no signing secret; SLACK_API_URL gains a trailing slash', () => {
+  const c = parseConfig({
+    SLACK_BOT_TOKEN: 'xoxb-1',
+    SLACK_APP_TOKEN: 'xapp-1',
+    SLACK_API_URL: 'http://127.0.0.1:9/api',
+  });
+  expect(c.slack.appToken).toBe('xapp-1');
+  expect(c.slack.apiUrl).toBe('http://127.0.0.1:9/api/');
+});
+
+test('a 32-byte base64 key is accepted', () => {
+  const key = Buffer.alloc(32, 7).toString('base64');
+  expect(parseConfig({ ...base, TOKEN_ENCRYPTION_KEY: key }).encryptionKey?.length).toBe(32);
+});
+
+test.each([
+  [{}, 'SLACK_BOT_TOKEN'],
+  [{ SLACK_BOT_TOKEN: 'xoxp-user' }, 'SLACK_BOT_TOKEN'],
+  [{ SLACK_BOT_TOKEN: 'xoxb-1' }, 'SLACK_SIGNING_SECRET'],
+  [{ ...base, SLACK_APP_TOKEN: 'xoxb-wrong' }, 'SLACK_APP_TOKEN'],
+  [{ ...base, PORT: 'eighty' }, 'PORT'],
+  [{ ...base, PORT: '70000' }, 'PORT'],
+  [{ ...base, KATAPULT_API_URL: 'not a url' }, 'KATAPULT_API_URL'],
+  [{ ...base, KATAPULT_API_URL: 'ftp://x/core/v1' }, 'KATAPULT_API_URL'],
+  [{ ...base, SLACK_API_URL: 'nope' }, 'SLACK_API_URL'],
+  [{ ...base, TOKEN_ENCRYPTION_KEY: 'c2hvcnQ=' }, 'TOKEN_ENCRYPTION_KEY'],
+  [{ ...base, TOKEN_ENCRYPTION_KEY: '!'.repeat(44) }, 'TOKEN_ENCRYPTION_KEY'],
+  [{ ...base, SLACK_COMMAND: 'katapult' }, 'SLACK_COMMAND'],
+  [{ ...base, LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+  [{ ...base, STORE_URL: 'mysql://x' }, 'STORE_URL'],
+  [{ ...base, KATAPULT_TIMEOUT_MS: '5' }, 'KATAPULT_TIMEOUT_MS'],
+])('%j is refused naming %s, on one line', (env, variable) => {
+  let error: unknown;
+  try {
+    parseConfig(env);
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(ConfigError);
+  expect((error as ConfigError).variable).toBe(variable);
+  expect((error as ConfigError).message.startsWith(`${variable}: `)).toBe(true);
+  expect((error as ConfigError).message).not.toContain('\n');
+});
+
+test('a bad value is never echoed back (it may be a secret)', () => {
+  expect(() => parseConfig({ ...base, TOKEN_ENCRYPTION_KEY: 'super-secret-but-wrong-length' })).toThrow(
+    expect.objectContaining({ message: expect.not.stringContaining('super-secret') }),
+  );
+});
