@@ -5,17 +5,20 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, webApi } from '@slack/bolt';
-import type Keyv from 'keyv';
 import nodeFetch from 'node-fetch';
+import { createAccessPolicies } from './access/access-policy.js';
+import { createAuditRecorder } from './audit/record.js';
 import type { Config } from './config.js';
 import { type FetchLike, KatapultClient } from './katapult/client.js';
+import { InFlight } from './lifecycle.js';
 import { createLogger, type LogSink, Redactor } from './log.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { createUserDirectory } from './slack/users.js';
 import { slackErrorCode } from './slack/workspace.js';
 import { SecretBox } from './store/crypto.js';
 import { loadOrCreateKey } from './store/key-file.js';
-import { openStore } from './store/open-store.js';
+import { openSqliteStore } from './store/sqlite-store.js';
+import type { Store } from './store/store.js';
 import { createTokenStore } from './store/token-store.js';
 import { createWorkspaceTokens } from './tokens/workspace-tokens.js';
 
@@ -34,7 +37,10 @@ export interface Bot {
   app: App;
   /** Starts receiving; in HTTP mode resolves with the bound port. */
   start(): Promise<{ port: number | null }>;
-  stop(): Promise<void>;
+  /** Graceful: waits up to `graceMs` for in-flight schedules and posts. */
+  stop(graceMs?: number): Promise<void>;
+  /** The state store (exposed for operations and tests). */
+  store: Store;
 }
 
 export async function createBot(config: Config, overrides: BotOverrides = {}): Promise<Bot> {
@@ -67,16 +73,19 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   }
   redactor.add(key.toString('base64'));
 
-  const kv: Keyv = await openStore(config.store.url, (error) =>
-    logger.event('error', 'store_error', { error: error instanceof Error ? error.message : String(error) }),
-  );
+  const store: Store = await openSqliteStore(config.store.url, {
+    retentionMs: config.audit.retentionDays * 86_400_000,
+    maxPerWorkspace: config.audit.maxPerWorkspace,
+    onError: (error) =>
+      logger.event('error', 'store_error', { error: error instanceof Error ? error.message : String(error) }),
+  });
   const katapult = new KatapultClient({
     baseUrl: config.katapult.apiUrl,
     fetch: overrides.fetch ?? (nodeFetch as FetchLike),
     timeoutMs: config.katapult.timeoutMs,
   });
   const tokens = createWorkspaceTokens({
-    store: createTokenStore(kv, new SecretBox(key)),
+    store: createTokenStore(store.kv, new SecretBox(key)),
     katapult,
     fallbackToken: config.katapult.fallbackToken,
     redactor,
@@ -100,7 +109,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     identity = { botId: auth.bot_id ?? '', botUserId: auth.user_id ?? '' };
     logger.event('info', 'slack_identity', { team: auth.team ?? null, bot_user: auth.user_id ?? null });
   } catch (error) {
-    await kv.disconnect().catch(() => undefined);
+    await store.close().catch(() => undefined);
     const code = slackErrorCode(error);
     throw new Error(
       code
@@ -117,7 +126,11 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     ...(socketMode ? { socketMode: true, appToken: config.slack.appToken as string } : {}),
     ...identity,
     logger,
-    ...(config.slack.apiUrl ? { clientOptions: { slackApiUrl: config.slack.apiUrl } } : {}),
+    clientOptions: {
+      ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+      // Bounded: a post that cannot get through in ~10 s goes to the fallback instead of waiting 30 min.
+      retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 4000 },
+    },
     ...(socketMode
       ? {}
       : {
@@ -134,11 +147,17 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
         }),
   });
 
+  const inflight = new InFlight();
   registerListeners(app, {
     command: config.slack.command,
     tokens,
     katapult,
-    users: createUserDirectory({ ttlMs: 10 * 60_000, now }),
+    access: createAccessPolicies(store.kv, config.defaultAccess),
+    users: createUserDirectory({ ttlMs: 10 * 60_000, groupTtlMs: 60_000, now }),
+    claims: store,
+    record: createAuditRecorder(store.audit, logger),
+    auditLog: store.audit,
+    inflight,
     logger,
     now,
   });
@@ -148,6 +167,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
 
   return {
     app,
+    store,
     async start() {
       if (socketMode) {
         await app.start();
@@ -164,10 +184,14 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       logger.event('info', 'started', { mode: 'http', port, command: config.slack.command });
       return { port };
     },
-    async stop() {
+    async stop(graceMs = 25_000) {
+      // Stop taking requests, let schedules and posts already under way finish (bounded), then close the store.
       ready = false;
       await app.stop().catch(() => undefined);
-      await kv.disconnect().catch(() => undefined);
+      const pending = inflight.size;
+      const drained = await inflight.drain(graceMs);
+      logger.event(drained ? 'info' : 'error', 'stopped', { in_flight_at_stop: pending, drained });
+      await store.close().catch(() => undefined);
     },
   };
 }

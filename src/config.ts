@@ -26,6 +26,9 @@ export interface Config {
     timeoutMs: number;
   };
   store: { url: string };
+  /** Who may schedule in a workspace with no stored access policy. */
+  defaultAccess: 'admins' | 'everyone';
+  audit: { retentionDays: number; maxPerWorkspace: number };
   /** Where the default SQLite file and a generated encryption key live. */
   dataDir: string;
   /** 32-byte AES key from TOKEN_ENCRYPTION_KEY; null means "load or generate one in dataDir". */
@@ -113,6 +116,14 @@ function storeUrl(env: Env, dataDir: string): string {
   return value;
 }
 
+function defaultAccess(env: Env): 'admins' | 'everyone' {
+  const value = (optional(env, 'KATAPULT_DEFAULT_ACCESS') ?? 'admins').toLowerCase();
+  if (value !== 'admins' && value !== 'everyone') {
+    throw new ConfigError('KATAPULT_DEFAULT_ACCESS', 'expected "admins" or "everyone"');
+  }
+  return value;
+}
+
 const LOG_LEVELS: readonly LogLevelName[] = ['debug', 'info', 'warn', 'error'];
 
 export function parseConfig(env: Env): Config {
@@ -156,6 +167,11 @@ export function parseConfig(env: Env): Config {
       timeoutMs: integer(env, 'KATAPULT_TIMEOUT_MS', 10_000, 100, 120_000),
     },
     store: { url: storeUrl(env, dataDir) },
+    defaultAccess: defaultAccess(env),
+    audit: {
+      retentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 90, 1, 3650),
+      maxPerWorkspace: integer(env, 'AUDIT_MAX_ENTRIES', 10_000, 20, 1_000_000),
+    },
     dataDir,
     encryptionKey: encryptionKey(env),
     logLevel: logLevel as LogLevelName,

@@ -15,3 +15,13 @@ export const TOKEN_VIEW = {
   removeAction: 'remove_input',
   removeValue: 'remove',
 } as const;
+
+export const ACCESS_VIEW = {
+  callbackId: 'katapult_access',
+  whoBlock: 'who',
+  whoAction: 'who_input',
+  groupsBlock: 'groups',
+  groupsAction: 'groups_input',
+  channelsBlock: 'channels',
+  channelsAction: 'channels_input',
+} as const;

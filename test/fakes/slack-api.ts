@@ -29,6 +29,8 @@ export interface FakeSlack {
   responseUrl(id?: string): string;
   readonly calls: SlackCall[];
   readonly users: Map<string, FakeSlackUser>;
+  /** User groups by ID: handle and member user IDs. */
+  readonly groups: Map<string, { handle: string; users: string[] }>;
   /** The next call(s) to `method` fail with this Slack error code or HTTP answer. */
   fail(method: string, ...failures: SlackFailure[]): void;
   /** Delay (ms) added before answering `method`. */
@@ -70,6 +72,7 @@ function decode(raw: string, contentType: string | undefined): Record<string, un
 export async function startFakeSlack(): Promise<FakeSlack> {
   const calls: SlackCall[] = [];
   const users = new Map<string, FakeSlackUser>();
+  const groups = new Map<string, { handle: string; users: string[] }>();
   const failures = new Map<string, SlackFailure[]>();
   const delays = new Map<string, number>();
   const waiters: { method: string; count: number; resolve: () => void }[] = [];
@@ -105,6 +108,20 @@ export async function startFakeSlack(): Promise<FakeSlack> {
             is_owner: user.is_owner ?? false,
           },
         };
+      }
+      case 'usergroups.list':
+        return {
+          ok: true,
+          usergroups: [...groups].map(([id, g]) => ({
+            id,
+            team_id: FAKE_TEAM_ID,
+            handle: g.handle,
+            name: g.handle,
+          })),
+        };
+      case 'usergroups.users.list': {
+        const group = groups.get(String(args.usergroup ?? ''));
+        return group ? { ok: true, users: group.users } : { ok: false, error: 'no_such_subteam' };
       }
       case 'views.open':
       case 'views.update':
@@ -184,6 +201,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     responseUrl: (id = 'cmd') => `${base}/response/${id}`,
     calls,
     users,
+    groups,
     fail: (method, ...f) => failures.set(method, [...(failures.get(method) ?? []), ...f]),
     delay: (method, ms) => delays.set(method, ms),
     callsTo: (method) => calls.filter((c) => c.method === method),

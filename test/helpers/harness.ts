@@ -77,6 +77,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     TOKEN_ENCRYPTION_KEY: encryptionKey,
     PORT: '0',
     LOG_LEVEL: 'debug',
+    // Most suites test scheduling itself; test/e2e/guardrails.test.ts tests the default-deny policy.
+    KATAPULT_DEFAULT_ACCESS: 'everyone',
     ...options.env,
   });
   const bot = await createBot(config, { host: '127.0.0.1', logSink: (line) => logs.push(line) });

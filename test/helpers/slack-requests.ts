@@ -88,6 +88,8 @@ export interface ViewSubmissionFields {
   viewId?: string;
 }
 
+let viewCounter = 0;
+
 export function viewSubmissionBody(fields: ViewSubmissionFields): string {
   const teamId = fields.teamId ?? FAKE_TEAM_ID;
   const payload = {
@@ -98,7 +100,8 @@ export function viewSubmissionBody(fields: ViewSubmissionFields): string {
     token: 'deprecated-verification-token',
     trigger_id: `${Date.now()}.trigger`,
     view: {
-      id: fields.viewId ?? 'VFAKE1',
+      // Each submission is of a different modal unless the test says otherwise (duplicate tests).
+      id: fields.viewId ?? `VSUB${process.pid}X${++viewCounter}`,
       team_id: teamId,
       type: 'modal',
       blocks: [],

@@ -14,3 +14,17 @@ export const context = (...texts: string[]): types.ContextBlock => ({
 export function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
+
+/** A modal that only says something: a loading note, a refusal, a result. */
+export function noticeModal(callbackId: string, title: string, text: string): types.ModalView {
+  return {
+    type: 'modal',
+    callback_id: callbackId,
+    title: plain(clip(title, 24)),
+    close: plain('Close'),
+    blocks: [section(text)],
+  };
+}
+
+export const ADMINS_ONLY = (what: string) =>
+  `:no_entry: Only workspace admins and owners can ${what}. Ask one of them to run this command.`;

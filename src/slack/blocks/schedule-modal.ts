@@ -2,7 +2,7 @@
 import type { types } from '@slack/bolt';
 import { POLICY_ID_MAX_LENGTH } from '../../scheduling/policy-id.js';
 import { SCHEDULE_VIEW } from '../ids.js';
-import { clip, context, plain, section } from './common.js';
+import { clip, context, noticeModal, plain, section } from './common.js';
 
 /** What travels through the modal to the submission: identifiers only. */
 export interface ScheduleMetadata {
@@ -79,3 +79,7 @@ export function buildScheduleModal(input: ScheduleModalInput): types.ModalView {
     ],
   };
 }
+
+/** The scheduling modal turned into a notice (refusal, storage trouble): no inputs, just a close button. */
+export const scheduleNoticeView = (text: string): types.ModalView =>
+  noticeModal(SCHEDULE_VIEW.callbackId, 'Schedule deletion', text);

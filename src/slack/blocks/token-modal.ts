@@ -3,26 +3,15 @@ import type { types } from '@slack/bolt';
 import type { TokenStatus } from '../../store/token-store.js';
 import { TOKEN_VIEW } from '../ids.js';
 import { code, dateToken, escapeMrkdwn } from '../mrkdwn.js';
-import { type Block, context, plain, section } from './common.js';
+import { ADMINS_ONLY, type Block, context, noticeModal, plain, section } from './common.js';
 
-const TITLE = plain('Katapult API token');
-
-function simple(blocks: Block[]): types.ModalView {
-  return { type: 'modal', callback_id: TOKEN_VIEW.callbackId, title: TITLE, close: plain('Close'), blocks };
-}
-
-export const tokenLoadingView = () =>
-  simple([section(':hourglass_flowing_sand: Checking your permissions…')]);
+const notice = (text: string) => noticeModal(TOKEN_VIEW.callbackId, 'Katapult API token', text);
 
 export const tokenRefusedView = () =>
-  simple([
-    section(
-      ":no_entry: Only workspace admins and owners can set or remove this workspace's Katapult API token. Ask one of them to run this command.",
-    ),
-  ]);
-
+  notice(ADMINS_ONLY("set or remove this workspace's Katapult API token"));
 export const tokenCheckingView = () =>
-  simple([section(':hourglass_flowing_sand: Checking the token with Katapult… this takes a moment.')]);
+  notice(':hourglass_flowing_sand: Checking the token with Katapult… this takes a moment.');
+export const tokenDoneView = notice;
 
 export function statusText(status: TokenStatus | null, fallback: boolean): string {
   if (status) {
@@ -76,9 +65,12 @@ export function tokenFormView(input: {
       'Only workspace admins and owners see this. The token is never shown again, only its last four characters.',
     ),
   );
-  return { ...simple(blocks), submit: plain('Save') };
-}
-
-export function tokenDoneView(text: string): types.ModalView {
-  return simple([section(text)]);
+  return {
+    type: 'modal',
+    callback_id: TOKEN_VIEW.callbackId,
+    title: plain('Katapult API token'),
+    submit: plain('Save'),
+    close: plain('Cancel'),
+    blocks,
+  };
 }

@@ -1,5 +1,9 @@
+import type { AccessPolicies } from '../../access/access-policy.js';
+import type { AuditRecorder } from '../../audit/record.js';
+import type { InFlight } from '../../lifecycle.js';
 import type { AppLogger } from '../../log.js';
 import type { KatapultScheduler } from '../../scheduling/schedule-deletion.js';
+import type { AuditLog, Store } from '../../store/store.js';
 import type { WorkspaceTokens } from '../../tokens/workspace-tokens.js';
 import type { UserDirectory } from '../users.js';
 
@@ -8,7 +12,13 @@ export interface ListenerDeps {
   command: string;
   tokens: WorkspaceTokens;
   katapult: KatapultScheduler;
+  access: AccessPolicies;
   users: UserDirectory;
+  /** Idempotency keys for submissions. */
+  claims: Pick<Store, 'claim'>;
+  record: AuditRecorder;
+  auditLog: Pick<AuditLog, 'recent'>;
+  inflight: InFlight;
   logger: AppLogger;
   /** Wall clock in unix ms; injected so tests control time. */
   now: () => number;

@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import { registerKatapultCommand } from './commands/katapult.js';
 import type { ListenerDeps } from './deps.js';
+import { registerAccessSubmission } from './views/access-submission.js';
 import { registerScheduleSubmission } from './views/schedule-submission.js';
 import { registerTokenSubmission } from './views/token-submission.js';
 
@@ -10,4 +11,5 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   registerKatapultCommand(app, deps);
   registerScheduleSubmission(app, deps);
   registerTokenSubmission(app, deps);
+  registerAccessSubmission(app, deps);
 }

@@ -2,6 +2,8 @@
 export type CommandIntent =
   | { kind: 'help' }
   | { kind: 'token' }
+  | { kind: 'access' }
+  | { kind: 'history' }
   | { kind: 'schedule'; policyId: string | null; when: string | null };
 
 export function parseCommandText(text: string | undefined): CommandIntent {
@@ -11,6 +13,6 @@ export function parseCommandText(text: string | undefined): CommandIntent {
   const keyword = first.toLowerCase();
   if (keyword === 'help' || keyword === '?' || keyword === '-h' || keyword === '--help')
     return { kind: 'help' };
-  if (keyword === 'token') return { kind: 'token' };
+  if (keyword === 'token' || keyword === 'access' || keyword === 'history') return { kind: keyword };
   return { kind: 'schedule', policyId: first, when: rest.length ? rest.join(' ') : null };
 }

@@ -1,18 +1,28 @@
 /**
- * Submission of the scheduling modal: validate before any I/O (inline errors), close the modal,
- * then schedule with Katapult and post the outcome in the channel.
+ * Submission of the scheduling modal: validate before any I/O (inline errors), claim the
+ * submission so a duplicate delivery does nothing, check access, close the modal, then schedule
+ * with Katapult, post the outcome and audit it. The work after the ack is tracked so a shutdown waits for it.
  */
 import type { App } from '@slack/bolt';
+import { DateTime } from 'luxon';
 import { explain } from '../../../messages/explain.js';
 import { checkPolicyId } from '../../../scheduling/policy-id.js';
 import { scheduleDeletion } from '../../../scheduling/schedule-deletion.js';
+import type { AuditEntry } from '../../../store/store.js';
 import { checkDeletionTime } from '../../../time/when.js';
+import { checkAccess } from '../../access.js';
+import { refusalText } from '../../blocks/access.js';
 import { failureMessage, scheduledMessage } from '../../blocks/messages.js';
-import { decodeMetadata } from '../../blocks/schedule-modal.js';
+import { decodeMetadata, scheduleNoticeView } from '../../blocks/schedule-modal.js';
 import { deliver } from '../../deliver.js';
 import { SCHEDULE_VIEW } from '../../ids.js';
 import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
+
+/** How long a submission's idempotency key is kept: far longer than Slack retries or a double click. */
+export const SUBMISSION_CLAIM_TTL_MS = 24 * 60 * 60 * 1000;
+
+const STORE_DOWN = 'The bot could not use its storage, so nothing was done. Try again in a moment.';
 
 export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
   app.view(SCHEDULE_VIEW.callbackId, async ({ ack, body, view, client, context }) => {
@@ -37,50 +47,105 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
       await ack({ response_action: 'errors', errors });
       return;
     }
-    await ack();
 
     const userId = body.user.id;
-    const result = await scheduleDeletion(deps, {
-      workspaceId,
-      policyId: policy.policyId,
-      atSeconds: time.atSeconds,
-    });
-    const message = result.ok
-      ? scheduledMessage({
-          userId,
-          policyId: policy.policyId,
-          requestedAt: time.atSeconds,
-          scheduled: result.scheduled,
-        })
-      : failureMessage({
-          userId,
-          policyId: policy.policyId,
-          explanation: explain(result.failure, { command: deps.command, operation: 'schedule' }),
-        });
-    const delivery = await deliver(client, deps.logger, {
-      channelId: meta.channelId,
-      userId,
-      botUserId: context.botUserId ?? null,
-      message,
-    });
-    deps.logger.event(result.ok ? 'info' : 'warn', 'schedule_attempt', {
+    const retryNum = context.retryNum ?? null;
+    let first: boolean;
+    try {
+      first = await deps.claims.claim(`submission:${workspaceId}:${view.id}`, SUBMISSION_CLAIM_TTL_MS);
+    } catch (error) {
+      deps.logger.event('error', 'claim_failed', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+      await ack({ response_action: 'errors', errors: { [SCHEDULE_VIEW.policyBlock]: STORE_DOWN } });
+      return;
+    }
+    if (!first) {
+      // Slack retried, the user double-clicked, or another replica has it: it is being handled.
+      deps.logger.event('info', 'duplicate_submission', {
+        workspace: workspaceId,
+        user: userId,
+        view: view.id,
+        retry_num: retryNum,
+      });
+      await ack();
+      return;
+    }
+
+    const audit: Omit<
+      AuditEntry,
+      'outcome' | 'autoMoveToTrashAt' | 'requestId' | 'delivery' | 'requestedLocal'
+    > = {
+      at: deps.now(),
       workspace: workspaceId,
       user: userId,
       channel: meta.channelId,
-      policy_id: policy.policyId,
-      requested_at: time.atSeconds,
-      outcome: result.ok
-        ? 'scheduled'
-        : result.failure.kind === 'api'
-          ? result.failure.code
-          : result.failure.kind,
-      auto_move_to_trash_at: result.ok ? result.scheduled.autoMoveToTrashAt : null,
-      request_id: result.ok
-        ? result.scheduled.requestId
-        : 'requestId' in result.failure
-          ? result.failure.requestId
-          : null,
-      delivery,
+      action: 'schedule',
+      policyId: policy.policyId,
+      requestedAt: time.atSeconds,
+      retryNum,
+    };
+    const access = await checkAccess(deps, client, { workspaceId, userId, channelId: meta.channelId });
+    const requestedLocal = DateTime.fromSeconds(time.atSeconds, {
+      zone: access.profile?.tz ?? 'utc',
+    }).toFormat('yyyy-LL-dd HH:mm ZZZZ');
+    if (!access.allowed) {
+      await ack({
+        response_action: 'update',
+        view: scheduleNoticeView(refusalText(access.reason, deps.command)),
+      });
+      await deps.record({
+        ...audit,
+        requestedLocal,
+        outcome: `refused:${access.reason}`,
+        autoMoveToTrashAt: null,
+        requestId: null,
+        delivery: null,
+      });
+      return;
+    }
+    await ack();
+
+    await deps.inflight.run(async () => {
+      const result = await scheduleDeletion(deps, {
+        workspaceId,
+        policyId: policy.policyId,
+        atSeconds: time.atSeconds,
+      });
+      const message = result.ok
+        ? scheduledMessage({
+            userId,
+            policyId: policy.policyId,
+            requestedAt: time.atSeconds,
+            scheduled: result.scheduled,
+          })
+        : failureMessage({
+            userId,
+            policyId: policy.policyId,
+            explanation: explain(result.failure, { command: deps.command, operation: 'schedule' }),
+          });
+      const delivery = await deliver(client, deps.logger, {
+        channelId: meta.channelId,
+        userId,
+        botUserId: context.botUserId ?? null,
+        message,
+      });
+      await deps.record({
+        ...audit,
+        requestedLocal,
+        outcome: result.ok
+          ? 'scheduled'
+          : result.failure.kind === 'api'
+            ? result.failure.code
+            : result.failure.kind,
+        autoMoveToTrashAt: result.ok ? result.scheduled.autoMoveToTrashAt : null,
+        requestId: result.ok
+          ? result.scheduled.requestId
+          : 'requestId' in result.failure
+            ? result.failure.requestId
+            : null,
+        delivery,
+      });
     });
   });
 }

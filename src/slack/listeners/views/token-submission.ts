@@ -60,9 +60,24 @@ export function registerTokenSubmission(app: App, deps: ListenerDeps): void {
       return;
     }
 
+    const audit = (action: 'token_set' | 'token_removed', outcome: string) =>
+      deps.record({
+        at: deps.now(),
+        workspace: workspaceId,
+        user: userId,
+        channel: null,
+        action,
+        policyId: null,
+        requestedAt: null,
+        requestedLocal: null,
+        outcome,
+        autoMoveToTrashAt: null,
+        requestId: null,
+        retryNum: context.retryNum ?? null,
+        delivery: null,
+      });
     if (remove) {
       const removed = await deps.tokens.remove(workspaceId);
-      deps.logger.event('info', 'token_removed', { workspace: workspaceId, user: userId, ok: removed.ok });
       await ack({
         response_action: 'update',
         view: tokenDoneView(
@@ -71,20 +86,16 @@ export function registerTokenSubmission(app: App, deps: ListenerDeps): void {
             : `:warning: ${explain(removed.failure, { command: deps.command, operation: 'token' }).summary}`,
         ),
       });
+      await audit('token_removed', removed.ok ? 'removed' : removed.failure.kind);
       return;
     }
 
     await ack({ response_action: 'update', view: tokenCheckingView() });
     const result = await deps.tokens.set(workspaceId, token, userId, deps.now());
-    deps.logger.event(result.ok ? 'info' : 'warn', 'token_set', {
-      workspace: workspaceId,
-      user: userId,
-      outcome: result.ok
-        ? 'saved'
-        : result.failure.kind === 'api'
-          ? result.failure.code
-          : result.failure.kind,
-    });
+    await audit(
+      'token_set',
+      result.ok ? 'saved' : result.failure.kind === 'api' ? result.failure.code : result.failure.kind,
+    );
     let next: types.ModalView;
     if (result.ok) {
       const org = result.organizationName ? ` for ${escapeMrkdwn(result.organizationName)}` : '';

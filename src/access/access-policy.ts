@@ -1,0 +1,83 @@
+/**
+ * Who may schedule deletions in a workspace, and where. Default-deny: a workspace with no stored
+ * policy allows only its admins and owners (unless the deployment sets another default).
+ */
+import type Keyv from 'keyv';
+
+export type Who = 'admins' | 'groups' | 'everyone';
+
+export interface AccessPolicy {
+  who: Who;
+  /** Slack user group IDs whose members may schedule (with `who: 'groups'`). Admins always may. */
+  groupIds: string[];
+  /** Channels where scheduling is allowed; empty means any channel. Applies to everyone. */
+  channelIds: string[];
+  updatedBy: string | null;
+  updatedAt: number | null;
+}
+
+export const defaultPolicy = (who: Who): AccessPolicy => ({
+  who,
+  groupIds: [],
+  channelIds: [],
+  updatedBy: null,
+  updatedAt: null,
+});
+
+export type Refusal = 'not_admin' | 'not_in_group' | 'channel_not_allowed';
+export type AccessDecision = { allowed: true } | { allowed: false; reason: Refusal };
+
+export interface AccessFacts {
+  isAdmin: boolean;
+  channelId: string;
+  /** Asked only when the policy needs it. */
+  memberOfAny(groupIds: string[]): Promise<boolean>;
+}
+
+export async function decide(policy: AccessPolicy, facts: AccessFacts): Promise<AccessDecision> {
+  if (policy.channelIds.length > 0 && !policy.channelIds.includes(facts.channelId)) {
+    return { allowed: false, reason: 'channel_not_allowed' };
+  }
+  if (facts.isAdmin || policy.who === 'everyone') return { allowed: true };
+  if (policy.who === 'groups' && policy.groupIds.length > 0) {
+    return (await facts.memberOfAny(policy.groupIds))
+      ? { allowed: true }
+      : { allowed: false, reason: 'not_in_group' };
+  }
+  return { allowed: false, reason: 'not_admin' };
+}
+
+const ID = /^[A-Z0-9]{2,}$/;
+
+function isPolicy(value: unknown): value is AccessPolicy {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  const ids = (x: unknown) => Array.isArray(x) && x.every((i) => typeof i === 'string' && ID.test(i));
+  return (
+    (v.who === 'admins' || v.who === 'groups' || v.who === 'everyone') && ids(v.groupIds) && ids(v.channelIds)
+  );
+}
+
+export interface AccessPolicies {
+  get(workspaceId: string): Promise<AccessPolicy>;
+  /** Whether a policy was stored (false: the deployment default applies). */
+  isStored(workspaceId: string): Promise<boolean>;
+  set(workspaceId: string, policy: AccessPolicy): Promise<void>;
+}
+
+export function createAccessPolicies(kv: Keyv, fallback: Who): AccessPolicies {
+  const key = (w: string) => `access:${w}`;
+  return {
+    async get(workspaceId) {
+      const stored: unknown = await kv.get(key(workspaceId));
+      return isPolicy(stored) ? stored : defaultPolicy(fallback);
+    },
+    async isStored(workspaceId) {
+      return isPolicy(await kv.get(key(workspaceId)));
+    },
+    async set(workspaceId, policy) {
+      if (!isPolicy(policy)) throw new TypeError('invalid access policy');
+      await kv.set(key(workspaceId), policy);
+    },
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * Every attempt goes to the audit log in the store and, as one JSON line, to the log for shippers.
+ * A failing store never blocks the outcome: the line is still logged, with the store error beside it.
+ */
+import type { AppLogger } from '../log.js';
+import type { AuditEntry, AuditLog } from '../store/store.js';
+
+export type AuditRecorder = (entry: AuditEntry) => Promise<void>;
+
+export function createAuditRecorder(audit: AuditLog, logger: AppLogger): AuditRecorder {
+  return async (entry) => {
+    const fields = {
+      workspace: entry.workspace,
+      user: entry.user,
+      channel: entry.channel,
+      policy_id: entry.policyId,
+      requested_at: entry.requestedAt,
+      requested_local: entry.requestedLocal,
+      outcome: entry.outcome,
+      auto_move_to_trash_at: entry.autoMoveToTrashAt,
+      request_id: entry.requestId,
+      retry_num: entry.retryNum,
+      delivery: entry.delivery,
+    };
+    try {
+      await audit.append(entry);
+      logger.event(entry.outcome === 'scheduled' ? 'info' : 'warn', `audit_${entry.action}`, fields);
+    } catch (error) {
+      logger.event('error', `audit_${entry.action}`, {
+        ...fields,
+        audit_store_error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  };
+}

@@ -1,0 +1,46 @@
+/** Applies the workspace's access policy to a Slack user, with the facts fetched from Slack. */
+import type { webApi } from '@slack/bolt';
+import { type AccessDecision, decide, type Refusal } from '../access/access-policy.js';
+import type { ListenerDeps } from './listeners/deps.js';
+import type { SlackUserProfile } from './users.js';
+import { slackErrorCode } from './workspace.js';
+
+export type AccessCheck =
+  | { allowed: true; profile: SlackUserProfile }
+  | {
+      allowed: false;
+      reason: Refusal | 'lookup_failed' | 'store_unavailable';
+      profile: SlackUserProfile | null;
+    };
+
+export async function checkAccess(
+  deps: Pick<ListenerDeps, 'users' | 'access' | 'logger'>,
+  client: webApi.WebClient,
+  input: { workspaceId: string; userId: string; channelId: string },
+): Promise<AccessCheck> {
+  let profile: SlackUserProfile;
+  try {
+    profile = await deps.users.lookup(client, input.workspaceId, input.userId);
+  } catch (error) {
+    deps.logger.event('warn', 'access_lookup_failed', {
+      slack_error: slackErrorCode(error) ?? String(error),
+    });
+    return { allowed: false, reason: 'lookup_failed', profile: null };
+  }
+  let decision: AccessDecision;
+  try {
+    const policy = await deps.access.get(input.workspaceId);
+    decision = await decide(policy, {
+      isAdmin: profile.isAdmin,
+      channelId: input.channelId,
+      memberOfAny: (groupIds) => deps.users.memberOfAny(client, input.workspaceId, input.userId, groupIds),
+    });
+  } catch (error) {
+    const code = slackErrorCode(error);
+    deps.logger.event('error', 'access_check_failed', {
+      error: code ?? (error instanceof Error ? error.message : String(error)),
+    });
+    return { allowed: false, reason: code ? 'lookup_failed' : 'store_unavailable', profile };
+  }
+  return decision.allowed ? { allowed: true, profile } : { allowed: false, reason: decision.reason, profile };
+}

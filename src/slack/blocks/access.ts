@@ -1,0 +1,112 @@
+/** Access policy surfaces: the admin modal, refusals, the policy in words. Pure builders. */
+import type { types } from '@slack/bolt';
+import type { AccessPolicy, Who } from '../../access/access-policy.js';
+import { ACCESS_VIEW } from '../ids.js';
+import { escapeMrkdwn } from '../mrkdwn.js';
+import { type Block, clip, context, plain, section } from './common.js';
+
+const WHO_LABELS: Record<Who, string> = {
+  admins: 'Only workspace admins and owners',
+  groups: 'Members of chosen user groups (and admins)',
+  everyone: 'Everyone in the workspace',
+};
+
+export function describePolicy(policy: AccessPolicy, groupNames: Map<string, string> = new Map()): string {
+  let who: string;
+  if (policy.who === 'groups' && policy.groupIds.length > 0) {
+    const names = policy.groupIds.map((id) =>
+      groupNames.has(id) ? `@${escapeMrkdwn(groupNames.get(id) ?? id)}` : `<!subteam^${id}>`,
+    );
+    who = `Workspace admins and owners, and members of ${names.join(', ')}`;
+  } else {
+    who = WHO_LABELS[policy.who === 'groups' ? 'admins' : policy.who];
+  }
+  const where = policy.channelIds.length
+    ? ` may schedule deletions, only in ${policy.channelIds.map((c) => `<#${c}>`).join(', ')}.`
+    : ' may schedule deletions, in any channel.';
+  return `${who}${where}`;
+}
+
+export function refusalText(reason: string, command: string): string {
+  const change = `Workspace admins and owners can change who may schedule deletions with \`${command} access\`.`;
+  switch (reason) {
+    case 'not_admin':
+      return `:no_entry: In this workspace only admins and owners may schedule deletions. ${change}`;
+    case 'not_in_group':
+      return `:no_entry: Only members of the allowed user groups may schedule deletions here. ${change}`;
+    case 'channel_not_allowed':
+      return `:no_entry: Deletions cannot be scheduled from this channel. ${change}`;
+    case 'store_unavailable':
+      return ':warning: The bot could not read its storage, so nothing was done. Try again shortly.';
+    default:
+      return ':warning: Slack did not tell the bot who you are, so nothing was done. Try again in a moment.';
+  }
+}
+
+export function accessFormView(input: {
+  policy: AccessPolicy;
+  groups: { id: string; name: string }[];
+  problem?: string;
+}): types.ModalView {
+  const option = (who: Who): types.Option => ({ text: plain(WHO_LABELS[who]), value: who });
+  const groupOptions = input.groups
+    .slice(0, 100)
+    .map((g) => ({ text: plain(clip(g.name, 75)), value: g.id }));
+  const selectedGroups = groupOptions.filter((o) => input.policy.groupIds.includes(o.value));
+  const blocks: Block[] = [];
+  if (input.problem) blocks.push(section(`:warning: ${input.problem}`));
+  blocks.push(
+    section(`*Now:* ${describePolicy(input.policy, new Map(input.groups.map((g) => [g.id, g.name])))}`),
+  );
+  blocks.push({
+    type: 'input',
+    block_id: ACCESS_VIEW.whoBlock,
+    label: plain('Who may schedule deletions'),
+    element: {
+      type: 'radio_buttons',
+      action_id: ACCESS_VIEW.whoAction,
+      options: [option('admins'), option('groups'), option('everyone')],
+      initial_option: option(input.policy.who),
+    },
+  });
+  if (groupOptions.length > 0) {
+    blocks.push({
+      type: 'input',
+      block_id: ACCESS_VIEW.groupsBlock,
+      optional: true,
+      label: plain('User groups'),
+      hint: plain('Used when “Members of chosen user groups” is picked.'),
+      element: {
+        type: 'multi_static_select',
+        action_id: ACCESS_VIEW.groupsAction,
+        placeholder: plain('Choose groups'),
+        options: groupOptions,
+        ...(selectedGroups.length ? { initial_options: selectedGroups } : {}),
+      },
+    });
+  } else {
+    blocks.push(context('This workspace has no user groups, so the group option works once one exists.'));
+  }
+  blocks.push({
+    type: 'input',
+    block_id: ACCESS_VIEW.channelsBlock,
+    optional: true,
+    label: plain('Only in these channels'),
+    hint: plain('Leave empty to allow any channel. Applies to admins too.'),
+    element: {
+      type: 'multi_conversations_select',
+      action_id: ACCESS_VIEW.channelsAction,
+      placeholder: plain('Any channel'),
+      filter: { include: ['public', 'private'], exclude_bot_users: true },
+      ...(input.policy.channelIds.length ? { initial_conversations: input.policy.channelIds } : {}),
+    },
+  });
+  return {
+    type: 'modal',
+    callback_id: ACCESS_VIEW.callbackId,
+    title: plain('Who may schedule'),
+    submit: plain('Save'),
+    close: plain('Cancel'),
+    blocks,
+  };
+}

@@ -1,0 +1,96 @@
+/** Submission of the admin access modal: check the submitter is an admin, save, audit. */
+import type { App } from '@slack/bolt';
+import type { Who } from '../../../access/access-policy.js';
+import { describePolicy } from '../../blocks/access.js';
+import { ADMINS_ONLY, noticeModal } from '../../blocks/common.js';
+import { ACCESS_VIEW } from '../../ids.js';
+import { slackErrorCode, workspaceIdOf } from '../../workspace.js';
+import type { ListenerDeps } from '../deps.js';
+
+const notice = (text: string) => noticeModal(ACCESS_VIEW.callbackId, 'Who may schedule', text);
+const ID = /^[A-Z0-9]{2,}$/;
+
+export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
+  app.view(ACCESS_VIEW.callbackId, async ({ ack, body, view, client, context }) => {
+    const workspaceId = workspaceIdOf(context);
+    const userId = body.user.id;
+    const values = view.state.values;
+    const whoRaw = values[ACCESS_VIEW.whoBlock]?.[ACCESS_VIEW.whoAction]?.selected_option?.value;
+    const who: Who | null =
+      whoRaw === 'admins' || whoRaw === 'groups' || whoRaw === 'everyone' ? whoRaw : null;
+    const groupIds = (values[ACCESS_VIEW.groupsBlock]?.[ACCESS_VIEW.groupsAction]?.selected_options ?? [])
+      .map((o) => o.value)
+      .filter((v): v is string => typeof v === 'string' && ID.test(v));
+    const channelIds = (
+      values[ACCESS_VIEW.channelsBlock]?.[ACCESS_VIEW.channelsAction]?.selected_conversations ?? []
+    ).filter((c) => ID.test(c));
+    if (!workspaceId || !who) {
+      await ack({
+        response_action: 'errors',
+        errors: { [ACCESS_VIEW.whoBlock]: 'Choose who may schedule deletions.' },
+      });
+      return;
+    }
+    if (who === 'groups' && groupIds.length === 0) {
+      await ack({
+        response_action: 'errors',
+        errors: { [ACCESS_VIEW.whoBlock]: 'Choose at least one user group, or another option.' },
+      });
+      return;
+    }
+    let isAdmin = false;
+    try {
+      isAdmin = (await deps.users.lookup(client, workspaceId, userId)).isAdmin;
+    } catch (error) {
+      deps.logger.event('warn', 'admin_check_failed', {
+        slack_error: slackErrorCode(error) ?? String(error),
+      });
+    }
+    if (!isAdmin) {
+      await ack({
+        response_action: 'update',
+        view: notice(ADMINS_ONLY('change who may schedule deletions')),
+      });
+      return;
+    }
+    const policy = {
+      who,
+      groupIds: who === 'groups' ? groupIds : [],
+      channelIds,
+      updatedBy: userId,
+      updatedAt: deps.now(),
+    };
+    try {
+      await deps.access.set(workspaceId, policy);
+    } catch (error) {
+      deps.logger.event('error', 'store_failed', {
+        operation: 'save access policy',
+        error: error instanceof Error ? error.message : String(error),
+      });
+      await ack({
+        response_action: 'errors',
+        errors: { [ACCESS_VIEW.whoBlock]: 'The bot could not save this; try again shortly.' },
+      });
+      return;
+    }
+    await ack({
+      response_action: 'update',
+      view: notice(`:white_check_mark: Saved. ${describePolicy(policy)}`),
+    });
+    await deps.record({
+      at: deps.now(),
+      workspace: workspaceId,
+      user: userId,
+      channel: null,
+      action: 'access_changed',
+      policyId: null,
+      requestedAt: null,
+      requestedLocal: null,
+      outcome: `${who}${policy.groupIds.length ? `:${policy.groupIds.join(',')}` : ''}${channelIds.length ? ` in ${channelIds.join(',')}` : ''}`,
+      autoMoveToTrashAt: null,
+      requestId: null,
+      retryNum: context.retryNum ?? null,
+      delivery: null,
+    });
+  });
+}

@@ -1,0 +1,82 @@
+/**
+ * The SQLite backend: Keyv's table for records, plus two tables of our own in the same file.
+ * Claims use one `INSERT … ON CONFLICT DO UPDATE … WHERE expired … RETURNING`, which SQLite runs
+ * atomically, so two processes on the same file cannot both win.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import KeyvSqlite from '@keyv/sqlite';
+import Keyv from 'keyv';
+import type { AuditEntry, Store } from './store.js';
+
+export async function openSqliteStore(
+  url: string,
+  options: {
+    retentionMs: number;
+    maxPerWorkspace: number;
+    onError: (error: unknown) => void;
+    now?: () => number;
+  },
+): Promise<Store> {
+  const now = options.now ?? Date.now;
+  const file = path.resolve(url.slice('sqlite://'.length));
+  await mkdir(path.dirname(file), { recursive: true });
+  const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 5000 });
+  // A failed write must reach the person who asked for it, not only an 'error' event.
+  const kv = new Keyv({ store: adapter, namespace: 'katapult-chatops', throwOnErrors: true });
+  kv.on('error', options.onError);
+  const query = (sql: string, ...params: unknown[]): Promise<unknown[]> => adapter.query(sql, ...params);
+
+  await query('PRAGMA journal_mode = WAL');
+  await query('CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)');
+  await query(
+    'CREATE TABLE IF NOT EXISTS audit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, workspace TEXT NOT NULL, at INTEGER NOT NULL, entry TEXT NOT NULL)',
+  );
+  await query('CREATE INDEX IF NOT EXISTS audit_log_workspace ON audit_log (workspace, id)');
+  await query('CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log (at)');
+
+  return {
+    kv,
+    async claim(key, ttlMs) {
+      const t = now();
+      const rows = await query(
+        `INSERT INTO claims (key, expires_at) VALUES (?, ?)
+         ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE claims.expires_at <= ?
+         RETURNING key`,
+        key,
+        t + ttlMs,
+        t,
+      );
+      if (Math.random() < 0.01) await query('DELETE FROM claims WHERE expires_at <= ?', t);
+      return rows.length === 1;
+    },
+    audit: {
+      async append(entry: AuditEntry) {
+        await query(
+          'INSERT INTO audit_log (workspace, at, entry) VALUES (?, ?, ?)',
+          entry.workspace,
+          entry.at,
+          JSON.stringify(entry),
+        );
+        await query('DELETE FROM audit_log WHERE at < ?', now() - options.retentionMs);
+        await query(
+          'DELETE FROM audit_log WHERE workspace = ? AND id <= (SELECT id FROM audit_log WHERE workspace = ? ORDER BY id DESC LIMIT 1 OFFSET ?)',
+          entry.workspace,
+          entry.workspace,
+          options.maxPerWorkspace,
+        );
+      },
+      async recent(workspace, limit) {
+        const rows = (await query(
+          'SELECT entry FROM audit_log WHERE workspace = ? ORDER BY id DESC LIMIT ?',
+          workspace,
+          limit,
+        )) as { entry: string }[];
+        return rows.map((r) => JSON.parse(r.entry) as AuditEntry);
+      },
+    },
+    async close() {
+      await kv.disconnect();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * The bot's state, behind one narrow interface: key/value records (tokens, access policies) in
+ * Keyv, an atomic "claim" for idempotency keys, and an append-only audit log with retention.
+ * Each backend implements these with its own atomic primitive; nothing shared lives in memory.
+ */
+import type Keyv from 'keyv';
+
+export interface AuditEntry {
+  /** Unix ms. */
+  at: number;
+  workspace: string;
+  user: string;
+  channel: string | null;
+  action: 'schedule' | 'token_set' | 'token_removed' | 'access_changed';
+  policyId: string | null;
+  /** Requested deletion time, unix seconds (UTC), and as the user read it in their zone. */
+  requestedAt: number | null;
+  requestedLocal: string | null;
+  /** `scheduled`, `refused`, `duplicate`, a Katapult error code, or a failure kind. */
+  outcome: string;
+  autoMoveToTrashAt: number | null;
+  requestId: string | null;
+  retryNum: number | null;
+  /** Where the outcome was posted: channel, direct_message, lost. */
+  delivery: string | null;
+}
+
+export interface AuditLog {
+  append(entry: AuditEntry): Promise<void>;
+  /** Newest first. */
+  recent(workspace: string, limit: number): Promise<AuditEntry[]>;
+}
+
+export interface Store {
+  kv: Keyv;
+  /** True for exactly one caller per key until `ttlMs` passes, across processes sharing the store. */
+  claim(key: string, ttlMs: number): Promise<boolean>;
+  audit: AuditLog;
+  close(): Promise<void>;
+}
