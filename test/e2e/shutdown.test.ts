@@ -1,0 +1,136 @@
+/**
+ * The real entry point as its own process: SIGTERM while a Katapult call is in flight lets the call
+ * finish and its result be posted before the process exits 0; a bad setting stops it with one line.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { SCHEDULE_VIEW } from '../../src/slack/ids.js';
+import { type FakeKatapult, startFakeKatapult } from '../fakes/katapult-api.js';
+import { type FakeSlack, startFakeSlack } from '../fakes/slack-api.js';
+import { ADMIN, BOT_TOKEN, KATAPULT_TOKEN, SIGNING_SECRET } from '../helpers/harness.js';
+import { postSigned, viewSubmissionBody } from '../helpers/slack-requests.js';
+
+let slack: FakeSlack;
+let katapult: FakeKatapult;
+let dataDir: string;
+beforeAll(async () => {
+  slack = await startFakeSlack();
+  katapult = await startFakeKatapult();
+  slack.users.set(ADMIN, { is_admin: true });
+  dataDir = await mkdtemp(path.join(tmpdir(), 'katapult-chatops-proc-'));
+});
+afterAll(async () => {
+  await slack.close();
+  await katapult.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+function startBot(env: Record<string, string>): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+} {
+  // Run from an empty folder so a developer's own .env cannot leak into the test.
+  const loader = pathToFileURL(path.resolve('node_modules/tsx/dist/loader.mjs')).href;
+  const child = spawn(process.execPath, ['--import', loader, path.resolve('src/main.ts')], {
+    cwd: dataDir,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+test('SIGTERM during an in-flight Katapult call: the call completes, the result is posted, exit 0', async () => {
+  const bot = startBot({
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: slack.apiUrl,
+    KATAPULT_API_URL: katapult.baseUrl,
+    KATAPULT_API_TOKEN: KATAPULT_TOKEN,
+    DATA_DIR: dataDir,
+    TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    PORT: '0',
+  });
+  try {
+    const port = await until(
+      'the bot to start',
+      () => bot.output().match(/"event":"started".*"port":(\d+)/)?.[1],
+    );
+    katapult.enqueue('DELETE /disk_backup_policies/disk_backup_policy/schedule', {
+      status: 200,
+      delayMs: 1500,
+      body: {
+        disk_backup_policy: {
+          id: 'dbp_sigterm',
+          auto_move_to_trash_at: 1900000000,
+          target: { type: 'Disk', value: { id: 'disk_1' } },
+        },
+      },
+    });
+    const res = await postSigned(
+      `http://127.0.0.1:${port}/slack/events`,
+      SIGNING_SECRET,
+      viewSubmissionBody({
+        callbackId: SCHEDULE_VIEW.callbackId,
+        userId: ADMIN,
+        privateMetadata: JSON.stringify({ c: 'C0OPS0001' }),
+        values: {
+          [SCHEDULE_VIEW.policyBlock]: {
+            [SCHEDULE_VIEW.policyAction]: { type: 'plain_text_input', value: 'dbp_sigterm' },
+          },
+          [SCHEDULE_VIEW.whenBlock]: {
+            [SCHEDULE_VIEW.whenAction]: {
+              type: 'datetimepicker',
+              selected_date_time: Math.floor(Date.now() / 1000) + 3600,
+            },
+          },
+        },
+      }),
+    );
+    expect(res.status).toBe(200);
+    await until('the Katapult call', () => katapult.requests.find((r) => r.method === 'DELETE'));
+    bot.child.kill('SIGTERM');
+    const [post] = await slack.waitFor('chat.postMessage', 1, 10_000);
+    expect(JSON.stringify(post?.args.blocks)).toContain('dbp_sigterm');
+    expect(await bot.exited).toBe(0);
+    expect(bot.output()).toContain('"drained":true');
+    expect(bot.output()).not.toContain(KATAPULT_TOKEN);
+  } finally {
+    bot.child.kill('SIGKILL');
+  }
+}, 30_000);
+
+test('a malformed setting stops the process with one line naming the variable', async () => {
+  const bot = startBot({
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    PORT: 'eighty',
+    DATA_DIR: dataDir,
+  });
+  expect(await bot.exited).toBe(1);
+  expect(bot.output().trim()).toBe(
+    'katapult-chatops: configuration error: PORT: expected a whole number from 0 to 65535',
+  );
+}, 20_000);
