@@ -4,7 +4,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, webApi } from '@slack/bolt';
+import { App, type AppOptions } from '@slack/bolt';
 import nodeFetch from 'node-fetch';
 import { createAccessPolicies } from './access/access-policy.js';
 import { createAuditRecorder } from './audit/record.js';
@@ -12,9 +12,11 @@ import type { Config } from './config.js';
 import { type FetchLike, KatapultClient } from './katapult/client.js';
 import { InFlight } from './lifecycle.js';
 import { createLogger, type LogSink, Redactor } from './log.js';
+import { checkBotToken } from './slack/identity.js';
+import { createInstallationStore } from './slack/installation-store.js';
 import { registerListeners } from './slack/listeners/index.js';
+import { BOT_SCOPES } from './slack/scopes.js';
 import { createUserDirectory } from './slack/users.js';
-import { slackErrorCode } from './slack/workspace.js';
 import { SecretBox } from './store/crypto.js';
 import { loadOrCreateKey } from './store/key-file.js';
 import { openSqliteStore } from './store/sqlite-store.js';
@@ -72,6 +74,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     }
   }
   redactor.add(key.toString('base64'));
+  const box = new SecretBox(key);
 
   const store: Store = await openSqliteStore(config.store.url, {
     retentionMs: config.audit.retentionDays * 86_400_000,
@@ -85,7 +88,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     timeoutMs: config.katapult.timeoutMs,
   });
   const tokens = createWorkspaceTokens({
-    store: createTokenStore(store.kv, new SecretBox(key)),
+    store: createTokenStore(store.kv, box),
     katapult,
     fallbackToken: config.katapult.fallbackToken,
     redactor,
@@ -96,35 +99,34 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       }),
   });
 
-  // Who are we? A wrong token or an unreachable Slack stops the start here, with the reason,
-  // instead of Bolt retrying in the background for half an hour.
-  let identity: { botId: string; botUserId: string };
-  try {
-    const auth = await new webApi.WebClient(config.slack.botToken, {
-      ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
-      retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2000 },
-      timeout: 10_000,
-      logger,
-    }).auth.test();
-    identity = { botId: auth.bot_id ?? '', botUserId: auth.user_id ?? '' };
-    logger.event('info', 'slack_identity', { team: auth.team ?? null, bot_user: auth.user_id ?? null });
-  } catch (error) {
-    await store.close().catch(() => undefined);
-    const code = slackErrorCode(error);
-    throw new Error(
-      code
-        ? `Slack refused SLACK_BOT_TOKEN (${code}); copy the Bot User OAuth Token again from the app's OAuth & Permissions page`
-        : `could not reach the Slack API at ${config.slack.apiUrl ?? 'https://slack.com/api/'} (${error instanceof Error ? error.message : String(error)})`,
-    );
+  const installations = config.slack.oauth ? createInstallationStore(store.kv, box, redactor) : null;
+  // Single workspace: one bot token, checked now. OAuth: each installation's token, sealed in the store.
+  let auth: Partial<AppOptions>;
+  if (config.slack.oauth) {
+    auth = {
+      clientId: config.slack.oauth.clientId,
+      clientSecret: config.slack.oauth.clientSecret,
+      stateSecret: config.slack.oauth.stateSecret,
+      scopes: [...BOT_SCOPES],
+      ...(installations ? { installationStore: installations } : {}),
+      installerOptions: { directInstall: false, stateVerification: true },
+    };
+  } else {
+    try {
+      const botToken = config.slack.botToken as string;
+      auth = { token: botToken, ...(await checkBotToken(botToken, config.slack.apiUrl, logger)) };
+    } catch (error) {
+      await store.close().catch(() => undefined);
+      throw error;
+    }
   }
 
   let ready = false;
   const socketMode = config.slack.appToken !== null;
   const app = new App({
-    token: config.slack.botToken,
+    ...auth,
     ...(config.slack.signingSecret ? { signingSecret: config.slack.signingSecret } : {}),
     ...(socketMode ? { socketMode: true, appToken: config.slack.appToken as string } : {}),
-    ...identity,
     logger,
     clientOptions: {
       ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
@@ -148,11 +150,23 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   });
 
   const inflight = new InFlight();
+  const access = createAccessPolicies(store.kv, config.defaultAccess);
   registerListeners(app, {
     command: config.slack.command,
     tokens,
     katapult,
-    access: createAccessPolicies(store.kv, config.defaultAccess),
+    access,
+    async forgetWorkspace(workspaceId) {
+      // Installations are keyed by the same workspace ID (enterprise for org-wide installs, else team).
+      await installations?.deleteInstallation({
+        teamId: workspaceId,
+        enterpriseId: undefined,
+        isEnterpriseInstall: false,
+      });
+      await tokens.remove(workspaceId);
+      await access.remove(workspaceId);
+      await store.audit.forget(workspaceId);
+    },
     users: createUserDirectory({ ttlMs: 10 * 60_000, groupTtlMs: 60_000, now }),
     claims: store,
     record: createAuditRecorder(store.audit, logger),

@@ -8,7 +8,10 @@ export type LogLevelName = 'debug' | 'info' | 'warn' | 'error';
 
 export interface Config {
   slack: {
-    botToken: string;
+    /** The single workspace's bot token; null with OAuth (each installation brings its own). */
+    botToken: string | null;
+    /** Multi-workspace distribution: present when SLACK_CLIENT_ID is set (HTTP mode only). */
+    oauth: { clientId: string; clientSecret: string; stateSecret: string } | null;
     /** Required in HTTP mode (it verifies every request); unused in Socket Mode. */
     signingSecret: string | null;
     /** Present: Socket Mode. Absent: HTTP mode on `http.port`. */
@@ -105,15 +108,49 @@ function encryptionKey(env: Env): Buffer | null {
   return key;
 }
 
+const STORE_SCHEMES = ['sqlite://', 'redis://', 'rediss://', 'postgres://', 'postgresql://'];
+
 function storeUrl(env: Env, dataDir: string): string {
   const value = optional(env, 'STORE_URL') ?? `sqlite://${path.join(dataDir, 'katapult-chatops.sqlite')}`;
-  if (!value.startsWith('sqlite://') || value.length <= 'sqlite://'.length) {
+  const scheme = STORE_SCHEMES.find((s) => value.startsWith(s));
+  if (!scheme || value.length <= scheme.length) {
     throw new ConfigError(
       'STORE_URL',
-      'expected sqlite://<path to a database file>, e.g. sqlite://./data/bot.sqlite',
+      'expected sqlite://<file>, redis://<host>:<port> or postgres://<user>@<host>/<database>',
     );
   }
   return value;
+}
+
+function oauth(env: Env): Config['slack']['oauth'] {
+  const clientId = optional(env, 'SLACK_CLIENT_ID');
+  if (clientId === null) return null;
+  const expected = 'set with SLACK_CLIENT_ID: the value from Basic Information > App Credentials';
+  const clientSecret = required(env, 'SLACK_CLIENT_SECRET', `${expected}`);
+  const stateSecret = required(
+    env,
+    'SLACK_STATE_SECRET',
+    'set with SLACK_CLIENT_ID: any long random string (`openssl rand -hex 32`)',
+  );
+  if (optional(env, 'SLACK_APP_TOKEN') !== null) {
+    throw new ConfigError(
+      'SLACK_APP_TOKEN',
+      'not used with OAuth (SLACK_CLIENT_ID): multi-workspace installs run in HTTP mode',
+    );
+  }
+  if (optional(env, 'SLACK_BOT_TOKEN') !== null) {
+    throw new ConfigError(
+      'SLACK_BOT_TOKEN',
+      'not used with OAuth (SLACK_CLIENT_ID): each workspace gets its own token when it installs',
+    );
+  }
+  if (optional(env, 'KATAPULT_API_TOKEN') !== null) {
+    throw new ConfigError(
+      'KATAPULT_API_TOKEN',
+      'not allowed with OAuth (SLACK_CLIENT_ID): each workspace must set its own token with /katapult token',
+    );
+  }
+  return { clientId, clientSecret, stateSecret };
 }
 
 function defaultAccess(env: Env): 'admins' | 'everyone' {
@@ -127,10 +164,11 @@ function defaultAccess(env: Env): 'admins' | 'everyone' {
 const LOG_LEVELS: readonly LogLevelName[] = ['debug', 'info', 'warn', 'error'];
 
 export function parseConfig(env: Env): Config {
-  const botToken = prefixed(env, 'SLACK_BOT_TOKEN', 'xoxb-', 'a bot token', true) as string;
+  const oauthConfig = oauth(env);
+  const botToken = prefixed(env, 'SLACK_BOT_TOKEN', 'xoxb-', 'a bot token', oauthConfig === null);
   const appToken = prefixed(env, 'SLACK_APP_TOKEN', 'xapp-', 'an app-level token', false);
   const signingSecret = optional(env, 'SLACK_SIGNING_SECRET');
-  if (appToken === null && signingSecret === null) {
+  if ((appToken === null || oauthConfig !== null) && signingSecret === null) {
     throw new ConfigError(
       'SLACK_SIGNING_SECRET',
       'missing; HTTP mode (no SLACK_APP_TOKEN) needs the signing secret from Basic Information in the app settings',
@@ -152,6 +190,7 @@ export function parseConfig(env: Env): Config {
   return {
     slack: {
       botToken,
+      oauth: oauthConfig,
       signingSecret,
       appToken,
       apiUrl: slackApiUrl === null || slackApiUrl.endsWith('/') ? slackApiUrl : `${slackApiUrl}/`,

@@ -63,6 +63,7 @@ export interface AccessPolicies {
   /** Whether a policy was stored (false: the deployment default applies). */
   isStored(workspaceId: string): Promise<boolean>;
   set(workspaceId: string, policy: AccessPolicy): Promise<void>;
+  remove(workspaceId: string): Promise<void>;
 }
 
 export function createAccessPolicies(kv: Keyv, fallback: Who): AccessPolicies {
@@ -78,6 +79,9 @@ export function createAccessPolicies(kv: Keyv, fallback: Who): AccessPolicies {
     async set(workspaceId, policy) {
       if (!isPolicy(policy)) throw new TypeError('invalid access policy');
       await kv.set(key(workspaceId), policy);
+    },
+    async remove(workspaceId) {
+      await kv.delete(key(workspaceId));
     },
   };
 }

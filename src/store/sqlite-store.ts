@@ -66,6 +66,9 @@ export async function openSqliteStore(
           options.maxPerWorkspace,
         );
       },
+      async forget(workspace) {
+        await query('DELETE FROM audit_log WHERE workspace = ?', workspace);
+      },
       async recent(workspace, limit) {
         const rows = (await query(
           'SELECT entry FROM audit_log WHERE workspace = ? ORDER BY id DESC LIMIT ?',

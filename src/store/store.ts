@@ -29,6 +29,8 @@ export interface AuditLog {
   append(entry: AuditEntry): Promise<void>;
   /** Newest first. */
   recent(workspace: string, limit: number): Promise<AuditEntry[]>;
+  /** Removes every entry of the workspace (it uninstalled the app). */
+  forget(workspace: string): Promise<void>;
 }
 
 export interface Store {

@@ -19,6 +19,8 @@ export interface ListenerDeps {
   record: AuditRecorder;
   auditLog: Pick<AuditLog, 'recent'>;
   inflight: InFlight;
+  /** Removes everything stored for a workspace that uninstalled the app. */
+  forgetWorkspace(workspaceId: string): Promise<void>;
   logger: AppLogger;
   /** Wall clock in unix ms; injected so tests control time. */
   now: () => number;

@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import { registerKatapultCommand } from './commands/katapult.js';
 import type { ListenerDeps } from './deps.js';
+import { registerUninstall } from './events/uninstall.js';
 import { registerAccessSubmission } from './views/access-submission.js';
 import { registerScheduleSubmission } from './views/schedule-submission.js';
 import { registerTokenSubmission } from './views/token-submission.js';
@@ -12,4 +13,5 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   registerScheduleSubmission(app, deps);
   registerTokenSubmission(app, deps);
   registerAccessSubmission(app, deps);
+  registerUninstall(app, deps);
 }

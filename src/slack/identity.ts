@@ -1,0 +1,31 @@
+/**
+ * `auth.test` at start for a single-workspace install: a wrong token or an unreachable Slack stops
+ * the start with the reason, instead of Bolt retrying in the background for half an hour.
+ */
+import { webApi } from '@slack/bolt';
+import type { AppLogger } from '../log.js';
+import { slackErrorCode } from './workspace.js';
+
+export async function checkBotToken(
+  botToken: string,
+  apiUrl: string | null,
+  logger: AppLogger,
+): Promise<{ botId: string; botUserId: string }> {
+  try {
+    const auth = await new webApi.WebClient(botToken, {
+      ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
+      retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2000 },
+      timeout: 10_000,
+      logger,
+    }).auth.test();
+    logger.event('info', 'slack_identity', { team: auth.team ?? null, bot_user: auth.user_id ?? null });
+    return { botId: auth.bot_id ?? '', botUserId: auth.user_id ?? '' };
+  } catch (error) {
+    const code = slackErrorCode(error);
+    throw new Error(
+      code
+        ? `Slack refused SLACK_BOT_TOKEN (${code}); copy the Bot User OAuth Token again from the app's OAuth & Permissions page`
+        : `could not reach the Slack API at ${apiUrl ?? 'https://slack.com/api/'} (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Bolt's InstallationStore on the bot's own store, for multi-workspace (OAuth) installs. The whole
+ * installation (bot token included) is sealed with AES-256-GCM like Katapult tokens. Org-wide
+ * installs are keyed by enterprise ID, others by team ID: the same key the rest of the bot uses.
+ */
+import type { Installation, InstallationQuery, InstallationStore } from '@slack/bolt';
+import type Keyv from 'keyv';
+import type { Redactor } from '../log.js';
+import type { SecretBox } from '../store/crypto.js';
+
+export function installationKey(query: {
+  isEnterpriseInstall?: boolean | undefined;
+  enterpriseId?: string | undefined;
+  teamId?: string | undefined;
+}): string {
+  const id =
+    query.isEnterpriseInstall && query.enterpriseId
+      ? query.enterpriseId
+      : (query.teamId ?? query.enterpriseId);
+  if (!id) throw new Error('installation has neither a team nor an enterprise ID');
+  return `installation:${id}`;
+}
+
+export function createInstallationStore(
+  kv: Keyv,
+  box: SecretBox,
+  redactor: Redactor,
+): InstallationStore & Required<Pick<InstallationStore, 'deleteInstallation'>> {
+  return {
+    async storeInstallation(installation: Installation) {
+      const key = installationKey({
+        isEnterpriseInstall: installation.isEnterpriseInstall,
+        enterpriseId: installation.enterprise?.id,
+        teamId: installation.team?.id,
+      });
+      redactor.add(installation.bot?.token);
+      await kv.set(key, { sealed: box.seal(JSON.stringify(installation), key) });
+    },
+    async fetchInstallation(query: InstallationQuery<boolean>) {
+      const key = installationKey(query);
+      const record: unknown = await kv.get(key);
+      const sealed = (record as { sealed?: unknown } | undefined)?.sealed;
+      if (typeof sealed !== 'string')
+        throw new Error(`no installation for ${key.slice('installation:'.length)}`);
+      const installation = JSON.parse(box.open(sealed, key)) as Installation<'v1' | 'v2', boolean>;
+      redactor.add(installation.bot?.token);
+      return installation;
+    },
+    async deleteInstallation(query: InstallationQuery<boolean>) {
+      await kv.delete(installationKey(query));
+    },
+  };
+}
