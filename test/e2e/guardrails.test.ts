@@ -33,8 +33,9 @@ beforeEach(async () => {
   h.katapult.reset();
 });
 afterEach(async () => {
-  expect(leaksOf(h, [KATAPULT_TOKEN, BOT_TOKEN, SIGNING_SECRET, h.encryptionKey])).toEqual([]);
+  const leaks = leaksOf(h, [KATAPULT_TOKEN, BOT_TOKEN, SIGNING_SECRET, h.encryptionKey]);
   await h.stop();
+  expect(leaks).toEqual([]);
 });
 
 const scheduleCalls = () => h.katapult.requests.filter((r) => r.method === 'DELETE');

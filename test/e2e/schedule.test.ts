@@ -25,8 +25,9 @@ beforeAll(async () => {
   await setWorkspaceToken(h);
 });
 afterAll(async () => {
-  expect(leaksOf(h, [KATAPULT_TOKEN, BOT_TOKEN, SIGNING_SECRET, h.encryptionKey])).toEqual([]);
+  const leaks = leaksOf(h, [KATAPULT_TOKEN, BOT_TOKEN, SIGNING_SECRET, h.encryptionKey]);
   await h.stop();
+  expect(leaks).toEqual([]);
 });
 beforeEach(() => {
   h.slack.reset();

@@ -18,8 +18,9 @@ beforeEach(async () => {
   h = await startHarness();
 });
 afterEach(async () => {
-  expect(leaksOf(h, [KATAPULT_TOKEN, BOT_TOKEN, SIGNING_SECRET, h.encryptionKey])).toEqual([]);
+  const leaks = leaksOf(h, [KATAPULT_TOKEN, BOT_TOKEN, SIGNING_SECRET, h.encryptionKey]);
   await h.stop();
+  expect(leaks).toEqual([]);
 });
 
 const lastViewText = async (n: number) =>

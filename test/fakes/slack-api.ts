@@ -93,6 +93,21 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           bot_id: 'BFAKE0001',
           is_enterprise_install: false,
         };
+      case 'oauth.v2.access': {
+        const team = String(args.code ?? '').startsWith('code-') ? String(args.code).slice(5) : 'T0NEW0001';
+        return {
+          ok: true,
+          app_id: 'A0FAKE001',
+          authed_user: { id: 'U0INSTALL' },
+          scope: 'commands,chat:write,chat:write.public,users:read,usergroups:read',
+          token_type: 'bot',
+          access_token: `xoxb-installed-${team}-secret`,
+          bot_user_id: FAKE_BOT_USER_ID,
+          team: { id: team, name: `Team ${team}` },
+          enterprise: null,
+          is_enterprise_install: false,
+        };
+      }
       case 'users.info': {
         const id = String(args.user ?? '');
         const user = users.get(id);

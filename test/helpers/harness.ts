@@ -67,8 +67,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'katapult-chatops-')));
   const encryptionKey = options.encryptionKey ?? randomBytes(32).toString('base64');
   const logs: string[] = [];
+  const oauth = Boolean(options.env?.SLACK_CLIENT_ID);
   const config = parseConfig({
-    SLACK_BOT_TOKEN: BOT_TOKEN,
+    // With OAuth each workspace's bot token comes from its installation instead.
+    ...(oauth ? {} : { SLACK_BOT_TOKEN: BOT_TOKEN }),
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_API_URL: slack.apiUrl,
     KATAPULT_API_URL: katapult.baseUrl,

@@ -2,10 +2,12 @@ import type { Harness } from './harness.js';
 
 /**
  * Every place a secret must never reach: each recorded Slack Web API call and each log line. The
- * bot token is the one credential Slack must receive, so the call's own `token` field is left out.
+ * bot token and the OAuth client secret are credentials Slack must receive, so the calls' own
+ * `token` and `client_secret` fields are left out.
  */
 export function leaksOf(h: Harness, secrets: string[]): string[] {
-  const content = (args: Record<string, unknown>) => JSON.stringify({ ...args, token: undefined });
+  const content = (args: Record<string, unknown>) =>
+    JSON.stringify({ ...args, token: undefined, client_secret: undefined });
   const haystacks = [
     ...h.slack.calls.map((c) => `slack ${c.method}: ${content(c.args)}`),
     ...h.logs.map((l) => `log: ${l}`),

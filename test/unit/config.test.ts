@@ -62,3 +62,24 @@ test('a bad value is never echoed back (it may be a secret)', () => {
     expect.objectContaining({ message: expect.not.stringContaining('super-secret') }),
   );
 });
+
+describe('OAuth (multi-workspace) mode', () => {
+  const oauthEnv = { SLACK_CLIENT_ID: '1.2', SLACK_CLIENT_SECRET: 'cs', SLACK_STATE_SECRET: 'ss', SLACK_SIGNING_SECRET: 'sig' };
+  test('needs no bot token', () => {
+    const c = parseConfig(oauthEnv);
+    expect(c.slack.oauth).toEqual({ clientId: '1.2', clientSecret: 'cs', stateSecret: 'ss' });
+    expect(c.slack.botToken).toBeNull();
+  });
+  test.each([
+    [{ ...oauthEnv, KATAPULT_API_TOKEN: 'kt-x' }, 'KATAPULT_API_TOKEN'],
+    [{ ...oauthEnv, SLACK_BOT_TOKEN: 'xoxb-1' }, 'SLACK_BOT_TOKEN'],
+    [{ ...oauthEnv, SLACK_APP_TOKEN: 'xapp-1' }, 'SLACK_APP_TOKEN'],
+    [{ ...oauthEnv, SLACK_STATE_SECRET: '' }, 'SLACK_STATE_SECRET'],
+    [{ ...oauthEnv, SLACK_SIGNING_SECRET: '' }, 'SLACK_SIGNING_SECRET'],
+  ])('%j is refused naming %s', (env, variable) => {
+    expect(() => parseConfig(env)).toThrow(expect.objectContaining({ variable }));
+  });
+  test.each(['redis://127.0.0.1:6379', 'postgres://postgres@127.0.0.1/test', 'sqlite:///tmp/x.sqlite'])('STORE_URL %s is accepted', (url) => {
+    expect(parseConfig({ ...base, STORE_URL: url }).store.url).toBe(url);
+  });
+});

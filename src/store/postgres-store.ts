@@ -1,0 +1,167 @@
+/**
+ * The PostgreSQL backend: Keyv records in `katapult_kv` (through @keyv/postgres), plus two tables of
+ * our own. Claims are one `INSERT … ON CONFLICT DO UPDATE … WHERE expired … RETURNING`, which
+ * PostgreSQL runs atomically (the conflicting row is locked), so two replicas cannot both win.
+ * All queries, Keyv's included, go through one pool owned by this store.
+ */
+import KeyvPostgres, { type KeyvPostgresOptions } from '@keyv/postgres';
+import Keyv from 'keyv';
+import pg from 'pg';
+import type { AuditEntry, Store } from './store.js';
+
+export interface PostgresStoreOptions {
+  retentionMs: number;
+  maxPerWorkspace: number;
+  onError: (error: unknown) => void;
+  now?: () => number;
+  /** Schema of the tables (default `public`); tests use their own to stay apart. */
+  schema?: string;
+  /** Connection timeout, ms (default 5000). */
+  connectTimeoutMs?: number;
+}
+
+const KV_TABLE = 'katapult_kv';
+/** Key of the transaction-level advisory lock held while creating tables ("katapult" in ASCII, truncated). */
+const SETUP_LOCK = 0x6b617461_70756c74n;
+
+type Query = (sql: string, values?: unknown[]) => Promise<unknown[]>;
+
+/**
+ * @keyv/postgres keeps one module-wide pool per URI and ends it on any instance's disconnect, which
+ * would break a second store in the same process (and tests). This adapter runs on our pool instead.
+ */
+function keyvAdapter(query: Query, options: KeyvPostgresOptions): KeyvPostgres {
+  return new (class extends KeyvPostgres {
+    override async connect() {
+      return query;
+    }
+
+    override async disconnect() {
+      // The pool belongs to the store, which ends it.
+    }
+  })(options);
+}
+
+export async function openPostgresStore(url: string, options: PostgresStoreOptions): Promise<Store> {
+  const now = options.now ?? Date.now;
+  const schema = options.schema ?? 'public';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+    throw new Error(`invalid schema name ${JSON.stringify(schema)}`);
+  const claims = `${schema}.katapult_claims`;
+  const audit = `${schema}.katapult_audit_log`;
+
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    idleTimeoutMillis: 30_000,
+    // A stuck query fails instead of holding a Slack request forever.
+    statement_timeout: 15_000,
+  });
+  // An idle connection that drops emits here; without a listener it would crash the process.
+  pool.on('error', options.onError);
+
+  let setupClient: pg.PoolClient;
+  try {
+    setupClient = await pool.connect();
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+  try {
+    // Several replicas may start at once: CREATE … IF NOT EXISTS is not safe against itself in
+    // PostgreSQL (unique violation on the catalog), so creation is serialized by an advisory lock.
+    await setupClient.query('BEGIN');
+    await setupClient.query('SELECT pg_advisory_xact_lock($1)', [SETUP_LOCK.toString()]);
+    if (schema !== 'public') await setupClient.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    // Same definition as @keyv/postgres uses, created here under the lock so its own attempt is a no-op.
+    await setupClient.query(
+      `CREATE TABLE IF NOT EXISTS ${schema}.${KV_TABLE} (key VARCHAR(255) PRIMARY KEY, value TEXT)`,
+    );
+    await setupClient.query(
+      `CREATE TABLE IF NOT EXISTS ${claims} (key TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)`,
+    );
+    await setupClient.query(
+      `CREATE TABLE IF NOT EXISTS ${audit} (id BIGSERIAL PRIMARY KEY, workspace TEXT NOT NULL, at BIGINT NOT NULL, entry JSONB NOT NULL)`,
+    );
+    await setupClient.query(
+      `CREATE INDEX IF NOT EXISTS katapult_audit_log_workspace ON ${audit} (workspace, id)`,
+    );
+    await setupClient.query(`CREATE INDEX IF NOT EXISTS katapult_audit_log_at ON ${audit} (at)`);
+    await setupClient.query('COMMIT');
+  } catch (error) {
+    await setupClient.query('ROLLBACK').catch(() => undefined);
+    setupClient.release();
+    await pool.end().catch(() => undefined);
+    // Tagged so openStore says "could not set up" rather than "could not connect".
+    throw Object.assign(new Error(error instanceof Error ? error.message : String(error), { cause: error }), {
+      phase: 'setup',
+    });
+  }
+  setupClient.release();
+
+  let closed = false;
+  // pg's Pool never settles a query still waiting for a connection when it is ended, so close()
+  // lets the queries under way finish first, and refuses new ones.
+  const inflight = new Set<Promise<unknown>>();
+  const query: Query = (sql, values) => {
+    if (closed) return Promise.reject(new Error('the store is closed'));
+    const running = pool.query(sql, values).then((result) => result.rows as unknown[]);
+    inflight.add(running);
+    const forget = () => inflight.delete(running);
+    running.then(forget, forget);
+    return running;
+  };
+
+  // No `uri`: the adapter never connects by itself, and so never holds the password.
+  const adapter = keyvAdapter(query, { schema, table: KV_TABLE });
+  // A failed write must reach the person who asked for it, not only an 'error' event.
+  const kv = new Keyv({ store: adapter, namespace: 'katapult-chatops', throwOnErrors: true });
+  kv.on('error', options.onError);
+
+  return {
+    kv,
+    async claim(key, ttlMs) {
+      const t = now();
+      const rows = await query(
+        `INSERT INTO ${claims} AS c (key, expires_at) VALUES ($1, $2)
+         ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE c.expires_at <= $3
+         RETURNING key`,
+        [key, t + ttlMs, t],
+      );
+      if (Math.random() < 0.01) await query(`DELETE FROM ${claims} WHERE expires_at <= $1`, [t]);
+      return rows.length === 1;
+    },
+    audit: {
+      async append(entry: AuditEntry) {
+        await query(`INSERT INTO ${audit} (workspace, at, entry) VALUES ($1, $2, $3)`, [
+          entry.workspace,
+          entry.at,
+          JSON.stringify(entry),
+        ]);
+        await query(`DELETE FROM ${audit} WHERE at < $1`, [now() - options.retentionMs]);
+        await query(
+          `DELETE FROM ${audit} WHERE workspace = $1 AND id <= (SELECT id FROM ${audit} WHERE workspace = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`,
+          [entry.workspace, options.maxPerWorkspace],
+        );
+      },
+      async forget(workspace) {
+        await query(`DELETE FROM ${audit} WHERE workspace = $1`, [workspace]);
+      },
+      async recent(workspace, limit) {
+        const rows = (await query(
+          `SELECT entry FROM ${audit} WHERE workspace = $1 AND at >= $2 ORDER BY id DESC LIMIT $3`,
+          [workspace, now() - options.retentionMs, Math.max(0, limit)],
+        )) as { entry: AuditEntry }[];
+        return rows.map((r) => r.entry);
+      },
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await kv.disconnect().catch(() => undefined);
+      await Promise.allSettled([...inflight]);
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,142 @@
+/**
+ * The Redis backend: Keyv records under `katapult-chatops::…`, claims as `SET katapult-chatops:claim:… NX PX`,
+ * and the audit log as one list per workspace (`katapult-chatops:audit:<workspace>`, newest first).
+ * Everything goes through one client, which is also the Keyv adapter's. Claims expire on the
+ * Redis server's clock; `now` only decides which audit entries are past retention.
+ */
+import KeyvRedis, { createClient } from '@keyv/redis';
+import Keyv from 'keyv';
+import type { AuditEntry, Store } from './store.js';
+
+export interface RedisStoreOptions {
+  retentionMs: number;
+  maxPerWorkspace: number;
+  onError: (error: unknown) => void;
+  now?: () => number;
+  /** Prefix of every key (default `katapult-chatops`); tests use their own to stay apart. */
+  namespace?: string;
+  /** Connection timeout, ms (default 5000). */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * Drops entries past retention from the tail (the oldest end) of one workspace's list, atomically,
+ * so a concurrent LPUSH can never make it remove a current entry.
+ */
+const TRIM_EXPIRED = `
+local cutoff = tonumber(ARGV[1])
+local removed = 0
+while true do
+  local tail = redis.call('LINDEX', KEYS[1], -1)
+  if not tail then break end
+  local ok, entry = pcall(cjson.decode, tail)
+  if ok and type(entry) == 'table' and type(entry.at) == 'number' and entry.at >= cutoff then break end
+  redis.call('RPOP', KEYS[1])
+  removed = removed + 1
+end
+return removed
+`;
+
+/** The adapter reconnects on its own when used after `close()`; a closed store must stay closed. */
+class ClosableKeyvRedis<T> extends KeyvRedis<T> {
+  closed = false;
+
+  override async getClient() {
+    if (this.closed) throw new Error('the store is closed');
+    return super.getClient();
+  }
+}
+
+function parseEntry(raw: string): AuditEntry | null {
+  try {
+    const value = JSON.parse(raw) as unknown;
+    return typeof value === 'object' && value !== null && typeof (value as AuditEntry).at === 'number'
+      ? (value as AuditEntry)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function openRedisStore(url: string, options: RedisStoreOptions): Promise<Store> {
+  const now = options.now ?? Date.now;
+  const namespace = options.namespace ?? 'katapult-chatops';
+  let connected = false;
+  const client = createClient({
+    url,
+    // Commands fail at once while the connection is down, instead of queueing past Slack's 3 s.
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: options.connectTimeoutMs ?? 5000,
+      // At start, fail fast (the caller reports it); once up, reconnect with a capped backoff.
+      reconnectStrategy: (retries: number) => (connected ? Math.min(100 * 2 ** retries, 2000) : false),
+    },
+  });
+  // The adapter listens for the client's 'error' events (which would otherwise crash the process).
+  const adapter = new ClosableKeyvRedis(client, {
+    namespace,
+    throwOnErrors: true,
+    throwOnConnectError: true,
+  });
+  const kv = new Keyv({ store: adapter, namespace, useKeyPrefix: false, throwOnErrors: true });
+  kv.on('error', options.onError);
+
+  try {
+    await client.connect();
+  } catch (error) {
+    adapter.closed = true;
+    if (client.isOpen) client.destroy();
+    throw error;
+  }
+  connected = true;
+
+  const claimKey = (key: string) => `${namespace}:claim:${key}`;
+  const auditKey = (workspace: string) => `${namespace}:audit:${workspace}`;
+  const trimExpired = (key: string) =>
+    client.eval(TRIM_EXPIRED, { keys: [key], arguments: [String(now() - options.retentionMs)] });
+
+  return {
+    kv,
+    async claim(key, ttlMs) {
+      const reply = await client.set(claimKey(key), '1', {
+        condition: 'NX',
+        expiration: { type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) },
+      });
+      return reply === 'OK';
+    },
+    audit: {
+      async append(entry: AuditEntry) {
+        const key = auditKey(entry.workspace);
+        await client
+          .multi()
+          .lPush(key, JSON.stringify(entry))
+          .lTrim(key, 0, Math.max(0, options.maxPerWorkspace - 1))
+          // A workspace that stops writing loses its whole list once the newest entry is past retention.
+          .pExpire(key, Math.max(1, options.retentionMs))
+          .exec();
+        await trimExpired(key);
+      },
+      async forget(workspace) {
+        await client.del(auditKey(workspace));
+      },
+      async recent(workspace, limit) {
+        if (limit <= 0) return [];
+        const key = auditKey(workspace);
+        await trimExpired(key);
+        const cutoff = now() - options.retentionMs;
+        const rows = await client.lRange(key, 0, limit - 1);
+        return rows.flatMap((raw) => {
+          const entry = parseEntry(raw);
+          return entry && entry.at >= cutoff ? [entry] : [];
+        });
+      },
+    },
+    async close() {
+      if (adapter.closed) return;
+      adapter.closed = true;
+      // kv.disconnect() closes the adapter's client, which is this one: the only client opened here.
+      await kv.disconnect().catch(() => undefined);
+      if (client.isOpen) client.destroy();
+    },
+  };
+}

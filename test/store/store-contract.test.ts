@@ -1,0 +1,362 @@
+/**
+ * One contract for every store backend: SQLite (a temporary file), Redis and PostgreSQL (real
+ * servers, see test/helpers/services.ts). Each backend's data stays apart from other runs and
+ * suites: Redis keys live under a namespace unique to this run, PostgreSQL tables in a schema
+ * unique to this run; both are removed at the end. "Two processes" are two stores opened
+ * separately on the same backend, each with its own connections.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createClient } from '@keyv/redis';
+import KeyvSqlite from '@keyv/sqlite';
+import pg from 'pg';
+import { SecretBox } from '../../src/store/crypto.js';
+import { displayStoreUrl, openStore } from '../../src/store/open-store.js';
+import { openPostgresStore } from '../../src/store/postgres-store.js';
+import { openRedisStore } from '../../src/store/redis-store.js';
+import { openSqliteStore } from '../../src/store/sqlite-store.js';
+import type { AuditEntry, Store } from '../../src/store/store.js';
+import { createTokenStore } from '../../src/store/token-store.js';
+import { describeWithService, serviceUrl } from '../helpers/services.js';
+
+const RUN = `${process.pid}_${randomBytes(4).toString('hex')}`;
+const DAY = 86_400_000;
+
+interface StoreOptions {
+  retentionMs: number;
+  maxPerWorkspace: number;
+  now?: () => number;
+}
+
+interface Backend {
+  /** Opens a new store on the shared backend: its own connections, as another process would. */
+  open(options: StoreOptions): Promise<Store>;
+  /** The Keyv record `key` exactly as the backend holds it (null: absent). */
+  raw(key: string): Promise<string | null>;
+  /** Removes everything this run created. */
+  cleanup(): Promise<void>;
+}
+
+const defaults: StoreOptions = { retentionMs: 90 * DAY, maxPerWorkspace: 1000 };
+const onError = () => undefined;
+
+function entry(workspace: string, at: number, outcome: string): AuditEntry {
+  return {
+    at,
+    workspace,
+    user: 'U0ALICE01',
+    channel: 'C0OPS0001',
+    action: 'schedule',
+    policyId: `dbp_${outcome}`,
+    requestedAt: Math.floor(at / 1000) + 1800,
+    requestedLocal: '2030-01-01 10:00 UTC',
+    outcome,
+    autoMoveToTrashAt: null,
+    requestId: 'req-1',
+    retryNum: null,
+    delivery: 'channel',
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** 'rejected' is the only good answer after close(): 'hung' would stall a Slack request forever. */
+async function outcomeOf(op: () => Promise<unknown>): Promise<'resolved' | 'rejected' | 'hung'> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<'hung'>((resolve) => {
+    timer = setTimeout(() => resolve('hung'), 2000);
+  });
+  try {
+    return await Promise.race([
+      op().then(
+        () => 'resolved' as const,
+        () => 'rejected' as const,
+      ),
+      hung,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function storeContract(setup: () => Promise<Backend>): void {
+  let backend: Backend;
+  let opened: Store[] = [];
+  let seq = 0;
+  /** A workspace (and key) name no other test, run or suite uses. */
+  const unique = (prefix: string) => `${prefix}${RUN.toUpperCase()}X${++seq}`;
+  const open = async (options: Partial<StoreOptions> = {}) => {
+    const store = await backend.open({ ...defaults, ...options });
+    opened.push(store);
+    return store;
+  };
+
+  beforeAll(async () => {
+    backend = await setup();
+  });
+  afterEach(async () => {
+    await Promise.all(opened.map((s) => s.close().catch(() => undefined)));
+    opened = [];
+  });
+  afterAll(async () => {
+    await backend?.cleanup();
+  });
+
+  test('kv: set, get, delete', async () => {
+    const store = await open();
+    const key = unique('record:');
+    expect(await store.kv.get(key)).toBeUndefined();
+    await store.kv.set(key, { who: 'groups', groupIds: ['S0OPS0001'], n: 3 });
+    expect(await store.kv.get(key)).toEqual({ who: 'groups', groupIds: ['S0OPS0001'], n: 3 });
+    expect(await store.kv.delete(key)).toBe(true);
+    expect(await store.kv.get(key)).toBeUndefined();
+  });
+
+  test('token store: round trip, shared between stores, sealed at rest', async () => {
+    const [a, b] = [await open(), await open()];
+    const box = new SecretBox(randomBytes(32));
+    const workspace = unique('T');
+    const token = `kt-plaintext-${randomBytes(12).toString('hex')}`;
+    await createTokenStore(a.kv, box).set(workspace, {
+      token,
+      setBy: 'U0ADMIN01',
+      setAt: 1_700_000_000_000,
+      organizationName: 'Acme Ops',
+    });
+    expect(await createTokenStore(b.kv, box).get(workspace)).toEqual({
+      token,
+      setBy: 'U0ADMIN01',
+      setAt: 1_700_000_000_000,
+      organizationName: 'Acme Ops',
+    });
+    const raw = await backend.raw(`token:${workspace}`);
+    expect(raw).not.toBeNull();
+    expect(raw).toContain('"sealed":"v1.');
+    expect(raw).not.toContain(token);
+    expect(raw).not.toContain(token.slice(0, -4)); // only the last 4 characters are kept in the clear
+    expect(await createTokenStore(b.kv, box).remove(workspace)).toBe(true);
+    expect(await createTokenStore(a.kv, box).get(workspace)).toBeNull();
+  });
+
+  test('claim: the first caller wins, the second loses, other keys are independent', async () => {
+    const store = await open();
+    const key = unique('submission:T:V');
+    expect(await store.claim(key, 60_000)).toBe(true);
+    expect(await store.claim(key, 60_000)).toBe(false);
+    expect(await store.claim(`${key}-other`, 60_000)).toBe(true);
+  });
+
+  test('claim: after the TTL a new claim wins', async () => {
+    const store = await open();
+    const key = unique('submission:T:V');
+    expect(await store.claim(key, 150)).toBe(true);
+    expect(await store.claim(key, 150)).toBe(false);
+    await sleep(300);
+    expect(await store.claim(key, 150)).toBe(true);
+    expect(await store.claim(key, 150)).toBe(false);
+  });
+
+  test('claim: 20 concurrent claims of one key → exactly one wins', async () => {
+    const store = await open();
+    const key = unique('submission:T:V');
+    const results = await Promise.all(Array.from({ length: 20 }, () => store.claim(key, 60_000)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  test('claim: 20 concurrent claims from two separately opened stores → exactly one wins', async () => {
+    const [a, b] = [await open(), await open()];
+    const key = unique('submission:T:V');
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).claim(key, 60_000)),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  test('audit: newest first, limited, per workspace, shared between stores', async () => {
+    const [a, b] = [await open(), await open()];
+    const [w1, w2] = [unique('T'), unique('T')];
+    const t = Date.now();
+    await a.audit.append(entry(w1, t, 'one'));
+    await b.audit.append(entry(w2, t + 1, 'other'));
+    await a.audit.append(entry(w1, t + 2, 'two'));
+    await b.audit.append(entry(w1, t + 3, 'three'));
+    expect((await b.audit.recent(w1, 10)).map((e) => e.outcome)).toEqual(['three', 'two', 'one']);
+    expect((await a.audit.recent(w1, 2)).map((e) => e.outcome)).toEqual(['three', 'two']);
+    expect(await a.audit.recent(w2, 10)).toEqual([entry(w2, t + 1, 'other')]);
+    expect(await a.audit.recent(unique('T'), 10)).toEqual([]);
+  });
+
+  test('audit: at most maxPerWorkspace entries are kept per workspace', async () => {
+    const store = await open({ maxPerWorkspace: 5 });
+    const [w1, w2] = [unique('T'), unique('T')];
+    const t = Date.now();
+    await store.audit.append(entry(w2, t, 'kept'));
+    for (let i = 1; i <= 8; i++) await store.audit.append(entry(w1, t + i, `n${i}`));
+    expect((await store.audit.recent(w1, 100)).map((e) => e.outcome)).toEqual(['n8', 'n7', 'n6', 'n5', 'n4']);
+    expect((await store.audit.recent(w2, 100)).map((e) => e.outcome)).toEqual(['kept']);
+  });
+
+  test('audit: entries past retention are dropped', async () => {
+    let clock = Date.now();
+    const store = await open({ retentionMs: DAY, now: () => clock });
+    const workspace = unique('T');
+    await store.audit.append(entry(workspace, clock, 'old'));
+    clock += DAY / 2;
+    await store.audit.append(entry(workspace, clock, 'recent'));
+    expect((await store.audit.recent(workspace, 10)).map((e) => e.outcome)).toEqual(['recent', 'old']);
+    clock += DAY * 0.75; // "old" is now 1.25 days old, "recent" 0.75
+    await store.audit.append(entry(workspace, clock, 'new'));
+    expect((await store.audit.recent(workspace, 10)).map((e) => e.outcome)).toEqual(['new', 'recent']);
+  });
+
+  test('audit: forget removes one workspace’s entries only', async () => {
+    const store = await open();
+    const [w1, w2] = [unique('T'), unique('T')];
+    await store.audit.append(entry(w1, Date.now(), 'gone'));
+    await store.audit.append(entry(w2, Date.now(), 'stays'));
+    await store.audit.forget(w1);
+    expect(await store.audit.recent(w1, 10)).toEqual([]);
+    expect((await store.audit.recent(w2, 10)).map((e) => e.outcome)).toEqual(['stays']);
+  });
+
+  test('after close() every operation rejects promptly', async () => {
+    const store = await open();
+    const workspace = unique('T');
+    await store.close();
+    expect(await outcomeOf(() => store.kv.get(`token:${workspace}`))).toBe('rejected');
+    expect(await outcomeOf(() => store.kv.set(`token:${workspace}`, { x: 1 }))).toBe('rejected');
+    expect(await outcomeOf(() => store.claim(unique('submission:T:V'), 1000))).toBe('rejected');
+    expect(await outcomeOf(() => store.audit.append(entry(workspace, Date.now(), 'x')))).toBe('rejected');
+    expect(await outcomeOf(() => store.audit.recent(workspace, 10))).toBe('rejected');
+  });
+}
+
+describe('SQLite store', () => {
+  storeContract(async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'katapult-store-contract-'));
+    const file = path.join(dir, 'store.sqlite');
+    let reader: KeyvSqlite | null = null;
+    return {
+      open: (options) => openSqliteStore(`sqlite://${file}`, { ...options, onError }),
+      async raw(key) {
+        reader ??= new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 5000 });
+        const rows = (await reader.query(
+          'SELECT value FROM keyv WHERE key = ?',
+          `katapult-chatops:${key}`,
+        )) as { value: string }[];
+        return rows[0]?.value ?? null;
+      },
+      async cleanup() {
+        await reader?.disconnect();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  });
+});
+
+describeWithService('redis', 'Redis store', () => {
+  storeContract(async () => {
+    const url = serviceUrl('redis');
+    const namespace = `katapult-chatops-test-${RUN}`;
+    const client = createClient({ url });
+    client.on('error', () => undefined);
+    await client.connect();
+    return {
+      open: (options) => openRedisStore(url, { ...options, onError, namespace }),
+      raw: (key) => client.get(`${namespace}::${key}`),
+      async cleanup() {
+        const keys: string[] = [];
+        for await (const batch of client.scanIterator({ MATCH: `${namespace}:*`, COUNT: 500 })) {
+          keys.push(...batch);
+        }
+        if (keys.length > 0) await client.del(keys);
+        client.destroy();
+      },
+    };
+  });
+});
+
+describeWithService('postgres', 'PostgreSQL store', () => {
+  storeContract(async () => {
+    const url = serviceUrl('postgres');
+    const schema = `katapult_test_${RUN}`;
+    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    return {
+      open: (options) => openPostgresStore(url, { ...options, onError, schema }),
+      async raw(key) {
+        const { rows } = await pool.query<{ value: string }>(
+          `SELECT value FROM ${schema}.katapult_kv WHERE key = $1`,
+          [`katapult-chatops:${key}`],
+        );
+        return rows[0]?.value ?? null;
+      },
+      async cleanup() {
+        await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        await pool.end();
+      },
+    };
+  });
+});
+
+describe('openStore', () => {
+  const options = { ...defaults, onError };
+
+  /** A port nothing listens on: bound, then released. */
+  async function deadPort(): Promise<number> {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+  }
+
+  test('an unknown scheme is refused, naming STORE_URL', async () => {
+    await expect(openStore('mysql://user:pw@db/katapult', options)).rejects.toThrow(/STORE_URL/);
+    await expect(openStore('./data/bot.sqlite', options)).rejects.toThrow(/STORE_URL/);
+  });
+
+  test('sqlite:// opens the SQLite store', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'katapult-open-store-'));
+    try {
+      const store = await openStore(`sqlite://${path.join(dir, 'x.sqlite')}`, options);
+      await store.kv.set('k', 1);
+      expect(await store.kv.get('k')).toBe(1);
+      await store.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test.each([
+    ['redis', (port: number) => `redis://katapult:s3cr3t-pw@127.0.0.1:${port}/0`],
+    ['rediss', (port: number) => `rediss://katapult:s3cr3t-pw@127.0.0.1:${port}`],
+    ['postgres', (port: number) => `postgres://katapult:s3cr3t-pw@127.0.0.1:${port}/bot?password=s3cr3t-pw`],
+    ['postgresql', (port: number) => `postgresql://katapult:s3cr3t-pw@127.0.0.1:${port}/bot`],
+  ] as const)('%s: an unreachable server fails fast, with the URL but not the password', async (_, make) => {
+    const port = await deadPort();
+    const started = Date.now();
+    const error = await openStore(make(port), options).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(error?.message).toMatch(
+      new RegExp(
+        `^could not connect to the store at [a-z]+://127\\.0\\.0\\.1:${port}\\S* \\(ECONNREFUSED\\)$`,
+      ),
+    );
+    expect(error?.message).not.toContain('s3cr3t');
+    expect(error?.message).not.toContain('katapult@');
+  });
+
+  test('displayStoreUrl drops credentials and query, keeps SQLite paths', () => {
+    expect(displayStoreUrl('redis://u:pw@cache.internal:6380/2')).toBe('redis://cache.internal:6380/2');
+    expect(displayStoreUrl('postgres://bot:pw@db/katapult?sslmode=require&password=x')).toBe(
+      'postgres://db/katapult',
+    );
+    expect(displayStoreUrl('sqlite:///var/lib/bot.sqlite')).toBe('sqlite:///var/lib/bot.sqlite');
+  });
+});
