@@ -7,36 +7,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { jest } from '@jest/globals';
 import fetch from 'node-fetch';
-import type { Document, OpenAPIBackend, Operation } from 'openapi-backend';
+import { type Document, OpenAPIBackend, type Operation } from 'openapi-backend';
 import { KatapultClient } from '../../src/katapult/client.js';
 import { type FakeKatapult, type RecordedKatapultRequest, startFakeKatapult } from '../fakes/katapult-api.js';
 import { errorFixtureCodes, errorFixtures } from '../fixtures/katapult/index.js';
-
-/*
- * openapi-backend is CommonJS but requires @apidevtools/json-schema-ref-parser, which is ESM only;
- * Jest's own module loader cannot require() ESM before Node 24.9. In quick mode with the document
- * passed as an object, openapi-backend dereferences with `dereference-json-schema` and only hands
- * the object to ref-parser's `parse`, so this stub replaces the one piece Jest cannot load. The
- * library is then imported dynamically, after the mock is registered.
- */
-jest.mock('@apidevtools/json-schema-ref-parser', () => {
-  const unexpected = () => {
-    throw new Error('json-schema-ref-parser stub: only parse(object) is expected in quick mode');
-  };
-  return {
-    __esModule: true,
-    default: {
-      parse: async (document: unknown) => {
-        if (typeof document !== 'object' || document === null) unexpected();
-        return document;
-      },
-      dereference: unexpected,
-      resolve: unexpected,
-    },
-  };
-});
 
 const OPENAPI_FILE = path.resolve(process.cwd(), '../shared/katapult/katapult-core-openapi.json');
 const APIA_SCHEMA_FILE = path.resolve(process.cwd(), '../shared/katapult/schemas/core/v1.json');
@@ -100,8 +75,7 @@ let fake: FakeKatapult;
 
 beforeAll(async () => {
   // quick: validators are compiled lazily, only for the operations used here (a full init takes ~6 s).
-  const { OpenAPIBackend: Backend } = await import('openapi-backend');
-  api = new Backend({ definition: loadDocument(), strict: true, quick: true });
+  api = new OpenAPIBackend({ definition: loadDocument(), strict: true, quick: true });
   await api.init();
   fake = await startFakeKatapult({ now: () => NOW_MS });
   fake.setTokens({ [USER_TOKEN]: 'Acme Ops', [ORG_TOKEN]: { organization: 'Acme Ops', user: null } });
