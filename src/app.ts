@@ -19,7 +19,7 @@ import { BOT_SCOPES } from './slack/scopes.js';
 import { createUserDirectory } from './slack/users.js';
 import { SecretBox } from './store/crypto.js';
 import { loadOrCreateKey } from './store/key-file.js';
-import { openSqliteStore } from './store/sqlite-store.js';
+import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { createTokenStore } from './store/token-store.js';
 import { createWorkspaceTokens } from './tokens/workspace-tokens.js';
@@ -76,7 +76,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   redactor.add(key.toString('base64'));
   const box = new SecretBox(key);
 
-  const store: Store = await openSqliteStore(config.store.url, {
+  const store: Store = await openStore(config.store.url, {
     retentionMs: config.audit.retentionDays * 86_400_000,
     maxPerWorkspace: config.audit.maxPerWorkspace,
     onError: (error) =>

@@ -71,8 +71,9 @@ export async function openSqliteStore(
       },
       async recent(workspace, limit) {
         const rows = (await query(
-          'SELECT entry FROM audit_log WHERE workspace = ? ORDER BY id DESC LIMIT ?',
+          'SELECT entry FROM audit_log WHERE workspace = ? AND at >= ? ORDER BY id DESC LIMIT ?',
           workspace,
+          now() - options.retentionMs,
           limit,
         )) as { entry: string }[];
         return rows.map((r) => JSON.parse(r.entry) as AuditEntry);
