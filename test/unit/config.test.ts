@@ -64,7 +64,12 @@ test('a bad value is never echoed back (it may be a secret)', () => {
 });
 
 describe('OAuth (multi-workspace) mode', () => {
-  const oauthEnv = { SLACK_CLIENT_ID: '1.2', SLACK_CLIENT_SECRET: 'cs', SLACK_STATE_SECRET: 'ss', SLACK_SIGNING_SECRET: 'sig' };
+  const oauthEnv = {
+    SLACK_CLIENT_ID: '1.2',
+    SLACK_CLIENT_SECRET: 'cs',
+    SLACK_STATE_SECRET: 'ss',
+    SLACK_SIGNING_SECRET: 'sig',
+  };
   test('needs no bot token', () => {
     const c = parseConfig(oauthEnv);
     expect(c.slack.oauth).toEqual({ clientId: '1.2', clientSecret: 'cs', stateSecret: 'ss' });
@@ -79,7 +84,10 @@ describe('OAuth (multi-workspace) mode', () => {
   ])('%j is refused naming %s', (env, variable) => {
     expect(() => parseConfig(env)).toThrow(expect.objectContaining({ variable }));
   });
-  test.each(['redis://127.0.0.1:6379', 'postgres://postgres@127.0.0.1/test', 'sqlite:///tmp/x.sqlite'])('STORE_URL %s is accepted', (url) => {
-    expect(parseConfig({ ...base, STORE_URL: url }).store.url).toBe(url);
-  });
+  test.each(['redis://127.0.0.1:6379', 'postgres://postgres@127.0.0.1/test', 'sqlite:///tmp/x.sqlite'])(
+    'STORE_URL %s is accepted',
+    (url) => {
+      expect(parseConfig({ ...base, STORE_URL: url }).store.url).toBe(url);
+    },
+  );
 });

@@ -8,7 +8,10 @@ function botScopes(file: string): string[] {
   return [...block.matchAll(/^\s+-\s+([a-z:.]+)\s*$/gm)].map((m) => m[1] ?? '').sort();
 }
 
-test.each(['manifest.yml', 'manifest.oauth.yml'])('%s lists exactly the bot scopes in src/slack/scopes.ts', (file) => {
-  expect(botScopes(file)).toEqual([...BOT_SCOPES].sort());
-  expect(readFileSync(file, 'utf8')).toContain('command: /katapult');
-});
+test.each(['manifest.yml', 'manifest.oauth.yml'])(
+  '%s lists exactly the bot scopes in src/slack/scopes.ts',
+  (file) => {
+    expect(botScopes(file)).toEqual([...BOT_SCOPES].sort());
+    expect(readFileSync(file, 'utf8')).toContain('command: /katapult');
+  },
+);
