@@ -11,12 +11,14 @@ import { createAuditRecorder } from './audit/record.js';
 import type { Config } from './config.js';
 import { type FetchLike, KatapultClient } from './katapult/client.js';
 import { InFlight } from './lifecycle.js';
-import { createLogger, type LogSink, Redactor } from './log.js';
+import { createLogger, type LogLevel, type LogSink, Redactor } from './log.js';
+import { createUpcomingDeletions } from './scheduling/upcoming.js';
 import { checkBotToken } from './slack/identity.js';
 import { createInstallationStore } from './slack/installation-store.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { BOT_SCOPES } from './slack/scopes.js';
 import { createUserDirectory } from './slack/users.js';
+import { slackErrorCode } from './slack/workspace.js';
 import { SecretBox } from './store/crypto.js';
 import { loadOrCreateKey } from './store/key-file.js';
 import { openStore } from './store/open-store.js';
@@ -43,6 +45,8 @@ export interface Bot {
   stop(graceMs?: number): Promise<void>;
   /** The state store (exposed for operations and tests). */
   store: Store;
+  /** Resolves when no schedule or post is under way (tests use it to let follow-up work settle). */
+  idle(timeoutMs?: number): Promise<boolean>;
 }
 
 export async function createBot(config: Config, overrides: BotOverrides = {}): Promise<Bot> {
@@ -52,6 +56,8 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     config.slack.signingSecret,
     config.slack.appToken,
     config.katapult.fallbackToken,
+    config.slack.oauth?.clientSecret,
+    config.slack.oauth?.stateSecret,
   ]) {
     redactor.add(secret);
   }
@@ -128,6 +134,8 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     ...(config.slack.signingSecret ? { signingSecret: config.slack.signingSecret } : {}),
     ...(socketMode ? { socketMode: true, appToken: config.slack.appToken as string } : {}),
     logger,
+    // Without this Bolt resets the shared logger to info.
+    logLevel: config.logLevel as LogLevel,
     clientOptions: {
       ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
       // Bounded: a post that cannot get through in ~10 s goes to the fallback instead of waiting 30 min.
@@ -151,11 +159,14 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
 
   const inflight = new InFlight();
   const access = createAccessPolicies(store.kv, config.defaultAccess);
+  const upcoming = createUpcomingDeletions(store.kv);
   registerListeners(app, {
     command: config.slack.command,
     tokens,
     katapult,
     access,
+    upcoming,
+    reminderLeadSeconds: config.reminderLeadMinutes * 60,
     async forgetWorkspace(workspaceId) {
       // Installations are keyed by the same workspace ID (enterprise for org-wide installs, else team).
       await installations?.deleteInstallation({
@@ -165,6 +176,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       });
       await tokens.remove(workspaceId);
       await access.remove(workspaceId);
+      await upcoming.forget(workspaceId);
       await store.audit.forget(workspaceId);
     },
     users: createUserDirectory({ ttlMs: 10 * 60_000, groupTtlMs: 60_000, now }),
@@ -184,7 +196,26 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     store,
     async start() {
       if (socketMode) {
-        await app.start();
+        // Bolt retries some failures forever; a start that cannot connect says why, naming the token.
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          await Promise.race([
+            app.start(),
+            new Promise((_, reject) => {
+              timer = setTimeout(() => reject(new Error('no connection within 30 s')), 30_000);
+            }),
+          ]);
+        } catch (error) {
+          await app.stop().catch(() => undefined);
+          const code = slackErrorCode(error);
+          throw new Error(
+            code
+              ? `Slack refused SLACK_APP_TOKEN (${code}); generate an app-level token with connections:write under Basic Information`
+              : `could not connect to Slack in Socket Mode (${error instanceof Error ? error.message : String(error)})`,
+          );
+        } finally {
+          clearTimeout(timer);
+        }
         ready = true;
         logger.event('info', 'started', { mode: 'socket', command: config.slack.command });
         return { port: null };
@@ -198,6 +229,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       logger.event('info', 'started', { mode: 'http', port, command: config.slack.command });
       return { port };
     },
+    idle: (timeoutMs = 10_000) => inflight.drain(timeoutMs),
     async stop(graceMs = 25_000) {
       // Stop taking requests, let schedules and posts already under way finish (bounded), then close the store.
       ready = false;

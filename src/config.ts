@@ -32,6 +32,8 @@ export interface Config {
   /** Who may schedule in a workspace with no stored access policy. */
   defaultAccess: 'admins' | 'everyone';
   audit: { retentionDays: number; maxPerWorkspace: number };
+  /** Minutes before the move that the channel is reminded; 0 turns reminders off. */
+  reminderLeadMinutes: number;
   /** Where the default SQLite file and a generated encryption key live. */
   dataDir: string;
   /** 32-byte AES key from TOKEN_ENCRYPTION_KEY; null means "load or generate one in dataDir". */
@@ -207,6 +209,7 @@ export function parseConfig(env: Env): Config {
     },
     store: { url: storeUrl(env, dataDir) },
     defaultAccess: defaultAccess(env),
+    reminderLeadMinutes: integer(env, 'REMINDER_LEAD_MINUTES', 60, 0, 7 * 24 * 60),
     audit: {
       retentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 90, 1, 3650),
       maxPerWorkspace: integer(env, 'AUDIT_MAX_ENTRIES', 10_000, 20, 1_000_000),

@@ -24,6 +24,20 @@ export class Redactor {
   }
 }
 
+/**
+ * Debug lines in which Bolt's Socket Mode client prints whole envelopes or acks (they can hold what
+ * a user typed into a modal: a Katapult token, before the redactor has seen it), and in which the
+ * WebClient prints request bodies (an OAuth code and client secret). They are dropped.
+ */
+const PAYLOAD_DUMPS = [
+  'http request body',
+  'Received a message on the WebSocket',
+  'Sending a WebSocket message',
+  'Calling ack()',
+  'ack() call begins',
+  'ack() response sent',
+];
+
 const ORDER: Record<LogLevelName, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export type LogSink = (line: string, level: LogLevelName) => void;
@@ -76,6 +90,7 @@ export function createLogger(options: {
   const plain =
     (lvl: LogLevelName) =>
     (...msg: unknown[]) => {
+      if (typeof msg[0] === 'string' && PAYLOAD_DUMPS.some((p) => (msg[0] as string).includes(p))) return;
       const parts = msg.map(describe);
       const text = parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' ');
       write(lvl, { msg: text });

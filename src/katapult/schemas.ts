@@ -83,3 +83,144 @@ export const currentUserResponseSchema = z.object({
 export const organizationsResponseSchema = z.object({
   organizations: z.array(organizationSummarySchema),
 });
+
+/** Apia's wire form of a polymorph with the `target[id,name]` spec: `{"type":"Disk","value":{"id":"disk_…","name":"…"}}`. */
+const wireNamedTargetSchema = z.object({
+  type: z.string(),
+  value: z.object({ id: z.string().optional(), name: z.string().nullish() }),
+});
+const namedIdHolderSchema = z.object({ id: z.string(), name: z.string().nullish() });
+/** The OpenAPI document's form: `{"target":{"id":"vm_…","name":"…"}}`. */
+const openApiNamedTargetSchema = z.object({ target: namedIdHolderSchema });
+
+export interface NamedTarget {
+  type: TargetType | null;
+  id: string | null;
+  name: string | null;
+}
+
+/**
+ * Like `normalizeTarget`, for the endpoints whose field spec is `target[id,name]` (get one policy,
+ * list policies): reads the wire `{type, value:{id,name}}`, the OpenAPI `{target:{id,name}}` or a
+ * bare `{id,name}`. Never fails; what cannot be read is null.
+ */
+export function normalizeNamedTarget(value: unknown): NamedTarget {
+  const wire = wireNamedTargetSchema.safeParse(value);
+  if (wire.success) {
+    const type = targetTypes.find((t) => t === wire.data.type) ?? null;
+    return { type, id: wire.data.value.id ?? null, name: wire.data.value.name ?? null };
+  }
+  const wrapped = openApiNamedTargetSchema.safeParse(value);
+  if (wrapped.success)
+    return { type: null, id: wrapped.data.target.id, name: wrapped.data.target.name ?? null };
+  const bare = namedIdHolderSchema.safeParse(value);
+  if (bare.success) return { type: null, id: bare.data.id, name: bare.data.name ?? null };
+  return { type: null, id: null, name: null };
+}
+
+export const scheduleIntervals = ['hourly', 'daily', 'weekly', 'monthly'] as const;
+
+export interface PolicySchedule {
+  /** `hourly`, `daily`, `weekly` or `monthly` as documented; another string is passed through. */
+  interval: string | null;
+  frequency: number | null;
+  /** Documented only as an integer (Apia `Integer`, no description); passed through. */
+  time: number | null;
+  minute: number | null;
+  /** Unix seconds. */
+  nextInvocationAt: number | null;
+}
+
+const integerOrNull = z
+  .number()
+  .int()
+  .nullish()
+  .catch(null)
+  .transform((v) => v ?? null);
+
+const scheduleSchema = z.object({
+  interval: z
+    .string()
+    .nullish()
+    .catch(null)
+    .transform((v) => v ?? null),
+  frequency: integerOrNull,
+  time: integerOrNull,
+  minute: integerOrNull,
+  next_invocation_at: integerOrNull,
+});
+
+/**
+ * Reads a policy's `schedule`. Never fails: the schedule is informational, so a missing or odd one
+ * gives null and an odd field gives null for that field.
+ */
+export function normalizeSchedule(value: unknown): PolicySchedule | null {
+  const parsed = scheduleSchema.safeParse(value);
+  if (!parsed.success) return null;
+  const { interval, frequency, time, minute, next_invocation_at } = parsed.data;
+  return { interval, frequency, time, minute, nextInvocationAt: next_invocation_at };
+}
+
+/**
+ * `total_size` is an Apia `Decimal` (OpenAPI: number, format float). Neither document nor the docs
+ * give its unit. A numeric string is accepted as well, in case a Decimal is ever serialized as
+ * one; anything else is null rather than a failed call, because the value is informational.
+ */
+export function normalizeTotalSize(value: unknown): number | null {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string' && /^\s*-?\d+(\.\d+)?([eE][-+]?\d+)?\s*$/.test(value)) return Number(value);
+  return null;
+}
+
+/** `retention` (number of backups kept): an integer, or null when missing or not one. */
+export function normalizeRetention(value: unknown): number | null {
+  return typeof value === 'number' && Number.isInteger(value) ? value : null;
+}
+
+/** 200 of `GET /disk_backup_policies/disk_backup_policy` (field spec `*,target[id,name]`). */
+export const diskBackupPolicyResponseSchema = z.object({
+  disk_backup_policy: z.object({
+    id: z.string().min(1),
+    retention: z.unknown().optional(),
+    total_size: z.unknown().optional(),
+    target: z.unknown().optional(),
+    schedule: z.unknown().optional(),
+    auto_move_to_trash_at: z.number().int().nullish(),
+  }),
+});
+
+/**
+ * Apia's `PaginationObject`. `total` and `total_pages` may be null when `large_set` is true;
+ * every field is tolerated when missing (the client then falls back to what it asked for).
+ */
+const paginationSchema = z.object({
+  current_page: z.number().int().positive().nullish(),
+  total_pages: z.number().int().nonnegative().nullish(),
+  total: z.number().int().nonnegative().nullish(),
+  per_page: z.number().int().positive().nullish(),
+  large_set: z.boolean().nullish(),
+});
+
+/** 200 of `GET /organizations/organization/disk_backup_policies` (items: `id,retention,total_size,target[id,name],schedule[interval,next_invocation_at]`). */
+export const organizationPoliciesResponseSchema = z.object({
+  pagination: paginationSchema.nullish(),
+  disk_backup_policies: z.array(
+    z.object({
+      id: z.string().min(1),
+      retention: z.unknown().optional(),
+      total_size: z.unknown().optional(),
+      target: z.unknown().optional(),
+      schedule: z.unknown().optional(),
+    }),
+  ),
+});
+
+/** 200 of `POST /trash_objects/trash_object/restore`: the `TrashObject` (every field tolerated when missing). */
+export const trashObjectResponseSchema = z.object({
+  trash_object: z.object({
+    id: z.string().nullish(),
+    keep_until: z.number().int().nullish(),
+    object_id: z.string().nullish(),
+    object_type: z.string().nullish(),
+  }),
+});

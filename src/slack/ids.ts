@@ -25,3 +25,10 @@ export const ACCESS_VIEW = {
   channelsBlock: 'channels',
   channelsAction: 'channels_input',
 } as const;
+
+/** Buttons on messages and the App Home. Each carries the policy ID as its value. */
+export const ACTIONS = {
+  reschedule: 'katapult_reschedule',
+  restore: 'katapult_restore',
+  openSchedule: 'katapult_open_schedule',
+} as const;

@@ -29,7 +29,8 @@ afterAll(async () => {
   await h.stop();
   expect(leaks).toEqual([]);
 });
-beforeEach(() => {
+beforeEach(async () => {
+  await h.bot.idle();
   h.slack.reset();
   h.katapult.reset();
 });

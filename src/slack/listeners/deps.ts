@@ -3,6 +3,7 @@ import type { AuditRecorder } from '../../audit/record.js';
 import type { InFlight } from '../../lifecycle.js';
 import type { AppLogger } from '../../log.js';
 import type { KatapultScheduler } from '../../scheduling/schedule-deletion.js';
+import type { UpcomingDeletions } from '../../scheduling/upcoming.js';
 import type { AuditLog, Store } from '../../store/store.js';
 import type { WorkspaceTokens } from '../../tokens/workspace-tokens.js';
 import type { UserDirectory } from '../users.js';
@@ -19,6 +20,10 @@ export interface ListenerDeps {
   record: AuditRecorder;
   auditLog: Pick<AuditLog, 'recent'>;
   inflight: InFlight;
+  /** Deletions scheduled through the bot and the messages Slack holds for them. */
+  upcoming: UpcomingDeletions;
+  /** How long before the move the reminder is posted; 0 turns reminders off. */
+  reminderLeadSeconds: number;
   /** Removes everything stored for a workspace that uninstalled the app. */
   forgetWorkspace(workspaceId: string): Promise<void>;
   logger: AppLogger;

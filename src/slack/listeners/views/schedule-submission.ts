@@ -15,6 +15,7 @@ import { refusalText } from '../../blocks/access.js';
 import { failureMessage, scheduledMessage } from '../../blocks/messages.js';
 import { decodeMetadata, scheduleNoticeView } from '../../blocks/schedule-modal.js';
 import { deliver } from '../../deliver.js';
+import { replaceFollowups } from '../../followups.js';
 import { SCHEDULE_VIEW } from '../../ids.js';
 import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
@@ -130,6 +131,16 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
         botUserId: context.botUserId ?? null,
         message,
       });
+      if (result.ok && delivery !== 'lost') {
+        await replaceFollowups(client, deps, {
+          workspaceId,
+          policyId: policy.policyId,
+          channelId: delivery === 'channel' ? meta.channelId : userId,
+          at: result.scheduled.autoMoveToTrashAt ?? time.atSeconds,
+          scheduledBy: userId,
+          target: result.scheduled.target,
+        });
+      }
       await deps.record({
         ...audit,
         requestedLocal,

@@ -1,0 +1,49 @@
+/** Messages Slack holds for later: the reminder before the move, the restore offer after it. Pure. */
+import type { types } from '@slack/bolt';
+import { ACTIONS } from '../ids.js';
+import { code, dateToken, escapeMrkdwn, utcFallback } from '../mrkdwn.js';
+import { context, plain, section } from './common.js';
+import type { SlackMessage } from './messages.js';
+
+function button(text: string, actionId: string, value: string, style?: 'primary' | 'danger'): types.Button {
+  return { type: 'button', text: plain(text), action_id: actionId, value, ...(style ? { style } : {}) };
+}
+
+function leadText(leadSeconds: number): string {
+  const minutes = Math.round(leadSeconds / 60);
+  if (minutes % 60 === 0) return `${minutes / 60} hour${minutes === 60 ? '' : 's'}`;
+  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+}
+
+export function reminderMessage(input: {
+  policyId: string;
+  at: number;
+  leadSeconds: number;
+  scheduledBy: string;
+}): SlackMessage {
+  return {
+    text: `Reminder: disk backup policy ${escapeMrkdwn(input.policyId)} moves to the trash in ${leadText(input.leadSeconds)} (${utcFallback(input.at)}).`,
+    blocks: [
+      section(
+        `:alarm_clock: Disk backup policy ${code(input.policyId)} moves to the trash in *${leadText(input.leadSeconds)}*, on ${dateToken(input.at)} (scheduled by <@${input.scheduledBy}>).`,
+      ),
+      { type: 'actions', elements: [button('Reschedule', ACTIONS.reschedule, input.policyId)] },
+    ],
+  };
+}
+
+export function movedMessage(input: { policyId: string; at: number }): SlackMessage {
+  return {
+    text: `Disk backup policy ${escapeMrkdwn(input.policyId)} was due to move to the trash at ${utcFallback(input.at)}.`,
+    blocks: [
+      section(
+        `:wastebasket: Disk backup policy ${code(input.policyId)} was due to move to Katapult's trash on ${dateToken(input.at)}. Until it is purged it can be restored.`,
+      ),
+      {
+        type: 'actions',
+        elements: [button('Restore from trash', ACTIONS.restore, input.policyId, 'primary')],
+      },
+      context('Restoring needs an API token with the trash_objects:restore scope.'),
+    ],
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * After a successful schedule: delete the messages Slack still holds for an earlier schedule of the
+ * same policy, then have Slack hold a reminder (a while before the move, with a Reschedule button)
+ * and a restore offer (just after it, with a Restore button). `chat.scheduleMessage` keeps them, so
+ * no timer of ours has to survive restarts. Failures here never undo the schedule: they are logged.
+ */
+import type { webApi } from '@slack/bolt';
+import type { AppLogger } from '../log.js';
+import type { UpcomingDeletions } from '../scheduling/upcoming.js';
+import { movedMessage, reminderMessage } from './blocks/followups.js';
+import type { SlackMessage } from './blocks/messages.js';
+import { slackErrorCode } from './workspace.js';
+
+/** Slack holds a scheduled message for at most 120 days. */
+export const SLACK_SCHEDULE_LIMIT_SECONDS = 120 * 86_400;
+/** A reminder closer than this to now is pointless: the result message was just posted. */
+const MIN_REMINDER_GAP_SECONDS = 5 * 60;
+
+export interface FollowupDeps {
+  upcoming: UpcomingDeletions;
+  logger: AppLogger;
+  /** 0 turns reminders off. */
+  reminderLeadSeconds: number;
+  now: () => number;
+}
+
+export async function replaceFollowups(
+  client: webApi.WebClient,
+  deps: FollowupDeps,
+  input: {
+    workspaceId: string;
+    policyId: string;
+    channelId: string;
+    at: number;
+    scheduledBy: string;
+    target: { type: string | null; id: string | null };
+  },
+): Promise<{ reminder: boolean; restoreOffer: boolean }> {
+  const log = (event: string, error: unknown) =>
+    deps.logger.event('warn', event, {
+      policy_id: input.policyId,
+      slack_error: slackErrorCode(error) ?? String(error),
+    });
+
+  let previous = null;
+  try {
+    previous = await deps.upcoming.get(input.workspaceId, input.policyId);
+  } catch (error) {
+    log('upcoming_read_failed', error);
+  }
+  for (const id of [previous?.reminderMessageId, previous?.restoreMessageId]) {
+    if (!id || !previous) continue;
+    await client.chat
+      .deleteScheduledMessage({ channel: previous.channelId, scheduled_message_id: id })
+      .catch((error: unknown) => log('scheduled_message_delete_failed', error));
+  }
+
+  const nowSeconds = Math.floor(deps.now() / 1000);
+  const limit = nowSeconds + SLACK_SCHEDULE_LIMIT_SECONDS;
+  const hold = async (postAt: number, message: SlackMessage) => {
+    if (postAt > limit) return null;
+    try {
+      const res = await client.chat.scheduleMessage({
+        channel: input.channelId,
+        post_at: postAt,
+        text: message.text,
+        blocks: message.blocks,
+        unfurl_links: false,
+      });
+      return res.scheduled_message_id ?? null;
+    } catch (error) {
+      log('schedule_message_failed', error);
+      return null;
+    }
+  };
+
+  const lead = deps.reminderLeadSeconds;
+  const reminderAt = input.at - lead;
+  const reminderMessageId =
+    lead > 0 && reminderAt - nowSeconds >= MIN_REMINDER_GAP_SECONDS
+      ? await hold(
+          reminderAt,
+          reminderMessage({
+            policyId: input.policyId,
+            at: input.at,
+            leadSeconds: lead,
+            scheduledBy: input.scheduledBy,
+          }),
+        )
+      : null;
+  const restoreMessageId = await hold(
+    input.at + 60,
+    movedMessage({ policyId: input.policyId, at: input.at }),
+  );
+
+  try {
+    await deps.upcoming.put(input.workspaceId, {
+      policyId: input.policyId,
+      channelId: input.channelId,
+      at: input.at,
+      scheduledBy: input.scheduledBy,
+      targetType: input.target.type,
+      targetId: input.target.id,
+      reminderMessageId,
+      restoreMessageId,
+    });
+  } catch (error) {
+    log('upcoming_write_failed', error);
+  }
+  return { reminder: reminderMessageId !== null, restoreOffer: restoreMessageId !== null };
+}
