@@ -183,9 +183,12 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     claims: store,
     record: createAuditRecorder(store.audit, logger),
     auditLog: store.audit,
-    inflight,
     logger,
     now,
+  });
+  // Every listener's work, including what runs after its ack, is tracked: a shutdown waits for it.
+  app.use(async ({ next }) => {
+    await inflight.run(next);
   });
   app.error(async (error) => {
     logger.event('error', 'listener_error', { error: error.message, code: error.code });

@@ -32,6 +32,8 @@ import {
   wrappedErrorEnvelopeSchema,
 } from './schemas.js';
 
+export type { NamedTarget, PolicySchedule } from './schemas.js';
+
 /** The part of `fetch` the client uses. node-fetch's default export and the global `fetch` both fit. */
 export type FetchLike = (
   url: string,

@@ -23,7 +23,7 @@ export interface ExplainContext {
   /** The slash command, for "run `/katapult token`" hints. */
   command: string;
   /** Where the failure happened: scheduling a deletion or checking a new token. */
-  operation: 'schedule' | 'token';
+  operation: 'schedule' | 'token' | 'restore';
 }
 
 const asString = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
@@ -91,6 +91,12 @@ function explainApiError(
         next: 'There is nothing to schedule. If it should stay, restore it from the trash in Katapult before then.',
       };
     }
+    case 'trash_object_not_found':
+      return {
+        summary:
+          'Katapult has nothing in the trash for this policy: it has been purged already, or it was never moved there.',
+        next: 'If the policy is still listed in Katapult, there is nothing to restore. A purged policy cannot come back.',
+      };
     case 'invalid_timestamp':
       return {
         summary: 'Katapult refused the time: it must be at least 5 minutes in the future.',

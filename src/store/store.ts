@@ -11,7 +11,7 @@ export interface AuditEntry {
   workspace: string;
   user: string;
   channel: string | null;
-  action: 'schedule' | 'token_set' | 'token_removed' | 'access_changed';
+  action: 'schedule' | 'restore' | 'token_set' | 'token_removed' | 'access_changed';
   policyId: string | null;
   /** Requested deletion time, unix seconds (UTC), and as the user read it in their zone. */
   requestedAt: number | null;

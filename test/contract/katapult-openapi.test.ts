@@ -10,13 +10,25 @@ import path from 'node:path';
 import fetch from 'node-fetch';
 import { type Document, OpenAPIBackend, type Operation } from 'openapi-backend';
 import { KatapultClient } from '../../src/katapult/client.js';
-import { type FakeKatapult, type RecordedKatapultRequest, startFakeKatapult } from '../fakes/katapult-api.js';
-import { errorFixtureCodes, errorFixtures } from '../fixtures/katapult/index.js';
+import {
+  type FakeKatapult,
+  fakeOrganizationId,
+  type RecordedKatapultRequest,
+  startFakeKatapult,
+} from '../fakes/katapult-api.js';
+import { allErrorFixtureCodes, errorFixtures } from '../fixtures/katapult/index.js';
 
 const OPENAPI_FILE = path.resolve(process.cwd(), '../shared/katapult/katapult-core-openapi.json');
 const APIA_SCHEMA_FILE = path.resolve(process.cwd(), '../shared/katapult/schemas/core/v1.json');
 const SCHEDULE_OP = 'delete:disk_backup_policy_schedule';
 const SCHEDULE_PATH = '/disk_backup_policies/disk_backup_policy/schedule';
+const GET_POLICY_OP = 'get:disk_backup_policy';
+const GET_POLICY_PATH = '/disk_backup_policies/disk_backup_policy';
+const LIST_POLICIES_OP = 'get:organization_disk_backup_policies';
+const LIST_POLICIES_PATH = '/organizations/organization/disk_backup_policies';
+const RESTORE_OP = 'post:trash_object_restore';
+const RESTORE_PATH = '/trash_objects/trash_object/restore';
+const ACME_ORG_ID = fakeOrganizationId('Acme Ops');
 const USER_TOKEN = 'kt-contract-user-token';
 const ORG_TOKEN = 'kt-contract-org-token';
 const NOW_MS = Date.UTC(2026, 0, 15, 9, 30, 0);
@@ -166,6 +178,16 @@ async function recordClientTraffic(): Promise<RecordedKatapultRequest[]> {
   await settle(client.scheduleDiskBackupPolicyDeletion(USER_TOKEN, 'missing-policy', AT));
   await settle(client.identify(USER_TOKEN));
   await settle(client.identify(ORG_TOKEN));
+  const [first] = fake.policies();
+  if (!first) throw new Error('the fake has no policies');
+  await settle(client.getDiskBackupPolicy(USER_TOKEN, first.id));
+  await settle(client.getDiskBackupPolicy(USER_TOKEN, 'dbp_a&b=c d'));
+  await settle(client.listOrganizationPolicies(USER_TOKEN, ACME_ORG_ID));
+  await settle(client.listOrganizationPolicies(USER_TOKEN, ACME_ORG_ID, 2, 10));
+  fake.trashPolicy(first.id, Math.floor(NOW_MS / 1000) + 3600);
+  await settle(client.restoreTrashObject(USER_TOKEN, first.id));
+  await settle(client.restoreTrashObject(USER_TOKEN, first.id));
+  fake.resetPolicies();
   return [...fake.requests];
 }
 
@@ -176,7 +198,7 @@ describe('every request the client sends validates against the OpenAPI document'
     traffic = await recordClientTraffic();
   });
 
-  it('covers the schedule operation, /users/current and /organizations', () => {
+  it('covers schedule, /users/current, /organizations, get policy, list policies and restore', () => {
     expect(traffic.map((r) => operationFor(r)?.operationId)).toEqual([
       SCHEDULE_OP,
       SCHEDULE_OP,
@@ -185,6 +207,12 @@ describe('every request the client sends validates against the OpenAPI document'
       'get:users_current',
       'get:users_current',
       'get:organizations',
+      GET_POLICY_OP,
+      GET_POLICY_OP,
+      LIST_POLICIES_OP,
+      LIST_POLICIES_OP,
+      RESTORE_OP,
+      RESTORE_OP,
     ]);
   });
 
@@ -216,6 +244,35 @@ describe('every request the client sends validates against the OpenAPI document'
       if (!operation) throw new Error(`no operation for ${request.method} ${request.path}`);
       expect(securityProblems(operation, request.headers)).toEqual([]);
       expect(contentProblems(operation, request)).toEqual([]);
+    }
+  });
+
+  it('sends lookups and paging as the documented query parameters, with no body', () => {
+    const reads = traffic.filter(
+      (r) => r.method === 'GET' && r.path !== '/users/current' && r.path !== '/organizations',
+    );
+    expect(reads.map((r) => r.query)).toEqual([
+      { 'disk_backup_policy[id]': expect.stringMatching(/^dbp_[0-9A-Za-z]{16}$/) },
+      { 'disk_backup_policy[id]': 'dbp_a&b=c d' },
+      { 'organization[id]': ACME_ORG_ID, page: '1', per_page: '30' },
+      { 'organization[id]': ACME_ORG_ID, page: '2', per_page: '10' },
+    ]);
+    for (const request of reads) {
+      const operation = operationFor(request);
+      const documented = (operation?.parameters ?? []).flatMap((p) =>
+        'in' in p && p.in === 'query' ? [p.name] : [],
+      );
+      expect(Object.keys(request.query).filter((name) => !documented.includes(name))).toEqual([]);
+      expect(request.rawBody).toBe('');
+    }
+  });
+
+  it('restores by object_id in a JSON body, as documented', () => {
+    const restores = traffic.filter((r) => r.path === RESTORE_PATH);
+    expect(restores).toHaveLength(2);
+    for (const request of restores) {
+      expect(request.body).toEqual({ trash_object: { object_id: expect.stringMatching(/^dbp_/) } });
+      expect(request.query).toEqual({});
     }
   });
 
@@ -260,6 +317,44 @@ describe('the contract check can fail', () => {
     ],
   ])('rejects a body with %s', (_label, body, where) => {
     const result = schedule(body);
+    expect(result.valid).toBe(false);
+    expect(result.errors?.map((e) => e.instancePath)).toContain(where);
+  });
+
+  it.each<[string, string, string, Record<string, string>, string]>([
+    ['an unknown lookup name', GET_POLICY_OP, GET_POLICY_PATH, { id: 'dbp_1' }, '/query'],
+    [
+      'page 0',
+      LIST_POLICIES_OP,
+      LIST_POLICIES_PATH,
+      { 'organization[id]': 'org_1', page: '0' },
+      '/query/page',
+    ],
+    [
+      'a page that is not a number',
+      LIST_POLICIES_OP,
+      LIST_POLICIES_PATH,
+      { 'organization[id]': 'org_1', per_page: 'ten' },
+      '/query/per_page',
+    ],
+  ])('rejects a read with %s', (_label, operationId, routePath, query, where) => {
+    const result = api.validateRequest(
+      { method: 'get', path: routePath, query, headers: { authorization: headers.authorization } },
+      operationId,
+    );
+    expect(result.valid).toBe(false);
+    expect(result.errors?.map((e) => e.instancePath)).toContain(where);
+  });
+
+  it.each<[string, unknown, string]>([
+    ['trash_object as a string', { trash_object: 'dbp_1' }, '/requestBody/trash_object'],
+    ['a numeric object_id', { trash_object: { object_id: 5 } }, '/requestBody/trash_object/object_id'],
+    ['no trash_object', { object_id: 'dbp_1' }, '/requestBody'],
+  ])('rejects a restore body with %s', (_label, body, where) => {
+    const result = api.validateRequest(
+      { method: 'post', path: RESTORE_PATH, query: {}, headers, body },
+      RESTORE_OP,
+    );
     expect(result.valid).toBe(false);
     expect(result.errors?.map((e) => e.instancePath)).toContain(where);
   });
@@ -327,21 +422,95 @@ describe("the fake's answers and the fixtures agree with the documents", () => {
     expect(result.errors ?? []).toEqual([]);
   });
 
+  it.each([
+    [GET_POLICY_OP, 0],
+    [GET_POLICY_OP, 1],
+  ])(
+    'the default 200 of %s (catalogue policy %i) validates against the response schema',
+    async (operationId, index) => {
+      fake.resetPolicies();
+      const policy = fake.policies()[index];
+      if (!policy) throw new Error('no policy');
+      const res = await get(`GET ${GET_POLICY_PATH}?disk_backup_policy%5Bid%5D=${policy.id}`, USER_TOKEN);
+      expect(res.status).toBe(200);
+      expect(api.validateResponse(res.body, operationId, 200).errors ?? []).toEqual([]);
+    },
+  );
+
+  it('a scheduled policy (auto_move_to_trash_at set) still validates', async () => {
+    fake.resetPolicies();
+    const [policy] = fake.policies();
+    if (!policy) throw new Error('no policy');
+    await get(`DELETE ${SCHEDULE_PATH}`, USER_TOKEN, {
+      disk_backup_policy: { id: policy.id },
+      timestamp: AT,
+    });
+    const res = await get(`GET ${GET_POLICY_PATH}?disk_backup_policy%5Bid%5D=${policy.id}`, USER_TOKEN);
+    expect(res.body).toMatchObject({ disk_backup_policy: { auto_move_to_trash_at: AT } });
+    expect(api.validateResponse(res.body, GET_POLICY_OP, 200).errors ?? []).toEqual([]);
+    fake.resetPolicies();
+  });
+
+  it.each([
+    ['page 1', '?organization%5Bid%5D=ORG&page=1&per_page=30'],
+    ['the last page', '?organization%5Bid%5D=ORG&page=2&per_page=30'],
+    ['a page past the end', '?organization%5Bsub_domain%5D=acme-ops&page=9'],
+  ])('the default 200 of the list (%s) validates against the response schema', async (_label, query) => {
+    fake.resetPolicies();
+    const res = await get(`GET ${LIST_POLICIES_PATH}${query.replace('ORG', ACME_ORG_ID)}`, USER_TOKEN);
+    expect(res.status).toBe(200);
+    expect(api.validateResponse(res.body, LIST_POLICIES_OP, 200).errors ?? []).toEqual([]);
+  });
+
+  it('the default 200 of a restore validates against the response schema', async () => {
+    fake.resetPolicies();
+    const [policy] = fake.policies();
+    if (!policy) throw new Error('no policy');
+    fake.trashPolicy(policy.id, Math.floor(NOW_MS / 1000) + 3600);
+    const res = await get(`POST ${RESTORE_PATH}`, USER_TOKEN, { trash_object: { object_id: policy.id } });
+    expect(res.status).toBe(200);
+    expect(api.validateResponse(res.body, RESTORE_OP, 200).errors ?? []).toEqual([]);
+    fake.resetPolicies();
+  });
+
   it('a wrong 200 is rejected by the response schema', () => {
     expect(api.validateResponse({ disk_backup_policy: { id: 5 } }, SCHEDULE_OP, 200).valid).toBe(false);
     expect(api.validateResponse({ organizations: [{ id: 1 }] }, 'get:organizations', 200).valid).toBe(false);
+    expect(
+      api.validateResponse({ disk_backup_policy: { id: 'p', retention: '7' } }, GET_POLICY_OP, 200).valid,
+    ).toBe(false);
+    expect(
+      api.validateResponse(
+        { pagination: { current_page: 1 }, disk_backup_policies: [{ schedule: { interval: 'yearly' } }] },
+        LIST_POLICIES_OP,
+        200,
+      ).valid,
+    ).toBe(false);
+    expect(api.validateResponse({ disk_backup_policies: [] }, LIST_POLICIES_OP, 200).valid).toBe(false);
+    expect(api.validateResponse({ trash_object: { keep_until: 'soon' } }, RESTORE_OP, 200).valid).toBe(false);
   });
 
   it('each documented error code of the operations used has a fixture with the documented status', () => {
     const documented = new Map<string, number>();
-    for (const operationId of [SCHEDULE_OP, 'get:users_current', 'get:organizations']) {
+    const operations = [
+      SCHEDULE_OP,
+      'get:users_current',
+      'get:organizations',
+      GET_POLICY_OP,
+      LIST_POLICIES_OP,
+      RESTORE_OP,
+    ];
+    for (const operationId of operations) {
       for (const [code, status] of documentedErrorCodes(operationId)) documented.set(code, status);
     }
-    expect(documented.size).toBeGreaterThanOrEqual(10);
+    expect(documented.size).toBeGreaterThanOrEqual(14);
+    for (const code of ['trash_object_not_found', 'organization_not_found', 'organization_suspended']) {
+      expect(documented.has(code)).toBe(true);
+    }
     for (const [code, status] of documented) {
       expect({ code, status: errorFixtures[code]?.status }).toEqual({ code, status });
     }
-    const undocumented = errorFixtureCodes.filter((code) => !documented.has(code));
+    const undocumented = allErrorFixtureCodes.filter((code) => !documented.has(code));
     expect(undocumented.filter((code) => !FRAMEWORK_CODES.has(code))).toEqual([]);
   });
 
@@ -355,8 +524,8 @@ describe("the fake's answers and the fixtures agree with the documents", () => {
         if (typeof code === 'string' && !errors.has(code)) errors.set(code, { status, description });
       }
     }
-    const checked = errorFixtureCodes.filter((code) => errors.has(code));
-    expect(checked.length).toBeGreaterThanOrEqual(10);
+    const checked = allErrorFixtureCodes.filter((code) => errors.has(code));
+    expect(checked.length).toBeGreaterThanOrEqual(14);
     for (const code of checked) {
       expect({
         code,
@@ -419,6 +588,71 @@ describe('where the OpenAPI document and the real API differ (pinned, see FINDIN
     expect(isRecord(target) && isRecord(target.properties) ? Object.keys(target.properties) : []).toEqual([
       'target',
     ]);
+  });
+});
+
+describe('the read and restore operations: where the document and the wire differ (pinned)', () => {
+  function okSchema(operationId: string): unknown {
+    const ok = api.getOperation(operationId)?.responses?.['200'];
+    return ok && 'content' in ok ? ok.content?.['application/json']?.schema : undefined;
+  }
+
+  function propertyNames(schema: unknown): string[] {
+    return isRecord(schema) && isRecord(schema.properties) ? Object.keys(schema.properties) : [];
+  }
+
+  it('get and list model target as {target: VirtualMachine|Disk}; the wire (and the fake) send {type, value:{id,name}}', async () => {
+    const policy = findProperty(okSchema(GET_POLICY_OP), 'disk_backup_policy');
+    expect(propertyNames(findProperty(policy, 'target'))).toEqual(['target']);
+    const list = findProperty(okSchema(LIST_POLICIES_OP), 'disk_backup_policies');
+    const item = isRecord(list) ? list.items : undefined;
+    expect(propertyNames(findProperty(item, 'target'))).toEqual(['target']);
+    fake.resetPolicies();
+    const [first] = fake.policies();
+    const res = await fetch(`${fake.baseUrl}${GET_POLICY_PATH}?disk_backup_policy%5Bid%5D=${first?.id}`, {
+      headers: { Authorization: `Bearer ${USER_TOKEN}` },
+    });
+    const body: unknown = JSON.parse(await res.text());
+    const target =
+      isRecord(body) && isRecord(body.disk_backup_policy) ? body.disk_backup_policy.target : null;
+    expect(isRecord(target) ? Object.keys(target) : []).toEqual(['type', 'value']);
+    // The document's target schema has no `required` and allows other keys, so the wire form "validates".
+    expect(api.validateResponse(body, GET_POLICY_OP, 200).valid).toBe(true);
+  });
+
+  it('list items document no auto_move_to_trash_at (field spec id,retention,total_size,target[id,name],schedule[interval,next_invocation_at])', () => {
+    const list = findProperty(okSchema(LIST_POLICIES_OP), 'disk_backup_policies');
+    const item = isRecord(list) ? list.items : undefined;
+    const names = isRecord(item) && typeof item.$ref !== 'string' ? propertyNames(item) : [];
+    expect(names).toEqual(['id', 'retention', 'total_size', 'target', 'schedule']);
+    expect(propertyNames(findProperty(item, 'schedule'))).toEqual(['interval', 'next_invocation_at']);
+    expect(
+      propertyNames(findProperty(findProperty(okSchema(GET_POLICY_OP), 'disk_backup_policy'), 'schedule')),
+    ).toEqual(['frequency', 'interval', 'minute', 'next_invocation_at', 'time']);
+  });
+
+  it('total_size is a bare float with no unit or description anywhere in the document', () => {
+    const policy = findProperty(okSchema(GET_POLICY_OP), 'disk_backup_policy');
+    expect(findProperty(policy, 'total_size')).toEqual({ type: 'number', format: 'float' });
+  });
+
+  it('pagination total and total_pages are nullable (large sets), as the client expects', () => {
+    const pagination = findProperty(okSchema(LIST_POLICIES_OP), 'pagination');
+    expect(findProperty(pagination, 'total')).toMatchObject({ type: 'integer', nullable: true });
+    expect(findProperty(pagination, 'total_pages')).toMatchObject({ type: 'integer', nullable: true });
+    const largeSet = {
+      pagination: { current_page: 3, total_pages: null, total: null, per_page: 30, large_set: true },
+      disk_backup_policies: [],
+    };
+    expect(api.validateResponse(largeSet, LIST_POLICIES_OP, 200).errors ?? []).toEqual([]);
+  });
+
+  it('the restore 404 is documented flat; the fixture is wrapped like every other error', () => {
+    const notFound = api.getOperation(RESTORE_OP)?.responses?.['404'];
+    const schema =
+      notFound && 'content' in notFound ? notFound.content?.['application/json']?.schema : undefined;
+    expect(propertyNames(schema)).toEqual(['code', 'description', 'detail']);
+    expect(Object.keys(errorFixtures.trash_object_not_found.body)).toEqual(['error']);
   });
 });
 

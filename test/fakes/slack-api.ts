@@ -148,6 +148,13 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           view: { ...view, id, hash: `${Date.now()}.hash${viewCounter}`, team_id: FAKE_TEAM_ID },
         };
       }
+      case 'chat.scheduleMessage':
+        return {
+          ok: true,
+          channel: args.channel,
+          scheduled_message_id: `Q${String(++tsCounter).padStart(8, '0')}`,
+          post_at: Number(args.post_at),
+        };
       case 'chat.postMessage':
       case 'chat.postEphemeral':
         return {

@@ -28,13 +28,13 @@ export async function postSigned(
   url: string,
   secret: string,
   body: string,
-  options: SignOptions = {},
+  options: SignOptions & { contentType?: string } = {},
 ): Promise<SlackResponse> {
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
   const res = await fetch(url, {
     method: 'POST',
     headers: {
-      'Content-Type': 'application/x-www-form-urlencoded',
+      'Content-Type': options.contentType ?? 'application/x-www-form-urlencoded',
       'X-Slack-Request-Timestamp': String(timestamp),
       'X-Slack-Signature': options.signature ?? sign(secret, timestamp, body),
       ...options.headers,
@@ -118,4 +118,81 @@ export function viewSubmissionBody(fields: ViewSubmissionFields): string {
     enterprise: null,
   };
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+export interface BlockActionFields {
+  actionId: string;
+  value: string;
+  userId?: string;
+  teamId?: string;
+  /** Absent for a button in App Home. */
+  channelId?: string;
+  messageTs?: string;
+  responseUrl?: string;
+}
+
+/** A button press, as Slack sends it: a form with one `payload` field. */
+export function blockActionBody(fields: BlockActionFields): string {
+  const teamId = fields.teamId ?? FAKE_TEAM_ID;
+  const payload = {
+    type: 'block_actions',
+    team: { id: teamId, domain: 'fake' },
+    user: { id: fields.userId ?? 'U0ALICE01', username: 'alice', name: 'alice', team_id: teamId },
+    api_app_id: 'A0FAKE001',
+    token: 'deprecated-verification-token',
+    trigger_id: `${Date.now()}.trigger`,
+    container: fields.channelId
+      ? {
+          type: 'message',
+          message_ts: fields.messageTs ?? '1700000000.000100',
+          channel_id: fields.channelId,
+          is_ephemeral: false,
+        }
+      : { type: 'view', view_id: 'VHOME0001' },
+    ...(fields.channelId
+      ? {
+          channel: { id: fields.channelId, name: 'ops' },
+          message: {
+            type: 'message',
+            ts: fields.messageTs ?? '1700000000.000100',
+            text: 'x',
+            user: 'UBOT00001',
+          },
+          response_url: fields.responseUrl ?? 'http://127.0.0.1:9/response/none',
+        }
+      : {
+          view: {
+            id: 'VHOME0001',
+            type: 'home',
+            callback_id: '',
+            private_metadata: '',
+            state: { values: {} },
+            hash: 'h',
+          },
+        }),
+    actions: [
+      {
+        type: 'button',
+        action_id: fields.actionId,
+        block_id: 'b1',
+        value: fields.value,
+        text: { type: 'plain_text', text: 'x' },
+        action_ts: '1700000000.1',
+      },
+    ],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+/** An Events API callback, as Slack sends it (JSON; post it with contentType application/json). */
+export function eventBody(event: Record<string, unknown>, teamId: string = FAKE_TEAM_ID): string {
+  return JSON.stringify({
+    token: 'deprecated-verification-token',
+    team_id: teamId,
+    api_app_id: 'A0FAKE001',
+    event,
+    type: 'event_callback',
+    event_id: `Ev${Date.now()}${Math.floor(Math.random() * 1e6)}`,
+    event_time: Math.floor(Date.now() / 1000),
+  });
 }

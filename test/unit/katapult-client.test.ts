@@ -7,6 +7,7 @@ import net from 'node:net';
 import { inspect } from 'node:util';
 import fetch from 'node-fetch';
 import {
+  DEFAULT_POLICIES_PER_PAGE,
   DEFAULT_RETRY_POLICY,
   type FetchLike,
   KatapultClient,
@@ -20,7 +21,10 @@ import {
   KatapultTimeoutError,
 } from '../../src/katapult/errors.js';
 import {
+  FAKE_KATAPULT_POLICY_COUNT,
   FAKE_KATAPULT_TARGET_VM_ID,
+  FAKE_KATAPULT_TARGET_VM_NAME,
+  FAKE_KATAPULT_TRASH_SECONDS,
   type FakeKatapult,
   type FakeKatapultReply,
   fakeOrganizationId,
@@ -49,6 +53,7 @@ beforeAll(async () => {
 
 beforeEach(() => {
   fake.reset();
+  fake.resetPolicies();
   fake.setTokens({
     [TOKEN]: 'Acme Ops',
     [ORG_TOKEN]: { organization: 'Acme Ops', user: null },
@@ -937,6 +942,800 @@ describe('the fake Katapult server itself', () => {
   it('the global fetch fits FetchLike as well', async () => {
     const client = new KatapultClient({ baseUrl: fake.baseUrl, fetch: globalFetch });
     await expect(client.identify(TOKEN)).resolves.toMatchObject({ userName: 'Ada Lovelace' });
+  });
+});
+
+const GET_POLICY = 'GET /disk_backup_policies/disk_backup_policy';
+const GET_POLICY_PATH = '/disk_backup_policies/disk_backup_policy';
+const LIST_POLICIES = 'GET /organizations/organization/disk_backup_policies';
+const LIST_POLICIES_PATH = '/organizations/organization/disk_backup_policies';
+const RESTORE = 'POST /trash_objects/trash_object/restore';
+const RESTORE_PATH = '/trash_objects/trash_object/restore';
+const ACME_ORG_ID = fakeOrganizationId('Acme Ops');
+const OTHER_TOKEN = 'kt-other-SECRET-9e1d3c5b7a';
+const READ_ONLY_TOKEN = 'kt-read-SECRET-4c6e8a0b2d';
+const NO_POLICY_SCOPE_TOKEN = 'kt-trash-SECRET-1a3c5e7b9d';
+
+/** The catalogue policy at `index`, checked to exist. */
+function catalogued(index: number) {
+  const policy = fake.policies()[index];
+  if (!policy) throw new Error(`no catalogue policy at ${index}`);
+  return policy;
+}
+
+function withExtraTokens() {
+  fake.setTokens({
+    [TOKEN]: 'Acme Ops',
+    [ORG_TOKEN]: { organization: 'Acme Ops', user: null },
+    [OTHER_TOKEN]: 'Globex',
+    [READ_ONLY_TOKEN]: { organization: 'Acme Ops', scopes: ['disk_backup_policies:read'] },
+    [NO_POLICY_SCOPE_TOKEN]: { organization: 'Acme Ops', scopes: ['trash_objects:restore'] },
+  });
+}
+
+describe('getDiskBackupPolicy', () => {
+  it('sends one GET with the bracket lookup in the query string, bearer token and no body', async () => {
+    const policy = catalogued(0);
+    const { client } = makeClient();
+    await client.getDiskBackupPolicy(TOKEN, policy.id);
+    expect(fake.requests).toHaveLength(1);
+    const [request] = fake.requests;
+    expect(request).toMatchObject({
+      method: 'GET',
+      path: GET_POLICY_PATH,
+      query: { 'disk_backup_policy[id]': policy.id },
+      rawBody: '',
+    });
+    expect(request?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(request?.headers.accept).toBe('application/json');
+    expect(request?.headers['content-type']).toBeUndefined();
+  });
+
+  it('URL-encodes the lookup (brackets and the value)', async () => {
+    const script = scriptedFetch(() => ({
+      status: 200,
+      body: JSON.stringify({ disk_backup_policy: { id: 'dbp_a&b=c d' } }),
+    }));
+    const { client } = scriptedClient(script.fetch);
+    await client.getDiskBackupPolicy(TOKEN, 'dbp_a&b=c d');
+    expect(script.calls[0]?.url).toBe(
+      'https://api.katapult.io/core/v1/disk_backup_policies/disk_backup_policy?disk_backup_policy%5Bid%5D=dbp_a%26b%3Dc+d',
+    );
+    expect(script.calls[0]?.init).toMatchObject({ method: 'GET' });
+    expect(script.calls[0]?.init.body).toBeUndefined();
+  });
+
+  it('reads a VM policy of the catalogue: wire target with name, schedule, retention, size', async () => {
+    const policy = catalogued(0);
+    const { client } = makeClient();
+    const result = await client.getDiskBackupPolicy(TOKEN, policy.id);
+    expect(result).toEqual({
+      id: policy.id,
+      retention: 7,
+      totalSize: policy.totalSize,
+      target: { type: 'VirtualMachine', id: FAKE_KATAPULT_TARGET_VM_ID, name: FAKE_KATAPULT_TARGET_VM_NAME },
+      schedule: {
+        interval: 'daily',
+        frequency: 1,
+        time: 2,
+        minute: 30,
+        nextInvocationAt: policy.schedule.nextInvocationAt,
+      },
+      autoMoveToTrashAt: null,
+      requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
+    expect(result.id).toMatch(/^dbp_[0-9A-Za-z]{16}$/);
+  });
+
+  it('reads a Disk policy with its name', async () => {
+    const policy = catalogued(1);
+    const { client } = makeClient();
+    const result = await client.getDiskBackupPolicy(TOKEN, policy.id);
+    expect(result.target).toEqual({ type: 'Disk', id: policy.target.id, name: 'web-1-data' });
+    expect(result.target.id).toMatch(/^disk_[0-9A-Za-z]{16}$/);
+    expect(result.schedule).toMatchObject({ interval: 'hourly', frequency: 6 });
+    expect(result.retention).toBe(24);
+  });
+
+  it('a policy scheduled for deletion shows auto_move_to_trash_at on a later GET', async () => {
+    const policy = catalogued(4);
+    const { client } = makeClient();
+    const scheduled = await client.scheduleDiskBackupPolicyDeletion(TOKEN, policy.id, AT);
+    expect(scheduled.target).toEqual({ type: policy.target.type, id: policy.target.id });
+    await expect(client.getDiskBackupPolicy(TOKEN, policy.id)).resolves.toMatchObject({
+      id: policy.id,
+      autoMoveToTrashAt: AT,
+    });
+    expect(fake.getPolicy(policy.id)?.autoMoveToTrashAt).toBe(AT);
+  });
+
+  it('a policy the fake did not know is catalogued by scheduling it, then readable', async () => {
+    const { client } = makeClient();
+    await expect(client.getDiskBackupPolicy(TOKEN, POLICY)).rejects.toMatchObject({
+      code: 'disk_backup_policy_not_found',
+    });
+    await client.scheduleDiskBackupPolicyDeletion(TOKEN, POLICY, AT);
+    await expect(client.getDiskBackupPolicy(TOKEN, POLICY)).resolves.toMatchObject({
+      id: POLICY,
+      autoMoveToTrashAt: AT,
+      target: { type: 'VirtualMachine', id: FAKE_KATAPULT_TARGET_VM_ID, name: FAKE_KATAPULT_TARGET_VM_NAME },
+    });
+  });
+
+  it.each<[string, Record<string, unknown>, Record<string, unknown>]>([
+    [
+      'the OpenAPI target wrapper and a numeric string size',
+      { target: { target: { id: 'vm_x', name: 'vm-x' } }, total_size: '12.50', retention: 3 },
+      { target: { type: null, id: 'vm_x', name: 'vm-x' }, totalSize: 12.5, retention: 3 },
+    ],
+    [
+      'a bare target without name',
+      { target: { id: 'disk_y' } },
+      { target: { type: null, id: 'disk_y', name: null } },
+    ],
+    [
+      'nothing but the id',
+      {},
+      {
+        target: { type: null, id: null, name: null },
+        schedule: null,
+        retention: null,
+        totalSize: null,
+        autoMoveToTrashAt: null,
+      },
+    ],
+    [
+      'odd informational fields',
+      { retention: 'seven', total_size: 'big', schedule: { interval: 5, frequency: 1.5, minute: 0 } },
+      {
+        retention: null,
+        totalSize: null,
+        schedule: { interval: null, frequency: null, time: null, minute: 0, nextInvocationAt: null },
+      },
+    ],
+    ['a schedule that is not an object', { schedule: 'daily' }, { schedule: null }],
+  ])('tolerates %s', async (_label, fields, expected) => {
+    fake.enqueue(GET_POLICY, { status: 200, body: { disk_backup_policy: { id: POLICY, ...fields } } });
+    const { client } = makeClient();
+    await expect(client.getDiskBackupPolicy(TOKEN, POLICY)).resolves.toMatchObject({
+      id: POLICY,
+      ...expected,
+    });
+  });
+
+  it.each<[string, unknown, string]>([
+    ['no id', { disk_backup_policy: { retention: 1 } }, 'disk_backup_policy.id'],
+    [
+      'a fractional auto_move_to_trash_at',
+      { disk_backup_policy: { id: POLICY, auto_move_to_trash_at: 1.5 } },
+      'disk_backup_policy.auto_move_to_trash_at',
+    ],
+    ['no policy', { policy: {} }, 'disk_backup_policy'],
+  ])('a 200 with %s is a KatapultResponseError', async (_label, body, where) => {
+    fake.enqueue(GET_POLICY, { status: 200, body });
+    const { client } = makeClient();
+    const error = await rejectionOf(client.getDiskBackupPolicy(TOKEN, POLICY), KatapultResponseError);
+    expect(error.problem).toContain(`unexpected response shape at ${where}`);
+  });
+
+  it('404 disk_backup_policy_not_found for an unknown policy, not retried', async () => {
+    const { client, sleeps } = makeClient();
+    const error = await rejectionOf(client.getDiskBackupPolicy(TOKEN, 'dbp_nope'), KatapultApiError);
+    expect(error).toMatchObject({
+      status: 404,
+      code: 'disk_backup_policy_not_found',
+      description: errorFixtures.disk_backup_policy_not_found.body.error.description,
+      attempts: 1,
+    });
+    expect(fake.requests).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it("404 for another organization's policy", async () => {
+    withExtraTokens();
+    const { client } = makeClient();
+    await expect(client.getDiskBackupPolicy(OTHER_TOKEN, catalogued(0).id)).rejects.toMatchObject({
+      status: 404,
+      code: 'disk_backup_policy_not_found',
+    });
+  });
+
+  it('406 object_in_trash with detail.trash_object once the policy is trashed', async () => {
+    const policy = catalogued(2);
+    const keepUntil = NOW_S + 7200;
+    const trashId = fake.trashPolicy(policy.id, keepUntil);
+    const { client } = makeClient();
+    const error = await rejectionOf(client.getDiskBackupPolicy(TOKEN, policy.id), KatapultApiError);
+    expect(error).toMatchObject({
+      status: 406,
+      code: 'object_in_trash',
+      attempts: 1,
+      detail: {
+        trash_object: {
+          id: trashId,
+          keep_until: keepUntil,
+          object_id: policy.id,
+          object_type: 'DiskBackupPolicy',
+        },
+      },
+    });
+    expect(trashId).toMatch(/^trsh_[0-9A-Za-z]{16}$/);
+    // Scheduling a trashed policy says the same.
+    await expect(client.scheduleDiskBackupPolicyDeletion(TOKEN, policy.id, AT)).rejects.toMatchObject({
+      code: 'object_in_trash',
+    });
+  });
+
+  it('403 scope_not_granted names both read scopes; the read-only scope is enough', async () => {
+    withExtraTokens();
+    const { client } = makeClient();
+    const error = await rejectionOf(
+      client.getDiskBackupPolicy(NO_POLICY_SCOPE_TOKEN, catalogued(0).id),
+      KatapultApiError,
+    );
+    expect(error).toMatchObject({
+      status: 403,
+      code: 'scope_not_granted',
+      detail: { scopes: ['disk_backup_policies', 'disk_backup_policies:read'] },
+    });
+    await expect(client.getDiskBackupPolicy(READ_ONLY_TOKEN, catalogued(0).id)).resolves.toMatchObject({
+      id: catalogued(0).id,
+    });
+  });
+
+  it('is retried like the other calls: 429, 503 and a timeout', async () => {
+    const id = catalogued(0).id;
+    fake.enqueue(
+      GET_POLICY,
+      { status: 429, body: errorFixtures.rate_limit_reached.body },
+      { status: 503, body: errorFixtures.service_unavailable.body },
+      { status: 200, body: {}, delayMs: 2000 },
+    );
+    const { client, sleeps } = makeClient({ timeoutMs: 150 });
+    await expect(client.getDiskBackupPolicy(TOKEN, id)).resolves.toMatchObject({ id });
+    expect(routes()).toEqual([GET_POLICY, GET_POLICY, GET_POLICY, GET_POLICY]);
+    expect(sleeps).toHaveLength(3);
+  });
+
+  it('rejects an empty policy id or a bad token before any request', async () => {
+    const { client } = makeClient();
+    await expect(client.getDiskBackupPolicy(TOKEN, ' ')).rejects.toThrow(TypeError);
+    await expect(client.getDiskBackupPolicy('', POLICY)).rejects.toThrow(TypeError);
+    expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe('listOrganizationPolicies', () => {
+  it('sends one GET with organization[id], page and per_page (defaults 1 and 30)', async () => {
+    const { client } = makeClient();
+    await client.listOrganizationPolicies(TOKEN, ACME_ORG_ID);
+    expect(fake.requests).toHaveLength(1);
+    expect(fake.requests[0]).toMatchObject({
+      method: 'GET',
+      path: LIST_POLICIES_PATH,
+      query: { 'organization[id]': ACME_ORG_ID, page: '1', per_page: String(DEFAULT_POLICIES_PER_PAGE) },
+      rawBody: '',
+    });
+    expect(fake.requests[0]?.headers['content-type']).toBeUndefined();
+  });
+
+  it('URL-encodes the query', async () => {
+    const script = scriptedFetch(() => ({
+      status: 200,
+      body: JSON.stringify({ pagination: {}, disk_backup_policies: [] }),
+    }));
+    const { client } = scriptedClient(script.fetch);
+    await client.listOrganizationPolicies(TOKEN, 'org_a&b', 2, 5);
+    expect(script.calls[0]?.url).toBe(
+      'https://api.katapult.io/core/v1/organizations/organization/disk_backup_policies?organization%5Bid%5D=org_a%26b&page=2&per_page=5',
+    );
+  });
+
+  it('reads the first page of the catalogue: 30 of 45, with targets and names', async () => {
+    const { client } = makeClient();
+    const page = await client.listOrganizationPolicies(TOKEN, ACME_ORG_ID);
+    expect(page).toMatchObject({
+      page: 1,
+      totalPages: 2,
+      perPage: 30,
+      total: FAKE_KATAPULT_POLICY_COUNT,
+      largeSet: false,
+      requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
+    expect(page.policies).toHaveLength(30);
+    const first = catalogued(0);
+    expect(page.policies[0]).toEqual({
+      id: first.id,
+      target: { type: 'VirtualMachine', id: FAKE_KATAPULT_TARGET_VM_ID, name: 'web-1' },
+      retention: 7,
+      totalSize: first.totalSize,
+      // The list gives only interval and next_invocation_at.
+      schedule: {
+        interval: 'daily',
+        nextInvocationAt: first.schedule.nextInvocationAt,
+        frequency: null,
+        time: null,
+        minute: null,
+      },
+    });
+    expect(page.policies[1]?.target).toMatchObject({ type: 'Disk', name: 'web-1-data' });
+    const names = page.policies.map((p) => p.target.name);
+    expect(names).toContain('db-primary');
+    expect(names).toContain('db-primary-data');
+  });
+
+  it('the pages together hold every policy exactly once, in catalogue order', async () => {
+    const { client } = makeClient();
+    const one = await client.listOrganizationPolicies(TOKEN, ACME_ORG_ID, 1);
+    const two = await client.listOrganizationPolicies(TOKEN, ACME_ORG_ID, 2);
+    expect(two).toMatchObject({ page: 2, totalPages: 2, perPage: 30 });
+    expect(two.policies).toHaveLength(15);
+    const ids = [...one.policies, ...two.policies].map((p) => p.id);
+    expect(new Set(ids).size).toBe(FAKE_KATAPULT_POLICY_COUNT);
+    expect(ids).toEqual(fake.policies().map((p) => p.id));
+  });
+
+  it.each([
+    [10, 5, 5, 5],
+    [10, 1, 10, 5],
+    [10, 6, 0, 5],
+    [45, 1, 45, 1],
+    [100, 1, 45, 1],
+  ])('per_page %i, page %i: %i policies of %i pages', async (perPage, pageNo, count, totalPages) => {
+    const { client } = makeClient();
+    const page = await client.listOrganizationPolicies(TOKEN, ACME_ORG_ID, pageNo, perPage);
+    expect(page.policies).toHaveLength(count);
+    expect(page).toMatchObject({ page: pageNo, perPage, totalPages, total: FAKE_KATAPULT_POLICY_COUNT });
+  });
+
+  it('leaves out trashed policies and shows added ones', async () => {
+    fake.trashPolicy(catalogued(0).id, NOW_S + 3600);
+    fake.setPolicy({ id: 'dbp_added0000000001', target: { type: 'Disk', id: 'disk_z', name: 'scratch' } });
+    const { client } = makeClient();
+    const page = await client.listOrganizationPolicies(TOKEN, ACME_ORG_ID, 1, 100);
+    expect(page.total).toBe(FAKE_KATAPULT_POLICY_COUNT);
+    expect(page.policies.map((p) => p.id)).not.toContain(catalogued(0).id);
+    expect(page.policies.at(-1)).toMatchObject({
+      id: 'dbp_added0000000001',
+      target: { type: 'Disk', id: 'disk_z', name: 'scratch' },
+    });
+  });
+
+  it('another organization sees none of them', async () => {
+    withExtraTokens();
+    const { client } = makeClient();
+    const page = await client.listOrganizationPolicies(OTHER_TOKEN, fakeOrganizationId('Globex'));
+    expect(page).toMatchObject({ policies: [], total: 0, totalPages: 1, page: 1 });
+  });
+
+  it('a large set: total and total_pages null', async () => {
+    fake.enqueue(LIST_POLICIES, {
+      status: 200,
+      body: {
+        pagination: { current_page: 3, total_pages: null, total: null, per_page: 30, large_set: true },
+        disk_backup_policies: [{ id: 'dbp_1', target: { type: 'Disk', value: { id: 'disk_1', name: 'd' } } }],
+      },
+    });
+    const { client } = makeClient();
+    const page = await client.listOrganizationPolicies(TOKEN, ACME_ORG_ID, 3);
+    expect(page).toMatchObject({ page: 3, totalPages: null, total: null, perPage: 30, largeSet: true });
+    expect(page.policies).toEqual([
+      {
+        id: 'dbp_1',
+        target: { type: 'Disk', id: 'disk_1', name: 'd' },
+        retention: null,
+        totalSize: null,
+        schedule: null,
+      },
+    ]);
+  });
+
+  it('no pagination object: falls back to the page and per_page asked for', async () => {
+    fake.enqueue(LIST_POLICIES, { status: 200, body: { disk_backup_policies: [] } });
+    const { client } = makeClient();
+    await expect(client.listOrganizationPolicies(TOKEN, ACME_ORG_ID, 4, 7)).resolves.toMatchObject({
+      policies: [],
+      page: 4,
+      perPage: 7,
+      totalPages: null,
+      total: null,
+      largeSet: false,
+    });
+  });
+
+  it.each<[string, unknown, string]>([
+    ['no list', { pagination: {} }, 'disk_backup_policies'],
+    ['an item without id', { disk_backup_policies: [{ retention: 1 }] }, 'disk_backup_policies.0.id'],
+    ['a string page number', { pagination: { current_page: '1' }, disk_backup_policies: [] }, 'pagination'],
+  ])('a 200 with %s is a KatapultResponseError', async (_label, body, where) => {
+    fake.enqueue(LIST_POLICIES, { status: 200, body });
+    const { client } = makeClient();
+    const error = await rejectionOf(
+      client.listOrganizationPolicies(TOKEN, ACME_ORG_ID),
+      KatapultResponseError,
+    );
+    expect(error.problem).toContain(`unexpected response shape at ${where}`);
+  });
+
+  it('404 organization_not_found for an organization that is not the token’s', async () => {
+    const { client } = makeClient();
+    const error = await rejectionOf(
+      client.listOrganizationPolicies(TOKEN, 'org_000000000000000X'),
+      KatapultApiError,
+    );
+    expect(error).toMatchObject({
+      status: 404,
+      code: 'organization_not_found',
+      description: errorFixtures.organization_not_found.body.error.description,
+      attempts: 1,
+    });
+  });
+
+  it.each(['organization_suspended', 'organization_not_activated'] as const)(
+    '403 %s is decoded and not retried',
+    async (code) => {
+      fake.enqueue(LIST_POLICIES, errorFixture(code));
+      const { client } = makeClient();
+      await expect(client.listOrganizationPolicies(TOKEN, ACME_ORG_ID)).rejects.toMatchObject({
+        status: 403,
+        code,
+        attempts: 1,
+      });
+      expect(fake.requests).toHaveLength(1);
+    },
+  );
+
+  it('403 scope_not_granted without a policy scope', async () => {
+    withExtraTokens();
+    const { client } = makeClient();
+    await expect(client.listOrganizationPolicies(NO_POLICY_SCOPE_TOKEN, ACME_ORG_ID)).rejects.toMatchObject({
+      status: 403,
+      code: 'scope_not_granted',
+      detail: { scopes: ['disk_backup_policies', 'disk_backup_policies:read'] },
+    });
+  });
+
+  it('503 is retried', async () => {
+    fake.enqueue(LIST_POLICIES, { status: 503, body: errorFixtures.service_unavailable.body });
+    const { client, sleeps } = makeClient();
+    await expect(client.listOrganizationPolicies(TOKEN, ACME_ORG_ID)).resolves.toMatchObject({ page: 1 });
+    expect(routes()).toEqual([LIST_POLICIES, LIST_POLICIES]);
+    expect(sleeps).toHaveLength(1);
+  });
+
+  it.each([0, -1, 1.5, Number.NaN])('rejects page or perPage %p before any request', async (bad) => {
+    const { client } = makeClient();
+    await expect(client.listOrganizationPolicies(TOKEN, ACME_ORG_ID, bad)).rejects.toThrow(RangeError);
+    await expect(client.listOrganizationPolicies(TOKEN, ACME_ORG_ID, 1, bad)).rejects.toThrow(RangeError);
+    await expect(client.listOrganizationPolicies(TOKEN, '')).rejects.toThrow(TypeError);
+    expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe('restoreTrashObject', () => {
+  it('sends one POST with {"trash_object":{"object_id":…}} as JSON', async () => {
+    const policy = catalogued(3);
+    fake.trashPolicy(policy.id, NOW_S + 3600);
+    const { client } = makeClient();
+    await client.restoreTrashObject(TOKEN, policy.id);
+    expect(fake.requests).toHaveLength(1);
+    const [request] = fake.requests;
+    expect(request).toMatchObject({ method: 'POST', path: RESTORE_PATH, query: {} });
+    expect(request?.rawBody).toBe(`{"trash_object":{"object_id":"${policy.id}"}}`);
+    expect(request?.headers['content-type']).toBe('application/json');
+    expect(request?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+  });
+
+  it('restores a trashed policy: the trash object comes back and the policy is readable again', async () => {
+    const policy = catalogued(3);
+    const keepUntil = NOW_S + 3600;
+    const trashId = fake.trashPolicy(policy.id, keepUntil);
+    const { client } = makeClient();
+    const restored = await client.restoreTrashObject(TOKEN, policy.id);
+    expect(restored).toEqual({
+      id: trashId,
+      objectId: policy.id,
+      objectType: 'DiskBackupPolicy',
+      keepUntil,
+      requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
+    expect(fake.getPolicy(policy.id)?.trash).toBeNull();
+    await expect(client.getDiskBackupPolicy(TOKEN, policy.id)).resolves.toMatchObject({ id: policy.id });
+  });
+
+  it('404 trash_object_not_found for a policy not in the trash, and for a second restore', async () => {
+    const policy = catalogued(3);
+    const { client } = makeClient();
+    const error = await rejectionOf(client.restoreTrashObject(TOKEN, policy.id), KatapultApiError);
+    expect(error).toMatchObject({
+      status: 404,
+      code: 'trash_object_not_found',
+      description: errorFixtures.trash_object_not_found.body.error.description,
+      detail: {},
+      attempts: 1,
+    });
+    fake.trashPolicy(policy.id, NOW_S + 3600);
+    await client.restoreTrashObject(TOKEN, policy.id);
+    await expect(client.restoreTrashObject(TOKEN, policy.id)).rejects.toMatchObject({
+      code: 'trash_object_not_found',
+    });
+    await expect(client.restoreTrashObject(TOKEN, 'dbp_never')).rejects.toMatchObject({
+      code: 'trash_object_not_found',
+    });
+  });
+
+  it('404 once keep_until has passed: the policy was purged', async () => {
+    const policy = catalogued(3);
+    fake.trashPolicy(policy.id, NOW_S - 1);
+    const { client } = makeClient();
+    await expect(client.restoreTrashObject(TOKEN, policy.id)).rejects.toMatchObject({
+      status: 404,
+      code: 'trash_object_not_found',
+    });
+    await expect(client.getDiskBackupPolicy(TOKEN, policy.id)).rejects.toMatchObject({
+      code: 'disk_backup_policy_not_found',
+    });
+    expect(fake.getPolicy(policy.id)).toBeUndefined();
+  });
+
+  it('403 scope_not_granted with detail.scopes ["trash_objects:restore"]', async () => {
+    fake.setTokens({ [TOKEN]: { organization: 'Acme Ops', scopes: ['disk_backup_policies'] } });
+    const policy = catalogued(3);
+    fake.trashPolicy(policy.id, NOW_S + 3600);
+    const { client } = makeClient();
+    const error = await rejectionOf(client.restoreTrashObject(TOKEN, policy.id), KatapultApiError);
+    expect(error).toMatchObject({
+      status: 403,
+      code: 'scope_not_granted',
+      detail: { scopes: ['trash_objects:restore'] },
+      attempts: 1,
+    });
+    expect(fake.getPolicy(policy.id)?.trash).not.toBeNull();
+  });
+
+  it('another organization cannot restore the policy: 404', async () => {
+    withExtraTokens();
+    const policy = catalogued(3);
+    fake.trashPolicy(policy.id, NOW_S + 3600);
+    const { client } = makeClient();
+    await expect(client.restoreTrashObject(OTHER_TOKEN, policy.id)).rejects.toMatchObject({
+      code: 'trash_object_not_found',
+    });
+  });
+
+  it('tolerates a trash object with missing fields', async () => {
+    fake.enqueue(RESTORE, { status: 200, body: { trash_object: {} } });
+    const { client } = makeClient();
+    await expect(client.restoreTrashObject(TOKEN, POLICY)).resolves.toEqual({
+      id: null,
+      objectId: null,
+      objectType: null,
+      keepUntil: null,
+      requestId: expect.any(String),
+    });
+  });
+
+  it('a 200 without trash_object is a KatapultResponseError', async () => {
+    fake.enqueue(RESTORE, { status: 200, body: { ok: true } });
+    const { client } = makeClient();
+    const error = await rejectionOf(client.restoreTrashObject(TOKEN, POLICY), KatapultResponseError);
+    expect(error.problem).toContain('unexpected response shape at trash_object');
+  });
+
+  it('429 and 503 are retried', async () => {
+    const policy = catalogued(3);
+    fake.trashPolicy(policy.id, NOW_S + 3600);
+    fake.enqueue(
+      RESTORE,
+      { status: 429, body: errorFixtures.rate_limit_reached.body },
+      { status: 503, body: errorFixtures.service_unavailable.body },
+    );
+    const { client, sleeps } = makeClient();
+    await expect(client.restoreTrashObject(TOKEN, policy.id)).resolves.toMatchObject({ objectId: policy.id });
+    expect(routes()).toEqual([RESTORE, RESTORE, RESTORE]);
+    expect(sleeps).toHaveLength(2);
+  });
+
+  it('a timeout is NOT retried (a repeat of a restore that happened would answer 404)', async () => {
+    fake.enqueue(RESTORE, { status: 200, body: {}, delayMs: 2000 });
+    const { client, sleeps } = makeClient({ timeoutMs: 100 });
+    const error = await rejectionOf(client.restoreTrashObject(TOKEN, POLICY), KatapultTimeoutError);
+    expect(error.attempts).toBe(1);
+    expect(fake.requests).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('rejects an empty object id before any request', async () => {
+    const { client } = makeClient();
+    await expect(client.restoreTrashObject(TOKEN, '')).rejects.toThrow(TypeError);
+    expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe('the fake catalogue follows its clock', () => {
+  let clockMs = NOW_MS;
+  let timed: FakeKatapult;
+
+  beforeAll(async () => {
+    timed = await startFakeKatapult({ now: () => clockMs });
+    timed.setTokens({ [TOKEN]: 'Acme Ops' });
+  });
+
+  afterAll(async () => {
+    await timed.close();
+  });
+
+  it('scheduled → moved to the trash at that time → restored → kept until purged', async () => {
+    const client = new KatapultClient({ baseUrl: timed.baseUrl, fetch: nodeFetch, sleep: async () => {} });
+    const policy = timed.policies()[5];
+    if (!policy) throw new Error('no policy');
+    await client.scheduleDiskBackupPolicyDeletion(TOKEN, policy.id, AT);
+
+    clockMs = (AT - 1) * 1000;
+    await expect(client.getDiskBackupPolicy(TOKEN, policy.id)).resolves.toMatchObject({
+      autoMoveToTrashAt: AT,
+    });
+
+    clockMs = AT * 1000;
+    const inTrash = await rejectionOf(client.getDiskBackupPolicy(TOKEN, policy.id), KatapultApiError);
+    expect(inTrash).toMatchObject({
+      code: 'object_in_trash',
+      detail: { trash_object: { keep_until: AT + FAKE_KATAPULT_TRASH_SECONDS, object_id: policy.id } },
+    });
+    const listed = await client.listOrganizationPolicies(TOKEN, ACME_ORG_ID, 1, 100);
+    expect(listed.total).toBe(FAKE_KATAPULT_POLICY_COUNT - 1);
+
+    const restored = await client.restoreTrashObject(TOKEN, policy.id);
+    expect(restored.keepUntil).toBe(AT + FAKE_KATAPULT_TRASH_SECONDS);
+    // The fake clears the schedule on restore (UNCERTAIN on the real API), so it stays out of the trash.
+    await expect(client.getDiskBackupPolicy(TOKEN, policy.id)).resolves.toMatchObject({
+      autoMoveToTrashAt: null,
+    });
+
+    await client.scheduleDiskBackupPolicyDeletion(TOKEN, policy.id, AT + 600);
+    clockMs = (AT + 600 + FAKE_KATAPULT_TRASH_SECONDS) * 1000;
+    await expect(client.restoreTrashObject(TOKEN, policy.id)).rejects.toMatchObject({
+      code: 'trash_object_not_found',
+    });
+    await expect(client.getDiskBackupPolicy(TOKEN, policy.id)).rejects.toMatchObject({
+      code: 'disk_backup_policy_not_found',
+    });
+  });
+});
+
+describe('the fake Katapult server: the read and restore routes', () => {
+  async function raw(
+    path: string,
+    init: { method: string; body?: unknown; token?: string } = { method: 'GET' },
+  ) {
+    const headers: Record<string, string> = { Authorization: `Bearer ${init.token ?? TOKEN}` };
+    const options: { method: string; headers: Record<string, string>; body?: string } = {
+      method: init.method,
+      headers,
+    };
+    if (init.body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      options.body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
+    }
+    const res = await nodeFetch(`${fake.baseUrl}${path}`, options);
+    const body: unknown = JSON.parse(await res.text());
+    return { status: res.status, body, schema: res.headers.get('x-api-schema') };
+  }
+
+  it.each<[string, string, number, string, Record<string, unknown>]>([
+    ['no lookup', GET_POLICY_PATH, 400, 'missing_required_argument', { path: ['disk_backup_policy'] }],
+    [
+      'an empty lookup',
+      `${GET_POLICY_PATH}?disk_backup_policy%5Bid%5D=`,
+      400,
+      'invalid_argument',
+      {
+        issue: 'missing_lookup_value',
+      },
+    ],
+    [
+      'a missing-prefixed id',
+      `${GET_POLICY_PATH}?disk_backup_policy[id]=missing-1`,
+      404,
+      'disk_backup_policy_not_found',
+      {},
+    ],
+    [
+      'a trashed-prefixed id',
+      `${GET_POLICY_PATH}?disk_backup_policy[id]=trashed-1`,
+      406,
+      'object_in_trash',
+      { trash_object: { object_id: 'trashed-1', object_type: 'DiskBackupPolicy' } },
+    ],
+    ['no organization', LIST_POLICIES_PATH, 400, 'missing_required_argument', { path: ['organization'] }],
+    [
+      'both organization lookups',
+      `${LIST_POLICIES_PATH}?organization[id]=${ACME_ORG_ID}&organization[sub_domain]=acme-ops`,
+      400,
+      'invalid_argument',
+      { issue: 'ambiguous_lookup_values' },
+    ],
+    [
+      'a page that is not a number',
+      `${LIST_POLICIES_PATH}?organization[id]=${ACME_ORG_ID}&page=two`,
+      400,
+      'invalid_argument',
+      { issue: 'invalid_scalar' },
+    ],
+    [
+      'an unknown sub_domain',
+      `${LIST_POLICIES_PATH}?organization[sub_domain]=globex`,
+      404,
+      'organization_not_found',
+      {},
+    ],
+  ])('GET with %s → %i %s', async (_label, path, status, code, detail) => {
+    const res = await raw(path);
+    expect(res.status).toBe(status);
+    expect(res.body).toMatchObject({ error: { code, detail } });
+    expect(res.schema).toBe('json-error');
+  });
+
+  it('the organization can be looked up by sub_domain too', async () => {
+    const res = await raw(`${LIST_POLICIES_PATH}?organization[sub_domain]=acme-ops&per_page=2`);
+    expect(res).toMatchObject({
+      status: 200,
+      body: { pagination: { current_page: 1, per_page: 2, total: 45, total_pages: 23, large_set: false } },
+    });
+  });
+
+  it.each<[string, unknown, number, string]>([
+    ['no trash_object', {}, 400, 'missing_required_argument'],
+    ['an empty lookup', { trash_object: {} }, 400, 'invalid_argument'],
+    ['both lookups', { trash_object: { id: 'trsh_1', object_id: 'dbp_1' } }, 400, 'invalid_argument'],
+    ['invalid JSON', '{"trash_object":', 400, 'invalid_json_body'],
+    ['an unknown trash id', { trash_object: { id: 'trsh_nope' } }, 404, 'trash_object_not_found'],
+  ])('restore with %s → %i %s', async (_label, body, status, code) => {
+    const res = await raw(RESTORE_PATH, { method: 'POST', body });
+    expect(res.status).toBe(status);
+    expect(res.body).toMatchObject({ error: { code } });
+  });
+
+  it('restore by trash object id works as well as by object_id', async () => {
+    const policy = catalogued(7);
+    const trashId = fake.trashPolicy(policy.id, NOW_S + 60);
+    const res = await raw(RESTORE_PATH, { method: 'POST', body: { trash_object: { id: trashId } } });
+    expect(res).toEqual({
+      status: 200,
+      body: {
+        trash_object: {
+          id: trashId,
+          keep_until: NOW_S + 60,
+          object_id: policy.id,
+          object_type: 'DiskBackupPolicy',
+        },
+      },
+      schema: null,
+    });
+  });
+
+  it('setPolicy replaces a policy (and takes it out of the trash); trashPolicy needs a known id', () => {
+    const policy = catalogued(0);
+    fake.trashPolicy(policy.id, NOW_S + 60);
+    fake.setPolicy({ id: policy.id, target: { type: 'Disk', id: 'disk_q', name: 'q' }, retention: 2 });
+    expect(fake.getPolicy(policy.id)).toMatchObject({
+      organization: 'Acme Ops',
+      retention: 2,
+      target: { type: 'Disk', id: 'disk_q', name: 'q' },
+      trash: null,
+      autoMoveToTrashAt: null,
+    });
+    expect(fake.policies()).toHaveLength(FAKE_KATAPULT_POLICY_COUNT);
+    expect(() => fake.trashPolicy('dbp_unknown', NOW_S)).toThrow(/no policy/);
+  });
+
+  it('resetPolicies puts the default catalogue back; reset() alone keeps it', () => {
+    fake.setPolicy({ id: 'dbp_extra', target: { type: 'Disk', id: 'disk_e', name: 'e' } });
+    fake.reset();
+    expect(fake.getPolicy('dbp_extra')).toBeDefined();
+    fake.resetPolicies();
+    expect(fake.getPolicy('dbp_extra')).toBeUndefined();
+    expect(fake.policies()).toHaveLength(FAKE_KATAPULT_POLICY_COUNT);
   });
 });
 

@@ -47,3 +47,14 @@ export function movedMessage(input: { policyId: string; at: number }): SlackMess
     ],
   };
 }
+
+export function restoredMessage(input: { policyId: string; userId: string }): SlackMessage {
+  return {
+    text: `Disk backup policy ${escapeMrkdwn(input.policyId)} was restored from the trash.`,
+    blocks: [
+      section(
+        `:recycle: <@${input.userId}> restored disk backup policy ${code(input.policyId)} from the trash. Check its schedule in Katapult: it may still carry the old deletion time.`,
+      ),
+    ],
+  };
+}

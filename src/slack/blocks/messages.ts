@@ -39,23 +39,38 @@ export function scheduledMessage(input: {
   };
 }
 
+function failureBlocks(headline: string, explanation: Explanation): Block[] {
+  return [
+    section(`${headline}\n${explanation.summary}`),
+    context(
+      `*What now:* ${explanation.next}` +
+        (explanation.requestId ? ` Katapult request ${code(explanation.requestId)}.` : ''),
+    ),
+  ];
+}
+
 export function failureMessage(input: {
   userId: string;
   policyId: string;
   explanation: Explanation;
 }): SlackMessage {
-  const { explanation } = input;
   return {
-    text: `Could not schedule disk backup policy ${escapeMrkdwn(input.policyId)}: ${explanation.summary}`,
-    blocks: [
-      section(
-        `:warning: <@${input.userId}> tried to schedule disk backup policy ${code(input.policyId)} for deletion, but it was *not* scheduled.\n${explanation.summary}`,
-      ),
-      context(
-        `*What now:* ${explanation.next}` +
-          (explanation.requestId ? ` Katapult request ${code(explanation.requestId)}.` : ''),
-      ),
-    ],
+    text: `Could not schedule disk backup policy ${escapeMrkdwn(input.policyId)}: ${input.explanation.summary}`,
+    blocks: failureBlocks(
+      `:warning: <@${input.userId}> tried to schedule disk backup policy ${code(input.policyId)} for deletion, but it was *not* scheduled.`,
+      input.explanation,
+    ),
+  };
+}
+
+/** Any other failed action: `what` is mrkdwn, e.g. "restore disk backup policy `dbp_1` from the trash". */
+export function failureText(input: { userId: string; what: string; explanation: Explanation }): SlackMessage {
+  return {
+    text: `Could not ${input.what}: ${input.explanation.summary}`,
+    blocks: failureBlocks(
+      `:warning: <@${input.userId}> tried to ${input.what}, but it did not work.`,
+      input.explanation,
+    ),
   };
 }
 

@@ -18,7 +18,7 @@ export function decodeMetadata(raw: string | undefined): ScheduleMetadata | null
     const parsed: unknown = JSON.parse(raw ?? '');
     if (typeof parsed !== 'object' || parsed === null) return null;
     const channelId = (parsed as { c?: unknown }).c;
-    return typeof channelId === 'string' && /^[CDG][A-Z0-9]{2,}$/.test(channelId) ? { channelId } : null;
+    return typeof channelId === 'string' && /^[CDGUW][A-Z0-9]{2,}$/.test(channelId) ? { channelId } : null;
   } catch {
     return null;
   }

@@ -1,7 +1,7 @@
 import type { AccessPolicies } from '../../access/access-policy.js';
 import type { AuditRecorder } from '../../audit/record.js';
-import type { InFlight } from '../../lifecycle.js';
 import type { AppLogger } from '../../log.js';
+import type { KatapultRestorer } from '../../scheduling/restore.js';
 import type { KatapultScheduler } from '../../scheduling/schedule-deletion.js';
 import type { UpcomingDeletions } from '../../scheduling/upcoming.js';
 import type { AuditLog, Store } from '../../store/store.js';
@@ -12,14 +12,13 @@ import type { UserDirectory } from '../users.js';
 export interface ListenerDeps {
   command: string;
   tokens: WorkspaceTokens;
-  katapult: KatapultScheduler;
+  katapult: KatapultScheduler & KatapultRestorer;
   access: AccessPolicies;
   users: UserDirectory;
   /** Idempotency keys for submissions. */
   claims: Pick<Store, 'claim'>;
   record: AuditRecorder;
   auditLog: Pick<AuditLog, 'recent'>;
-  inflight: InFlight;
   /** Deletions scheduled through the bot and the messages Slack holds for them. */
   upcoming: UpcomingDeletions;
   /** How long before the move the reminder is posted; 0 turns reminders off. */

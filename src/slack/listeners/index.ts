@@ -1,6 +1,9 @@
 import type { App } from '@slack/bolt';
+import { registerScheduleButtons } from './actions/reschedule.js';
+import { registerRestoreButton } from './actions/restore.js';
 import { registerKatapultCommand } from './commands/katapult.js';
 import type { ListenerDeps } from './deps.js';
+import { registerAppHome } from './events/app-home.js';
 import { registerUninstall } from './events/uninstall.js';
 import { registerAccessSubmission } from './views/access-submission.js';
 import { registerScheduleSubmission } from './views/schedule-submission.js';
@@ -14,4 +17,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   registerTokenSubmission(app, deps);
   registerAccessSubmission(app, deps);
   registerUninstall(app, deps);
+  registerAppHome(app, deps);
+  registerScheduleButtons(app, deps);
+  registerRestoreButton(app, deps);
 }

@@ -4,25 +4,18 @@
  * that need Slack or the store run after it is open, and turn it into a refusal when they say no.
  */
 import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs, webApi } from '@slack/bolt';
-import { checkDeletionTime, parseWhen } from '../../../time/when.js';
-import { checkAccess } from '../../access.js';
-import { accessFormView, refusalText } from '../../blocks/access.js';
+import { accessFormView } from '../../blocks/access.js';
 import { ADMINS_ONLY, noticeModal } from '../../blocks/common.js';
 import { historyMessage } from '../../blocks/history.js';
 import { helpMessage, plainEphemeral } from '../../blocks/messages.js';
-import {
-  buildScheduleModal,
-  type ScheduleModalInput,
-  scheduleNoticeView,
-} from '../../blocks/schedule-modal.js';
 import { tokenFormView } from '../../blocks/token-modal.js';
 import { ACCESS_VIEW, TOKEN_VIEW } from '../../ids.js';
+import { openScheduleModal, openView, updateView, type View } from '../../modals.js';
 import { slackErrorCode, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 import { parseCommandText } from './command-text.js';
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
-type View = webApi.ViewsOpenArguments['view'];
 
 const TRIGGER_EXPIRED =
   'Slack took too long to hand over the form, so it could not open. Please run the command again.';
@@ -61,86 +54,28 @@ export function registerKatapultCommand(app: App, deps: ListenerDeps): void {
       case 'history':
         return showHistory(args, deps, workspaceId);
       case 'schedule':
-        return openScheduleModal(args, deps, workspaceId, intent.policyId, intent.when);
+        return openScheduleFromCommand(args, deps, workspaceId, intent.policyId, intent.when);
     }
   });
 }
 
-async function openView(args: Args, deps: ListenerDeps, view: View) {
-  try {
-    const { view: opened } = await args.client.views.open({ trigger_id: args.command.trigger_id, view });
-    return opened?.id ? { id: opened.id, hash: opened.hash } : null;
-  } catch (error) {
-    deps.logger.event('warn', 'views_open_failed', { slack_error: slackErrorCode(error) ?? String(error) });
-    await args.respond(plainEphemeral(TRIGGER_EXPIRED)).catch(() => undefined);
-    return null;
-  }
-}
-
-async function updateView(
-  args: Args,
-  deps: ListenerDeps,
-  opened: { id: string; hash?: string | undefined },
-  view: View,
-) {
-  await args.client.views
-    .update({ view_id: opened.id, ...(opened.hash ? { hash: opened.hash } : {}), view })
-    .catch((error: unknown) =>
-      deps.logger.event('warn', 'views_update_failed', {
-        slack_error: slackErrorCode(error) ?? String(error),
-      }),
-    );
-}
-
-function prefill(deps: ListenerDeps, base: ScheduleModalInput, when: string, tz: string): ScheduleModalInput {
-  const parsed = parseWhen(when, tz, deps.now());
-  if (!parsed.ok) return { ...base, whenProblem: parsed.reason };
-  const check = checkDeletionTime(Math.floor(parsed.at.toSeconds()), deps.now());
-  if (!check.ok) return { ...base, whenProblem: check.reason };
-  return { ...base, initialAt: check.atSeconds };
-}
-
-async function openScheduleModal(
+async function openScheduleFromCommand(
   args: Args,
   deps: ListenerDeps,
   workspaceId: string,
   policyId: string | null,
   when: string | null,
 ): Promise<void> {
-  const { channel_id: channelId, user_id: userId } = args.command;
-  const base: ScheduleModalInput = { channelId, ...(policyId ? { policyId } : {}) };
-  // With the user's zone already known, the modal opens complete; otherwise it opens at once and
-  // the time is filled in after users.info answers.
-  const knownZone = when ? deps.users.cached(workspaceId, userId)?.tz : undefined;
-  const opened = await openView(
-    args,
-    deps,
-    buildScheduleModal(when && knownZone ? prefill(deps, base, when, knownZone) : base),
-  );
-  if (!opened) return;
-
-  const access = await checkAccess(deps, args.client, { workspaceId, userId, channelId });
-  if (!access.allowed) {
-    await updateView(args, deps, opened, scheduleNoticeView(refusalText(access.reason, deps.command)));
-    await deps.record({
-      at: deps.now(),
-      workspace: workspaceId,
-      user: userId,
-      channel: channelId,
-      action: 'schedule',
-      policyId,
-      requestedAt: null,
-      requestedLocal: null,
-      outcome: `refused:${access.reason}`,
-      autoMoveToTrashAt: null,
-      requestId: null,
-      retryNum: args.context.retryNum ?? null,
-      delivery: null,
-    });
-    return;
-  }
-  if (when && !knownZone)
-    await updateView(args, deps, opened, buildScheduleModal(prefill(deps, base, when, access.profile.tz)));
+  const opened = await openScheduleModal(args.client, deps, {
+    triggerId: args.command.trigger_id,
+    workspaceId,
+    userId: args.command.user_id,
+    channelId: args.command.channel_id,
+    policyId,
+    when,
+    retryNum: args.context.retryNum ?? null,
+  });
+  if (!opened) await args.respond(plainEphemeral(TRIGGER_EXPIRED)).catch(() => undefined);
 }
 
 async function openAdminModal(
@@ -155,8 +90,16 @@ async function openAdminModal(
   },
 ): Promise<void> {
   const notice = (text: string) => noticeModal(modal.callbackId, modal.title, text);
-  const opened = await openView(args, deps, notice(':hourglass_flowing_sand: Checking your permissions…'));
-  if (!opened) return;
+  const opened = await openView(
+    args.client,
+    deps,
+    args.command.trigger_id,
+    notice(':hourglass_flowing_sand: Checking your permissions…'),
+  );
+  if (!opened) {
+    await args.respond(plainEphemeral(TRIGGER_EXPIRED)).catch(() => undefined);
+    return;
+  }
   let view: View;
   try {
     const profile = await deps.users.lookup(args.client, workspaceId, args.command.user_id);
@@ -167,7 +110,7 @@ async function openAdminModal(
       ':warning: Slack or the bot’s storage did not answer, so this cannot open. Try again in a moment.',
     );
   }
-  await updateView(args, deps, opened, view);
+  await updateView(args.client, deps, opened, view);
 }
 
 async function tokenForm(deps: ListenerDeps, workspaceId: string): Promise<View> {

@@ -107,56 +107,54 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
     }
     await ack();
 
-    await deps.inflight.run(async () => {
-      const result = await scheduleDeletion(deps, {
+    const result = await scheduleDeletion(deps, {
+      workspaceId,
+      policyId: policy.policyId,
+      atSeconds: time.atSeconds,
+    });
+    const message = result.ok
+      ? scheduledMessage({
+          userId,
+          policyId: policy.policyId,
+          requestedAt: time.atSeconds,
+          scheduled: result.scheduled,
+        })
+      : failureMessage({
+          userId,
+          policyId: policy.policyId,
+          explanation: explain(result.failure, { command: deps.command, operation: 'schedule' }),
+        });
+    const delivery = await deliver(client, deps.logger, {
+      channelId: meta.channelId,
+      userId,
+      botUserId: context.botUserId ?? null,
+      message,
+    });
+    if (result.ok && delivery !== 'lost') {
+      await replaceFollowups(client, deps, {
         workspaceId,
         policyId: policy.policyId,
-        atSeconds: time.atSeconds,
+        channelId: delivery === 'channel' ? meta.channelId : userId,
+        at: result.scheduled.autoMoveToTrashAt ?? time.atSeconds,
+        scheduledBy: userId,
+        target: result.scheduled.target,
       });
-      const message = result.ok
-        ? scheduledMessage({
-            userId,
-            policyId: policy.policyId,
-            requestedAt: time.atSeconds,
-            scheduled: result.scheduled,
-          })
-        : failureMessage({
-            userId,
-            policyId: policy.policyId,
-            explanation: explain(result.failure, { command: deps.command, operation: 'schedule' }),
-          });
-      const delivery = await deliver(client, deps.logger, {
-        channelId: meta.channelId,
-        userId,
-        botUserId: context.botUserId ?? null,
-        message,
-      });
-      if (result.ok && delivery !== 'lost') {
-        await replaceFollowups(client, deps, {
-          workspaceId,
-          policyId: policy.policyId,
-          channelId: delivery === 'channel' ? meta.channelId : userId,
-          at: result.scheduled.autoMoveToTrashAt ?? time.atSeconds,
-          scheduledBy: userId,
-          target: result.scheduled.target,
-        });
-      }
-      await deps.record({
-        ...audit,
-        requestedLocal,
-        outcome: result.ok
-          ? 'scheduled'
-          : result.failure.kind === 'api'
-            ? result.failure.code
-            : result.failure.kind,
-        autoMoveToTrashAt: result.ok ? result.scheduled.autoMoveToTrashAt : null,
-        requestId: result.ok
-          ? result.scheduled.requestId
-          : 'requestId' in result.failure
-            ? result.failure.requestId
-            : null,
-        delivery,
-      });
+    }
+    await deps.record({
+      ...audit,
+      requestedLocal,
+      outcome: result.ok
+        ? 'scheduled'
+        : result.failure.kind === 'api'
+          ? result.failure.code
+          : result.failure.kind,
+      autoMoveToTrashAt: result.ok ? result.scheduled.autoMoveToTrashAt : null,
+      requestId: result.ok
+        ? result.scheduled.requestId
+        : 'requestId' in result.failure
+          ? result.failure.requestId
+          : null,
+      delivery,
     });
   });
 }

@@ -1,0 +1,96 @@
+/** The App Home tab: token status, who may schedule, upcoming deletions, recent history, a button. Pure. */
+import type { types } from '@slack/bolt';
+import type { AccessPolicy } from '../../access/access-policy.js';
+import type { UpcomingDeletion } from '../../scheduling/upcoming.js';
+import type { AuditEntry } from '../../store/store.js';
+import type { TokenStatus } from '../../store/token-store.js';
+import { ACTIONS } from '../ids.js';
+import { code, dateToken } from '../mrkdwn.js';
+import { describePolicy } from './access.js';
+import { type Block, context, plain, section } from './common.js';
+import { historyLines } from './history.js';
+import { statusText } from './token-modal.js';
+
+export interface HomeInput {
+  command: string;
+  token: { status: TokenStatus | null; fallback: boolean } | null;
+  access: AccessPolicy | null;
+  upcoming: UpcomingDeletion[];
+  /** Null when the viewer is not an admin (history is for admins). */
+  history: AuditEntry[] | null;
+  nowSeconds: number;
+}
+
+const header = (text: string): types.HeaderBlock => ({ type: 'header', text: plain(text) });
+
+function upcomingBlocks(items: UpcomingDeletion[], nowSeconds: number): Block[] {
+  if (items.length === 0) return [section('_Nothing is scheduled through the bot._')];
+  return items.slice(0, 20).map((u) => {
+    const due = u.at > nowSeconds;
+    const target = u.targetId
+      ? ` (${u.targetType === 'Disk' ? 'disk' : 'virtual machine'} ${code(u.targetId)})`
+      : '';
+    return {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `${due ? ':hourglass_flowing_sand:' : ':wastebasket:'} ${code(u.policyId)}${target} ${due ? 'moves to the trash' : 'was due to move to the trash'} on ${dateToken(u.at)}, scheduled by <@${u.scheduledBy}> in <#${u.channelId}>`,
+      },
+      ...(due
+        ? {
+            accessory: {
+              type: 'button',
+              text: plain('Reschedule'),
+              action_id: ACTIONS.reschedule,
+              value: u.policyId,
+            },
+          }
+        : {}),
+    } satisfies types.SectionBlock;
+  });
+}
+
+export function homeView(input: HomeInput): types.HomeView {
+  const blocks: Block[] = [
+    header('Katapult disk backup policies'),
+    section(
+      'Schedule a disk backup policy to move to Katapult’s trash, with a reminder before and an undo after.',
+    ),
+    {
+      type: 'actions',
+      elements: [
+        {
+          type: 'button',
+          text: plain('Schedule a deletion'),
+          style: 'primary',
+          action_id: ACTIONS.openSchedule,
+          value: '',
+        },
+      ],
+    },
+    { type: 'divider' },
+    header('Set-up'),
+    section(
+      input.token
+        ? `*Katapult token:* ${statusText(input.token.status, input.token.fallback)}`
+        : '*Katapult token:* could not be read just now.',
+    ),
+    section(
+      input.access
+        ? `*Who may schedule:* ${describePolicy(input.access)}`
+        : '*Who may schedule:* could not be read just now.',
+    ),
+    context(`Admins change these with \`${input.command} token\` and \`${input.command} access\`.`),
+    { type: 'divider' },
+    header('Upcoming deletions'),
+    ...upcomingBlocks(input.upcoming, input.nowSeconds),
+    { type: 'divider' },
+    header('Recent activity'),
+    ...(input.history === null
+      ? [section('_Workspace admins and owners see the recent activity here._')]
+      : input.history.length === 0
+        ? [section('_Nothing yet._')]
+        : historyLines(input.history.slice(0, 10))),
+  ];
+  return { type: 'home', blocks: blocks.slice(0, 100) };
+}

@@ -1,0 +1,109 @@
+/**
+ * Opening the scheduling modal, shared by the slash command, the Reschedule button and the App Home
+ * button: open at once (the trigger expires in 3 s), then check access and fill in the time.
+ */
+import type { webApi } from '@slack/bolt';
+import { checkDeletionTime, parseWhen } from '../time/when.js';
+import { checkAccess } from './access.js';
+import { refusalText } from './blocks/access.js';
+import { buildScheduleModal, type ScheduleModalInput, scheduleNoticeView } from './blocks/schedule-modal.js';
+import type { ListenerDeps } from './listeners/deps.js';
+import { slackErrorCode } from './workspace.js';
+
+export type View = webApi.ViewsOpenArguments['view'];
+export interface OpenedView {
+  id: string;
+  hash?: string | undefined;
+}
+
+export async function openView(
+  client: webApi.WebClient,
+  deps: Pick<ListenerDeps, 'logger'>,
+  triggerId: string,
+  view: View,
+): Promise<OpenedView | null> {
+  try {
+    const { view: opened } = await client.views.open({ trigger_id: triggerId, view });
+    return opened?.id ? { id: opened.id, hash: opened.hash } : null;
+  } catch (error) {
+    deps.logger.event('warn', 'views_open_failed', { slack_error: slackErrorCode(error) ?? String(error) });
+    return null;
+  }
+}
+
+export async function updateView(
+  client: webApi.WebClient,
+  deps: Pick<ListenerDeps, 'logger'>,
+  opened: OpenedView,
+  view: View,
+): Promise<void> {
+  await client.views
+    .update({ view_id: opened.id, ...(opened.hash ? { hash: opened.hash } : {}), view })
+    .catch((error: unknown) =>
+      deps.logger.event('warn', 'views_update_failed', {
+        slack_error: slackErrorCode(error) ?? String(error),
+      }),
+    );
+}
+
+function prefill(deps: ListenerDeps, base: ScheduleModalInput, when: string, tz: string): ScheduleModalInput {
+  const parsed = parseWhen(when, tz, deps.now());
+  if (!parsed.ok) return { ...base, whenProblem: parsed.reason };
+  const check = checkDeletionTime(Math.floor(parsed.at.toSeconds()), deps.now());
+  if (!check.ok) return { ...base, whenProblem: check.reason };
+  return { ...base, initialAt: check.atSeconds };
+}
+
+/** Resolves false when the modal could not open (expired trigger): the caller tells the user. */
+export async function openScheduleModal(
+  client: webApi.WebClient,
+  deps: ListenerDeps,
+  input: {
+    triggerId: string;
+    workspaceId: string;
+    userId: string;
+    /** Where the result will be posted: a channel, or the user's own ID for a direct message. */
+    channelId: string;
+    policyId: string | null;
+    when: string | null;
+    retryNum: number | null;
+  },
+): Promise<boolean> {
+  const { workspaceId, userId, channelId, policyId, when } = input;
+  const base: ScheduleModalInput = { channelId, ...(policyId ? { policyId } : {}) };
+  // With the user's zone already known, the modal opens complete; otherwise it opens at once and
+  // the time is filled in after users.info answers.
+  const knownZone = when ? deps.users.cached(workspaceId, userId)?.tz : undefined;
+  const opened = await openView(
+    client,
+    deps,
+    input.triggerId,
+    buildScheduleModal(when && knownZone ? prefill(deps, base, when, knownZone) : base),
+  );
+  if (!opened) return false;
+
+  const access = await checkAccess(deps, client, { workspaceId, userId, channelId });
+  if (!access.allowed) {
+    await updateView(client, deps, opened, scheduleNoticeView(refusalText(access.reason, deps.command)));
+    await deps.record({
+      at: deps.now(),
+      workspace: workspaceId,
+      user: userId,
+      channel: channelId,
+      action: 'schedule',
+      policyId,
+      requestedAt: null,
+      requestedLocal: null,
+      outcome: `refused:${access.reason}`,
+      autoMoveToTrashAt: null,
+      requestId: null,
+      retryNum: input.retryNum,
+      delivery: null,
+    });
+    return true;
+  }
+  if (when && !knownZone) {
+    await updateView(client, deps, opened, buildScheduleModal(prefill(deps, base, when, access.profile.tz)));
+  }
+  return true;
+}

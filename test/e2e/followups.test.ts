@@ -1,0 +1,132 @@
+/**
+ * After a schedule: the reminder and the restore offer that Slack holds, replaced on reschedule;
+ * the Reschedule button; the Restore from trash button (success, missing scope, purged).
+ */
+import { ACTIONS } from '../../src/slack/ids.js';
+import {
+  CHANNEL,
+  type Harness,
+  inMinutes,
+  KATAPULT_TOKEN,
+  MEMBER,
+  SIGNING_SECRET,
+  setWorkspaceToken,
+  startHarness,
+} from '../helpers/harness.js';
+import { blockActionBody, postSigned } from '../helpers/slack-requests.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+  await setWorkspaceToken(h);
+});
+afterAll(async () => {
+  await h.stop();
+});
+beforeEach(async () => {
+  await h.bot.idle();
+  h.slack.reset();
+  h.katapult.reset();
+  h.katapult.setTokens({ [KATAPULT_TOKEN]: 'Acme Ops' });
+});
+
+const press = (actionId: string, value: string, extra: { channelId?: string; userId?: string } = {}) =>
+  postSigned(
+    `${h.baseUrl}/slack/events`,
+    SIGNING_SECRET,
+    blockActionBody({
+      actionId,
+      value,
+      channelId: CHANNEL,
+      messageTs: '1700000000.000200',
+      responseUrl: h.slack.responseUrl('btn'),
+      ...extra,
+    }),
+  );
+
+async function schedule(policyId: string, at: number) {
+  await h.submitSchedule({ policyId, at });
+  await h.slack.waitFor('chat.postMessage');
+  await h.bot.idle();
+}
+
+test('a schedule hours ahead holds a reminder (with Reschedule) and a restore offer (with Restore) in the channel', async () => {
+  const at = inMinutes(180);
+  await schedule('dbp_held', at);
+  const held = h.slack.callsTo('chat.scheduleMessage');
+  expect(held.map((c) => Number(c.args.post_at))).toEqual([at - 3600, at + 60]);
+  expect(held.every((c) => c.args.channel === CHANNEL)).toBe(true);
+  expect(JSON.stringify(held[0]?.args.blocks)).toContain(ACTIONS.reschedule);
+  expect(JSON.stringify(held[0]?.args.blocks)).toContain('moves to the trash in *1 hour*');
+  expect(JSON.stringify(held[1]?.args.blocks)).toContain(ACTIONS.restore);
+});
+
+test('no reminder when the move is closer than the reminder lead', async () => {
+  const at = inMinutes(30);
+  await schedule('dbp_soon', at);
+  expect(h.slack.callsTo('chat.scheduleMessage').map((c) => Number(c.args.post_at))).toEqual([at + 60]);
+});
+
+test('scheduling the same policy again deletes the old held messages and holds new ones', async () => {
+  await schedule('dbp_again', inMinutes(240));
+  const first = h.slack.callsTo('chat.scheduleMessage').length;
+  expect(first).toBe(2);
+  h.slack.reset();
+  await schedule('dbp_again', inMinutes(300));
+  const deleted = h.slack.callsTo('chat.deleteScheduledMessage');
+  expect(deleted).toHaveLength(2);
+  expect(
+    deleted.every((c) => c.args.channel === CHANNEL && String(c.args.scheduled_message_id).startsWith('Q')),
+  ).toBe(true);
+  expect(h.slack.callsTo('chat.scheduleMessage')).toHaveLength(2);
+});
+
+test('the Reschedule button opens the scheduling modal filled in with the policy', async () => {
+  const res = await press(ACTIONS.reschedule, 'dbp_resched');
+  expect(res.status).toBe(200);
+  const [open] = await h.slack.waitFor('views.open');
+  expect(JSON.stringify(open?.args.view)).toContain('"initial_value":"dbp_resched"');
+  expect(JSON.stringify(open?.args.view)).toContain(
+    JSON.stringify(JSON.stringify({ c: CHANNEL })).slice(1, -1),
+  );
+});
+
+describe('Restore from trash', () => {
+  const trashed = (keepUntil: number) => {
+    const policy = h.katapult.policies()[0];
+    if (!policy) throw new Error('fake has no policies');
+    h.katapult.trashPolicy(policy.id, keepUntil);
+    return policy.id;
+  };
+
+  test('restores, answers in the thread, and audits it', async () => {
+    const id = trashed(inMinutes(60 * 24));
+    await press(ACTIONS.restore, id);
+    const [reply] = await h.slack.waitFor('chat.postMessage');
+    expect(reply?.args.thread_ts).toBe('1700000000.000200');
+    expect(JSON.stringify(reply?.args.blocks)).toContain('restored disk backup policy');
+    expect(h.katapult.requests.find((r) => r.path === '/trash_objects/trash_object/restore')?.body).toEqual({
+      trash_object: { object_id: id },
+    });
+    await h.bot.idle();
+    const [entry] = await h.bot.store.audit.recent('T0FAKE001', 1);
+    expect(entry).toMatchObject({ action: 'restore', policyId: id, outcome: 'restored', user: MEMBER });
+  });
+
+  test('a token without trash_objects:restore is explained, naming the scope', async () => {
+    const id = trashed(inMinutes(60 * 24));
+    h.katapult.setTokens({
+      [KATAPULT_TOKEN]: { organization: 'Acme Ops', scopes: ['disk_backup_policies'] },
+    });
+    await press(ACTIONS.restore, id);
+    const [reply] = await h.slack.waitFor('chat.postMessage');
+    expect(JSON.stringify(reply?.args.blocks)).toContain('trash_objects:restore');
+  });
+
+  test('a purged policy is explained', async () => {
+    const id = trashed(Math.floor(Date.now() / 1000) - 60);
+    await press(ACTIONS.restore, id);
+    const [reply] = await h.slack.waitFor('chat.postMessage');
+    expect(JSON.stringify(reply?.args.blocks)).toContain('purged');
+  });
+});
