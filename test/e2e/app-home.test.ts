@@ -66,7 +66,7 @@ test('the Home button opens the scheduling modal; its result goes to the user’
     blockActionBody({ actionId: ACTIONS.openSchedule, value: '', userId: MEMBER }),
   );
   const [open] = await h.slack.waitFor('views.open');
-  expect(JSON.parse(String((open?.args.view as { private_metadata?: string }).private_metadata))).toEqual({
-    c: MEMBER,
-  });
+  expect(JSON.stringify(open?.args.view)).toContain(
+    JSON.stringify(JSON.stringify({ c: MEMBER })).slice(1, -1),
+  );
 });
