@@ -9,7 +9,7 @@ export type PolicyIdCheck = { ok: true; policyId: string } | { ok: false; reason
 
 export function checkPolicyId(raw: string | null | undefined): PolicyIdCheck {
   const policyId = (raw ?? '').trim();
-  if (policyId === '') return { ok: false, reason: 'Enter the ID of the disk backup policy.' };
+  if (policyId === '') return { ok: false, reason: 'Enter the ID of the disk backup policy, or pick one.' };
   if (policyId.length > POLICY_ID_MAX_LENGTH) {
     return {
       ok: false,

@@ -3,8 +3,8 @@
  * Expected failures come back as values (`{ ok: false, failure }`); only bugs throw.
  */
 import type { ScheduledDeletion } from '../katapult/client.js';
-import { isKatapultError, type KatapultError } from '../katapult/errors.js';
-import type { TokenFailure, WorkspaceTokens } from '../tokens/workspace-tokens.js';
+import type { WorkspaceTokens } from '../tokens/workspace-tokens.js';
+import { type KatapultCallResult, withWorkspaceToken } from './katapult-call.js';
 
 export interface KatapultScheduler {
   scheduleDiskBackupPolicyDeletion(token: string, policyId: string, at: number): Promise<ScheduledDeletion>;
@@ -17,26 +17,13 @@ export interface ScheduleRequest {
   atSeconds: number;
 }
 
-export type ScheduleFailure = KatapultError | TokenFailure;
-export type ScheduleResult =
-  | { ok: true; scheduled: ScheduledDeletion }
-  | { ok: false; failure: ScheduleFailure };
+export type ScheduleResult = KatapultCallResult<ScheduledDeletion>;
 
-export async function scheduleDeletion(
+export function scheduleDeletion(
   deps: { tokens: WorkspaceTokens; katapult: KatapultScheduler },
   request: ScheduleRequest,
 ): Promise<ScheduleResult> {
-  const token = await deps.tokens.tokenFor(request.workspaceId);
-  if (!token.ok) return { ok: false, failure: token.failure };
-  try {
-    const scheduled = await deps.katapult.scheduleDiskBackupPolicyDeletion(
-      token.token,
-      request.policyId,
-      request.atSeconds,
-    );
-    return { ok: true, scheduled };
-  } catch (error) {
-    if (isKatapultError(error)) return { ok: false, failure: error };
-    throw error;
-  }
+  return withWorkspaceToken(deps.tokens, request.workspaceId, (token) =>
+    deps.katapult.scheduleDiskBackupPolicyDeletion(token, request.policyId, request.atSeconds),
+  );
 }

@@ -5,6 +5,9 @@ export const SCHEDULE_VIEW = {
   policyAction: 'policy_id_input',
   whenBlock: 'when',
   whenAction: 'when_input',
+  pickBlock: 'policy_pick',
+  pickAction: 'policy_pick_input',
+  previewBlock: 'preview',
 } as const;
 
 export const TOKEN_VIEW = {

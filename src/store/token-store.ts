@@ -10,6 +10,8 @@ export interface StoredToken {
   setBy: string;
   setAt: number;
   organizationName: string | null;
+  /** The organization the token belongs to (the first, when it reaches several). */
+  organizationId?: string | null;
 }
 
 export interface TokenStatus {
@@ -17,6 +19,8 @@ export interface TokenStatus {
   setBy: string;
   setAt: number;
   organizationName: string | null;
+  /** The organization the token belongs to (the first, when it reaches several). */
+  organizationId?: string | null;
 }
 
 interface TokenRecord {
@@ -25,6 +29,8 @@ interface TokenRecord {
   setBy: string;
   setAt: number;
   organizationName: string | null;
+  /** The organization the token belongs to (the first, when it reaches several). */
+  organizationId?: string | null;
 }
 
 export interface TokenStore {
@@ -56,6 +62,7 @@ export function createTokenStore(kv: Keyv, box: SecretBox): TokenStore {
         setBy: record.setBy,
         setAt: record.setAt,
         organizationName: record.organizationName ?? null,
+        organizationId: record.organizationId ?? null,
       };
     },
     async status(workspaceId) {
@@ -66,15 +73,17 @@ export function createTokenStore(kv: Keyv, box: SecretBox): TokenStore {
         setBy: record.setBy,
         setAt: record.setAt,
         organizationName: record.organizationName ?? null,
+        organizationId: record.organizationId ?? null,
       };
     },
-    async set(workspaceId, { token, setBy, setAt, organizationName }) {
+    async set(workspaceId, { token, setBy, setAt, organizationName, organizationId }) {
       const record: TokenRecord = {
         sealed: box.seal(token, keyFor(workspaceId)),
         last4: token.slice(-4),
         setBy,
         setAt,
         organizationName,
+        organizationId: organizationId ?? null,
       };
       await kv.set(keyFor(workspaceId), record);
     },

@@ -26,6 +26,8 @@ export interface WorkspaceTokens {
   >;
   set(workspaceId: string, token: string, setBy: string, nowMs: number): Promise<SetTokenResult>;
   remove(workspaceId: string): Promise<{ ok: true; removed: boolean } | { ok: false; failure: TokenFailure }>;
+  /** The Katapult organization the workspace's token belongs to (asked of Katapult for the fallback token). */
+  organizationId(workspaceId: string): Promise<string | null>;
 }
 
 /** Katapult tokens are opaque; this only refuses what cannot be one (spaces, control characters, absurd length). */
@@ -44,6 +46,7 @@ export function createWorkspaceTokens(deps: {
     return { ok: false as const, failure: { kind: 'store_unavailable' as const } };
   };
 
+  let fallbackOrganization: Promise<string | null> | undefined;
   return {
     async tokenFor(workspaceId) {
       try {
@@ -77,11 +80,30 @@ export function createWorkspaceTokens(deps: {
       }
       const organizationName = identity.organizations.map((o) => o.name).join(', ') || null;
       try {
-        await store.set(workspaceId, { token, setBy, setAt: Math.floor(nowMs / 1000), organizationName });
+        await store.set(workspaceId, {
+          token,
+          setBy,
+          setAt: Math.floor(nowMs / 1000),
+          organizationName,
+          organizationId: identity.organizations[0]?.id ?? null,
+        });
       } catch (error) {
         return storeFailure(error, 'save token');
       }
       return { ok: true, organizationName, last4: token.slice(-4) };
+    },
+    async organizationId(workspaceId) {
+      const status = await store.status(workspaceId);
+      if (status) return status.organizationId ?? null;
+      if (!fallbackToken) return null;
+      fallbackOrganization ??= katapult.identify(fallbackToken).then(
+        (identity) => identity.organizations[0]?.id ?? null,
+        () => {
+          fallbackOrganization = undefined;
+          return null;
+        },
+      );
+      return fallbackOrganization;
     },
     async remove(workspaceId) {
       try {

@@ -125,12 +125,14 @@ function storeContract(setup: () => Promise<Backend>): void {
       setBy: 'U0ADMIN01',
       setAt: 1_700_000_000_000,
       organizationName: 'Acme Ops',
+      organizationId: 'org_ERQqd1R6O63q4YEA',
     });
     expect(await createTokenStore(b.kv, box).get(workspace)).toEqual({
       token,
       setBy: 'U0ADMIN01',
       setAt: 1_700_000_000_000,
       organizationName: 'Acme Ops',
+      organizationId: 'org_ERQqd1R6O63q4YEA',
     });
     const raw = await backend.raw(`token:${workspace}`);
     expect(raw).not.toBeNull();

@@ -10,13 +10,20 @@ const token = 'kt-secret-token-abcdef';
 test('round-trips, and the raw stored value does not contain the token', async () => {
   const kv = new Keyv();
   const store = createTokenStore(kv, box);
-  await store.set('T1', { token, setBy: 'U1', setAt: 100, organizationName: 'Acme' });
+  await store.set('T1', {
+    token,
+    setBy: 'U1',
+    setAt: 100,
+    organizationName: 'Acme',
+    organizationId: 'org_1',
+  });
   expect((await store.get('T1'))?.token).toBe(token);
   expect(await store.status('T1')).toEqual({
     last4: 'cdef',
     setBy: 'U1',
     setAt: 100,
     organizationName: 'Acme',
+    organizationId: 'org_1',
   });
   expect(JSON.stringify(await kv.get('token:T1'))).not.toContain(token);
   expect(await store.remove('T1')).toBe(true);

@@ -1,7 +1,9 @@
 /** The scheduling modal: policy ID, deletion time, what will happen. Pure: no I/O. */
 import type { types } from '@slack/bolt';
+import type { DiskBackupPolicyDetails } from '../../katapult/client.js';
 import { POLICY_ID_MAX_LENGTH } from '../../scheduling/policy-id.js';
 import { SCHEDULE_VIEW } from '../ids.js';
+import { code, dateToken, escapeMrkdwn } from '../mrkdwn.js';
 import { clip, context, noticeModal, plain, section } from './common.js';
 
 /** What travels through the modal to the submission: identifiers only. */
@@ -31,12 +33,51 @@ export interface ScheduleModalInput {
   initialAt?: number;
   /** Why the time field is empty although the user typed one (shown under the field). */
   whenProblem?: string;
+  /** What the chosen policy is, or why it cannot be shown (mrkdwn, already escaped). */
+  preview?: string;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** The preview of a policy, as shown in the modal: what will be hit, and whether it is already scheduled. */
+export function previewText(details: DiskBackupPolicyDetails): string {
+  const t = details.target;
+  const kind = t.type === 'Disk' ? 'disk' : t.type === 'VirtualMachine' ? 'virtual machine' : 'target';
+  const lines = [
+    `:mag: *Backs up:* ${kind} ${t.name ? `*${escapeMrkdwn(t.name)}* ` : ''}${t.id ? code(t.id) : ''}`.trim(),
+  ];
+  const facts: string[] = [];
+  if (details.retention !== null)
+    facts.push(`keeps ${details.retention} backup${details.retention === 1 ? '' : 's'}`);
+  const sch = details.schedule;
+  if (sch?.interval) {
+    const every =
+      sch.frequency && sch.frequency > 1 ? `every ${sch.frequency} × ${sch.interval}` : sch.interval;
+    const at = sch.time !== null ? ` at ${pad(sch.time)}:${pad(sch.minute ?? 0)}` : '';
+    facts.push(
+      `runs ${escapeMrkdwn(every)}${at}${sch.nextInvocationAt ? `, next ${dateToken(sch.nextInvocationAt)}` : ''}`,
+    );
+  }
+  if (details.totalSize !== null) facts.push(`total size ${details.totalSize} (as Katapult reports it)`);
+  if (facts.length) lines.push(facts.join(' · '));
+  lines.push(
+    details.autoMoveToTrashAt
+      ? `:warning: Already scheduled to move to the trash on ${dateToken(details.autoMoveToTrashAt)}. Submitting replaces that time.`
+      : 'Not scheduled for deletion yet.',
+  );
+  return lines.join('\n');
 }
 
 export const MODAL_EXPLANATION =
   'The policy keeps working until the time you pick. Then Katapult moves it to the trash, where it is kept for a while before it is purged for good.';
 
 export function buildScheduleModal(input: ScheduleModalInput): types.ModalView {
+  const pickerInput: types.ExternalSelect = {
+    type: 'external_select',
+    action_id: SCHEDULE_VIEW.pickAction,
+    placeholder: plain('Search by VM, disk or policy ID'),
+    min_query_length: 0,
+  };
   const policyInput: types.PlainTextInput = {
     type: 'plain_text_input',
     action_id: SCHEDULE_VIEW.policyAction,
@@ -62,8 +103,29 @@ export function buildScheduleModal(input: ScheduleModalInput): types.ModalView {
         type: 'input',
         block_id: SCHEDULE_VIEW.policyBlock,
         label: plain('Disk backup policy ID'),
-        element: policyInput,
+        // Optional for Slack so the picker can be used instead; the submission checks one is given.
+        optional: true,
+        dispatch_action: true,
+        hint: plain('Press Enter to see what the policy backs up.'),
+        element: { ...policyInput, dispatch_action_config: { trigger_actions_on: ['on_enter_pressed'] } },
       },
+      {
+        type: 'input',
+        block_id: SCHEDULE_VIEW.pickBlock,
+        label: plain('…or pick one'),
+        optional: true,
+        dispatch_action: true,
+        element: pickerInput,
+      },
+      ...(input.preview
+        ? [
+            {
+              type: 'section',
+              block_id: SCHEDULE_VIEW.previewBlock,
+              text: { type: 'mrkdwn', text: clip(input.preview, 2900) },
+            } satisfies types.SectionBlock,
+          ]
+        : []),
       {
         type: 'input',
         block_id: SCHEDULE_VIEW.whenBlock,

@@ -1,6 +1,7 @@
 import type { AccessPolicies } from '../../access/access-policy.js';
 import type { AuditRecorder } from '../../audit/record.js';
 import type { AppLogger } from '../../log.js';
+import type { KatapultReader } from '../../scheduling/preview.js';
 import type { KatapultRestorer } from '../../scheduling/restore.js';
 import type { KatapultScheduler } from '../../scheduling/schedule-deletion.js';
 import type { UpcomingDeletions } from '../../scheduling/upcoming.js';
@@ -12,7 +13,7 @@ import type { UserDirectory } from '../users.js';
 export interface ListenerDeps {
   command: string;
   tokens: WorkspaceTokens;
-  katapult: KatapultScheduler & KatapultRestorer;
+  katapult: KatapultScheduler & KatapultRestorer & KatapultReader;
   access: AccessPolicies;
   users: UserDirectory;
   /** Idempotency keys for submissions. */

@@ -1,4 +1,5 @@
 import type { App } from '@slack/bolt';
+import { registerPolicyPreview } from './actions/policy-preview.js';
 import { registerScheduleButtons } from './actions/reschedule.js';
 import { registerRestoreButton } from './actions/restore.js';
 import { registerKatapultCommand } from './commands/katapult.js';
@@ -20,4 +21,5 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   registerAppHome(app, deps);
   registerScheduleButtons(app, deps);
   registerRestoreButton(app, deps);
+  registerPolicyPreview(app, deps);
 }

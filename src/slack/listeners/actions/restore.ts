@@ -83,7 +83,7 @@ export function registerRestoreButton(app: App, deps: ListenerDeps): void {
           ? result.failure.code
           : result.failure.kind,
       requestId: result.ok
-        ? result.restored.requestId
+        ? result.value.requestId
         : 'requestId' in result.failure
           ? result.failure.requestId
           : null,

@@ -28,11 +28,14 @@ const STORE_DOWN = 'The bot could not use its storage, so nothing was done. Try 
 export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
   app.view(SCHEDULE_VIEW.callbackId, async ({ ack, body, view, client, context }) => {
     const values = view.state.values;
-    const policy = checkPolicyId(values[SCHEDULE_VIEW.policyBlock]?.[SCHEDULE_VIEW.policyAction]?.value);
-    const picked = values[SCHEDULE_VIEW.whenBlock]?.[SCHEDULE_VIEW.whenAction]?.selected_date_time;
+    const typed = values[SCHEDULE_VIEW.policyBlock]?.[SCHEDULE_VIEW.policyAction]?.value?.trim();
+    const picked = values[SCHEDULE_VIEW.pickBlock]?.[SCHEDULE_VIEW.pickAction]?.selected_option?.value;
+    // What was typed wins: the picker is a way to find an ID, the text field is what the user sees.
+    const policy = checkPolicyId(typed || picked);
+    const when = values[SCHEDULE_VIEW.whenBlock]?.[SCHEDULE_VIEW.whenAction]?.selected_date_time;
     const time =
-      typeof picked === 'number'
-        ? checkDeletionTime(picked, deps.now())
+      typeof when === 'number'
+        ? checkDeletionTime(when, deps.now())
         : { ok: false as const, reason: 'Pick the date and time for the move to the trash.' };
     const meta = decodeMetadata(view.private_metadata);
     const workspaceId = workspaceIdOf(context);
@@ -117,7 +120,7 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
           userId,
           policyId: policy.policyId,
           requestedAt: time.atSeconds,
-          scheduled: result.scheduled,
+          scheduled: result.value,
         })
       : failureMessage({
           userId,
@@ -135,9 +138,9 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
         workspaceId,
         policyId: policy.policyId,
         channelId: delivery === 'channel' ? meta.channelId : userId,
-        at: result.scheduled.autoMoveToTrashAt ?? time.atSeconds,
+        at: result.value.autoMoveToTrashAt ?? time.atSeconds,
         scheduledBy: userId,
-        target: result.scheduled.target,
+        target: result.value.target,
       });
     }
     await deps.record({
@@ -148,9 +151,9 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
         : result.failure.kind === 'api'
           ? result.failure.code
           : result.failure.kind,
-      autoMoveToTrashAt: result.ok ? result.scheduled.autoMoveToTrashAt : null,
+      autoMoveToTrashAt: result.ok ? result.value.autoMoveToTrashAt : null,
       requestId: result.ok
-        ? result.scheduled.requestId
+        ? result.value.requestId
         : 'requestId' in result.failure
           ? result.failure.requestId
           : null,

@@ -1,0 +1,25 @@
+/**
+ * Every use-case that calls Katapult for a workspace does the same thing: find the workspace's
+ * token, make the call, and turn Katapult's typed errors into values. Only bugs throw.
+ */
+import { isKatapultError, type KatapultError } from '../katapult/errors.js';
+import type { TokenFailure, WorkspaceTokens } from '../tokens/workspace-tokens.js';
+
+export type KatapultCallResult<T> =
+  | { ok: true; value: T }
+  | { ok: false; failure: KatapultError | TokenFailure };
+
+export async function withWorkspaceToken<T>(
+  tokens: WorkspaceTokens,
+  workspaceId: string,
+  call: (token: string) => Promise<T>,
+): Promise<KatapultCallResult<T>> {
+  const token = await tokens.tokenFor(workspaceId);
+  if (!token.ok) return { ok: false, failure: token.failure };
+  try {
+    return { ok: true, value: await call(token.token) };
+  } catch (error) {
+    if (isKatapultError(error)) return { ok: false, failure: error };
+    throw error;
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * The modal's preview and picker: Enter in the ID field or a pick updates the modal in place with
+ * what the policy backs up (or why it cannot), and the picker searches the organization's policies.
+ */
+import { SCHEDULE_VIEW } from '../../src/slack/ids.js';
+import { FAKE_TEAM_ID } from '../fakes/slack-api.js';
+import {
+  CHANNEL,
+  type Harness,
+  inMinutes,
+  KATAPULT_TOKEN,
+  MEMBER,
+  SIGNING_SECRET,
+  setWorkspaceToken,
+  startHarness,
+} from '../helpers/harness.js';
+import { postSigned } from '../helpers/slack-requests.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+  await setWorkspaceToken(h);
+});
+afterAll(async () => {
+  await h.stop();
+});
+beforeEach(async () => {
+  await h.bot.idle();
+  h.slack.reset();
+  h.katapult.reset();
+  h.katapult.resetPolicies();
+  h.katapult.setTokens({ [KATAPULT_TOKEN]: 'Acme Ops' });
+});
+
+const modal = {
+  id: 'VMODAL001',
+  hash: '1700000000.modalhash',
+  type: 'modal',
+  callback_id: SCHEDULE_VIEW.callbackId,
+  private_metadata: JSON.stringify({ c: CHANNEL }),
+  state: { values: {} },
+};
+const base = {
+  team: { id: FAKE_TEAM_ID, domain: 'fake' },
+  user: { id: MEMBER, username: 'alice', team_id: FAKE_TEAM_ID },
+  api_app_id: 'A0FAKE001',
+  token: 'x',
+};
+const send = (payload: Record<string, unknown>) =>
+  postSigned(
+    `${h.baseUrl}/slack/events`,
+    SIGNING_SECRET,
+    new URLSearchParams({ payload: JSON.stringify({ ...base, ...payload }) }).toString(),
+  );
+
+async function enter(policyId: string): Promise<string> {
+  await send({
+    type: 'block_actions',
+    trigger_id: '1.2.3',
+    container: { type: 'view', view_id: modal.id },
+    view: modal,
+    actions: [
+      {
+        type: 'plain_text_input',
+        block_id: SCHEDULE_VIEW.policyBlock,
+        action_id: SCHEDULE_VIEW.policyAction,
+        value: policyId,
+        action_ts: '1.1',
+      },
+    ],
+  });
+  const [update] = await h.slack.waitFor('views.update');
+  expect(update?.args.view_id).toBe(modal.id);
+  expect(update?.args.hash).toBe(modal.hash);
+  return JSON.stringify(update?.args.view);
+}
+
+const firstPolicy = () => {
+  const p = h.katapult.policies()[0];
+  if (!p) throw new Error('no policies in the fake');
+  return p;
+};
+
+test('Enter shows the target with its name, retention and schedule, keeping the block and action IDs', async () => {
+  const p = firstPolicy();
+  const view = await enter(p.id);
+  expect(view).toContain('web-1');
+  expect(view).toMatch(/keeps \d+ backups?/);
+  expect(view).toContain('Not scheduled for deletion yet');
+  for (const id of [
+    SCHEDULE_VIEW.policyBlock,
+    SCHEDULE_VIEW.policyAction,
+    SCHEDULE_VIEW.whenBlock,
+    SCHEDULE_VIEW.whenAction,
+    SCHEDULE_VIEW.pickBlock,
+  ]) {
+    expect(view).toContain(`"${id}"`);
+  }
+});
+
+test('an already scheduled policy says when, and that submitting replaces it', async () => {
+  const p = firstPolicy();
+  const at = inMinutes(600);
+  await h.submitSchedule({ policyId: p.id, at });
+  await h.slack.waitFor('chat.postMessage');
+  await h.bot.idle();
+  h.slack.reset();
+  const view = await enter(p.id);
+  expect(view).toContain(`<!date^${at}^`);
+  expect(view).toContain('Submitting replaces that time');
+});
+
+test.each([
+  ['unknown ID', () => 'missing_policy_1', 'no disk backup policy with this ID'],
+  [
+    'policy in trash',
+    () => {
+      const p = firstPolicy();
+      h.katapult.trashPolicy(p.id, inMinutes(60));
+      return p.id;
+    },
+    'already in the trash',
+  ],
+  [
+    'missing scope',
+    () => {
+      h.katapult.setTokens({
+        [KATAPULT_TOKEN]: { organization: 'Acme Ops', scopes: ['organizations:read'] },
+      });
+      return firstPolicy().id;
+    },
+    'disk_backup_policies',
+  ],
+  ['malformed ID', () => '<!channel>', 'only letters, digits'],
+])('%s is shown inline, before submit', async (_name, id, fragment) => {
+  const view = await enter(id());
+  expect(view).toContain(fragment);
+  expect(view).not.toContain('<!channel>');
+});
+
+async function suggest(value: string): Promise<{ text: { text: string }; value: string }[]> {
+  const res = await send({
+    type: 'block_suggestion',
+    block_id: SCHEDULE_VIEW.pickBlock,
+    action_id: SCHEDULE_VIEW.pickAction,
+    value,
+    view: modal,
+    container: { type: 'view', view_id: modal.id },
+  });
+  expect(res.status).toBe(200);
+  return (res.json as { options: { text: { text: string }; value: string }[] }).options;
+}
+
+test('the picker lists "target name — policy ID", follows pages, and filters by the search', async () => {
+  for (let i = 0; i < 70; i++) {
+    h.katapult.setPolicy({
+      id: `dbp_extra${String(i).padStart(11, '0')}`,
+      target: { type: 'Disk', id: `disk_extra${String(i).padStart(10, '0')}`, name: `scratch-${i}` },
+    });
+  }
+  const all = await suggest('');
+  expect(all).toHaveLength(100);
+  expect(all[0]?.text.text).toMatch(/^web-1 — dbp_/);
+  const listCalls = h.katapult.requests.filter(
+    (r) => r.path === '/organizations/organization/disk_backup_policies',
+  );
+  expect(listCalls.map((r) => r.query.page)).toEqual(['1', '2']);
+  const found = await suggest('scratch-69');
+  expect(found.map((o) => o.value)).toEqual(['dbp_extra00000000069']);
+});
+
+test('a policy picked from the list (ID field empty) is what gets scheduled', async () => {
+  const p = firstPolicy();
+  await send({
+    type: 'view_submission',
+    trigger_id: '1.2.3',
+    view: {
+      ...modal,
+      id: 'VPICKED01',
+      state: {
+        values: {
+          [SCHEDULE_VIEW.policyBlock]: {
+            [SCHEDULE_VIEW.policyAction]: { type: 'plain_text_input', value: null },
+          },
+          [SCHEDULE_VIEW.pickBlock]: {
+            [SCHEDULE_VIEW.pickAction]: {
+              type: 'external_select',
+              selected_option: { value: p.id, text: { type: 'plain_text', text: 'x' } },
+            },
+          },
+          [SCHEDULE_VIEW.whenBlock]: {
+            [SCHEDULE_VIEW.whenAction]: { type: 'datetimepicker', selected_date_time: inMinutes(60) },
+          },
+        },
+      },
+    },
+  });
+  await h.slack.waitFor('chat.postMessage');
+  expect(h.katapult.requests.find((r) => r.method === 'DELETE')?.body).toMatchObject({
+    disk_backup_policy: { id: p.id },
+  });
+});
