@@ -44,3 +44,18 @@ export async function checkAccess(
   }
   return decision.allowed ? { allowed: true, profile } : { allowed: false, reason: decision.reason, profile };
 }
+
+/** Whether the user is a workspace admin or owner; false (and a warning) when Slack cannot say. */
+export async function isWorkspaceAdmin(
+  deps: Pick<ListenerDeps, 'users' | 'logger'>,
+  client: webApi.WebClient,
+  workspaceId: string,
+  userId: string,
+): Promise<boolean> {
+  try {
+    return (await deps.users.lookup(client, workspaceId, userId)).isAdmin;
+  } catch (error) {
+    deps.logger.event('warn', 'admin_check_failed', { slack_error: slackErrorCode(error) ?? String(error) });
+    return false;
+  }
+}

@@ -1,10 +1,11 @@
 /** Submission of the admin access modal: check the submitter is an admin, save, audit. */
 import type { App } from '@slack/bolt';
 import type { Who } from '../../../access/access-policy.js';
+import { isWorkspaceAdmin } from '../../access.js';
 import { describePolicy } from '../../blocks/access.js';
 import { ADMINS_ONLY, noticeModal } from '../../blocks/common.js';
 import { ACCESS_VIEW } from '../../ids.js';
-import { slackErrorCode, workspaceIdOf } from '../../workspace.js';
+import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
 const notice = (text: string) => noticeModal(ACCESS_VIEW.callbackId, 'Who may schedule', text);
@@ -38,15 +39,7 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
       });
       return;
     }
-    let isAdmin = false;
-    try {
-      isAdmin = (await deps.users.lookup(client, workspaceId, userId)).isAdmin;
-    } catch (error) {
-      deps.logger.event('warn', 'admin_check_failed', {
-        slack_error: slackErrorCode(error) ?? String(error),
-      });
-    }
-    if (!isAdmin) {
+    if (!(await isWorkspaceAdmin(deps, client, workspaceId, userId))) {
       await ack({
         response_action: 'update',
         view: notice(ADMINS_ONLY('change who may schedule deletions')),

@@ -4,6 +4,7 @@
  */
 import type { App, types } from '@slack/bolt';
 import { explain } from '../../../messages/explain.js';
+import { isWorkspaceAdmin } from '../../access.js';
 import {
   tokenCheckingView,
   tokenDoneView,
@@ -46,15 +47,7 @@ export function registerTokenSubmission(app: App, deps: ListenerDeps): void {
       return;
     }
     // The modal only opens for admins, but a submission is checked again: it is what changes things.
-    let isAdmin = false;
-    try {
-      isAdmin = (await deps.users.lookup(client, workspaceId, userId)).isAdmin;
-    } catch (error) {
-      deps.logger.event('warn', 'admin_check_failed', {
-        slack_error: slackErrorCode(error) ?? String(error),
-      });
-    }
-    if (!isAdmin) {
+    if (!(await isWorkspaceAdmin(deps, client, workspaceId, userId))) {
       deps.logger.event('warn', 'token_change_refused', { workspace: workspaceId, user: userId });
       await ack({ response_action: 'update', view: tokenRefusedView() });
       return;
