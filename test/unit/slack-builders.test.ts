@@ -5,7 +5,12 @@ import {
   scheduledMessage,
   undeliveredMessage,
 } from '../../src/slack/blocks/messages.js';
-import { buildScheduleModal, decodeMetadata, encodeMetadata } from '../../src/slack/blocks/schedule-modal.js';
+import {
+  buildScheduleModal,
+  decodeMetadata,
+  encodeMetadata,
+  previewText,
+} from '../../src/slack/blocks/schedule-modal.js';
 import { tokenFormView, tokenRefusedView } from '../../src/slack/blocks/token-modal.js';
 import { SCHEDULE_VIEW, TOKEN_VIEW } from '../../src/slack/ids.js';
 import { code, dateToken, escapeMrkdwn } from '../../src/slack/mrkdwn.js';
@@ -29,7 +34,7 @@ test('schedule modal: IDs from ids.ts, title within 24 chars, metadata is the ch
   expect(view.title.text.length).toBeLessThanOrEqual(24);
   expect(view.submit?.text.length).toBeLessThanOrEqual(24);
   const blockIds = view.blocks.map((b) => ('block_id' in b ? b.block_id : undefined)).filter(Boolean);
-  expect(blockIds).toEqual([SCHEDULE_VIEW.policyBlock, SCHEDULE_VIEW.whenBlock]);
+  expect(blockIds).toEqual([SCHEDULE_VIEW.policyBlock, SCHEDULE_VIEW.pickBlock, SCHEDULE_VIEW.whenBlock]);
   expect(JSON.parse(view.private_metadata ?? '')).toEqual({ c: 'C123ABC' });
   expect((view.private_metadata ?? '').length).toBeLessThan(3000);
   expect(JSON.stringify(view)).toContain('"initial_date_time":1767225600');
@@ -111,4 +116,24 @@ test('token modal shows only the last four characters and never an initial value
   expect(json).not.toContain('initial_value');
   expect(view.callback_id).toBe(TOKEN_VIEW.callbackId);
   expect(JSON.stringify(tokenRefusedView())).toContain('admins and owners');
+});
+
+test('preview: target by name, retention, schedule, size; an existing schedule is called out; API text escaped', () => {
+  const text = previewText({
+    id: 'dbp_1',
+    retention: 7,
+    totalSize: 12.5,
+    target: { type: 'VirtualMachine', id: 'vm_1', name: '<!here> web' },
+    schedule: { interval: 'daily', frequency: 1, time: 3, minute: 5, nextInvocationAt: 1767225600 },
+    autoMoveToTrashAt: 1767312000,
+    requestId: null,
+  });
+  expect(text).toContain('virtual machine *&lt;!here&gt; web* `vm_1`');
+  expect(text).toContain('keeps 7 backups');
+  expect(text).toContain('runs daily at 03:05, next <!date^1767225600^');
+  expect(text).toContain('total size 12.5');
+  expect(text).toContain('<!date^1767312000^');
+  expect(text).toContain('Submitting replaces that time');
+  const modal = buildScheduleModal({ channelId: 'C1', preview: text });
+  expect(JSON.stringify(modal)).toContain(`"block_id":"${SCHEDULE_VIEW.previewBlock}"`);
 });
