@@ -23,3 +23,8 @@ export async function withWorkspaceToken<T>(
     throw error;
   }
 }
+
+/** A failure as one short code for logs and the audit trail: Katapult's error code, else the failure kind. */
+export function failureCode(failure: KatapultError | TokenFailure | { kind: string }): string {
+  return 'code' in failure && failure.kind === 'api' ? failure.code : failure.kind;
+}

@@ -6,6 +6,7 @@
 import type { App, BlockAction, BlockElementAction } from '@slack/bolt';
 import type { PolicySummary } from '../../../katapult/client.js';
 import { explain } from '../../../messages/explain.js';
+import { failureCode } from '../../../scheduling/katapult-call.js';
 import { checkPolicyId } from '../../../scheduling/policy-id.js';
 import { listPolicies, previewPolicy } from '../../../scheduling/preview.js';
 import { clip } from '../../blocks/common.js';
@@ -81,20 +82,19 @@ export function registerPolicyPreview(app: App, deps: ListenerDeps): void {
       if (!listed?.ok) {
         deps.logger.event('warn', 'policy_list_failed', {
           workspace: workspaceId,
-          reason: listed
-            ? listed.failure.kind === 'api'
-              ? listed.failure.code
-              : listed.failure.kind
-            : 'no_organization',
+          reason: listed ? failureCode(listed.failure) : 'no_organization',
         });
         return ack({ options: [] });
       }
       policies = { at: deps.now(), policies: listed.value };
       cache.set(workspaceId, policies);
     }
+    // Names match on any part; IDs only on a longer piece (every policy ID starts with the same prefix).
     const matches = policies.policies.filter(
       (p) =>
-        !query || [p.id, p.target.name ?? '', p.target.id ?? ''].some((s) => s.toLowerCase().includes(query)),
+        !query ||
+        (p.target.name ?? '').toLowerCase().includes(query) ||
+        (query.length >= 6 && [p.id, p.target.id ?? ''].some((s) => s.toLowerCase().includes(query))),
     );
     return ack({
       options: matches

@@ -1,6 +1,7 @@
 /** The Restore from trash button on the message Slack posts when the move is due. Answers in the thread. */
 import type { App, BlockButtonAction } from '@slack/bolt';
 import { explain } from '../../../messages/explain.js';
+import { failureCode } from '../../../scheduling/katapult-call.js';
 import { checkPolicyId } from '../../../scheduling/policy-id.js';
 import { restoreFromTrash } from '../../../scheduling/restore.js';
 import { checkAccess } from '../../access.js';
@@ -77,11 +78,7 @@ export function registerRestoreButton(app: App, deps: ListenerDeps): void {
     }
     await deps.record({
       ...base,
-      outcome: result.ok
-        ? 'restored'
-        : result.failure.kind === 'api'
-          ? result.failure.code
-          : result.failure.kind,
+      outcome: result.ok ? 'restored' : failureCode(result.failure),
       requestId: result.ok
         ? result.value.requestId
         : 'requestId' in result.failure

@@ -6,6 +6,7 @@
 import type { App } from '@slack/bolt';
 import { DateTime } from 'luxon';
 import { explain } from '../../../messages/explain.js';
+import { failureCode } from '../../../scheduling/katapult-call.js';
 import { checkPolicyId } from '../../../scheduling/policy-id.js';
 import { scheduleDeletion } from '../../../scheduling/schedule-deletion.js';
 import type { AuditEntry } from '../../../store/store.js';
@@ -146,11 +147,7 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
     await deps.record({
       ...audit,
       requestedLocal,
-      outcome: result.ok
-        ? 'scheduled'
-        : result.failure.kind === 'api'
-          ? result.failure.code
-          : result.failure.kind,
+      outcome: result.ok ? 'scheduled' : failureCode(result.failure),
       autoMoveToTrashAt: result.ok ? result.value.autoMoveToTrashAt : null,
       requestId: result.ok
         ? result.value.requestId

@@ -4,6 +4,7 @@
  */
 import type { App, types } from '@slack/bolt';
 import { explain } from '../../../messages/explain.js';
+import { failureCode } from '../../../scheduling/katapult-call.js';
 import { isWorkspaceAdmin } from '../../access.js';
 import {
   tokenCheckingView,
@@ -85,10 +86,7 @@ export function registerTokenSubmission(app: App, deps: ListenerDeps): void {
 
     await ack({ response_action: 'update', view: tokenCheckingView() });
     const result = await deps.tokens.set(workspaceId, token, userId, deps.now());
-    await audit(
-      'token_set',
-      result.ok ? 'saved' : result.failure.kind === 'api' ? result.failure.code : result.failure.kind,
-    );
+    await audit('token_set', result.ok ? 'saved' : failureCode(result.failure));
     let next: types.ModalView;
     if (result.ok) {
       const org = result.organizationName ? ` for ${escapeMrkdwn(result.organizationName)}` : '';
