@@ -1,0 +1,101 @@
+/**
+ * Summarises a V8 .cpuprofile (from `npm run bench -- --cpu-prof`): self time by function and by
+ * package/file, and inclusive time of the project's own functions.
+ *
+ *   node bench/profile-summary.mjs bench/results/profiles/bot-….cpuprofile [top=25] [callers-of-regex]
+ *
+ * With a third argument, also prints the heaviest call stacks (bottom-up) leading to functions whose
+ * "name file:line" matches that regular expression.
+ */
+import { readFileSync } from 'node:fs';
+
+const [file, topArg, callersOf] = process.argv.slice(2);
+if (!file) {
+  process.stderr.write('usage: node bench/profile-summary.mjs <file.cpuprofile> [top]\n');
+  process.exit(2);
+}
+const top = Number(topArg ?? 25);
+const profile = JSON.parse(readFileSync(file, 'utf8'));
+const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+const parent = new Map();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+
+// Self time per node from the samples and their time deltas (microseconds).
+const self = new Map();
+let total = 0;
+profile.samples.forEach((id, i) => {
+  const dt = profile.timeDeltas[i] ?? 0;
+  self.set(id, (self.get(id) ?? 0) + dt);
+  total += dt;
+});
+
+const where = (cf) => {
+  const url = cf.url || '(native)';
+  const short = url
+    .replace(/^file:\/\//, '')
+    .replace(/^.*\/node_modules\//, 'node_modules/')
+    .replace(/^.*\/(dist|src|bench)\//, '$1/');
+  return `${short}:${cf.lineNumber + 1}`;
+};
+const group = (cf) => {
+  const url = cf.url || '';
+  if (!url) return cf.functionName.startsWith('(') ? cf.functionName : '(native/builtin)';
+  if (url.startsWith('node:')) return url.split('/')[0].replace(/:.*$/, ':') + url.slice(5).split('/')[0];
+  const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (m) return m[1];
+  const own = /\/(dist|src)\/(.*)$/.exec(url);
+  return own ? `${own[1]}/${own[2]}` : url;
+};
+
+const byFunction = new Map();
+const byGroup = new Map();
+const inclusiveOwn = new Map();
+for (const [id, t] of self) {
+  const n = nodes.get(id);
+  const cf = n.callFrame;
+  const key = `${cf.functionName || '(anonymous)'} ${where(cf)}`;
+  byFunction.set(key, (byFunction.get(key) ?? 0) + t);
+  const g = group(cf);
+  byGroup.set(g, (byGroup.get(g) ?? 0) + t);
+  // Inclusive time for our own (dist/ or src/) frames: charge each distinct own frame on the stack once.
+  const seen = new Set();
+  for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
+    const f = nodes.get(cur).callFrame;
+    if (/\/(dist|src)\//.test(f.url) && !f.url.includes('node_modules')) {
+      const k = `${f.functionName || '(anonymous)'} ${where(f)}`;
+      if (!seen.has(k)) {
+        seen.add(k);
+        inclusiveOwn.set(k, (inclusiveOwn.get(k) ?? 0) + t);
+      }
+    }
+  }
+}
+
+const pct = (t) => `${((100 * t) / total).toFixed(1).padStart(5)}%  ${(t / 1000).toFixed(0).padStart(6)} ms`;
+const print = (title, map, n) => {
+  process.stdout.write(`\n## ${title}\n`);
+  for (const [k, t] of [...map].sort((a, b) => b[1] - a[1]).slice(0, n))
+    process.stdout.write(`${pct(t)}  ${k}\n`);
+};
+process.stdout.write(`${file}: ${(total / 1000).toFixed(0)} ms sampled\n`);
+print('self time by package / file', byGroup, top);
+print('self time by function', byFunction, top);
+print('inclusive time of own functions (dist/ or src/)', inclusiveOwn, top);
+
+if (callersOf) {
+  const re = new RegExp(callersOf);
+  const stacks = new Map();
+  for (const [id, t] of self) {
+    const cf = nodes.get(id).callFrame;
+    if (!re.test(`${cf.functionName || '(anonymous)'} ${where(cf)}`)) continue;
+    const frames = [];
+    for (let cur = id; cur !== undefined && frames.length < 14; cur = parent.get(cur)) {
+      const f = nodes.get(cur).callFrame;
+      if (f.functionName === '(root)') break;
+      frames.push(`${f.functionName || '(anonymous)'} ${where(f)}`);
+    }
+    const key = frames.join('\n      <- ');
+    stacks.set(key, (stacks.get(key) ?? 0) + t);
+  }
+  print(`heaviest stacks into /${callersOf}/`, stacks, 8);
+}
