@@ -12,7 +12,7 @@ import type { Config } from './config.js';
 import { type FetchLike, KatapultClient } from './katapult/client.js';
 import { InFlight } from './lifecycle.js';
 import { createLogger, type LogLevel, type LogSink, Redactor } from './log.js';
-import { createUpcomingDeletions } from './scheduling/upcoming.js';
+import { createUpcomingDeletions, upcomingPolicyIds } from './scheduling/upcoming.js';
 import { checkBotToken } from './slack/identity.js';
 import { createInstallationStore } from './slack/installation-store.js';
 import { registerListeners } from './slack/listeners/index.js';
@@ -176,7 +176,9 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       });
       await tokens.remove(workspaceId);
       await access.remove(workspaceId);
-      await upcoming.forget(workspaceId);
+      for (const policyId of upcomingPolicyIds(await store.audit.recent(workspaceId, 10_000), 0, Infinity)) {
+        await upcoming.remove(workspaceId, policyId);
+      }
       await store.audit.forget(workspaceId);
     },
     users: createUserDirectory({ ttlMs: 10 * 60_000, groupTtlMs: 60_000, now }),

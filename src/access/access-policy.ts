@@ -60,28 +60,44 @@ function isPolicy(value: unknown): value is AccessPolicy {
 
 export interface AccessPolicies {
   get(workspaceId: string): Promise<AccessPolicy>;
-  /** Whether a policy was stored (false: the deployment default applies). */
-  isStored(workspaceId: string): Promise<boolean>;
   set(workspaceId: string, policy: AccessPolicy): Promise<void>;
   remove(workspaceId: string): Promise<void>;
 }
 
-export function createAccessPolicies(kv: Keyv, fallback: Who): AccessPolicies {
+/**
+ * Read-through, with a few seconds' cache per workspace: every command and submission asks, and a
+ * change made on another replica reaches this one within `cacheMs` (a change made here, at once).
+ */
+export function createAccessPolicies(
+  kv: Keyv,
+  fallback: Who,
+  options: { cacheMs?: number; now?: () => number } = {},
+): AccessPolicies {
   const key = (w: string) => `access:${w}`;
+  const cacheMs = options.cacheMs ?? 5000;
+  const now = options.now ?? Date.now;
+  const cache = new Map<string, { policy: AccessPolicy | null; at: number }>();
+  const stored = async (workspaceId: string): Promise<AccessPolicy | null> => {
+    const hit = cache.get(workspaceId);
+    if (hit && now() - hit.at < cacheMs) return hit.policy;
+    const value: unknown = await kv.get(key(workspaceId));
+    const policy = isPolicy(value) ? value : null;
+    if (cache.size > 10_000) cache.clear();
+    cache.set(workspaceId, { policy, at: now() });
+    return policy;
+  };
   return {
     async get(workspaceId) {
-      const stored: unknown = await kv.get(key(workspaceId));
-      return isPolicy(stored) ? stored : defaultPolicy(fallback);
-    },
-    async isStored(workspaceId) {
-      return isPolicy(await kv.get(key(workspaceId)));
+      return (await stored(workspaceId)) ?? defaultPolicy(fallback);
     },
     async set(workspaceId, policy) {
       if (!isPolicy(policy)) throw new TypeError('invalid access policy');
       await kv.set(key(workspaceId), policy);
+      cache.delete(workspaceId);
     },
     async remove(workspaceId) {
       await kv.delete(key(workspaceId));
+      cache.delete(workspaceId);
     },
   };
 }

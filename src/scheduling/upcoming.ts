@@ -1,9 +1,11 @@
 /**
- * Deletions scheduled through the bot, per workspace, with the Slack messages Slack holds for them
- * (the reminder before, the restore offer after). A new schedule of the same policy replaces the
- * record, so its old held messages can be deleted. Kept in the store, shared by every replica.
+ * Deletions scheduled through the bot, with the Slack messages Slack holds for them (the reminder
+ * before, the restore offer after). One record per policy, replaced by a new schedule of the same
+ * policy so its old held messages can be deleted. Which policies are upcoming is read from the
+ * audit log (append-only and atomic on every store), so no shared list has to be rewritten.
  */
 import type Keyv from 'keyv';
+import type { AuditEntry } from '../store/store.js';
 
 export interface UpcomingDeletion {
   policyId: string;
@@ -21,9 +23,7 @@ export interface UpcomingDeletion {
 export interface UpcomingDeletions {
   get(workspaceId: string, policyId: string): Promise<UpcomingDeletion | null>;
   put(workspaceId: string, record: UpcomingDeletion): Promise<void>;
-  /** Soonest first; those moved to the trash more than `keepPastSeconds` ago are left out. */
-  list(workspaceId: string, nowSeconds: number, keepPastSeconds?: number): Promise<UpcomingDeletion[]>;
-  forget(workspaceId: string): Promise<void>;
+  remove(workspaceId: string, policyId: string): Promise<void>;
 }
 
 function isRecord(v: unknown): v is UpcomingDeletion {
@@ -32,35 +32,42 @@ function isRecord(v: unknown): v is UpcomingDeletion {
   return typeof r.policyId === 'string' && typeof r.channelId === 'string' && typeof r.at === 'number';
 }
 
+/** Slack holds messages for at most 120 days, and our deletion times are within a year: keep records a bit longer. */
+const RECORD_TTL_MS = 370 * 86_400_000;
+
 export function createUpcomingDeletions(kv: Keyv): UpcomingDeletions {
-  const recordKey = (w: string, p: string) => `upcoming:${w}:${p}`;
-  const indexKey = (w: string) => `upcoming-index:${w}`;
-  const index = async (w: string): Promise<string[]> => {
-    const v: unknown = await kv.get(indexKey(w));
-    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-  };
-  const get = async (w: string, p: string) => {
-    const v: unknown = await kv.get(recordKey(w, p));
-    return isRecord(v) ? v : null;
-  };
+  const key = (w: string, p: string) => `upcoming:${w}:${p}`;
   return {
-    get,
+    async get(workspaceId, policyId) {
+      const v: unknown = await kv.get(key(workspaceId, policyId));
+      return isRecord(v) ? v : null;
+    },
     async put(workspaceId, record) {
-      // The record is written first: the index (read-modify-write) only serves listings.
-      await kv.set(recordKey(workspaceId, record.policyId), record, 130 * 86_400_000);
-      const ids = await index(workspaceId);
-      if (!ids.includes(record.policyId))
-        await kv.set(indexKey(workspaceId), [...ids, record.policyId].slice(-500));
+      await kv.set(key(workspaceId, record.policyId), record, RECORD_TTL_MS);
     },
-    async list(workspaceId, nowSeconds, keepPastSeconds = 48 * 3600) {
-      const records = await Promise.all((await index(workspaceId)).map((p) => get(workspaceId, p)));
-      return records
-        .filter((r): r is UpcomingDeletion => r !== null && r.at >= nowSeconds - keepPastSeconds)
-        .sort((a, b) => a.at - b.at);
-    },
-    async forget(workspaceId) {
-      for (const p of await index(workspaceId)) await kv.delete(recordKey(workspaceId, p));
-      await kv.delete(indexKey(workspaceId));
+    async remove(workspaceId, policyId) {
+      await kv.delete(key(workspaceId, policyId));
     },
   };
+}
+
+/**
+ * The policies whose latest successful schedule (newest-first audit entries) moves them to the trash
+ * after `nowSeconds - keepPastSeconds`, soonest first.
+ */
+export function upcomingPolicyIds(
+  entries: AuditEntry[],
+  nowSeconds: number,
+  keepPastSeconds = 48 * 3600,
+): string[] {
+  const latest = new Map<string, number>();
+  for (const e of entries) {
+    if (e.action !== 'schedule' || e.outcome !== 'scheduled' || !e.policyId || latest.has(e.policyId))
+      continue;
+    latest.set(e.policyId, e.autoMoveToTrashAt ?? e.requestedAt ?? 0);
+  }
+  return [...latest]
+    .filter(([, at]) => at >= nowSeconds - keepPastSeconds)
+    .sort((a, b) => a[1] - b[1])
+    .map(([id]) => id);
 }

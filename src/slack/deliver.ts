@@ -56,3 +56,35 @@ export async function deliver(
     return 'lost';
   }
 }
+
+/**
+ * A short private note (a refusal, a storage problem): ephemeral in the channel, or as a direct
+ * message when the bot cannot post there.
+ */
+export async function tellPrivately(
+  client: webApi.WebClient,
+  logger: AppLogger,
+  input: { channelId: string; userId: string; text: string },
+): Promise<void> {
+  const blocks = [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text: input.text } }];
+  try {
+    await client.chat.postEphemeral({
+      channel: input.channelId,
+      user: input.userId,
+      text: input.text,
+      blocks,
+    });
+    return;
+  } catch (error) {
+    logger.event('info', 'ephemeral_failed', {
+      channel: input.channelId,
+      slack_error: slackErrorCode(error) ?? String(error),
+    });
+  }
+  await client.chat.postMessage({ channel: input.userId, text: input.text, blocks }).catch((error: unknown) =>
+    logger.event('error', 'private_note_undelivered', {
+      user: input.userId,
+      slack_error: slackErrorCode(error) ?? String(error),
+    }),
+  );
+}

@@ -1,5 +1,6 @@
 /** `app_home_opened`: publish the viewer's App Home. Each part that cannot be read says so. */
 import type { App } from '@slack/bolt';
+import { type UpcomingDeletion, upcomingPolicyIds } from '../../../scheduling/upcoming.js';
 import { homeView } from '../../blocks/home.js';
 import { slackErrorCode, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
@@ -29,7 +30,11 @@ export function registerAppHome(app: App, deps: ListenerDeps): void {
         return { status: s.status, fallback: s.fallback };
       }),
       soft('access', () => deps.access.get(workspaceId)),
-      soft('upcoming', () => deps.upcoming.list(workspaceId, nowSeconds)),
+      soft('upcoming', async () => {
+        const ids = upcomingPolicyIds(await deps.auditLog.recent(workspaceId, 500), nowSeconds).slice(0, 20);
+        const records = await Promise.all(ids.map((id) => deps.upcoming.get(workspaceId, id)));
+        return records.filter((r): r is UpcomingDeletion => r !== null);
+      }),
     ]);
     const history = profile?.isAdmin
       ? await soft('history', () => deps.auditLog.recent(workspaceId, 10))

@@ -1,7 +1,7 @@
 /**
- * Submission of the scheduling modal: validate before any I/O (inline errors), claim the
- * submission so a duplicate delivery does nothing, check access, close the modal, then schedule
- * with Katapult, post the outcome and audit it. The work after the ack is tracked so a shutdown waits for it.
+ * Submission of the scheduling modal: validate before any I/O (inline errors), close the modal,
+ * then claim the submission (a duplicate delivery does nothing), check access, schedule with
+ * Katapult, post the outcome and audit it. Work after the ack is tracked, so a shutdown waits for it.
  */
 import type { App } from '@slack/bolt';
 import { DateTime } from 'luxon';
@@ -9,13 +9,12 @@ import { explain } from '../../../messages/explain.js';
 import { failureCode } from '../../../scheduling/katapult-call.js';
 import { checkPolicyId } from '../../../scheduling/policy-id.js';
 import { scheduleDeletion } from '../../../scheduling/schedule-deletion.js';
-import type { AuditEntry } from '../../../store/store.js';
 import { checkDeletionTime } from '../../../time/when.js';
 import { checkAccess } from '../../access.js';
 import { refusalText } from '../../blocks/access.js';
 import { failureMessage, scheduledMessage } from '../../blocks/messages.js';
-import { decodeMetadata, scheduleNoticeView } from '../../blocks/schedule-modal.js';
-import { deliver } from '../../deliver.js';
+import { decodeMetadata } from '../../blocks/schedule-modal.js';
+import { deliver, tellPrivately } from '../../deliver.js';
 import { replaceFollowups } from '../../followups.js';
 import { SCHEDULE_VIEW } from '../../ids.js';
 import { workspaceIdOf } from '../../workspace.js';
@@ -53,8 +52,18 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
       return;
     }
 
+    // Everything past validation happens after the ack, so Slack's 3 seconds are never at risk and
+    // the modal closes at once. Whatever happens next reaches the user as a message.
+    await ack();
     const userId = body.user.id;
     const retryNum = context.retryNum ?? null;
+    const tell = (text: string) =>
+      tellPrivately(client, deps.logger, {
+        channelId: meta.channelId,
+        userId,
+        text,
+      });
+
     let first: boolean;
     try {
       first = await deps.claims.claim(`submission:${workspaceId}:${view.id}`, SUBMISSION_CLAIM_TTL_MS);
@@ -62,7 +71,7 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
       deps.logger.event('error', 'claim_failed', {
         error: error instanceof Error ? error.message : String(error),
       });
-      await ack({ response_action: 'errors', errors: { [SCHEDULE_VIEW.policyBlock]: STORE_DOWN } });
+      await tell(`:warning: ${STORE_DOWN}`);
       return;
     }
     if (!first) {
@@ -73,35 +82,26 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
         view: view.id,
         retry_num: retryNum,
       });
-      await ack();
       return;
     }
 
-    const audit: Omit<
-      AuditEntry,
-      'outcome' | 'autoMoveToTrashAt' | 'requestId' | 'delivery' | 'requestedLocal'
-    > = {
+    const access = await checkAccess(deps, client, { workspaceId, userId, channelId: meta.channelId });
+    const audit = {
       at: deps.now(),
       workspace: workspaceId,
       user: userId,
       channel: meta.channelId,
-      action: 'schedule',
+      action: 'schedule' as const,
       policyId: policy.policyId,
       requestedAt: time.atSeconds,
+      // Cheap tokens only: a zone-name token (ZZZZ) builds an Intl formatter on every call.
+      requestedLocal: `${DateTime.fromSeconds(time.atSeconds, { zone: access.profile?.tz ?? 'utc' }).toFormat('yyyy-LL-dd HH:mm ZZ')} ${access.profile?.tz ?? 'UTC'}`,
       retryNum,
     };
-    const access = await checkAccess(deps, client, { workspaceId, userId, channelId: meta.channelId });
-    const requestedLocal = DateTime.fromSeconds(time.atSeconds, {
-      zone: access.profile?.tz ?? 'utc',
-    }).toFormat('yyyy-LL-dd HH:mm ZZZZ');
     if (!access.allowed) {
-      await ack({
-        response_action: 'update',
-        view: scheduleNoticeView(refusalText(access.reason, deps.command)),
-      });
+      await tell(refusalText(access.reason, deps.command));
       await deps.record({
         ...audit,
-        requestedLocal,
         outcome: `refused:${access.reason}`,
         autoMoveToTrashAt: null,
         requestId: null,
@@ -109,7 +109,6 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
       });
       return;
     }
-    await ack();
 
     const result = await scheduleDeletion(deps, {
       workspaceId,
@@ -146,7 +145,6 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
     }
     await deps.record({
       ...audit,
-      requestedLocal,
       outcome: result.ok ? 'scheduled' : failureCode(result.failure),
       autoMoveToTrashAt: result.ok ? result.value.autoMoveToTrashAt : null,
       requestId: result.ok
