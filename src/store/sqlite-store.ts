@@ -37,6 +37,7 @@ export async function openSqliteStore(
   await query('CREATE INDEX IF NOT EXISTS audit_log_workspace ON audit_log (workspace, id)');
   await query('CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log (at)');
 
+  let appends = 0;
   return {
     kv,
     async claim(key, ttlMs) {
@@ -60,6 +61,9 @@ export async function openSqliteStore(
           entry.at,
           JSON.stringify(entry),
         );
+        // Pruning is periodic (the first append, then every 50th in this process); `recent` applies
+        // the retention and the cap on read, so nothing older or beyond the cap is ever shown.
+        if (appends++ % 50 !== 0) return;
         await query('DELETE FROM audit_log WHERE at < ?', now() - options.retentionMs);
         await query(
           'DELETE FROM audit_log WHERE workspace = ? AND id <= (SELECT id FROM audit_log WHERE workspace = ? ORDER BY id DESC LIMIT 1 OFFSET ?)',
@@ -76,7 +80,7 @@ export async function openSqliteStore(
           'SELECT entry FROM audit_log WHERE workspace = ? AND at >= ? ORDER BY id DESC LIMIT ?',
           workspace,
           now() - options.retentionMs,
-          limit,
+          Math.min(limit, options.maxPerWorkspace),
         )) as { entry: string }[];
         return rows.map((r) => JSON.parse(r.entry) as AuditEntry);
       },
