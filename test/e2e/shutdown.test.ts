@@ -2,15 +2,14 @@
  * The real entry point as its own process: SIGTERM while a Katapult call is in flight lets the call
  * finish and its result be posted before the process exits 0; a bad setting stops it with one line.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { SCHEDULE_VIEW } from '../../src/slack/ids.js';
 import { type FakeKatapult, startFakeKatapult } from '../fakes/katapult-api.js';
 import { type FakeSlack, startFakeSlack } from '../fakes/slack-api.js';
+import { startBotProcess, until } from '../helpers/bot-process.js';
 import { ADMIN, BOT_TOKEN, KATAPULT_TOKEN, SIGNING_SECRET } from '../helpers/harness.js';
 import { postSigned, viewSubmissionBody } from '../helpers/slack-requests.js';
 
@@ -29,38 +28,7 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-function startBot(env: Record<string, string>): {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-} {
-  // Run from an empty folder so a developer's own .env cannot leak into the test.
-  const loader = pathToFileURL(path.resolve('node_modules/tsx/dist/loader.mjs')).href;
-  const child = spawn(process.execPath, ['--import', loader, path.resolve('src/main.ts')], {
-    cwd: dataDir,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
-}
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const startBot = (env: Record<string, string>) => startBotProcess(env, dataDir);
 
 test('SIGTERM during an in-flight Katapult call: the call completes, the result is posted, exit 0', async () => {
   const bot = startBot({
@@ -74,10 +42,7 @@ test('SIGTERM during an in-flight Katapult call: the call completes, the result 
     PORT: '0',
   });
   try {
-    const port = await until(
-      'the bot to start',
-      () => bot.output().match(/"event":"started".*"port":(\d+)/)?.[1],
-    );
+    const port = await bot.port();
     katapult.enqueue('DELETE /disk_backup_policies/disk_backup_policy/schedule', {
       status: 200,
       delayMs: 1500,
