@@ -16,6 +16,7 @@ import { createUpcomingDeletions, upcomingPolicyIds } from './scheduling/upcomin
 import { checkBotToken } from './slack/identity.js';
 import { createInstallationStore } from './slack/installation-store.js';
 import { registerListeners } from './slack/listeners/index.js';
+import { createPolicyCatalogue } from './slack/policy-catalogue.js';
 import { BOT_SCOPES } from './slack/scopes.js';
 import { createUserDirectory } from './slack/users.js';
 import { slackErrorCode } from './slack/workspace.js';
@@ -140,6 +141,8 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
       // Bounded: a post that cannot get through in ~10 s goes to the fallback instead of waiting 30 min.
       retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 4000 },
+      // Per attempt: a connection that never answers must not hold a post (and its fallback) for ever.
+      timeout: 10_000,
     },
     ...(socketMode
       ? {}
@@ -166,6 +169,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     katapult,
     access,
     upcoming,
+    catalogue: createPolicyCatalogue({ tokens, katapult, logger, now }),
     reminderLeadSeconds: config.reminderLeadMinutes * 60,
     async forgetWorkspace(workspaceId) {
       // Installations are keyed by the same workspace ID (enterprise for org-wide installs, else team).
@@ -181,7 +185,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       }
       await store.audit.forget(workspaceId);
     },
-    users: createUserDirectory({ ttlMs: 10 * 60_000, groupTtlMs: 60_000, now }),
+    users: createUserDirectory({ ttlMs: 60_000, groupTtlMs: 60_000, now }),
     claims: store,
     record: createAuditRecorder(store.audit, logger),
     auditLog: store.audit,
@@ -235,7 +239,9 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       return { port };
     },
     idle: (timeoutMs = 10_000) => inflight.drain(timeoutMs),
-    async stop(graceMs = 25_000) {
+    // Long enough for a schedule that started just before the signal: Katapult's retries (15 s)
+    // plus one timeout, then the post with its retries and fallback.
+    async stop(graceMs = 15_000 + config.katapult.timeoutMs + 20_000) {
       // Stop taking requests, let schedules and posts already under way finish (bounded), then close the store.
       ready = false;
       await app.stop().catch(() => undefined);

@@ -188,6 +188,16 @@ export function parseConfig(env: Env): Config {
     throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}`);
   }
   const dataDir = path.resolve(optional(env, 'DATA_DIR') ?? 'data');
+  const store = storeUrl(env, dataDir);
+  const key = encryptionKey(env);
+  // A key generated into one machine's data folder is unknown to the other replicas (and to
+  // installations stored centrally): a shared store needs the key set, the same everywhere.
+  if (key === null && (!store.startsWith('sqlite://') || oauthConfig !== null)) {
+    throw new ConfigError(
+      'TOKEN_ENCRYPTION_KEY',
+      'required with a shared store (Redis, PostgreSQL) or OAuth; set the same 32-byte base64 key on every replica (`openssl rand -base64 32`)',
+    );
+  }
   const slackApiUrl = httpUrl(env, 'SLACK_API_URL', null);
   return {
     slack: {
@@ -207,7 +217,7 @@ export function parseConfig(env: Env): Config {
       fallbackToken: optional(env, 'KATAPULT_API_TOKEN'),
       timeoutMs: integer(env, 'KATAPULT_TIMEOUT_MS', 10_000, 100, 120_000),
     },
-    store: { url: storeUrl(env, dataDir) },
+    store: { url: store },
     defaultAccess: defaultAccess(env),
     reminderLeadMinutes: integer(env, 'REMINDER_LEAD_MINUTES', 60, 0, 7 * 24 * 60),
     audit: {
@@ -215,7 +225,7 @@ export function parseConfig(env: Env): Config {
       maxPerWorkspace: integer(env, 'AUDIT_MAX_ENTRIES', 10_000, 20, 1_000_000),
     },
     dataDir,
-    encryptionKey: encryptionKey(env),
+    encryptionKey: key,
     logLevel: logLevel as LogLevelName,
   };
 }

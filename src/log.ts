@@ -6,7 +6,7 @@
 import { type Logger, LogLevel } from '@slack/bolt';
 import type { LogLevelName } from './config.js';
 
-const SLACK_TOKEN = /\bx(?:ox[abposr]|app)-[A-Za-z0-9-]+/g;
+const SLACK_TOKEN = /\bx(?:ox[abposre]|app)-[A-Za-z0-9-]+/g;
 const BEARER = /\b(Bearer\s+)[^\s"',]+/gi;
 
 export class Redactor {
@@ -14,7 +14,11 @@ export class Redactor {
 
   add(secret: string | null | undefined): void {
     // Very short strings would redact ordinary words; nothing we protect is that short.
-    if (secret && secret.length >= 8) this.secrets.add(secret);
+    if (!secret || secret.length < 8) return;
+    this.secrets.add(secret);
+    // Lines are JSON: a secret with a quote or backslash appears there escaped.
+    const escaped = JSON.stringify(secret).slice(1, -1);
+    if (escaped !== secret) this.secrets.add(escaped);
   }
 
   apply(text: string): string {

@@ -102,6 +102,7 @@ export async function openScheduleModal(
     });
     return true;
   }
+  deps.catalogue.warm(workspaceId);
   if (when && !knownZone) {
     await updateView(client, deps, opened, buildScheduleModal(prefill(deps, base, when, access.profile.tz)));
   }

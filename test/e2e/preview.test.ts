@@ -200,3 +200,54 @@ test('a policy picked from the list (ID field empty) is what gets scheduled', as
     disk_backup_policy: { id: p.id },
   });
 });
+
+test('typed one ID and picked another: refused inline, nothing scheduled', async () => {
+  const [a, b] = h.katapult.policies();
+  if (!a || !b) throw new Error('fake has too few policies');
+  const res = await send({
+    type: 'view_submission',
+    trigger_id: '1.2.3',
+    view: {
+      ...modal,
+      id: 'VCONFLICT1',
+      state: {
+        values: {
+          [SCHEDULE_VIEW.policyBlock]: {
+            [SCHEDULE_VIEW.policyAction]: { type: 'plain_text_input', value: a.id },
+          },
+          [SCHEDULE_VIEW.pickBlock]: {
+            [SCHEDULE_VIEW.pickAction]: {
+              type: 'external_select',
+              selected_option: { value: b.id, text: { type: 'plain_text', text: 'x' } },
+            },
+          },
+          [SCHEDULE_VIEW.whenBlock]: {
+            [SCHEDULE_VIEW.whenAction]: { type: 'datetimepicker', selected_date_time: inMinutes(60) },
+          },
+        },
+      },
+    },
+  });
+  expect(res.json).toMatchObject({
+    response_action: 'errors',
+    errors: { [SCHEDULE_VIEW.policyBlock]: expect.stringContaining('Clear one') },
+  });
+  await h.bot.idle();
+  expect(h.katapult.requests.filter((r) => r.method === 'DELETE')).toHaveLength(0);
+});
+
+test('the picker shows nothing to someone the access policy refuses', async () => {
+  await h.bot.store.kv.set('access:T0FAKE001', {
+    who: 'admins',
+    groupIds: [],
+    channelIds: [],
+    updatedBy: 'U',
+    updatedAt: 1,
+  });
+  try {
+    await new Promise((r) => setTimeout(r, 5100)); // the access policy is cached for 5 s
+    expect(await suggest('web')).toEqual([]);
+  } finally {
+    await h.bot.store.kv.delete('access:T0FAKE001');
+  }
+}, 15_000);

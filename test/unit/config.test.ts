@@ -71,7 +71,7 @@ describe('OAuth (multi-workspace) mode', () => {
     SLACK_SIGNING_SECRET: 'sig',
   };
   test('needs no bot token', () => {
-    const c = parseConfig(oauthEnv);
+    const c = parseConfig({ ...oauthEnv, TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 2).toString('base64') });
     expect(c.slack.oauth).toEqual({ clientId: '1.2', clientSecret: 'cs', stateSecret: 'ss' });
     expect(c.slack.botToken).toBeNull();
   });
@@ -81,13 +81,22 @@ describe('OAuth (multi-workspace) mode', () => {
     [{ ...oauthEnv, SLACK_APP_TOKEN: 'xapp-1' }, 'SLACK_APP_TOKEN'],
     [{ ...oauthEnv, SLACK_STATE_SECRET: '' }, 'SLACK_STATE_SECRET'],
     [{ ...oauthEnv, SLACK_SIGNING_SECRET: '' }, 'SLACK_SIGNING_SECRET'],
+    [{ ...oauthEnv }, 'TOKEN_ENCRYPTION_KEY'],
   ])('%j is refused naming %s', (env, variable) => {
     expect(() => parseConfig(env)).toThrow(expect.objectContaining({ variable }));
   });
+  const key = Buffer.alloc(32, 1).toString('base64');
   test.each(['redis://127.0.0.1:6379', 'postgres://postgres@127.0.0.1/test', 'sqlite:///tmp/x.sqlite'])(
     'STORE_URL %s is accepted',
     (url) => {
-      expect(parseConfig({ ...base, STORE_URL: url }).store.url).toBe(url);
+      expect(parseConfig({ ...base, STORE_URL: url, TOKEN_ENCRYPTION_KEY: key }).store.url).toBe(url);
     },
   );
+  test.each([
+    [{ ...base, STORE_URL: 'redis://127.0.0.1:6379' }],
+    [{ ...base, STORE_URL: 'postgres://postgres@127.0.0.1/test' }],
+    [oauthEnv],
+  ])('a shared store or OAuth without TOKEN_ENCRYPTION_KEY is refused (%j)', (env) => {
+    expect(() => parseConfig(env)).toThrow(expect.objectContaining({ variable: 'TOKEN_ENCRYPTION_KEY' }));
+  });
 });

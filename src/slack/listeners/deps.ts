@@ -7,6 +7,7 @@ import type { KatapultScheduler } from '../../scheduling/schedule-deletion.js';
 import type { UpcomingDeletions } from '../../scheduling/upcoming.js';
 import type { AuditLog, Store } from '../../store/store.js';
 import type { WorkspaceTokens } from '../../tokens/workspace-tokens.js';
+import type { PolicyCatalogue } from '../policy-catalogue.js';
 import type { UserDirectory } from '../users.js';
 
 /** What the Slack adapters need; built once in the composition root (src/app.ts). */
@@ -20,6 +21,8 @@ export interface ListenerDeps {
   claims: Pick<Store, 'claim'>;
   record: AuditRecorder;
   auditLog: Pick<AuditLog, 'recent'>;
+  /** The organization's policies for the modal's picker. */
+  catalogue: PolicyCatalogue;
   /** Deletions scheduled through the bot and the messages Slack holds for them. */
   upcoming: UpcomingDeletions;
   /** How long before the move the reminder is posted; 0 turns reminders off. */

@@ -6,16 +6,18 @@
 import type { App, BlockAction, BlockElementAction } from '@slack/bolt';
 import type { PolicySummary } from '../../../katapult/client.js';
 import { explain } from '../../../messages/explain.js';
-import { failureCode } from '../../../scheduling/katapult-call.js';
 import { checkPolicyId } from '../../../scheduling/policy-id.js';
-import { listPolicies, previewPolicy } from '../../../scheduling/preview.js';
+import { previewPolicy } from '../../../scheduling/preview.js';
+import { checkAccess } from '../../access.js';
+import { refusalText } from '../../blocks/access.js';
 import { clip } from '../../blocks/common.js';
 import { buildScheduleModal, decodeMetadata, previewText } from '../../blocks/schedule-modal.js';
 import { SCHEDULE_VIEW } from '../../ids.js';
 import { slackErrorCode, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
-const PICKER_CACHE_MS = 60_000;
+/** Slack waits 3 s for options; what is not listed by then comes on the next keystroke. */
+const OPTIONS_BUDGET_MS = 2000;
 
 function selectedValue(action: BlockElementAction): string | undefined {
   if (action.type === 'plain_text_input') return action.value ?? undefined;
@@ -43,7 +45,14 @@ export function registerPolicyPreview(app: App, deps: ListenerDeps): void {
     const policy = checkPolicyId(selectedValue(action as BlockElementAction));
     if (!view || !meta || !workspaceId) return;
     let preview: string;
-    if (!policy.ok) {
+    const access = await checkAccess(deps, client, {
+      workspaceId,
+      userId: body.user.id,
+      channelId: meta.channelId,
+    });
+    if (!access.allowed) {
+      preview = refusalText(access.reason, deps.command);
+    } else if (!policy.ok) {
       preview = `:warning: ${policy.reason}`;
     } else {
       const result = await previewPolicy(deps, { workspaceId, policyId: policy.policyId });
@@ -70,32 +79,18 @@ export function registerPolicyPreview(app: App, deps: ListenerDeps): void {
   app.action<BlockAction>(SCHEDULE_VIEW.policyAction, onChoice);
   app.action<BlockAction>(SCHEDULE_VIEW.pickAction, onChoice);
 
-  const cache = new Map<string, { at: number; policies: PolicySummary[] }>();
-  app.options(SCHEDULE_VIEW.pickAction, async ({ ack, options, context }) => {
+  app.options(SCHEDULE_VIEW.pickAction, async ({ ack, options, body, client, context }) => {
     const workspaceId = workspaceIdOf(context);
-    const query = (options.value ?? '').trim().toLowerCase();
-    if (!workspaceId) return ack({ options: [] });
-    let policies = cache.get(workspaceId);
-    if (!policies || deps.now() - policies.at > PICKER_CACHE_MS) {
-      const organizationId = await deps.tokens.organizationId(workspaceId).catch(() => null);
-      const listed = organizationId ? await listPolicies(deps, { workspaceId, organizationId }) : null;
-      if (!listed?.ok) {
-        deps.logger.event('warn', 'policy_list_failed', {
-          workspace: workspaceId,
-          reason: listed ? failureCode(listed.failure) : 'no_organization',
-        });
-        return ack({ options: [] });
-      }
-      policies = { at: deps.now(), policies: listed.value };
-      cache.set(workspaceId, policies);
-    }
-    // Names match on any part; IDs only on a longer piece (every policy ID starts with the same prefix).
-    const matches = policies.policies.filter(
-      (p) =>
-        !query ||
-        (p.target.name ?? '').toLowerCase().includes(query) ||
-        (query.length >= 6 && [p.id, p.target.id ?? ''].some((s) => s.toLowerCase().includes(query))),
-    );
+    const meta = decodeMetadata(body.view?.private_metadata);
+    if (!workspaceId || !meta) return ack({ options: [] });
+    // Only people allowed to schedule may browse what the organization's policies back up.
+    const access = await checkAccess(deps, client, {
+      workspaceId,
+      userId: body.user.id,
+      channelId: meta.channelId,
+    });
+    if (!access.allowed) return ack({ options: [] });
+    const matches = await deps.catalogue.search(workspaceId, options.value ?? '', OPTIONS_BUDGET_MS);
     return ack({
       options: matches
         .slice(0, 100)

@@ -30,8 +30,14 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
     const values = view.state.values;
     const typed = values[SCHEDULE_VIEW.policyBlock]?.[SCHEDULE_VIEW.policyAction]?.value?.trim();
     const picked = values[SCHEDULE_VIEW.pickBlock]?.[SCHEDULE_VIEW.pickAction]?.selected_option?.value;
-    // What was typed wins: the picker is a way to find an ID, the text field is what the user sees.
-    const policy = checkPolicyId(typed || picked);
+    // Typed or picked; both, and different, is ambiguous for a destructive action: ask.
+    const policy =
+      typed && picked && typed !== picked
+        ? {
+            ok: false as const,
+            reason: `You typed ${typed.slice(0, 64)} but picked ${picked.slice(0, 64)} below. Clear one of them.`,
+          }
+        : checkPolicyId(typed || picked);
     const when = values[SCHEDULE_VIEW.whenBlock]?.[SCHEDULE_VIEW.whenAction]?.selected_date_time;
     const time =
       typeof when === 'number'

@@ -86,6 +86,7 @@ export function registerTokenSubmission(app: App, deps: ListenerDeps): void {
 
     await ack({ response_action: 'update', view: tokenCheckingView() });
     const result = await deps.tokens.set(workspaceId, token, userId, deps.now());
+    if (result.ok) deps.catalogue.forget(workspaceId);
     await audit('token_set', result.ok ? 'saved' : failureCode(result.failure));
     let next: types.ModalView;
     if (result.ok) {

@@ -1,0 +1,84 @@
+/**
+ * The organization's policies for the modal's picker, cached briefly per workspace. Slack gives an
+ * options request 3 seconds, so a search answers from the cache, or waits for a listing only up to a
+ * budget; the modal warms the cache when it opens.
+ */
+import type { PolicySummary } from '../katapult/client.js';
+import type { AppLogger } from '../log.js';
+import { failureCode } from '../scheduling/katapult-call.js';
+import { type KatapultReader, listPolicies } from '../scheduling/preview.js';
+import type { WorkspaceTokens } from '../tokens/workspace-tokens.js';
+
+export interface PolicyCatalogue {
+  /** Start a listing in the background unless a fresh one is cached. */
+  warm(workspaceId: string): void;
+  /** Matching policies, or [] when none could be listed within `budgetMs`. */
+  search(workspaceId: string, query: string, budgetMs: number): Promise<PolicySummary[]>;
+  /** Drop the cached listing (the workspace's token changed). */
+  forget(workspaceId: string): void;
+}
+
+export function createPolicyCatalogue(
+  deps: { tokens: WorkspaceTokens; katapult: KatapultReader; logger: AppLogger; now: () => number },
+  options: { ttlMs?: number; maxWorkspaces?: number } = {},
+): PolicyCatalogue {
+  const ttlMs = options.ttlMs ?? 60_000;
+  const maxWorkspaces = options.maxWorkspaces ?? 1000;
+  const cache = new Map<string, { at: number; policies: PolicySummary[] }>();
+  const loading = new Map<string, Promise<PolicySummary[] | null>>();
+
+  const fresh = (w: string) => {
+    const hit = cache.get(w);
+    return hit && deps.now() - hit.at < ttlMs ? hit.policies : null;
+  };
+  const load = (workspaceId: string): Promise<PolicySummary[] | null> => {
+    const running = loading.get(workspaceId);
+    if (running) return running;
+    const p = (async () => {
+      const organizationId = await deps.tokens.organizationId(workspaceId).catch(() => null);
+      const listed = organizationId ? await listPolicies(deps, { workspaceId, organizationId }) : null;
+      if (!listed?.ok) {
+        deps.logger.event('warn', 'policy_list_failed', {
+          workspace: workspaceId,
+          reason: listed ? failureCode(listed.failure) : 'no_organization',
+        });
+        return null;
+      }
+      if (cache.size >= maxWorkspaces) cache.delete(cache.keys().next().value as string);
+      cache.set(workspaceId, { at: deps.now(), policies: listed.value });
+      return listed.value;
+    })()
+      .catch(() => null)
+      .finally(() => loading.delete(workspaceId));
+    loading.set(workspaceId, p);
+    return p;
+  };
+
+  return {
+    warm(workspaceId) {
+      if (!fresh(workspaceId)) void load(workspaceId);
+    },
+    async search(workspaceId, query, budgetMs) {
+      let policies = fresh(workspaceId);
+      if (!policies) {
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<null>((resolve) => {
+          timer = setTimeout(() => resolve(null), budgetMs);
+        });
+        policies = await Promise.race([load(workspaceId), late]);
+        clearTimeout(timer);
+      }
+      const q = query.trim().toLowerCase();
+      // Names match on any part; IDs only on a longer piece (every policy ID starts with the same prefix).
+      return (policies ?? []).filter(
+        (p) =>
+          !q ||
+          (p.target.name ?? '').toLowerCase().includes(q) ||
+          (q.length >= 6 && [p.id, p.target.id ?? ''].some((s) => s.toLowerCase().includes(q))),
+      );
+    },
+    forget(workspaceId) {
+      cache.delete(workspaceId);
+    },
+  };
+}
