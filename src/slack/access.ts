@@ -51,9 +51,10 @@ export async function isWorkspaceAdmin(
   client: webApi.WebClient,
   workspaceId: string,
   userId: string,
+  options: { fresh?: boolean } = {},
 ): Promise<boolean> {
   try {
-    return (await deps.users.lookup(client, workspaceId, userId)).isAdmin;
+    return (await deps.users.lookup(client, workspaceId, userId, options)).isAdmin;
   } catch (error) {
     deps.logger.event('warn', 'admin_check_failed', { slack_error: slackErrorCode(error) ?? String(error) });
     return false;

@@ -14,7 +14,13 @@ export interface SlackUserProfile {
 export interface UserDirectory {
   /** Cached profile, if one is fresh: lets the command skip a network call before `views.open`. */
   cached(workspaceId: string, userId: string): SlackUserProfile | null;
-  lookup(client: webApi.WebClient, workspaceId: string, userId: string): Promise<SlackUserProfile>;
+  /** `fresh`: ask Slack even when cached (admin checks before a change). */
+  lookup(
+    client: webApi.WebClient,
+    workspaceId: string,
+    userId: string,
+    options?: { fresh?: boolean },
+  ): Promise<SlackUserProfile>;
   /** Whether the user is in any of these user groups. */
   memberOfAny(
     client: webApi.WebClient,
@@ -62,8 +68,8 @@ export function createUserDirectory(options: {
   };
   return {
     cached: (workspaceId, userId) => profiles.get(`${workspaceId}:${userId}`),
-    async lookup(client, workspaceId, userId) {
-      const hit = profiles.get(`${workspaceId}:${userId}`);
+    async lookup(client, workspaceId, userId, options = {}) {
+      const hit = options.fresh ? null : profiles.get(`${workspaceId}:${userId}`);
       if (hit) return hit;
       const { user } = await client.users.info({ user: userId });
       return profiles.set(`${workspaceId}:${userId}`, {

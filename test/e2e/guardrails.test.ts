@@ -96,11 +96,12 @@ describe('access policy', () => {
   });
 
   test('group rule: members of the chosen group may, others may not; only admins may change it', async () => {
-    expect((await submitAccess({ who: 'everyone' }, MEMBER)).text).toContain(
+    expect((await submitAccess({ who: 'everyone' }, MEMBER)).text).toContain('Saving');
+    expect(JSON.stringify((await h.slack.waitFor('views.update', 1))[0]?.args.view)).toContain(
       'Only workspace admins and owners',
     );
-    const saved = await submitAccess({ who: 'groups', groups: ['S0OPS0001'] });
-    expect(saved.text).toContain('Saved');
+    await submitAccess({ who: 'groups', groups: ['S0OPS0001'] });
+    expect(JSON.stringify((await h.slack.waitFor('views.update', 2))[1]?.args.view)).toContain('Saved');
 
     await h.submitSchedule({ policyId: 'dbp_group', at: inMinutes(30), userId: MEMBER });
     await h.slack.waitFor('chat.postMessage');

@@ -31,8 +31,8 @@ test('a non-admin who runs /katapult token is refused, and cannot save one by su
   await h.slack.waitFor('views.open');
   expect(await lastViewText(1)).toContain('Only workspace admins and owners');
 
-  const res = await h.submitToken({ token: KATAPULT_TOKEN, userId: MEMBER });
-  expect(JSON.stringify(res.json)).toContain('Only workspace admins and owners');
+  await h.submitToken({ token: KATAPULT_TOKEN, userId: MEMBER });
+  expect(await lastViewText(2)).toContain('Only workspace admins and owners');
   expect(h.katapult.requests).toHaveLength(0);
   await h.submitSchedule({ policyId: 'dbp_x', at: inMinutes(30) });
   const [post] = await h.slack.waitFor('chat.postMessage');
@@ -77,7 +77,8 @@ test('an admin removes the token; scheduling then explains there is none', async
   await h.submitToken({ token: KATAPULT_TOKEN });
   await h.slack.waitFor('views.update');
   const res = await h.submitToken({ remove: true });
-  expect(JSON.stringify(res.json)).toContain('was removed');
+  expect(res.json).toMatchObject({ response_action: 'update' });
+  expect(await lastViewText(2)).toContain('was removed');
   await h.submitSchedule({ policyId: 'dbp_x', at: inMinutes(30) });
   const [post] = await h.slack.waitFor('chat.postMessage');
   expect(JSON.stringify(post?.args.blocks)).toContain('no Katapult API token yet');

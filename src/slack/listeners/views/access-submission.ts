@@ -5,7 +5,7 @@ import { isWorkspaceAdmin } from '../../access.js';
 import { describePolicy } from '../../blocks/access.js';
 import { ADMINS_ONLY, noticeModal } from '../../blocks/common.js';
 import { ACCESS_VIEW } from '../../ids.js';
-import { workspaceIdOf } from '../../workspace.js';
+import { slackErrorCode, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
 const notice = (text: string) => noticeModal(ACCESS_VIEW.callbackId, 'Who may schedule', text);
@@ -39,11 +39,18 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
       });
       return;
     }
-    if (!(await isWorkspaceAdmin(deps, client, workspaceId, userId))) {
-      await ack({
-        response_action: 'update',
-        view: notice(ADMINS_ONLY('change who may schedule deletions')),
-      });
+    // Everything with I/O happens after the ack: the modal shows "saving…" meanwhile.
+    await ack({ response_action: 'update', view: notice(':hourglass_flowing_sand: Saving…') });
+    const show = (text: string) =>
+      client.views
+        .update({ view_id: view.id, view: notice(text) })
+        .catch((error: unknown) =>
+          deps.logger.event('warn', 'views_update_failed', {
+            slack_error: slackErrorCode(error) ?? String(error),
+          }),
+        );
+    if (!(await isWorkspaceAdmin(deps, client, workspaceId, userId, { fresh: true }))) {
+      await show(ADMINS_ONLY('change who may schedule deletions'));
       return;
     }
     const policy = {
@@ -60,16 +67,10 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
         operation: 'save access policy',
         error: error instanceof Error ? error.message : String(error),
       });
-      await ack({
-        response_action: 'errors',
-        errors: { [ACCESS_VIEW.whoBlock]: 'The bot could not save this; try again shortly.' },
-      });
+      await show(':warning: The bot could not save this, so nothing changed. Try again shortly.');
       return;
     }
-    await ack({
-      response_action: 'update',
-      view: notice(`:white_check_mark: Saved. ${describePolicy(policy)}`),
-    });
+    await show(`:white_check_mark: Saved. ${describePolicy(policy)}`);
     await deps.record({
       at: deps.now(),
       workspace: workspaceId,

@@ -47,10 +47,18 @@ export function registerTokenSubmission(app: App, deps: ListenerDeps): void {
       });
       return;
     }
+    // Everything with I/O happens after the ack: the modal shows "checking…" meanwhile.
+    await ack({ response_action: 'update', view: tokenCheckingView() });
+    const show = (next: types.ModalView) =>
+      client.views.update({ view_id: view.id, view: next }).catch((error: unknown) =>
+        deps.logger.event('warn', 'views_update_failed', {
+          slack_error: slackErrorCode(error) ?? String(error),
+        }),
+      );
     // The modal only opens for admins, but a submission is checked again: it is what changes things.
-    if (!(await isWorkspaceAdmin(deps, client, workspaceId, userId))) {
+    if (!(await isWorkspaceAdmin(deps, client, workspaceId, userId, { fresh: true }))) {
       deps.logger.event('warn', 'token_change_refused', { workspace: workspaceId, user: userId });
-      await ack({ response_action: 'update', view: tokenRefusedView() });
+      await show(tokenRefusedView());
       return;
     }
 
@@ -72,19 +80,18 @@ export function registerTokenSubmission(app: App, deps: ListenerDeps): void {
       });
     if (remove) {
       const removed = await deps.tokens.remove(workspaceId);
-      await ack({
-        response_action: 'update',
-        view: tokenDoneView(
+      if (removed.ok) deps.catalogue.forget(workspaceId);
+      await show(
+        tokenDoneView(
           removed.ok
             ? ':white_check_mark: The Katapult API token was removed. Scheduling is off until an admin sets a new one.'
             : `:warning: ${explain(removed.failure, { command: deps.command, operation: 'token' }).summary}`,
         ),
-      });
+      );
       await audit('token_removed', removed.ok ? 'removed' : removed.failure.kind);
       return;
     }
 
-    await ack({ response_action: 'update', view: tokenCheckingView() });
     const result = await deps.tokens.set(workspaceId, token, userId, deps.now());
     if (result.ok) deps.catalogue.forget(workspaceId);
     await audit('token_set', result.ok ? 'saved' : failureCode(result.failure));
@@ -103,10 +110,6 @@ export function registerTokenSubmission(app: App, deps: ListenerDeps): void {
         problem: `The token was not saved. ${why.summary} ${why.next}`,
       });
     }
-    await client.views.update({ view_id: view.id, view: next }).catch((error: unknown) =>
-      deps.logger.event('warn', 'views_update_failed', {
-        slack_error: slackErrorCode(error) ?? String(error),
-      }),
-    );
+    await show(next);
   });
 }
