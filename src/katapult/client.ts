@@ -266,8 +266,23 @@ export class KatapultClient {
     } catch (error) {
       if (!(error instanceof KatapultApiError && NOT_A_USER_TOKEN_CODES.has(error.code))) throw error;
     }
-    const { data } = await this.call(token, 'GET', '/organizations', undefined, organizationsResponseSchema);
-    return { organizations: data.organizations.map(toOrganization), userName: null };
+    try {
+      const { data } = await this.call(
+        token,
+        'GET',
+        '/organizations',
+        undefined,
+        organizationsResponseSchema,
+      );
+      return { organizations: data.organizations.map(toOrganization), userName: null };
+    } catch (error) {
+      // Katapult authenticates before it checks scopes: a scope refusal means the token itself is
+      // good, only its organization cannot be named (no organizations:read).
+      if (error instanceof KatapultApiError && error.code === 'scope_not_granted') {
+        return { organizations: [], userName: null };
+      }
+      throw error;
+    }
   }
 
   /**

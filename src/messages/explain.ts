@@ -23,7 +23,7 @@ export interface ExplainContext {
   /** The slash command, for "run `/katapult token`" hints. */
   command: string;
   /** Where the failure happened: scheduling a deletion or checking a new token. */
-  operation: 'schedule' | 'token' | 'restore';
+  operation: 'schedule' | 'token' | 'restore' | 'preview';
 }
 
 const asString = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
@@ -33,6 +33,26 @@ const asRecord = (v: unknown): Record<string, unknown> =>
 
 export const ADMIN_SETS_TOKEN = (command: string) =>
   `A workspace admin can set a working token with \`${command} token\`.`;
+
+/** A timeout means different things: an unknown outcome for changes, a simple retry for reads. */
+const TIMEOUTS: Record<ExplainContext['operation'], (waited: string) => Omit<Explanation, 'requestId'>> = {
+  schedule: (waited) => ({
+    summary: `${waited}, so the bot cannot tell whether the deletion was scheduled.`,
+    next: 'Check the policy in Katapult before trying again.',
+  }),
+  restore: (waited) => ({
+    summary: `${waited}, so the bot cannot tell whether the policy was restored.`,
+    next: 'Check the policy in Katapult before pressing Restore again.',
+  }),
+  token: (waited) => ({
+    summary: `${waited}; the token was not saved.`,
+    next: 'Try again in a few minutes.',
+  }),
+  preview: (waited) => ({
+    summary: `${waited}, so the policy cannot be shown.`,
+    next: 'You can still schedule it; the preview is optional.',
+  }),
+};
 
 function explainApiError(
   error: Extract<KatapultError, { kind: 'api' }>,
@@ -92,6 +112,13 @@ function explainApiError(
       };
     }
     case 'trash_object_not_found':
+      if (ctx.operation === 'restore' && error.attempts > 1) {
+        return {
+          summary:
+            'Katapult has nothing in the trash for this policy now. An earlier attempt that lost its answer may have restored it already.',
+          next: 'Check in Katapult whether the policy is back before trying anything else.',
+        };
+      }
       return {
         summary:
           'Katapult has nothing in the trash for this policy: it has been purged already, or it was never moved there.',
@@ -145,16 +172,10 @@ function explainWithoutId(failure: Failure, ctx: ExplainContext): Omit<Explanati
   switch (failure.kind) {
     case 'api':
       return explainApiError(failure, ctx);
-    case 'timeout':
-      return ctx.operation === 'schedule'
-        ? {
-            summary: `Katapult did not answer within ${Math.round(failure.timeoutMs / 1000)} seconds, so the bot cannot tell whether the deletion was scheduled.`,
-            next: 'Check the policy in Katapult before trying again.',
-          }
-        : {
-            summary: `Katapult did not answer within ${Math.round(failure.timeoutMs / 1000)} seconds; the token was not saved.`,
-            next: 'Try again in a few minutes.',
-          };
+    case 'timeout': {
+      const waited = `Katapult did not answer within ${Math.round(failure.timeoutMs / 1000)} seconds`;
+      return TIMEOUTS[ctx.operation](waited);
+    }
     case 'network':
       return {
         summary: `The bot could not reach Katapult (${failure.attempts} attempts).`,

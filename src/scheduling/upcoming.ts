@@ -18,6 +18,8 @@ export interface UpcomingDeletion {
   targetId: string | null;
   reminderMessageId: string | null;
   restoreMessageId: string | null;
+  /** The channel Slack reports for the held messages (a DM's D… ID when sent to a user): needed to delete them. */
+  heldIn?: string | null;
 }
 
 export interface UpcomingDeletions {

@@ -51,12 +51,13 @@ export async function replaceFollowups(
   for (const id of [previous?.reminderMessageId, previous?.restoreMessageId]) {
     if (!id || !previous) continue;
     await client.chat
-      .deleteScheduledMessage({ channel: previous.channelId, scheduled_message_id: id })
+      .deleteScheduledMessage({ channel: previous.heldIn ?? previous.channelId, scheduled_message_id: id })
       .catch((error: unknown) => log('scheduled_message_delete_failed', error));
   }
 
   const nowSeconds = Math.floor(deps.now() / 1000);
   const limit = nowSeconds + SLACK_SCHEDULE_LIMIT_SECONDS;
+  let heldIn: string | null = null;
   const hold = async (postAt: number, message: SlackMessage) => {
     if (postAt > limit) return null;
     try {
@@ -67,6 +68,7 @@ export async function replaceFollowups(
         blocks: message.blocks,
         unfurl_links: false,
       });
+      heldIn = res.channel ?? heldIn;
       return res.scheduled_message_id ?? null;
     } catch (error) {
       log('schedule_message_failed', error);
@@ -103,6 +105,7 @@ export async function replaceFollowups(
       targetId: input.target.id,
       reminderMessageId,
       restoreMessageId,
+      heldIn,
     });
   } catch (error) {
     log('upcoming_write_failed', error);

@@ -30,7 +30,11 @@ beforeEach(async () => {
   h.katapult.setTokens({ [KATAPULT_TOKEN]: 'Acme Ops' });
 });
 
-const press = (actionId: string, value: string, extra: { channelId?: string; userId?: string } = {}) =>
+const press = (
+  actionId: string,
+  value: string,
+  extra: { channelId?: string; userId?: string; messageTs?: string } = {},
+) =>
   postSigned(
     `${h.baseUrl}/slack/events`,
     SIGNING_SECRET,
@@ -38,7 +42,7 @@ const press = (actionId: string, value: string, extra: { channelId?: string; use
       actionId,
       value,
       channelId: CHANNEL,
-      messageTs: '1700000000.000200',
+      messageTs: extra.messageTs ?? '1700000000.000200',
       responseUrl: h.slack.responseUrl('btn'),
       ...extra,
     }),
@@ -118,15 +122,31 @@ describe('Restore from trash', () => {
     h.katapult.setTokens({
       [KATAPULT_TOKEN]: { organization: 'Acme Ops', scopes: ['disk_backup_policies'] },
     });
-    await press(ACTIONS.restore, id);
+    await press(ACTIONS.restore, id, { messageTs: '1700000000.000300' });
     const [reply] = await h.slack.waitFor('chat.postMessage');
     expect(JSON.stringify(reply?.args.blocks)).toContain('trash_objects:restore');
   });
 
   test('a purged policy is explained', async () => {
     const id = trashed(Math.floor(Date.now() / 1000) - 60);
-    await press(ACTIONS.restore, id);
+    await press(ACTIONS.restore, id, { messageTs: '1700000000.000400' });
     const [reply] = await h.slack.waitFor('chat.postMessage');
     expect(JSON.stringify(reply?.args.blocks)).toContain('purged');
   });
+});
+
+test('a double click on Restore restores once and says the second is under way', async () => {
+  const policy = h.katapult.policies()[1];
+  if (!policy) throw new Error('fake has too few policies');
+  h.katapult.trashPolicy(policy.id, inMinutes(60 * 24));
+  h.katapult.latencyMs = 200;
+  await Promise.all([
+    press(ACTIONS.restore, policy.id, { messageTs: '1700000000.000500' }),
+    press(ACTIONS.restore, policy.id, { messageTs: '1700000000.000500' }),
+  ]);
+  await h.slack.waitFor('chat.postMessage');
+  await h.bot.idle();
+  h.katapult.latencyMs = 0;
+  expect(h.katapult.requests.filter((r) => r.path === '/trash_objects/trash_object/restore')).toHaveLength(1);
+  expect(JSON.stringify(h.slack.callsTo('response_url'))).toContain('already under way');
 });

@@ -59,7 +59,7 @@ export function registerPolicyPreview(app: App, deps: ListenerDeps): void {
       if (result.ok) {
         preview = previewText(result.value);
       } else {
-        const why = explain(result.failure, { command: deps.command, operation: 'schedule' });
+        const why = explain(result.failure, { command: deps.command, operation: 'preview' });
         preview = `:warning: ${why.summary} ${why.next}`;
       }
     }

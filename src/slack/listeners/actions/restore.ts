@@ -44,6 +44,18 @@ export function registerRestoreButton(app: App, deps: ListenerDeps): void {
       await deps.record({ ...base, outcome: `refused:${access.reason}`, requestId: null, delivery: null });
       return;
     }
+    // A double click, or a second person pressing at the same time: one restore is enough.
+    const first = await deps.claims
+      .claim(`restore:${workspaceId}:${policy.policyId}:${threadTs ?? ''}`, 60_000)
+      .catch(() => true);
+    if (!first) {
+      await respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: 'This restore is already under way.',
+      }).catch(() => undefined);
+      return;
+    }
 
     const result = await restoreFromTrash(deps, { workspaceId, policyId: policy.policyId });
     const message = result.ok

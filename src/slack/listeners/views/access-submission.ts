@@ -42,13 +42,11 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
     // Everything with I/O happens after the ack: the modal shows "saving…" meanwhile.
     await ack({ response_action: 'update', view: notice(':hourglass_flowing_sand: Saving…') });
     const show = (text: string) =>
-      client.views
-        .update({ view_id: view.id, view: notice(text) })
-        .catch((error: unknown) =>
-          deps.logger.event('warn', 'views_update_failed', {
-            slack_error: slackErrorCode(error) ?? String(error),
-          }),
-        );
+      client.views.update({ view_id: view.id, view: notice(text) }).catch((error: unknown) =>
+        deps.logger.event('warn', 'views_update_failed', {
+          slack_error: slackErrorCode(error) ?? String(error),
+        }),
+      );
     if (!(await isWorkspaceAdmin(deps, client, workspaceId, userId, { fresh: true }))) {
       await show(ADMINS_ONLY('change who may schedule deletions'));
       return;
