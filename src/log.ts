@@ -9,12 +9,16 @@ import type { LogLevelName } from './config.js';
 const SLACK_TOKEN = /\bx(?:ox[abposre]|app)-[A-Za-z0-9-]+/g;
 const BEARER = /\b(Bearer\s+)[^\s"',]+/gi;
 
+const MAX_SECRETS = 2000;
+
 export class Redactor {
   private readonly secrets = new Set<string>();
 
   add(secret: string | null | undefined): void {
     // Very short strings would redact ordinary words; nothing we protect is that short.
-    if (!secret || secret.length < 8) return;
+    if (!secret || secret.length < 8 || this.secrets.has(secret)) return;
+    // Bounded: the oldest entries go first (deployment secrets are added first and re-added on use).
+    if (this.secrets.size >= MAX_SECRETS) this.secrets.delete(this.secrets.values().next().value as string);
     this.secrets.add(secret);
     // Lines are JSON: a secret with a quote or backslash appears there escaped.
     const escaped = JSON.stringify(secret).slice(1, -1);

@@ -1,4 +1,7 @@
 /** Builder rules: IDs, lengths, escaping, identifiers-only metadata, no secrets. Not serialized snapshots. */
+
+import { Redactor } from '../../src/log.js';
+import { accessFormView } from '../../src/slack/blocks/access.js';
 import {
   failureMessage,
   helpMessage,
@@ -136,4 +139,26 @@ test('preview: target by name, retention, schedule, size; an existing schedule i
   expect(text).toContain('Submitting replaces that time');
   const modal = buildScheduleModal({ channelId: 'C1', preview: text });
   expect(JSON.stringify(modal)).toContain(`"block_id":"${SCHEDULE_VIEW.previewBlock}"`);
+});
+
+test('access modal: chosen user groups are offered even beyond the first 100', () => {
+  const groups = Array.from({ length: 150 }, (_, i) => ({
+    id: `S${String(i).padStart(8, '0')}`,
+    name: `group-${i}`,
+  }));
+  const view = accessFormView({
+    policy: { who: 'groups', groupIds: ['S00000149'], channelIds: [], updatedBy: null, updatedAt: null },
+    groups,
+  });
+  const json = JSON.stringify(view);
+  expect(json).toContain('"initial_options":[{"text":{"type":"plain_text","text":"group-149"');
+  expect((json.match(/"value":"S\d{8}"/g) ?? []).length).toBeLessThanOrEqual(101);
+});
+
+test('the redactor stays bounded and still catches JSON-escaped secrets', () => {
+  const r = new Redactor();
+  r.add('kt_ab"cd\\efgh1234');
+  expect(r.apply(JSON.stringify({ t: 'kt_ab"cd\\efgh1234' }))).toBe('{"t":"[redacted]"}');
+  for (let i = 0; i < 5000; i++) r.add(`secret-number-${i}`);
+  expect(r.apply('secret-number-4999')).toBe('[redacted]');
 });

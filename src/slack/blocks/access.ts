@@ -49,7 +49,10 @@ export function accessFormView(input: {
   problem?: string;
 }): types.ModalView {
   const option = (who: Who): types.Option => ({ text: plain(WHO_LABELS[who]), value: who });
-  const groupOptions = input.groups
+  // Slack shows at most 100 options: the chosen groups come first so saving never drops one.
+  const chosen = (id: string) => Number(input.policy.groupIds.includes(id));
+  const groupOptions = [...input.groups]
+    .sort((a, b) => chosen(b.id) - chosen(a.id))
     .slice(0, 100)
     .map((g) => ({ text: plain(clip(g.name, 75)), value: g.id }));
   const selectedGroups = groupOptions.filter((o) => input.policy.groupIds.includes(o.value));
