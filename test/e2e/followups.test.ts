@@ -150,3 +150,11 @@ test('a double click on Restore restores once and says the second is under way',
   expect(h.katapult.requests.filter((r) => r.path === '/trash_objects/trash_object/restore')).toHaveLength(1);
   expect(JSON.stringify(h.slack.callsTo('response_url'))).toContain('already under way');
 });
+
+test('beyond the 120 days Slack can hold a message: nothing is held, and the result says so', async () => {
+  await h.submitSchedule({ policyId: 'dbp_far', at: inMinutes(200 * 24 * 60) });
+  const [post] = await h.slack.waitFor('chat.postMessage');
+  await h.bot.idle();
+  expect(JSON.stringify(post?.args.blocks)).toContain('No reminder or undo message will follow');
+  expect(h.slack.callsTo('chat.scheduleMessage')).toHaveLength(0);
+});

@@ -22,6 +22,8 @@ export function scheduledMessage(input: {
   policyId: string;
   requestedAt: number;
   scheduled: ScheduledDeletion;
+  /** False when Slack cannot hold the reminder and restore offer (more than 120 days ahead). */
+  followupsHeld?: boolean;
 }): SlackMessage {
   const at = input.scheduled.autoMoveToTrashAt ?? input.requestedAt;
   const lines = [
@@ -33,6 +35,9 @@ export function scheduledMessage(input: {
       section(lines.join('\n')),
       context(
         'It keeps working until then. Scheduling again with a new time replaces this one.' +
+          (input.followupsHeld === false
+            ? ' No reminder or undo message will follow: Slack holds messages for at most 120 days.'
+            : '') +
           (input.scheduled.requestId ? ` Katapult request ${code(input.scheduled.requestId)}.` : ''),
       ),
     ],
