@@ -7,6 +7,7 @@
 import type { webApi } from '@slack/bolt';
 import type { AppLogger } from '../log.js';
 import type { UpcomingDeletions } from '../scheduling/upcoming.js';
+import type { Store } from '../store/store.js';
 import { movedMessage, reminderMessage } from './blocks/followups.js';
 import type { SlackMessage } from './blocks/messages.js';
 import { slackErrorCode } from './workspace.js';
@@ -18,13 +19,38 @@ const MIN_REMINDER_GAP_SECONDS = 5 * 60;
 
 export interface FollowupDeps {
   upcoming: UpcomingDeletions;
+  /** Short per-policy locks. */
+  claims: Pick<Store, 'claim' | 'release'>;
   logger: AppLogger;
   /** 0 turns reminders off. */
   reminderLeadSeconds: number;
   now: () => number;
 }
 
+/**
+ * One replacement at a time per policy, across replicas: two reschedules of the same policy seconds
+ * apart would otherwise both read the old record and both hold new messages.
+ */
 export async function replaceFollowups(
+  client: webApi.WebClient,
+  deps: FollowupDeps,
+  input: Parameters<typeof replaceUnlocked>[2],
+): Promise<{ reminder: boolean; restoreOffer: boolean }> {
+  const lock = `followups:${input.workspaceId}:${input.policyId}`;
+  let locked = false;
+  for (let i = 0; i < 50 && !locked; i++) {
+    locked = await deps.claims.claim(lock, 30_000).catch(() => false);
+    if (!locked) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!locked) deps.logger.event('warn', 'followups_lock_timeout', { policy_id: input.policyId });
+  try {
+    return await replaceUnlocked(client, deps, input);
+  } finally {
+    if (locked) await deps.claims.release(lock).catch(() => undefined);
+  }
+}
+
+async function replaceUnlocked(
   client: webApi.WebClient,
   deps: FollowupDeps,
   input: {

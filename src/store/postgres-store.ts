@@ -132,6 +132,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       if (Math.random() < 0.01) await query(`DELETE FROM ${claims} WHERE expires_at <= $1`, [t]);
       return rows.length === 1;
     },
+    async release(key) {
+      await query(`DELETE FROM ${claims} WHERE key = $1`, [key]);
+    },
     audit: {
       async append(entry: AuditEntry) {
         await query(`INSERT INTO ${audit} (workspace, at, entry) VALUES ($1, $2, $3)`, [

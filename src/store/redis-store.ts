@@ -104,6 +104,9 @@ export async function openRedisStore(url: string, options: RedisStoreOptions): P
       });
       return reply === 'OK';
     },
+    async release(key) {
+      await client.del(claimKey(key));
+    },
     audit: {
       async append(entry: AuditEntry) {
         const key = auditKey(entry.workspace);

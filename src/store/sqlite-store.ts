@@ -53,6 +53,9 @@ export async function openSqliteStore(
       if (Math.random() < 0.01) await query('DELETE FROM claims WHERE expires_at <= ?', t);
       return rows.length === 1;
     },
+    async release(key) {
+      await query('DELETE FROM claims WHERE key = ?', key);
+    },
     audit: {
       async append(entry: AuditEntry) {
         await query(

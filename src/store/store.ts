@@ -37,6 +37,8 @@ export interface Store {
   kv: Keyv;
   /** True for exactly one caller per key until `ttlMs` passes, across processes sharing the store. */
   claim(key: string, ttlMs: number): Promise<boolean>;
+  /** Gives a claim up before its TTL (used as a short lock). */
+  release(key: string): Promise<void>;
   audit: AuditLog;
   close(): Promise<void>;
 }

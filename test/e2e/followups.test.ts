@@ -158,3 +158,21 @@ test('beyond the 120 days Slack can hold a message: nothing is held, and the res
   expect(JSON.stringify(post?.args.blocks)).toContain('No reminder or undo message will follow');
   expect(h.slack.callsTo('chat.scheduleMessage')).toHaveLength(0);
 });
+
+test('two reschedules of one policy at once leave one reminder and one restore offer held', async () => {
+  await schedule('dbp_race', inMinutes(240));
+  h.slack.reset();
+  await Promise.all([
+    h.submitSchedule({ policyId: 'dbp_race', at: inMinutes(300) }),
+    h.submitSchedule({ policyId: 'dbp_race', at: inMinutes(360) }),
+  ]);
+  await h.slack.waitFor('chat.postMessage', 2);
+  await h.bot.idle();
+  // Each replacement must delete the two messages held before it, one after the other: the first the
+  // original two, the second the first's two. Without the lock both delete the original two again.
+  const deleted = new Set(
+    h.slack.callsTo('chat.deleteScheduledMessage').map((c) => String(c.args.scheduled_message_id)),
+  );
+  expect(h.slack.callsTo('chat.scheduleMessage')).toHaveLength(4);
+  expect(deleted.size).toBe(4);
+});

@@ -151,6 +151,15 @@ function storeContract(setup: () => Promise<Backend>): void {
     expect(await store.claim(`${key}-other`, 60_000)).toBe(true);
   });
 
+  test('release: a released claim can be taken again at once', async () => {
+    const store = await open();
+    const key = unique('lock');
+    expect(await store.claim(key, 60_000)).toBe(true);
+    expect(await store.claim(key, 60_000)).toBe(false);
+    await store.release(key);
+    expect(await store.claim(key, 60_000)).toBe(true);
+  });
+
   test('claim: after the TTL a new claim wins', async () => {
     const store = await open();
     const key = unique('submission:T:V');

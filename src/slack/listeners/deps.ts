@@ -18,7 +18,7 @@ export interface ListenerDeps {
   access: AccessPolicies;
   users: UserDirectory;
   /** Idempotency keys for submissions. */
-  claims: Pick<Store, 'claim'>;
+  claims: Pick<Store, 'claim' | 'release'>;
   record: AuditRecorder;
   auditLog: Pick<AuditLog, 'recent'>;
   /** The organization's policies for the modal's picker. */
