@@ -10,23 +10,16 @@ import {
   KATAPULT_TOKEN,
   MEMBER,
   SIGNING_SECRET,
-  setWorkspaceToken,
-  startHarness,
 } from '../helpers/harness.js';
+import { useSharedHarness } from '../helpers/shared-harness.js';
 import { blockActionBody, postSigned } from '../helpers/slack-requests.js';
 
+const shared = useSharedHarness();
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-  await setWorkspaceToken(h);
+beforeAll(() => {
+  h = shared.h;
 });
-afterAll(async () => {
-  await h.stop();
-});
-beforeEach(async () => {
-  await h.bot.idle();
-  h.slack.reset();
-  h.katapult.reset();
+beforeEach(() => {
   h.katapult.setTokens({ [KATAPULT_TOKEN]: 'Acme Ops' });
 });
 

@@ -5,34 +5,13 @@
 import { DateTime } from 'luxon';
 import { SCHEDULE_VIEW } from '../../src/slack/ids.js';
 import { type ErrorFixtureCode, errorFixture } from '../fixtures/katapult/index.js';
-import {
-  BOT_TOKEN,
-  CHANNEL,
-  type Harness,
-  inMinutes,
-  KATAPULT_TOKEN,
-  MEMBER,
-  SIGNING_SECRET,
-  setWorkspaceToken,
-  startHarness,
-} from '../helpers/harness.js';
-import { leaksOf } from '../helpers/secrets.js';
+import { CHANNEL, type Harness, inMinutes, KATAPULT_TOKEN, MEMBER } from '../helpers/harness.js';
+import { useSharedHarness } from '../helpers/shared-harness.js';
 
+const shared = useSharedHarness();
 let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness();
-  await setWorkspaceToken(h);
-});
-afterAll(async () => {
-  const leaks = leaksOf(h, [KATAPULT_TOKEN, BOT_TOKEN, SIGNING_SECRET, h.encryptionKey]);
-  await h.stop();
-  expect(leaks).toEqual([]);
-});
-beforeEach(async () => {
-  await h.bot.idle();
-  h.slack.reset();
-  h.katapult.reset();
+beforeAll(() => {
+  h = shared.h;
 });
 
 const scheduleCalls = () =>
