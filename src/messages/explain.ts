@@ -31,7 +31,7 @@ const asNumber = (v: unknown): number | null => (typeof v === 'number' && Number
 const asRecord = (v: unknown): Record<string, unknown> =>
   typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
 
-export const ADMIN_SETS_TOKEN = (command: string) =>
+const ADMIN_SETS_TOKEN = (command: string) =>
   `A workspace admin can set a working token with \`${command} token\`.`;
 
 /** A timeout means different things: an unknown outcome for changes, a simple retry for reads. */

@@ -14,6 +14,13 @@ import { slackErrorCode } from './workspace.js';
 
 /** Slack holds a scheduled message for at most 120 days. */
 export const SLACK_SCHEDULE_LIMIT_SECONDS = 120 * 86_400;
+/** The restore offer is posted this long after the move is due. */
+const RESTORE_OFFER_DELAY_SECONDS = 60;
+
+/** Whether Slack can hold the restore offer (and so the follow-ups) for a move at `at`. */
+export function followupsFit(at: number, nowSeconds: number): boolean {
+  return at + RESTORE_OFFER_DELAY_SECONDS <= nowSeconds + SLACK_SCHEDULE_LIMIT_SECONDS;
+}
 /** A reminder closer than this to now is pointless: the result message was just posted. */
 const MIN_REMINDER_GAP_SECONDS = 5 * 60;
 
@@ -117,7 +124,7 @@ async function replaceUnlocked(
         )
       : null;
   const restoreMessageId = await hold(
-    input.at + 60,
+    input.at + RESTORE_OFFER_DELAY_SECONDS,
     movedMessage({ policyId: input.policyId, at: input.at }),
   );
 

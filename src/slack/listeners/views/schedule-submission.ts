@@ -15,7 +15,7 @@ import { refusalText } from '../../blocks/access.js';
 import { failureMessage, scheduledMessage } from '../../blocks/messages.js';
 import { decodeMetadata } from '../../blocks/schedule-modal.js';
 import { deliver, tellPrivately } from '../../deliver.js';
-import { replaceFollowups, SLACK_SCHEDULE_LIMIT_SECONDS } from '../../followups.js';
+import { followupsFit, replaceFollowups } from '../../followups.js';
 import { SCHEDULE_VIEW } from '../../ids.js';
 import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
@@ -127,9 +127,10 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
           policyId: policy.policyId,
           requestedAt: time.atSeconds,
           scheduled: result.value,
-          followupsHeld:
-            (result.value.autoMoveToTrashAt ?? time.atSeconds) - Math.floor(deps.now() / 1000) <=
-            SLACK_SCHEDULE_LIMIT_SECONDS - 60, // the restore offer comes a minute after the move
+          followupsHeld: followupsFit(
+            result.value.autoMoveToTrashAt ?? time.atSeconds,
+            Math.floor(deps.now() / 1000),
+          ),
         })
       : failureMessage({
           userId,
