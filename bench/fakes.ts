@@ -1,5 +1,5 @@
 /**
- * The fake Slack Web API and fake Katapult API of the tests (test/fakes), run in the benchmark
+ * The fake Slack Web API and fake Katapult API of the tests (support/fakes), run in the benchmark
  * process and instrumented: every call they receive is timed (hrMs, when the fake has read and
  * decoded it) and matched to the benchmark request that caused it through the id that request
  * carried (`bench<run>n<seq>` in the trigger_id, view id or policy id).
@@ -8,8 +8,8 @@
  * `push` so that calls are timed and counted instead of kept, which keeps the benchmark process's
  * memory and CPU flat over tens of thousands of calls.
  */
-import { type FakeKatapult, startFakeKatapult } from '../test/fakes/katapult-api.js';
-import { type FakeSlack, type SlackCall, startFakeSlack } from '../test/fakes/slack-api.js';
+import { type FakeKatapult, startFakeKatapult } from '../support/fakes/katapult-api.js';
+import { type FakeSlack, type SlackCall, startFakeSlack } from '../support/fakes/slack-api.js';
 import { hrMs } from './stats.js';
 
 /** `bench<run>n<seq>`, the correlation id carried by each benchmark request. */

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: load-tests the bot against a bare Bolt app (the baseline) under the same traffic.
  *
- * One run: start the fake Slack and fake Katapult (test/fakes, in this process) and the load
+ * One run: start the fake Slack and fake Katapult (support/fakes, in this process) and the load
  * generator (autocannon in a worker thread); time cold starts of the bot (`node dist/main.js`) and
  * of the baseline (bench/baseline-app.mjs), both with bench/probe.mjs preloaded; warm both up;
  * then, per concurrency level and round, drive bot, baseline, bot, baseline… with Slack-signed
@@ -22,8 +22,8 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SCHEDULE_VIEW } from '../src/slack/ids.js';
-import { FAKE_KATAPULT_VALID_TOKEN } from '../test/fakes/katapult-api.js';
-import { commandBody, viewSubmissionBody } from '../test/helpers/slack-requests.js';
+import { FAKE_KATAPULT_VALID_TOKEN } from '../support/fakes/katapult-api.js';
+import { commandBody, viewSubmissionBody } from '../support/slack-requests.js';
 import { correlationId, type InstrumentedFakes, PhaseRecorder, startInstrumentedFakes } from './fakes.js';
 import { LoadGenerator } from './load.js';
 import { type BenchOptions, parseOptions, USAGE, UsageError } from './options.js';

@@ -11,22 +11,10 @@ import { ACTIONS, SCHEDULE_VIEW } from '../src/slack/ids.js';
 import {
   FAKE_KATAPULT_DEFAULT_ORGANIZATION,
   FAKE_MISSING_POLICY_PREFIX,
-} from '../test/fakes/katapult-api.js';
-import { FAKE_BOT_USER_ID, FAKE_TEAM_ID, type SlackCall } from '../test/fakes/slack-api.js';
-import {
-  ADMIN,
-  CHANNEL,
-  type Harness,
-  MEMBER,
-  SIGNING_SECRET,
-  startHarness,
-} from '../test/helpers/harness.js';
-import {
-  blockActionBody,
-  eventBody,
-  postSigned,
-  type SlackResponse,
-} from '../test/helpers/slack-requests.js';
+} from '../support/fakes/katapult-api.js';
+import { FAKE_BOT_USER_ID, FAKE_TEAM_ID, type SlackCall } from '../support/fakes/slack-api.js';
+import { ADMIN, CHANNEL, type Harness, MEMBER, SIGNING_SECRET, startHarness } from '../support/harness.js';
+import { blockActionBody, eventBody, postSigned, type SlackResponse } from '../support/slack-requests.js';
 import {
   blockKitBuilderUrl,
   type RenderOptions,

@@ -15,11 +15,11 @@ import {
   fakeOrganizationId,
   type RecordedKatapultRequest,
   startFakeKatapult,
-} from '../fakes/katapult-api.js';
-import { allErrorFixtureCodes, errorFixtures } from '../fixtures/katapult/index.js';
+} from '../../support/fakes/katapult-api.js';
+import { allErrorFixtureCodes, errorFixtures } from '../../support/fixtures/katapult/index.js';
 
-const OPENAPI_FILE = path.resolve(process.cwd(), '../shared/katapult/katapult-core-openapi.json');
-const APIA_SCHEMA_FILE = path.resolve(process.cwd(), '../shared/katapult/schemas/core/v1.json');
+const OPENAPI_FILE = path.resolve(process.cwd(), 'vendor/katapult/katapult-core-openapi.json');
+const APIA_SCHEMA_FILE = path.resolve(process.cwd(), 'vendor/katapult/schemas/core/v1.json');
 const SCHEDULE_OP = 'delete:disk_backup_policy_schedule';
 const SCHEDULE_PATH = '/disk_backup_policies/disk_backup_policy/schedule';
 const GET_POLICY_OP = 'get:disk_backup_policy';

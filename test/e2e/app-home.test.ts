@@ -8,8 +8,8 @@ import {
   SIGNING_SECRET,
   setWorkspaceToken,
   startHarness,
-} from '../helpers/harness.js';
-import { blockActionBody, eventBody, postSigned } from '../helpers/slack-requests.js';
+} from '../../support/harness.js';
+import { blockActionBody, eventBody, postSigned } from '../../support/slack-requests.js';
 
 let h: Harness;
 beforeEach(async () => {

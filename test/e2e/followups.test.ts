@@ -10,9 +10,9 @@ import {
   KATAPULT_TOKEN,
   MEMBER,
   SIGNING_SECRET,
-} from '../helpers/harness.js';
+} from '../../support/harness.js';
+import { blockActionBody, postSigned } from '../../support/slack-requests.js';
 import { useSharedHarness } from '../helpers/shared-harness.js';
-import { blockActionBody, postSigned } from '../helpers/slack-requests.js';
 
 const shared = useSharedHarness();
 let h: Harness;

@@ -15,9 +15,9 @@ import {
   SIGNING_SECRET,
   setWorkspaceToken,
   startHarness,
-} from '../helpers/harness.js';
+} from '../../support/harness.js';
+import { postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
 import { leaksOf } from '../helpers/secrets.js';
-import { postSigned, viewSubmissionBody } from '../helpers/slack-requests.js';
 
 const BOB = 'U0BOB0001';
 const OTHER_CHANNEL = 'C0OTHER01';

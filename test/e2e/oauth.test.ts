@@ -4,9 +4,15 @@
  */
 
 import { TOKEN_VIEW } from '../../src/slack/ids.js';
-import { type Harness, inMinutes, KATAPULT_TOKEN, SIGNING_SECRET, startHarness } from '../helpers/harness.js';
+import {
+  type Harness,
+  inMinutes,
+  KATAPULT_TOKEN,
+  SIGNING_SECRET,
+  startHarness,
+} from '../../support/harness.js';
+import { commandBody, postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
 import { leaksOf } from '../helpers/secrets.js';
-import { commandBody, postSigned, viewSubmissionBody } from '../helpers/slack-requests.js';
 
 const TEAM = 'T0NEW0001';
 const INSTALLED_TOKEN = `xoxb-installed-${TEAM}-secret`;

@@ -3,7 +3,7 @@
  * what the policy backs up (or why it cannot), and the picker searches the organization's policies.
  */
 import { SCHEDULE_VIEW } from '../../src/slack/ids.js';
-import { FAKE_TEAM_ID } from '../fakes/slack-api.js';
+import { FAKE_TEAM_ID } from '../../support/fakes/slack-api.js';
 import {
   CHANNEL,
   type Harness,
@@ -11,9 +11,9 @@ import {
   KATAPULT_TOKEN,
   MEMBER,
   SIGNING_SECRET,
-} from '../helpers/harness.js';
+} from '../../support/harness.js';
+import { postSigned } from '../../support/slack-requests.js';
 import { useSharedHarness } from '../helpers/shared-harness.js';
-import { postSigned } from '../helpers/slack-requests.js';
 
 const shared = useSharedHarness();
 let h: Harness;

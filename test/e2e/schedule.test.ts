@@ -4,8 +4,8 @@
  */
 import { DateTime } from 'luxon';
 import { SCHEDULE_VIEW } from '../../src/slack/ids.js';
-import { type ErrorFixtureCode, errorFixture } from '../fixtures/katapult/index.js';
-import { CHANNEL, type Harness, inMinutes, KATAPULT_TOKEN, MEMBER } from '../helpers/harness.js';
+import { type ErrorFixtureCode, errorFixture } from '../../support/fixtures/katapult/index.js';
+import { CHANNEL, type Harness, inMinutes, KATAPULT_TOKEN, MEMBER } from '../../support/harness.js';
 import { useSharedHarness } from '../helpers/shared-harness.js';
 
 const shared = useSharedHarness();

@@ -7,11 +7,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SCHEDULE_VIEW } from '../../src/slack/ids.js';
-import { type FakeKatapult, startFakeKatapult } from '../fakes/katapult-api.js';
-import { type FakeSlack, startFakeSlack } from '../fakes/slack-api.js';
+import { type FakeKatapult, startFakeKatapult } from '../../support/fakes/katapult-api.js';
+import { type FakeSlack, startFakeSlack } from '../../support/fakes/slack-api.js';
+import { ADMIN, BOT_TOKEN, KATAPULT_TOKEN, SIGNING_SECRET } from '../../support/harness.js';
+import { postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
 import { startBotProcess, until } from '../helpers/bot-process.js';
-import { ADMIN, BOT_TOKEN, KATAPULT_TOKEN, SIGNING_SECRET } from '../helpers/harness.js';
-import { postSigned, viewSubmissionBody } from '../helpers/slack-requests.js';
 
 let slack: FakeSlack;
 let katapult: FakeKatapult;

@@ -12,9 +12,9 @@ import { LogLevel } from '@slack/bolt';
 import { createBot } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import { SCHEDULE_VIEW, TOKEN_VIEW } from '../../src/slack/ids.js';
-import { startFakeKatapult } from '../fakes/katapult-api.js';
-import { type FakeSlack, type SlackCall, startFakeSlack } from '../fakes/slack-api.js';
-import { type FakeSocketMode, startFakeSocketMode } from '../fakes/socket-mode.js';
+import { startFakeKatapult } from '../../support/fakes/katapult-api.js';
+import { type FakeSlack, type SlackCall, startFakeSlack } from '../../support/fakes/slack-api.js';
+import { type FakeSocketMode, startFakeSocketMode } from '../../support/fakes/socket-mode.js';
 import {
   ADMIN,
   BOT_TOKEN,
@@ -25,9 +25,9 @@ import {
   MEMBER,
   SIGNING_SECRET,
   startHarness,
-} from '../helpers/harness.js';
+} from '../../support/harness.js';
+import { type CommandFields, commandBody, viewSubmissionBody } from '../../support/slack-requests.js';
 import { leaksOf } from '../helpers/secrets.js';
-import { type CommandFields, commandBody, viewSubmissionBody } from '../helpers/slack-requests.js';
 
 const APP_TOKEN = 'xapp-1-test-app-token-abcdef';
 

@@ -10,7 +10,7 @@ import {
   MEMBER,
   SIGNING_SECRET,
   startHarness,
-} from '../helpers/harness.js';
+} from '../../support/harness.js';
 import { leaksOf } from '../helpers/secrets.js';
 
 let h: Harness;

@@ -1,4 +1,4 @@
-import type { Harness } from './harness.js';
+import type { Harness } from '../../support/harness.js';
 
 /**
  * Every place a secret must never reach: each recorded Slack Web API call and each log line. The

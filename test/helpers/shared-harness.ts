@@ -10,7 +10,7 @@ import {
   SIGNING_SECRET,
   setWorkspaceToken,
   startHarness,
-} from './harness.js';
+} from '../../support/harness.js';
 import { leaksOf } from './secrets.js';
 
 export function useSharedHarness(options: HarnessOptions = {}): { readonly h: Harness } {

@@ -14,7 +14,7 @@ import {
   wrapLine,
 } from '../../scripts/render-surface.js';
 import { dateToken, escapeMrkdwn } from '../../src/slack/mrkdwn.js';
-import { BOT_TOKEN, SIGNING_SECRET } from '../helpers/harness.js';
+import { BOT_TOKEN, SIGNING_SECRET } from '../../support/harness.js';
 
 describe('npm run demo', () => {
   const katapultToken = 'kt-demo-smoke-test-0123456789abcdef';

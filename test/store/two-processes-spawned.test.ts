@@ -10,12 +10,12 @@ import path from 'node:path';
 import { createClient } from '@keyv/redis';
 import pg from 'pg';
 import { SCHEDULE_VIEW, TOKEN_VIEW } from '../../src/slack/ids.js';
-import { type FakeKatapult, startFakeKatapult } from '../fakes/katapult-api.js';
-import { type FakeSlack, startFakeSlack } from '../fakes/slack-api.js';
+import { type FakeKatapult, startFakeKatapult } from '../../support/fakes/katapult-api.js';
+import { type FakeSlack, startFakeSlack } from '../../support/fakes/slack-api.js';
+import { ADMIN, BOT_TOKEN, CHANNEL, KATAPULT_TOKEN, SIGNING_SECRET } from '../../support/harness.js';
+import { postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
 import { type BotProcess, startBotProcess, until } from '../helpers/bot-process.js';
-import { ADMIN, BOT_TOKEN, CHANNEL, KATAPULT_TOKEN, SIGNING_SECRET } from '../helpers/harness.js';
 import { describeWithService, type ServiceKind, serviceUrl } from '../helpers/services.js';
-import { postSigned, viewSubmissionBody } from '../helpers/slack-requests.js';
 
 const TEAM = `TP${process.pid.toString(36)}${randomBytes(3).toString('hex')}`.toUpperCase();
 

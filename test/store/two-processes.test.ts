@@ -12,8 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { createClient } from '@keyv/redis';
 import pg from 'pg';
 import { SCHEDULE_VIEW, TOKEN_VIEW } from '../../src/slack/ids.js';
-import { type FakeKatapult, startFakeKatapult } from '../fakes/katapult-api.js';
-import { type FakeSlack, startFakeSlack } from '../fakes/slack-api.js';
+import { type FakeKatapult, startFakeKatapult } from '../../support/fakes/katapult-api.js';
+import { type FakeSlack, startFakeSlack } from '../../support/fakes/slack-api.js';
 import {
   ADMIN,
   BOT_TOKEN,
@@ -23,10 +23,10 @@ import {
   KATAPULT_TOKEN,
   SIGNING_SECRET,
   startHarness,
-} from '../helpers/harness.js';
+} from '../../support/harness.js';
+import { postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
 import { leaksOf } from '../helpers/secrets.js';
 import { describeWithService, serviceUrl } from '../helpers/services.js';
-import { postSigned, viewSubmissionBody } from '../helpers/slack-requests.js';
 
 const RUN = `${process.pid.toString(36)}${randomBytes(3).toString('hex')}`.toUpperCase();
 const settle = () => new Promise((resolve) => setTimeout(resolve, 300));

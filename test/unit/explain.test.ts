@@ -5,7 +5,11 @@ import {
   KatapultTimeoutError,
 } from '../../src/katapult/errors.js';
 import { explain, type Failure } from '../../src/messages/explain.js';
-import { type ErrorFixtureCode, errorFixture, errorFixtureCodes } from '../fixtures/katapult/index.js';
+import {
+  type ErrorFixtureCode,
+  errorFixture,
+  errorFixtureCodes,
+} from '../../support/fixtures/katapult/index.js';
 
 const ctx = { command: '/katapult', operation: 'schedule' } as const;
 

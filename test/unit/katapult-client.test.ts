@@ -29,8 +29,8 @@ import {
   type FakeKatapultReply,
   fakeOrganizationId,
   startFakeKatapult,
-} from '../fakes/katapult-api.js';
-import { errorFixture, errorFixtureCodes, errorFixtures } from '../fixtures/katapult/index.js';
+} from '../../support/fakes/katapult-api.js';
+import { errorFixture, errorFixtureCodes, errorFixtures } from '../../support/fixtures/katapult/index.js';
 
 // Both node-fetch and the global fetch must fit the client's structural fetch type.
 const nodeFetch: FetchLike = fetch;

@@ -6,11 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Bot, createBot } from '../../src/app.js';
-import { parseConfig } from '../../src/config.js';
-import { SCHEDULE_VIEW, TOKEN_VIEW } from '../../src/slack/ids.js';
-import { type FakeKatapult, startFakeKatapult } from '../fakes/katapult-api.js';
-import { type FakeSlack, startFakeSlack } from '../fakes/slack-api.js';
+import { type Bot, createBot } from '../src/app.js';
+import { parseConfig } from '../src/config.js';
+import { SCHEDULE_VIEW, TOKEN_VIEW } from '../src/slack/ids.js';
+import { type FakeKatapult, startFakeKatapult } from './fakes/katapult-api.js';
+import { type FakeSlack, startFakeSlack } from './fakes/slack-api.js';
 import {
   type CommandFields,
   commandBody,

@@ -4,7 +4,7 @@
  * `application/x-www-form-urlencoded` (Bolt does not parse it as a form with a charset suffix).
  */
 import { createHmac } from 'node:crypto';
-import { FAKE_TEAM_ID } from '../fakes/slack-api.js';
+import { FAKE_TEAM_ID } from './fakes/slack-api.js';
 
 export interface SignOptions {
   /** Unix seconds; default now. */
