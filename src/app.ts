@@ -194,7 +194,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   // The request log and its workers: one owner identity per process for leases.
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const requests = createRequestLog(store.docs);
-  const locks = createLocks(store.docs);
+  const locks = createLocks(store.docs, { ttlMs: config.requests.leaseMs });
   const clients = new Map<string, webApi.WebClient>();
   /** A Web client for work that runs outside a Slack request: one attempt per call (slack-writes.ts). */
   const clientFor = async (workspaceId: string): Promise<webApi.WebClient> => {

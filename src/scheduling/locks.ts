@@ -23,7 +23,11 @@ export interface Locks {
   ): Promise<T>;
 }
 
-export function createLocks(docs: Docs): Locks {
+/**
+ * `ttlMs`: how long a lock outlives a holder that died (it is renewed every third of it while held);
+ * a waiter waits a little longer than that by default, so a dead holder never blocks anyone for good.
+ */
+export function createLocks(docs: Docs, defaults: { ttlMs: number } = { ttlMs: 30_000 }): Locks {
   const take = async (name: string, owner: string, ttlMs: number): Promise<boolean> =>
     (await docs.insert(LOCKS, {
       key: name,
@@ -37,8 +41,8 @@ export function createLocks(docs: Docs): Locks {
   return {
     async withLock(name, work, options = {}) {
       const owner = randomUUID();
-      const ttlMs = options.ttlMs ?? 60_000;
-      const deadline = Date.now() + (options.waitMs ?? 10_000);
+      const ttlMs = options.ttlMs ?? defaults.ttlMs;
+      const deadline = Date.now() + (options.waitMs ?? ttlMs + 5_000);
       let delay = 50;
       while (!(await take(name, owner, ttlMs))) {
         if (Date.now() + delay > deadline) throw new LockBusyError(name);
