@@ -183,12 +183,7 @@ export async function listOrganizationPolicies(
 }
 
 /** What the get and the list both read, in the same way. */
-function informationalFields(policy: {
-  retention?: unknown;
-  total_size?: unknown;
-  target?: unknown;
-  schedule?: unknown;
-}) {
+function informationalFields(policy: z.infer<typeof policyFieldsSchema>) {
   return {
     retention: normalizeRetention(policy.retention),
     totalSize: normalizeTotalSize(policy.total_size),
@@ -225,7 +220,7 @@ export function normalizeTarget(value: unknown): { type: TargetType | null; id: 
 }
 
 /** 200 of `DELETE /disk_backup_policies/disk_backup_policy/schedule` (field spec `id,auto_move_to_trash_at,target[id]`). */
-export const scheduleDeletionResponseSchema = z.object({
+const scheduleDeletionResponseSchema = z.object({
   disk_backup_policy: z.object({
     id: z.string().min(1),
     auto_move_to_trash_at: z.number().int().nullish(),
@@ -326,16 +321,18 @@ export function normalizeRetention(value: unknown): number | null {
   return typeof value === 'number' && Number.isInteger(value) ? value : null;
 }
 
+/** A policy as the get and the list give it: the id checked, the informational fields left to the normalisers. */
+const policyFieldsSchema = z.object({
+  id: z.string().min(1),
+  retention: z.unknown().optional(),
+  total_size: z.unknown().optional(),
+  target: z.unknown().optional(),
+  schedule: z.unknown().optional(),
+});
+
 /** 200 of `GET /disk_backup_policies/disk_backup_policy` (field spec `*,target[id,name]`). */
-export const diskBackupPolicyResponseSchema = z.object({
-  disk_backup_policy: z.object({
-    id: z.string().min(1),
-    retention: z.unknown().optional(),
-    total_size: z.unknown().optional(),
-    target: z.unknown().optional(),
-    schedule: z.unknown().optional(),
-    auto_move_to_trash_at: z.number().int().nullish(),
-  }),
+const diskBackupPolicyResponseSchema = z.object({
+  disk_backup_policy: policyFieldsSchema.extend({ auto_move_to_trash_at: z.number().int().nullish() }),
 });
 
 /**
@@ -351,15 +348,7 @@ const paginationSchema = z.object({
 });
 
 /** 200 of `GET /organizations/organization/disk_backup_policies` (items: `id,retention,total_size,target[id,name],schedule[interval,next_invocation_at]`). */
-export const organizationPoliciesResponseSchema = z.object({
+const organizationPoliciesResponseSchema = z.object({
   pagination: paginationSchema.nullish(),
-  disk_backup_policies: z.array(
-    z.object({
-      id: z.string().min(1),
-      retention: z.unknown().optional(),
-      total_size: z.unknown().optional(),
-      target: z.unknown().optional(),
-      schedule: z.unknown().optional(),
-    }),
-  ),
+  disk_backup_policies: z.array(policyFieldsSchema),
 });
