@@ -8,10 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { ACTIONS, SCHEDULE_VIEW } from '../src/slack/ids.js';
-import {
-  FAKE_KATAPULT_DEFAULT_ORGANIZATION,
-  FAKE_MISSING_POLICY_PREFIX,
-} from '../support/fakes/katapult-api.js';
+import { FAKE_MISSING_POLICY_PREFIX } from '../support/fakes/katapult-api.js';
+import { FAKE_KATAPULT_DEFAULT_ORGANIZATION } from '../support/fakes/katapult-catalogue.js';
 import { FAKE_BOT_USER_ID, FAKE_TEAM_ID, type SlackCall } from '../support/fakes/slack-api.js';
 import { ADMIN, CHANNEL, type Harness, MEMBER, SIGNING_SECRET, startHarness } from '../support/harness.js';
 import { blockActionBody, eventBody, postSigned, type SlackResponse } from '../support/slack-requests.js';

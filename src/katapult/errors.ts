@@ -2,8 +2,13 @@
  * Typed failures of the Katapult client. Every way a call can fail becomes one of these four
  * classes, each with a `kind` to switch on. No error message or property ever holds the API token.
  */
+import { z } from 'zod';
 
-/** The `detail` object of a Katapult error, per documented code (see shared/katapult/FINDINGS.md). */
+/**
+ * The `detail` object of a Katapult error, per documented code (see shared/katapult/FINDINGS.md).
+ * `invalid_argument` and `missing_required_argument` are the Apia framework's argument errors and
+ * share one shape. Read one with `readErrorDetail`, never by hand.
+ */
 export interface KatapultErrorDetails {
   unauthorized_network_for_api_token: { ip_address?: string };
   invalid_api_token: { details?: string | null };
@@ -13,8 +18,58 @@ export interface KatapultErrorDetails {
     trash_object?: { id?: string; keep_until?: number; object_id?: string; object_type?: string } | null;
   };
   rate_limit_reached: { total_permitted?: number };
-  invalid_argument: { issue?: string; issue_description?: string; argument?: { name?: string } };
-  missing_required_argument: { argument?: { name?: string } };
+  invalid_argument: ArgumentErrorDetail;
+  missing_required_argument: ArgumentErrorDetail;
+}
+
+/** The Apia framework's detail for an argument it refused. */
+export interface ArgumentErrorDetail {
+  issue?: string;
+  issue_description?: string;
+  argument?: { name?: string };
+}
+
+/** A code whose `detail` has a documented shape. */
+export type KatapultErrorDetailCode = keyof KatapultErrorDetails;
+
+/** A field that reads as absent (undefined) when it is missing or of another type. */
+const tolerant = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
+const text = tolerant(z.string());
+const argumentDetailSchema = z.object({
+  issue: text,
+  issue_description: text,
+  argument: tolerant(z.object({ name: text })),
+});
+
+/** Runtime readers of each shape: every field is optional and one of another type reads as absent. */
+const detailSchemas: { [C in KatapultErrorDetailCode]: z.ZodType<KatapultErrorDetails[C]> } = {
+  unauthorized_network_for_api_token: z.object({ ip_address: text }),
+  invalid_api_token: z.object({ details: tolerant(z.string().nullable()) }),
+  permission_denied: z.object({ details: tolerant(z.string().nullable()) }),
+  scope_not_granted: z.object({
+    scopes: tolerant(z.array(z.unknown()).transform((all) => all.filter((s) => typeof s === 'string'))),
+  }),
+  object_in_trash: z.object({
+    trash_object: tolerant(
+      z.object({ id: text, keep_until: tolerant(z.number()), object_id: text, object_type: text }).nullable(),
+    ),
+  }),
+  rate_limit_reached: z.object({ total_permitted: tolerant(z.number()) }),
+  invalid_argument: argumentDetailSchema,
+  missing_required_argument: argumentDetailSchema,
+};
+
+/**
+ * `error.detail` read as the shape documented for `code` (usually `error.code`; the argument
+ * errors share one shape). Never fails: a field that is missing or of another type is undefined,
+ * and `scopes` keeps only its strings. Values are as Katapult sent them: not yet escaped for Slack.
+ */
+export function readErrorDetail<C extends KatapultErrorDetailCode>(
+  error: KatapultApiError,
+  code: C,
+): KatapultErrorDetails[C] {
+  const parsed = detailSchemas[code].safeParse(error.detail);
+  return parsed.success ? parsed.data : ({} as KatapultErrorDetails[C]);
 }
 
 /** Katapult answered with an error envelope (or a non-2xx status). */

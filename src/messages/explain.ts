@@ -4,7 +4,7 @@
  * sentence that says what happened and one that says what to do next. Output is Slack mrkdwn:
  * anything that came from the API is escaped here.
  */
-import type { KatapultError } from '../katapult/errors.js';
+import { type KatapultError, readErrorDetail } from '../katapult/errors.js';
 import { code, dateToken, escapeMrkdwn } from '../slack/mrkdwn.js';
 import type { TokenFailure } from '../tokens/workspace-tokens.js';
 
@@ -26,10 +26,8 @@ export interface ExplainContext {
   operation: 'schedule' | 'token' | 'restore' | 'preview';
 }
 
-const asString = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
-const asNumber = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const asRecord = (v: unknown): Record<string, unknown> =>
-  typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
+/** A text worth showing: an empty string counts as none. */
+const nonEmpty = (v: string | null | undefined): string | null => (v ? v : null);
 
 const ADMIN_SETS_TOKEN = (command: string) =>
   `A workspace admin can set a working token with \`${command} token\`.`;
@@ -58,7 +56,6 @@ function explainApiError(
   error: Extract<KatapultError, { kind: 'api' }>,
   ctx: ExplainContext,
 ): Omit<Explanation, 'requestId'> {
-  const d = error.detail;
   const fixToken =
     ctx.operation === 'token'
       ? 'Check the token in Katapult and paste it again.'
@@ -67,7 +64,7 @@ function explainApiError(
     case 'missing_api_token':
       return { summary: 'Katapult received no API token.', next: fixToken };
     case 'invalid_api_token': {
-      const details = asString(d.details);
+      const details = nonEmpty(readErrorDetail(error, 'invalid_api_token').details);
       return {
         summary: `Katapult does not accept the API token: it may have been revoked or have expired${details ? ` (${escapeMrkdwn(details)})` : ''}.`,
         next: fixToken,
@@ -76,16 +73,14 @@ function explainApiError(
     case 'invalid_capabilities_token':
       return { summary: 'Katapult rejected the capabilities token sent with the request.', next: fixToken };
     case 'unauthorized_network_for_api_token': {
-      const ip = asString(d.ip_address);
+      const ip = nonEmpty(readErrorDetail(error, 'unauthorized_network_for_api_token').ip_address);
       return {
         summary: `The API token may not be used from the bot's network${ip ? ` (IP address ${code(ip)})` : ''}.`,
         next: `In Katapult, add ${ip ? 'that address' : "the bot's address"} to the token's allowed networks, or use a token without a network restriction.`,
       };
     }
     case 'scope_not_granted': {
-      const scopes = Array.isArray(d.scopes)
-        ? d.scopes.filter((s): s is string => typeof s === 'string')
-        : [];
+      const scopes = readErrorDetail(error, 'scope_not_granted').scopes ?? [];
       const list = scopes.length ? scopes.map(code).join(', ') : 'a scope this action needs';
       return {
         summary: `The API token lacks ${scopes.length > 1 ? 'the scopes' : 'the scope'} ${list}.`,
@@ -93,7 +88,7 @@ function explainApiError(
       };
     }
     case 'permission_denied': {
-      const details = asString(d.details);
+      const details = nonEmpty(readErrorDetail(error, 'permission_denied').details);
       return {
         summary: `The API token is not allowed to do this${details ? `: ${escapeMrkdwn(details)}` : '.'}`,
         next: "Check the token's permissions in Katapult (the policy may belong to another organization).",
@@ -105,7 +100,7 @@ function explainApiError(
         next: 'Check the ID in Katapult (the virtual machine or disk, then Backup policies) and try again.',
       };
     case 'object_in_trash': {
-      const keepUntil = asNumber(asRecord(d.trash_object).keep_until);
+      const keepUntil = readErrorDetail(error, 'object_in_trash').trash_object?.keep_until;
       return {
         summary: `This policy is already in the trash${keepUntil ? `; it will be purged for good on ${dateToken(keepUntil)}` : ''}.`,
         next: 'There is nothing to schedule. If it should stay, restore it from the trash in Katapult before then.',
@@ -130,7 +125,7 @@ function explainApiError(
         next: `Run \`${ctx.command}\` again and pick a later time.`,
       };
     case 'rate_limit_reached': {
-      const limit = asNumber(d.total_permitted);
+      const limit = readErrorDetail(error, 'rate_limit_reached').total_permitted;
       return {
         summary: `Katapult's rate limit${limit ? ` of ${limit} requests a minute` : ''} was reached, and retries did not get through (${error.attempts} attempts).`,
         next: 'Wait a minute and try again. If it keeps happening, something else is using the same token heavily.',
@@ -144,7 +139,9 @@ function explainApiError(
     case 'invalid_argument':
     case 'missing_required_argument':
     case 'invalid_json_body': {
-      const issue = asString(d.issue_description) ?? asString(d.issue) ?? asString(error.description);
+      // Apia's argument errors share one detail shape; invalid_json_body has none of its fields.
+      const d = readErrorDetail(error, 'invalid_argument');
+      const issue = nonEmpty(d.issue_description) ?? nonEmpty(d.issue) ?? nonEmpty(error.description);
       return {
         summary: `Katapult refused the request as malformed${issue ? `: ${escapeMrkdwn(issue)}` : '.'}`,
         next: 'This is a bug in the bot, not something you did. Please report it with the request ID below.',

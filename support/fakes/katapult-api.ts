@@ -7,19 +7,47 @@
  *
  * Every request is recorded; tests can queue scripted replies per route ahead of the defaults.
  *
- * The fake keeps a small catalogue of disk backup policies (45 by default, on VMs and disks with
- * names like `web-1` and `db-primary-data`, all of FAKE_KATAPULT_DEFAULT_ORGANIZATION), which
- * getting a policy, listing an organization's policies, scheduling and restoring from the trash
- * read and change. A policy is visible only to tokens of its organization. Scheduling a policy that
+ * The fake keeps a small catalogue of disk backup policies (katapult-catalogue.ts), which getting a
+ * policy, listing an organization's policies, scheduling and restoring from the trash read and
+ * change; the framework's argument errors are in katapult-apia-errors.ts. A policy is visible only
+ * to tokens of its organization. Scheduling a policy that
  * is not in the catalogue still succeeds as it always has (unless its id starts with `missing` or
- * `trashed`) and adds it, on FAKE_KATAPULT_TARGET_VM_ID, so a later GET shows it. When the `now`
- * clock passes a policy's `auto_move_to_trash_at` it moves to the trash (kept 48 h), and once the
- * trash object's `keep_until` has passed it is purged (gone for good).
+ * `trashed`) and adds it, on FAKE_KATAPULT_TARGET_VM_ID, so a later GET shows it.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { type AnyErrorFixtureCode, errorFixtures } from '../fixtures/katapult/index.js';
+import { KATAPULT_ROUTES, routeKey as tableRouteKey } from '../../src/katapult/routes.js';
+import {
+  type ApiaError,
+  apiaError,
+  bodyLookup,
+  GET_POLICY_ARGUMENT,
+  integerArgument,
+  invalidJsonBody,
+  isRecord,
+  missingArgument,
+  ORGANIZATION_ARGUMENT,
+  queryLookup,
+  RESTORE_ARGUMENT,
+  routeNotFound,
+  SCHEDULE_POLICY_ARGUMENT,
+  TIMESTAMP_ARGUMENT,
+} from './katapult-apia-errors.js';
+import {
+  FAKE_KATAPULT_DEFAULT_ORGANIZATION,
+  FAKE_KATAPULT_TARGET_VM_ID,
+  FAKE_KATAPULT_TARGET_VM_NAME,
+  FAKE_KATAPULT_TRASH_SECONDS,
+  type FakeDiskBackupPolicy,
+  type FakeDiskBackupPolicyInput,
+  FakePolicyCatalogue,
+  fakeOrganizationId,
+  fakeSubDomain,
+  fullOrganization,
+  organizationSummary,
+  trashObject,
+} from './katapult-catalogue.js';
 
 export interface RecordedKatapultRequest {
   method: string;
@@ -47,47 +75,6 @@ export interface FakeKatapultToken {
   user?: { firstName: string; lastName: string } | null;
   /** Scopes granted; omitted means all. */
   scopes?: string[];
-}
-
-export type FakePolicyTargetType = 'VirtualMachine' | 'Disk';
-
-export interface FakePolicySchedule {
-  interval: 'hourly' | 'daily' | 'weekly' | 'monthly';
-  frequency: number;
-  time: number;
-  minute: number;
-  /** Unix seconds. */
-  nextInvocationAt: number;
-}
-
-/** What `setPolicy` takes; everything but `id` and `target` has a default. */
-export interface FakeDiskBackupPolicyInput {
-  /** Any string; the catalogue's own ids look like `dbp_` + 16 alphanumerics. */
-  id: string;
-  target: { type: FakePolicyTargetType; id: string; name: string };
-  /** Owner, by organization name as in `setTokens`. Default FAKE_KATAPULT_DEFAULT_ORGANIZATION. */
-  organization?: string;
-  /** Default 7. */
-  retention?: number;
-  /** Katapult's `total_size` (unit undocumented). Default 12.5. */
-  totalSize?: number;
-  /** Default daily at 02:30, next run one hour after `now`. */
-  schedule?: FakePolicySchedule;
-  /** Unix seconds; default null. */
-  autoMoveToTrashAt?: number | null;
-}
-
-/** A policy as the fake holds it (a copy). */
-export interface FakeDiskBackupPolicy {
-  id: string;
-  organization: string;
-  retention: number;
-  totalSize: number;
-  target: { type: FakePolicyTargetType; id: string; name: string };
-  schedule: FakePolicySchedule;
-  autoMoveToTrashAt: number | null;
-  /** Set while the policy is in the trash. */
-  trash: { id: string; keepUntil: number } | null;
 }
 
 export interface FakeKatapult {
@@ -127,8 +114,6 @@ export interface FakeKatapultOptions {
 }
 
 export const FAKE_KATAPULT_VALID_TOKEN = 'kt-valid-token';
-export const FAKE_KATAPULT_DEFAULT_ORGANIZATION = 'Acme Ops';
-export const FAKE_KATAPULT_TARGET_VM_ID = 'vm_1kpkjQeMEI43tztr';
 export const FAKE_KATAPULT_USER = {
   id: 'user_GdKQbGfwlG6iF7a1',
   firstName: 'Ada',
@@ -141,47 +126,16 @@ export const FAKE_MISSING_POLICY_PREFIX = 'missing';
 /** Policy ids starting with this get 406 object_in_trash. */
 export const FAKE_TRASHED_POLICY_PREFIX = 'trashed';
 
-/** Name of FAKE_KATAPULT_TARGET_VM_ID in the catalogue. */
-export const FAKE_KATAPULT_TARGET_VM_NAME = 'web-1';
-/** Size of the default catalogue. */
-export const FAKE_KATAPULT_POLICY_COUNT = 45;
-/** How long a policy stays in the trash when the clock moves it there (docs: 48 h). */
-export const FAKE_KATAPULT_TRASH_SECONDS = 48 * 3600;
-
 const API_PREFIX = '/core/v1';
 const READ_POLICY_SCOPES = ['disk_backup_policies', 'disk_backup_policies:read'] as const;
-const GET_POLICY_ROUTE = 'GET /disk_backup_policies/disk_backup_policy';
-const LIST_POLICIES_ROUTE = 'GET /organizations/organization/disk_backup_policies';
-const RESTORE_ROUTE = 'POST /trash_objects/trash_object/restore';
+const SCHEDULE_ROUTE = tableRouteKey(KATAPULT_ROUTES.scheduleDiskBackupPolicyDeletion);
+const GET_POLICY_ROUTE = tableRouteKey(KATAPULT_ROUTES.getDiskBackupPolicy);
+const LIST_POLICIES_ROUTE = tableRouteKey(KATAPULT_ROUTES.listOrganizationPolicies);
+const RESTORE_ROUTE = tableRouteKey(KATAPULT_ROUTES.restoreTrashObject);
+const CURRENT_USER_ROUTE = tableRouteKey(KATAPULT_ROUTES.getCurrentUser);
+const ORGANIZATIONS_ROUTE = tableRouteKey(KATAPULT_ROUTES.listOrganizations);
 const DEFAULT_PER_PAGE = 30;
-const GET_POLICY_ARGUMENT = {
-  id: 'CoreAPI/Endpoints/DiskBackupPolicies/InfoEndpoint/DiskBackupPolicyArgument',
-  name: 'disk_backup_policy',
-  description: 'The disk backup policy to get information for',
-};
-const ORGANIZATION_ARGUMENT = {
-  id: 'CoreAPI/Endpoints/DiskBackupPolicies/ListEndpoint/OrganizationArgument',
-  name: 'organization',
-  description: 'The organization to return disk backup policies for',
-};
-const RESTORE_ARGUMENT = {
-  id: 'CoreAPI/Endpoints/TrashObjects/RestoreEndpoint/TrashObjectArgument',
-  name: 'trash_object',
-  description: 'The trash object to restore',
-};
 const MIN_SCHEDULE_LEAD_SECONDS = 300;
-const SCHEDULE_ROUTE = 'DELETE /disk_backup_policies/disk_backup_policy/schedule';
-const TIMESTAMP_ARGUMENT = {
-  id: 'CoreAPI/Endpoints/DiskBackupPolicies/ScheduleDelete/TimestampArgument',
-  name: 'timestamp',
-  description: 'The time the disk backup policy will be moved to the trash automatically.',
-};
-const POLICY_ARGUMENT = {
-  id: 'CoreAPI/Endpoints/DiskBackupPolicies/ScheduleDelete/DiskBackupPolicyArgument',
-  name: 'disk_backup_policy',
-  description: 'The disk backup policy to delete',
-};
-
 interface Answer {
   status: number;
   headers: Record<string, string>;
@@ -213,13 +167,13 @@ class FakeKatapultServer implements FakeKatapult {
   private readonly queues = new Map<string, FakeKatapultReply[]>();
   private tokens = new Map<string, TokenInfo>();
   private remaining = FAKE_KATAPULT_RATE_LIMIT;
-  private catalogue = new Map<string, FakeDiskBackupPolicy>();
+  private readonly catalogue: FakePolicyCatalogue;
 
   constructor(opts: FakeKatapultOptions) {
     this.latencyMs = opts.latencyMs ?? 0;
     this.now = opts.now ?? Date.now;
+    this.catalogue = new FakePolicyCatalogue(this.now);
     this.setTokens({ [FAKE_KATAPULT_VALID_TOKEN]: FAKE_KATAPULT_DEFAULT_ORGANIZATION });
-    this.resetPolicies();
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch(() => {
         if (!res.headersSent && !res.destroyed) {
@@ -279,42 +233,23 @@ class FakeKatapultServer implements FakeKatapult {
   }
 
   setPolicy(details: FakeDiskBackupPolicyInput): void {
-    if (typeof details.id !== 'string' || details.id === '')
-      throw new Error('fake katapult: a policy needs an id');
-    this.catalogue.set(details.id, {
-      id: details.id,
-      organization: details.organization ?? FAKE_KATAPULT_DEFAULT_ORGANIZATION,
-      retention: details.retention ?? 7,
-      totalSize: details.totalSize ?? 12.5,
-      target: { ...details.target },
-      schedule: details.schedule ? { ...details.schedule } : this.defaultSchedule(),
-      autoMoveToTrashAt: details.autoMoveToTrashAt ?? null,
-      trash: null,
-    });
+    this.catalogue.set(details);
   }
 
   trashPolicy(id: string, keepUntil: number): string {
-    const policy = this.catalogue.get(id);
-    if (!policy) throw new Error(`fake katapult: no policy ${id} in the catalogue`);
-    if (!Number.isInteger(keepUntil)) throw new Error('fake katapult: keepUntil must be Unix seconds');
-    policy.trash = { id: fakeId('trsh_', `trash:${id}`), keepUntil };
-    return policy.trash.id;
+    return this.catalogue.trash(id, keepUntil);
   }
 
   getPolicy(id: string): FakeDiskBackupPolicy | undefined {
-    this.applyClock();
-    const policy = this.catalogue.get(id);
-    return policy ? copyPolicy(policy) : undefined;
+    return this.catalogue.copyOf(id);
   }
 
   policies(): FakeDiskBackupPolicy[] {
-    this.applyClock();
-    return [...this.catalogue.values()].map(copyPolicy);
+    return this.catalogue.copies();
   }
 
   resetPolicies(): void {
-    this.catalogue = new Map();
-    for (const details of defaultCatalogue(Math.floor(this.now() / 1000))) this.setPolicy(details);
+    this.catalogue.reset();
   }
 
   close(): Promise<void> {
@@ -374,7 +309,7 @@ class FakeKatapultServer implements FakeKatapult {
     await this.wait(this.latencyMs);
     const answer = hasPrefix
       ? this.answer(method, path, url.searchParams, headers, rawBody, body)
-      : this.error('route_not_found', { description: noRoute(method, url.pathname) });
+      : this.error(routeNotFound(method, url.pathname));
     this.send(res, answer);
   }
 
@@ -419,19 +354,9 @@ class FakeKatapultServer implements FakeKatapult {
     };
   }
 
-  /** An error in the real wrapped envelope, with the fixture's status and description unless overridden. */
-  private error(
-    code: AnyErrorFixtureCode,
-    override: { detail?: Record<string, unknown>; description?: string } = {},
-  ): Answer {
-    const fixture = errorFixtures[code];
-    const answer = this.json(fixture.status, {
-      error: {
-        code,
-        description: override.description ?? fixture.body.error.description,
-        detail: override.detail ?? fixture.body.error.detail,
-      },
-    });
+  /** An error in the real wrapped envelope, with `X-Api-Schema: json-error`. */
+  private error(error: ApiaError): Answer {
+    const answer = this.json(error.status, error.body);
     answer.headers['x-api-schema'] = 'json-error';
     return answer;
   }
@@ -442,13 +367,13 @@ class FakeKatapultServer implements FakeKatapult {
     scope: string | readonly string[] | null,
   ): Authenticated {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '');
-    if (!match?.[1]) return { ok: false, answer: this.error('missing_api_token') };
+    if (!match?.[1]) return { ok: false, answer: this.error(apiaError('missing_api_token')) };
     const token = this.tokens.get(match[1]);
-    if (!token) return { ok: false, answer: this.error('invalid_api_token') };
+    if (!token) return { ok: false, answer: this.error(apiaError('invalid_api_token')) };
     const scopes = scope === null ? [] : typeof scope === 'string' ? [scope] : [...scope];
     const granted = token.scopes;
     if (scopes.length > 0 && granted !== null && !scopes.some((s) => granted.has(s))) {
-      return { ok: false, answer: this.error('scope_not_granted', { detail: { scopes } }) };
+      return { ok: false, answer: this.error(apiaError('scope_not_granted', { detail: { scopes } })) };
     }
     return { ok: true, token };
   }
@@ -466,7 +391,7 @@ class FakeKatapultServer implements FakeKatapult {
       case SCHEDULE_ROUTE: {
         const auth = this.authenticate(headers, 'disk_backup_policies');
         if (!auth.ok) return auth.answer;
-        if (rawBody.trim() !== '' && !body.ok) return this.invalidJsonBody();
+        if (rawBody.trim() !== '' && !body.ok) return this.error(invalidJsonBody());
         return this.schedule(body.ok ? body.value : {}, auth.token.organization);
       }
       case GET_POLICY_ROUTE: {
@@ -482,14 +407,14 @@ class FakeKatapultServer implements FakeKatapult {
       case RESTORE_ROUTE: {
         const auth = this.authenticate(headers, 'trash_objects:restore');
         if (!auth.ok) return auth.answer;
-        if (rawBody.trim() !== '' && !body.ok) return this.invalidJsonBody();
+        if (rawBody.trim() !== '' && !body.ok) return this.error(invalidJsonBody());
         return this.restoreAnswer(body.ok ? body.value : {}, auth.token.organization);
       }
-      case 'GET /users/current': {
+      case CURRENT_USER_ROUTE: {
         const auth = this.authenticate(headers, null);
         if (!auth.ok) return auth.answer;
         const { token } = auth;
-        if (token.user === null) return this.error('no_user_associated_with_identity');
+        if (token.user === null) return this.error(apiaError('no_user_associated_with_identity'));
         return this.json(200, {
           user: {
             id: FAKE_KATAPULT_USER.id,
@@ -498,68 +423,40 @@ class FakeKatapultServer implements FakeKatapult {
             avatar_url:
               'https://secure.gravatar.com/avatar/00000000000000000000000000000000?rating=PG&size=120&d=mm',
           },
-          organizations: [summary(token.organization)],
+          organizations: [organizationSummary(token.organization)],
           api_token_id: FAKE_KATAPULT_USER.apiTokenId,
         });
       }
-      case 'GET /organizations': {
+      case ORGANIZATIONS_ROUTE: {
         const auth = this.authenticate(headers, 'organizations:read');
         if (!auth.ok) return auth.answer;
         return this.json(200, { organizations: [fullOrganization(auth.token.organization)] });
       }
       default:
-        return this.error('route_not_found', { description: noRoute(method, `${API_PREFIX}${path}`) });
+        return this.error(routeNotFound(method, `${API_PREFIX}${path}`));
     }
-  }
-
-  private invalidJsonBody(): Answer {
-    const answer = this.json(400, {
-      error: {
-        code: 'invalid_json_body',
-        description: 'The JSON body provided with this request is invalid',
-        detail: { details: 'unexpected token' },
-      },
-    });
-    answer.headers['x-api-schema'] = 'json-error';
-    return answer;
   }
 
   private schedule(args: unknown, organization: string): Answer {
     const input = isRecord(args) ? args : {};
-    const lookup = input.disk_backup_policy;
-    if (lookup === undefined || lookup === null) {
-      return this.error('missing_required_argument', {
-        description: `The '${POLICY_ARGUMENT.name}' argument is required but is missing`,
-        detail: { path: [POLICY_ARGUMENT.name], argument: POLICY_ARGUMENT },
-      });
+    const lookupArgument = input.disk_backup_policy;
+    if (lookupArgument === undefined || lookupArgument === null) {
+      return this.error(missingArgument(SCHEDULE_POLICY_ARGUMENT));
     }
-    if (!isRecord(lookup) || typeof lookup.id !== 'string' || lookup.id === '') {
-      return this.error('invalid_argument', {
-        detail: {
-          path: [POLICY_ARGUMENT.name],
-          index: null,
-          issue: 'missing_lookup_value',
-          issue_description: 'A lookup argument was provided but no value was given for any of its fields.',
-          errors: [],
-          argument: POLICY_ARGUMENT,
-        },
-      });
-    }
+    const lookup = bodyLookup(lookupArgument, SCHEDULE_POLICY_ARGUMENT, ['id']);
+    if (!lookup.ok) return this.error(lookup.error);
+    const id = lookup.value;
     const timestamp = input.timestamp;
-    if (timestamp === undefined || timestamp === null) {
-      return this.error('missing_required_argument', {
-        detail: { path: [TIMESTAMP_ARGUMENT.name], argument: TIMESTAMP_ARGUMENT },
-      });
-    }
+    if (timestamp === undefined || timestamp === null) return this.error(missingArgument(TIMESTAMP_ARGUMENT));
     if (typeof timestamp !== 'number' || !Number.isInteger(timestamp) || timestamp < 0) {
-      return this.error('invalid_argument');
+      return this.error(apiaError('invalid_argument'));
     }
-    const known = this.visiblePolicy(lookup.id, organization);
-    if (known === 'hidden') return this.error('disk_backup_policy_not_found');
+    const known = this.catalogue.visible(id, organization);
+    if (known === 'hidden') return this.error(apiaError('disk_backup_policy_not_found'));
     if (known) {
       if (known.trash) return this.objectInTrash(known);
-      if (timestamp < Math.floor(this.now() / 1000) + MIN_SCHEDULE_LEAD_SECONDS) {
-        return this.error('invalid_timestamp');
+      if (timestamp < this.catalogue.nowSeconds() + MIN_SCHEDULE_LEAD_SECONDS) {
+        return this.error(apiaError('invalid_timestamp'));
       }
       known.autoMoveToTrashAt = timestamp;
       return this.json(200, {
@@ -570,141 +467,64 @@ class FakeKatapultServer implements FakeKatapult {
         },
       });
     }
-    if (lookup.id.startsWith(FAKE_MISSING_POLICY_PREFIX)) return this.error('disk_backup_policy_not_found');
-    if (lookup.id.startsWith(FAKE_TRASHED_POLICY_PREFIX)) {
-      const nowSeconds = Math.floor(this.now() / 1000);
-      return this.error('object_in_trash', {
-        detail: {
-          trash_object: {
-            id: 'trsh_47duTKJC6Entt3YN',
-            keep_until: nowSeconds + 48 * 3600,
-            object_id: lookup.id,
-            object_type: 'DiskBackupPolicy',
-          },
-        },
-      });
-    }
-    if (timestamp < Math.floor(this.now() / 1000) + MIN_SCHEDULE_LEAD_SECONDS) {
-      return this.error('invalid_timestamp');
+    const unknown = this.unknownPolicy(id);
+    if (unknown) return unknown;
+    if (timestamp < this.catalogue.nowSeconds() + MIN_SCHEDULE_LEAD_SECONDS) {
+      return this.error(apiaError('invalid_timestamp'));
     }
     // Not catalogued: answer as the fake always has, and catalogue it so a later GET shows it.
-    this.setPolicy({
-      id: lookup.id,
+    this.catalogue.set({
+      id,
       organization,
       target: { type: 'VirtualMachine', id: FAKE_KATAPULT_TARGET_VM_ID, name: FAKE_KATAPULT_TARGET_VM_NAME },
       autoMoveToTrashAt: timestamp,
     });
     return this.json(200, {
       disk_backup_policy: {
-        id: lookup.id,
+        id,
         auto_move_to_trash_at: timestamp,
         target: { type: 'VirtualMachine', value: { id: FAKE_KATAPULT_TARGET_VM_ID } },
       },
     });
   }
 
-  private defaultSchedule(): FakePolicySchedule {
-    const nowSeconds = Math.floor(this.now() / 1000);
-    return { interval: 'daily', frequency: 1, time: 2, minute: 30, nextInvocationAt: nowSeconds + 3600 };
-  }
-
   /**
-   * What the clock has done since the last look: a policy whose `auto_move_to_trash_at` has come
-   * moves to the trash for FAKE_KATAPULT_TRASH_SECONDS, and one whose `keep_until` has passed is purged.
+   * The answer for a policy id the catalogue does not hold, when its prefix asks for one: 404 for
+   * FAKE_MISSING_POLICY_PREFIX, 406 object_in_trash for FAKE_TRASHED_POLICY_PREFIX.
    */
-  private applyClock(): void {
-    const nowSeconds = Math.floor(this.now() / 1000);
-    for (const policy of [...this.catalogue.values()]) {
-      if (!policy.trash && policy.autoMoveToTrashAt !== null && policy.autoMoveToTrashAt <= nowSeconds) {
-        this.trashPolicy(policy.id, policy.autoMoveToTrashAt + FAKE_KATAPULT_TRASH_SECONDS);
-      }
-      if (policy.trash && policy.trash.keepUntil <= nowSeconds) this.catalogue.delete(policy.id);
-    }
-  }
-
-  /** The catalogued policy, `hidden` when it belongs to another organization, undefined when unknown. */
-  private visiblePolicy(id: string, organization: string): FakeDiskBackupPolicy | 'hidden' | undefined {
-    this.applyClock();
-    const policy = this.catalogue.get(id);
-    if (!policy) return undefined;
-    return policy.organization === organization ? policy : 'hidden';
+  private unknownPolicy(id: string): Answer | null {
+    if (id.startsWith(FAKE_MISSING_POLICY_PREFIX))
+      return this.error(apiaError('disk_backup_policy_not_found'));
+    if (!id.startsWith(FAKE_TRASHED_POLICY_PREFIX)) return null;
+    return this.error(
+      apiaError('object_in_trash', {
+        detail: {
+          trash_object: {
+            id: 'trsh_47duTKJC6Entt3YN',
+            keep_until: this.catalogue.nowSeconds() + FAKE_KATAPULT_TRASH_SECONDS,
+            object_id: id,
+            object_type: 'DiskBackupPolicy',
+          },
+        },
+      }),
+    );
   }
 
   private objectInTrash(policy: FakeDiskBackupPolicy): Answer {
-    return this.error('object_in_trash', {
-      detail: { trash_object: policy.trash ? trashObject(policy, policy.trash) : null },
-    });
-  }
-
-  private invalidLookup(
-    argument: { id: string; name: string; description: string },
-    issue: 'missing_lookup_value' | 'ambiguous_lookup_values',
-  ): Answer {
-    return this.error('invalid_argument', {
-      detail: {
-        path: [argument.name],
-        index: null,
-        issue,
-        issue_description:
-          issue === 'missing_lookup_value'
-            ? 'A lookup argument was provided but no value was given for any of its fields.'
-            : 'A lookup argument was provided with values for more than one of its fields, only one may be given.',
-        errors: [],
-        argument,
-      },
-    });
-  }
-
-  private missingArgument(argument: { id: string; name: string; description: string }): Answer {
-    return this.error('missing_required_argument', {
-      description: `The '${argument.name}' argument is required but is missing`,
-      detail: { path: [argument.name], argument },
-    });
-  }
-
-  /**
-   * Reads an Apia lookup from the query string (`name[field]=value`): exactly one non-empty field,
-   * else the framework's error.
-   */
-  private queryLookup(
-    query: URLSearchParams,
-    argument: { id: string; name: string; description: string },
-    fields: readonly string[],
-  ): { ok: true; field: string; value: string } | { ok: false; answer: Answer } {
-    const present = [...query.keys()].some((key) => key.startsWith(`${argument.name}[`));
-    if (!present) return { ok: false, answer: this.missingArgument(argument) };
-    const given = fields
-      .map((field) => ({ field, value: query.get(`${argument.name}[${field}]`) ?? '' }))
-      .filter((entry) => entry.value !== '');
-    const [first] = given;
-    if (!first) return { ok: false, answer: this.invalidLookup(argument, 'missing_lookup_value') };
-    if (given.length > 1)
-      return { ok: false, answer: this.invalidLookup(argument, 'ambiguous_lookup_values') };
-    return { ok: true, ...first };
+    return this.error(
+      apiaError('object_in_trash', {
+        detail: { trash_object: policy.trash ? trashObject(policy, policy.trash) : null },
+      }),
+    );
   }
 
   private getPolicyAnswer(query: URLSearchParams, organization: string): Answer {
-    const lookup = this.queryLookup(query, GET_POLICY_ARGUMENT, ['id']);
-    if (!lookup.ok) return lookup.answer;
+    const lookup = queryLookup(query, GET_POLICY_ARGUMENT, ['id']);
+    if (!lookup.ok) return this.error(lookup.error);
     const id = lookup.value;
-    const policy = this.visiblePolicy(id, organization);
-    if (policy === 'hidden') return this.error('disk_backup_policy_not_found');
-    if (!policy) {
-      if (id.startsWith(FAKE_TRASHED_POLICY_PREFIX)) {
-        const nowSeconds = Math.floor(this.now() / 1000);
-        return this.error('object_in_trash', {
-          detail: {
-            trash_object: {
-              id: 'trsh_47duTKJC6Entt3YN',
-              keep_until: nowSeconds + FAKE_KATAPULT_TRASH_SECONDS,
-              object_id: id,
-              object_type: 'DiskBackupPolicy',
-            },
-          },
-        });
-      }
-      return this.error('disk_backup_policy_not_found');
-    }
+    const policy = this.catalogue.visible(id, organization);
+    if (policy === 'hidden') return this.error(apiaError('disk_backup_policy_not_found'));
+    if (!policy) return this.unknownPolicy(id) ?? this.error(apiaError('disk_backup_policy_not_found'));
     if (policy.trash) return this.objectInTrash(policy);
     return this.json(200, {
       disk_backup_policy: {
@@ -725,19 +545,18 @@ class FakeKatapultServer implements FakeKatapult {
   }
 
   private listPoliciesAnswer(query: URLSearchParams, organization: string): Answer {
-    const lookup = this.queryLookup(query, ORGANIZATION_ARGUMENT, ['id', 'sub_domain']);
-    if (!lookup.ok) return lookup.answer;
-    const page = this.integerArgument(query, 'page', 1);
-    if (!page.ok) return page.answer;
-    const perPage = this.integerArgument(query, 'per_page', DEFAULT_PER_PAGE);
-    if (!perPage.ok) return perPage.answer;
+    const lookup = queryLookup(query, ORGANIZATION_ARGUMENT, ['id', 'sub_domain']);
+    if (!lookup.ok) return this.error(lookup.error);
+    const page = integerArgument(query, 'page', 1);
+    if (!page.ok) return this.error(page.error);
+    const perPage = integerArgument(query, 'per_page', DEFAULT_PER_PAGE);
+    if (!perPage.ok) return this.error(perPage.error);
     const mine =
       lookup.field === 'id'
         ? lookup.value === fakeOrganizationId(organization)
         : lookup.value === fakeSubDomain(organization);
-    if (!mine) return this.error('organization_not_found');
-    this.applyClock();
-    const all = [...this.catalogue.values()].filter((p) => p.organization === organization && !p.trash);
+    if (!mine) return this.error(apiaError('organization_not_found'));
+    const all = this.catalogue.listed(organization);
     const start = (page.value - 1) * perPage.value;
     return this.json(200, {
       pagination: {
@@ -760,58 +579,15 @@ class FakeKatapultServer implements FakeKatapult {
     });
   }
 
-  /** An Apia `Integer` argument from the query string: digits only and at least 1, else 400 invalid_argument. */
-  private integerArgument(
-    query: URLSearchParams,
-    name: string,
-    fallback: number,
-  ): { ok: true; value: number } | { ok: false; answer: Answer } {
-    const raw = query.get(name);
-    if (raw === null || raw === '') return { ok: true, value: fallback };
-    const value = /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN;
-    if (Number.isInteger(value) && value >= 1) return { ok: true, value };
-    return {
-      ok: false,
-      answer: this.error('invalid_argument', {
-        detail: {
-          path: [name],
-          index: null,
-          issue: 'invalid_scalar',
-          issue_description:
-            'The value provided was not of an appropriate type for the scalar that was requested.',
-          errors: [],
-          argument: {
-            id: `CoreAPI/Endpoints/DiskBackupPolicies/ListEndpoint/${name}`,
-            name,
-            description: null,
-          },
-        },
-      }),
-    };
-  }
-
   private restoreAnswer(args: unknown, organization: string): Answer {
     const input = isRecord(args) ? args : {};
-    const lookup = input.trash_object;
-    if (lookup === undefined || lookup === null) return this.missingArgument(RESTORE_ARGUMENT);
-    const given = isRecord(lookup)
-      ? (['id', 'object_id'] as const)
-          .map((field) => ({ field, value: lookup[field] }))
-          .filter((entry): entry is { field: 'id' | 'object_id'; value: string } => {
-            return typeof entry.value === 'string' && entry.value !== '';
-          })
-      : [];
-    const [first] = given;
-    if (!first) return this.invalidLookup(RESTORE_ARGUMENT, 'missing_lookup_value');
-    if (given.length > 1) return this.invalidLookup(RESTORE_ARGUMENT, 'ambiguous_lookup_values');
-    this.applyClock();
-    const policy = [...this.catalogue.values()].find(
-      (p) =>
-        p.organization === organization &&
-        p.trash !== null &&
-        (first.field === 'id' ? p.trash.id === first.value : p.id === first.value),
-    );
-    if (!policy?.trash) return this.error('trash_object_not_found');
+    if (input.trash_object === undefined || input.trash_object === null) {
+      return this.error(missingArgument(RESTORE_ARGUMENT));
+    }
+    const lookup = bodyLookup(input.trash_object, RESTORE_ARGUMENT, ['id', 'object_id'] as const);
+    if (!lookup.ok) return this.error(lookup.error);
+    const policy = this.catalogue.inTrash(organization, lookup.field, lookup.value);
+    if (!policy?.trash) return this.error(apiaError('trash_object_not_found'));
     const restored = trashObject(policy, policy.trash);
     policy.trash = null;
     // UNCERTAIN on the real API; the fake clears it, or the policy would go straight back to the trash.
@@ -820,109 +596,13 @@ class FakeKatapultServer implements FakeKatapult {
   }
 }
 
-function trashObject(policy: FakeDiskBackupPolicy, trash: { id: string; keepUntil: number }) {
-  return { id: trash.id, keep_until: trash.keepUntil, object_id: policy.id, object_type: 'DiskBackupPolicy' };
-}
-
-function copyPolicy(policy: FakeDiskBackupPolicy): FakeDiskBackupPolicy {
-  return structuredClone(policy);
-}
-
-const CATALOGUE_MACHINES = [
-  'web-1',
-  'web-2',
-  'web-3',
-  'web-4',
-  'db-primary',
-  'db-replica',
-  'cache-1',
-  'cache-2',
-  'worker-1',
-  'worker-2',
-  'worker-3',
-  'mail',
-  'ci-runner',
-  'monitoring',
-  'bastion',
-] as const;
-
-/**
- * The default catalogue: for each of 15 machines a daily policy on the VM, an hourly one on its
- * `<name>-data` disk and a weekly one on the VM (45 in all), in that order per machine. Ids are
- * stable (derived from the names); next runs are relative to `nowSeconds`.
- */
-function defaultCatalogue(nowSeconds: number): FakeDiskBackupPolicyInput[] {
-  const hour = Math.floor(nowSeconds / 3600) * 3600;
-  const out: FakeDiskBackupPolicyInput[] = [];
-  CATALOGUE_MACHINES.forEach((machine, i) => {
-    const vm = {
-      type: 'VirtualMachine' as const,
-      id: i === 0 ? FAKE_KATAPULT_TARGET_VM_ID : fakeId('vm_', `vm:${machine}`),
-      name: machine,
-    };
-    const disk = { type: 'Disk' as const, id: fakeId('disk_', `disk:${machine}`), name: `${machine}-data` };
-    out.push(
-      {
-        id: fakeId('dbp_', `policy:${machine}:daily`),
-        target: vm,
-        retention: 7,
-        totalSize: sizeFor(`${machine}:daily`),
-        schedule: {
-          interval: 'daily',
-          frequency: 1,
-          time: 2,
-          minute: 30,
-          nextInvocationAt: hour + 3600 + i * 60,
-        },
-      },
-      {
-        id: fakeId('dbp_', `policy:${machine}:hourly`),
-        target: disk,
-        retention: 24,
-        totalSize: sizeFor(`${machine}:hourly`),
-        schedule: { interval: 'hourly', frequency: 6, time: 0, minute: 15, nextInvocationAt: hour + 900 },
-      },
-      {
-        id: fakeId('dbp_', `policy:${machine}:weekly`),
-        target: vm,
-        retention: 4,
-        totalSize: sizeFor(`${machine}:weekly`),
-        schedule: {
-          interval: 'weekly',
-          frequency: 1,
-          time: 3,
-          minute: 0,
-          nextInvocationAt: hour + 86400 * 3,
-        },
-      },
-    );
-  });
-  return out;
-}
-
-/** A stable, made-up `total_size` with two decimals (the unit is undocumented). */
-function sizeFor(seed: string): number {
-  const digest = createHash('sha256').update(seed).digest();
-  return ((digest.readUInt32BE(0) % 500000) + 100) / 100;
-}
-
-function fakeId(prefix: string, seed: string): string {
-  const digest = createHash('sha256').update(seed).digest();
-  let id = prefix;
-  for (let i = 0; i < 16; i++) id += BASE62[(digest[i] ?? 0) % BASE62.length];
-  return id;
-}
-
+/** `"METHOD /path"` of `enqueue`, upper-cased and without the `/core/v1` prefix. */
 function routeKey(route: string): string {
   const match = /^\s*([A-Za-z]+)\s+(\S+)\s*$/.exec(route);
   if (!match?.[1] || !match[2])
     throw new Error(`fake katapult: route must look like "GET /path", got "${route}"`);
   const path = match[2].startsWith(API_PREFIX) ? match[2].slice(API_PREFIX.length) : match[2];
   return `${match[1].toUpperCase()} ${path}`;
-}
-
-function noRoute(method: string, fullPath: string): string {
-  return `No route matches '${fullPath.replace(/^\/+/, '')}' for ${method}`;
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
@@ -933,40 +613,4 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   } catch {
     return { ok: false };
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-
-/** A stable Katapult-looking id (`org_` + 16 alphanumerics) for a name. */
-export function fakeOrganizationId(name: string): string {
-  const digest = createHash('sha256').update(name).digest();
-  let id = 'org_';
-  for (let i = 0; i < 16; i++) id += BASE62[(digest[i] ?? 0) % BASE62.length];
-  return id;
-}
-
-export function fakeSubDomain(name: string): string {
-  return name
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '');
-}
-
-function summary(name: string) {
-  return { id: fakeOrganizationId(name), name, sub_domain: fakeSubDomain(name) };
-}
-
-function fullOrganization(name: string) {
-  return {
-    ...summary(name),
-    infrastructure_domain: `${fakeSubDomain(name)}.kpult.io`,
-    created_at: 1672531200,
-    activated_at: 1672531260,
-    suspended: false,
-    managed: false,
-  };
 }

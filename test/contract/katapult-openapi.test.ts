@@ -10,24 +10,27 @@ import path from 'node:path';
 import fetch from 'node-fetch';
 import { type Document, OpenAPIBackend, type Operation } from 'openapi-backend';
 import { KatapultClient } from '../../src/katapult/client.js';
+import { KATAPULT_ROUTES, routeKey } from '../../src/katapult/routes.js';
 import {
   type FakeKatapult,
-  fakeOrganizationId,
   type RecordedKatapultRequest,
   startFakeKatapult,
 } from '../../support/fakes/katapult-api.js';
+import { fakeOrganizationId } from '../../support/fakes/katapult-catalogue.js';
 import { allErrorFixtureCodes, errorFixtures } from '../../support/fixtures/katapult/index.js';
 
 const OPENAPI_FILE = path.resolve(process.cwd(), 'vendor/katapult/katapult-core-openapi.json');
 const APIA_SCHEMA_FILE = path.resolve(process.cwd(), 'vendor/katapult/schemas/core/v1.json');
-const SCHEDULE_OP = 'delete:disk_backup_policy_schedule';
-const SCHEDULE_PATH = '/disk_backup_policies/disk_backup_policy/schedule';
-const GET_POLICY_OP = 'get:disk_backup_policy';
-const GET_POLICY_PATH = '/disk_backup_policies/disk_backup_policy';
-const LIST_POLICIES_OP = 'get:organization_disk_backup_policies';
-const LIST_POLICIES_PATH = '/organizations/organization/disk_backup_policies';
-const RESTORE_OP = 'post:trash_object_restore';
-const RESTORE_PATH = '/trash_objects/trash_object/restore';
+const SCHEDULE_OP = KATAPULT_ROUTES.scheduleDiskBackupPolicyDeletion.operationId;
+const SCHEDULE_PATH = KATAPULT_ROUTES.scheduleDiskBackupPolicyDeletion.path;
+const GET_POLICY_OP = KATAPULT_ROUTES.getDiskBackupPolicy.operationId;
+const GET_POLICY_PATH = KATAPULT_ROUTES.getDiskBackupPolicy.path;
+const LIST_POLICIES_OP = KATAPULT_ROUTES.listOrganizationPolicies.operationId;
+const LIST_POLICIES_PATH = KATAPULT_ROUTES.listOrganizationPolicies.path;
+const RESTORE_OP = KATAPULT_ROUTES.restoreTrashObject.operationId;
+const RESTORE_PATH = KATAPULT_ROUTES.restoreTrashObject.path;
+const CURRENT_USER_OP = KATAPULT_ROUTES.getCurrentUser.operationId;
+const ORGANIZATIONS_OP = KATAPULT_ROUTES.listOrganizations.operationId;
 const ACME_ORG_ID = fakeOrganizationId('Acme Ops');
 const USER_TOKEN = 'kt-contract-user-token';
 const ORG_TOKEN = 'kt-contract-org-token';
@@ -191,6 +194,17 @@ async function recordClientTraffic(): Promise<RecordedKatapultRequest[]> {
   return [...fake.requests];
 }
 
+describe('the route table', () => {
+  it.each(Object.entries(KATAPULT_ROUTES))(
+    "%s is the document's operation of that method and path",
+    (_name, route) => {
+      expect(operationFor({ method: route.method, path: route.path, headers: {} })?.operationId).toBe(
+        route.operationId,
+      );
+    },
+  );
+});
+
 describe('every request the client sends validates against the OpenAPI document', () => {
   let traffic: RecordedKatapultRequest[] = [];
 
@@ -204,9 +218,9 @@ describe('every request the client sends validates against the OpenAPI document'
       SCHEDULE_OP,
       SCHEDULE_OP,
       SCHEDULE_OP,
-      'get:users_current',
-      'get:users_current',
-      'get:organizations',
+      CURRENT_USER_OP,
+      CURRENT_USER_OP,
+      ORGANIZATIONS_OP,
       GET_POLICY_OP,
       GET_POLICY_OP,
       LIST_POLICIES_OP,
@@ -413,8 +427,8 @@ describe("the fake's answers and the fixtures agree with the documents", () => {
 
   it.each([
     [SCHEDULE_OP, `DELETE ${SCHEDULE_PATH}`, { disk_backup_policy: { id: 'dbp_1' }, timestamp: AT }],
-    ['get:users_current', 'GET /users/current', undefined],
-    ['get:organizations', 'GET /organizations', undefined],
+    [CURRENT_USER_OP, routeKey(KATAPULT_ROUTES.getCurrentUser), undefined],
+    [ORGANIZATIONS_OP, routeKey(KATAPULT_ROUTES.listOrganizations), undefined],
   ])('the default 200 of %s validates against the response schema', async (operationId, route, body) => {
     const res = await get(route, USER_TOKEN, body);
     expect(res.status).toBe(200);
@@ -475,7 +489,7 @@ describe("the fake's answers and the fixtures agree with the documents", () => {
 
   it('a wrong 200 is rejected by the response schema', () => {
     expect(api.validateResponse({ disk_backup_policy: { id: 5 } }, SCHEDULE_OP, 200).valid).toBe(false);
-    expect(api.validateResponse({ organizations: [{ id: 1 }] }, 'get:organizations', 200).valid).toBe(false);
+    expect(api.validateResponse({ organizations: [{ id: 1 }] }, ORGANIZATIONS_OP, 200).valid).toBe(false);
     expect(
       api.validateResponse({ disk_backup_policy: { id: 'p', retention: '7' } }, GET_POLICY_OP, 200).valid,
     ).toBe(false);
@@ -494,8 +508,8 @@ describe("the fake's answers and the fixtures agree with the documents", () => {
     const documented = new Map<string, number>();
     const operations = [
       SCHEDULE_OP,
-      'get:users_current',
-      'get:organizations',
+      CURRENT_USER_OP,
+      ORGANIZATIONS_OP,
       GET_POLICY_OP,
       LIST_POLICIES_OP,
       RESTORE_OP,

@@ -74,3 +74,46 @@ test('for the token check, bad-token errors ask to paste again rather than to as
   );
   expect(explain(apiError('invalid_api_token'), ctx).next).toContain('/katapult token');
 });
+
+test.each<[string, string, Record<string, unknown>, RegExp, RegExp | null]>([
+  [
+    'scopes of other types are left out',
+    'scope_not_granted',
+    { scopes: [5, 'trash_objects:restore'] },
+    /lacks the scope `trash_objects:restore`\./,
+    null,
+  ],
+  [
+    'no usable scope',
+    'scope_not_granted',
+    { scopes: 'all' },
+    /lacks the scope a scope this action needs/,
+    null,
+  ],
+  [
+    'an IP address that is not text',
+    'unauthorized_network_for_api_token',
+    { ip_address: 7 },
+    /bot's network\./,
+    /IP address/,
+  ],
+  ['an empty details text', 'invalid_api_token', { details: '' }, /have expired\./, /\(\)/],
+  [
+    'a keep_until that is not a number',
+    'object_in_trash',
+    { trash_object: { keep_until: 'soon' } },
+    /already in the trash\./,
+    /purged/,
+  ],
+  [
+    'an argument error falls back to the description',
+    'missing_required_argument',
+    {},
+    /malformed: Bad thing/,
+    null,
+  ],
+])('odd details read as absent: %s', (_label, code, detail, pattern, absent) => {
+  const summary = explain(new KatapultApiError(400, code, 'Bad thing', detail, null, 1), ctx).summary;
+  expect(summary).toMatch(pattern);
+  if (absent) expect(summary).not.toMatch(absent);
+});
