@@ -3,23 +3,38 @@
  * rounds; memory and event loop per target; what went wrong. Pure functions over the phase data,
  * so they are unit-tested without spawning anything.
  */
-import type { BenchOptions } from './options.js';
+import type { BenchOptions, StoreKind } from './options.js';
 import type { PhaseData } from './phase.js';
 import type { ProbeReport, TargetName } from './processes.js';
 import type {
   BenchReport,
   Kind,
   LevelSummary,
+  LogEvents,
   Machine,
   MemoryFigures,
   MemoryPoint,
   MemorySummary,
   Metrics,
+  PhaseSummary,
+  Ratios,
+  RoundRatio,
+  StoreReport,
 } from './report.js';
 import { evaluateTargets } from './report.js';
-import { MB, maxOf, median, minOf, rank, ratio, round, slopePer10k, sortedFinite } from './stats.js';
-
-export const TARGETS: readonly TargetName[] = ['bot', 'baseline'];
+import {
+  MB,
+  maxOf,
+  median,
+  midMedian,
+  minOf,
+  rank,
+  ratio,
+  round,
+  slopePer10k,
+  sortedFinite,
+} from './stats.js';
+import { BASELINES, TARGETS } from './targets.js';
 
 /** The finite values of several arrays, sorted. */
 function concatSorted(parts: Float64Array[]): Float64Array {
@@ -75,32 +90,123 @@ export function metricsOf(phases: PhaseData[], target: TargetName, kind: Kind, c
   };
 }
 
-/** Bot against baseline, per concurrency and kind. */
+function ratios(b: Metrics, base: Metrics): Ratios {
+  const r = (x: number | null, y: number | null) => round(ratio(x, y), 3);
+  return {
+    acksPerSec: r(b.acksPerSec, base.acksPerSec),
+    ackP50: r(b.ackP50Ms, base.ackP50Ms),
+    ackP95: r(b.ackP95Ms, base.ackP95Ms),
+    ackP99: r(b.ackP99Ms, base.ackP99Ms),
+    followP50: r(b.followP50Ms, base.followP50Ms),
+    followP99: r(b.followP99Ms, base.followP99Ms),
+    cpuPerRequest: r(b.cpuMsPerRequest, base.cpuMsPerRequest),
+  };
+}
+
+/** The bot against both baselines, per concurrency and kind, rounds pooled. */
 export function levelsOf(phases: PhaseData[], concurrency: number[], kinds: Kind[]): LevelSummary[] {
   const levels: LevelSummary[] = [];
   for (const connections of concurrency) {
     for (const kind of kinds) {
       const b = metricsOf(phases, 'bot', kind, connections);
       const base = metricsOf(phases, 'baseline', kind, connections);
-      const r = (x: number | null, y: number | null) => round(ratio(x, y), 3);
+      const same = metricsOf(phases, 'same-work', kind, connections);
+      const hasSame = same.requests > 0;
       levels.push({
         concurrency: connections,
         kind,
         bot: b,
         baseline: base,
-        ratio: {
-          acksPerSec: r(b.acksPerSec, base.acksPerSec),
-          ackP50: r(b.ackP50Ms, base.ackP50Ms),
-          ackP95: r(b.ackP95Ms, base.ackP95Ms),
-          ackP99: r(b.ackP99Ms, base.ackP99Ms),
-          followP50: r(b.followP50Ms, base.followP50Ms),
-          followP99: r(b.followP99Ms, base.followP99Ms),
-          cpuPerRequest: r(b.cpuMsPerRequest, base.cpuMsPerRequest),
-        },
+        sameWork: hasSame ? same : null,
+        ratio: ratios(b, base),
+        vsSameWork: hasSame ? ratios(b, same) : null,
       });
     }
   }
   return levels;
+}
+
+/** The per-round figures compared, by name. */
+const FIGURES: Record<string, (s: PhaseSummary) => number | null> = {
+  cpuPerRequest: (s) => s.cpuMsPerRequest,
+  acksPerSec: (s) => s.acksPerSec,
+  ackP99: (s) => s.ackMs.p99,
+  eldP99: (s) => s.eldP99Ms,
+  followP99: (s) => s.follow.p99Ms,
+};
+
+/** What is compared against which baseline (issue 14): the gated CPU ratios and the reported ones. */
+const COMPARED: { against: RoundRatio['against']; kind: Kind; figures: string[] }[] = [
+  {
+    against: 'same-work',
+    kind: 'submission',
+    figures: ['cpuPerRequest', 'acksPerSec', 'ackP99', 'eldP99', 'followP99'],
+  },
+  { against: 'baseline', kind: 'command', figures: ['cpuPerRequest', 'followP99'] },
+];
+
+/**
+ * bot / baseline per alternating round: each measured bot phase against the baseline's phase of
+ * the same kind, concurrency and round (they ran one after the other).
+ */
+export function pairRatios(
+  phases: PhaseData[],
+  against: TargetName,
+  kind: Kind,
+  figure: (s: PhaseSummary) => number | null,
+  concurrency: number | null,
+): number[] {
+  const measured = phases
+    .map((p) => p.summary)
+    .filter(
+      (s) =>
+        s.stage === 'measure' && s.kind === kind && (concurrency === null || s.concurrency === concurrency),
+    );
+  const out: number[] = [];
+  for (const bot of measured.filter((s) => s.target === 'bot')) {
+    const peer = measured.find(
+      (s) => s.target === against && s.concurrency === bot.concurrency && s.round === bot.round,
+    );
+    const r = peer ? ratio(figure(bot), figure(peer)) : null;
+    if (r !== null && Number.isFinite(r)) out.push(r);
+  }
+  return out;
+}
+
+/** Median and spread of the per-round ratios: over every level (concurrency null), and per level. */
+export function roundRatios(phases: PhaseData[], concurrency: number[]): RoundRatio[] {
+  const out: RoundRatio[] = [];
+  for (const { against, kind, figures } of COMPARED) {
+    for (const figure of figures) {
+      for (const level of [null, ...concurrency]) {
+        const values = pairRatios(
+          phases,
+          against,
+          kind,
+          FIGURES[figure] as (s: PhaseSummary) => number | null,
+          level,
+        );
+        if (values.length === 0) continue;
+        out.push({
+          figure,
+          against,
+          kind,
+          concurrency: level,
+          median: round(midMedian(values), 3),
+          min: round(minOf(values), 3),
+          max: round(maxOf(values), 3),
+          rounds: values.length,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** Median post-GC RSS (MB) of a target over its measured and soak phases. */
+export function postGcRss(phases: PhaseData[], name: TargetName): number | null {
+  const own = phases.filter((p) => p.summary.target === name && p.summary.stage !== 'warmup');
+  return round(midMedian(own.map((p) => p.summary.afterGcMB.rss)), 1);
 }
 
 export function memoryFigures(p: ProbeReport): MemoryFigures {
@@ -191,13 +297,14 @@ export function spawnSummary(samples: number[]) {
 
 /** Everything that did not go as expected, one line each. */
 export function problemsOf(
+  store: StoreKind,
   phases: PhaseData[],
-  logEvents: BenchReport['logEvents'],
+  logEvents: Partial<LogEvents>,
   followTimeoutMs: number,
 ): string[] {
   const problems: string[] = [];
   for (const { summary: p } of phases) {
-    const where = `${p.stage} ${p.target} c=${p.concurrency} ${p.kind}${p.round ? ` round ${p.round}` : ''}`;
+    const where = `${store}: ${p.stage} ${p.target} c=${p.concurrency} ${p.kind}${p.round ? ` round ${p.round}` : ''}`;
     if (p.non200 > 0)
       problems.push(
         `${where}: ${p.non200} of ${p.requests} requests not answered 200 (${JSON.stringify(p.load.statusCounts)}, ${p.load.errors} errors, ${p.load.timeouts} timeouts)`,
@@ -219,15 +326,55 @@ export function problemsOf(
       problems.push(
         `${where}: ${p.follow.oddPosts} posts look like failures or went elsewhere, e.g. ${p.follow.oddPostSamples[0] ?? ''}`,
       );
-    if (p.target === 'bot' && p.kind === 'submission' && p.katapult && p.katapult.calls !== p.follow.expected)
-      problems.push(`${where}: ${p.katapult.calls} Katapult calls for ${p.follow.expected} submissions`);
+    if (p.target !== 'baseline' && p.kind === 'submission' && (p.katapult?.calls ?? 0) !== p.follow.expected)
+      problems.push(
+        `${where}: ${p.katapult?.calls ?? 0} Katapult calls for ${p.follow.expected} submissions`,
+      );
   }
   for (const [name, events] of Object.entries(logEvents)) {
-    const errors = Object.entries(events.stderr).filter(([, n]) => n > 0);
+    const errors = Object.entries(events?.stderr ?? {}).filter(([, n]) => n > 0);
     if (errors.length > 0)
-      problems.push(`${name} logged on stderr: ${errors.map(([e, n]) => `${e} ×${n}`).join(', ')}`);
+      problems.push(`${store}: ${name} logged on stderr: ${errors.map(([e, n]) => `${e} ×${n}`).join(', ')}`);
   }
   return problems;
+}
+
+/** What one store's part of the run measured. */
+export interface StoreData {
+  store: StoreKind;
+  storeUrl: string;
+  phases: PhaseData[];
+  spawnSamples: Record<TargetName, number[]>;
+  afterWarmup: Partial<Record<TargetName, ProbeReport>>;
+  after: Partial<Record<TargetName, ProbeReport>>;
+  logEvents: LogEvents;
+}
+
+export function storeReport(data: StoreData, options: BenchOptions): StoreReport {
+  const { phases } = data;
+  const memory = {} as Record<TargetName, MemorySummary>;
+  const eventLoop = {} as StoreReport['eventLoop'];
+  const spawnToReadyMs = {} as StoreReport['spawnToReadyMs'];
+  const postGcRssMB = {} as StoreReport['postGcRssMB'];
+  for (const name of TARGETS) {
+    memory[name] = memoryOf(phases, name, options.kinds.at(-1), data.afterWarmup[name], data.after[name]);
+    eventLoop[name] = eventLoopOf(phases, name, options.eldResolutionMs);
+    spawnToReadyMs[name] = spawnSummary(data.spawnSamples[name]);
+    postGcRssMB[name] = postGcRss(phases, name);
+  }
+  const run: Omit<StoreReport, 'targets'> = {
+    store: data.store,
+    storeUrl: data.storeUrl,
+    spawnToReadyMs,
+    levels: levelsOf(phases, options.concurrency, options.kinds),
+    rounds: roundRatios(phases, options.concurrency),
+    memory,
+    postGcRssMB,
+    eventLoop,
+    logEvents: data.logEvents,
+    phases: phases.map((p) => p.summary),
+  };
+  return { ...run, targets: evaluateTargets(run) };
 }
 
 /** What a run measured, as the aggregation needs it. */
@@ -237,42 +384,30 @@ export interface RunData {
   startedAt: Date;
   finishedAt: Date;
   durationSec: number;
-  phases: PhaseData[];
-  spawnSamples: Record<TargetName, number[]>;
-  afterWarmup: Partial<Record<TargetName, ProbeReport>>;
-  after: Partial<Record<TargetName, ProbeReport>>;
-  logEvents: BenchReport['logEvents'];
+  stores: StoreData[];
   strayCalls: Record<string, number>;
 }
 
 /** The whole report, targets evaluated. */
 export function buildReport(run: RunData): BenchReport {
-  const { options, phases } = run;
-  const memory = {} as Record<TargetName, MemorySummary>;
-  const eventLoop = {} as BenchReport['eventLoop'];
-  const spawnToReadyMs = {} as BenchReport['spawnToReadyMs'];
-  for (const name of TARGETS) {
-    memory[name] = memoryOf(phases, name, options.kinds.at(-1), run.afterWarmup[name], run.after[name]);
-    eventLoop[name] = eventLoopOf(phases, name, options.eldResolutionMs);
-    spawnToReadyMs[name] = spawnSummary(run.spawnSamples[name]);
-  }
+  const { options } = run;
+  const stores = run.stores.map((data) => storeReport(data, options));
   const { deadlineMs: _deadline, ...shown } = options;
-  const base: Omit<BenchReport, 'targets'> = {
-    schema: 1,
+  return {
+    schema: 2,
     smoke: options.smoke,
     startedAt: run.startedAt.toISOString(),
     finishedAt: run.finishedAt.toISOString(),
     durationSec: run.durationSec,
     machine: run.machine,
     options: shown,
-    spawnToReadyMs,
-    levels: levelsOf(phases, options.concurrency, options.kinds),
-    memory,
-    eventLoop,
-    problems: problemsOf(phases, run.logEvents, options.followTimeoutMs),
-    logEvents: run.logEvents,
+    baselines: {
+      bare: { ...BASELINES.bare, name: 'baseline' },
+      sameWork: { ...BASELINES.sameWork, name: 'same-work' },
+    },
+    stores,
+    targets: stores.flatMap((s) => s.targets),
+    problems: run.stores.flatMap((d) => problemsOf(d.store, d.phases, d.logEvents, options.followTimeoutMs)),
     strayCalls: run.strayCalls,
-    phases: phases.map((p) => p.summary),
   };
-  return { ...base, targets: evaluateTargets(base) };
 }

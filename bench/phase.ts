@@ -18,8 +18,8 @@ import { MB, maxOf, median, rank, round, sortedFinite } from './stats.js';
 
 export const USER = 'U0BENCH01';
 export const CHANNEL = 'C0OPS0001';
-/** How far ahead submissions ask for the move. */
-export const SUBMISSION_LEAD_SECONDS = 3600;
+/** How far ahead submissions ask for the move: past the bot's 60-minute reminder lead, so both follow-ups are held. */
+export const SUBMISSION_LEAD_SECONDS = 2 * 3600;
 
 /** One phase's raw figures, kept until the levels are aggregated. */
 export interface PhaseData {

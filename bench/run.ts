@@ -1,16 +1,21 @@
 /**
- * `npm run bench`: load-tests the bot against a bare Bolt app (the baseline) under the same traffic.
+ * `npm run bench`: load-tests the bot against two baselines under the same traffic: bare Bolt
+ * (bench/baseline-app.mjs) and same-work (bench/same-work-app.mjs, a bare Bolt app doing the bot's
+ * work by hand on the same store).
  *
- * One run, in numbered steps below:
+ * One run, in the numbered steps below:
  *   1. start the fake Slack and fake Katapult (support/fakes, in this process) and the load
  *      generator (autocannon in a worker thread);
- *   2. time cold starts of the bot (`node dist/main.js`) and of the baseline
- *      (bench/baseline-app.mjs), alternating, both with bench/probe.mjs preloaded; the last pair stays up;
- *   3. warm both up, then read their memory after a full GC;
- *   4. per concurrency level and round, drive bot, baseline, bot, baseline… with Slack-signed slash
- *      commands and view submissions (bench/phase.ts: one phase);
- *   5. a leak-check soak, memory read after a full GC at the end of each chunk;
- *   6. stop both, and aggregate the phases into the report (bench/aggregate.ts).
+ *   then, for each store (--store: SQLite, PostgreSQL or both):
+ *   2. prepare the store (bench/stores.ts) and time cold starts of the bot (`node dist/main.js`),
+ *      bare Bolt and same-work, alternating, each with bench/probe.mjs preloaded; the last three stay up;
+ *   3. warm them up, then read their memory after a full GC;
+ *   4. per concurrency level and round, drive bot, bare Bolt, same-work, bot… with Slack-signed
+ *      slash commands and view submissions (bench/phase.ts: one phase; same-work gets submissions only);
+ *   5. a leak-check soak of the bot and bare Bolt, memory read after a full GC after each chunk;
+ *   6. stop them;
+ *   and last:
+ *   7. aggregate the phases into the report and judge the targets (bench/aggregate.ts, report.ts).
  * The CLI prints the report as Markdown and writes it as JSON (bench/results/latest.json) and into
  * docs/benchmarks.md. See docs/benchmarks.md for what each figure means.
  *
@@ -25,25 +30,22 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { FAKE_KATAPULT_VALID_TOKEN } from '../support/fakes/katapult-api.js';
-import { buildReport, TARGETS } from './aggregate.js';
+import { buildReport, type StoreData } from './aggregate.js';
 import { type InstrumentedFakes, startInstrumentedFakes } from './fakes.js';
 import { LoadGenerator } from './load.js';
 import { machineMeter } from './machine.js';
-import { type BenchOptions, parseOptions, USAGE, UsageError } from './options.js';
-import { abortable, type PhaseContext, type PhaseData, phaseLine, runPhase, USER } from './phase.js';
+import { type BenchOptions, parseOptions, type StoreKind, USAGE, UsageError } from './options.js';
+import { abortable, type PhaseContext, phaseLine, runPhase, USER } from './phase.js';
 import { killAll, launch, type ProbeReport, type Target, type TargetName } from './processes.js';
 import { type BenchReport, type Kind, renderMarkdown, type Stage, updateDocs } from './report.js';
 import { hrMs, round } from './stats.js';
+import { prepareStore } from './stores.js';
+import { kindsOf, launchSpec, SLACK_TOKENS, TARGETS } from './targets.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PROBE_URL = pathToFileURL(path.join(ROOT, 'bench', 'probe.mjs')).href;
-
-/** Different tokens, so the fake Slack can tell whose call it is. */
-const SLACK_TOKENS: Record<TargetName, string> = {
-  bot: 'xoxb-bench-bot-0000-1111',
-  baseline: 'xoxb-bench-baseline-0000-1111',
-};
+/** The targets the leak-check soak runs on. */
+const SOAKED: readonly TargetName[] = ['bot', 'baseline'];
 
 export interface RunHooks {
   /** Progress lines (default: stderr). */
@@ -51,37 +53,125 @@ export interface RunHooks {
   signal?: AbortSignal;
 }
 
-/** The child's command line after `node --import <probe>`. */
-function targetArgs(name: TargetName, options: BenchOptions, botEntry: string): string[] {
-  const profile = options.cpuProfDir
-    ? [
-        '--cpu-prof',
-        `--cpu-prof-dir=${path.resolve(ROOT, options.cpuProfDir)}`,
-        `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`,
-      ]
-    : [];
-  if (name === 'baseline') return [...profile, path.join(ROOT, 'bench/baseline-app.mjs')];
-  if (options.bot === 'dist') return [...profile, botEntry];
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  return [...profile, '--import', tsx, botEntry];
-}
+const perTarget = <T>(make: () => T) =>
+  Object.fromEntries(TARGETS.map((n) => [n, make()])) as Record<TargetName, T>;
 
-function targetEnv(name: TargetName, options: BenchOptions, fakes: InstrumentedFakes, secret: string) {
-  return {
-    ...(process.env.PATH ? { PATH: process.env.PATH } : {}),
-    ...(process.env.HOME ? { HOME: process.env.HOME } : {}),
-    SLACK_BOT_TOKEN: SLACK_TOKENS[name],
-    SLACK_SIGNING_SECRET: secret,
-    SLACK_API_URL: fakes.slack.apiUrl,
-    KATAPULT_API_URL: fakes.katapult.baseUrl,
-    KATAPULT_API_TOKEN: FAKE_KATAPULT_VALID_TOKEN,
-    PORT: '0',
-    TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    LOG_LEVEL: 'info',
-    BENCH_PROBE: '1',
-    BENCH_PROBE_RESOLUTION_MS: String(options.eldResolutionMs),
-    ...(options.bot === 'src' ? { TSX_TSCONFIG_PATH: path.join(ROOT, 'tsconfig.json') } : {}),
+/** Steps 2 to 6 on one store; every target it started is stopped when it returns or throws. */
+async function measureStore(
+  ctx: PhaseContext,
+  store: StoreKind,
+  log: (line: string) => void,
+): Promise<StoreData & { targetsCpuMs: number }> {
+  const { options, signal } = ctx;
+  const running = new Map<TargetName, Target>();
+  const logEvents = perTarget(() => ({
+    stdout: {} as Record<string, number>,
+    stderr: {} as Record<string, number>,
+  }));
+  const spawnSamples = perTarget((): number[] => []);
+  const data: StoreData = {
+    store,
+    storeUrl: '',
+    phases: [],
+    spawnSamples,
+    afterWarmup: {},
+    after: {},
+    logEvents,
   };
+  const stop = async (target: Target) => {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const events = logEvents[target.name][stream];
+      for (const [event, n] of Object.entries(target.logEvents[stream]))
+        events[event] = (events[event] ?? 0) + n;
+    }
+    running.delete(target.name);
+    await target.stop();
+  };
+  const phase = async (
+    target: Target,
+    kind: Kind,
+    c: number,
+    amount: number,
+    stage: Stage,
+    round: number,
+  ) => {
+    const result = await runPhase(ctx, target, kind, c, amount, stage, round);
+    data.phases.push(result);
+    log(`${store} ${phaseLine(result)}`);
+  };
+  const probeAll = async () => {
+    const out: Partial<Record<TargetName, ProbeReport>> = {};
+    for (const [name, target] of running) out[name] = await abortable(target.probe('gc'), signal);
+    return out;
+  };
+  try {
+    // 2. The store, then cold starts, alternating, each in a fresh data folder; the last three stay up.
+    const prepared = await prepareStore(store, options.postgresUrl);
+    data.storeUrl = prepared.shown;
+    for (let i = 0; i < options.spawnSamples; i++) {
+      for (const name of TARGETS) {
+        const spec = launchSpec(name, options, ROOT, ctx.fakes, ctx.signingSecret, prepared.env);
+        const target = await abortable(launch(spec, PROBE_URL), signal);
+        running.set(name, target);
+        spawnSamples[name].push(target.spawnToReadyMs);
+        log(
+          `${store} ${name}: spawn → /healthz 200 in ${target.spawnToReadyMs.toFixed(0)} ms (pid ${target.pid})`,
+        );
+        if (i < options.spawnSamples - 1) await stop(target);
+      }
+    }
+    const targets = TARGETS.map((name) => running.get(name) as Target);
+    const widest = Math.max(...options.concurrency);
+
+    // 3. Warm-up, then the memory reference point.
+    for (const target of options.warmup > 0 ? targets : []) {
+      for (const kind of kindsOf(target.name, options.kinds)) {
+        await phase(target, kind, widest, options.warmup, 'warmup', 0);
+      }
+    }
+    data.afterWarmup = await probeAll();
+
+    // 4. Measured phases: per concurrency, per round, each target in turn, each of its kinds.
+    const perRound = Math.floor(options.requests / options.rounds);
+    for (const connections of options.concurrency) {
+      for (let r = 1; r <= options.rounds; r++) {
+        for (const target of targets) {
+          for (const kind of kindsOf(target.name, options.kinds)) {
+            await phase(target, kind, connections, perRound, 'measure', r);
+          }
+        }
+      }
+    }
+
+    // 5. Leak check: `leakRequests` more requests per target at the widest concurrency, in chunks
+    // (both kinds, bot and bare Bolt alternating), memory read after a full GC after each chunk.
+    const soaked = targets.filter((t) => SOAKED.includes(t.name));
+    const chunk = Math.max(
+      widest,
+      Math.min(500, Math.floor(options.leakRequests / (10 * options.kinds.length))),
+    );
+    const sent: Record<string, number> = {};
+    while ((sent.bot ?? 0) < options.leakRequests) {
+      for (const target of soaked) {
+        for (const kind of options.kinds) {
+          const amount = Math.max(widest, Math.min(chunk, options.leakRequests - (sent[target.name] ?? 0)));
+          await phase(target, kind, widest, amount, 'soak', 0);
+          sent[target.name] = (sent[target.name] ?? 0) + amount;
+        }
+      }
+    }
+    data.after = await probeAll();
+    const targetsCpuMs = Object.values(data.after).reduce(
+      (n, r) => n + (r.cpu.user + r.cpu.system) / 1000,
+      0,
+    );
+
+    // 6. Stop them.
+    for (const target of targets) await stop(target);
+    return { ...data, targetsCpuMs };
+  } finally {
+    await Promise.allSettled([...running.values()].map((t) => t.stop()));
+  }
 }
 
 export async function runBenchmark(options: BenchOptions, hooks: RunHooks = {}): Promise<BenchReport> {
@@ -107,17 +197,9 @@ export async function runBenchmark(options: BenchOptions, hooks: RunHooks = {}):
   if (!existsSync(botEntry)) {
     throw new Error(`${botEntry} is missing${options.bot === 'dist' ? ': run `npm run build` first' : ''}`);
   }
-
   let fakes: InstrumentedFakes | null = null;
   let load: LoadGenerator | null = null;
   const benchEld = monitorEventLoopDelay({ resolution: 1 });
-  const running: Partial<Record<TargetName, Target>> = {};
-  const logEvents: BenchReport['logEvents'] = {
-    bot: { stdout: {}, stderr: {} },
-    baseline: { stdout: {}, stderr: {} },
-  };
-  const spawnSamples: Record<TargetName, number[]> = { bot: [], baseline: [] };
-  const phases: PhaseData[] = [];
 
   try {
     // 1. The fakes and the load generator.
@@ -126,12 +208,11 @@ export async function runBenchmark(options: BenchOptions, hooks: RunHooks = {}):
       users: { [USER]: { tz: 'Europe/London', is_admin: true } },
     });
     load = new LoadGenerator();
-    const signingSecret = randomBytes(24).toString('hex');
     let runCounter = 0;
     const ctx: PhaseContext = {
       fakes,
       load,
-      signingSecret,
+      signingSecret: randomBytes(24).toString('hex'),
       options,
       benchEld,
       signal,
@@ -139,116 +220,31 @@ export async function runBenchmark(options: BenchOptions, hooks: RunHooks = {}):
       root: ROOT,
       nextRun: () => ++runCounter,
     };
-    const start = async (name: TargetName): Promise<Target> => {
-      const spec = {
-        name,
-        args: targetArgs(name, options, botEntry),
-        env: targetEnv(name, options, ctx.fakes, signingSecret),
-        readyTimeoutMs: options.bot === 'src' ? 40_000 : 20_000,
-      };
-      const target = await abortable(launch(spec, PROBE_URL), signal);
-      spawnSamples[name].push(target.spawnToReadyMs);
-      log(
-        `${name}: spawn → /healthz 200 in ${target.spawnToReadyMs.toFixed(0)} ms (pid ${target.pid}, port ${target.port})`,
-      );
-      return target;
-    };
-    const stop = async (target: Target) => {
-      const events = logEvents[target.name];
-      for (const stream of ['stdout', 'stderr'] as const) {
-        for (const [event, n] of Object.entries(target.logEvents[stream])) {
-          events[stream][event] = (events[stream][event] ?? 0) + n;
-        }
-      }
-      await target.stop();
-      delete running[target.name];
-    };
-    const phase = async (
-      target: Target,
-      kind: Kind,
-      c: number,
-      amount: number,
-      stage: Stage,
-      round: number,
-    ) => {
-      const data = await runPhase(ctx, target, kind, c, amount, stage, round);
-      phases.push(data);
-      log(phaseLine(data));
-    };
-    const probeAll = async (targets: Target[]) => {
-      const out: Partial<Record<TargetName, ProbeReport>> = {};
-      for (const target of targets) out[target.name] = await abortable(target.probe('gc'), signal);
-      return out;
-    };
-
-    // 2. Cold starts, alternating, each in a fresh data folder; the last pair stays up.
-    for (let i = 0; i < options.spawnSamples; i++) {
-      for (const name of TARGETS) {
-        const target = await start(name);
-        running[name] = target;
-        if (i < options.spawnSamples - 1) await stop(target);
-      }
-    }
-    const targets = TARGETS.map((name) => running[name] as Target);
-    const kinds = options.kinds;
-    const widest = Math.max(...options.concurrency);
-
-    // 3. Warm-up, then the memory reference point.
     benchEld.enable();
-    if (options.warmup > 0) {
-      for (const target of targets) {
-        for (const kind of kinds) await phase(target, kind, widest, options.warmup, 'warmup', 0);
-      }
-    }
-    const afterWarmup = await probeAll(targets);
 
-    // 4. Measured phases: per concurrency, per round, bot then baseline, each kind in turn.
-    const perRound = Math.floor(options.requests / options.rounds);
-    for (const connections of options.concurrency) {
-      for (let r = 1; r <= options.rounds; r++) {
-        for (const target of targets) {
-          for (const kind of kinds) await phase(target, kind, connections, perRound, 'measure', r);
-        }
-      }
+    // 2–6, per store.
+    const stores: StoreData[] = [];
+    let targetsCpuMs = 0;
+    for (const store of options.stores) {
+      const measured = await measureStore(ctx, store, log);
+      stores.push(measured);
+      targetsCpuMs += measured.targetsCpuMs;
     }
 
-    // 5. Leak check: `leakRequests` more requests at the widest concurrency, in chunks (both kinds,
-    // bot and baseline alternating), memory read after a full GC at the end of each chunk.
-    const chunk = Math.max(widest, Math.min(500, Math.floor(options.leakRequests / (10 * kinds.length))));
-    const soaked: Record<string, number> = {};
-    while ((soaked.bot ?? 0) < options.leakRequests) {
-      for (const target of targets) {
-        for (const kind of kinds) {
-          const amount = Math.max(widest, Math.min(chunk, options.leakRequests - (soaked[target.name] ?? 0)));
-          await phase(target, kind, widest, amount, 'soak', 0);
-          soaked[target.name] = (soaked[target.name] ?? 0) + amount;
-        }
-      }
-    }
-    const after = await probeAll(targets);
-    const targetsCpuMs = Object.values(after).reduce((n, r) => n + (r.cpu.user + r.cpu.system) / 1000, 0);
-    const machine = meter.finish(targetsCpuMs, hrMs() - t0);
-
-    // 6. Stop both, and aggregate.
-    for (const target of targets) await stop(target);
+    // 7. Aggregate and judge.
     return buildReport({
       options,
-      machine,
+      machine: meter.finish(targetsCpuMs, hrMs() - t0),
       startedAt,
       finishedAt: new Date(),
       durationSec: round((hrMs() - t0) / 1000, 1) ?? 0,
-      phases,
-      spawnSamples,
-      afterWarmup,
-      after,
-      logEvents,
+      stores,
       strayCalls: { ...fakes.stray },
     });
   } finally {
     if (deadline) clearTimeout(deadline);
     benchEld.disable();
     hooks.signal?.removeEventListener('abort', onOuterAbort);
-    await Promise.allSettled(Object.values(running).map((t) => t.stop()));
     killAll();
     process.removeListener('exit', killAll);
     await Promise.allSettled([load?.close(), fakes?.close()]);
@@ -311,7 +307,9 @@ async function cli(): Promise<number> {
   const written = await writeOutputs(report, markdown, options);
   if (written.length) process.stderr.write(`wrote ${written.join(', ')}\n`);
   if (options.smoke) {
-    const failed = report.phases.some((p) => p.non200 > 0 || p.follow.received < p.follow.expected);
+    const failed = report.stores.some((r) =>
+      r.phases.some((p) => p.non200 > 0 || p.follow.received < p.follow.expected),
+    );
     return failed ? 1 : 0;
   }
   return 0;
