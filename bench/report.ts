@@ -324,6 +324,18 @@ function ratioOf(a: number | null, b: number | null): number | null {
 
 const LABEL: Record<TargetName, string> = { bot: 'bot', baseline: 'bare Bolt', 'same-work': 'same-work' };
 const STORE_LABEL: Record<StoreKind, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' };
+const FIGURE_LABEL: Record<string, string> = {
+  cpuPerRequest: 'CPU per request',
+  acksPerSec: 'acks/s',
+  ackP99: 'ack p99',
+  eldP99: 'event-loop delay p99',
+};
+const figureLabel = (r: RoundRatio) =>
+  r.figure === 'followP99'
+    ? r.kind === 'command'
+      ? 'command → views.open p99'
+      : 'submission → post p99'
+    : (FIGURE_LABEL[r.figure] ?? r.figure);
 const met = (t: TargetCheck) => (t.met === null ? 'not measured' : t.met ? 'yes' : '**no**');
 
 export function renderMarkdown(report: BenchReport): string {
@@ -382,7 +394,7 @@ function renderStore(run: StoreReport, report: BenchReport): string[] {
       .filter((r) => r.concurrency !== null)
       .map(
         (r) =>
-          `| ${r.figure} | ${LABEL[r.against]} | ${r.kind} | ${r.concurrency} | ${fmtRatio(r.median)} | ${fmtRatio(r.min)}–${fmtRatio(r.max)} | ${r.rounds} |`,
+          `| ${figureLabel(r)} | ${LABEL[r.against]} | ${r.kind} | ${r.concurrency} | ${fmtRatio(r.median)} | ${fmtRatio(r.min)}–${fmtRatio(r.max)} | ${r.rounds} |`,
       ),
     '',
   );
