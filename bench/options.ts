@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 
 export type BotLaunch = 'dist' | 'src';
+export type StoreKind = 'sqlite' | 'postgres';
 
 export interface BenchOptions {
   /** Requests per target, request kind and concurrency level (split evenly over the rounds). */
@@ -41,6 +42,10 @@ export interface BenchOptions {
   dumpDir: string | null;
   /** Give up (and clean up) after this long; null for no limit. */
   deadlineMs: number | null;
+  /** The stores the bot and the same-work baseline run on, one after the other (same run). */
+  stores: StoreKind[];
+  /** The PostgreSQL database for `postgres` (its name must contain "bench": it is emptied). */
+  postgresUrl: string;
 }
 
 export const DEFAULT_OPTIONS: Readonly<BenchOptions> = Object.freeze({
@@ -62,6 +67,8 @@ export const DEFAULT_OPTIONS: Readonly<BenchOptions> = Object.freeze({
   cpuProfDir: null,
   dumpDir: null,
   deadlineMs: null,
+  stores: ['sqlite', 'postgres'] as StoreKind[],
+  postgresUrl: 'postgres://postgres@127.0.0.1:5432/katapult_bench',
 });
 
 /** A few hundred requests at one concurrency, the bot run from its sources, no files written. */
@@ -79,6 +86,7 @@ export const SMOKE_OPTIONS: Readonly<BenchOptions> = Object.freeze({
   docs: null,
   smoke: true,
   deadlineMs: 50_000,
+  stores: ['sqlite'] as StoreKind[],
 });
 
 export const USAGE = `Usage: npm run bench -- [options]     (or: npx tsx bench/run.ts [options])
@@ -98,12 +106,17 @@ export const USAGE = `Usage: npm run bench -- [options]     (or: npx tsx bench/r
   --cpu-prof              run both targets with node --cpu-prof (profiles written when they stop)
   --cpu-prof-dir DIR     where the profiles go (default bench/results/profiles; implies --cpu-prof)
   --dump DIR             write every phase's per-request timings (ms, hrtime) as JSON files into DIR
+  --store LIST           stores for the bot and the same-work baseline: sqlite, postgres or both
+                         (default ${DEFAULT_OPTIONS.stores.join(',')}; each runs every target again)
+  --postgres-url URL     database for postgres (default ${DEFAULT_OPTIONS.postgresUrl};
+                         created if missing, emptied first; its name must contain "bench")
   --deadline SEC         abort (and clean up) after SEC seconds
   --smoke                small run: ${SMOKE_OPTIONS.requests} requests, concurrency ${SMOKE_OPTIONS.concurrency.join(',')}, bot from src/, writes ${SMOKE_OPTIONS.out} only
   -h, --help
 
 Environment: BENCH_REQUESTS, BENCH_CONCURRENCY, BENCH_KATAPULT_LATENCY, BENCH_ROUNDS, BENCH_WARMUP,
-BENCH_LEAK_REQUESTS, BENCH_SPAWN_SAMPLES, BENCH_BOT set the same values; flags win.
+BENCH_LEAK_REQUESTS, BENCH_SPAWN_SAMPLES, BENCH_BOT, BENCH_STORE, BENCH_POSTGRES_URL set the same
+values; flags win.
 `;
 
 export class UsageError extends Error {}
@@ -156,6 +169,8 @@ export function parseOptions(
       'cpu-prof-dir': { type: 'string' },
       dump: { type: 'string' },
       smoke: { type: 'boolean' },
+      store: { type: 'string' },
+      'postgres-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -164,6 +179,7 @@ export function parseOptions(
   const opts: BenchOptions = { ...(values.smoke ? SMOKE_OPTIONS : DEFAULT_OPTIONS) };
   opts.concurrency = [...opts.concurrency];
   opts.kinds = [...opts.kinds];
+  opts.stores = [...opts.stores];
   const pick = (flag: string | undefined, envName: string) => flag ?? env[envName]?.trim() ?? undefined;
 
   const requests = pick(values.requests, 'BENCH_REQUESTS');
@@ -197,6 +213,16 @@ export function parseOptions(
   if (values['cpu-prof'] || values['cpu-prof-dir'])
     opts.cpuProfDir = values['cpu-prof-dir'] ?? 'bench/results/profiles';
   if (values.dump) opts.dumpDir = values.dump;
+  const stores = pick(values.store, 'BENCH_STORE');
+  if (stores) {
+    const list = [...new Set(stores.split(',').map((k) => k.trim()))];
+    if (list.length === 0 || list.some((k) => k !== 'sqlite' && k !== 'postgres')) {
+      throw new UsageError(`--store: expected sqlite, postgres or both, got "${stores}"`);
+    }
+    opts.stores = list as StoreKind[];
+  }
+  const postgresUrl = pick(values['postgres-url'], 'BENCH_POSTGRES_URL');
+  if (postgresUrl) opts.postgresUrl = postgresUrl;
   if (values.deadline) opts.deadlineMs = count('--deadline', values.deadline, 1) * 1000;
 
   const perRound = Math.floor(opts.requests / opts.rounds);

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { hrMs } from './stats.js';
 
-export type TargetName = 'bot' | 'baseline';
+/** The bot, the bare Bolt baseline (`baseline`) and the same-work baseline. */
+export type TargetName = 'bot' | 'baseline' | 'same-work';
 
 export interface ProbeReport {
   eld: {

@@ -1,7 +1,7 @@
 /** The benchmark report: its JSON shape, the targets it is judged against, and its Markdown. */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import type { BenchOptions } from './options.js';
+import type { BenchOptions, StoreKind } from './options.js';
 import type { TargetName } from './processes.js';
 
 export type Kind = 'command' | 'submission';
@@ -106,21 +106,42 @@ export interface Metrics {
   peakRssMB: number | null;
 }
 
+export interface Ratios {
+  acksPerSec: number | null;
+  ackP50: number | null;
+  ackP95: number | null;
+  ackP99: number | null;
+  followP50: number | null;
+  followP99: number | null;
+  cpuPerRequest: number | null;
+}
+
 export interface LevelSummary {
   concurrency: number;
   kind: Kind;
   bot: Metrics;
+  /** The bare Bolt baseline. */
   baseline: Metrics;
-  /** bot / baseline */
-  ratio: {
-    acksPerSec: number | null;
-    ackP50: number | null;
-    ackP95: number | null;
-    ackP99: number | null;
-    followP50: number | null;
-    followP99: number | null;
-    cpuPerRequest: number | null;
-  };
+  /** The same-work baseline (submissions only). */
+  sameWork: Metrics | null;
+  /** bot / bare Bolt, over the pooled rounds */
+  ratio: Ratios;
+  /** bot / same-work, over the pooled rounds */
+  vsSameWork: Ratios | null;
+}
+
+/** A bot / baseline ratio taken per alternating round (bot phase and the baseline's next to it). */
+export interface RoundRatio {
+  figure: string;
+  against: 'baseline' | 'same-work';
+  kind: Kind;
+  /** null: every concurrency level. */
+  concurrency: number | null;
+  /** Median of the per-round ratios, with their spread. */
+  median: number | null;
+  min: number | null;
+  max: number | null;
+  rounds: number;
 }
 
 export interface MemoryFigures {
@@ -155,6 +176,9 @@ export interface MemorySummary {
 
 export interface TargetCheck {
   id: string;
+  store: StoreKind;
+  /** The baseline it is judged against. */
+  against: 'baseline' | 'same-work';
   target: string;
   threshold: string;
   measured: string;
@@ -177,29 +201,51 @@ export interface Machine {
   otherCpuShare: number;
 }
 
+export type LogEvents = Record<
+  TargetName,
+  { stdout: Record<string, number>; stderr: Record<string, number> }
+>;
+
+/** Everything measured on one store (the bot and the same-work baseline use it; bare Bolt has none). */
+export interface StoreReport {
+  store: StoreKind;
+  storeUrl: string;
+  spawnToReadyMs: Record<TargetName, { samples: number[]; median: number | null; max: number | null }>;
+  levels: LevelSummary[];
+  /** Ratios per alternating round: the gated ones over every level, the reported ones per level. */
+  rounds: RoundRatio[];
+  memory: Record<TargetName, MemorySummary>;
+  /** Median post-GC RSS over the target's measured and soak phases (MB). */
+  postGcRssMB: Record<TargetName, number | null>;
+  eventLoop: Record<TargetName, { worstP99Ms: number | null; maxMs: number | null; resolutionMs: number }>;
+  targets: TargetCheck[];
+  logEvents: LogEvents;
+  phases: PhaseSummary[];
+}
+
 export interface BenchReport {
-  schema: 1;
+  schema: 2;
   smoke: boolean;
   startedAt: string;
   finishedAt: string;
   durationSec: number;
   machine: Machine;
   options: Omit<BenchOptions, 'deadlineMs'>;
-  spawnToReadyMs: Record<TargetName, { samples: number[]; median: number | null; max: number | null }>;
-  levels: LevelSummary[];
-  memory: Record<TargetName, MemorySummary>;
-  eventLoop: Record<TargetName, { worstP99Ms: number | null; maxMs: number | null; resolutionMs: number }>;
+  /** What each baseline is and does. */
+  baselines: Record<'bare' | 'sameWork', { name: TargetName; file: string; does: string }>;
+  stores: StoreReport[];
+  /** The gated targets of every store. */
   targets: TargetCheck[];
   /** Everything that did not go as expected (non-200 acks, missing follow-ups, failure posts…). */
   problems: string[];
-  logEvents: Record<TargetName, { stdout: Record<string, number>; stderr: Record<string, number> }>;
   /** Fake-API calls that could not be matched to a running phase. */
   strayCalls: Record<string, number>;
-  phases: PhaseSummary[];
 }
 
 // ---- targets ---------------------------------------------------------------------------------
 
+const num = (v: number | null, digits = 0) => (v === null || !Number.isFinite(v) ? 'n/a' : v.toFixed(digits));
+const mb = (v: number | null | undefined) => (v == null ? 'n/a' : v.toFixed(1));
 const fmtRatio = (r: number | null) => (r === null ? 'n/a' : `${r.toFixed(2)}×`);
 
 export function ms(v: number | null): string {
@@ -209,105 +255,88 @@ export function ms(v: number | null): string {
   return v.toFixed(2);
 }
 
-export function evaluateTargets(report: Omit<BenchReport, 'targets'>): TargetCheck[] {
-  const { levels, options } = report;
-  const checks: TargetCheck[] = [];
-  const label = (l: LevelSummary) => `c=${l.concurrency} ${l.kind}`;
+/** Gate of a ratio: met when measured and at most `max`. */
+const within = (v: number | null, max: number) => (v === null ? null : v <= max);
 
-  const acks = levels.map((l) => ({ l, r: l.ratio.acksPerSec }));
-  const worstAcks = acks.reduce<(typeof acks)[number] | null>(
-    (w, x) => (x.r !== null && (w === null || w.r === null || x.r < w.r) ? x : w),
-    null,
-  );
-  checks.push({
-    id: 'acks',
-    target: 'acks/s vs baseline, every concurrency and request kind',
-    threshold: '≥ 0.80×',
-    measured: worstAcks ? `lowest ${fmtRatio(worstAcks.r)} (${label(worstAcks.l)})` : 'n/a',
-    met: acks.length > 0 && acks.every((x) => x.r !== null && x.r >= 0.8),
-  });
+/** The gated targets of one store (issue 14): noise-resistant figures, medians over alternating rounds. */
+export function evaluateTargets(run: Omit<StoreReport, 'targets'>): TargetCheck[] {
+  const { store } = run;
+  const gated = (figure: string, against: RoundRatio['against']) =>
+    run.rounds.find((r) => r.figure === figure && r.against === against && r.concurrency === null);
+  const spread = (r: RoundRatio | undefined) =>
+    r
+      ? `${fmtRatio(r.median)} (rounds ${fmtRatio(r.min)}–${fmtRatio(r.max)}, n=${r.rounds})`
+      : 'not measured';
+  const cpuSub = gated('cpuPerRequest', 'same-work');
+  const cpuCmd = gated('cpuPerRequest', 'baseline');
+  const bot = run.postGcRssMB.bot;
+  const bare = run.postGcRssMB.baseline;
+  const rssDiff = bot === null || bare === null ? null : bot - bare;
+  const spawnRatio = ratioOf(run.spawnToReadyMs.bot.median, run.spawnToReadyMs.baseline.median);
+  return [
+    {
+      id: 'cpu-per-submission-vs-same-work',
+      store,
+      against: 'same-work',
+      target: 'CPU per submission, bot / same-work (median of per-round ratios, every concurrency)',
+      threshold: '≤ 1.20×',
+      measured: spread(cpuSub),
+      met: within(cpuSub?.median ?? null, 1.2),
+    },
+    {
+      id: 'cpu-per-command-vs-bare',
+      store,
+      against: 'baseline',
+      target: 'CPU per command, bot / bare Bolt (median of per-round ratios, every concurrency)',
+      threshold: '≤ 1.10×',
+      measured: spread(cpuCmd),
+      met: within(cpuCmd?.median ?? null, 1.1),
+    },
+    {
+      id: 'post-gc-rss-vs-bare',
+      store,
+      against: 'baseline',
+      target: 'post-GC RSS, bot − bare Bolt (medians over the measured and soak phases)',
+      threshold: '≤ +20 MB',
+      measured:
+        rssDiff === null
+          ? 'not measured'
+          : `${rssDiff >= 0 ? '+' : ''}${rssDiff.toFixed(1)} MB (${mb(bot)} against ${mb(bare)})`,
+      met: rssDiff === null ? null : rssDiff <= 20,
+    },
+    {
+      id: 'start-to-ready-vs-bare',
+      store,
+      against: 'baseline',
+      target: `spawn → GET /healthz 200, bot / bare Bolt (medians of ${run.spawnToReadyMs.bot.samples.length} alternating starts)`,
+      threshold: '≤ 1.50×',
+      measured: `${fmtRatio(spawnRatio)} (${ms(run.spawnToReadyMs.bot.median)} against ${ms(run.spawnToReadyMs.baseline.median)} ms)`,
+      met: within(spawnRatio, 1.5),
+    },
+  ];
+}
 
-  const p99 = levels.map((l) => ({ l, r: l.ratio.ackP99 }));
-  const worstP99 = p99.reduce<(typeof p99)[number] | null>(
-    (w, x) => (x.r !== null && (w === null || w.r === null || x.r > w.r) ? x : w),
-    null,
-  );
-  checks.push({
-    id: 'ack-p99',
-    target: 'ack p99 vs baseline, every concurrency and request kind',
-    threshold: '≤ 1.25×',
-    measured: worstP99 ? `highest ${fmtRatio(worstP99.r)} (${label(worstP99.l)})` : 'n/a',
-    met: p99.length > 0 && p99.every((x) => x.r !== null && x.r <= 1.25),
-  });
-
-  const widest = Math.max(...options.concurrency);
-  const at = options.concurrency.includes(64) ? 64 : widest;
-  const open = levels.find((l) => l.concurrency === at && l.kind === 'command')?.bot;
-  checks.push({
-    id: 'views-open-p99',
-    target: `command → views.open p99 at concurrency ${at}${at === 64 ? '' : ' (64 not run)'}`,
-    threshold: '< 100 ms',
-    measured: open ? `${ms(open.followP99Ms)} ms` : 'n/a',
-    met: open?.followP99Ms == null ? null : open.followP99Ms < 100 && open.followMissing === 0,
-  });
-
-  const subs = levels.filter((l) => l.kind === 'submission');
-  const worstSub = subs.reduce<LevelSummary | null>(
-    (w, l) => ((l.bot.followP99Ms ?? -1) > (w?.bot.followP99Ms ?? -1) ? l : w),
-    null,
-  );
-  checks.push({
-    id: 'post-overhead-p99',
-    target: `submission → channel post p99, minus the ${options.katapultLatencyMs} ms Katapult latency, every concurrency`,
-    threshold: '< 25 ms',
-    measured: worstSub ? `highest ${ms(worstSub.bot.followP99Ms)} ms (c=${worstSub.concurrency})` : 'n/a',
-    met:
-      subs.length === 0
-        ? null
-        : subs.every(
-            (l) => l.bot.followP99Ms !== null && l.bot.followP99Ms < 25 && l.bot.followMissing === 0,
-          ),
-  });
-
-  const mem = report.memory.bot;
-  const trend = mem.soak?.rssTrendMBPer10k ?? null;
-  checks.push({
-    id: 'rss-growth',
-    target:
-      'bot RSS growth per 10,000 requests: least-squares trend of post-GC samples during the leak-check soak ' +
-      '(the raw after-warm-up → end difference is shown too)',
-    threshold: '< 10 MB',
-    measured:
-      trend === null
-        ? `no soak run; after warm-up → end ${mb(mem.rssGrowthMB)} MB over ${mem.requestsBetween} requests`
-        : `${trend.toFixed(1)} MB per 10k over a ${mem.soak?.requests ?? 0}-request soak (V8 heap used ${mb(mem.soak?.heapUsedTrendMBPer10k)} MB per 10k); after warm-up → end ${mb(mem.rssGrowthMB)} MB over ${mem.requestsBetween} requests`,
-    met: trend === null || (mem.soak?.requests ?? 0) < 5000 ? null : trend < 10,
-  });
-
-  const eld = report.eventLoop.bot;
-  checks.push({
-    id: 'eld-p99',
-    target: `bot event-loop delay p99, worst measured phase (monitorEventLoopDelay, ${eld.resolutionMs} ms resolution)`,
-    threshold: '< 20 ms',
-    measured: `${ms(eld.worstP99Ms)} ms`,
-    met: eld.worstP99Ms === null ? null : eld.worstP99Ms < 20,
-  });
-
-  const spawn = report.spawnToReadyMs.bot;
-  checks.push({
-    id: 'spawn-to-ready',
-    target: `bot spawn → GET /healthz 200 (median of ${spawn.samples.length})`,
-    threshold: '< 1500 ms',
-    measured: `${ms(spawn.median)} ms (max ${ms(spawn.max)} ms)`,
-    met: spawn.median === null ? null : spawn.median < 1500,
-  });
-  return checks;
+function ratioOf(a: number | null, b: number | null): number | null {
+  return a === null || b === null || b === 0 ? null : a / b;
 }
 
 // ---- Markdown --------------------------------------------------------------------------------
 
-const num = (v: number | null, digits = 0) => (v === null || !Number.isFinite(v) ? 'n/a' : v.toFixed(digits));
-const mb = (v: number | null | undefined) => (v == null ? 'n/a' : v.toFixed(1));
+const LABEL: Record<TargetName, string> = { bot: 'bot', baseline: 'bare Bolt', 'same-work': 'same-work' };
+const STORE_LABEL: Record<StoreKind, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' };
+const FIGURE_LABEL: Record<string, string> = {
+  cpuPerRequest: 'CPU per request',
+  acksPerSec: 'acks/s',
+  ackP99: 'ack p99',
+  eldP99: 'event-loop delay p99',
+};
+const figureLabel = (r: RoundRatio) =>
+  r.figure === 'followP99'
+    ? r.kind === 'command'
+      ? 'command → views.open p99'
+      : 'submission → post p99'
+    : (FIGURE_LABEL[r.figure] ?? r.figure);
+const met = (t: TargetCheck) => (t.met === null ? 'not measured' : t.met ? 'yes' : '**no**');
 
 export function renderMarkdown(report: BenchReport): string {
   const { options } = report;
@@ -328,98 +357,128 @@ export function renderMarkdown(report: BenchReport): string {
       : []),
     `Settings: ${options.requests} requests per target, kind and concurrency (${options.rounds} alternating round(s)), ` +
       `concurrency ${options.concurrency.join(', ')}, Katapult latency ${options.katapultLatencyMs} ms, ` +
-      `warm-up ${options.warmup} per kind, bot started with ${options.bot === 'dist' ? '`node dist/main.js`' : '`node --import tsx src/main.ts`'}.`,
+      `warm-up ${options.warmup} per kind, stores ${options.stores.join(', ')}, bot started with ${options.bot === 'dist' ? '`node dist/main.js`' : '`node --import tsx src/main.ts`'}.`,
+    '',
+    `Baselines: *bare Bolt* (\`${report.baselines.bare.file}\`): ${report.baselines.bare.does}. ` +
+      `*same-work* (\`${report.baselines.sameWork.file}\`): ${report.baselines.sameWork.does}.`,
+    '',
+    '#### Targets',
+    '',
+    'Gated, as ratios in one run; medians over alternating rounds (bot, bare Bolt, same-work, bot…).',
+    '',
+    '| Store | Target | Threshold | Measured | Met |',
+    '|---|---|---|---|---|',
+    ...report.targets.map(
+      (t) => `| ${STORE_LABEL[t.store]} | ${t.target} | ${t.threshold} | ${t.measured} | ${met(t)} |`,
+    ),
     '',
   );
+  for (const run of report.stores) out.push(...renderStore(run, report));
+  if (report.problems.length > 0) {
+    out.push('#### Problems seen', '', ...report.problems.map((p) => `- ${p}`), '');
+  }
+  return out.join('\n');
+}
 
+function renderStore(run: StoreReport, report: BenchReport): string[] {
+  const { options } = report;
+  const out: string[] = [`### On ${STORE_LABEL[run.store]} (\`${run.storeUrl}\`)`, ''];
+  out.push(
+    '#### Reported, not gated: bot / baseline per alternating round',
+    '',
+    'Median of the per-round ratios, and their spread (lowest–highest), per concurrency.',
+    '',
+    '| Figure | Against | Request | Concurrency | median | spread | rounds |',
+    '|---|---|---|---:|---:|---|---:|',
+    ...run.rounds
+      .filter((r) => r.concurrency !== null)
+      .map(
+        (r) =>
+          `| ${figureLabel(r)} | ${LABEL[r.against]} | ${r.kind} | ${r.concurrency} | ${fmtRatio(r.median)} | ${fmtRatio(r.min)}–${fmtRatio(r.max)} | ${r.rounds} |`,
+      ),
+    '',
+  );
   out.push(
     '#### Throughput and latency',
     '',
     'Latencies in ms. *Follow-up*: for a command, request sent → `views.open` received by the fake Slack; ' +
       `for a submission, request sent → \`chat.postMessage\` received, minus the ${options.katapultLatencyMs} ms ` +
-      'Katapult latency (the baseline makes no Katapult call). *ELD*: event-loop delay p99 of the target process ' +
+      'Katapult latency when the request called Katapult (bare Bolt does not). *ELD*: event-loop delay p99 of the target process ' +
       'during the phase. *CPU ms/req*: CPU time (user + system, all threads) of the target process during ' +
       'the phase, divided by its requests. *Harness ELD*: event-loop delay p99 of the load generator and of ' +
-      'the fakes (the benchmark itself); when it is high, part of the tail is the harness. Ratio rows are bot / baseline. ' +
+      'the fakes (the benchmark itself); when it is high, part of the tail is the harness. Ratio rows are the bot over the named baseline, rounds pooled. ' +
       'Latency percentiles leave out the first request on each new connection (it pays for the connection; see ' +
       '`firstOnConnection` in the JSON).',
     '',
     '| Concurrency | Request | Target | acks/s | ack p50 | ack p95 | ack p99 | follow-up p50 | follow-up p99 | CPU ms/req | ELD p99 | harness ELD p99 | peak RSS (MB) |',
     '|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   );
-  for (const level of report.levels) {
-    for (const name of ['bot', 'baseline'] as const) {
-      const x = level[name];
+  for (const level of run.levels) {
+    const rows: [string, Metrics][] = [
+      ['bot', level.bot],
+      ['bare Bolt', level.baseline],
+      ...(level.sameWork ? [['same-work', level.sameWork] as [string, Metrics]] : []),
+    ];
+    for (const [name, x] of rows) {
       const missing = x.followMissing > 0 ? ` (${x.followMissing} missing)` : '';
       const failed = x.non200 > 0 ? ` (${x.non200} non-200)` : '';
       out.push(
         `| ${level.concurrency} | ${level.kind} | ${name} | ${num(x.acksPerSec)}${failed} | ${ms(x.ackP50Ms)} | ${ms(x.ackP95Ms)} | ${ms(x.ackP99Ms)} | ${ms(x.followP50Ms)} | ${ms(x.followP99Ms)}${missing} | ${ms(x.cpuMsPerRequest)} | ${ms(x.eldP99Ms)} | ${ms(x.harnessEldP99Ms)} | ${mb(x.peakRssMB)} |`,
       );
     }
-    const r = level.ratio;
-    out.push(
-      `| ${level.concurrency} | ${level.kind} | *ratio* | *${fmtRatio(r.acksPerSec)}* | *${fmtRatio(r.ackP50)}* | *${fmtRatio(r.ackP95)}* | *${fmtRatio(r.ackP99)}* | *${fmtRatio(r.followP50)}* | *${fmtRatio(r.followP99)}* | *${fmtRatio(r.cpuPerRequest)}* | | | |`,
-    );
+    const ratioRow = (name: string, r: Ratios) =>
+      `| ${level.concurrency} | ${level.kind} | *${name}* | *${fmtRatio(r.acksPerSec)}* | *${fmtRatio(r.ackP50)}* | *${fmtRatio(r.ackP95)}* | *${fmtRatio(r.ackP99)}* | *${fmtRatio(r.followP50)}* | *${fmtRatio(r.followP99)}* | *${fmtRatio(r.cpuPerRequest)}* | | | |`;
+    out.push(ratioRow('bot / bare', level.ratio));
+    if (level.vsSameWork) out.push(ratioRow('bot / same-work', level.vsSameWork));
   }
   out.push('');
 
-  const subs = report.levels.filter((l) => l.kind === 'submission' && l.bot.beforeKatapultP99Ms !== null);
+  const subs = run.levels.filter((l) => l.kind === 'submission' && l.bot.beforeKatapultP99Ms !== null);
   if (subs.length > 0) {
     out.push(
-      '#### Where the bot spends a submission (p99, ms)',
+      '#### Where a submission spends its time (p99, ms)',
       '',
-      '| Concurrency | request sent → Katapult call received | Katapult answer → post received |',
-      '|---:|---:|---:|',
+      '| Concurrency | bot: request sent → Katapult call received | bot: Katapult answer → post received | same-work: request → Katapult | same-work: Katapult → post |',
+      '|---:|---:|---:|---:|---:|',
       ...subs.map(
-        (l) => `| ${l.concurrency} | ${ms(l.bot.beforeKatapultP99Ms)} | ${ms(l.bot.afterKatapultP99Ms)} |`,
+        (l) =>
+          `| ${l.concurrency} | ${ms(l.bot.beforeKatapultP99Ms)} | ${ms(l.bot.afterKatapultP99Ms)} | ${ms(l.sameWork?.beforeKatapultP99Ms ?? null)} | ${ms(l.sameWork?.afterKatapultP99Ms ?? null)} |`,
       ),
       '',
     );
   }
 
-  const s = report.spawnToReadyMs;
-  const mem = report.memory;
-  const eld = report.eventLoop;
-  const memRow = (title: string, f: (x: MemorySummary) => string) =>
-    `| ${title} | ${f(mem.bot)} | ${f(mem.baseline)} |`;
+  const s = run.spawnToReadyMs;
+  const mem = run.memory;
+  const eld = run.eventLoop;
+  const names = ['bot', 'baseline', 'same-work'] as const;
+  const row = (title: string, f: (name: TargetName) => string) =>
+    `| ${title} | ${names.map((n) => f(n)).join(' | ')} |`;
+  const memRow = (title: string, f: (x: MemorySummary) => string) => row(title, (n) => f(mem[n]));
   out.push(
     '#### Start-up, memory, event loop',
     '',
-    '| | bot | baseline |',
-    '|---|---:|---:|',
-    `| spawn → \`/healthz\` 200, median (ms) | ${ms(s.bot.median)} | ${ms(s.baseline.median)} |`,
-    `| spawn → \`/healthz\` 200, samples (ms) | ${s.bot.samples.map((v) => v.toFixed(0)).join(', ')} | ${s.baseline.samples.map((v) => v.toFixed(0)).join(', ')} |`,
+    `| | ${names.map((n) => LABEL[n]).join(' | ')} |`,
+    '|---|---:|---:|---:|',
+    row('spawn → `/healthz` 200, median (ms)', (n) => ms(s[n].median)),
+    row('spawn → `/healthz` 200, samples (ms)', (n) => s[n].samples.map((v) => v.toFixed(0)).join(', ')),
+    row('post-GC RSS, median over the phases (MB)', (n) => mb(run.postGcRssMB[n])),
     memRow('RSS after warm-up, after GC (MB)', (x) => mb(x.afterWarmup?.rssMB)),
     memRow('RSS after the measured requests, after GC (MB)', (x) => mb(x.after?.rssMB)),
     memRow('requests between the two', (x) => String(x.requestsBetween)),
     memRow('RSS growth (MB)', (x) => mb(x.rssGrowthMB)),
     memRow('V8 heap used growth (MB)', (x) => mb(x.heapGrowthMB)),
-    memRow('V8 heap total (committed) growth (MB)', (x) => mb(x.heapTotalGrowthMB)),
     memRow('leak-check soak: requests, post-GC samples', (x) =>
       x.soak ? `${x.soak.requests}, ${x.timeline.length}` : 'not run',
     ),
     memRow('soak: RSS trend (MB per 10,000 requests)', (x) => mb(x.soak?.rssTrendMBPer10k)),
-    memRow('soak: RSS range of the samples (MB)', (x) =>
-      x.soak ? `${x.soak.rssRangeMB[0].toFixed(0)}–${x.soak.rssRangeMB[1].toFixed(0)}` : 'n/a',
-    ),
     memRow('soak: V8 heap used trend (MB per 10,000 requests)', (x) => mb(x.soak?.heapUsedTrendMBPer10k)),
     memRow('peak RSS, whole run (MB)', (x) => mb(x.peakRssMB)),
-    `| event-loop delay p99, worst phase (ms) | ${ms(eld.bot.worstP99Ms)} | ${ms(eld.baseline.worstP99Ms)} |`,
-    `| event-loop delay max, worst phase (ms) | ${ms(eld.bot.maxMs)} | ${ms(eld.baseline.maxMs)} |`,
+    row('event-loop delay p99, worst phase (ms)', (n) => ms(eld[n].worstP99Ms)),
+    row('event-loop delay max, worst phase (ms)', (n) => ms(eld[n].maxMs)),
     '',
   );
-
-  out.push('#### Targets', '', '| Target | Threshold | Measured | Met |', '|---|---|---|---|');
-  for (const t of report.targets) {
-    out.push(
-      `| ${t.target} | ${t.threshold} | ${t.measured} | ${t.met === null ? 'not measured' : t.met ? 'yes' : '**no**'} |`,
-    );
-  }
-  out.push('');
-  if (report.problems.length > 0) {
-    out.push('#### Problems seen', '', ...report.problems.map((p) => `- ${p}`), '');
-  }
-  return out.join('\n');
+  return out;
 }
 
 // ---- docs/benchmarks.md ------------------------------------------------------------------------

@@ -69,3 +69,13 @@ export function slopePer10k<T extends { requests: number }>(
   }
   return sxx === 0 ? null : (sxy / sxx) * 10_000;
 }
+
+/** The middle value (the mean of the two middle ones for an even count); null when there is none. */
+export function midMedian(values: (number | null)[]): number | null {
+  const sorted = values.filter((v): v is number => v !== null && Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return null;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}

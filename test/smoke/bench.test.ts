@@ -1,6 +1,7 @@
 /**
  * Smoke run of the benchmark (bench/run.ts): a few hundred signed requests at one concurrency
- * against the bot (started from its sources with tsx, so no build is needed) and the baseline.
+ * against the bot (started from its sources with tsx, so no build is needed) and both baselines
+ * (bare Bolt and same-work), on SQLite.
  * No thresholds: it checks that the whole pipeline works and that every request was answered 200
  * and followed by its Slack call.
  */
@@ -23,15 +24,19 @@ afterAll(() => {
   expect(liveChildren()).toBe(0);
 });
 
-test('measured both the bot and the baseline, every request answered 200 and followed up', () => {
-  const measured = report.phases.filter((p) => p.stage === 'measure');
+test('measured the bot and both baselines, every request answered 200 and followed up', () => {
+  expect(report.stores.map((s) => s.store)).toEqual(['sqlite']);
+  const run = report.stores[0];
+  if (!run) throw new Error('no store measured');
+  const measured = run.phases.filter((p) => p.stage === 'measure');
   expect(measured.map((p) => `${p.target} ${p.kind}`).sort()).toEqual([
     'baseline command',
     'baseline submission',
     'bot command',
     'bot submission',
+    'same-work submission',
   ]);
-  for (const p of report.phases) {
+  for (const p of run.phases) {
     expect({ phase: `${p.stage} ${p.target} ${p.kind}`, ok: p.ok, requests: p.requests }).toEqual({
       phase: `${p.stage} ${p.target} ${p.kind}`,
       ok: p.requests,
@@ -40,8 +45,8 @@ test('measured both the bot and the baseline, every request answered 200 and fol
     expect(p.follow.received).toBe(p.follow.expected);
     expect(p.follow.expected).toBe(p.requests);
   }
-  for (const level of report.levels) {
-    for (const target of [level.bot, level.baseline]) {
+  for (const level of run.levels) {
+    for (const target of [level.bot, level.baseline, ...(level.sameWork ? [level.sameWork] : [])]) {
       expect(target.acksPerSec).toBeGreaterThan(0);
       expect(target.ackP99Ms).toBeGreaterThan(0);
       expect(target.followP99Ms).not.toBeNull();
@@ -49,7 +54,34 @@ test('measured both the bot and the baseline, every request answered 200 and fol
     }
     expect(level.ratio.acksPerSec).toBeGreaterThan(0);
   }
-  expect(report.spawnToReadyMs.bot.samples).toHaveLength(1);
-  expect(report.spawnToReadyMs.baseline.samples).toHaveLength(1);
-  expect(report.targets.length).toBeGreaterThan(0);
+  expect(run.spawnToReadyMs.bot.samples).toHaveLength(1);
+  expect(run.spawnToReadyMs.baseline.samples).toHaveLength(1);
+  expect(run.spawnToReadyMs['same-work'].samples).toHaveLength(1);
+  expect(report.problems).toEqual([]);
+});
+
+test('the same-work baseline makes the same outbound calls per submission as the bot', () => {
+  const submissions = (report.stores[0]?.phases ?? []).filter(
+    (p) => p.stage === 'measure' && p.kind === 'submission' && p.target !== 'baseline',
+  );
+  expect(submissions).toHaveLength(2);
+  for (const p of submissions) {
+    expect({
+      target: p.target,
+      katapult: p.katapult?.calls,
+      posts: p.slackCalls['chat.postMessage'],
+      held: p.slackCalls['chat.scheduleMessage'],
+    }).toEqual({ target: p.target, katapult: p.requests, posts: p.requests, held: 2 * p.requests });
+  }
+});
+
+test('the report names the same-work baseline and judges every gated target', () => {
+  expect(report.baselines.sameWork).toMatchObject({ name: 'same-work', file: 'bench/same-work-app.mjs' });
+  expect(report.targets.map((t) => t.id).sort()).toEqual([
+    'cpu-per-command-vs-bare',
+    'cpu-per-submission-vs-same-work',
+    'post-gc-rss-vs-bare',
+    'start-to-ready-vs-bare',
+  ]);
+  for (const t of report.targets) expect(typeof t.met).toBe('boolean');
 });

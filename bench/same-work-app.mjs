@@ -1,0 +1,190 @@
+/**
+ * Baseline "same-work": a bare Bolt app (bench/bolt-baseline.mjs: same @slack/bolt, same
+ * HTTPReceiver, same WebClient) whose submission listener does the work the bot does, written
+ * plainly by hand: ack, one idempotency claim in the store, the Katapult schedule call through
+ * node-fetch (same URL, same token header as the bot), `chat.postMessage`, the two
+ * `chat.scheduleMessage` (reminder an hour before the move, restore offer a minute after), and one
+ * audit row in the store. Same STORE_URL and same driver as the bot: sqlite3 (WAL,
+ * synchronous = NORMAL, as the bot sets it) or pg (a pool of 10, as the bot's).
+ *
+ * The difference between the bot and this app is the bot's overhead; the difference between this
+ * app and bench/baseline-app.mjs is the price of the work itself.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import fetch from 'node-fetch';
+import { boltBaseline, env, VIEW } from './bolt-baseline.mjs';
+
+const KATAPULT_URL = (env.KATAPULT_API_URL ?? 'https://api.katapult.io/core/v1').replace(/\/+$/, '');
+const KATAPULT_TOKEN = env.KATAPULT_API_TOKEN ?? '';
+const STORE_URL =
+  env.STORE_URL ?? `sqlite://${path.join(path.resolve(env.DATA_DIR ?? 'data'), 'katapult-chatops.sqlite')}`;
+const CLAIM_TTL_MS = 24 * 60 * 60 * 1000;
+const REMINDER_LEAD_SECONDS = 60 * 60;
+const RESTORE_OFFER_DELAY_SECONDS = 60;
+
+/** Claims and audit rows, in SQLite (sqlite3) or PostgreSQL (pg): two statements per submission. */
+async function openStore(url) {
+  if (url.startsWith('sqlite://')) {
+    const { default: sqlite3 } = await import('sqlite3');
+    const file = path.resolve(url.slice('sqlite://'.length));
+    await mkdir(path.dirname(file), { recursive: true });
+    const db = new sqlite3.Database(file);
+    db.configure('busyTimeout', 5000);
+    const run = (sql, params = []) =>
+      new Promise((resolve, reject) =>
+        db.run(sql, params, function done(error) {
+          if (error) reject(error);
+          else resolve(this.changes);
+        }),
+      );
+    await run('PRAGMA journal_mode = WAL');
+    await run('PRAGMA synchronous = NORMAL');
+    await run(
+      'CREATE TABLE IF NOT EXISTS same_work_claims (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)',
+    );
+    await run(
+      'CREATE TABLE IF NOT EXISTS same_work_audit (id INTEGER PRIMARY KEY AUTOINCREMENT, workspace TEXT NOT NULL, at INTEGER NOT NULL, entry TEXT NOT NULL)',
+    );
+    return {
+      claim: async (key) => {
+        const t = Date.now();
+        const changes = await run(
+          'INSERT INTO same_work_claims (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE same_work_claims.expires_at <= ?',
+          [key, t + CLAIM_TTL_MS, t],
+        );
+        return changes === 1;
+      },
+      audit: (entry) =>
+        run('INSERT INTO same_work_audit (workspace, at, entry) VALUES (?, ?, ?)', [
+          entry.workspace,
+          entry.at,
+          JSON.stringify(entry),
+        ]),
+      close: () => new Promise((resolve) => db.close(() => resolve())),
+    };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const { default: pg } = await import('pg');
+    const pool = new pg.Pool({ connectionString: url, max: 10, statement_timeout: 15_000 });
+    pool.on('error', (error) => log('error', 'store_error', { error: error.message }));
+    await pool.query(
+      'CREATE TABLE IF NOT EXISTS same_work_claims (key TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)',
+    );
+    await pool.query(
+      'CREATE TABLE IF NOT EXISTS same_work_audit (id BIGSERIAL PRIMARY KEY, workspace TEXT NOT NULL, at BIGINT NOT NULL, entry JSONB NOT NULL)',
+    );
+    return {
+      claim: async (key) => {
+        const t = Date.now();
+        const result = await pool.query(
+          `INSERT INTO same_work_claims AS c (key, expires_at) VALUES ($1, $2)
+           ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE c.expires_at <= $3 RETURNING key`,
+          [key, t + CLAIM_TTL_MS, t],
+        );
+        return result.rowCount === 1;
+      },
+      audit: (entry) =>
+        pool.query('INSERT INTO same_work_audit (workspace, at, entry) VALUES ($1, $2, $3)', [
+          entry.workspace,
+          entry.at,
+          JSON.stringify(entry),
+        ]),
+      close: () => pool.end(),
+    };
+  }
+  throw new Error('same-work baseline: STORE_URL must be sqlite:// or postgres://');
+}
+
+function log(level, event, fields = {}) {
+  const line = `${JSON.stringify({ time: new Date().toISOString(), level, name: 'bench-same-work', event, ...fields })}\n`;
+  (level === 'error' ? process.stderr : process.stdout).write(line);
+}
+
+/** DELETE …/disk_backup_policies/disk_backup_policy/schedule; the policy as Katapult answered, or the error code. */
+async function scheduleWithKatapult(policyId, at) {
+  const res = await fetch(`${KATAPULT_URL}/disk_backup_policies/disk_backup_policy/schedule`, {
+    method: 'DELETE',
+    headers: {
+      Authorization: `Bearer ${KATAPULT_TOKEN}`,
+      Accept: 'application/json',
+      'Content-Type': 'application/json',
+      'User-Agent': 'katapult-chatops-same-work',
+    },
+    body: JSON.stringify({ disk_backup_policy: { id: policyId }, timestamp: at }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = await res.json();
+  return res.ok
+    ? {
+        ok: true,
+        at: body.disk_backup_policy?.auto_move_to_trash_at ?? at,
+        requestId: res.headers.get('x-request-id'),
+      }
+    : { ok: false, code: body.error?.code ?? `http_${res.status}` };
+}
+
+const store = await openStore(STORE_URL);
+const { app, start } = boltBaseline('bench-same-work');
+
+app.view(VIEW.callbackId, async ({ ack, body, view, client }) => {
+  const values = view.state.values;
+  const policyId = values[VIEW.policyBlock]?.[VIEW.policyAction]?.value?.trim();
+  const at = values[VIEW.whenBlock]?.[VIEW.whenAction]?.selected_date_time;
+  let channel = null;
+  try {
+    channel = JSON.parse(view.private_metadata).c ?? null;
+  } catch {
+    channel = null;
+  }
+  if (!policyId || typeof at !== 'number' || !channel) {
+    await ack({
+      response_action: 'errors',
+      errors: { [VIEW.policyBlock]: 'Check the policy ID and the time.' },
+    });
+    return;
+  }
+  await ack();
+  const workspace = body.team?.id ?? body.user.team_id;
+  const user = body.user.id;
+  try {
+    if (!(await store.claim(`submission:${workspace}:${view.id}`))) return;
+    const result = await scheduleWithKatapult(policyId, at);
+    const when = (t) => `<!date^${t}^{date_long_pretty} at {time}|${new Date(t * 1000).toISOString()}>`;
+    await client.chat.postMessage({
+      channel,
+      text: result.ok
+        ? `:wastebasket: <@${user}> scheduled disk backup policy \`${policyId}\` to move to the trash on ${when(result.at)}`
+        : `:warning: Katapult refused to schedule \`${policyId}\` (${result.code}).`,
+      unfurl_links: false,
+    });
+    if (result.ok) {
+      await client.chat.scheduleMessage({
+        channel,
+        post_at: result.at - REMINDER_LEAD_SECONDS,
+        text: `Reminder: disk backup policy \`${policyId}\` moves to the trash on ${when(result.at)}.`,
+      });
+      await client.chat.scheduleMessage({
+        channel,
+        post_at: result.at + RESTORE_OFFER_DELAY_SECONDS,
+        text: `Disk backup policy \`${policyId}\` is now in the trash; it can be restored until it is purged.`,
+      });
+    }
+    await store.audit({
+      at: Date.now(),
+      workspace,
+      user,
+      channel,
+      action: 'schedule',
+      policyId,
+      requestedAt: at,
+      outcome: result.ok ? 'scheduled' : result.code,
+      autoMoveToTrashAt: result.ok ? result.at : null,
+      requestId: result.ok ? result.requestId : null,
+    });
+  } catch (error) {
+    log('error', 'submission_failed', { error: error instanceof Error ? error.message : String(error) });
+  }
+});
+
+await start(() => store.close());

@@ -1,0 +1,208 @@
+/** The aggregation: pure functions over hand-made phase data. */
+import {
+  buildReport,
+  levelsOf,
+  memoryOf,
+  metricsOf,
+  pairRatios,
+  postGcRss,
+  problemsOf,
+  roundRatios,
+  spawnSummary,
+} from '../../../bench/aggregate.js';
+import { otherCpuShare } from '../../../bench/machine.js';
+import { SMOKE_OPTIONS } from '../../../bench/options.js';
+import type { Machine } from '../../../bench/report.js';
+import { phase, probe } from './fixtures.js';
+
+test('metrics pool the latencies of every measured round and weigh CPU by requests', () => {
+  const phases = [
+    phase({ target: 'bot', round: 1, acks: [1, 2, 3, 4], cpuMs: 4 }),
+    phase({ target: 'bot', round: 2, acks: [5, 6], cpuMs: 8 }),
+    phase({ target: 'bot', stage: 'warmup', acks: [100, 100], cpuMs: 100 }),
+    phase({ target: 'baseline', acks: [1, 1], cpuMs: 2 }),
+  ];
+  const m = metricsOf(phases, 'bot', 'command', 1);
+  expect(m.requests).toBe(6);
+  expect(m.ackP50Ms).toBe(3);
+  expect(m.ackP99Ms).toBe(6);
+  // (1 ms × 4 + 4 ms × 2) / 6
+  expect(m.cpuMsPerRequest).toBe(2);
+});
+
+test('levels put the bot against the baseline as ratios', () => {
+  const phases = [
+    phase({ target: 'bot', acks: [2, 2], cpuMs: 6 }),
+    phase({ target: 'baseline', acks: [1, 1], cpuMs: 2 }),
+  ];
+  const [level] = levelsOf(phases, [1], ['command']);
+  expect(level?.ratio.cpuPerRequest).toBe(3);
+  expect(level?.ratio.ackP99).toBe(2);
+});
+
+test('the soak timeline has one post-GC point per chunk, at the requests sent since the warm-up', () => {
+  const phases = [
+    phase({ target: 'bot', stage: 'warmup', acks: [1, 1] }),
+    phase({ target: 'bot', stage: 'measure', acks: [1, 1] }),
+    ...[110, 120, 130].flatMap((rssMB) => [
+      phase({ target: 'bot', stage: 'soak', kind: 'command', acks: [1, 1] }),
+      phase({ target: 'bot', stage: 'soak', kind: 'submission', acks: [1, 1], rssMB }),
+    ]),
+  ];
+  const mem = memoryOf(phases, 'bot', 'submission', probe({ rssMB: 100 }), probe({ rssMB: 130 }));
+  expect(mem.timeline.map((p) => [p.requests, p.rssMB])).toEqual([
+    [6, 110],
+    [10, 120],
+    [14, 130],
+  ]);
+  expect(mem.requestsBetween).toBe(14);
+  expect(mem.rssGrowthMB).toBe(30);
+  // 10 MB per 4 requests
+  expect(mem.soak?.rssTrendMBPer10k).toBe(25_000);
+  expect(mem.soak?.requests).toBe(12);
+});
+
+test('problems name the phase and what went wrong', () => {
+  const bad = phase({ target: 'bot', acks: [1, 1] });
+  bad.summary.non200 = 1;
+  bad.summary.follow.received = 0;
+  const problems = problemsOf(
+    'sqlite',
+    [bad, phase({ target: 'baseline' })],
+    { bot: { stdout: {}, stderr: { crash: 2 } }, baseline: { stdout: {}, stderr: {} } },
+    1000,
+  );
+  expect(problems).toEqual([
+    expect.stringMatching(/^sqlite: measure bot c=1 command round 1: 1 of 2 requests not answered 200/),
+    'sqlite: measure bot c=1 command round 1: 2 views.open calls missing after 1000 ms',
+    'sqlite: bot logged on stderr: crash ×2',
+  ]);
+  const quiet = { bot: { stdout: {}, stderr: {} }, baseline: { stdout: { started: 1 }, stderr: {} } };
+  expect(problemsOf('sqlite', [phase({ target: 'bot' })], quiet, 1000)).toEqual([]);
+  const noKatapult = phase({ target: 'same-work', kind: 'submission' });
+  expect(problemsOf('postgres', [noKatapult], {}, 1000)).toEqual([
+    'postgres: measure same-work c=1 submission round 1: 0 Katapult calls for 4 submissions',
+  ]);
+});
+
+test('spawn samples: median and max', () => {
+  expect(spawnSummary([300, 100, 200])).toEqual({ samples: [300, 100, 200], median: 200, max: 300 });
+});
+
+test('other processes: busy time not spent by the benchmark or its targets', () => {
+  expect(otherCpuShare({ busyMs: 1000, ownCpuMs: 300, targetsCpuMs: 500, wallMs: 1000, cores: 2 })).toBe(0.1);
+  expect(otherCpuShare({ busyMs: 100, ownCpuMs: 300, targetsCpuMs: 500, wallMs: 1000, cores: 2 })).toBe(0);
+});
+
+test('levels set the bot against the same-work baseline where it ran', () => {
+  const phases = [
+    phase({ target: 'bot', kind: 'submission', acks: [2, 2], cpuMs: 6 }),
+    phase({ target: 'baseline', kind: 'submission', acks: [1, 1], cpuMs: 2 }),
+    phase({ target: 'same-work', kind: 'submission', acks: [1, 1], cpuMs: 4 }),
+    phase({ target: 'bot', acks: [2, 2] }),
+    phase({ target: 'baseline', acks: [2, 2] }),
+  ];
+  const [command, submission] = levelsOf(phases, [1], ['command', 'submission']);
+  expect(command?.sameWork).toBeNull();
+  expect(command?.vsSameWork).toBeNull();
+  expect(submission?.vsSameWork?.cpuPerRequest).toBe(1.5);
+  expect(submission?.ratio.cpuPerRequest).toBe(3);
+});
+
+test('ratios are taken per alternating round, then their median and spread', () => {
+  // Per request: bot 3, 2, 6 ms against same-work 2, 2, 2 ms in rounds 1, 2 (c=1) and 1 (c=16).
+  const phases = [
+    phase({ target: 'bot', kind: 'submission', round: 1, acks: [1], cpuMs: 3 }),
+    phase({ target: 'same-work', kind: 'submission', round: 1, acks: [1], cpuMs: 2 }),
+    phase({ target: 'bot', kind: 'submission', round: 2, acks: [1], cpuMs: 2 }),
+    phase({ target: 'same-work', kind: 'submission', round: 2, acks: [1], cpuMs: 2 }),
+    phase({ target: 'bot', kind: 'submission', round: 1, concurrency: 16, acks: [1], cpuMs: 6 }),
+    phase({ target: 'same-work', kind: 'submission', round: 1, concurrency: 16, acks: [1], cpuMs: 2 }),
+    // a bot phase without its peer is left out
+    phase({ target: 'bot', kind: 'submission', round: 3, acks: [1], cpuMs: 100 }),
+  ];
+  const cpu = (s: { cpuMsPerRequest: number | null }) => s.cpuMsPerRequest;
+  expect(pairRatios(phases, 'same-work', 'submission', cpu, null)).toEqual([1.5, 1, 3]);
+  const rounds = roundRatios(phases, [1, 16]);
+  expect(rounds.find((r) => r.figure === 'cpuPerRequest' && r.concurrency === null)).toEqual({
+    figure: 'cpuPerRequest',
+    against: 'same-work',
+    kind: 'submission',
+    concurrency: null,
+    median: 1.5,
+    min: 1,
+    max: 3,
+    rounds: 3,
+  });
+  expect(rounds.find((r) => r.figure === 'cpuPerRequest' && r.concurrency === 1)?.median).toBe(1.25);
+  // No command phases: nothing against bare Bolt.
+  expect(rounds.filter((r) => r.against === 'baseline')).toEqual([]);
+});
+
+test('post-GC RSS is the median over the measured and soak phases, warm-up left out', () => {
+  const phases = [
+    phase({ target: 'bot', stage: 'warmup', rssMB: 500 }),
+    phase({ target: 'bot', rssMB: 120 }),
+    phase({ target: 'bot', stage: 'soak', rssMB: 130 }),
+    phase({ target: 'baseline', rssMB: 90 }),
+  ];
+  expect(postGcRss(phases, 'bot')).toBe(125);
+  expect(postGcRss(phases, 'same-work')).toBeNull();
+});
+
+test('the report evaluates its targets from the aggregated figures', () => {
+  const machine: Machine = {
+    os: 'test',
+    cpu: 'test',
+    cores: 2,
+    memoryGB: 1,
+    node: 'v20',
+    bolt: '5',
+    commit: null,
+    loadAvgAtStart: [0],
+    loadAvgAtEnd: [0],
+    otherCpuShare: 0,
+  };
+  const pair = (
+    kind: 'command' | 'submission',
+    botCpu: number,
+    peer: 'baseline' | 'same-work',
+    peerCpu: number,
+  ) => [
+    phase({ target: 'bot', kind, acks: [1], cpuMs: botCpu, rssMB: 150 }),
+    phase({ target: peer, kind, acks: [1], cpuMs: peerCpu, rssMB: 120 }),
+  ];
+  const report = buildReport({
+    options: { ...SMOKE_OPTIONS, concurrency: [1] },
+    machine,
+    startedAt: new Date(0),
+    finishedAt: new Date(1000),
+    durationSec: 1,
+    stores: [
+      {
+        store: 'sqlite',
+        storeUrl: 'sqlite://x',
+        phases: [...pair('command', 1.05, 'baseline', 1), ...pair('submission', 1.3, 'same-work', 1)],
+        spawnSamples: { bot: [300], baseline: [150], 'same-work': [160] },
+        afterWarmup: {},
+        after: {},
+        logEvents: {
+          bot: { stdout: {}, stderr: {} },
+          baseline: { stdout: {}, stderr: {} },
+          'same-work': { stdout: {}, stderr: {} },
+        },
+      },
+    ],
+    strayCalls: {},
+  });
+  const met = Object.fromEntries(report.targets.map((t) => [t.id, t.met]));
+  expect(met).toEqual({
+    'cpu-per-submission-vs-same-work': false,
+    'cpu-per-command-vs-bare': true,
+    'post-gc-rss-vs-bare': false,
+    'start-to-ready-vs-bare': false,
+  });
+  expect(report.targets.every((t) => t.store === 'sqlite')).toBe(true);
+  expect(report.baselines.sameWork.name).toBe('same-work');
+  expect(report.stores[0]?.levels).toHaveLength(2);
+});
