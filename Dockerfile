@@ -1,0 +1,38 @@
+# syntax=docker/dockerfile:1
+# katapult-chatops container image. Build: `docker build -t katapult-chatops .`
+# Both stages use Debian bookworm, so the sqlite3 native module built (or downloaded) in the first
+# runs in the second. CI here runs Node 20 only; the image uses Node 22 LTS (package.json admits >=20.12).
+
+# --- build: every dependency, compile TypeScript, then drop the dev dependencies -----------------
+# The full image carries python3, make and g++, which sqlite3 needs when no prebuilt binary fits.
+FROM node:22-bookworm AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+# `npm prune` removes the dev dependencies without rebuilding native modules.
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+# --- runtime: Node 22 LTS, slim, no compiler, no npm install, not root ---------------------------
+FROM node:22-bookworm-slim AS runtime
+WORKDIR /app
+# DATA_DIR holds the SQLite file and a generated key when no shared store and no key are set
+# (single container only: mount a volume there). With PostgreSQL or Redis nothing is written.
+ENV DATA_DIR=/data
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# The operator CLI (`node dist/cli.js check`) compares the Slack scopes with the manifests.
+COPY manifest.yml manifest.oauth.yml ./
+# uid 1000 is the image's `node` user; numeric, so Kubernetes can verify runAsNonRoot.
+RUN mkdir -p /data && chown 1000:1000 /data
+USER 1000:1000
+# PORT (default 3000): /healthz, /readyz and /metrics in both modes, plus /slack/events in HTTP mode.
+EXPOSE 3000
+# No curl in the slim image: Node's own fetch asks /healthz (the process is up).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# SIGTERM: stop taking requests, finish what is under way (up to 45 s by default), exit 0.
+STOPSIGNAL SIGTERM
+CMD ["node", "dist/main.js"]
