@@ -4,6 +4,7 @@
  */
 import type { webApi } from '@slack/bolt';
 import type { AppLogger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import { type SlackMessage, undeliveredMessage } from './blocks/messages.js';
 import { slackErrorCode } from './workspace.js';
 
@@ -13,6 +14,7 @@ export async function deliver(
   client: webApi.WebClient,
   logger: AppLogger,
   input: { channelId: string; userId: string; botUserId: string | null; message: SlackMessage },
+  metrics?: Pick<Metrics, 'dmFallback'>,
 ): Promise<Delivery> {
   let slackError: string | null = null;
   try {
@@ -45,6 +47,7 @@ export async function deliver(
       unfurl_links: false,
       unfurl_media: false,
     });
+    metrics?.dmFallback();
     return 'direct_message';
   } catch (error) {
     logger.event('error', 'outcome_undelivered', {

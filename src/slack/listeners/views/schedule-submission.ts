@@ -54,6 +54,7 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
         'This form does not say which channel it came from. Close it and run the command again in the channel.';
     }
     if (!policy.ok || !time.ok || !meta || !workspaceId) {
+      deps.metrics.submission('invalid');
       await ack({ response_action: 'errors', errors });
       return;
     }
@@ -77,10 +78,12 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
       deps.logger.event('error', 'claim_failed', {
         error: error instanceof Error ? error.message : String(error),
       });
+      deps.metrics.submission('store_error');
       await tell(`:warning: ${STORE_DOWN}`);
       return;
     }
     if (!first) {
+      deps.metrics.submission('duplicate');
       // Slack retried, the user double-clicked, or another replica has it: it is being handled.
       deps.logger.event('info', 'duplicate_submission', {
         workspace: workspaceId,
@@ -105,6 +108,7 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
       retryNum,
     };
     if (!access.allowed) {
+      deps.metrics.submission('refused');
       await tell(refusalText(access.reason, deps.command));
       await deps.record({
         ...audit,
@@ -137,12 +141,18 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
           policyId: policy.policyId,
           explanation: explain(result.failure, { command: deps.command, operation: 'schedule' }),
         });
-    const delivery = await deliver(client, deps.logger, {
-      channelId: meta.channelId,
-      userId,
-      botUserId: context.botUserId ?? null,
-      message,
-    });
+    const delivery = await deliver(
+      client,
+      deps.logger,
+      {
+        channelId: meta.channelId,
+        userId,
+        botUserId: context.botUserId ?? null,
+        message,
+      },
+      deps.metrics,
+    );
+    deps.metrics.submission(result.ok ? 'scheduled' : failureCode(result.failure));
     if (result.ok && delivery !== 'lost') {
       await replaceFollowups(client, deps, {
         workspaceId,
