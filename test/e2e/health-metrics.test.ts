@@ -293,6 +293,9 @@ describe('pending requests', () => {
     await new Promise((r) => setImmediate(r));
     text = (await metrics.render()).body;
     expect(sample(text, 'katapult_chatops_requests_pending')).toBe(0);
+    // The counter is written before the gauges are read: the failure shows from the next scrape on.
+    await new Promise((r) => setImmediate(r));
+    text = (await metrics.render()).body;
     expect(sample(text, 'katapult_chatops_store_errors_total', { operation: 'pending_requests' })).toBe(1);
   });
 });
