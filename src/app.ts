@@ -11,10 +11,19 @@ import nodeFetch from 'node-fetch';
 import { createAccessPolicies } from './access/access-policy.js';
 import { createAuditRecorder } from './audit/record.js';
 import type { Config } from './config.js';
+import { createHealth, listenHealth } from './health.js';
 import { DEFAULT_RETRY_POLICY, type FetchLike, KatapultClient } from './katapult/client.js';
 import { InFlight } from './lifecycle.js';
 import { createLogger, type LogLevel, type LogSink, Redactor } from './log.js';
 import { explain } from './messages/explain.js';
+import {
+  countingSlackFetch,
+  countStoreFailures,
+  createMetrics,
+  instrumentKatapult,
+  type Metrics,
+  type MetricsDeps,
+} from './metrics.js';
 import { createRequestIntake } from './scheduling/intake.js';
 import { createLocks } from './scheduling/locks.js';
 import { createRequestLog } from './scheduling/request-log.js';
@@ -31,6 +40,7 @@ import { createUserDirectory } from './slack/users.js';
 import { slackErrorCode } from './slack/workspace.js';
 import { SecretBox } from './store/crypto.js';
 import { loadOrCreateKey } from './store/key-file.js';
+import { migrate, SCHEMA_VERSION_KEY } from './store/migrations.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { createTokenStore } from './store/token-store.js';
@@ -61,16 +71,23 @@ export interface BotOverrides {
   now?: () => number;
   /** Interface the HTTP receiver binds to (default: all). */
   host?: string;
+  /** Requests accepted and not finished, for the pending-request gauges. */
+  pendingRequests?: MetricsDeps['pendingRequests'];
 }
 
 export interface Bot {
   app: App;
-  /** Starts receiving; in HTTP mode resolves with the bound port. */
-  start(): Promise<{ port: number | null }>;
+  /**
+   * Starts receiving. `port`: the HTTP listener (Slack requests in HTTP mode; /healthz, /readyz and
+   * /metrics in both modes); `metricsPort`: the METRICS_PORT listener, when set.
+   */
+  start(): Promise<{ port: number; metricsPort: number | null }>;
   /** Graceful: waits up to `graceMs` for in-flight schedules and posts. */
   stop(graceMs?: number): Promise<void>;
-  /** The state store (exposed for operations and tests). */
+  /** The state store (exposed for operations and tests); failing calls count as store errors. */
   store: Store;
+  /** This bot's metrics (its own registry). */
+  metrics: Metrics;
   /** Resolves when no schedule or post is under way (tests use it to let follow-up work settle). */
   idle(timeoutMs?: number): Promise<boolean>;
 }
@@ -106,19 +123,60 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     }
   }
   redactor.add(key.toString('base64'));
-  const box = new SecretBox(key);
+  for (const old of config.oldEncryptionKeys) redactor.add(old.toString('base64'));
+  const box = new SecretBox(key, config.oldEncryptionKeys);
 
-  const store: Store = await openStore(config.store.url, {
+  // Read at each scrape; `pendingRequests` is set from the request log below.
+  const metricsDeps: MetricsDeps = {
+    ...(overrides.pendingRequests ? { pendingRequests: overrides.pendingRequests } : {}),
+  };
+  const metrics = createMetrics(metricsDeps);
+  const rawStore = await openStore(config.store.url, {
     retentionMs: config.audit.retentionDays * 86_400_000,
     maxPerWorkspace: config.audit.maxPerWorkspace,
-    onError: (error) =>
-      logger.event('error', 'store_error', { error: error instanceof Error ? error.message : String(error) }),
+    onError: (error) => {
+      metrics.storeError('connection');
+      logger.event('error', 'store_error', { error: error instanceof Error ? error.message : String(error) });
+    },
   });
-  const katapult = new KatapultClient({
-    baseUrl: config.katapult.apiUrl,
-    fetch: overrides.fetch ?? (nodeFetch as FetchLike),
-    timeoutMs: config.katapult.timeoutMs,
+  const store: Store = countStoreFailures(rawStore, metrics, '', {
+    kv: 'kv_',
+    audit: 'audit_',
+    docs: 'docs_',
   });
+  try {
+    const migrated = await migrate(store);
+    if (migrated.applied.length > 0) logger.event('info', 'store_migrated', { ...migrated });
+    if (migrated.ahead) {
+      logger.event('warn', 'store_schema_ahead', {
+        ...migrated,
+        msg: 'The store was migrated by a newer version of the bot; this one may not understand every record.',
+      });
+    }
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw new Error(
+      `could not migrate the store (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
+  const katapult = instrumentKatapult(
+    new KatapultClient({
+      baseUrl: config.katapult.apiUrl,
+      fetch: overrides.fetch ?? (nodeFetch as FetchLike),
+      timeoutMs: config.katapult.timeoutMs,
+      onAttempt: ({ operation, willRetry }) => {
+        if (willRetry) metrics.katapultRetry(operation);
+      },
+    }),
+    metrics,
+    {
+      scheduleDiskBackupPolicyDeletion: 'schedule_deletion',
+      identify: 'identify',
+      getDiskBackupPolicy: 'get_policy',
+      listOrganizationPolicies: 'list_policies',
+      restoreTrashObject: 'restore',
+    },
+  );
   const tokens = createWorkspaceTokens({
     store: createTokenStore(store.kv, box),
     katapult,
@@ -154,7 +212,20 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   }
 
   let ready = false;
+  let draining = false;
   const socketMode = config.slack.appToken !== null;
+  const health = createHealth({
+    metrics,
+    ready: () => ready,
+    draining: () => draining,
+    probeStore: () => store.kv.get(SCHEMA_VERSION_KEY),
+  });
+  // With METRICS_PORT, /metrics is served there only (kept off the public Slack listener).
+  const publicRoutes = {
+    '/healthz': health['/healthz'],
+    '/readyz': health['/readyz'],
+    ...(config.http.metricsPort === null ? { '/metrics': health['/metrics'] } : {}),
+  };
   const app = new App({
     ...auth,
     ...(config.slack.signingSecret ? { signingSecret: config.slack.signingSecret } : {}),
@@ -168,20 +239,17 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 4000 },
       // Per attempt: a connection that never answers must not hold a post (and its fallback) for ever.
       timeout: 10_000,
+      // Counts failed Web API calls by method and error, for every client Bolt makes.
+      fetch: countingSlackFetch(metrics),
     },
     ...(socketMode
       ? {}
       : {
-          customRoutes: [
-            {
-              path: '/healthz',
-              method: ['GET'],
-              handler: (_req, res) => {
-                res.writeHead(ready ? 200 : 503, { 'Content-Type': 'application/json' });
-                res.end(JSON.stringify({ ok: ready }));
-              },
-            },
-          ],
+          customRoutes: Object.entries(publicRoutes).map(([path, handler]) => ({
+            path,
+            method: ['GET'],
+            handler,
+          })),
         }),
   });
 
@@ -194,6 +262,14 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   // The request log and its workers: one owner identity per process for leases.
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const requests = createRequestLog(store.docs);
+  metricsDeps.pendingRequests ??= async () => {
+    const pending = await requests.pending();
+    const oldest = pending.oldestCreatedAt;
+    return {
+      count: pending.count,
+      oldestAgeSeconds: oldest === null ? 0 : Math.max(0, (now() - oldest) / 1000),
+    };
+  };
   const locks = createLocks(store.docs, { ttlMs: config.requests.leaseMs });
   const clients = new Map<string, webApi.WebClient>();
   /** A Web client for work that runs outside a Slack request: one attempt per call (slack-writes.ts). */
@@ -255,6 +331,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
           owner,
           leaseMs: config.requests.leaseMs,
           maxAttempts: config.requests.maxAttempts,
+          onOutcome: (outcome) => metrics.submission(outcome),
         },
         id,
       ),
@@ -294,6 +371,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     record,
     auditLog: store.audit,
     logger,
+    metrics,
     now,
   });
   // Every listener's work, including what runs after its ack, is tracked: a shutdown waits for it.
@@ -316,9 +394,22 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     worker.start();
   };
 
+  const listeners: { close(): Promise<void> }[] = [];
+  const listenMetrics = async (): Promise<number | null> => {
+    if (config.http.metricsPort === null) return null;
+    const extra = await listenHealth(
+      { '/metrics': health['/metrics'], '/readyz': health['/readyz'] },
+      config.http.metricsPort,
+      overrides.host,
+    );
+    listeners.push(extra);
+    return extra.port;
+  };
+
   return {
     app,
     store,
+    metrics,
     async start() {
       if (socketMode) {
         // Bolt retries some failures forever; a start that cannot connect says why, naming the token.
@@ -342,9 +433,18 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
           clearTimeout(timer);
         }
         await startWork();
+        // No Slack traffic comes over HTTP in Socket Mode, but probes and scrapes do.
+        const server = await listenHealth(publicRoutes, config.http.port, overrides.host);
+        listeners.push(server);
+        const metricsPort = await listenMetrics();
         ready = true;
-        logger.event('info', 'started', { mode: 'socket', command: config.slack.command });
-        return { port: null };
+        logger.event('info', 'started', {
+          mode: 'socket',
+          port: server.port,
+          metrics_port: metricsPort,
+          command: config.slack.command,
+        });
+        return { port: server.port, metricsPort };
       }
       const server = (await app.start({
         port: config.http.port,
@@ -352,20 +452,32 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       })) as Server;
       const port = (server.address() as AddressInfo).port;
       await startWork();
+      const metricsPort = await listenMetrics();
       ready = true;
-      logger.event('info', 'started', { mode: 'http', port, command: config.slack.command });
-      return { port };
+      logger.event('info', 'started', {
+        mode: 'http',
+        port,
+        metrics_port: metricsPort,
+        command: config.slack.command,
+      });
+      return { port, metricsPort };
     },
     idle: (timeoutMs = 10_000) => inflight.drain(timeoutMs),
     async stop(graceMs = shutdownGraceMs(config.katapult.timeoutMs)) {
-      // Stop taking requests, let schedules and posts already under way finish (bounded), then close
-      // the store. Records not finished by then are taken over once their lease expires.
+      // /readyz answers 503 from now on, so load balancers stop sending, and no new record is started
+      // here. Socket Mode disconnects at once; over HTTP the listener stays open while work under way
+      // finishes (bounded), so requests routed here before the balancer noticed are still answered
+      // (recorded, and taken over by another replica once their lease expires), then it closes.
+      // The store closes last.
       ready = false;
+      draining = true;
       worker.stop();
-      await app.stop().catch(() => undefined);
+      if (socketMode) await app.stop().catch(() => undefined);
       const pending = inflight.size;
       const drained = await inflight.drain(graceMs);
+      if (!socketMode) await app.stop().catch(() => undefined);
       logger.event(drained ? 'info' : 'error', 'stopped', { in_flight_at_stop: pending, drained });
+      await Promise.all(listeners.splice(0).map((l) => l.close()));
       await store.close().catch(() => undefined);
     },
   };

@@ -21,7 +21,11 @@ export interface Config {
     /** The slash command, e.g. `/katapult`. */
     command: string;
   };
-  http: { port: number };
+  http: {
+    port: number;
+    /** A separate listener for /metrics and /readyz (kept off the public Slack port); null: none. */
+    metricsPort: number | null;
+  };
   katapult: {
     apiUrl: string;
     /** Token for a workspace that has none stored (single-workspace installs). */
@@ -46,6 +50,8 @@ export interface Config {
   dataDir: string;
   /** 32-byte AES key from TOKEN_ENCRYPTION_KEY; null means "load or generate one in dataDir". */
   encryptionKey: Buffer | null;
+  /** Keys from TOKEN_ENCRYPTION_OLD_KEYS: they only open values sealed before a key rotation. */
+  oldEncryptionKeys: Buffer[];
   logLevel: LogLevelName;
 }
 
@@ -61,8 +67,17 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+/** Values shipped in .env.example (`xoxb-your-bot-token`, `<...>`, `changeme`) are not settings. */
+const PLACEHOLDER = /^(?:x[a-z]+-)?your[-_]|^<.*>$|^changeme$|^replace[-_ ]?me$/i;
+
 function optional(env: Env, name: string): string | null {
   const value = env[name]?.trim();
+  if (value && PLACEHOLDER.test(value)) {
+    throw new ConfigError(
+      name,
+      'still holds the placeholder from .env.example; put the real value in, or leave it empty',
+    );
+  }
   return value ? value : null;
 }
 
@@ -105,17 +120,40 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
-function encryptionKey(env: Env): Buffer | null {
-  const raw = optional(env, 'TOKEN_ENCRYPTION_KEY');
-  if (raw === null) return null;
+function base64Key(name: string, raw: string): Buffer {
   const key = Buffer.from(raw, 'base64');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(raw) || key.length !== 32) {
     throw new ConfigError(
-      'TOKEN_ENCRYPTION_KEY',
+      name,
       'expected 32 random bytes in base64 (44 characters); make one with `openssl rand -base64 32`',
     );
   }
   return key;
+}
+
+function encryptionKey(env: Env): Buffer | null {
+  const raw = optional(env, 'TOKEN_ENCRYPTION_KEY');
+  return raw === null ? null : base64Key('TOKEN_ENCRYPTION_KEY', raw);
+}
+
+function oldEncryptionKeys(env: Env, current: Buffer | null): Buffer[] {
+  const raw = optional(env, 'TOKEN_ENCRYPTION_OLD_KEYS');
+  if (raw === null) return [];
+  if (current === null) {
+    throw new ConfigError(
+      'TOKEN_ENCRYPTION_OLD_KEYS',
+      'set only together with TOKEN_ENCRYPTION_KEY (the new key)',
+    );
+  }
+  return raw
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '')
+    .map((k) => base64Key('TOKEN_ENCRYPTION_OLD_KEYS', k));
+}
+
+function optionalPort(env: Env, name: string): number | null {
+  return optional(env, name) === null ? null : integer(env, name, 0, 0, 65535);
 }
 
 const STORE_SCHEMES = ['sqlite://', 'redis://', 'rediss://', 'postgres://', 'postgresql://'];
@@ -175,13 +213,19 @@ const LOG_LEVELS: readonly LogLevelName[] = ['debug', 'info', 'warn', 'error'];
 
 export function parseConfig(env: Env): Config {
   const oauthConfig = oauth(env);
+  if (oauthConfig === null && optional(env, 'SLACK_BOT_TOKEN') === null) {
+    throw new ConfigError(
+      'SLACK_BOT_TOKEN',
+      'missing; expected a bot token starting with "xoxb-" (see README "Set up"). To see the bot without a Slack workspace, run `npm run demo`',
+    );
+  }
   const botToken = prefixed(env, 'SLACK_BOT_TOKEN', 'xoxb-', 'a bot token', oauthConfig === null);
   const appToken = prefixed(env, 'SLACK_APP_TOKEN', 'xapp-', 'an app-level token', false);
   const signingSecret = optional(env, 'SLACK_SIGNING_SECRET');
   if ((appToken === null || oauthConfig !== null) && signingSecret === null) {
     throw new ConfigError(
       'SLACK_SIGNING_SECRET',
-      'missing; HTTP mode (no SLACK_APP_TOKEN) needs the signing secret from Basic Information in the app settings',
+      'missing; HTTP mode (no SLACK_APP_TOKEN) needs the signing secret from Basic Information in the app settings. To see the bot without a Slack workspace, run `npm run demo`',
     );
   }
   const command = optional(env, 'SLACK_COMMAND') ?? '/katapult';
@@ -216,7 +260,7 @@ export function parseConfig(env: Env): Config {
       apiUrl: slackApiUrl === null || slackApiUrl.endsWith('/') ? slackApiUrl : `${slackApiUrl}/`,
       command,
     },
-    http: { port: integer(env, 'PORT', 3000, 0, 65535) },
+    http: { port: integer(env, 'PORT', 3000, 0, 65535), metricsPort: optionalPort(env, 'METRICS_PORT') },
     katapult: {
       apiUrl: (httpUrl(env, 'KATAPULT_API_URL', 'https://api.katapult.io/core/v1') as string).replace(
         /\/+$/,
@@ -241,6 +285,7 @@ export function parseConfig(env: Env): Config {
     },
     dataDir,
     encryptionKey: key,
+    oldEncryptionKeys: oldEncryptionKeys(env, key),
     logLevel: logLevel as LogLevelName,
   };
 }

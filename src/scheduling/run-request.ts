@@ -47,6 +47,8 @@ export interface RunRequestDeps {
   leaseMs: number;
   /** After this many attempts a record ends `failed` and the requester is told. */
   maxAttempts: number;
+  /** Each policy's outcome once it is final (`scheduled`, a Katapult error code, `refused`, …), for metrics. */
+  onOutcome?: (outcome: string) => void;
 }
 
 /** Thrown when the lease was lost mid-run (another worker took the record over): stop at once. */
@@ -194,6 +196,10 @@ async function audit(deps: RunRequestDeps, r: RequestRecord, outcome: string | n
   const delivery = r.post?.state === 'sent' ? r.post.delivery : null;
   for (const step of r.policies) {
     const result = step.result;
+    const final =
+      outcome ??
+      (step.superseded ? 'superseded' : !result ? 'not_run' : result.ok ? 'scheduled' : result.code);
+    deps.onOutcome?.(final.startsWith('refused') ? 'refused' : final);
     await deps.record({
       at: deps.now(),
       workspace: r.workspace,

@@ -4,6 +4,7 @@
  */
 import type { webApi } from '@slack/bolt';
 import type { AppLogger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import { type SlackMessage, undeliveredMessage } from './blocks/messages.js';
 import { writeOnce } from './slack-writes.js';
 import { slackErrorCode } from './workspace.js';
@@ -14,6 +15,7 @@ export async function deliver(
   client: webApi.WebClient,
   logger: AppLogger,
   input: { channelId: string; userId: string; botUserId: string | null; message: SlackMessage },
+  metrics?: Pick<Metrics, 'dmFallback'>,
 ): Promise<Delivery> {
   let slackError: string | null = null;
   try {
@@ -50,6 +52,7 @@ export async function deliver(
         unfurl_media: false,
       }),
     );
+    metrics?.dmFallback();
     return 'direct_message';
   } catch (error) {
     logger.event('error', 'outcome_undelivered', {

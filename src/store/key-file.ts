@@ -19,6 +19,17 @@ export async function loadOrCreateKey(
   }
 }
 
+/** The key file's key, or null when there is none (the operator CLI never creates one). */
+export async function readKeyFile(dataDir: string): Promise<{ key: Buffer; file: string } | null> {
+  const file = path.join(dataDir, KEY_FILE_NAME);
+  try {
+    return { key: await readKey(file), file };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
 async function readKey(file: string): Promise<Buffer> {
   const key = Buffer.from((await readFile(file, 'utf8')).trim(), 'base64');
   if (key.length !== 32) throw new Error(`${file} does not hold a 32-byte base64 key`);

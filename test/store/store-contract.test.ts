@@ -136,7 +136,7 @@ function storeContract(setup: () => Promise<Backend>): void {
     });
     const raw = await backend.raw(`token:${workspace}`);
     expect(raw).not.toBeNull();
-    expect(raw).toContain('"sealed":"v1.');
+    expect(raw).toContain('"sealed":"v2.');
     expect(raw).not.toContain(token);
     expect(raw).not.toContain(token.slice(0, -4)); // only the last 4 characters are kept in the clear
     expect(await createTokenStore(b.kv, box).remove(workspace)).toBe(true);

@@ -1,6 +1,7 @@
 import type { AccessPolicies } from '../../access/access-policy.js';
 import type { AuditRecorder } from '../../audit/record.js';
 import type { AppLogger } from '../../log.js';
+import type { Metrics } from '../../metrics.js';
 import type { RequestIntake } from '../../scheduling/intake.js';
 import type { KatapultReader } from '../../scheduling/preview.js';
 import type { KatapultRestorer } from '../../scheduling/restore.js';
@@ -33,6 +34,8 @@ export interface ListenerDeps {
   /** Removes everything stored for a workspace that uninstalled the app. */
   forgetWorkspace(workspaceId: string): Promise<void>;
   logger: AppLogger;
+  /** Counters for /metrics (commands, submissions by outcome, direct-message fallbacks). */
+  metrics: Pick<Metrics, 'command' | 'submission' | 'dmFallback'>;
   /** Wall clock in unix ms; injected so tests control time. */
   now: () => number;
 }

@@ -24,6 +24,7 @@ const HISTORY_LIMIT = 20;
 export function registerKatapultCommand(app: App, deps: ListenerDeps): void {
   app.command(deps.command, async (args) => {
     const intent = parseCommandText(args.command.text);
+    deps.metrics.command(intent.kind);
     if (intent.kind === 'help') {
       await args.ack({ response_type: 'ephemeral', ...helpMessage(deps.command) });
       return;

@@ -45,6 +45,7 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
         'This form does not say which channel it came from. Close it and run the command again in the channel.';
     }
     if (!policy.ok || !time.ok || !meta || !workspaceId) {
+      deps.metrics.submission('invalid');
       await ack({ response_action: 'errors', errors });
       return;
     }
@@ -69,11 +70,13 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
       deps.logger.event('error', 'request_not_recorded', {
         error: error instanceof Error ? error.message : String(error),
       });
+      deps.metrics.submission('store_error');
       await ack({ response_action: 'errors', errors: { [SCHEDULE_VIEW.policyBlock]: STORE_DOWN_INLINE } });
       return;
     }
     await ack();
     if (accepted === 'duplicate') {
+      deps.metrics.submission('duplicate');
       // Slack retried, the user double-clicked, or another replica has it: it is being handled.
       deps.logger.event('info', 'duplicate_submission', {
         workspace: workspaceId,

@@ -1,0 +1,75 @@
+/** What every operator command needs: the parsed config, the key(s) and the store, opened as the bot opens them. */
+import type { Config } from '../config.js';
+import { SecretBox } from '../store/crypto.js';
+import { readKeyFile } from '../store/key-file.js';
+import { openStore } from '../store/open-store.js';
+import type { Store } from '../store/store.js';
+
+export interface Output {
+  line(text: string): void;
+}
+
+/** The box the bot would use; null when there is no key anywhere (the CLI never creates one). */
+export async function openBox(config: Config): Promise<{ box: SecretBox; source: string } | null> {
+  if (config.encryptionKey) {
+    return {
+      box: new SecretBox(config.encryptionKey, config.oldEncryptionKeys),
+      source: 'TOKEN_ENCRYPTION_KEY',
+    };
+  }
+  const file = await readKeyFile(config.dataDir);
+  return file ? { box: new SecretBox(file.key), source: file.file } : null;
+}
+
+export function openConfiguredStore(
+  config: Config,
+  onError: (error: unknown) => void = () => {},
+): Promise<Store> {
+  return openStore(config.store.url, {
+    retentionMs: config.audit.retentionDays * 86_400_000,
+    maxPerWorkspace: config.audit.maxPerWorkspace,
+    onError,
+  });
+}
+
+/** Every key/value record, as `[key, value]` (keys without the store's namespace). */
+export async function* records(store: Store): AsyncGenerator<[string, unknown]> {
+  const iterate = store.kv.iterator;
+  if (typeof iterate !== 'function') throw new Error('this store cannot list its records');
+  for await (const [key, value] of iterate.call(store.kv, undefined as never) as AsyncIterable<
+    [string, unknown]
+  >) {
+    yield [key, value];
+  }
+}
+
+/** Records holding a sealed value (Katapult tokens, Slack installations): the AAD is the record key. */
+export async function* sealedRecords(
+  store: Store,
+): AsyncGenerator<{ key: string; record: Record<string, unknown> & { sealed: string } }> {
+  for await (const [key, value] of records(store)) {
+    if (
+      typeof value === 'object' &&
+      value !== null &&
+      typeof (value as { sealed?: unknown }).sealed === 'string'
+    ) {
+      yield { key, record: value as Record<string, unknown> & { sealed: string } };
+    }
+  }
+}
+
+/** Workspace IDs the store knows of (tokens, access policies, installations, upcoming deletions). */
+export async function knownWorkspaces(store: Store): Promise<string[]> {
+  const found = new Set<string>();
+  for await (const [key] of records(store)) {
+    const match = /^(?:token|access|installation|upcoming):([A-Z0-9]+)(?::|$)/.exec(key);
+    if (match?.[1]) found.add(match[1]);
+  }
+  return [...found].sort();
+}
+
+export function describeError(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
+}

@@ -1,0 +1,80 @@
+/** `migrate`, `rotate-key` and `export-audit`: operator commands over the store. */
+import type { Config } from '../config.js';
+import { type Migration, migrate } from '../store/migrations.js';
+import type { AuditEntry, Store } from '../store/store.js';
+import { type Output, openBox, sealedRecords } from './context.js';
+
+export async function runMigrate(
+  store: Store,
+  out: Output,
+  migrations?: readonly Migration[],
+): Promise<number> {
+  const result = await migrate(store, migrations ? { migrations } : {});
+  for (const step of result.applied) out.line(`applied ${step}`);
+  if (result.ahead) {
+    out.line(`store schema version ${result.from} is newer than this release knows; nothing done`);
+    return 1;
+  }
+  out.line(
+    result.applied.length > 0
+      ? `store schema version ${result.from} -> ${result.to}`
+      : `store schema version ${result.to}: up to date`,
+  );
+  return 0;
+}
+
+/**
+ * Re-seals every sealed value with TOKEN_ENCRYPTION_KEY, opening old ones with the same key or
+ * one of TOKEN_ENCRYPTION_OLD_KEYS. Values that open with none are named and left as they are.
+ */
+export async function runRotateKey(config: Config, store: Store, out: Output): Promise<number> {
+  if (!config.encryptionKey) {
+    out.line(
+      'rotate-key: set TOKEN_ENCRYPTION_KEY to the new key and TOKEN_ENCRYPTION_OLD_KEYS to the old one(s) (comma separated)',
+    );
+    return 2;
+  }
+  const opened = await openBox(config);
+  if (!opened) return 2;
+  const { box } = opened;
+  let total = 0;
+  let resealed = 0;
+  const failed: string[] = [];
+  for await (const { key, record } of sealedRecords(store)) {
+    total += 1;
+    if (!box.isStale(record.sealed)) continue;
+    let plaintext: string;
+    try {
+      plaintext = box.open(record.sealed, key);
+    } catch {
+      failed.push(key);
+      continue;
+    }
+    await store.kv.set(key, { ...record, sealed: box.seal(plaintext, key) });
+    resealed += 1;
+  }
+  out.line(
+    `rotate-key: ${resealed} re-sealed with key ${box.currentKeyId}, ${total - resealed - failed.length} already current, ${failed.length} failed`,
+  );
+  if (failed.length > 0) {
+    out.line(`rotate-key: these do not open with any configured key: ${failed.join(', ')}`);
+    return 1;
+  }
+  return 0;
+}
+
+/** Audit entries as JSON lines, oldest first per workspace. */
+export async function runExportAudit(
+  store: Store,
+  out: Output,
+  options: { workspaces: string[]; sinceMs: number | null; limit: number },
+): Promise<number> {
+  for (const workspace of options.workspaces) {
+    const entries: AuditEntry[] = await store.audit.recent(workspace, options.limit);
+    for (const entry of entries.reverse()) {
+      if (options.sinceMs !== null && entry.at < options.sinceMs) continue;
+      out.line(JSON.stringify(entry));
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,274 @@
+/**
+ * Prometheus metrics, one registry per bot (tests run several bots in one process). Labels are
+ * bounded sets (outcomes, operations, Slack methods and error codes): never a workspace or a user.
+ */
+import { readFileSync } from 'node:fs';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { isKatapultError } from './katapult/errors.js';
+
+export interface PendingRequests {
+  count: number;
+  oldestAgeSeconds: number;
+}
+
+export interface MetricsDeps {
+  /**
+   * Requests accepted but not finished (the request log), read at each scrape. Read lazily from
+   * this object, so the composition root may set it after the store is open.
+   */
+  pendingRequests?: () => Promise<PendingRequests>;
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** A slash command was handled: `outcome` is what it did (help, schedule, token, …). */
+  command(outcome: string): void;
+  /** A scheduling submission ended: scheduled, a Katapult error code, refused, invalid, duplicate, store_error. */
+  submission(outcome: string): void;
+  katapultRequest(operation: string, outcome: string, seconds: number): void;
+  katapultRetry(operation: string): void;
+  slackApiError(method: string, error: string): void;
+  storeError(operation: string): void;
+  dmFallback(): void;
+  /** Prometheus text exposition. */
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+export const PREFIX = 'katapult_chatops_';
+
+/** The package version, read from package.json beside src/ or dist/. */
+export function packageVersion(): string {
+  try {
+    const raw = readFileSync(new URL('../package.json', import.meta.url), 'utf8');
+    const version = (JSON.parse(raw) as { version?: unknown }).version;
+    return typeof version === 'string' ? version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function createMetrics(deps: MetricsDeps = {}): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const commands = new Counter({
+    name: `${PREFIX}commands_total`,
+    help: 'Slash commands handled, by outcome.',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const submissions = new Counter({
+    name: `${PREFIX}submissions_total`,
+    help: 'Scheduling submissions, by outcome (scheduled, a Katapult error code, refused, invalid, duplicate, store_error).',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const katapultRequests = new Counter({
+    name: `${PREFIX}katapult_requests_total`,
+    help: 'Katapult API calls (after retries), by operation and outcome (ok or the error code).',
+    labelNames: ['operation', 'outcome'],
+    registers: [registry],
+  });
+  const katapultDuration = new Histogram({
+    name: `${PREFIX}katapult_request_duration_seconds`,
+    help: 'Duration of Katapult API calls, retries included.',
+    labelNames: ['operation'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40],
+    registers: [registry],
+  });
+  const katapultRetries = new Counter({
+    name: `${PREFIX}katapult_retries_total`,
+    help: 'Katapult API attempts that were retried.',
+    labelNames: ['operation'],
+    registers: [registry],
+  });
+  const slackErrors = new Counter({
+    name: `${PREFIX}slack_api_errors_total`,
+    help: 'Slack Web API calls that failed, by method and error (Slack error code, http_<status>, ratelimited, request_error).',
+    labelNames: ['method', 'error'],
+    registers: [registry],
+  });
+  const storeErrors = new Counter({
+    name: `${PREFIX}store_errors_total`,
+    help: 'Store operations that failed, by operation.',
+    labelNames: ['operation'],
+    registers: [registry],
+  });
+  const dmFallbacks = new Counter({
+    name: `${PREFIX}dm_fallbacks_total`,
+    help: 'Outcomes sent as a direct message because the channel post failed.',
+    registers: [registry],
+  });
+  let pending: Promise<PendingRequests | null> | null = null;
+  // Both gauges ask once per scrape: the first collect starts the read, the second reuses it.
+  const readPending = (): Promise<PendingRequests | null> => {
+    if (!pending) {
+      const source = deps.pendingRequests;
+      pending = (source ? source() : Promise.resolve(null))
+        .catch(() => {
+          storeErrors.inc({ operation: 'pending_requests' });
+          return null;
+        })
+        .finally(() => {
+          setImmediate(() => {
+            pending = null;
+          });
+        });
+    }
+    return pending;
+  };
+  new Gauge({
+    name: `${PREFIX}requests_pending`,
+    help: 'Requests accepted and not yet finished.',
+    registers: [registry],
+    async collect() {
+      this.set((await readPending())?.count ?? 0);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}requests_oldest_pending_age_seconds`,
+    help: 'Age of the oldest request not yet finished (0 when none).',
+    registers: [registry],
+    async collect() {
+      this.set((await readPending())?.oldestAgeSeconds ?? 0);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}build_info`,
+    help: 'Always 1; the labels say which build runs.',
+    labelNames: ['version', 'node'],
+    registers: [registry],
+  }).set({ version: packageVersion(), node: process.versions.node }, 1);
+
+  return {
+    registry,
+    command: (outcome) => commands.inc({ outcome }),
+    submission: (outcome) => submissions.inc({ outcome }),
+    katapultRequest(operation, outcome, seconds) {
+      katapultRequests.inc({ operation, outcome });
+      katapultDuration.observe({ operation }, seconds);
+    },
+    katapultRetry: (operation) => katapultRetries.inc({ operation }),
+    slackApiError: (method, error) => slackErrors.inc({ method, error }),
+    storeError: (operation) => storeErrors.inc({ operation }),
+    dmFallback: () => dmFallbacks.inc(),
+    async render() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}
+
+/** A Katapult failure as a label value: Katapult's error code, else the failure kind. */
+function katapultOutcome(error: unknown): string {
+  if (!isKatapultError(error)) return 'error';
+  return error.kind === 'api' ? error.code : error.kind;
+}
+
+/**
+ * The Katapult client with each named method timed and counted (`operations` maps method name to
+ * the `operation` label). Other properties pass through untouched.
+ */
+export function instrumentKatapult<T extends object>(
+  client: T,
+  metrics: Metrics,
+  operations: Partial<Record<keyof T & string, string>>,
+  clock: () => number = () => performance.now(),
+): T {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      const operation = typeof property === 'string' ? operations[property as keyof T & string] : undefined;
+      if (typeof value !== 'function' || operation === undefined) {
+        return typeof value === 'function' ? value.bind(target) : value;
+      }
+      return async (...args: unknown[]) => {
+        const started = clock();
+        try {
+          const result: unknown = await value.apply(target, args);
+          metrics.katapultRequest(operation, 'ok', (clock() - started) / 1000);
+          return result;
+        } catch (error) {
+          metrics.katapultRequest(operation, katapultOutcome(error), (clock() - started) / 1000);
+          throw error;
+        }
+      };
+    },
+  });
+}
+
+type FetchFunction = typeof globalThis.fetch;
+
+/**
+ * A `fetch` for the Slack WebClient that counts failed Web API calls by method and error: a
+ * non-200 status, an `ok: false` body, or no answer. Every attempt counts (retries included).
+ */
+export function countingSlackFetch(metrics: Metrics, inner: FetchFunction = globalThis.fetch): FetchFunction {
+  return async (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const method = /\/([a-zA-Z][\w.]*)\/?(?:\?.*)?$/.exec(url)?.[1] ?? 'unknown';
+    let response: Response;
+    try {
+      response = await inner(input, init);
+    } catch (error) {
+      metrics.slackApiError(method, 'request_error');
+      throw error;
+    }
+    if (response.status === 429) {
+      metrics.slackApiError(method, 'ratelimited');
+    } else if (response.status !== 200) {
+      metrics.slackApiError(method, `http_${response.status}`);
+    } else if (response.headers.get('content-type')?.includes('json')) {
+      try {
+        const body = (await response.clone().json()) as { ok?: unknown; error?: unknown };
+        if (body.ok === false) {
+          metrics.slackApiError(method, typeof body.error === 'string' ? body.error.slice(0, 64) : 'unknown');
+        }
+      } catch {
+        // Not JSON after all: the WebClient reports it.
+      }
+    }
+    return response;
+  };
+}
+
+/**
+ * Wraps every method of `target` (the store, its audit log, its Keyv) so a failing call counts a
+ * store error labelled `<prefix><method>`. Methods the interface gains later are covered too.
+ */
+export function countStoreFailures<T extends object>(
+  target: T,
+  metrics: Metrics,
+  prefix: string,
+  /** Properties holding objects to wrap too, with their label prefix (e.g. `{ kv: 'kv_' }`). */
+  nested: Record<string, string> = {},
+): T {
+  const wrapped = new Map<string, unknown>();
+  return new Proxy(target, {
+    get(object, property) {
+      const value: unknown = Reflect.get(object, property, object);
+      if (typeof property === 'string' && property in nested && typeof value === 'object' && value !== null) {
+        if (!wrapped.has(property)) {
+          wrapped.set(property, countStoreFailures(value, metrics, nested[property] as string));
+        }
+        return wrapped.get(property);
+      }
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      const operation = `${prefix}${property}`;
+      return (...args: unknown[]) => {
+        let result: unknown;
+        try {
+          result = value.apply(object, args);
+        } catch (error) {
+          metrics.storeError(operation);
+          throw error;
+        }
+        if (result instanceof Promise) {
+          return result.catch((error: unknown) => {
+            metrics.storeError(operation);
+            throw error;
+          });
+        }
+        return result;
+      };
+    },
+  });
+}

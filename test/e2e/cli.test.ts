@@ -1,0 +1,194 @@
+/**
+ * The operator CLI against a store the real bot wrote (SQLite), the fake Slack Web API and the fake
+ * Katapult API: `check` passes on a good configuration and names the failing check for a wrong
+ * key, an unreachable store and a revoked Katapult token; `rotate-key` re-seals so that a start
+ * with only the new key opens every stored token; `export-audit` and `migrate`.
+ */
+import { randomBytes } from 'node:crypto';
+import { runCli } from '../../src/cli.js';
+import { BOT_SCOPES } from '../../src/slack/scopes.js';
+import { FAKE_TEAM_ID } from '../../support/fakes/slack-api.js';
+import {
+  ADMIN,
+  BOT_TOKEN,
+  type Harness,
+  inMinutes,
+  KATAPULT_TOKEN,
+  SIGNING_SECRET,
+  setWorkspaceToken,
+  startHarness,
+} from '../../support/harness.js';
+import { describeWithService, serviceUrl } from '../helpers/services.js';
+
+let h: Harness;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  h = await startHarness();
+  await setWorkspaceToken(h);
+  await h.submitSchedule({ policyId: 'dbp_audit', at: inMinutes(30), userId: ADMIN });
+  await h.bot.idle();
+  env = {
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: h.slack.apiUrl,
+    KATAPULT_API_URL: h.katapult.baseUrl,
+    KATAPULT_TIMEOUT_MS: '1500',
+    DATA_DIR: h.dataDir,
+    TOKEN_ENCRYPTION_KEY: h.encryptionKey,
+  };
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+async function cli(args: string[], extra: Record<string, string> = {}) {
+  const lines: string[] = [];
+  const out = { line: (text: string) => lines.push(text) };
+  const code = await runCli(args, { ...env, ...extra }, out, out);
+  const text = lines.join('\n');
+  // Nothing an operator sees may hold a secret.
+  for (const secret of [
+    KATAPULT_TOKEN,
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    env.TOKEN_ENCRYPTION_KEY ?? '',
+    extra.TOKEN_ENCRYPTION_KEY ?? '',
+  ]) {
+    if (secret) expect(text).not.toContain(secret);
+  }
+  return { code, text, lines };
+}
+
+const grantScopes = (scopes: readonly string[]) =>
+  h.slack.fail('auth.test', {
+    status: 200,
+    body: { ok: true, team_id: FAKE_TEAM_ID, user_id: 'UBOT00001', bot_id: 'BFAKE0001' },
+    headers: { 'x-oauth-scopes': scopes.join(',') },
+  });
+
+describe('check', () => {
+  test('a good configuration passes, one line per check, exit 0', async () => {
+    grantScopes(BOT_SCOPES);
+    const { code, lines, text } = await cli(['check']);
+    expect(code).toBe(0);
+    for (const name of ['config', 'slack', 'slack scopes', 'store', 'schema', 'key', 'katapult']) {
+      expect(lines.some((l) => new RegExp(`^ok +${name} `).test(l))).toBe(true);
+    }
+    expect(text).toContain(`workspace ${FAKE_TEAM_ID}: token accepted`);
+    expect(lines.at(-1)).toMatch(/^check passed/);
+  });
+
+  test('a scope missing from the bot token fails the scopes check, naming the scope', async () => {
+    grantScopes(BOT_SCOPES.filter((s) => s !== 'usergroups:read'));
+    const { code, text } = await cli(['check']);
+    expect(code).toBe(1);
+    expect(text).toMatch(/^FAIL slack scopes +missing usergroups:read/m);
+    expect(text).toMatch(/check failed: slack scopes$/);
+  });
+
+  test('a wrong key fails the key check', async () => {
+    const { code, text } = await cli(['check'], { TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64') });
+    expect(code).toBe(1);
+    expect(text).toMatch(/^FAIL key +1 of \d+ sealed values do not open/m);
+    expect(text).toMatch(/check failed: key$/);
+  });
+
+  test('an unreachable store fails the store check', async () => {
+    const { code, text } = await cli(['check'], {
+      STORE_URL: 'postgres://katapult:pw-secret@127.0.0.1:1/none',
+    });
+    expect(code).toBe(1);
+    expect(text).toMatch(/^FAIL store +could not connect to the store at postgres:\/\/127\.0\.0\.1:1\/none/m);
+    expect(text).not.toContain('pw-secret');
+    expect(text).toMatch(/check failed: store$/);
+  });
+
+  test('a revoked Katapult token fails the katapult check, naming the workspace', async () => {
+    h.katapult.setTokens({});
+    try {
+      const { code, text } = await cli(['check']);
+      expect(code).toBe(1);
+      expect(text).toMatch(
+        new RegExp(
+          `^FAIL katapult +workspace ${FAKE_TEAM_ID}: token refused or unusable \\(invalid_api_token\\)`,
+          'm',
+        ),
+      );
+      expect(text).toMatch(/check failed: katapult$/);
+    } finally {
+      h.katapult.setTokens({ [KATAPULT_TOKEN]: 'Acme Ops' });
+    }
+  });
+
+  test('a placeholder left from .env.example fails the config check and says so', async () => {
+    const { code, text } = await cli(['check'], { SLACK_BOT_TOKEN: 'xoxb-your-bot-token' });
+    expect(code).toBe(1);
+    expect(text).toContain('FAIL config');
+    expect(text).toContain('placeholder from .env.example');
+  });
+});
+
+describe('export-audit and migrate', () => {
+  test('export-audit prints the workspace entries as JSON lines, filtered by --since', async () => {
+    const all = await cli(['export-audit', '--workspace', FAKE_TEAM_ID]);
+    expect(all.code).toBe(0);
+    const entries = all.lines.map(
+      (l) => JSON.parse(l) as { workspace: string; action: string; policyId: string },
+    );
+    expect(entries.some((e) => e.action === 'schedule' && e.policyId === 'dbp_audit')).toBe(true);
+    expect(entries.every((e) => e.workspace === FAKE_TEAM_ID)).toBe(true);
+    const discovered = await cli(['export-audit']);
+    expect(discovered.lines).toEqual(all.lines);
+    const none = await cli(['export-audit', `--since=${new Date(Date.now() + 60_000).toISOString()}`]);
+    expect(none.lines).toEqual([]);
+    expect((await cli(['export-audit', '--since', 'yesterday'])).code).toBe(2);
+  });
+
+  test('migrate reports the store up to date (the bot migrated it on start)', async () => {
+    const { code, text } = await cli(['migrate']);
+    expect(code).toBe(0);
+    expect(text).toMatch(/store schema version 1: up to date/);
+  });
+});
+
+describe('rotate-key', () => {
+  test('re-seals with the new key; a start with only the new key opens the stored token', async () => {
+    const oldKey = h.encryptionKey;
+    const newKey = randomBytes(32).toString('base64');
+    const rotated = await cli(['rotate-key'], {
+      TOKEN_ENCRYPTION_KEY: newKey,
+      TOKEN_ENCRYPTION_OLD_KEYS: oldKey,
+    });
+    expect(rotated.code).toBe(0);
+    expect(rotated.text).toMatch(/rotate-key: 1 re-sealed with key [0-9a-f]{8}, 0 already current, 0 failed/);
+    // The old key no longer opens anything; the new one alone opens everything.
+    expect((await cli(['check'], { TOKEN_ENCRYPTION_KEY: oldKey })).text).toMatch(/^FAIL key/m);
+    grantScopes(BOT_SCOPES);
+    expect((await cli(['check'], { TOKEN_ENCRYPTION_KEY: newKey })).code).toBe(0);
+
+    const again = await startHarness({
+      dataDir: h.dataDir,
+      encryptionKey: newKey,
+      slack: h.slack,
+      katapult: h.katapult,
+    });
+    try {
+      h.katapult.reset();
+      await again.submitSchedule({ policyId: 'dbp_rotated', at: inMinutes(30), userId: ADMIN });
+      await again.bot.idle();
+      const call = h.katapult.requests.find((r) => r.method === 'DELETE');
+      expect(call?.headers.authorization).toBe(`Bearer ${KATAPULT_TOKEN}`);
+    } finally {
+      await again.bot.stop();
+    }
+  });
+});
+
+describeWithService('redis', 'check against Redis', () => {
+  test('reports Redis persistence (a warning, not a failure, when AOF is off)', async () => {
+    const { text } = await cli(['check'], { STORE_URL: serviceUrl('redis') });
+    expect(text).toMatch(/^(ok|warn) +redis persistence +(AOF is on|AOF is off)/m);
+    expect(text).not.toMatch(/^FAIL redis/m);
+  });
+});
