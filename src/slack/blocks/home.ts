@@ -5,9 +5,10 @@ import type { UpcomingDeletion } from '../../scheduling/upcoming.js';
 import type { AuditEntry } from '../../store/store.js';
 import type { TokenStatus } from '../../store/token-store.js';
 import { ACTIONS } from '../ids.js';
+import { SLACK_LIMITS } from '../limits.js';
 import { code, dateToken } from '../mrkdwn.js';
 import { describePolicy } from './access.js';
-import { type Block, context, plain, section } from './common.js';
+import { type Block, button, context, fitToCount, header, md, section } from './common.js';
 import { historyLines } from './history.js';
 import { statusText } from './token-modal.js';
 
@@ -21,8 +22,6 @@ export interface HomeInput {
   nowSeconds: number;
 }
 
-const header = (text: string): types.HeaderBlock => ({ type: 'header', text: plain(text) });
-
 function upcomingBlocks(items: UpcomingDeletion[], nowSeconds: number): Block[] {
   if (items.length === 0) return [section('_Nothing is scheduled through the bot._')];
   return items.slice(0, 20).map((u) => {
@@ -32,19 +31,12 @@ function upcomingBlocks(items: UpcomingDeletion[], nowSeconds: number): Block[] 
       : '';
     return {
       type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: `${due ? ':hourglass_flowing_sand:' : ':wastebasket:'} ${code(u.policyId)}${target} ${due ? 'moves to the trash' : 'was due to move to the trash'} on ${dateToken(u.at)}, scheduled by <@${u.scheduledBy}> in <#${u.channelId}>`,
-      },
+      text: md(
+        `${due ? ':hourglass_flowing_sand:' : ':wastebasket:'} ${code(u.policyId)}${target} ${due ? 'moves to the trash' : 'was due to move to the trash'} on ${dateToken(u.at)}, scheduled by <@${u.scheduledBy}> in <#${u.channelId}>`,
+        SLACK_LIMITS.sectionText,
+      ),
       ...(due
-        ? {
-            accessory: {
-              type: 'button',
-              text: plain('Reschedule'),
-              action_id: ACTIONS.reschedule,
-              value: u.policyId,
-            },
-          }
+        ? { accessory: button({ text: 'Reschedule', actionId: ACTIONS.reschedule, value: u.policyId }) }
         : {}),
     } satisfies types.SectionBlock;
   });
@@ -59,13 +51,7 @@ export function homeView(input: HomeInput): types.HomeView {
     {
       type: 'actions',
       elements: [
-        {
-          type: 'button',
-          text: plain('Schedule a deletion'),
-          style: 'primary',
-          action_id: ACTIONS.openSchedule,
-          value: '',
-        },
+        button({ text: 'Schedule a deletion', actionId: ACTIONS.openSchedule, value: '', style: 'primary' }),
       ],
     },
     { type: 'divider' },
@@ -92,5 +78,5 @@ export function homeView(input: HomeInput): types.HomeView {
         ? [section('_Nothing yet._')]
         : historyLines(input.history.slice(0, 10))),
   ];
-  return { type: 'home', blocks: blocks.slice(0, 100) };
+  return { type: 'home', blocks: fitToCount(blocks, SLACK_LIMITS.viewBlocks) };
 }
