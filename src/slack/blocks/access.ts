@@ -55,7 +55,7 @@ export function accessFormView(input: {
   const groupOptions = [...input.groups]
     .sort((a, b) => chosen(b.id) - chosen(a.id))
     .slice(0, SLACK_LIMITS.selectOptions)
-    .map((g) => option(g.name, g.id));
+    .map((g) => option(g.name || g.id, g.id));
   const selectedGroups = groupOptions.filter((o) => input.policy.groupIds.includes(o.value ?? ''));
   const blocks: Block[] = [];
   if (input.problem) blocks.push(section(`:warning: ${input.problem}`));

@@ -122,7 +122,7 @@ export function buildScheduleModal(input: ScheduleModalInput): types.ModalView {
         block_id: SCHEDULE_VIEW.whenBlock,
         label: label('Move it to the trash at'),
         hint: hint(
-          input.whenProblem ??
+          input.whenProblem ||
             'In your own time zone. At least 6 minutes from now (Katapult needs 5 minutes’ notice).',
         ),
         element: whenInput,
