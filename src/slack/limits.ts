@@ -74,7 +74,8 @@ function graphemeStart(text: string, at: number): number {
   let from = Math.max(0, at - LOOK_BACK);
   if (isLowSurrogate(text.charCodeAt(from))) from -= 1;
   let boundary = from;
-  for (const { index } of graphemes.segment(text.slice(from, at + 1))) {
+  // Up to two code points past `at`: whether a character starts at `at` depends on what follows.
+  for (const { index } of graphemes.segment(text.slice(from, at + 4))) {
     if (from + index > at) break;
     boundary = from + index;
   }
