@@ -2,21 +2,30 @@
  * Composition root: builds the logger, store, Katapult client and Bolt app from the config, and
  * wires the Slack listeners to them. Nothing else creates these objects.
  */
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, type AppOptions } from '@slack/bolt';
+import { hostname } from 'node:os';
+import { App, type AppOptions, webApi } from '@slack/bolt';
 import nodeFetch from 'node-fetch';
 import { createAccessPolicies } from './access/access-policy.js';
 import { createAuditRecorder } from './audit/record.js';
 import type { Config } from './config.js';
-import { type FetchLike, KatapultClient } from './katapult/client.js';
+import { DEFAULT_RETRY_POLICY, type FetchLike, KatapultClient } from './katapult/client.js';
 import { InFlight } from './lifecycle.js';
 import { createLogger, type LogLevel, type LogSink, Redactor } from './log.js';
-import { createUpcomingDeletions, upcomingPolicyIds } from './scheduling/upcoming.js';
+import { explain } from './messages/explain.js';
+import { createRequestIntake } from './scheduling/intake.js';
+import { createLocks } from './scheduling/locks.js';
+import { createRequestLog } from './scheduling/request-log.js';
+import { createRequestWorker } from './scheduling/request-worker.js';
+import { runRequest } from './scheduling/run-request.js';
+import { carryOverUpcoming, createUpcomingDeletions } from './scheduling/upcoming.js';
 import { checkBotToken } from './slack/identity.js';
 import { createInstallationStore } from './slack/installation-store.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { createPolicyCatalogue } from './slack/policy-catalogue.js';
+import { createRequestSurface } from './slack/request-surface.js';
 import { BOT_SCOPES } from './slack/scopes.js';
 import { createUserDirectory } from './slack/users.js';
 import { slackErrorCode } from './slack/workspace.js';
@@ -26,6 +35,22 @@ import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { createTokenStore } from './store/token-store.js';
 import { createWorkspaceTokens } from './tokens/workspace-tokens.js';
+
+/** Per attempt of a Slack Web API call made from a request record (and of the listeners' client). */
+const SLACK_WRITE_TIMEOUT_MS = 10_000;
+/** The request record must be written within this, well inside Slack's 3 s, or the modal says so. */
+const INTAKE_TIMEOUT_MS = 1_500;
+
+/**
+ * How long a shutdown waits for records under way: one Katapult call at its worst (retry budget
+ * plus one timeout), then the outcome post and its fallback (each up to WRITE_ATTEMPTS attempts
+ * when Slack says nothing was done, but one attempt after a timeout) and a margin. What does not
+ * finish is not lost: the record's lease expires and another replica, or this one after its
+ * restart, finishes it.
+ */
+export function shutdownGraceMs(katapultTimeoutMs: number): number {
+  return DEFAULT_RETRY_POLICY.maxTotalMs + katapultTimeoutMs + 2 * SLACK_WRITE_TIMEOUT_MS + 5_000;
+}
 
 export interface BotOverrides {
   /** Replaces node-fetch for Katapult calls. */
@@ -162,7 +187,86 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
 
   const inflight = new InFlight();
   const access = createAccessPolicies(store.kv, config.defaultAccess);
-  const upcoming = createUpcomingDeletions(store.kv);
+  const upcoming = createUpcomingDeletions(store.docs);
+  const users = createUserDirectory({ ttlMs: 60_000, groupTtlMs: 60_000, now });
+  const record = createAuditRecorder(store.audit, logger);
+
+  // The request log and its workers: one owner identity per process for leases.
+  const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const requests = createRequestLog(store.docs);
+  const locks = createLocks(store.docs);
+  const clients = new Map<string, webApi.WebClient>();
+  /** A Web client for work that runs outside a Slack request: one attempt per call (slack-writes.ts). */
+  const clientFor = async (workspaceId: string): Promise<webApi.WebClient> => {
+    const cached = clients.get(workspaceId);
+    if (cached) return cached;
+    const token = installations
+      ? (
+          await installations.fetchInstallation({
+            teamId: workspaceId,
+            enterpriseId: workspaceId,
+            isEnterpriseInstall: workspaceId.startsWith('E'),
+          })
+        ).bot?.token
+      : config.slack.botToken;
+    if (!token) throw new Error(`no bot token for workspace ${workspaceId}`);
+    const client = new webApi.WebClient(token, {
+      ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      timeout: SLACK_WRITE_TIMEOUT_MS,
+      logger,
+    });
+    if (clients.size >= 1000) clients.delete(clients.keys().next().value as string);
+    clients.set(workspaceId, client);
+    return client;
+  };
+  const surface = createRequestSurface(
+    {
+      users,
+      access,
+      logger,
+      command: config.slack.command,
+      upcoming,
+      reminderLeadSeconds: config.reminderLeadMinutes * 60,
+      now,
+    },
+    clientFor,
+  );
+  const worker = createRequestWorker({
+    requests,
+    logger,
+    sweepMs: config.requests.sweepMs,
+    concurrency: config.requests.concurrency,
+    track: (work) => inflight.run(work),
+    run: (id) =>
+      runRequest(
+        {
+          requests,
+          surface,
+          tokens,
+          katapult,
+          upcoming,
+          locks,
+          record,
+          explain: (failure) => explain(failure, { command: config.slack.command, operation: 'schedule' }),
+          logger,
+          now,
+          owner,
+          leaseMs: config.requests.leaseMs,
+          maxAttempts: config.requests.maxAttempts,
+        },
+        id,
+      ),
+  });
+  const intake = createRequestIntake({
+    requests,
+    owner,
+    leaseMs: config.requests.leaseMs,
+    timeoutMs: INTAKE_TIMEOUT_MS,
+    kick: (id) => worker.kick(id),
+  });
+
   registerListeners(app, {
     command: config.slack.command,
     tokens,
@@ -180,14 +284,14 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       });
       await tokens.remove(workspaceId);
       await access.remove(workspaceId);
-      for (const policyId of upcomingPolicyIds(await store.audit.recent(workspaceId, 10_000), 0, Infinity)) {
-        await upcoming.remove(workspaceId, policyId);
-      }
+      await upcoming.forget(workspaceId);
+      await requests.forget(workspaceId);
       await store.audit.forget(workspaceId);
     },
-    users: createUserDirectory({ ttlMs: 60_000, groupTtlMs: 60_000, now }),
+    users,
     claims: store,
-    record: createAuditRecorder(store.audit, logger),
+    intake,
+    record,
     auditLog: store.audit,
     logger,
     now,
@@ -199,6 +303,18 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   app.error(async (error) => {
     logger.event('error', 'listener_error', { error: error.message, code: error.code });
   });
+
+  const startWork = async () => {
+    try {
+      const copied = await carryOverUpcoming(store.kv, store.audit, upcoming);
+      if (copied > 0) logger.event('info', 'upcoming_carried_over', { copied });
+    } catch (error) {
+      logger.event('error', 'upcoming_carry_over_failed', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+    worker.start();
+  };
 
   return {
     app,
@@ -225,6 +341,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
         } finally {
           clearTimeout(timer);
         }
+        await startWork();
         ready = true;
         logger.event('info', 'started', { mode: 'socket', command: config.slack.command });
         return { port: null };
@@ -234,16 +351,17 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
         ...(overrides.host ? { host: overrides.host } : {}),
       })) as Server;
       const port = (server.address() as AddressInfo).port;
+      await startWork();
       ready = true;
       logger.event('info', 'started', { mode: 'http', port, command: config.slack.command });
       return { port };
     },
     idle: (timeoutMs = 10_000) => inflight.drain(timeoutMs),
-    // Long enough for a schedule that started just before the signal: Katapult's retries (15 s)
-    // plus one timeout, then the post with its retries and fallback.
-    async stop(graceMs = 15_000 + config.katapult.timeoutMs + 20_000) {
-      // Stop taking requests, let schedules and posts already under way finish (bounded), then close the store.
+    async stop(graceMs = shutdownGraceMs(config.katapult.timeoutMs)) {
+      // Stop taking requests, let schedules and posts already under way finish (bounded), then close
+      // the store. Records not finished by then are taken over once their lease expires.
       ready = false;
+      worker.stop();
       await app.stop().catch(() => undefined);
       const pending = inflight.size;
       const drained = await inflight.drain(graceMs);

@@ -1,11 +1,12 @@
 /**
- * Deletions scheduled through the bot, with the Slack messages Slack holds for them (the reminder
- * before, the restore offer after). One record per policy, replaced by a new schedule of the same
- * policy so its old held messages can be deleted. Which policies are upcoming is read from the
- * audit log (append-only and atomic on every store), so no shared list has to be rewritten.
+ * Deletions scheduled through the bot: an index of its own in the store, one record per policy,
+ * written when Katapult accepts a schedule, replaced by a reschedule, kept after the move for as
+ * long as a restore can still be offered, removed on uninstall. It carries the Slack messages Slack
+ * holds for the policy (the reminder before, the restore offer after) so they can be replaced.
  */
 import type Keyv from 'keyv';
-import type { AuditEntry } from '../store/store.js';
+import type { Docs } from '../store/docs.js';
+import type { AuditEntry, AuditLog } from '../store/store.js';
 
 export interface UpcomingDeletion {
   policyId: string;
@@ -20,13 +21,31 @@ export interface UpcomingDeletion {
   restoreMessageId: string | null;
   /** The channel Slack reports for the held messages (a DM's D… ID when sent to a user): needed to delete them. */
   heldIn?: string | null;
+  /** Creation time (unix ms) of the request that set this schedule: an older request never overwrites it. */
+  requestCreatedAt?: number;
 }
 
 export interface UpcomingDeletions {
   get(workspaceId: string, policyId: string): Promise<UpcomingDeletion | null>;
   put(workspaceId: string, record: UpcomingDeletion): Promise<void>;
   remove(workspaceId: string, policyId: string): Promise<void>;
+  /** A workspace's records moving at or after `fromSeconds`, soonest first. */
+  list(
+    workspaceId: string,
+    options: { fromSeconds: number; limit: number; offset?: number },
+  ): Promise<UpcomingDeletion[]>;
+  forget(workspaceId: string): Promise<void>;
+  /** Every record's `(workspace, policy)`, in pages (for the reconcile sweep). */
+  page(
+    afterKey: string | undefined,
+    limit: number,
+  ): Promise<{ workspaceId: string; policyId: string; key: string }[]>;
 }
+
+/** After the move, a record stays this long: the restore offer is still useful while the trash keeps it. */
+export const KEEP_AFTER_MOVE_SECONDS = 7 * 86_400;
+
+export const UPCOMING = 'upcoming';
 
 function isRecord(v: unknown): v is UpcomingDeletion {
   if (typeof v !== 'object' || v === null) return false;
@@ -34,42 +53,83 @@ function isRecord(v: unknown): v is UpcomingDeletion {
   return typeof r.policyId === 'string' && typeof r.channelId === 'string' && typeof r.at === 'number';
 }
 
-/** Slack holds messages for at most 120 days, and our deletion times are within a year: keep records a bit longer. */
-const RECORD_TTL_MS = 370 * 86_400_000;
+function parse(body: string): UpcomingDeletion | null {
+  try {
+    const v: unknown = JSON.parse(body);
+    return isRecord(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
 
-export function createUpcomingDeletions(kv: Keyv): UpcomingDeletions {
-  const key = (w: string, p: string) => `upcoming:${w}:${p}`;
+export function createUpcomingDeletions(docs: Docs): UpcomingDeletions {
+  const key = (w: string, p: string) => `${w}:${p}`;
   return {
     async get(workspaceId, policyId) {
-      const v: unknown = await kv.get(key(workspaceId, policyId));
-      return isRecord(v) ? v : null;
+      const row = await docs.get(UPCOMING, key(workspaceId, policyId));
+      return row ? parse(row.body) : null;
     },
     async put(workspaceId, record) {
-      await kv.set(key(workspaceId, record.policyId), record, RECORD_TTL_MS);
+      await docs.upsert(UPCOMING, {
+        key: key(workspaceId, record.policyId),
+        partition: workspaceId,
+        sort: record.at,
+        active: false,
+        body: JSON.stringify(record),
+      });
     },
     async remove(workspaceId, policyId) {
-      await kv.delete(key(workspaceId, policyId));
+      await docs.remove(UPCOMING, key(workspaceId, policyId));
+    },
+    async list(workspaceId, options) {
+      const rows = await docs.list(UPCOMING, workspaceId, {
+        minSort: options.fromSeconds,
+        limit: options.limit,
+        offset: options.offset ?? 0,
+      });
+      return rows.map((r) => parse(r.body)).filter((r): r is UpcomingDeletion => r !== null);
+    },
+    forget: (workspaceId) => docs.removePartition(UPCOMING, workspaceId),
+    async page(afterKey, limit) {
+      const keys = await docs.keys(UPCOMING, { ...(afterKey ? { afterKey } : {}), limit });
+      return keys.flatMap((k) => {
+        const i = k.lastIndexOf(':');
+        return i > 0 ? [{ workspaceId: k.slice(0, i), policyId: k.slice(i + 1), key: k }] : [];
+      });
     },
   };
 }
 
-/**
- * The policies whose latest successful schedule (newest-first audit entries) moves them to the trash
- * after `nowSeconds - keepPastSeconds`, soonest first.
- */
-export function upcomingPolicyIds(
-  entries: AuditEntry[],
-  nowSeconds: number,
-  keepPastSeconds = 48 * 3600,
-): string[] {
-  const latest = new Map<string, number>();
+/** The policies whose latest successful schedule (newest-first audit entries) is in the entries. */
+function scheduledPolicyIds(entries: AuditEntry[]): string[] {
+  const seen = new Set<string>();
   for (const e of entries) {
-    if (e.action !== 'schedule' || e.outcome !== 'scheduled' || !e.policyId || latest.has(e.policyId))
-      continue;
-    latest.set(e.policyId, e.autoMoveToTrashAt ?? e.requestedAt ?? 0);
+    if (e.action === 'schedule' && e.outcome === 'scheduled' && e.policyId) seen.add(e.policyId);
   }
-  return [...latest]
-    .filter(([, at]) => at >= nowSeconds - keepPastSeconds)
-    .sort((a, b) => a[1] - b[1])
-    .map(([id]) => id);
+  return [...seen];
+}
+
+const CARRIED_OVER = 'migration:upcoming-index-v1';
+
+/**
+ * Upgrade from the releases that kept `upcoming:<workspace>:<policy>` Keyv records and found them
+ * through the audit log: copies every such record into the index, once (a marker records it).
+ */
+export async function carryOverUpcoming(
+  kv: Keyv,
+  audit: Pick<AuditLog, 'recent' | 'workspaces'>,
+  upcoming: UpcomingDeletions,
+): Promise<number> {
+  if (await kv.get(CARRIED_OVER)) return 0;
+  let copied = 0;
+  for (const workspaceId of await audit.workspaces()) {
+    for (const policyId of scheduledPolicyIds(await audit.recent(workspaceId, 10_000))) {
+      const old: unknown = await kv.get(`upcoming:${workspaceId}:${policyId}`);
+      if (!isRecord(old) || (await upcoming.get(workspaceId, policyId))) continue;
+      await upcoming.put(workspaceId, old);
+      copied++;
+    }
+  }
+  await kv.set(CARRIED_OVER, { at: Date.now(), copied });
+  return copied;
 }

@@ -5,6 +5,7 @@
 import type { webApi } from '@slack/bolt';
 import type { AppLogger } from '../log.js';
 import { type SlackMessage, undeliveredMessage } from './blocks/messages.js';
+import { writeOnce } from './slack-writes.js';
 import { slackErrorCode } from './workspace.js';
 
 export type Delivery = 'channel' | 'direct_message' | 'lost';
@@ -16,13 +17,15 @@ export async function deliver(
 ): Promise<Delivery> {
   let slackError: string | null = null;
   try {
-    await client.chat.postMessage({
-      channel: input.channelId,
-      text: input.message.text,
-      blocks: input.message.blocks,
-      unfurl_links: false,
-      unfurl_media: false,
-    });
+    await writeOnce(() =>
+      client.chat.postMessage({
+        channel: input.channelId,
+        text: input.message.text,
+        blocks: input.message.blocks,
+        unfurl_links: false,
+        unfurl_media: false,
+      }),
+    );
     return 'channel';
   } catch (error) {
     slackError = slackErrorCode(error);
@@ -38,13 +41,15 @@ export async function deliver(
       slackError,
       outcome: input.message,
     });
-    await client.chat.postMessage({
-      channel: input.userId,
-      text: fallback.text,
-      blocks: fallback.blocks,
-      unfurl_links: false,
-      unfurl_media: false,
-    });
+    await writeOnce(() =>
+      client.chat.postMessage({
+        channel: input.userId,
+        text: fallback.text,
+        blocks: fallback.blocks,
+        unfurl_links: false,
+        unfurl_media: false,
+      }),
+    );
     return 'direct_message';
   } catch (error) {
     logger.event('error', 'outcome_undelivered', {

@@ -3,13 +3,14 @@
  * same policy, then have Slack hold a reminder (a while before the move, with a Reschedule button)
  * and a restore offer (just after it, with a Restore button). `chat.scheduleMessage` keeps them, so
  * no timer of ours has to survive restarts. Failures here never undo the schedule: they are logged.
+ * `chat.scheduleMessage` is not idempotent: it is never retried after a timeout (slack-writes.ts).
  */
 import type { webApi } from '@slack/bolt';
 import type { AppLogger } from '../log.js';
 import type { UpcomingDeletions } from '../scheduling/upcoming.js';
-import type { Store } from '../store/store.js';
 import { movedMessage, reminderMessage } from './blocks/followups.js';
 import type { SlackMessage } from './blocks/messages.js';
+import { writeOnce } from './slack-writes.js';
 import { slackErrorCode } from './workspace.js';
 
 /** Slack holds a scheduled message for at most 120 days. */
@@ -26,8 +27,6 @@ const MIN_REMINDER_GAP_SECONDS = 5 * 60;
 
 export interface FollowupDeps {
   upcoming: UpcomingDeletions;
-  /** Short per-policy locks. */
-  claims: Pick<Store, 'claim' | 'release'>;
   logger: AppLogger;
   /** 0 turns reminders off. */
   reminderLeadSeconds: number;
@@ -35,29 +34,10 @@ export interface FollowupDeps {
 }
 
 /**
- * One replacement at a time per policy, across replicas: two reschedules of the same policy seconds
- * apart would otherwise both read the old record and both hold new messages.
+ * Replaces the held messages of one policy. The caller holds the policy's follow-up lock (the use
+ * case takes it from the store, owned and renewed), so two reschedules never both hold new messages.
  */
 export async function replaceFollowups(
-  client: webApi.WebClient,
-  deps: FollowupDeps,
-  input: Parameters<typeof replaceUnlocked>[2],
-): Promise<{ reminder: boolean; restoreOffer: boolean }> {
-  const lock = `followups:${input.workspaceId}:${input.policyId}`;
-  let locked = false;
-  for (let i = 0; i < 50 && !locked; i++) {
-    locked = await deps.claims.claim(lock, 30_000).catch(() => false);
-    if (!locked) await new Promise((r) => setTimeout(r, 100));
-  }
-  if (!locked) deps.logger.event('warn', 'followups_lock_timeout', { policy_id: input.policyId });
-  try {
-    return await replaceUnlocked(client, deps, input);
-  } finally {
-    if (locked) await deps.claims.release(lock).catch(() => undefined);
-  }
-}
-
-async function replaceUnlocked(
   client: webApi.WebClient,
   deps: FollowupDeps,
   input: {
@@ -67,6 +47,7 @@ async function replaceUnlocked(
     at: number;
     scheduledBy: string;
     target: { type: string | null; id: string | null };
+    requestCreatedAt?: number;
   },
 ): Promise<{ reminder: boolean; restoreOffer: boolean }> {
   const log = (event: string, error: unknown) =>
@@ -94,13 +75,15 @@ async function replaceUnlocked(
   const hold = async (postAt: number, message: SlackMessage) => {
     if (postAt > limit) return null;
     try {
-      const res = await client.chat.scheduleMessage({
-        channel: input.channelId,
-        post_at: postAt,
-        text: message.text,
-        blocks: message.blocks,
-        unfurl_links: false,
-      });
+      const res = await writeOnce(() =>
+        client.chat.scheduleMessage({
+          channel: input.channelId,
+          post_at: postAt,
+          text: message.text,
+          blocks: message.blocks,
+          unfurl_links: false,
+        }),
+      );
       heldIn = res.channel ?? heldIn;
       return res.scheduled_message_id ?? null;
     } catch (error) {
@@ -139,6 +122,11 @@ async function replaceUnlocked(
       reminderMessageId,
       restoreMessageId,
       heldIn,
+      ...(input.requestCreatedAt !== undefined
+        ? { requestCreatedAt: input.requestCreatedAt }
+        : previous?.requestCreatedAt !== undefined
+          ? { requestCreatedAt: previous.requestCreatedAt }
+          : {}),
     });
   } catch (error) {
     log('upcoming_write_failed', error);

@@ -34,4 +34,6 @@ export const ACTIONS = {
   reschedule: 'katapult_reschedule',
   restore: 'katapult_restore',
   openSchedule: 'katapult_open_schedule',
+  /** App Home: the value is the offset of the upcoming deletions' page. */
+  homePage: 'katapult_home_page',
 } as const;

@@ -7,6 +7,7 @@
 import KeyvPostgres, { type KeyvPostgresOptions } from '@keyv/postgres';
 import Keyv from 'keyv';
 import pg from 'pg';
+import { createSqlDocs, docsSchema } from './sql-docs.js';
 import type { AuditEntry, Store } from './store.js';
 
 export interface PostgresStoreOptions {
@@ -49,6 +50,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     throw new Error(`invalid schema name ${JSON.stringify(schema)}`);
   const claims = `${schema}.katapult_claims`;
   const audit = `${schema}.katapult_audit_log`;
+  const docsTable = `${schema}.katapult_docs`;
 
   const pool = new pg.Pool({
     connectionString: url,
@@ -88,6 +90,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       `CREATE INDEX IF NOT EXISTS katapult_audit_log_workspace ON ${audit} (workspace, id)`,
     );
     await setupClient.query(`CREATE INDEX IF NOT EXISTS katapult_audit_log_at ON ${audit} (at)`);
+    for (const sql of docsSchema(docsTable, 'katapult_docs')) await setupClient.query(sql);
     await setupClient.query('COMMIT');
   } catch (error) {
     await setupClient.query('ROLLBACK').catch(() => undefined);
@@ -119,8 +122,20 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   const kv = new Keyv({ store: adapter, namespace: 'katapult-chatops', throwOnErrors: true });
   kv.on('error', options.onError);
 
+  const docs = createSqlDocs(
+    query,
+    {
+      table: docsTable,
+      placeholder: (n) => `$${n}`,
+      // Leases are judged by the database's clock, the same for every replica.
+      clockSql: '(floor(extract(epoch from clock_timestamp()) * 1000))::bigint',
+    },
+    now,
+  );
+
   return {
     kv,
+    docs,
     async claim(key, ttlMs) {
       const t = now();
       const rows = await query(
@@ -150,6 +165,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       },
       async forget(workspace) {
         await query(`DELETE FROM ${audit} WHERE workspace = $1`, [workspace]);
+      },
+      async workspaces() {
+        const rows = (await query(`SELECT DISTINCT workspace FROM ${audit}`)) as { workspace: string }[];
+        return rows.map((r) => r.workspace);
       },
       async recent(workspace, limit) {
         const rows = (await query(

@@ -6,6 +6,7 @@
  */
 import KeyvRedis, { createClient } from '@keyv/redis';
 import Keyv from 'keyv';
+import { createRedisDocs } from './redis-docs.js';
 import type { AuditEntry, Store } from './store.js';
 
 export interface RedisStoreOptions {
@@ -97,6 +98,7 @@ export async function openRedisStore(url: string, options: RedisStoreOptions): P
 
   return {
     kv,
+    docs: createRedisDocs(client, namespace),
     async claim(key, ttlMs) {
       const reply = await client.set(claimKey(key), '1', {
         condition: 'NX',
@@ -121,6 +123,14 @@ export async function openRedisStore(url: string, options: RedisStoreOptions): P
       },
       async forget(workspace) {
         await client.del(auditKey(workspace));
+      },
+      async workspaces() {
+        const prefix = auditKey('');
+        const found: string[] = [];
+        for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
+          for (const key of [keys].flat()) found.push(String(key).slice(prefix.length));
+        }
+        return found;
       },
       async recent(workspace, limit) {
         if (limit <= 0) return [];

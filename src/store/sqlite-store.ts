@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
+import { createSqlDocs, docsSchema } from './sql-docs.js';
 import type { AuditEntry, Store } from './store.js';
 
 export async function openSqliteStore(
@@ -36,6 +37,12 @@ export async function openSqliteStore(
   );
   await query('CREATE INDEX IF NOT EXISTS audit_log_workspace ON audit_log (workspace, id)');
   await query('CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log (at)');
+  for (const sql of docsSchema('docs', 'docs')) await query(sql);
+  const docs = createSqlDocs(
+    (sql, values) => query(sql, ...values),
+    { table: 'docs', placeholder: () => '?', clockSql: null },
+    now,
+  );
 
   let appends = 0;
   return {
@@ -78,6 +85,10 @@ export async function openSqliteStore(
       async forget(workspace) {
         await query('DELETE FROM audit_log WHERE workspace = ?', workspace);
       },
+      async workspaces() {
+        const rows = (await query('SELECT DISTINCT workspace FROM audit_log')) as { workspace: string }[];
+        return rows.map((r) => r.workspace);
+      },
       async recent(workspace, limit) {
         const rows = (await query(
           'SELECT entry FROM audit_log WHERE workspace = ? AND at >= ? ORDER BY id DESC LIMIT ?',
@@ -88,6 +99,7 @@ export async function openSqliteStore(
         return rows.map((r) => JSON.parse(r.entry) as AuditEntry);
       },
     },
+    docs,
     async close() {
       await kv.disconnect();
     },

@@ -1,9 +1,11 @@
 /**
  * The bot's state, behind one narrow interface: key/value records (tokens, access policies) in
- * Keyv, an atomic "claim" for idempotency keys, and an append-only audit log with retention.
+ * Keyv, an atomic "claim" for idempotency keys, an append-only audit log with retention, and
+ * documents with leases (docs.ts).
  * Each backend implements these with its own atomic primitive; nothing shared lives in memory.
  */
 import type Keyv from 'keyv';
+import type { Docs } from './docs.js';
 
 export interface AuditEntry {
   /** Unix ms. */
@@ -31,6 +33,8 @@ export interface AuditLog {
   recent(workspace: string, limit: number): Promise<AuditEntry[]>;
   /** Removes every entry of the workspace (it uninstalled the app). */
   forget(workspace: string): Promise<void>;
+  /** Every workspace with entries (used by upgrades that carry data over). */
+  workspaces(): Promise<string[]>;
 }
 
 export interface Store {
@@ -40,5 +44,7 @@ export interface Store {
   /** Gives a claim up before its TTL (used as a short lock). */
   release(key: string): Promise<void>;
   audit: AuditLog;
+  /** Documents with leases: the request log, the upcoming-deletions index, owned locks. */
+  docs: Docs;
   close(): Promise<void>;
 }

@@ -2,6 +2,7 @@
  * After a schedule: the reminder and the restore offer that Slack holds, replaced on reschedule;
  * the Reschedule button; the Restore from trash button (success, missing scope, purged).
  */
+import { createUpcomingDeletions } from '../../src/scheduling/upcoming.js';
 import { ACTIONS } from '../../src/slack/ids.js';
 import {
   CHANNEL,
@@ -40,6 +41,9 @@ const press = (
       ...extra,
     }),
   );
+
+const upcomingRecord = (policyId: string) =>
+  createUpcomingDeletions(h.bot.store.docs).get('T0FAKE001', policyId);
 
 async function schedule(policyId: string, at: number) {
   await h.submitSchedule({ policyId, at });
@@ -152,20 +156,28 @@ test('beyond the 120 days Slack can hold a message: nothing is held, and the res
   expect(h.slack.callsTo('chat.scheduleMessage')).toHaveLength(0);
 });
 
-test('two reschedules of one policy at once leave one reminder and one restore offer held', async () => {
+test('two reschedules of one policy at once, while chat.scheduleMessage takes 3 s, leave exactly one set held', async () => {
   await schedule('dbp_race', inMinutes(240));
+  const original = h.slack.callsTo('chat.scheduleMessage').length;
+  expect(original).toBe(2);
   h.slack.reset();
+  h.slack.delay('chat.scheduleMessage', 3000);
   await Promise.all([
     h.submitSchedule({ policyId: 'dbp_race', at: inMinutes(300) }),
     h.submitSchedule({ policyId: 'dbp_race', at: inMinutes(360) }),
   ]);
-  await h.slack.waitFor('chat.postMessage', 2);
-  await h.bot.idle();
-  // Each replacement must delete the two messages held before it, one after the other: the first the
-  // original two, the second the first's two. Without the lock both delete the original two again.
+  await h.slack.waitFor('chat.postMessage', 2, 20_000);
+  await h.bot.idle(30_000);
+  // Held = every message held since, minus those deleted. Exactly one reminder and one restore offer
+  // may remain, the ones the index records; every earlier set (the original's included) is deleted.
+  const heldIds = h.slack.callsTo('chat.scheduleMessage').map((c) => c.args as Record<string, unknown>);
   const deleted = new Set(
     h.slack.callsTo('chat.deleteScheduledMessage').map((c) => String(c.args.scheduled_message_id)),
   );
-  expect(h.slack.callsTo('chat.scheduleMessage')).toHaveLength(4);
-  expect(deleted.size).toBe(4);
-});
+  const record = await upcomingRecord('dbp_race');
+  const recorded = [record?.reminderMessageId, record?.restoreMessageId].filter(Boolean);
+  expect(recorded).toHaveLength(2);
+  expect(deleted.size).toBe(heldIds.length); // the original two plus every replaced set
+  for (const id of recorded) expect(deleted.has(String(id))).toBe(false);
+  expect(record?.at).toBeGreaterThan(inMinutes(290));
+}, 45_000);

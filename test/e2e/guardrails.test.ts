@@ -296,9 +296,13 @@ describe('store failure', () => {
   test('the user gets a clear message, an error is logged, and the bot keeps serving', async () => {
     await h.bot.store.close();
     const res = await h.submitSchedule({ policyId: 'dbp_down', at: inMinutes(30), userId: ADMIN });
+    // Nothing is acked that is not recorded: the modal stays open with the reason.
     expect(res.status).toBe(200);
-    expect(await privateNote()).toContain('could not use its storage');
-    expect(h.logs.some((l) => l.includes('"level":"error"') && l.includes('claim_failed'))).toBe(true);
+    expect(res.json).toMatchObject({ response_action: 'errors' });
+    expect(res.text).toContain('could not record this request');
+    expect(h.logs.some((l) => l.includes('"level":"error"') && l.includes('request_not_recorded'))).toBe(
+      true,
+    );
     expect(scheduleCalls()).toHaveLength(0);
     const help = await h.command({ text: 'help' });
     expect(help.status).toBe(200);

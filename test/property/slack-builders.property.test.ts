@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import type { AccessPolicy } from '../../src/access/access-policy.js';
 import type { DiskBackupPolicyDetails, ScheduledDeletion } from '../../src/katapult/client.js';
 import type { Explanation } from '../../src/messages/explain.js';
+import type { PolicyStep, RequestRecord } from '../../src/scheduling/request-log.js';
 import type { UpcomingDeletion } from '../../src/scheduling/upcoming.js';
 import { accessFormView } from '../../src/slack/blocks/access.js';
 import { noticeModal } from '../../src/slack/blocks/common.js';
@@ -22,6 +23,7 @@ import {
   scheduledMessage,
   undeliveredMessage,
 } from '../../src/slack/blocks/messages.js';
+import { requestOutcomeMessage } from '../../src/slack/blocks/request.js';
 import {
   buildScheduleModal,
   previewText,
@@ -245,6 +247,46 @@ describe('messages', () => {
         expectAcceptedMessage(restoredMessage({ policyId: p, userId: u }));
       }),
       RUNS,
+    );
+  });
+
+  test('the outcome of a request, for one policy or many', () => {
+    const step: fc.Arbitrary<PolicyStep> = fc.record(
+      {
+        policyId: text,
+        result: fc.oneof(
+          scheduled.map(({ autoMoveToTrashAt, target, requestId }) => ({
+            ok: true as const,
+            autoMoveToTrashAt,
+            target,
+            requestId,
+          })),
+          fc.record({ ok: fc.constant(false as const), code: text, explanation }),
+        ),
+        superseded: fc.boolean(),
+      },
+      { requiredKeys: ['policyId'] },
+    );
+    const record = fc.tuple(userId, channelId, unix, fc.array(step, { minLength: 1, maxLength: 60 })).map(
+      ([user, channel, atSeconds, policies]): RequestRecord => ({
+        id: 'T1:V1',
+        workspace: 'T1',
+        user,
+        channel,
+        botUserId: null,
+        atSeconds,
+        createdAt: 0,
+        retryNum: null,
+        state: 'done',
+        attempts: 1,
+        policies,
+      }),
+    );
+    fc.assert(
+      fc.property(record, fc.boolean(), (r, held) =>
+        expectAcceptedMessage(requestOutcomeMessage(r, () => held)),
+      ),
+      { numRuns: 30 },
     );
   });
 

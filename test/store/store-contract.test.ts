@@ -186,6 +186,91 @@ function storeContract(setup: () => Promise<Backend>): void {
     expect(results.filter(Boolean)).toHaveLength(1);
   });
 
+  test('docs: insert once, get, upsert keeps the lease, fenced update', async () => {
+    const [a, b] = [await open(), await open()];
+    const coll = unique('c');
+    const doc = { key: unique('k'), partition: 'T1', sort: 5, active: true, body: '{"n":1}' };
+    expect(await a.docs.insert(coll, { ...doc, lease: { owner: 'me', ttlMs: 60_000 } })).toBe(true);
+    expect(await b.docs.insert(coll, doc)).toBe(false);
+    const got = await b.docs.get(coll, doc.key);
+    expect(got).toMatchObject({
+      key: doc.key,
+      partition: 'T1',
+      sort: 5,
+      active: true,
+      leaseOwner: 'me',
+      body: '{"n":1}',
+    });
+    expect(got?.leaseExpiresAt).toEqual(expect.any(Number));
+    expect(await b.docs.update(coll, doc.key, 'other', { body: '{"n":2}' })).toBe(false);
+    expect(await a.docs.update(coll, doc.key, 'me', { body: '{"n":3}', active: false, sort: 9 })).toBe(true);
+    expect(await b.docs.get(coll, doc.key)).toMatchObject({ body: '{"n":3}', active: false, sort: 9 });
+    await b.docs.upsert(coll, { ...doc, body: '{"n":4}' });
+    expect(await a.docs.get(coll, doc.key)).toMatchObject({
+      body: '{"n":4}',
+      leaseOwner: 'me',
+      active: true,
+    });
+    expect(await a.docs.get(coll, unique('absent'))).toBeNull();
+  });
+
+  test('docs: one lease among 20 concurrent takers on two stores; expiry, renewal and release', async () => {
+    const [a, b] = [await open(), await open()];
+    const coll = unique('c');
+    const key = unique('k');
+    await a.docs.insert(coll, { key, partition: 'T1', sort: 1, active: true, body: '{}' });
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).docs.lease(coll, key, `owner${i}`, 400)),
+    );
+    const winners = results.filter((r) => r !== null);
+    expect(winners).toHaveLength(1);
+    const owner = winners[0]?.leaseOwner as string;
+    expect(await a.docs.lease(coll, key, 'late', 400)).toBeNull();
+    expect(await b.docs.lease(coll, key, owner, 400)).not.toBeNull(); // renewal by the holder
+    expect(await a.docs.expired(coll, 10)).toEqual([]);
+    await sleep(600);
+    expect(await a.docs.expired(coll, 10)).toEqual([key]);
+    expect((await a.docs.lease(coll, key, 'late', 60_000))?.leaseOwner).toBe('late');
+    await b.docs.release(coll, key, owner); // not the holder any more: no effect
+    expect(await b.docs.lease(coll, key, owner, 400)).toBeNull();
+    await a.docs.release(coll, key, 'late');
+    expect(await b.docs.lease(coll, key, owner, 400)).not.toBeNull();
+    // Inactive documents cannot be leased and are never expired.
+    expect(await b.docs.update(coll, key, owner, { body: '{}', active: false })).toBe(true);
+    await b.docs.release(coll, key, owner);
+    expect(await a.docs.lease(coll, key, 'x', 400)).toBeNull();
+    expect(await a.docs.expired(coll, 10)).toEqual([]);
+  });
+
+  test('docs: list by partition in sort order with paging, keys, stats, trim, removal', async () => {
+    const store = await open();
+    const coll = unique('c');
+    for (const [key, part, sort, active] of [
+      ['a', 'T1', 30, true],
+      ['b', 'T1', 10, false],
+      ['c', 'T1', 20, true],
+      ['d', 'T2', 5, true],
+    ] as const) {
+      await store.docs.upsert(coll, { key, partition: part, sort, active, body: `"${key}"` });
+    }
+    const keysOf = (rows: { key: string }[]) => rows.map((r) => r.key);
+    expect(keysOf(await store.docs.list(coll, 'T1', { limit: 10 }))).toEqual(['b', 'c', 'a']);
+    expect(keysOf(await store.docs.list(coll, 'T1', { limit: 1, offset: 1 }))).toEqual(['c']);
+    expect(keysOf(await store.docs.list(coll, 'T1', { minSort: 15, limit: 10 }))).toEqual(['c', 'a']);
+    expect(await store.docs.keys(coll, { limit: 10 })).toEqual(['a', 'b', 'c', 'd']);
+    expect(await store.docs.keys(coll, { afterKey: 'b', limit: 1 })).toEqual(['c']);
+    expect(await store.docs.activeStats(coll)).toEqual({ count: 3, oldestSort: 5 });
+    await store.docs.trim(coll, 'T1', { beforeSort: 15, keep: 10 });
+    expect(keysOf(await store.docs.list(coll, 'T1', { limit: 10 }))).toEqual(['c', 'a']);
+    await store.docs.upsert(coll, { key: 'e', partition: 'T1', sort: 40, active: false, body: '"e"' });
+    await store.docs.trim(coll, 'T1', { beforeSort: 0, keep: 2 });
+    expect(keysOf(await store.docs.list(coll, 'T1', { limit: 10 }))).toEqual(['a', 'e']);
+    await store.docs.remove(coll, 'a');
+    await store.docs.removePartition(coll, 'T2');
+    expect(await store.docs.keys(coll, { limit: 10 })).toEqual(['e']);
+    expect(await store.docs.activeStats(coll)).toEqual({ count: 0, oldestSort: null });
+  });
+
   test('audit: newest first, limited, per workspace, shared between stores', async () => {
     const [a, b] = [await open(), await open()];
     const [w1, w2] = [unique('T'), unique('T')];

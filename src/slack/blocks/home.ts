@@ -17,14 +17,33 @@ export interface HomeInput {
   token: { status: TokenStatus | null; fallback: boolean } | null;
   access: AccessPolicy | null;
   upcoming: UpcomingDeletion[];
+  /** Where this page of upcoming deletions starts, and whether more follow. */
+  upcomingPage?: { offset: number; more: boolean };
   /** Null when the viewer is not an admin (history is for admins). */
   history: AuditEntry[] | null;
   nowSeconds: number;
 }
 
+/** Upcoming deletions shown per page of the App Home (each is one block; a view holds at most 100). */
+export const HOME_PAGE_SIZE = 20;
+
+function pagerBlocks(page: { offset: number; more: boolean } | undefined): Block[] {
+  if (!page || (page.offset === 0 && !page.more)) return [];
+  const pageButton = (text: string, offset: number) =>
+    button({ text, actionId: ACTIONS.homePage, value: String(offset) });
+  const elements = [
+    ...(page.offset > 0 ? [pageButton('Previous', Math.max(0, page.offset - HOME_PAGE_SIZE))] : []),
+    ...(page.more ? [pageButton('Next', page.offset + HOME_PAGE_SIZE)] : []),
+  ];
+  return [
+    context(`Showing ${page.offset + 1}–${page.offset + HOME_PAGE_SIZE} and later, soonest first.`),
+    ...(elements.length > 0 ? [{ type: 'actions', elements } satisfies types.ActionsBlock] : []),
+  ];
+}
+
 function upcomingBlocks(items: UpcomingDeletion[], nowSeconds: number): Block[] {
   if (items.length === 0) return [section('_Nothing is scheduled through the bot._')];
-  return items.slice(0, 20).map((u) => {
+  return items.slice(0, HOME_PAGE_SIZE).map((u) => {
     const due = u.at > nowSeconds;
     const target = u.targetId
       ? ` (${u.targetType === 'Disk' ? 'disk' : 'virtual machine'} ${code(u.targetId)})`
@@ -70,6 +89,7 @@ export function homeView(input: HomeInput): types.HomeView {
     { type: 'divider' },
     header('Upcoming deletions'),
     ...upcomingBlocks(input.upcoming, input.nowSeconds),
+    ...pagerBlocks(input.upcomingPage),
     { type: 'divider' },
     header('Recent activity'),
     ...(input.history === null

@@ -1,6 +1,7 @@
 import type { AccessPolicies } from '../../access/access-policy.js';
 import type { AuditRecorder } from '../../audit/record.js';
 import type { AppLogger } from '../../log.js';
+import type { RequestIntake } from '../../scheduling/intake.js';
 import type { KatapultReader } from '../../scheduling/preview.js';
 import type { KatapultRestorer } from '../../scheduling/restore.js';
 import type { KatapultScheduler } from '../../scheduling/schedule-deletion.js';
@@ -17,8 +18,10 @@ export interface ListenerDeps {
   katapult: KatapultScheduler & KatapultRestorer & KatapultReader;
   access: AccessPolicies;
   users: UserDirectory;
-  /** Idempotency keys for submissions. */
+  /** Idempotency keys (restore clicks). */
   claims: Pick<Store, 'claim' | 'release'>;
+  /** Records submissions in the request log and starts their work. */
+  intake: RequestIntake;
   record: AuditRecorder;
   auditLog: Pick<AuditLog, 'recent'>;
   /** The organization's policies for the modal's picker. */

@@ -1,7 +1,11 @@
-/** `app_home_opened`: publish the viewer's App Home. Each part that cannot be read says so. */
-import type { App } from '@slack/bolt';
-import { type UpcomingDeletion, upcomingPolicyIds } from '../../../scheduling/upcoming.js';
-import { homeView } from '../../blocks/home.js';
+/**
+ * `app_home_opened`, and its pager: publish the viewer's App Home. Each part that cannot be read
+ * says so. Upcoming deletions come from their own index, paged, however old or large the audit log.
+ */
+import type { App, BlockAction, ButtonAction, webApi } from '@slack/bolt';
+import { KEEP_AFTER_MOVE_SECONDS } from '../../../scheduling/upcoming.js';
+import { HOME_PAGE_SIZE, homeView } from '../../blocks/home.js';
+import { ACTIONS } from '../../ids.js';
 import { slackErrorCode, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
@@ -10,6 +14,26 @@ export function registerAppHome(app: App, deps: ListenerDeps): void {
     if (event.tab !== 'home') return;
     const workspaceId = workspaceIdOf(context);
     if (!workspaceId) return;
+    await publishHome(deps, client, workspaceId, event.user, 0);
+  });
+  app.action<BlockAction<ButtonAction>>(ACTIONS.homePage, async ({ ack, action, body, client, context }) => {
+    await ack();
+    const workspaceId = workspaceIdOf(context);
+    const offset = Number.parseInt(action.value ?? '0', 10);
+    if (!workspaceId || !Number.isSafeInteger(offset) || offset < 0 || offset > 100_000) return;
+    await publishHome(deps, client, workspaceId, body.user.id, offset);
+  });
+}
+
+async function publishHome(
+  deps: ListenerDeps,
+  client: webApi.WebClient,
+  workspaceId: string,
+  userId: string,
+  offset: number,
+): Promise<void> {
+  const event = { user: userId };
+  {
     const soft = async <T>(what: string, read: () => Promise<T>): Promise<T | null> => {
       try {
         return await read();
@@ -30,11 +54,13 @@ export function registerAppHome(app: App, deps: ListenerDeps): void {
         return { status: s.status, fallback: s.fallback };
       }),
       soft('access', () => deps.access.get(workspaceId)),
-      soft('upcoming', async () => {
-        const ids = upcomingPolicyIds(await deps.auditLog.recent(workspaceId, 500), nowSeconds).slice(0, 20);
-        const records = await Promise.all(ids.map((id) => deps.upcoming.get(workspaceId, id)));
-        return records.filter((r): r is UpcomingDeletion => r !== null);
-      }),
+      soft('upcoming', () =>
+        deps.upcoming.list(workspaceId, {
+          fromSeconds: nowSeconds - KEEP_AFTER_MOVE_SECONDS,
+          limit: HOME_PAGE_SIZE + 1,
+          offset,
+        }),
+      ),
     ]);
     const history = profile?.isAdmin
       ? await soft('history', () => deps.auditLog.recent(workspaceId, 10))
@@ -46,7 +72,8 @@ export function registerAppHome(app: App, deps: ListenerDeps): void {
           command: deps.command,
           token,
           access,
-          upcoming: upcoming ?? [],
+          upcoming: (upcoming ?? []).slice(0, HOME_PAGE_SIZE),
+          upcomingPage: { offset, more: (upcoming ?? []).length > HOME_PAGE_SIZE },
           history: profile?.isAdmin ? (history ?? []) : null,
           nowSeconds,
         }),
@@ -56,5 +83,5 @@ export function registerAppHome(app: App, deps: ListenerDeps): void {
           slack_error: slackErrorCode(error) ?? String(error),
         }),
       );
-  });
+  }
 }

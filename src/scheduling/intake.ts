@@ -1,0 +1,60 @@
+/**
+ * Taking a submission in: the request record is written, with its idempotency key, before Slack is
+ * acked, within a time well inside Slack's 3 s. A write that fails or does not finish in time is
+ * refused (the caller says so in the modal); one that finishes late is cancelled, best effort.
+ */
+import type { RequestLog, RequestRecord } from './request-log.js';
+
+export class IntakeTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`the store did not record the request within ${timeoutMs} ms`);
+    this.name = 'IntakeTimeoutError';
+  }
+}
+
+export interface RequestIntake {
+  /** 'duplicate': this submission was already recorded (Slack retried, a double click, another replica). */
+  accept(record: RequestRecord): Promise<'accepted' | 'duplicate'>;
+  /** Starts the work on an accepted record (after the ack). */
+  run(id: string): void;
+}
+
+export function createRequestIntake(deps: {
+  requests: Pick<RequestLog, 'create' | 'lease' | 'save' | 'release'>;
+  owner: string;
+  leaseMs: number;
+  timeoutMs: number;
+  kick(id: string): void;
+}): RequestIntake {
+  return {
+    async accept(record) {
+      const write = deps.requests.create(record, deps.owner, deps.leaseMs);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), deps.timeoutMs);
+      });
+      try {
+        const outcome = await Promise.race([write, late]);
+        if (outcome === 'late') {
+          // The person is told nothing was done: make that true if the write lands after all.
+          write
+            .then(async (created) => {
+              if (!created) return;
+              const r = await deps.requests.lease(record.id, deps.owner, deps.leaseMs);
+              if (r)
+                await deps.requests.save(
+                  { ...r, state: 'cancelled', error: 'store too slow at intake' },
+                  deps.owner,
+                );
+            })
+            .catch(() => undefined);
+          throw new IntakeTimeoutError(deps.timeoutMs);
+        }
+        return outcome ? 'accepted' : 'duplicate';
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    run: deps.kick,
+  };
+}

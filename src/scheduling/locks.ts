@@ -1,0 +1,59 @@
+/**
+ * Owned locks on the store's lease documents: the holder's token goes with the claim, only the
+ * holder releases it, and a caller that cannot get the lock in time fails: nobody proceeds unlocked.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Docs } from '../store/docs.js';
+
+const LOCKS = 'lock';
+
+export class LockBusyError extends Error {
+  constructor(readonly lock: string) {
+    super(`lock ${lock} is held by another worker`);
+    this.name = 'LockBusyError';
+  }
+}
+
+export interface Locks {
+  /** Runs `work` holding `name` (renewed while it runs); throws LockBusyError after `waitMs`. */
+  withLock<T>(
+    name: string,
+    work: () => Promise<T>,
+    options?: { waitMs?: number; ttlMs?: number },
+  ): Promise<T>;
+}
+
+export function createLocks(docs: Docs): Locks {
+  const take = async (name: string, owner: string, ttlMs: number): Promise<boolean> =>
+    (await docs.insert(LOCKS, {
+      key: name,
+      partition: 'locks',
+      sort: 0,
+      active: true,
+      body: '{}',
+      lease: { owner, ttlMs },
+    })) || (await docs.lease(LOCKS, name, owner, ttlMs)) !== null;
+
+  return {
+    async withLock(name, work, options = {}) {
+      const owner = randomUUID();
+      const ttlMs = options.ttlMs ?? 60_000;
+      const deadline = Date.now() + (options.waitMs ?? 10_000);
+      let delay = 50;
+      while (!(await take(name, owner, ttlMs))) {
+        if (Date.now() + delay > deadline) throw new LockBusyError(name);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(delay * 2, 500);
+      }
+      const renew = setInterval(() => {
+        docs.lease(LOCKS, name, owner, ttlMs).catch(() => undefined);
+      }, ttlMs / 3);
+      try {
+        return await work();
+      } finally {
+        clearInterval(renew);
+        await docs.release(LOCKS, name, owner).catch(() => undefined);
+      }
+    },
+  };
+}

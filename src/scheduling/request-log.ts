@@ -1,0 +1,122 @@
+/**
+ * The request log: every accepted submission is one record in the store, written (with its
+ * idempotency key) before Slack is acked. A worker leases the record, runs it step by step and
+ * writes each step's outcome back, so that after a crash another worker repeats only what did not
+ * finish. Records end `done`, `failed` or `superseded`, and are kept a week for history.
+ */
+import type { ScheduledDeletion } from '../katapult/client.js';
+import type { Explanation } from '../messages/explain.js';
+import type { Docs } from '../store/docs.js';
+
+export const REQUESTS = 'request';
+
+export type RequestState = 'pending' | 'calling' | 'done' | 'failed' | 'superseded' | 'cancelled';
+export type Delivery = 'channel' | 'direct_message' | 'lost' | 'unknown';
+
+/** What Katapult answered for one policy. */
+export type PolicyResult =
+  | {
+      ok: true;
+      autoMoveToTrashAt: number | null;
+      target: ScheduledDeletion['target'];
+      requestId: string | null;
+    }
+  | { ok: false; code: string; explanation: Explanation };
+
+export interface PolicyStep {
+  policyId: string;
+  result?: PolicyResult;
+  /** A newer schedule of the same policy was made since this request: it was not applied. */
+  superseded?: boolean;
+  /** The held reminder and restore offer were replaced. */
+  followups?: boolean;
+}
+
+export interface RequestRecord {
+  /** `<workspace>:<view id>`: Slack's own idempotency key for the submission. */
+  id: string;
+  workspace: string;
+  user: string;
+  channel: string;
+  botUserId: string | null;
+  /** Unix seconds. */
+  atSeconds: number;
+  /** Unix ms. */
+  createdAt: number;
+  retryNum: number | null;
+  state: RequestState;
+  attempts: number;
+  policies: PolicyStep[];
+  /** The requester's zone when the access check read it. */
+  zone?: string | null;
+  refused?: string;
+  post?: { state: 'sending' } | { state: 'sent'; delivery: Delivery };
+  audited?: boolean;
+  /** Why the record ended `failed`. */
+  error?: string;
+}
+
+const ACTIVE: ReadonlySet<RequestState> = new Set(['pending', 'calling']);
+
+export interface RequestLog {
+  /** Writes a new record with this worker's lease; false when the id exists (a duplicate delivery). */
+  create(record: RequestRecord, owner: string, leaseMs: number): Promise<boolean>;
+  get(id: string): Promise<RequestRecord | null>;
+  /** Takes or renews the lease; null when another worker holds it or the record has ended. */
+  lease(id: string, owner: string, leaseMs: number): Promise<RequestRecord | null>;
+  /** Writes the record while `owner` holds the lease; false when the lease was lost. */
+  save(record: RequestRecord, owner: string): Promise<boolean>;
+  release(id: string, owner: string): Promise<void>;
+  /** Records whose worker is gone (lease expired), oldest first. */
+  abandoned(limit: number): Promise<string[]>;
+  pending(): Promise<{ count: number; oldestCreatedAt: number | null }>;
+  /** Drops ended records of a workspace older than `beforeMs` (and beyond the newest `keep`). */
+  prune(workspace: string, beforeMs: number, keep: number): Promise<void>;
+  forget(workspace: string): Promise<void>;
+}
+
+function parse(body: string): RequestRecord | null {
+  try {
+    const r = JSON.parse(body) as RequestRecord;
+    return typeof r.id === 'string' && Array.isArray(r.policies) ? r : null;
+  } catch {
+    return null;
+  }
+}
+
+export function createRequestLog(docs: Docs): RequestLog {
+  return {
+    async create(record, owner, leaseMs) {
+      return docs.insert(REQUESTS, {
+        key: record.id,
+        partition: record.workspace,
+        sort: record.createdAt,
+        active: ACTIVE.has(record.state),
+        body: JSON.stringify(record),
+        lease: { owner, ttlMs: leaseMs },
+      });
+    },
+    async get(id) {
+      const row = await docs.get(REQUESTS, id);
+      return row ? parse(row.body) : null;
+    },
+    async lease(id, owner, leaseMs) {
+      const row = await docs.lease(REQUESTS, id, owner, leaseMs);
+      return row ? parse(row.body) : null;
+    },
+    save(record, owner) {
+      return docs.update(REQUESTS, record.id, owner, {
+        body: JSON.stringify(record),
+        active: ACTIVE.has(record.state),
+      });
+    },
+    release: (id, owner) => docs.release(REQUESTS, id, owner),
+    abandoned: (limit) => docs.expired(REQUESTS, limit),
+    async pending() {
+      const stats = await docs.activeStats(REQUESTS);
+      return { count: stats.count, oldestCreatedAt: stats.oldestSort };
+    },
+    prune: (workspace, beforeMs, keep) => docs.trim(REQUESTS, workspace, { beforeSort: beforeMs, keep }),
+    forget: (workspace) => docs.removePartition(REQUESTS, workspace),
+  };
+}

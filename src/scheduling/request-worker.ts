@@ -1,0 +1,96 @@
+/**
+ * Runs request records: at once when a submission is accepted here (`kick`), and from a periodic
+ * sweep that takes over records whose worker is gone (their lease expired: a crash, a lost node).
+ * At most `concurrency` records run at a time in this process; the rest wait in a bounded queue
+ * (a burst is drained, not piled up as promises), and the sweep finds whatever did not fit.
+ */
+import type { AppLogger } from '../log.js';
+import type { RequestLog } from './request-log.js';
+
+export interface RequestWorkerOptions {
+  requests: Pick<RequestLog, 'abandoned'>;
+  run(id: string): Promise<boolean>;
+  logger: AppLogger;
+  sweepMs: number;
+  concurrency: number;
+  /** Longest queue kept in memory; beyond it, records wait for the sweep. */
+  maxQueue?: number;
+  /** Every run goes through it, so a shutdown can wait for the runs under way. */
+  track<T>(work: () => Promise<T>): Promise<T>;
+}
+
+export interface RequestWorker {
+  kick(id: string): void;
+  /** One sweep now (also runs every `sweepMs` once started). */
+  sweep(): Promise<void>;
+  start(): void;
+  stop(): void;
+  /** Records queued or running in this process. */
+  readonly size: number;
+}
+
+export function createRequestWorker(options: RequestWorkerOptions): RequestWorker {
+  const queued = new Set<string>();
+  const queue: string[] = [];
+  let running = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const maxQueue = options.maxQueue ?? 10_000;
+
+  const pump = () => {
+    while (!stopped && running < options.concurrency && queue.length > 0) {
+      const id = queue.shift() as string;
+      running++;
+      options
+        .track(() => options.run(id))
+        .catch((error: unknown) =>
+          options.logger.event('error', 'request_run_failed', {
+            request: id,
+            error: error instanceof Error ? error.message : String(error),
+          }),
+        )
+        .finally(() => {
+          running--;
+          queued.delete(id);
+          pump();
+        });
+    }
+  };
+
+  const kick = (id: string) => {
+    if (stopped || queued.has(id) || queue.length >= maxQueue) return;
+    queued.add(id);
+    queue.push(id);
+    pump();
+  };
+
+  const sweep = async () => {
+    try {
+      const room = Math.max(0, Math.min(100, maxQueue - queue.length));
+      if (room === 0) return;
+      for (const id of await options.requests.abandoned(room)) kick(id);
+    } catch (error) {
+      options.logger.event('error', 'request_sweep_failed', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  };
+
+  return {
+    kick,
+    sweep,
+    start() {
+      stopped = false;
+      void sweep();
+      timer = setInterval(() => void sweep(), options.sweepMs);
+      timer.unref();
+    },
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+    },
+    get size() {
+      return queue.length + running;
+    },
+  };
+}

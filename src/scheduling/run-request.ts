@@ -1,0 +1,217 @@
+/**
+ * The scheduling use case, run from a request record: access check, the Katapult call per policy,
+ * the post, the held follow-ups and the audit. Each step writes its outcome to the record before the
+ * next starts, so a worker that takes the record over after a crash repeats only what did not
+ * finish: the Katapult call may be repeated (scheduling the same time again is idempotent), the
+ * channel post never is (a post that may have gone out is recorded as `unknown`).
+ */
+import { DateTime } from 'luxon';
+import type { AuditRecorder } from '../audit/record.js';
+import type { AppLogger } from '../log.js';
+import type { Explanation } from '../messages/explain.js';
+import { failureCode } from './katapult-call.js';
+import type { Locks } from './locks.js';
+import type { Delivery, PolicyStep, RequestLog, RequestRecord } from './request-log.js';
+import { type ScheduleResult, scheduleDeletion } from './schedule-deletion.js';
+import type { UpcomingDeletions } from './upcoming.js';
+
+/** What the use case needs from Slack, implemented by the Slack adapter (src/slack/request-surface.ts). */
+export interface RequestSurface {
+  /** Fresh access check for the requester in the record's channel. */
+  checkAccess(
+    record: RequestRecord,
+  ): Promise<{ allowed: true; zone: string | null } | { allowed: false; reason: string }>;
+  /** A refusal, phrased for the requester, sent privately. */
+  refuse(record: RequestRecord, reason: string): Promise<void>;
+  /** Posts the outcome of every policy (in the channel, else privately). */
+  announce(record: RequestRecord): Promise<Exclude<Delivery, 'unknown'>>;
+  /** A short private note to the requester. */
+  tell(record: RequestRecord, text: string): Promise<void>;
+  /** Replaces the messages Slack holds for a scheduled policy; `channelId` is where they go. */
+  holdFollowups(record: RequestRecord, step: PolicyStep, channelId: string): Promise<void>;
+}
+
+export interface RunRequestDeps {
+  requests: RequestLog;
+  surface: RequestSurface;
+  tokens: Parameters<typeof scheduleDeletion>[0]['tokens'];
+  katapult: Parameters<typeof scheduleDeletion>[0]['katapult'];
+  upcoming: UpcomingDeletions;
+  locks: Locks;
+  record: AuditRecorder;
+  explain(failure: Extract<ScheduleResult, { ok: false }>['failure']): Explanation;
+  logger: AppLogger;
+  now: () => number;
+  /** This worker's identity for leases. */
+  owner: string;
+  leaseMs: number;
+  /** After this many attempts a record ends `failed` and the requester is told. */
+  maxAttempts: number;
+}
+
+/** Thrown when the lease was lost mid-run (another worker took the record over): stop at once. */
+class LeaseLost extends Error {}
+
+export const FAILED_TEXT = (policyIds: string[]) =>
+  `:warning: The bot could not finish your request for ${policyIds.map((p) => `\`${p}\``).join(', ')} after several attempts. ` +
+  'Katapult may or may not have applied it: check the policy in Katapult, then try again.';
+
+export const UNKNOWN_POST_TEXT =
+  ':information_source: The bot restarted while posting the outcome of your request. If no message about it appears in the channel, see `/katapult history`.';
+
+/**
+ * Runs one record to its end, or as far as it can. Returns false when the record is busy (leased
+ * by another worker) or already ended. Only bugs and store failures throw; the lease is then left to
+ * expire so that a later sweep retries.
+ */
+export async function runRequest(deps: RunRequestDeps, id: string): Promise<boolean> {
+  const { requests, owner } = deps;
+  const leased = await requests.lease(id, owner, deps.leaseMs);
+  if (!leased) return false;
+  let r: RequestRecord = leased;
+  const renew = setInterval(() => {
+    requests.lease(id, owner, deps.leaseMs).catch(() => undefined);
+  }, deps.leaseMs / 3);
+  const save = async () => {
+    if (!(await requests.save(r, owner))) throw new LeaseLost(`lease of ${id} lost`);
+  };
+  try {
+    r.attempts += 1;
+    if (r.attempts > deps.maxAttempts) {
+      r = { ...r, state: 'failed', error: `gave up after ${deps.maxAttempts} attempts` };
+      await save();
+      deps.logger.event('error', 'request_failed', { request: r.id, attempts: r.attempts - 1 });
+      await deps.surface.tell(r, FAILED_TEXT(r.policies.map((p) => p.policyId)));
+      await audit(deps, r, 'failed');
+      return true;
+    }
+    await save();
+
+    if (r.refused === undefined && r.zone === undefined) {
+      const access = await deps.surface.checkAccess(r);
+      if (!access.allowed) {
+        r = { ...r, refused: access.reason, state: 'done' };
+        await save();
+        await deps.surface.refuse(r, access.reason);
+        await audit(deps, r, `refused:${access.reason}`);
+        return true;
+      }
+      r.zone = access.zone;
+      await save();
+    }
+
+    for (const step of r.policies) {
+      if (step.result || step.superseded) continue;
+      await deps.locks.withLock(`policy:${r.workspace}:${step.policyId}`, async () => {
+        const current = await deps.upcoming.get(r.workspace, step.policyId);
+        if (current?.requestCreatedAt !== undefined && current.requestCreatedAt > r.createdAt) {
+          // A reschedule made after this request already applied: never put the old time back.
+          step.superseded = true;
+          deps.logger.event('warn', 'request_superseded', { request: r.id, policy_id: step.policyId });
+          await save();
+          return;
+        }
+        r.state = 'calling';
+        await save();
+        const result = await scheduleDeletion(deps, {
+          workspaceId: r.workspace,
+          policyId: step.policyId,
+          atSeconds: r.atSeconds,
+        });
+        step.result = result.ok
+          ? {
+              ok: true,
+              autoMoveToTrashAt: result.value.autoMoveToTrashAt,
+              target: result.value.target,
+              requestId: result.value.requestId,
+            }
+          : { ok: false, code: failureCode(result.failure), explanation: deps.explain(result.failure) };
+        if (result.ok) {
+          // The index says what is upcoming; held message IDs stay until the follow-ups replace them.
+          await deps.upcoming.put(r.workspace, {
+            reminderMessageId: null,
+            restoreMessageId: null,
+            heldIn: null,
+            ...current,
+            policyId: step.policyId,
+            channelId: current?.channelId ?? r.channel,
+            at: result.value.autoMoveToTrashAt ?? r.atSeconds,
+            scheduledBy: r.user,
+            targetType: result.value.target.type,
+            targetId: result.value.target.id,
+            requestCreatedAt: r.createdAt,
+          });
+        }
+        await save();
+      });
+    }
+
+    if (!r.post) {
+      r.post = { state: 'sending' };
+      await save();
+      r.post = { state: 'sent', delivery: await deps.surface.announce(r) };
+      await save();
+    } else if (r.post.state === 'sending') {
+      // The last worker died mid-post: it may have gone out. Never post twice; say so privately.
+      r.post = { state: 'sent', delivery: 'unknown' };
+      await save();
+      deps.logger.event('warn', 'outcome_post_unknown', { request: r.id });
+      await deps.surface.tell(r, UNKNOWN_POST_TEXT);
+    }
+
+    const delivery = r.post.delivery;
+    for (const step of r.policies) {
+      if (!step.result?.ok || step.superseded || step.followups || delivery === 'lost') continue;
+      await deps.locks.withLock(`followups:${r.workspace}:${step.policyId}`, () =>
+        deps.surface.holdFollowups(r, step, delivery === 'direct_message' ? r.user : r.channel),
+      );
+      step.followups = true;
+      await save();
+    }
+
+    if (!r.audited) {
+      await audit(deps, r, null);
+      r.audited = true;
+    }
+    r.state = r.policies.every((p) => p.superseded) ? 'superseded' : 'done';
+    await save();
+    return true;
+  } catch (error) {
+    if (error instanceof LeaseLost) {
+      deps.logger.event('warn', 'request_lease_lost', { request: id });
+      return false;
+    }
+    throw error;
+  } finally {
+    clearInterval(renew);
+    if (r.state !== 'pending' && r.state !== 'calling')
+      await requests.release(id, owner).catch(() => undefined);
+  }
+}
+
+/** One audit entry per policy; `outcome` overrides each policy's own (refusals, failures). */
+async function audit(deps: RunRequestDeps, r: RequestRecord, outcome: string | null): Promise<void> {
+  const delivery = r.post?.state === 'sent' ? r.post.delivery : null;
+  for (const step of r.policies) {
+    const result = step.result;
+    await deps.record({
+      at: deps.now(),
+      workspace: r.workspace,
+      user: r.user,
+      channel: r.channel,
+      action: 'schedule',
+      policyId: step.policyId,
+      requestedAt: r.atSeconds,
+      requestedLocal: r.zone
+        ? `${DateTime.fromSeconds(r.atSeconds, { zone: r.zone }).toFormat('yyyy-LL-dd HH:mm ZZ')} ${r.zone}`
+        : null,
+      outcome:
+        outcome ??
+        (step.superseded ? 'superseded' : !result ? 'not_run' : result.ok ? 'scheduled' : result.code),
+      autoMoveToTrashAt: result?.ok ? result.autoMoveToTrashAt : null,
+      requestId: result?.ok ? result.requestId : (result?.explanation.requestId ?? null),
+      retryNum: r.retryNum,
+      delivery,
+    });
+  }
+}

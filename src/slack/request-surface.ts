@@ -1,0 +1,69 @@
+/**
+ * The Slack side of running a request record (the use case's `RequestSurface` port): access check,
+ * the outcome post with its fallback, private notes and the held follow-ups, all with a Web client
+ * for the record's workspace that never retries a write after a timeout (see slack-writes.ts).
+ */
+import type { webApi } from '@slack/bolt';
+import type { RequestSurface } from '../scheduling/run-request.js';
+import { checkAccess } from './access.js';
+import { refusalText } from './blocks/access.js';
+import { requestOutcomeMessage } from './blocks/request.js';
+import { deliver, tellPrivately } from './deliver.js';
+import { followupsFit, replaceFollowups } from './followups.js';
+import type { ListenerDeps } from './listeners/deps.js';
+
+export function createRequestSurface(
+  deps: Pick<
+    ListenerDeps,
+    'users' | 'access' | 'logger' | 'command' | 'upcoming' | 'reminderLeadSeconds' | 'now'
+  >,
+  clientFor: (workspaceId: string) => Promise<webApi.WebClient>,
+): RequestSurface {
+  return {
+    async checkAccess(r) {
+      const access = await checkAccess(deps, await clientFor(r.workspace), {
+        workspaceId: r.workspace,
+        userId: r.user,
+        channelId: r.channel,
+      });
+      return access.allowed
+        ? { allowed: true, zone: access.profile.tz ?? 'UTC' }
+        : { allowed: false, reason: access.reason };
+    },
+    async refuse(r, reason) {
+      await tellPrivately(await clientFor(r.workspace), deps.logger, {
+        channelId: r.channel,
+        userId: r.user,
+        text: refusalText(reason, deps.command),
+      });
+    },
+    async announce(r) {
+      const nowSeconds = Math.floor(deps.now() / 1000);
+      return deliver(await clientFor(r.workspace), deps.logger, {
+        channelId: r.channel,
+        userId: r.user,
+        botUserId: r.botUserId,
+        message: requestOutcomeMessage(r, (at) => followupsFit(at, nowSeconds)),
+      });
+    },
+    async tell(r, text) {
+      await tellPrivately(await clientFor(r.workspace), deps.logger, {
+        channelId: r.channel,
+        userId: r.user,
+        text,
+      });
+    },
+    async holdFollowups(r, step, channelId) {
+      if (!step.result?.ok) return;
+      await replaceFollowups(await clientFor(r.workspace), deps, {
+        workspaceId: r.workspace,
+        policyId: step.policyId,
+        channelId,
+        at: step.result.autoMoveToTrashAt ?? r.atSeconds,
+        scheduledBy: r.user,
+        target: step.result.target,
+        requestCreatedAt: r.createdAt,
+      });
+    },
+  };
+}

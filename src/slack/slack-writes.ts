@@ -1,0 +1,41 @@
+/**
+ * Slack writes that are not idempotent (`chat.postMessage`, `chat.scheduleMessage`): a retry after
+ * a timeout can post twice, so they are retried only after an answer that says nothing was done:
+ * rate limited (429, after its Retry-After), a 5xx with no body, or a refused connection. The Web
+ * client that runs them makes one attempt per call (`retryConfig: { retries: 0 }`).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Attempts per write, and the longest Retry-After honoured (longer: give up, the fallback takes over). */
+export const WRITE_ATTEMPTS = 3;
+const MAX_RETRY_AFTER_MS = 5_000;
+
+/** Whether Slack's answer says the write was not done, and how long to wait before trying again. */
+export function nothingWasDone(error: unknown): { wait: number } | null {
+  const e = error as {
+    code?: string;
+    retryAfter?: number;
+    statusCode?: number;
+    body?: unknown;
+    original?: { code?: string };
+  } | null;
+  if (e?.code === 'slack_webapi_rate_limited_error') {
+    const wait = (e.retryAfter ?? 1) * 1000;
+    return wait <= MAX_RETRY_AFTER_MS ? { wait } : null;
+  }
+  if (e?.code === 'slack_webapi_http_error' && (e.statusCode ?? 0) >= 500 && !e.body) return { wait: 500 };
+  if (e?.code === 'slack_webapi_request_error' && e.original?.code === 'ECONNREFUSED') return { wait: 500 };
+  return null;
+}
+
+export async function writeOnce<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      const retry = attempt < WRITE_ATTEMPTS ? nothingWasDone(error) : null;
+      if (!retry) throw error;
+      await sleep(retry.wait);
+    }
+  }
+}

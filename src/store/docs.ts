@@ -1,0 +1,68 @@
+/**
+ * Documents with a lease: the store's primitive for records that more than one replica may work on
+ * (the request log), for indexes that must be listed (upcoming deletions) and for owned locks.
+ *
+ * A document lives in a collection, has a key, a partition (the workspace) and a numeric sort value
+ * (a time), is `active` or not, and carries an opaque JSON body. A lease (owner + expiry) is taken
+ * with the backend's own atomic primitive and judged by the store's clock where it has one
+ * (PostgreSQL's and Redis's; SQLite runs in this process, so its clock is this machine's).
+ */
+export interface DocRow {
+  key: string;
+  partition: string;
+  sort: number;
+  active: boolean;
+  leaseOwner: string | null;
+  /** Unix ms on the store's clock; null when no lease was ever taken or it was released. */
+  leaseExpiresAt: number | null;
+  body: string;
+}
+
+export interface NewDoc {
+  key: string;
+  partition: string;
+  sort: number;
+  active: boolean;
+  body: string;
+  /** Take the lease in the same atomic write. */
+  lease?: { owner: string; ttlMs: number };
+}
+
+export interface DocChanges {
+  sort?: number;
+  active?: boolean;
+  body: string;
+}
+
+export interface Docs {
+  /** Writes the document only if the key is new; false when it already exists. */
+  insert(collection: string, doc: NewDoc): Promise<boolean>;
+  get(collection: string, key: string): Promise<DocRow | null>;
+  /** Creates or replaces the document (its lease, if any, is kept). */
+  upsert(collection: string, doc: Omit<NewDoc, 'lease'>): Promise<void>;
+  /** Fenced write: applies only while `owner` holds the lease; false otherwise. */
+  update(collection: string, key: string, owner: string, changes: DocChanges): Promise<boolean>;
+  /**
+   * Takes (or renews) the lease of an active document that is free, expired or already `owner`'s.
+   * Returns the document as it is now, or null when someone else holds it or it is not active.
+   */
+  lease(collection: string, key: string, owner: string, ttlMs: number): Promise<DocRow | null>;
+  /** Gives the lease up, only if `owner` holds it. */
+  release(collection: string, key: string, owner: string): Promise<void>;
+  /** Active documents whose lease is free or expired (oldest sort first). */
+  expired(collection: string, limit: number): Promise<string[]>;
+  /** A partition's documents in `sort` order, from `minSort`. */
+  list(
+    collection: string,
+    partition: string,
+    options: { minSort?: number; limit: number; offset?: number },
+  ): Promise<DocRow[]>;
+  /** Keys of every document of a collection, in key order after `afterKey` (for sweeps). */
+  keys(collection: string, options: { afterKey?: string; limit: number }): Promise<string[]>;
+  remove(collection: string, key: string): Promise<void>;
+  removePartition(collection: string, partition: string): Promise<void>;
+  /** Deletes a partition's documents with `sort` below `beforeSort`, and beyond its newest `keep`. */
+  trim(collection: string, partition: string, options: { beforeSort: number; keep: number }): Promise<void>;
+  /** How many active documents, and the smallest `sort` among them. */
+  activeStats(collection: string): Promise<{ count: number; oldestSort: number | null }>;
+}

@@ -1,0 +1,197 @@
+/**
+ * The lease documents (docs.ts) on SQL: one table, one statement per operation. SQLite and
+ * PostgreSQL differ only in placeholders and the clock: PostgreSQL judges leases by its own clock,
+ * SQLite (in this process) by the caller's.
+ */
+import type { DocRow, Docs } from './docs.js';
+
+export type SqlQuery = (sql: string, values: unknown[]) => Promise<unknown[]>;
+
+export interface SqlDialect {
+  table: string;
+  /** Placeholder for the n-th (1-based) value. */
+  placeholder(n: number): string;
+  /** The store's clock in unix ms: an SQL expression, or null to pass the caller's `now()` as a value. */
+  clockSql: string | null;
+}
+
+export const DOCS_COLUMNS =
+  '(coll TEXT NOT NULL, key TEXT NOT NULL, part TEXT NOT NULL, sort BIGINT NOT NULL, active INTEGER NOT NULL, lease_owner TEXT, lease_expires BIGINT, body TEXT NOT NULL, PRIMARY KEY (coll, key))';
+
+/** Statements that create the table and its indexes (idempotent). */
+export function docsSchema(table: string, indexPrefix: string): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${table} ${DOCS_COLUMNS}`,
+    `CREATE INDEX IF NOT EXISTS ${indexPrefix}_part ON ${table} (coll, part, sort)`,
+    `CREATE INDEX IF NOT EXISTS ${indexPrefix}_active ON ${table} (coll, active, sort)`,
+  ];
+}
+
+interface Row {
+  key: string;
+  part: string;
+  sort: number | string;
+  active: number | string;
+  lease_owner: string | null;
+  lease_expires: number | string | null;
+  body: string;
+}
+
+const toDoc = (r: Row): DocRow => ({
+  key: r.key,
+  partition: r.part,
+  sort: Number(r.sort),
+  active: Number(r.active) === 1,
+  leaseOwner: r.lease_owner,
+  leaseExpiresAt: r.lease_expires === null ? null : Number(r.lease_expires),
+  body: r.body,
+});
+
+export function createSqlDocs(query: SqlQuery, dialect: SqlDialect, now: () => number): Docs {
+  const t = dialect.table;
+  /** Builds a statement: `$` marks a value, `@now` the store's clock. */
+  const run = (text: string, ...values: unknown[]): Promise<unknown[]> => {
+    const out: unknown[] = [];
+    let i = 0;
+    const sql = text.replace(/\$|@now/g, (m) => {
+      if (m === '@now' && dialect.clockSql) return dialect.clockSql;
+      out.push(m === '@now' ? now() : values[i++]);
+      return dialect.placeholder(out.length);
+    });
+    return query(sql, out);
+  };
+  const rows = async (text: string, ...values: unknown[]) =>
+    ((await run(text, ...values)) as Row[]).map(toDoc);
+
+  return {
+    async insert(coll, doc) {
+      const owner = doc.lease?.owner ?? null;
+      const ttl = doc.lease?.ttlMs ?? 0;
+      const r = await run(
+        `INSERT INTO ${t} (coll, key, part, sort, active, lease_owner, lease_expires, body)
+         VALUES ($, $, $, $, $, $, CASE WHEN $ > 0 THEN @now + $ ELSE NULL END, $)
+         ON CONFLICT (coll, key) DO NOTHING RETURNING key`,
+        coll,
+        doc.key,
+        doc.partition,
+        doc.sort,
+        doc.active ? 1 : 0,
+        owner,
+        ttl,
+        ttl,
+        doc.body,
+      );
+      return r.length === 1;
+    },
+    async get(coll, key) {
+      return (await rows(`SELECT * FROM ${t} WHERE coll = $ AND key = $`, coll, key))[0] ?? null;
+    },
+    async upsert(coll, doc) {
+      await run(
+        `INSERT INTO ${t} (coll, key, part, sort, active, body) VALUES ($, $, $, $, $, $)
+         ON CONFLICT (coll, key) DO UPDATE SET part = excluded.part, sort = excluded.sort,
+           active = excluded.active, body = excluded.body`,
+        coll,
+        doc.key,
+        doc.partition,
+        doc.sort,
+        doc.active ? 1 : 0,
+        doc.body,
+      );
+    },
+    async update(coll, key, owner, changes) {
+      const r = await run(
+        `UPDATE ${t} SET body = $, sort = COALESCE($, sort), active = COALESCE($, active)
+         WHERE coll = $ AND key = $ AND lease_owner = $ RETURNING key`,
+        changes.body,
+        changes.sort ?? null,
+        changes.active === undefined ? null : changes.active ? 1 : 0,
+        coll,
+        key,
+        owner,
+      );
+      return r.length === 1;
+    },
+    async lease(coll, key, owner, ttlMs) {
+      const r = await rows(
+        `UPDATE ${t} SET lease_owner = $, lease_expires = @now + $
+         WHERE coll = $ AND key = $ AND active = 1
+           AND (lease_owner IS NULL OR lease_expires IS NULL OR lease_expires <= @now OR lease_owner = $)
+         RETURNING *`,
+        owner,
+        ttlMs,
+        coll,
+        key,
+        owner,
+      );
+      return r[0] ?? null;
+    },
+    async release(coll, key, owner) {
+      await run(
+        `UPDATE ${t} SET lease_owner = NULL, lease_expires = NULL WHERE coll = $ AND key = $ AND lease_owner = $`,
+        coll,
+        key,
+        owner,
+      );
+    },
+    async expired(coll, limit) {
+      const r = (await run(
+        `SELECT key FROM ${t} WHERE coll = $ AND active = 1 AND (lease_expires IS NULL OR lease_expires <= @now)
+         ORDER BY sort LIMIT $`,
+        coll,
+        limit,
+      )) as { key: string }[];
+      return r.map((x) => x.key);
+    },
+    async list(coll, partition, options) {
+      return rows(
+        `SELECT * FROM ${t} WHERE coll = $ AND part = $ AND sort >= $ ORDER BY sort, key LIMIT $ OFFSET $`,
+        coll,
+        partition,
+        options.minSort ?? Number.MIN_SAFE_INTEGER,
+        options.limit,
+        options.offset ?? 0,
+      );
+    },
+    async keys(coll, options) {
+      const r = (await run(
+        `SELECT key FROM ${t} WHERE coll = $ AND key > $ ORDER BY key LIMIT $`,
+        coll,
+        options.afterKey ?? '',
+        options.limit,
+      )) as { key: string }[];
+      return r.map((x) => x.key);
+    },
+    async remove(coll, key) {
+      await run(`DELETE FROM ${t} WHERE coll = $ AND key = $`, coll, key);
+    },
+    async removePartition(coll, partition) {
+      await run(`DELETE FROM ${t} WHERE coll = $ AND part = $`, coll, partition);
+    },
+    async trim(coll, partition, options) {
+      await run(
+        `DELETE FROM ${t} WHERE coll = $ AND part = $ AND sort < $`,
+        coll,
+        partition,
+        options.beforeSort,
+      );
+      await run(
+        `DELETE FROM ${t} WHERE coll = $ AND part = $ AND sort < (
+           SELECT sort FROM ${t} WHERE coll = $ AND part = $ ORDER BY sort DESC LIMIT 1 OFFSET $)`,
+        coll,
+        partition,
+        coll,
+        partition,
+        Math.max(0, options.keep - 1),
+      );
+    },
+    async activeStats(coll) {
+      const r = (await run(
+        `SELECT COUNT(*) AS n, MIN(sort) AS oldest FROM ${t} WHERE coll = $ AND active = 1`,
+        coll,
+      )) as { n: number | string; oldest: number | string | null }[];
+      const row = r[0];
+      return { count: Number(row?.n ?? 0), oldestSort: row?.oldest == null ? null : Number(row.oldest) };
+    },
+  };
+}
