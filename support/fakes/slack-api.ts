@@ -2,9 +2,12 @@
  * A fake Slack Web API on loopback. The bot's real WebClient talks to it through `slackApiUrl`.
  * It records every call (method, token, decoded arguments), answers like Slack does, and can be told
  * to fail a method once (`not_in_channel`, `expired_trigger_id`, HTTP 500, 429 with Retry-After).
+ * Like Slack, it refuses a view or message that breaks Block Kit's size limits (support/slack-limits.ts):
+ * `invalid_arguments` for views, `invalid_blocks` / `msg_too_long` for messages, HTTP 400 at a response_url.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { type SlackRefusal, slackRefusal } from '../slack-limits.js';
 
 export interface SlackCall {
   method: string;
@@ -12,6 +15,8 @@ export interface SlackCall {
   args: Record<string, unknown>;
   /** The raw request body as sent, for secret scans. */
   raw: string;
+  /** Set when the fake refused the call for breaking Slack's limits, as Slack would. */
+  refused?: SlackRefusal;
 }
 
 export interface FakeSlackUser {
@@ -36,6 +41,8 @@ export interface FakeSlack {
   /** Delay (ms) added before answering `method`. */
   delay(method: string, ms: number): void;
   callsTo(method: string): SlackCall[];
+  /** Calls refused for breaking Slack's limits (a test that expects none can assert this is empty). */
+  refusals(): SlackCall[];
   /** Resolves once `method` has been called `count` times (rejects after `timeoutMs`). */
   waitFor(method: string, count?: number, timeoutMs?: number): Promise<SlackCall[]>;
   reset(): void;
@@ -182,7 +189,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       : typeof args.token === 'string'
         ? args.token
         : null;
-    calls.push({ method, token, args, raw });
+    const call: SlackCall = { method, token, args, raw };
+    calls.push(call);
     for (const w of [...waiters]) {
       if (w.method === method && calls.filter((c) => c.method === method).length >= w.count) {
         waiters.splice(waiters.indexOf(w), 1);
@@ -201,6 +209,18 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         res.writeHead(failure.status, { 'Content-Type': 'application/json', ...failure.headers });
         res.end(failure.body === undefined ? '' : JSON.stringify(failure.body));
       }
+      return;
+    }
+    const refused = slackRefusal(method, args);
+    if (refused) {
+      call.refused = refused;
+      res.writeHead(isResponseUrl ? 400 : 200, { 'Content-Type': 'application/json' }).end(
+        JSON.stringify({
+          ok: false,
+          error: refused.error,
+          response_metadata: { messages: refused.messages },
+        }),
+      );
       return;
     }
     res
@@ -227,6 +247,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     fail: (method, ...f) => failures.set(method, [...(failures.get(method) ?? []), ...f]),
     delay: (method, ms) => delays.set(method, ms),
     callsTo: (method) => calls.filter((c) => c.method === method),
+    refusals: () => calls.filter((c) => c.refused),
     waitFor(method, count = 1, timeoutMs = 5000) {
       const done = () => calls.filter((c) => c.method === method);
       if (done().length >= count) return Promise.resolve(done());

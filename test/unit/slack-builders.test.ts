@@ -1,7 +1,9 @@
 /** Builder rules: IDs, lengths, escaping, identifiers-only metadata, no secrets. Not serialized snapshots. */
 
+import fc from 'fast-check';
 import { Redactor } from '../../src/log.js';
 import { accessFormView } from '../../src/slack/blocks/access.js';
+import { noticeModal, section } from '../../src/slack/blocks/common.js';
 import {
   failureMessage,
   helpMessage,
@@ -16,7 +18,9 @@ import {
 } from '../../src/slack/blocks/schedule-modal.js';
 import { tokenFormView, tokenRefusedView } from '../../src/slack/blocks/token-modal.js';
 import { SCHEDULE_VIEW, TOKEN_VIEW } from '../../src/slack/ids.js';
+import { CLIP_NOTE, clip, fitBlocks, SLACK_LIMITS } from '../../src/slack/limits.js';
 import { code, dateToken, escapeMrkdwn } from '../../src/slack/mrkdwn.js';
+import { checkMessage, checkView } from '../../support/slack-limits.js';
 
 const HOSTILE = '<!channel> <@U123> <https://evil.example|click> & `tick`';
 
@@ -161,4 +165,176 @@ test('the redactor stays bounded and still catches JSON-escaped secrets', () => 
   expect(r.apply(JSON.stringify({ t: 'kt_ab"cd\\efgh1234' }))).toBe('{"t":"[redacted]"}');
   for (let i = 0; i < 5000; i++) r.add(`secret-number-${i}`);
   expect(r.apply('secret-number-4999')).toBe('[redacted]');
+});
+
+/** No lone surrogate (String.prototype.isWellFormed, which the TypeScript lib here does not declare). */
+const wellFormed = (s: string) =>
+  !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+
+describe('clip: cut to a limit with a note, never through a character, an escape or a token', () => {
+  const NOTE = CLIP_NOTE;
+  const kept = (clipped: string) => clipped.slice(0, clipped.length - NOTE.length);
+
+  test('short text is unchanged; long text ends with the note within the limit', () => {
+    expect(clip('hello', 3000)).toBe('hello');
+    expect(clip('x'.repeat(3000), 3000)).toBe('x'.repeat(3000));
+    const long = clip('x'.repeat(5000), 3000);
+    expect(long).toHaveLength(3000);
+    expect(long.endsWith(NOTE)).toBe(true);
+  });
+
+  test('short fields get a one-character note, and a limit smaller than the note gets none', () => {
+    expect(clip('Schedule a deletion of everything', 24)).toBe('Schedule a deletion of …');
+    expect(clip('abcdef', 1)).toBe('a');
+  });
+
+  test.each(['&amp;', '&lt;', '&gt;'])('%s is kept whole or dropped whole, at every offset', (entity) => {
+    for (let pad = 0; pad < 12; pad++) {
+      const text = `${'a'.repeat(200 - NOTE.length - pad)}${entity}${'b'.repeat(100)}`;
+      const out = kept(clip(text, 200));
+      expect(out.length).toBeLessThanOrEqual(200 - NOTE.length);
+      expect(text.startsWith(out)).toBe(true);
+      const amp = out.lastIndexOf('&');
+      if (amp >= 0) expect(out.slice(amp).startsWith(entity)).toBe(true);
+    }
+  });
+
+  test('a surrogate pair (astral character or emoji) is never split', () => {
+    for (const max of [200, 201, 202, 203]) {
+      const out = clip(`a${'𝔘🧯'.repeat(300)}`, max);
+      expect(out.length).toBeLessThanOrEqual(max);
+      expect(wellFormed(out)).toBe(true);
+    }
+  });
+
+  test('combining marks and emoji sequences stay with their character', () => {
+    for (const max of [200, 201, 202, 203]) {
+      const accents = kept(clip('e\u0301\u0302'.repeat(300), max));
+      expect(accents.endsWith('e\u0301\u0302')).toBe(true);
+      const families = kept(clip('👩‍👩‍👧'.repeat(100), max));
+      expect(families.endsWith('👩‍👩‍👧')).toBe(true);
+    }
+  });
+
+  test('a Slack token (mention, date) is kept whole or dropped whole', () => {
+    const token = dateToken(1767225600);
+    for (let pad = 0; pad < token.length; pad += 7) {
+      const out = kept(clip(`${'a'.repeat(200 - NOTE.length - pad)}${token}${'b'.repeat(200)}`, 200));
+      expect(out.endsWith('a') || out.endsWith(token)).toBe(true);
+    }
+  });
+
+  test('for any text and limit: within the limit, a prefix of the text plus the note, well formed', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 400 }),
+        fc.integer({ min: 1, max: 400 }),
+        (text, max) => {
+          const out = clip(text, max);
+          expect(out.length).toBeLessThanOrEqual(max);
+          expect(wellFormed(out)).toBe(true);
+          if (out !== text) expect(text.startsWith(out.replace(/…(\(clipped\))?$/, ''))).toBe(true);
+        },
+      ),
+    );
+  });
+
+  test('fitBlocks keeps the count and says how many were left out', () => {
+    const blocks = Array.from({ length: 51 }, (_, i) => i);
+    const fitted = fitBlocks(blocks, 50, (left) => -left);
+    expect(fitted).toHaveLength(50);
+    expect(fitted.at(-1)).toBe(-2);
+    expect(fitBlocks([1, 2], 50, () => 0)).toEqual([1, 2]);
+  });
+});
+
+describe("the bot's limits agree with Slack's (the fake's validator)", () => {
+  const at = (n: number) => 'x'.repeat(n);
+  const messageWith = (block: unknown) => checkMessage({ text: 'x', blocks: [block] });
+  test.each([
+    [
+      'section text',
+      SLACK_LIMITS.sectionText,
+      (t: string) => messageWith({ ...section('x'), text: { type: 'mrkdwn', text: t } }),
+    ],
+    [
+      'header',
+      SLACK_LIMITS.header,
+      (t: string) => messageWith({ type: 'header', text: { type: 'plain_text', text: t } }),
+    ],
+    [
+      'context element',
+      SLACK_LIMITS.textObject,
+      (t: string) => messageWith({ type: 'context', elements: [{ type: 'mrkdwn', text: t }] }),
+    ],
+    [
+      'button text',
+      SLACK_LIMITS.buttonText,
+      (t: string) =>
+        messageWith({
+          type: 'actions',
+          elements: [{ type: 'button', text: { type: 'plain_text', text: t } }],
+        }),
+    ],
+    [
+      'option text',
+      SLACK_LIMITS.optionText,
+      (t: string) =>
+        messageWith({
+          type: 'actions',
+          elements: [
+            { type: 'static_select', options: [{ text: { type: 'plain_text', text: t }, value: 'v' }] },
+          ],
+        }),
+    ],
+    [
+      'option value',
+      SLACK_LIMITS.optionValue,
+      (t: string) =>
+        messageWith({
+          type: 'actions',
+          elements: [
+            { type: 'static_select', options: [{ text: { type: 'plain_text', text: 't' }, value: t }] },
+          ],
+        }),
+    ],
+    ['message text', SLACK_LIMITS.messageText, (t: string) => checkMessage({ text: t })],
+    [
+      'modal title',
+      SLACK_LIMITS.modalTitle,
+      (t: string) => checkView({ ...noticeModal('cb', 'x', 'y'), title: { type: 'plain_text', text: t } }),
+    ],
+    [
+      'private_metadata',
+      SLACK_LIMITS.privateMetadata,
+      (t: string) => checkView({ ...noticeModal('cb', 'x', 'y'), private_metadata: t }),
+    ],
+  ] as const)('%s: %i characters pass, one more is refused', (_name, limit, check) => {
+    expect(check(at(limit))).toEqual([]);
+    expect(check(at(limit + 1))).not.toEqual([]);
+  });
+
+  test('block counts: 50 in a message, 100 in a view', () => {
+    const many = (n: number) => Array.from({ length: n }, () => section('x'));
+    expect(checkMessage({ text: 'x', blocks: many(SLACK_LIMITS.messageBlocks) })).toEqual([]);
+    expect(checkMessage({ text: 'x', blocks: many(SLACK_LIMITS.messageBlocks + 1) })).not.toEqual([]);
+    expect(checkView({ type: 'home', blocks: many(SLACK_LIMITS.viewBlocks) })).toEqual([]);
+    expect(checkView({ type: 'home', blocks: many(SLACK_LIMITS.viewBlocks + 1) })).not.toEqual([]);
+  });
+
+  test('a 4,000-character Katapult description, escaped, still makes a failure message Slack accepts', () => {
+    const description = '<!channel> & <b>'.repeat(250);
+    const m = failureMessage({
+      userId: 'U1',
+      policyId: 'dbp_1',
+      explanation: {
+        summary: `Katapult said "${escapeMrkdwn(description)}".`,
+        next: 'Try again.',
+        requestId: 'r',
+      },
+    });
+    expect(checkMessage({ ...m })).toEqual([]);
+    expect(JSON.stringify(m.blocks)).toContain(CLIP_NOTE);
+    expect(JSON.stringify(m.blocks)).toContain('Try again.');
+  });
 });

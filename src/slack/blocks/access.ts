@@ -2,8 +2,9 @@
 import type { types } from '@slack/bolt';
 import type { AccessPolicy, Who } from '../../access/access-policy.js';
 import { ACCESS_VIEW } from '../ids.js';
+import { SLACK_LIMITS } from '../limits.js';
 import { escapeMrkdwn } from '../mrkdwn.js';
-import { type Block, clip, context, plain, section } from './common.js';
+import { type Block, context, hint, label, modal, option, placeholder, section } from './common.js';
 
 const WHO_LABELS: Record<Who, string> = {
   admins: 'Only workspace admins and owners',
@@ -48,14 +49,14 @@ export function accessFormView(input: {
   groups: { id: string; name: string }[];
   problem?: string;
 }): types.ModalView {
-  const option = (who: Who): types.Option => ({ text: plain(WHO_LABELS[who]), value: who });
+  const whoOption = (who: Who) => option(WHO_LABELS[who], who);
   // Slack shows at most 100 options: the chosen groups come first so saving never drops one.
   const chosen = (id: string) => Number(input.policy.groupIds.includes(id));
   const groupOptions = [...input.groups]
     .sort((a, b) => chosen(b.id) - chosen(a.id))
-    .slice(0, 100)
-    .map((g) => ({ text: plain(clip(g.name, 75)), value: g.id }));
-  const selectedGroups = groupOptions.filter((o) => input.policy.groupIds.includes(o.value));
+    .slice(0, SLACK_LIMITS.selectOptions)
+    .map((g) => option(g.name || g.id, g.id));
+  const selectedGroups = groupOptions.filter((o) => input.policy.groupIds.includes(o.value ?? ''));
   const blocks: Block[] = [];
   if (input.problem) blocks.push(section(`:warning: ${input.problem}`));
   blocks.push(
@@ -64,12 +65,12 @@ export function accessFormView(input: {
   blocks.push({
     type: 'input',
     block_id: ACCESS_VIEW.whoBlock,
-    label: plain('Who may schedule deletions'),
+    label: label('Who may schedule deletions'),
     element: {
       type: 'radio_buttons',
       action_id: ACCESS_VIEW.whoAction,
-      options: [option('admins'), option('groups'), option('everyone')],
-      initial_option: option(input.policy.who),
+      options: [whoOption('admins'), whoOption('groups'), whoOption('everyone')],
+      initial_option: whoOption(input.policy.who),
     },
   });
   if (groupOptions.length > 0) {
@@ -77,12 +78,12 @@ export function accessFormView(input: {
       type: 'input',
       block_id: ACCESS_VIEW.groupsBlock,
       optional: true,
-      label: plain('User groups'),
-      hint: plain('Used when “Members of chosen user groups” is picked.'),
+      label: label('User groups'),
+      hint: hint('Used when “Members of chosen user groups” is picked.'),
       element: {
         type: 'multi_static_select',
         action_id: ACCESS_VIEW.groupsAction,
-        placeholder: plain('Choose groups'),
+        placeholder: placeholder('Choose groups'),
         options: groupOptions,
         ...(selectedGroups.length ? { initial_options: selectedGroups } : {}),
       },
@@ -94,22 +95,21 @@ export function accessFormView(input: {
     type: 'input',
     block_id: ACCESS_VIEW.channelsBlock,
     optional: true,
-    label: plain('Only in these channels'),
-    hint: plain('Leave empty to allow any channel. Applies to admins too.'),
+    label: label('Only in these channels'),
+    hint: hint('Leave empty to allow any channel. Applies to admins too.'),
     element: {
       type: 'multi_conversations_select',
       action_id: ACCESS_VIEW.channelsAction,
-      placeholder: plain('Any channel'),
+      placeholder: placeholder('Any channel'),
       filter: { include: ['public', 'private'], exclude_bot_users: true },
       ...(input.policy.channelIds.length ? { initial_conversations: input.policy.channelIds } : {}),
     },
   });
-  return {
-    type: 'modal',
-    callback_id: ACCESS_VIEW.callbackId,
-    title: plain('Who may schedule'),
-    submit: plain('Save'),
-    close: plain('Cancel'),
+  return modal({
+    callbackId: ACCESS_VIEW.callbackId,
+    title: 'Who may schedule',
+    submit: 'Save',
+    close: 'Cancel',
     blocks,
-  };
+  });
 }

@@ -1,13 +1,7 @@
 /** Messages Slack holds for later: the reminder before the move, the restore offer after it. Pure. */
-import type { types } from '@slack/bolt';
 import { ACTIONS } from '../ids.js';
 import { code, dateToken, escapeMrkdwn, utcFallback } from '../mrkdwn.js';
-import { context, plain, section } from './common.js';
-import type { SlackMessage } from './messages.js';
-
-function button(text: string, actionId: string, value: string, style?: 'primary' | 'danger'): types.Button {
-  return { type: 'button', text: plain(text), action_id: actionId, value, ...(style ? { style } : {}) };
-}
+import { button, context, message, type SlackMessage, section } from './common.js';
 
 function leadText(leadSeconds: number): string {
   const minutes = Math.round(leadSeconds / 60);
@@ -21,40 +15,47 @@ export function reminderMessage(input: {
   leadSeconds: number;
   scheduledBy: string;
 }): SlackMessage {
-  return {
-    text: `Reminder: disk backup policy ${escapeMrkdwn(input.policyId)} moves to the trash in ${leadText(input.leadSeconds)} (${utcFallback(input.at)}).`,
-    blocks: [
+  return message(
+    `Reminder: disk backup policy ${escapeMrkdwn(input.policyId)} moves to the trash in ${leadText(input.leadSeconds)} (${utcFallback(input.at)}).`,
+    [
       section(
         `:alarm_clock: Disk backup policy ${code(input.policyId)} moves to the trash in *${leadText(input.leadSeconds)}*, on ${dateToken(input.at)} (scheduled by <@${input.scheduledBy}>).`,
       ),
-      { type: 'actions', elements: [button('Reschedule', ACTIONS.reschedule, input.policyId)] },
+      {
+        type: 'actions',
+        elements: [button({ text: 'Reschedule', actionId: ACTIONS.reschedule, value: input.policyId })],
+      },
     ],
-  };
+  );
 }
 
 export function movedMessage(input: { policyId: string; at: number }): SlackMessage {
-  return {
-    text: `Disk backup policy ${escapeMrkdwn(input.policyId)} was due to move to the trash at ${utcFallback(input.at)}.`,
-    blocks: [
+  return message(
+    `Disk backup policy ${escapeMrkdwn(input.policyId)} was due to move to the trash at ${utcFallback(input.at)}.`,
+    [
       section(
         `:wastebasket: Disk backup policy ${code(input.policyId)} was due to move to Katapult's trash on ${dateToken(input.at)}. Until it is purged it can be restored.`,
       ),
       {
         type: 'actions',
-        elements: [button('Restore from trash', ACTIONS.restore, input.policyId, 'primary')],
+        elements: [
+          button({
+            text: 'Restore from trash',
+            actionId: ACTIONS.restore,
+            value: input.policyId,
+            style: 'primary',
+          }),
+        ],
       },
       context('Restoring needs an API token with the trash_objects:restore scope.'),
     ],
-  };
+  );
 }
 
 export function restoredMessage(input: { policyId: string; userId: string }): SlackMessage {
-  return {
-    text: `Disk backup policy ${escapeMrkdwn(input.policyId)} was restored from the trash.`,
-    blocks: [
-      section(
-        `:recycle: <@${input.userId}> restored disk backup policy ${code(input.policyId)} from the trash. Check its schedule in Katapult: it may still carry the old deletion time.`,
-      ),
-    ],
-  };
+  return message(`Disk backup policy ${escapeMrkdwn(input.policyId)} was restored from the trash.`, [
+    section(
+      `:recycle: <@${input.userId}> restored disk backup policy ${code(input.policyId)} from the trash. Check its schedule in Katapult: it may still carry the old deletion time.`,
+    ),
+  ]);
 }

@@ -1,8 +1,7 @@
 /** `/katapult history`: the workspace's last audit entries, for admins. Pure builder. */
 import type { AuditEntry } from '../../store/store.js';
 import { code, dateToken } from '../mrkdwn.js';
-import { type Block, clip, context, section } from './common.js';
-import type { SlackMessage } from './messages.js';
+import { type Block, context, message, type SlackMessage, section } from './common.js';
 
 function line(e: AuditEntry): string {
   const when = dateToken(Math.floor(e.at / 1000), '{date_short} {time}');
@@ -26,34 +25,26 @@ function line(e: AuditEntry): string {
   }
 }
 
-/** Ten lines a section keeps each well under Slack's 3000-character limit. */
+/** Ten lines a section, which `section` clips to Slack's limit should a line be very long. */
 export function historyLines(entries: AuditEntry[]): Block[] {
   return Array.from({ length: Math.ceil(entries.length / 10) }, (_, i) =>
     section(
-      clip(
-        entries
-          .slice(i * 10, i * 10 + 10)
-          .map(line)
-          .join('\n'),
-        2900,
-      ),
+      entries
+        .slice(i * 10, i * 10 + 10)
+        .map(line)
+        .join('\n'),
     ),
   );
 }
 
 export function historyMessage(entries: AuditEntry[]): SlackMessage {
   if (entries.length === 0) {
-    return {
-      text: 'Nothing has been done with this bot in this workspace yet.',
-      blocks: [section('Nothing has been done with this bot in this workspace yet.')],
-    };
+    const nothing = 'Nothing has been done with this bot in this workspace yet.';
+    return message(nothing, [section(nothing)]);
   }
-  return {
-    text: `The last ${entries.length} actions in this workspace.`,
-    blocks: [
-      section(`*The last ${entries.length} actions in this workspace*, newest first:`),
-      ...historyLines(entries),
-      context('Kept in the bot’s audit log; older entries are removed after the retention period.'),
-    ],
-  };
+  return message(`The last ${entries.length} actions in this workspace.`, [
+    section(`*The last ${entries.length} actions in this workspace*, newest first:`),
+    ...historyLines(entries),
+    context('Kept in the bot’s audit log; older entries are removed after the retention period.'),
+  ]);
 }

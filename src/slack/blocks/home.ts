@@ -5,9 +5,10 @@ import type { UpcomingDeletion } from '../../scheduling/upcoming.js';
 import type { AuditEntry } from '../../store/store.js';
 import type { TokenStatus } from '../../store/token-store.js';
 import { ACTIONS } from '../ids.js';
+import { SLACK_LIMITS } from '../limits.js';
 import { code, dateToken } from '../mrkdwn.js';
 import { describePolicy } from './access.js';
-import { type Block, context, plain, section } from './common.js';
+import { type Block, button, context, fitToCount, header, md, section } from './common.js';
 import { historyLines } from './history.js';
 import { statusText } from './token-modal.js';
 
@@ -23,22 +24,16 @@ export interface HomeInput {
   nowSeconds: number;
 }
 
-const header = (text: string): types.HeaderBlock => ({ type: 'header', text: plain(text) });
-
 /** Upcoming deletions shown per page of the App Home (each is one block; a view holds at most 100). */
 export const HOME_PAGE_SIZE = 20;
 
 function pagerBlocks(page: { offset: number; more: boolean } | undefined): Block[] {
   if (!page || (page.offset === 0 && !page.more)) return [];
-  const button = (text: string, offset: number): types.Button => ({
-    type: 'button',
-    text: plain(text),
-    action_id: ACTIONS.homePage,
-    value: String(offset),
-  });
+  const pageButton = (text: string, offset: number) =>
+    button({ text, actionId: ACTIONS.homePage, value: String(offset) });
   const elements = [
-    ...(page.offset > 0 ? [button('Previous', Math.max(0, page.offset - HOME_PAGE_SIZE))] : []),
-    ...(page.more ? [button('Next', page.offset + HOME_PAGE_SIZE)] : []),
+    ...(page.offset > 0 ? [pageButton('Previous', Math.max(0, page.offset - HOME_PAGE_SIZE))] : []),
+    ...(page.more ? [pageButton('Next', page.offset + HOME_PAGE_SIZE)] : []),
   ];
   return [
     context(`Showing ${page.offset + 1}–${page.offset + HOME_PAGE_SIZE} and later, soonest first.`),
@@ -55,19 +50,12 @@ function upcomingBlocks(items: UpcomingDeletion[], nowSeconds: number): Block[] 
       : '';
     return {
       type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: `${due ? ':hourglass_flowing_sand:' : ':wastebasket:'} ${code(u.policyId)}${target} ${due ? 'moves to the trash' : 'was due to move to the trash'} on ${dateToken(u.at)}, scheduled by <@${u.scheduledBy}> in <#${u.channelId}>`,
-      },
+      text: md(
+        `${due ? ':hourglass_flowing_sand:' : ':wastebasket:'} ${code(u.policyId)}${target} ${due ? 'moves to the trash' : 'was due to move to the trash'} on ${dateToken(u.at)}, scheduled by <@${u.scheduledBy}> in <#${u.channelId}>`,
+        SLACK_LIMITS.sectionText,
+      ),
       ...(due
-        ? {
-            accessory: {
-              type: 'button',
-              text: plain('Reschedule'),
-              action_id: ACTIONS.reschedule,
-              value: u.policyId,
-            },
-          }
+        ? { accessory: button({ text: 'Reschedule', actionId: ACTIONS.reschedule, value: u.policyId }) }
         : {}),
     } satisfies types.SectionBlock;
   });
@@ -82,13 +70,7 @@ export function homeView(input: HomeInput): types.HomeView {
     {
       type: 'actions',
       elements: [
-        {
-          type: 'button',
-          text: plain('Schedule a deletion'),
-          style: 'primary',
-          action_id: ACTIONS.openSchedule,
-          value: '',
-        },
+        button({ text: 'Schedule a deletion', actionId: ACTIONS.openSchedule, value: '', style: 'primary' }),
       ],
     },
     { type: 'divider' },
@@ -116,5 +98,5 @@ export function homeView(input: HomeInput): types.HomeView {
         ? [section('_Nothing yet._')]
         : historyLines(input.history.slice(0, 10))),
   ];
-  return { type: 'home', blocks: blocks.slice(0, 100) };
+  return { type: 'home', blocks: fitToCount(blocks, SLACK_LIMITS.viewBlocks) };
 }

@@ -3,12 +3,9 @@ import type { types } from '@slack/bolt';
 import type { ScheduledDeletion } from '../../katapult/client.js';
 import type { Explanation } from '../../messages/explain.js';
 import { code, dateToken, escapeMrkdwn, utcFallback } from '../mrkdwn.js';
-import { type Block, context, section } from './common.js';
+import { type Block, context, message, type SlackMessage, section } from './common.js';
 
-export interface SlackMessage {
-  text: string;
-  blocks: Block[];
-}
+export type { SlackMessage } from './common.js';
 
 function targetText(target: ScheduledDeletion['target']): string {
   if (!target.id) return 'its target';
@@ -29,9 +26,9 @@ export function scheduledMessage(input: {
   const lines = [
     `:wastebasket: <@${input.userId}> scheduled disk backup policy ${code(input.policyId)} (for ${targetText(input.scheduled.target)}) to move to the trash on *${dateToken(at)}*.`,
   ];
-  return {
-    text: `Disk backup policy ${escapeMrkdwn(input.policyId)} will move to the trash at ${utcFallback(at)}.`,
-    blocks: [
+  return message(
+    `Disk backup policy ${escapeMrkdwn(input.policyId)} will move to the trash at ${utcFallback(at)}.`,
+    [
       section(lines.join('\n')),
       context(
         'It keeps working until then. Scheduling again with a new time replaces this one.' +
@@ -41,7 +38,7 @@ export function scheduledMessage(input: {
           (input.scheduled.requestId ? ` Katapult request ${code(input.scheduled.requestId)}.` : ''),
       ),
     ],
-  };
+  );
 }
 
 function failureBlocks(headline: string, explanation: Explanation): Block[] {
@@ -59,24 +56,24 @@ export function failureMessage(input: {
   policyId: string;
   explanation: Explanation;
 }): SlackMessage {
-  return {
-    text: `Could not schedule disk backup policy ${escapeMrkdwn(input.policyId)}: ${input.explanation.summary}`,
-    blocks: failureBlocks(
+  return message(
+    `Could not schedule disk backup policy ${escapeMrkdwn(input.policyId)}: ${input.explanation.summary}`,
+    failureBlocks(
       `:warning: <@${input.userId}> tried to schedule disk backup policy ${code(input.policyId)} for deletion, but it was *not* scheduled.`,
       input.explanation,
     ),
-  };
+  );
 }
 
 /** Any other failed action: `what` is mrkdwn, e.g. "restore disk backup policy `dbp_1` from the trash". */
 export function failureText(input: { userId: string; what: string; explanation: Explanation }): SlackMessage {
-  return {
-    text: `Could not ${input.what}: ${input.explanation.summary}`,
-    blocks: failureBlocks(
+  return message(
+    `Could not ${input.what}: ${input.explanation.summary}`,
+    failureBlocks(
       `:warning: <@${input.userId}> tried to ${input.what}, but it did not work.`,
       input.explanation,
     ),
-  };
+  );
 }
 
 /** Sent privately when the bot could not post in the channel: why, how to fix it, and the outcome itself. */
@@ -91,36 +88,33 @@ export function undeliveredMessage(input: {
     input.slackError === 'not_in_channel' || input.slackError === 'channel_not_found'
       ? `I couldn't post the result in <#${input.channelId}> because I'm not a member of it. To fix that, type \`/invite\` in that channel and choose ${me}.`
       : `I couldn't post the result in <#${input.channelId}>${input.slackError ? ` (Slack said ${code(input.slackError)})` : ''}, so here it is privately.`;
-  return {
-    text: `I couldn't post in <#${input.channelId}>. ${input.outcome.text}`,
-    blocks: [section(`${why} Here is the result:`), ...input.outcome.blocks],
-  };
+  return message(`I couldn't post in <#${input.channelId}>. ${input.outcome.text}`, [
+    section(`${why} Here is the result:`),
+    ...input.outcome.blocks,
+  ]);
 }
 
 export function helpMessage(command: string): SlackMessage {
   const c = command;
-  return {
-    text: `${c}: schedule a Katapult disk backup policy's move to the trash.`,
-    blocks: [
-      section(
-        `*${c}* schedules a Katapult disk backup policy to move to the trash at a time you choose. The result is posted in the channel.`,
-      ),
-      section(
-        [
-          `\`${c}\` opens the scheduling form.`,
-          `\`${c} &lt;policy-id&gt; [when]\` opens it filled in, e.g. \`${c} dbp_1kpkjQeMEI43tztr tomorrow 09:00\`.`,
-          '   _when_ can be `2026-12-01 09:30`, `2026-12-01T09:30Z`, `in 90m`, `in 3 days`, `tomorrow 09:00` or `friday 17:00`, read in your Slack time zone.',
-          `\`${c} token\` lets workspace admins set, check or remove the workspace's Katapult API token.`,
-          `\`${c} access\` lets workspace admins choose who may schedule deletions, and in which channels.`,
-          `\`${c} history\` shows workspace admins the last 20 actions.`,
-          `\`${c} help\` shows this.`,
-        ].join('\n'),
-      ),
-      context(
-        'Katapult needs at least 5 minutes’ notice. Until the time comes the policy keeps working; afterwards it sits in the trash and can be restored from Katapult until it is purged.',
-      ),
-    ],
-  };
+  return message(`${c}: schedule a Katapult disk backup policy's move to the trash.`, [
+    section(
+      `*${c}* schedules a Katapult disk backup policy to move to the trash at a time you choose. The result is posted in the channel.`,
+    ),
+    section(
+      [
+        `\`${c}\` opens the scheduling form.`,
+        `\`${c} &lt;policy-id&gt; [when]\` opens it filled in, e.g. \`${c} dbp_1kpkjQeMEI43tztr tomorrow 09:00\`.`,
+        '   _when_ can be `2026-12-01 09:30`, `2026-12-01T09:30Z`, `in 90m`, `in 3 days`, `tomorrow 09:00` or `friday 17:00`, read in your Slack time zone.',
+        `\`${c} token\` lets workspace admins set, check or remove the workspace's Katapult API token.`,
+        `\`${c} access\` lets workspace admins choose who may schedule deletions, and in which channels.`,
+        `\`${c} history\` shows workspace admins the last 20 actions.`,
+        `\`${c} help\` shows this.`,
+      ].join('\n'),
+    ),
+    context(
+      'Katapult needs at least 5 minutes’ notice. Until the time comes the policy keeps working; afterwards it sits in the trash and can be restored from Katapult until it is purged.',
+    ),
+  ]);
 }
 
 export function plainEphemeral(text: string): {
@@ -128,5 +122,5 @@ export function plainEphemeral(text: string): {
   text: string;
   blocks: types.KnownBlock[];
 } {
-  return { response_type: 'ephemeral', text, blocks: [section(text)] };
+  return { response_type: 'ephemeral', ...message(text, [section(text)]) };
 }

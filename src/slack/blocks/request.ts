@@ -1,7 +1,7 @@
 /** The outcome of a request record, as one channel message (one policy or several). Pure. */
 import type { RequestRecord } from '../../scheduling/request-log.js';
 import { code, dateToken } from '../mrkdwn.js';
-import { type Block, context, section } from './common.js';
+import { type Block, context, message, section } from './common.js';
 import { failureMessage, type SlackMessage, scheduledMessage } from './messages.js';
 
 export const SUPERSEDED_TEXT = (policyId: string) =>
@@ -16,7 +16,7 @@ export function requestOutcomeMessage(
     const r = only.result;
     if (only.superseded || !r) {
       const text = `:information_source: <@${record.user}>: ${SUPERSEDED_TEXT(only.policyId)}`;
-      return { text, blocks: [section(text)] };
+      return message(text, [section(text)]);
     }
     return r.ok
       ? scheduledMessage({
@@ -47,5 +47,5 @@ export function requestOutcomeMessage(
     section(lines.join('\n')),
     context('Each policy keeps working until its time. Scheduling again with a new time replaces it.'),
   ];
-  return { text: `Outcome of ${record.policies.length} disk backup policies.`, blocks };
+  return message(`Outcome of ${record.policies.length} disk backup policies.`, blocks);
 }

@@ -4,7 +4,7 @@ import type { DiskBackupPolicyDetails } from '../../katapult/client.js';
 import { POLICY_ID_MAX_LENGTH } from '../../scheduling/policy-id.js';
 import { SCHEDULE_VIEW } from '../ids.js';
 import { code, dateToken, escapeMrkdwn } from '../mrkdwn.js';
-import { clip, context, noticeModal, plain, section } from './common.js';
+import { clip, context, hint, label, modal, noticeModal, placeholder, section } from './common.js';
 
 /** What travels through the modal to the submission: identifiers only. */
 export interface ScheduleMetadata {
@@ -75,14 +75,14 @@ export function buildScheduleModal(input: ScheduleModalInput): types.ModalView {
   const pickerInput: types.ExternalSelect = {
     type: 'external_select',
     action_id: SCHEDULE_VIEW.pickAction,
-    placeholder: plain('Search by VM, disk or policy ID'),
+    placeholder: placeholder('Search by VM, disk or policy ID'),
     min_query_length: 0,
   };
   const policyInput: types.PlainTextInput = {
     type: 'plain_text_input',
     action_id: SCHEDULE_VIEW.policyAction,
     max_length: POLICY_ID_MAX_LENGTH,
-    placeholder: plain('e.g. dbp_1kpkjQeMEI43tztr'),
+    placeholder: placeholder('e.g. dbp_1kpkjQeMEI43tztr'),
     ...(input.policyId ? { initial_value: clip(input.policyId, POLICY_ID_MAX_LENGTH) } : {}),
   };
   const whenInput: types.DateTimepicker = {
@@ -90,56 +90,46 @@ export function buildScheduleModal(input: ScheduleModalInput): types.ModalView {
     action_id: SCHEDULE_VIEW.whenAction,
     ...(input.initialAt !== undefined ? { initial_date_time: Math.trunc(input.initialAt) } : {}),
   };
-  return {
-    type: 'modal',
-    callback_id: SCHEDULE_VIEW.callbackId,
-    title: plain('Schedule deletion'),
-    submit: plain('Schedule'),
-    close: plain('Cancel'),
-    private_metadata: encodeMetadata({ channelId: input.channelId }),
+  return modal({
+    callbackId: SCHEDULE_VIEW.callbackId,
+    title: 'Schedule deletion',
+    submit: 'Schedule',
+    close: 'Cancel',
+    privateMetadata: encodeMetadata({ channelId: input.channelId }),
     blocks: [
       section(MODAL_EXPLANATION),
       {
         type: 'input',
         block_id: SCHEDULE_VIEW.policyBlock,
-        label: plain('Disk backup policy ID'),
+        label: label('Disk backup policy ID'),
         // Optional for Slack so the picker can be used instead; the submission checks one is given.
         optional: true,
         dispatch_action: true,
-        hint: plain('Press Enter to see what the policy backs up.'),
+        hint: hint('Press Enter to see what the policy backs up.'),
         element: { ...policyInput, dispatch_action_config: { trigger_actions_on: ['on_enter_pressed'] } },
       },
       {
         type: 'input',
         block_id: SCHEDULE_VIEW.pickBlock,
-        label: plain('…or pick one'),
+        label: label('…or pick one'),
         optional: true,
         dispatch_action: true,
         element: pickerInput,
       },
-      ...(input.preview
-        ? [
-            {
-              type: 'section',
-              block_id: SCHEDULE_VIEW.previewBlock,
-              text: { type: 'mrkdwn', text: clip(input.preview, 2900) },
-            } satisfies types.SectionBlock,
-          ]
-        : []),
+      ...(input.preview ? [{ ...section(input.preview), block_id: SCHEDULE_VIEW.previewBlock }] : []),
       {
         type: 'input',
         block_id: SCHEDULE_VIEW.whenBlock,
-        label: plain('Move it to the trash at'),
-        hint: plain(
-          input.whenProblem
-            ? clip(input.whenProblem, 150)
-            : 'In your own time zone. At least 6 minutes from now (Katapult needs 5 minutes’ notice).',
+        label: label('Move it to the trash at'),
+        hint: hint(
+          input.whenProblem ||
+            'In your own time zone. At least 6 minutes from now (Katapult needs 5 minutes’ notice).',
         ),
         element: whenInput,
       },
       context('The result is posted in this channel, so the team sees it.'),
     ],
-  };
+  });
 }
 
 /** The scheduling modal turned into a notice (refusal, storage trouble): no inputs, just a close button. */

@@ -3,7 +3,18 @@ import type { types } from '@slack/bolt';
 import type { TokenStatus } from '../../store/token-store.js';
 import { TOKEN_VIEW } from '../ids.js';
 import { code, dateToken, escapeMrkdwn } from '../mrkdwn.js';
-import { ADMINS_ONLY, type Block, context, noticeModal, plain, section } from './common.js';
+import {
+  ADMINS_ONLY,
+  type Block,
+  context,
+  hint,
+  label,
+  modal,
+  noticeModal,
+  option,
+  placeholder,
+  section,
+} from './common.js';
 
 const notice = (text: string) => noticeModal(TOKEN_VIEW.callbackId, 'Katapult API token', text);
 
@@ -35,8 +46,8 @@ export function tokenFormView(input: {
     type: 'input',
     block_id: TOKEN_VIEW.tokenBlock,
     optional: input.status !== null,
-    label: plain(input.status ? 'Replace it with a new token' : 'Katapult API token'),
-    hint: plain(
+    label: label(input.status ? 'Replace it with a new token' : 'Katapult API token'),
+    hint: hint(
       'Create one in Katapult under API tokens, with the disk_backup_policies scope (and organizations:read). It is checked with Katapult, then stored encrypted.',
     ),
     element: {
@@ -44,7 +55,7 @@ export function tokenFormView(input: {
       action_id: TOKEN_VIEW.tokenAction,
       min_length: 8,
       max_length: 512,
-      placeholder: plain('Paste the token'),
+      placeholder: placeholder('Paste the token'),
     },
   });
   if (input.status) {
@@ -52,11 +63,11 @@ export function tokenFormView(input: {
       type: 'input',
       block_id: TOKEN_VIEW.removeBlock,
       optional: true,
-      label: plain('Remove'),
+      label: label('Remove'),
       element: {
         type: 'checkboxes',
         action_id: TOKEN_VIEW.removeAction,
-        options: [{ text: plain('Remove the stored token'), value: TOKEN_VIEW.removeValue }],
+        options: [option('Remove the stored token', TOKEN_VIEW.removeValue)],
       },
     });
   }
@@ -65,12 +76,11 @@ export function tokenFormView(input: {
       'Only workspace admins and owners see this. The token is never shown again, only its last four characters.',
     ),
   );
-  return {
-    type: 'modal',
-    callback_id: TOKEN_VIEW.callbackId,
-    title: plain('Katapult API token'),
-    submit: plain('Save'),
-    close: plain('Cancel'),
+  return modal({
+    callbackId: TOKEN_VIEW.callbackId,
+    title: 'Katapult API token',
+    submit: 'Save',
+    close: 'Cancel',
     blocks,
-  };
+  });
 }
