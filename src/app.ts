@@ -10,6 +10,7 @@ import { App, type AppOptions, webApi } from '@slack/bolt';
 import nodeFetch from 'node-fetch';
 import { createAccessPolicies } from './access/access-policy.js';
 import { createAuditRecorder } from './audit/record.js';
+import { createAuditTrail } from './audit/trail.js';
 import type { Config } from './config.js';
 import { createHealth, listenHealth } from './health.js';
 import { DEFAULT_RETRY_POLICY, type FetchLike, KatapultClient } from './katapult/client.js';
@@ -257,7 +258,10 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   const access = createAccessPolicies(store.kv, config.defaultAccess);
   const upcoming = createUpcomingDeletions(store.docs);
   const users = createUserDirectory({ ttlMs: 60_000, groupTtlMs: 60_000, now });
-  const record = createAuditRecorder(store.audit, logger);
+  const trail = createAuditTrail(store.audit, store.docs, {
+    retentionMs: config.audit.retentionDays * 86_400_000,
+  });
+  const record = createAuditRecorder(trail, logger);
 
   // The request log and its workers: one owner identity per process for leases.
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -363,13 +367,13 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       await access.remove(workspaceId);
       await upcoming.forget(workspaceId);
       await requests.forget(workspaceId);
-      await store.audit.forget(workspaceId);
+      await trail.forget(workspaceId);
     },
     users,
     claims: store,
     intake,
     record,
-    auditLog: store.audit,
+    auditLog: trail,
     logger,
     metrics,
     now,

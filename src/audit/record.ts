@@ -7,7 +7,7 @@ import type { AuditEntry, AuditLog } from '../store/store.js';
 
 export type AuditRecorder = (entry: AuditEntry) => Promise<void>;
 
-export function createAuditRecorder(audit: AuditLog, logger: AppLogger): AuditRecorder {
+export function createAuditRecorder(audit: Pick<AuditLog, 'append'>, logger: AppLogger): AuditRecorder {
   return async (entry) => {
     const fields = {
       workspace: entry.workspace,

@@ -25,6 +25,8 @@ export interface AuditEntry {
   retryNum: number | null;
   /** Where the outcome was posted: channel, direct_message, lost. */
   delivery: string | null;
+  /** Refusals only: how many of this person's refusals this entry stands for (one 10-minute window). */
+  count?: number;
 }
 
 export interface AuditLog {

@@ -12,7 +12,8 @@ function line(e: AuditEntry): string {
       const target = e.policyId ? ` ${code(e.policyId)}` : '';
       const at = e.requestedAt ? ` for ${dateToken(e.requestedAt, '{date_short} {time}')}` : '';
       const outcome = e.outcome === 'scheduled' ? ':white_check_mark: scheduled' : `:x: ${code(e.outcome)}`;
-      return `${when} ${who}${where}: ${outcome}${target}${at}${e.retryNum ? ` (Slack retry ${e.retryNum})` : ''}`;
+      const times = e.count && e.count > 1 ? ` (×${e.count} in 10 minutes)` : '';
+      return `${when} ${who}${where}: ${outcome}${target}${at}${times}${e.retryNum ? ` (Slack retry ${e.retryNum})` : ''}`;
     }
     case 'restore':
       return `${when} ${who}${where}: ${e.outcome === 'restored' ? ':recycle: restored' : `:x: restore failed, ${code(e.outcome)}`} ${code(e.policyId ?? '')}`;
