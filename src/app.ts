@@ -295,6 +295,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
       timeout: SLACK_WRITE_TIMEOUT_MS,
+      fetch: countingSlackFetch(metrics),
       logger,
     });
     if (clients.size >= 1000) clients.delete(clients.keys().next().value as string);
@@ -306,6 +307,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       users,
       access,
       logger,
+      metrics,
       command: config.slack.command,
       upcoming,
       reminderLeadSeconds: config.reminderLeadMinutes * 60,

@@ -15,7 +15,7 @@ import type { ListenerDeps } from './listeners/deps.js';
 export function createRequestSurface(
   deps: Pick<
     ListenerDeps,
-    'users' | 'access' | 'logger' | 'command' | 'upcoming' | 'reminderLeadSeconds' | 'now'
+    'metrics' | 'users' | 'access' | 'logger' | 'command' | 'upcoming' | 'reminderLeadSeconds' | 'now'
   >,
   clientFor: (workspaceId: string) => Promise<webApi.WebClient>,
 ): RequestSurface {
@@ -39,12 +39,17 @@ export function createRequestSurface(
     },
     async announce(r) {
       const nowSeconds = Math.floor(deps.now() / 1000);
-      return deliver(await clientFor(r.workspace), deps.logger, {
-        channelId: r.channel,
-        userId: r.user,
-        botUserId: r.botUserId,
-        message: requestOutcomeMessage(r, (at) => followupsFit(at, nowSeconds)),
-      });
+      return deliver(
+        await clientFor(r.workspace),
+        deps.logger,
+        {
+          channelId: r.channel,
+          userId: r.user,
+          botUserId: r.botUserId,
+          message: requestOutcomeMessage(r, (at) => followupsFit(at, nowSeconds)),
+        },
+        deps.metrics,
+      );
     },
     async tell(r, text) {
       await tellPrivately(await clientFor(r.workspace), deps.logger, {

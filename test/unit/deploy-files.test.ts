@@ -6,6 +6,7 @@
  * the files are parsed here (a small YAML reader for the block style these files use).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { shutdownGraceMs } from '../../src/app.js';
 
 const read = (file: string): string => readFileSync(file, 'utf8');
 
@@ -283,29 +284,12 @@ function expectRouteInSource(path: string, where: string): void {
 }
 
 /**
- * The bot's shutdown grace in seconds, read from the source: either a SHUTDOWN_GRACE* setting with
- * a default in config.ts, or the `graceMs = … + …` default of Bot.stop (numbers and the Katapult timeout).
+ * The bot's shutdown grace in seconds, from the function Bot.stop uses (src/app.ts), for the
+ * Katapult timeout the deployment sets (or the default).
  */
 function shutdownGraceSeconds(env: Record<string, string>): number {
-  const setting = /\(\s*env\s*,\s*'(SHUTDOWN_GRACE\w*)'\s*,\s*([\d_]+)/.exec(configSource);
-  if (setting?.[1] && setting[2]) {
-    const value = Number(env[setting[1]] ?? setting[2].replaceAll('_', ''));
-    return setting[1].endsWith('_MS') ? value / 1000 : value;
-  }
   const katapultTimeoutMs = Number(env.KATAPULT_TIMEOUT_MS ?? configDefault('KATAPULT_TIMEOUT_MS'));
-  for (const file of ['src/config.ts', 'src/main.ts', 'src/lifecycle.ts', 'src/app.ts']) {
-    if (!existsSync(file)) continue;
-    const m = /graceMs\s*=\s*([\w\s.+]+?)\s*[),;]/.exec(read(file));
-    if (!m?.[1]) continue;
-    const ms = m[1].split('+').reduce((sum, term) => {
-      const t = term.trim();
-      if (/^[\d_]+$/.test(t)) return sum + Number(t.replaceAll('_', ''));
-      if (/katapult\.timeoutMs$/.test(t)) return sum + katapultTimeoutMs;
-      throw new Error(`cannot read the shutdown grace term "${t}" in ${file}`);
-    }, 0);
-    return ms / 1000;
-  }
-  throw new Error('no shutdown grace found in src/config.ts, src/main.ts, src/lifecycle.ts or src/app.ts');
+  return shutdownGraceMs(katapultTimeoutMs) / 1000;
 }
 
 const CONFIG_PORT_DEFAULT = configDefault('PORT');
