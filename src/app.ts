@@ -4,7 +4,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, type AppOptions } from '@slack/bolt';
+import { App, type AppOptions, ErrorCode } from '@slack/bolt';
 import nodeFetch from 'node-fetch';
 import { createAccessPolicies } from './access/access-policy.js';
 import { createAuditRecorder } from './audit/record.js';
@@ -17,9 +17,11 @@ import { checkBotToken } from './slack/identity.js';
 import { createInstallationStore } from './slack/installation-store.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { createPolicyCatalogue } from './slack/policy-catalogue.js';
+import { refuseFutureTimestamps } from './slack/request-time.js';
 import { BOT_SCOPES } from './slack/scopes.js';
 import { createUserDirectory } from './slack/users.js';
 import { slackErrorCode } from './slack/workspace.js';
+import { createRefusalLog, type InstalledWorkspace, workspaceGuard } from './slack/workspace-guard.js';
 import { SecretBox } from './store/crypto.js';
 import { loadOrCreateKey } from './store/key-file.js';
 import { openStore } from './store/open-store.js';
@@ -109,6 +111,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   const installations = config.slack.oauth ? createInstallationStore(store.kv, box, redactor) : null;
   // Single workspace: one bot token, checked now. OAuth: each installation's token, sealed in the store.
   let auth: Partial<AppOptions>;
+  let installed: InstalledWorkspace | null = null;
   if (config.slack.oauth) {
     auth = {
       clientId: config.slack.oauth.clientId,
@@ -121,7 +124,9 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   } else {
     try {
       const botToken = config.slack.botToken as string;
-      auth = { token: botToken, ...(await checkBotToken(botToken, config.slack.apiUrl, logger)) };
+      const identity = await checkBotToken(botToken, config.slack.apiUrl, logger);
+      auth = { token: botToken, botId: identity.botId, botUserId: identity.botUserId };
+      installed = identity.workspace;
     } catch (error) {
       await store.close().catch(() => undefined);
       throw error;
@@ -161,6 +166,9 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   });
 
   const inflight = new InFlight();
+  // Before every listener: requests from any workspace but ours are answered with nothing done.
+  const refusedWorkspace = createRefusalLog(logger, now);
+  app.use(workspaceGuard(installed, refusedWorkspace));
   const access = createAccessPolicies(store.kv, config.defaultAccess);
   const upcoming = createUpcomingDeletions(store.kv);
   registerListeners(app, {
@@ -197,6 +205,8 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     await inflight.run(next);
   });
   app.error(async (error) => {
+    // OAuth: Bolt found no stored installation for the workspace (nothing was done).
+    if (error.code === ErrorCode.AuthorizationError) return refusedWorkspace('no_installation', {});
     logger.event('error', 'listener_error', { error: error.message, code: error.code });
   });
 
@@ -233,6 +243,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
         port: config.http.port,
         ...(overrides.host ? { host: overrides.host } : {}),
       })) as Server;
+      refuseFutureTimestamps(server, now);
       const port = (server.address() as AddressInfo).port;
       ready = true;
       logger.event('info', 'started', { mode: 'http', port, command: config.slack.command });
