@@ -18,6 +18,11 @@ export interface FakeSlackUser {
   tz?: string;
   is_admin?: boolean;
   is_owner?: boolean;
+  /** Guests, people from other organizations (default: a member of FAKE_TEAM_ID). */
+  team_id?: string;
+  is_restricted?: boolean;
+  is_ultra_restricted?: boolean;
+  is_stranger?: boolean;
 }
 
 export type SlackFailure = string | { status: number; body?: unknown; headers?: Record<string, string> };
@@ -116,8 +121,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           ok: true,
           user: {
             id,
-            team_id: FAKE_TEAM_ID,
             name: id.toLowerCase(),
+            ...user,
+            team_id: user.team_id ?? FAKE_TEAM_ID,
             tz: user.tz ?? 'Europe/London',
             is_admin: user.is_admin ?? false,
             is_owner: user.is_owner ?? false,
