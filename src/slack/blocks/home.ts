@@ -15,7 +15,8 @@ export interface HomeInput {
   command: string;
   token: { status: TokenStatus | null; fallback: boolean } | null;
   access: AccessPolicy | null;
-  upcoming: UpcomingDeletion[];
+  /** Null when the viewer may not see them (neither an admin nor allowed to schedule anywhere). */
+  upcoming: UpcomingDeletion[] | null;
   /** Null when the viewer is not an admin (history is for admins). */
   history: AuditEntry[] | null;
   nowSeconds: number;
@@ -83,7 +84,9 @@ export function homeView(input: HomeInput): types.HomeView {
     context(`Admins change these with \`${input.command} token\` and \`${input.command} access\`.`),
     { type: 'divider' },
     header('Upcoming deletions'),
-    ...upcomingBlocks(input.upcoming, input.nowSeconds),
+    ...(input.upcoming === null
+      ? [section('_People who may schedule deletions see them here._')]
+      : upcomingBlocks(input.upcoming, input.nowSeconds)),
     { type: 'divider' },
     header('Recent activity'),
     ...(input.history === null

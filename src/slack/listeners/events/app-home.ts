@@ -1,6 +1,11 @@
-/** `app_home_opened`: publish the viewer's App Home. Each part that cannot be read says so. */
+/**
+ * `app_home_opened`: publish the viewer's App Home. Each part that cannot be read says so. Upcoming
+ * deletions (and their channels) are shown only to admins and to people the access policy allows
+ * in at least one channel: App Home has no channel of its own.
+ */
 import type { App } from '@slack/bolt';
 import { type UpcomingDeletion, upcomingPolicyIds } from '../../../scheduling/upcoming.js';
+import { checkAccess } from '../../access.js';
 import { homeView } from '../../blocks/home.js';
 import { slackErrorCode, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
@@ -22,7 +27,7 @@ export function registerAppHome(app: App, deps: ListenerDeps): void {
       }
     };
     const nowSeconds = Math.floor(deps.now() / 1000);
-    const [profile, token, access, upcoming] = await Promise.all([
+    const [profile, token, access] = await Promise.all([
       soft('profile', () => deps.users.lookup(client, workspaceId, event.user)),
       soft('token', async () => {
         const s = await deps.tokens.status(workspaceId);
@@ -30,12 +35,27 @@ export function registerAppHome(app: App, deps: ListenerDeps): void {
         return { status: s.status, fallback: s.fallback };
       }),
       soft('access', () => deps.access.get(workspaceId)),
-      soft('upcoming', async () => {
-        const ids = upcomingPolicyIds(await deps.auditLog.recent(workspaceId, 500), nowSeconds).slice(0, 20);
-        const records = await Promise.all(ids.map((id) => deps.upcoming.get(workspaceId, id)));
-        return records.filter((r): r is UpcomingDeletion => r !== null);
-      }),
     ]);
+    const seesSchedules =
+      profile?.isAdmin === true ||
+      (access !== null &&
+        (
+          await checkAccess(deps, client, {
+            workspaceId,
+            userId: event.user,
+            channelId: access.channelIds[0] ?? '',
+          })
+        ).allowed);
+    const upcoming = seesSchedules
+      ? await soft('upcoming', async () => {
+          const ids = upcomingPolicyIds(await deps.auditLog.recent(workspaceId, 500), nowSeconds).slice(
+            0,
+            20,
+          );
+          const records = await Promise.all(ids.map((id) => deps.upcoming.get(workspaceId, id)));
+          return records.filter((r): r is UpcomingDeletion => r !== null);
+        })
+      : null;
     const history = profile?.isAdmin
       ? await soft('history', () => deps.auditLog.recent(workspaceId, 10))
       : null;
@@ -46,7 +66,7 @@ export function registerAppHome(app: App, deps: ListenerDeps): void {
           command: deps.command,
           token,
           access,
-          upcoming: upcoming ?? [],
+          upcoming: seesSchedules ? (upcoming ?? []) : null,
           history: profile?.isAdmin ? (history ?? []) : null,
           nowSeconds,
         }),
