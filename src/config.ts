@@ -38,6 +38,8 @@ export interface Config {
   dataDir: string;
   /** 32-byte AES key from TOKEN_ENCRYPTION_KEY; null means "load or generate one in dataDir". */
   encryptionKey: Buffer | null;
+  /** Previous keys from TOKEN_ENCRYPTION_OLD_KEYS (comma-separated), still accepted when reading. */
+  oldEncryptionKeys: Buffer[];
   logLevel: LogLevelName;
 }
 
@@ -72,6 +74,8 @@ function prefixed(env: Env, name: string, prefix: string, what: string, isRequir
   return value;
 }
 
+const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
 function httpUrl(env: Env, name: string, fallback: string | null): string | null {
   const value = optional(env, name) ?? fallback;
   if (value === null) return null;
@@ -83,6 +87,10 @@ function httpUrl(env: Env, name: string, fallback: string | null): string | null
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ConfigError(name, `expected an http(s) URL, got a ${url.protocol} URL`);
+  }
+  // Tokens travel in these requests: plain http only to this machine (tests, a local proxy).
+  if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname)) {
+    throw new ConfigError(name, 'expected an https:// URL (http:// only for 127.0.0.1, ::1 or localhost)');
   }
   return url.toString();
 }
@@ -97,17 +105,30 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
-function encryptionKey(env: Env): Buffer | null {
-  const raw = optional(env, 'TOKEN_ENCRYPTION_KEY');
-  if (raw === null) return null;
+function base64Key(name: string, raw: string): Buffer {
   const key = Buffer.from(raw, 'base64');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(raw) || key.length !== 32) {
     throw new ConfigError(
-      'TOKEN_ENCRYPTION_KEY',
+      name,
       'expected 32 random bytes in base64 (44 characters); make one with `openssl rand -base64 32`',
     );
   }
   return key;
+}
+
+function encryptionKey(env: Env): Buffer | null {
+  const raw = optional(env, 'TOKEN_ENCRYPTION_KEY');
+  return raw === null ? null : base64Key('TOKEN_ENCRYPTION_KEY', raw);
+}
+
+function oldEncryptionKeys(env: Env): Buffer[] {
+  const raw = optional(env, 'TOKEN_ENCRYPTION_OLD_KEYS');
+  if (raw === null) return [];
+  return raw
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '')
+    .map((k) => base64Key('TOKEN_ENCRYPTION_OLD_KEYS', k));
 }
 
 const STORE_SCHEMES = ['sqlite://', 'redis://', 'rediss://', 'postgres://', 'postgresql://'];
@@ -226,6 +247,7 @@ export function parseConfig(env: Env): Config {
     },
     dataDir,
     encryptionKey: key,
+    oldEncryptionKeys: oldEncryptionKeys(env),
     logLevel: logLevel as LogLevelName,
   };
 }
