@@ -19,6 +19,7 @@ import { registerListeners } from './slack/listeners/index.js';
 import { createPolicyCatalogue } from './slack/policy-catalogue.js';
 import { refuseFutureTimestamps } from './slack/request-time.js';
 import { BOT_SCOPES } from './slack/scopes.js';
+import { createMetadataSigner } from './slack/signed-metadata.js';
 import { createUserDirectory } from './slack/users.js';
 import { slackErrorCode } from './slack/workspace.js';
 import { createRefusalLog, type InstalledWorkspace, workspaceGuard } from './slack/workspace-guard.js';
@@ -197,6 +198,11 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     claims: store,
     record: createAuditRecorder(store.audit, logger),
     auditLog: store.audit,
+    // Keyed by the encryption key when one is configured (else the signing secret), so every replica agrees.
+    metadata: createMetadataSigner({
+      current: config.encryptionKey ?? config.slack.signingSecret ?? key,
+      old: config.oldEncryptionKeys,
+    }),
     logger,
     now,
   });

@@ -36,6 +36,8 @@ export interface FakeSlack {
   readonly users: Map<string, FakeSlackUser>;
   /** User groups by ID: handle and member user IDs. */
   readonly groups: Map<string, { handle: string; users: string[] }>;
+  /** The workspace `auth.test` reports and users belong to (default FAKE_TEAM_ID). */
+  teamId: string;
   /** The next call(s) to `method` fail with this Slack error code or HTTP answer. */
   fail(method: string, ...failures: SlackFailure[]): void;
   /** Delay (ms) added before answering `method`. */
@@ -85,7 +87,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   let viewCounter = 0;
   let tsCounter = 0;
 
-  const answer = (method: string, args: Record<string, unknown>): unknown => {
+  const answer = (method: string, args: Record<string, unknown>, token: string | null): unknown => {
     switch (method) {
       case 'auth.test':
         return {
@@ -93,7 +95,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           url: 'https://fake.slack.com/',
           team: 'Fake Team',
           user: 'katapult',
-          team_id: FAKE_TEAM_ID,
+          team_id: fake.teamId,
           user_id: FAKE_BOT_USER_ID,
           bot_id: 'BFAKE0001',
           is_enterprise_install: false,
@@ -123,7 +125,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
             id,
             name: id.toLowerCase(),
             ...user,
-            team_id: user.team_id ?? FAKE_TEAM_ID,
+            // A token from an OAuth install (`xoxb-installed-<team>-secret`) speaks for that team.
+            team_id: user.team_id ?? /^xoxb-installed-(\w+)-secret$/.exec(token ?? '')?.[1] ?? fake.teamId,
             tz: user.tz ?? 'Europe/London',
             is_admin: user.is_admin ?? false,
             is_owner: user.is_owner ?? false,
@@ -211,7 +214,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     }
     res
       .writeHead(200, { 'Content-Type': 'application/json' })
-      .end(JSON.stringify(isResponseUrl ? { ok: true } : answer(method, args)));
+      .end(JSON.stringify(isResponseUrl ? { ok: true } : answer(method, args, token)));
   };
 
   const server: Server = createServer((req, res) => {
@@ -224,7 +227,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  return {
+  const fake: FakeSlack = {
+    teamId: FAKE_TEAM_ID,
     apiUrl: `${base}/api/`,
     responseUrl: (id = 'cmd') => `${base}/response/${id}`,
     calls,
@@ -261,4 +265,5 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return fake;
 }

@@ -8,6 +8,7 @@ import type { UpcomingDeletions } from '../../scheduling/upcoming.js';
 import type { AuditLog, Store } from '../../store/store.js';
 import type { WorkspaceTokens } from '../../tokens/workspace-tokens.js';
 import type { PolicyCatalogue } from '../policy-catalogue.js';
+import type { MetadataSigner } from '../signed-metadata.js';
 import type { UserDirectory } from '../users.js';
 
 /** What the Slack adapters need; built once in the composition root (src/app.ts). */
@@ -29,6 +30,8 @@ export interface ListenerDeps {
   reminderLeadSeconds: number;
   /** Removes everything stored for a workspace that uninstalled the app. */
   forgetWorkspace(workspaceId: string): Promise<void>;
+  /** Signs and verifies modals' private_metadata. */
+  metadata: MetadataSigner;
   logger: AppLogger;
   /** Wall clock in unix ms; injected so tests control time. */
   now: () => number;
