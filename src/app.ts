@@ -212,7 +212,10 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   });
   app.error(async (error) => {
     // OAuth: Bolt found no stored installation for the workspace (nothing was done).
-    if (error.code === ErrorCode.AuthorizationError) return refusedWorkspace('no_installation', {});
+    if (error.code === ErrorCode.AuthorizationError) {
+      const teamId = /no installation for (\w+)/.exec(error.message)?.[1];
+      return refusedWorkspace('no_installation', teamId ? { teamId } : {});
+    }
     logger.event('error', 'listener_error', { error: error.message, code: error.code });
   });
 
