@@ -22,6 +22,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SCHEDULE_VIEW } from '../src/slack/ids.js';
+import { createMetadataSigner } from '../src/slack/signed-metadata.js';
 import { FAKE_KATAPULT_VALID_TOKEN } from '../support/fakes/katapult-api.js';
 import { commandBody, viewSubmissionBody } from '../support/slack-requests.js';
 import { correlationId, type InstrumentedFakes, PhaseRecorder, startInstrumentedFakes } from './fakes.js';
@@ -177,6 +178,11 @@ export async function runBenchmark(options: BenchOptions, hooks: RunHooks = {}):
     });
     load = new LoadGenerator();
     const signingSecret = randomBytes(24).toString('hex');
+    const encryptionKey = randomBytes(32).toString('base64');
+    // The bot refuses a modal whose private_metadata it did not sign: sign it as the bot does.
+    const privateMetadata = createMetadataSigner({ current: Buffer.from(encryptionKey, 'base64') }).seal(
+      JSON.stringify({ c: CHANNEL }),
+    );
     const env = (name: TargetName): Record<string, string> => ({
       ...(process.env.PATH ? { PATH: process.env.PATH } : {}),
       ...(process.env.HOME ? { HOME: process.env.HOME } : {}),
@@ -186,7 +192,7 @@ export async function runBenchmark(options: BenchOptions, hooks: RunHooks = {}):
       KATAPULT_API_URL: (fakes as InstrumentedFakes).katapult.baseUrl,
       KATAPULT_API_TOKEN: FAKE_KATAPULT_VALID_TOKEN,
       PORT: '0',
-      TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      TOKEN_ENCRYPTION_KEY: encryptionKey,
       LOG_LEVEL: 'info',
       BENCH_PROBE: '1',
       BENCH_PROBE_RESOLUTION_MS: String(options.eldResolutionMs),
@@ -279,7 +285,7 @@ export async function runBenchmark(options: BenchOptions, hooks: RunHooks = {}):
             callbackId: SCHEDULE_VIEW.callbackId,
             userId: USER,
             viewId: `V${id.toUpperCase()}`,
-            privateMetadata: JSON.stringify({ c: CHANNEL }),
+            privateMetadata,
             values: {
               [SCHEDULE_VIEW.policyBlock]: {
                 [SCHEDULE_VIEW.policyAction]: { type: 'plain_text_input', value: `dbp_${id}` },
