@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IntervalHistogram } from 'node:perf_hooks';
 import { SCHEDULE_VIEW } from '../src/slack/ids.js';
+import { createMetadataSigner } from '../src/slack/signed-metadata.js';
 import { commandBody, viewSubmissionBody } from '../support/slack-requests.js';
 import { correlationId, type InstrumentedFakes, PhaseRecorder } from './fakes.js';
 import type { LoadGenerator, LoadResult } from './load.js';
@@ -15,6 +16,7 @@ import type { BenchOptions } from './options.js';
 import type { ProbeReport, Target, TargetName } from './processes.js';
 import type { Kind, PhaseSummary, Stage } from './report.js';
 import { MB, maxOf, median, rank, round, sortedFinite } from './stats.js';
+import { benchEncryptionKey } from './targets.js';
 
 export const USER = 'U0BENCH01';
 export const CHANNEL = 'C0OPS0001';
@@ -65,7 +67,15 @@ export interface PhaseInput {
 }
 
 /** The signed bodies of one phase; each carries the correlation id of (run, seq). */
-export function requestBodies(kind: Kind, run: number, amount: number, nowMs: number, responseUrl: string) {
+export function requestBodies(
+  kind: Kind,
+  run: number,
+  amount: number,
+  nowMs: number,
+  responseUrl: string,
+  /** The modal's private_metadata, signed as the bot signs it (it refuses any other). */
+  privateMetadata = JSON.stringify({ c: CHANNEL }),
+) {
   const bodies: string[] = new Array(amount);
   // Far enough ahead for the bot (6 min) and Katapult (5 min), well within a year.
   const at = Math.floor(nowMs / 1000) + SUBMISSION_LEAD_SECONDS;
@@ -84,7 +94,7 @@ export function requestBodies(kind: Kind, run: number, amount: number, nowMs: nu
             callbackId: SCHEDULE_VIEW.callbackId,
             userId: USER,
             viewId: `V${id.toUpperCase()}`,
-            privateMetadata: JSON.stringify({ c: CHANNEL }),
+            privateMetadata,
             values: {
               [SCHEDULE_VIEW.policyBlock]: {
                 [SCHEDULE_VIEW.policyAction]: { type: 'plain_text_input', value: `dbp_${id}` },
@@ -275,7 +285,10 @@ export async function runPhase(
 ): Promise<PhaseData> {
   const { fakes, signal, options } = ctx;
   const run = ctx.nextRun();
-  const bodies = requestBodies(kind, run, amount, Date.now(), fakes.slack.responseUrl('bench'));
+  const metadata = createMetadataSigner({ current: benchEncryptionKey(ctx.signingSecret) }).seal(
+    JSON.stringify({ c: CHANNEL }),
+  );
+  const bodies = requestBodies(kind, run, amount, Date.now(), fakes.slack.responseUrl('bench'), metadata);
   const recorder = new PhaseRecorder(
     run,
     amount,

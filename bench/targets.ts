@@ -4,7 +4,7 @@
  * baseline (bench/same-work-app.mjs). All get the same environment but for their Slack token (so
  * the fake Slack can tell whose call it is).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -41,6 +41,11 @@ export const BASELINES = {
 /** The request kinds a target is measured on: the same-work baseline only differs in submissions. */
 export function kindsOf(name: TargetName, kinds: readonly Kind[]): Kind[] {
   return name === 'same-work' ? kinds.filter((k) => k === 'submission') : [...kinds];
+}
+
+/** The bots' encryption key, derived from the run's signing secret so the load can sign modal metadata as the bot does. */
+export function benchEncryptionKey(signingSecret: string): Buffer {
+  return createHash('sha256').update(`bench-encryption-key:${signingSecret}`).digest();
 }
 
 /** The launch of one target, on the store whose environment is `storeEnv`. */
@@ -81,7 +86,7 @@ export function launchSpec(
       KATAPULT_API_URL: fakes.katapult.baseUrl,
       KATAPULT_API_TOKEN: FAKE_KATAPULT_VALID_TOKEN,
       PORT: '0',
-      TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      TOKEN_ENCRYPTION_KEY: benchEncryptionKey(signingSecret).toString('base64'),
       LOG_LEVEL: 'info',
       BENCH_PROBE: '1',
       BENCH_PROBE_RESOLUTION_MS: String(options.eldResolutionMs),

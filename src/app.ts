@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { App, type AppOptions, webApi } from '@slack/bolt';
+import { App, type AppOptions, ErrorCode, webApi } from '@slack/bolt';
 import nodeFetch from 'node-fetch';
 import { createAccessPolicies } from './access/access-policy.js';
 import { createAuditRecorder } from './audit/record.js';
@@ -36,9 +36,12 @@ import { createInstallationStore } from './slack/installation-store.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { createPolicyCatalogue } from './slack/policy-catalogue.js';
 import { createRequestSurface } from './slack/request-surface.js';
+import { refuseFutureTimestamps } from './slack/request-time.js';
 import { BOT_SCOPES } from './slack/scopes.js';
+import { createMetadataSigner } from './slack/signed-metadata.js';
 import { createUserDirectory } from './slack/users.js';
 import { slackErrorCode } from './slack/workspace.js';
+import { createRefusalLog, type InstalledWorkspace, workspaceGuard } from './slack/workspace-guard.js';
 import { SecretBox } from './store/crypto.js';
 import { loadOrCreateKey } from './store/key-file.js';
 import { migrate, SCHEMA_VERSION_KEY } from './store/migrations.js';
@@ -193,6 +196,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   const installations = config.slack.oauth ? createInstallationStore(store.kv, box, redactor) : null;
   // Single workspace: one bot token, checked now. OAuth: each installation's token, sealed in the store.
   let auth: Partial<AppOptions>;
+  let installed: InstalledWorkspace | null = null;
   if (config.slack.oauth) {
     auth = {
       clientId: config.slack.oauth.clientId,
@@ -205,7 +209,9 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   } else {
     try {
       const botToken = config.slack.botToken as string;
-      auth = { token: botToken, ...(await checkBotToken(botToken, config.slack.apiUrl, logger)) };
+      const identity = await checkBotToken(botToken, config.slack.apiUrl, logger);
+      auth = { token: botToken, botId: identity.botId, botUserId: identity.botUserId };
+      installed = identity.workspace;
     } catch (error) {
       await store.close().catch(() => undefined);
       throw error;
@@ -255,6 +261,9 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   });
 
   const inflight = new InFlight();
+  // Before every listener: requests from any workspace but ours are answered with nothing done.
+  const refusedWorkspace = createRefusalLog(logger, now);
+  app.use(workspaceGuard(installed, refusedWorkspace));
   const access = createAccessPolicies(store.kv, config.defaultAccess);
   const upcoming = createUpcomingDeletions(store.docs);
   const users = createUserDirectory({ ttlMs: 60_000, groupTtlMs: 60_000, now });
@@ -376,6 +385,11 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     intake,
     record,
     auditLog: trail,
+    // Keyed by the encryption key when one is configured (else the signing secret), so every replica agrees.
+    metadata: createMetadataSigner({
+      current: config.encryptionKey ?? config.slack.signingSecret ?? key,
+      old: config.oldEncryptionKeys,
+    }),
     logger,
     metrics,
     now,
@@ -385,6 +399,11 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     await inflight.run(next);
   });
   app.error(async (error) => {
+    // OAuth: Bolt found no stored installation for the workspace (nothing was done).
+    if (error.code === ErrorCode.AuthorizationError) {
+      const teamId = /no installation for (\w+)/.exec(error.message)?.[1];
+      return refusedWorkspace('no_installation', teamId ? { teamId } : {});
+    }
     logger.event('error', 'listener_error', { error: error.message, code: error.code });
   });
 
@@ -456,6 +475,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
         port: config.http.port,
         ...(overrides.host ? { host: overrides.host } : {}),
       })) as Server;
+      refuseFutureTimestamps(server, now);
       const port = (server.address() as AddressInfo).port;
       await startWork();
       const metricsPort = await listenMetrics();

@@ -95,6 +95,8 @@ function prefixed(env: Env, name: string, prefix: string, what: string, isRequir
   return value;
 }
 
+const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
 function httpUrl(env: Env, name: string, fallback: string | null): string | null {
   const value = optional(env, name) ?? fallback;
   if (value === null) return null;
@@ -106,6 +108,10 @@ function httpUrl(env: Env, name: string, fallback: string | null): string | null
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ConfigError(name, `expected an http(s) URL, got a ${url.protocol} URL`);
+  }
+  // Tokens travel in these requests: plain http only to this machine (tests, a local proxy).
+  if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname)) {
+    throw new ConfigError(name, 'expected an https:// URL (http:// only for 127.0.0.1, ::1 or localhost)');
   }
   return url.toString();
 }

@@ -1,34 +1,127 @@
 /**
  * One logger for the bot and for Bolt: JSON lines on stdout/stderr. Every line passes through a
- * redactor that removes Slack tokens by shape and every secret registered with `redact.add`
- * (Katapult tokens, signing secret, encryption key), so a secret cannot reach a log line even by mistake.
+ * redactor that removes Slack tokens by shape and every secret it knows, so a secret cannot reach
+ * a log line even by mistake. It knows three kinds:
+ * - deployment secrets (`add`: signing secret, encryption key, fallback token…), kept for ever;
+ * - workspace tokens Katapult has accepted (`remember`), one per owner, gone when replaced or removed;
+ * - a token being checked (`during`), redacted from the lines of that piece of work only, so text
+ *   that Katapult refuses never joins the lasting set.
+ * The cost of a line does not depend on how many secrets there are: each position of the line is
+ * looked up by its first characters in one index.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Logger, LogLevel } from '@slack/bolt';
 import type { LogLevelName } from './config.js';
 
 const SLACK_TOKEN = /\bx(?:ox[abposre]|app)-[A-Za-z0-9-]+/g;
 const BEARER = /\b(Bearer\s+)[^\s"',]+/gi;
+const REDACTED = '[redacted]';
 
-const MAX_SECRETS = 2000;
+/** Secrets shorter than this are not kept: they would redact ordinary words. Also the index key length. */
+const MIN_SECRET = 8;
+
+/**
+ * Lines are JSON, so a secret can only appear there as it looks inside a JSON string: a quote or a
+ * backslash in it appears escaped. Matching only that form means no secret can match a line's
+ * own structure (`,"level":"`), so redaction never breaks a line.
+ */
+const asInJson = (secret: string) => JSON.stringify(secret).slice(1, -1);
 
 export class Redactor {
-  private readonly secrets = new Set<string>();
+  private readonly permanent = new Set<string>();
+  private readonly owners = new Map<string, string>();
+  private readonly lasting = new Map<string, number>();
+  /** First MIN_SECRET characters -> the secrets (JSON form) that start with them, longest first. */
+  private readonly index = new Map<string, string[]>();
+  private readonly scoped = new AsyncLocalStorage<readonly string[]>();
 
+  /** A deployment secret: redacted for the life of the process. */
   add(secret: string | null | undefined): void {
-    // Very short strings would redact ordinary words; nothing we protect is that short.
-    if (!secret || secret.length < 8 || this.secrets.has(secret)) return;
-    // Bounded: the oldest entries go first (deployment secrets are added first and re-added on use).
-    if (this.secrets.size >= MAX_SECRETS) this.secrets.delete(this.secrets.values().next().value as string);
-    this.secrets.add(secret);
-    // Lines are JSON: a secret with a quote or backslash appears there escaped.
-    const escaped = JSON.stringify(secret).slice(1, -1);
-    if (escaped !== secret) this.secrets.add(escaped);
+    if (!secret || secret.length < MIN_SECRET) return;
+    const form = asInJson(secret);
+    if (this.permanent.has(form)) return;
+    this.permanent.add(form);
+    if (!this.lasting.has(form)) this.indexAdd(form);
+  }
+
+  /** A secret that belongs to `owner` (e.g. a workspace's accepted token); replaces the owner's previous one. */
+  remember(owner: string, secret: string): void {
+    if (secret.length < MIN_SECRET) return;
+    const form = asInJson(secret);
+    if (this.owners.get(owner) === form) return;
+    this.forget(owner);
+    this.owners.set(owner, form);
+    const count = this.lasting.get(form) ?? 0;
+    this.lasting.set(form, count + 1);
+    if (count === 0 && !this.permanent.has(form)) this.indexAdd(form);
+  }
+
+  /** The owner's secret is no longer in use (removed, or replaced elsewhere). */
+  forget(owner: string): void {
+    const form = this.owners.get(owner);
+    if (form === undefined) return;
+    this.owners.delete(owner);
+    const count = (this.lasting.get(form) ?? 1) - 1;
+    if (count > 0) {
+      this.lasting.set(form, count);
+      return;
+    }
+    this.lasting.delete(form);
+    if (!this.permanent.has(form)) this.indexRemove(form);
+  }
+
+  /** Runs `work` with `secret` redacted from the lines it writes (and only those). */
+  during<T>(secret: string, work: () => Promise<T>): Promise<T> {
+    const outer = this.scoped.getStore() ?? [];
+    return this.scoped.run([...outer, asInJson(secret)], work);
+  }
+
+  /** Whether `secret` is redacted from every line (for tests and diagnostics). */
+  has(secret: string): boolean {
+    const form = asInJson(secret);
+    return this.permanent.has(form) || this.lasting.has(form);
   }
 
   apply(text: string): string {
-    let out = text.replace(SLACK_TOKEN, '[redacted]').replace(BEARER, '$1[redacted]');
-    for (const secret of this.secrets) out = out.split(secret).join('[redacted]');
+    let out = this.applyIndex(text.replace(SLACK_TOKEN, REDACTED).replace(BEARER, `$1${REDACTED}`));
+    for (const secret of this.scoped.getStore() ?? []) {
+      if (secret.length >= MIN_SECRET) out = out.split(secret).join(REDACTED);
+    }
     return out;
+  }
+
+  private indexAdd(form: string): void {
+    const key = form.slice(0, MIN_SECRET);
+    const bucket = this.index.get(key) ?? [];
+    bucket.push(form);
+    bucket.sort((a, b) => b.length - a.length);
+    this.index.set(key, bucket);
+  }
+
+  private indexRemove(form: string): void {
+    const key = form.slice(0, MIN_SECRET);
+    const bucket = (this.index.get(key) ?? []).filter((s) => s !== form);
+    if (bucket.length) this.index.set(key, bucket);
+    else this.index.delete(key);
+  }
+
+  /** One pass over the line: O(length), whatever the number of secrets (barring shared prefixes). */
+  private applyIndex(text: string): string {
+    if (this.index.size === 0) return text;
+    let out = '';
+    let copied = 0;
+    for (let i = 0; i + MIN_SECRET <= text.length; ) {
+      const bucket = this.index.get(text.slice(i, i + MIN_SECRET));
+      const hit = bucket?.find((s) => text.startsWith(s, i));
+      if (hit) {
+        out += text.slice(copied, i) + REDACTED;
+        i += hit.length;
+        copied = i;
+      } else {
+        i++;
+      }
+    }
+    return copied === 0 ? text : out + text.slice(copied);
   }
 }
 
@@ -44,6 +137,9 @@ const PAYLOAD_DUMPS = [
   'Calling ack()',
   'ack() call begins',
   'ack() response sent',
+  // Said by Bolt for every request from a workspace with no installation; the bot logs its own
+  // line for those instead, at most once a minute per workspace (src/slack/workspace-guard.ts).
+  'Authorization of incoming event did not succeed',
 ];
 
 const ORDER: Record<LogLevelName, number> = { debug: 10, info: 20, warn: 30, error: 40 };

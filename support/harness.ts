@@ -9,6 +9,7 @@ import path from 'node:path';
 import { type Bot, createBot } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
 import { SCHEDULE_VIEW, TOKEN_VIEW } from '../src/slack/ids.js';
+import { createMetadataSigner } from '../src/slack/signed-metadata.js';
 import { type FakeKatapult, startFakeKatapult } from './fakes/katapult-api.js';
 import { type FakeSlack, startFakeSlack } from './fakes/slack-api.js';
 import {
@@ -110,7 +111,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         viewSubmissionBody({
           callbackId: SCHEDULE_VIEW.callbackId,
           userId: input.userId ?? MEMBER,
-          privateMetadata: input.privateMetadata ?? JSON.stringify({ c: input.channelId ?? CHANNEL }),
+          privateMetadata: input.privateMetadata ?? signedMetadata(encryptionKey, input.channelId ?? CHANNEL),
           values: {
             [SCHEDULE_VIEW.policyBlock]: {
               [SCHEDULE_VIEW.policyAction]: { type: 'plain_text_input', value: input.policyId ?? null },
@@ -159,6 +160,13 @@ export async function setWorkspaceToken(h: Harness, token = KATAPULT_TOKEN): Pro
   const res = await h.submitToken({ token });
   if (res.status !== 200) throw new Error(`token submission answered ${res.status}`);
   await h.slack.waitFor('views.update', before + 1);
+}
+
+/** A schedule modal's `private_metadata` for `channelId`, signed as the bot with this encryption key signs it. */
+export function signedMetadata(encryptionKey: string, channelId: string = CHANNEL): string {
+  return createMetadataSigner({ current: Buffer.from(encryptionKey, 'base64') }).seal(
+    JSON.stringify({ c: channelId }),
+  );
 }
 
 export const inMinutes = (minutes: number) => Math.floor(Date.now() / 1000) + minutes * 60;

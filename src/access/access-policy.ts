@@ -12,6 +12,10 @@ export interface AccessPolicy {
   groupIds: string[];
   /** Channels where scheduling is allowed; empty means any channel. Applies to everyone. */
   channelIds: string[];
+  /** Guests (single- and multi-channel) are refused unless this is set. */
+  allowGuests?: boolean;
+  /** People from other organizations (Slack Connect) are refused unless this is set. */
+  allowExternal?: boolean;
   updatedBy: string | null;
   updatedAt: number | null;
 }
@@ -24,17 +28,22 @@ export const defaultPolicy = (who: Who): AccessPolicy => ({
   updatedAt: null,
 });
 
-export type Refusal = 'not_admin' | 'not_in_group' | 'channel_not_allowed';
+export type Refusal = 'not_admin' | 'not_in_group' | 'channel_not_allowed' | 'guest' | 'external';
 export type AccessDecision = { allowed: true } | { allowed: false; reason: Refusal };
 
 export interface AccessFacts {
   isAdmin: boolean;
+  guest: boolean;
+  external: boolean;
   channelId: string;
   /** Asked only when the policy needs it. */
   memberOfAny(groupIds: string[]): Promise<boolean>;
 }
 
 export async function decide(policy: AccessPolicy, facts: AccessFacts): Promise<AccessDecision> {
+  // Before anything else: "everyone" means the workspace's members, not its guests or visitors.
+  if (facts.external && !policy.allowExternal) return { allowed: false, reason: 'external' };
+  if (facts.guest && !policy.allowGuests) return { allowed: false, reason: 'guest' };
   if (policy.channelIds.length > 0 && !policy.channelIds.includes(facts.channelId)) {
     return { allowed: false, reason: 'channel_not_allowed' };
   }
@@ -53,8 +62,13 @@ function isPolicy(value: unknown): value is AccessPolicy {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
   const ids = (x: unknown) => Array.isArray(x) && x.every((i) => typeof i === 'string' && ID.test(i));
+  const flag = (x: unknown) => x === undefined || typeof x === 'boolean';
   return (
-    (v.who === 'admins' || v.who === 'groups' || v.who === 'everyone') && ids(v.groupIds) && ids(v.channelIds)
+    (v.who === 'admins' || v.who === 'groups' || v.who === 'everyone') &&
+    ids(v.groupIds) &&
+    ids(v.channelIds) &&
+    flag(v.allowGuests) &&
+    flag(v.allowExternal)
   );
 }
 

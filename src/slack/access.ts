@@ -32,6 +32,8 @@ export async function checkAccess(
     const policy = await deps.access.get(input.workspaceId);
     decision = await decide(policy, {
       isAdmin: profile.isAdmin,
+      guest: profile.guest,
+      external: profile.external,
       channelId: input.channelId,
       memberOfAny: (groupIds) => deps.users.memberOfAny(client, input.workspaceId, input.userId, groupIds),
     });

@@ -1,16 +1,18 @@
 /**
  * `auth.test` at start for a single-workspace install: a wrong token or an unreachable Slack stops
- * the start with the reason, instead of Bolt retrying in the background for half an hour.
+ * the start with the reason, instead of Bolt retrying in the background for half an hour. It also
+ * says which workspace (or, for an org-wide install, which enterprise) the bot belongs to.
  */
 import { webApi } from '@slack/bolt';
 import type { AppLogger } from '../log.js';
 import { slackErrorCode } from './workspace.js';
+import type { InstalledWorkspace } from './workspace-guard.js';
 
 export async function checkBotToken(
   botToken: string,
   apiUrl: string | null,
   logger: AppLogger,
-): Promise<{ botId: string; botUserId: string }> {
+): Promise<{ botId: string; botUserId: string; workspace: InstalledWorkspace }> {
   try {
     const auth = await new webApi.WebClient(botToken, {
       ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
@@ -18,8 +20,19 @@ export async function checkBotToken(
       timeout: 10_000,
       logger,
     }).auth.test();
-    logger.event('info', 'slack_identity', { team: auth.team ?? null, bot_user: auth.user_id ?? null });
-    return { botId: auth.bot_id ?? '', botUserId: auth.user_id ?? '' };
+    const workspace: InstalledWorkspace = {
+      teamId: auth.team_id ?? null,
+      enterpriseId: auth.enterprise_id ?? null,
+      isEnterpriseInstall: auth.is_enterprise_install === true,
+    };
+    logger.event('info', 'slack_identity', {
+      team: auth.team ?? null,
+      team_id: workspace.teamId,
+      enterprise_id: workspace.enterpriseId,
+      org_wide: workspace.isEnterpriseInstall,
+      bot_user: auth.user_id ?? null,
+    });
+    return { botId: auth.bot_id ?? '', botUserId: auth.user_id ?? '', workspace };
   } catch (error) {
     const code = slackErrorCode(error);
     throw new Error(

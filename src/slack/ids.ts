@@ -27,6 +27,10 @@ export const ACCESS_VIEW = {
   groupsAction: 'groups_input',
   channelsBlock: 'channels',
   channelsAction: 'channels_input',
+  outsidersBlock: 'outsiders',
+  outsidersAction: 'outsiders_input',
+  allowGuestsValue: 'guests',
+  allowExternalValue: 'external',
 } as const;
 
 /** Buttons on messages and the App Home. Each carries the policy ID as its value. */

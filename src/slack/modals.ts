@@ -8,6 +8,7 @@ import { checkAccess } from './access.js';
 import { refusalText } from './blocks/access.js';
 import { buildScheduleModal, type ScheduleModalInput, scheduleNoticeView } from './blocks/schedule-modal.js';
 import type { ListenerDeps } from './listeners/deps.js';
+import { withSignedMetadata } from './signed-metadata.js';
 import { slackErrorCode } from './workspace.js';
 
 export type View = webApi.ViewsOpenArguments['view'];
@@ -78,7 +79,10 @@ export async function openScheduleModal(
     client,
     deps,
     input.triggerId,
-    buildScheduleModal(when && knownZone ? prefill(deps, base, when, knownZone) : base),
+    withSignedMetadata(
+      deps.metadata,
+      buildScheduleModal(when && knownZone ? prefill(deps, base, when, knownZone) : base),
+    ),
   );
   if (!opened) return false;
 
@@ -104,7 +108,12 @@ export async function openScheduleModal(
   }
   deps.catalogue.warm(workspaceId);
   if (when && !knownZone) {
-    await updateView(client, deps, opened, buildScheduleModal(prefill(deps, base, when, access.profile.tz)));
+    await updateView(
+      client,
+      deps,
+      opened,
+      withSignedMetadata(deps.metadata, buildScheduleModal(prefill(deps, base, when, access.profile.tz))),
+    );
   }
   return true;
 }

@@ -1,5 +1,5 @@
 /**
- * What the bot needs to know about Slack users (zone, admin or not, user group membership), from
+ * What the bot needs to know about Slack users (zone, admin or not, guest or external, user group membership), from
  * `users.info` and `usergroups.users.list`, cached briefly so a command followed by a submission
  * costs one call. These caches only save calls: nothing in them must be shared between replicas.
  */
@@ -8,7 +8,46 @@ import { safeZone } from '../time/when.js';
 
 export interface SlackUserProfile {
   tz: string;
+  /** A member admin or owner of the workspace (of the organization, for an org-wide install). */
   isAdmin: boolean;
+  /** A single- or multi-channel guest. */
+  guest: boolean;
+  /** Not a member of this workspace: a Slack Connect user from another organization, or a stranger. */
+  external: boolean;
+}
+
+type SlackUser = NonNullable<webApi.UsersInfoResponse['user']>;
+
+/** Org-wide installs are kept under the enterprise ID (`E…`), team installs under the team (`T…`). */
+const isOrgWide = (workspaceId: string) => workspaceId.startsWith('E');
+
+/**
+ * Whether the user belongs to the workspace. On Enterprise Grid `team_id` may be the org's `E…`
+ * ID, so the enterprise and the user's list of workspaces count too.
+ */
+function isMember(user: SlackUser, workspaceId: string): boolean {
+  if (user.is_stranger) return false;
+  const org = user.enterprise_user;
+  return (
+    user.team_id === workspaceId ||
+    (org?.enterprise_id !== undefined && org.enterprise_id === workspaceId) ||
+    (org?.teams ?? []).includes(workspaceId)
+  );
+}
+
+export function profileOf(user: SlackUser | undefined, workspaceId: string): SlackUserProfile {
+  const member = user !== undefined && isMember(user, workspaceId);
+  const guest = Boolean(user?.is_restricted || user?.is_ultra_restricted);
+  // An org-wide install answers to the organization's admins; a workspace-level admin of one
+  // workspace is not one. Someone from another organization is never an admin here.
+  const admin = isOrgWide(workspaceId)
+    ? Boolean(
+        user?.enterprise_user?.is_admin ||
+          user?.enterprise_user?.is_owner ||
+          user?.enterprise_user?.is_primary_owner,
+      )
+    : Boolean(user?.is_admin || user?.is_owner || user?.is_primary_owner);
+  return { tz: safeZone(user?.tz), isAdmin: member && !guest && admin, guest, external: !member };
 }
 
 export interface UserDirectory {
@@ -72,10 +111,7 @@ export function createUserDirectory(options: {
       const hit = options.fresh ? null : profiles.get(`${workspaceId}:${userId}`);
       if (hit) return hit;
       const { user } = await client.users.info({ user: userId });
-      return profiles.set(`${workspaceId}:${userId}`, {
-        tz: safeZone(user?.tz),
-        isAdmin: Boolean(user?.is_admin || user?.is_owner || user?.is_primary_owner),
-      });
+      return profiles.set(`${workspaceId}:${userId}`, profileOf(user, workspaceId));
     },
     async memberOfAny(client, workspaceId, userId, groupIds) {
       for (const groupId of groupIds) {

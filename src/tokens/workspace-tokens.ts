@@ -30,8 +30,16 @@ export interface WorkspaceTokens {
   organizationId(workspaceId: string): Promise<string | null>;
 }
 
-/** Katapult tokens are opaque; this only refuses what cannot be one (spaces, control characters, absurd length). */
-const TOKEN_SHAPE = /^[\x21-\x7e]{8,512}$/;
+/**
+ * Katapult tokens are opaque, but they travel as HTTP bearer tokens, whose syntax is `b64token`
+ * (RFC 6750 §2.1): letters, digits, `-._~+/`, then `=` padding. Anything else cannot be one, and is
+ * refused before it reaches Katapult or the log redactor (so `,"level":"` cannot be "a token").
+ */
+const TOKEN_SHAPE = /^[A-Za-z0-9._~+/-]+=*$/;
+const TOKEN_LENGTH = { min: 8, max: 512 };
+
+/** The redactor's owner key for a workspace's accepted Katapult token. */
+const owner = (workspaceId: string) => `katapult:${workspaceId}`;
 
 export function createWorkspaceTokens(deps: {
   store: TokenStore;
@@ -46,14 +54,46 @@ export function createWorkspaceTokens(deps: {
     return { ok: false as const, failure: { kind: 'store_unavailable' as const } };
   };
 
+  const check = async (
+    workspaceId: string,
+    token: string,
+    setBy: string,
+    nowMs: number,
+  ): Promise<SetTokenResult> => {
+    let identity: KatapultIdentity;
+    try {
+      identity = await katapult.identify(token);
+    } catch (error) {
+      if (isKatapultError(error)) return { ok: false, failure: error };
+      throw error;
+    }
+    const organizationName = identity.organizations.map((o) => o.name).join(', ') || null;
+    try {
+      await store.set(workspaceId, {
+        token,
+        setBy,
+        setAt: Math.floor(nowMs / 1000),
+        organizationName,
+        organizationId: identity.organizations[0]?.id ?? null,
+      });
+    } catch (error) {
+      return storeFailure(error, 'save token');
+    }
+    // Accepted and saved: from now on it is redacted everywhere, in place of the one it replaces.
+    redactor.remember(owner(workspaceId), token);
+    return { ok: true, organizationName, last4: token.slice(-4) };
+  };
+
   let fallbackOrganization: Promise<string | null> | undefined;
   return {
     async tokenFor(workspaceId) {
       try {
         const stored = await store.get(workspaceId);
+        // A stored token was accepted by Katapult when it was set (here or on another replica); the
+        // fallback is a deployment secret, redacted from the start.
+        if (stored) redactor.remember(owner(workspaceId), stored.token);
         const token = stored?.token ?? fallbackToken;
         if (!token) return { ok: false, failure: { kind: 'no_token' } };
-        redactor.add(token);
         return { ok: true, token };
       } catch (error) {
         return storeFailure(error, 'read token');
@@ -69,28 +109,11 @@ export function createWorkspaceTokens(deps: {
     },
     async set(workspaceId, rawToken, setBy, nowMs) {
       const token = rawToken.trim();
-      if (!TOKEN_SHAPE.test(token)) return { ok: false, failure: { kind: 'invalid_format' } };
-      redactor.add(token);
-      let identity: KatapultIdentity;
-      try {
-        identity = await katapult.identify(token);
-      } catch (error) {
-        if (isKatapultError(error)) return { ok: false, failure: error };
-        throw error;
+      if (token.length < TOKEN_LENGTH.min || token.length > TOKEN_LENGTH.max || !TOKEN_SHAPE.test(token)) {
+        return { ok: false, failure: { kind: 'invalid_format' } };
       }
-      const organizationName = identity.organizations.map((o) => o.name).join(', ') || null;
-      try {
-        await store.set(workspaceId, {
-          token,
-          setBy,
-          setAt: Math.floor(nowMs / 1000),
-          organizationName,
-          organizationId: identity.organizations[0]?.id ?? null,
-        });
-      } catch (error) {
-        return storeFailure(error, 'save token');
-      }
-      return { ok: true, organizationName, last4: token.slice(-4) };
+      // Until Katapult accepts it, the token is redacted from this request's own lines only.
+      return redactor.during(token, () => check(workspaceId, token, setBy, nowMs));
     },
     async organizationId(workspaceId) {
       const status = await store.status(workspaceId);
@@ -107,7 +130,9 @@ export function createWorkspaceTokens(deps: {
     },
     async remove(workspaceId) {
       try {
-        return { ok: true, removed: await store.remove(workspaceId) };
+        const removed = await store.remove(workspaceId);
+        redactor.forget(owner(workspaceId));
+        return { ok: true, removed };
       } catch (error) {
         return storeFailure(error, 'remove token');
       }

@@ -23,6 +23,11 @@ export interface FakeSlackUser {
   tz?: string;
   is_admin?: boolean;
   is_owner?: boolean;
+  /** Guests, people from other organizations (default: a member of FAKE_TEAM_ID). */
+  team_id?: string;
+  is_restricted?: boolean;
+  is_ultra_restricted?: boolean;
+  is_stranger?: boolean;
 }
 
 export type SlackFailure = string | { status: number; body?: unknown; headers?: Record<string, string> };
@@ -36,6 +41,8 @@ export interface FakeSlack {
   readonly users: Map<string, FakeSlackUser>;
   /** User groups by ID: handle and member user IDs. */
   readonly groups: Map<string, { handle: string; users: string[] }>;
+  /** The workspace `auth.test` reports and users belong to (default FAKE_TEAM_ID). */
+  teamId: string;
   /** The next call(s) to `method` fail with this Slack error code or HTTP answer. */
   fail(method: string, ...failures: SlackFailure[]): void;
   /** Delay (ms) added before answering `method`. */
@@ -87,7 +94,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   let viewCounter = 0;
   let tsCounter = 0;
 
-  const answer = (method: string, args: Record<string, unknown>): unknown => {
+  const answer = (method: string, args: Record<string, unknown>, token: string | null): unknown => {
     switch (method) {
       case 'auth.test':
         return {
@@ -95,7 +102,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           url: 'https://fake.slack.com/',
           team: 'Fake Team',
           user: 'katapult',
-          team_id: FAKE_TEAM_ID,
+          team_id: fake.teamId,
           user_id: FAKE_BOT_USER_ID,
           bot_id: 'BFAKE0001',
           is_enterprise_install: false,
@@ -123,8 +130,10 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           ok: true,
           user: {
             id,
-            team_id: FAKE_TEAM_ID,
             name: id.toLowerCase(),
+            ...user,
+            // A token from an OAuth install (`xoxb-installed-<team>-secret`) speaks for that team.
+            team_id: user.team_id ?? /^xoxb-installed-(\w+)-secret$/.exec(token ?? '')?.[1] ?? fake.teamId,
             tz: user.tz ?? 'Europe/London',
             is_admin: user.is_admin ?? false,
             is_owner: user.is_owner ?? false,
@@ -225,7 +234,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     }
     res
       .writeHead(200, { 'Content-Type': 'application/json' })
-      .end(JSON.stringify(isResponseUrl ? { ok: true } : answer(method, args)));
+      .end(JSON.stringify(isResponseUrl ? { ok: true } : answer(method, args, token)));
   };
 
   const server: Server = createServer((req, res) => {
@@ -238,7 +247,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  return {
+  const fake: FakeSlack = {
+    teamId: FAKE_TEAM_ID,
     apiUrl: `${base}/api/`,
     responseUrl: (id = 'cmd') => `${base}/response/${id}`,
     calls,
@@ -276,4 +286,5 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return fake;
 }

@@ -93,15 +93,18 @@ test('the Reschedule button opens the scheduling modal filled in with the policy
 });
 
 describe('Restore from trash', () => {
-  const trashed = (keepUntil: number) => {
+  const trashed = async (keepUntil: number) => {
     const policy = h.katapult.policies()[0];
     if (!policy) throw new Error('fake has no policies');
+    // Restore applies only to a deletion scheduled through the bot in this workspace.
+    await schedule(policy.id, inMinutes(60));
+    h.slack.reset();
     h.katapult.trashPolicy(policy.id, keepUntil);
     return policy.id;
   };
 
   test('restores, answers in the thread, and audits it', async () => {
-    const id = trashed(inMinutes(60 * 24));
+    const id = await trashed(inMinutes(60 * 24));
     await press(ACTIONS.restore, id);
     const [reply] = await h.slack.waitFor('chat.postMessage');
     expect(reply?.args.thread_ts).toBe('1700000000.000200');
@@ -115,7 +118,7 @@ describe('Restore from trash', () => {
   });
 
   test('a token without trash_objects:restore is explained, naming the scope', async () => {
-    const id = trashed(inMinutes(60 * 24));
+    const id = await trashed(inMinutes(60 * 24));
     h.katapult.setTokens({
       [KATAPULT_TOKEN]: { organization: 'Acme Ops', scopes: ['disk_backup_policies'] },
     });
@@ -125,7 +128,7 @@ describe('Restore from trash', () => {
   });
 
   test('a purged policy is explained', async () => {
-    const id = trashed(Math.floor(Date.now() / 1000) - 60);
+    const id = await trashed(Math.floor(Date.now() / 1000) - 60);
     await press(ACTIONS.restore, id, { messageTs: '1700000000.000400' });
     const [reply] = await h.slack.waitFor('chat.postMessage');
     expect(JSON.stringify(reply?.args.blocks)).toContain('purged');
@@ -135,6 +138,8 @@ describe('Restore from trash', () => {
 test('a double click on Restore restores once and says the second is under way', async () => {
   const policy = h.katapult.policies()[1];
   if (!policy) throw new Error('fake has too few policies');
+  await schedule(policy.id, inMinutes(60));
+  h.slack.reset();
   h.katapult.trashPolicy(policy.id, inMinutes(60 * 24));
   h.katapult.latencyMs = 200;
   await Promise.all([

@@ -15,6 +15,7 @@ import {
   MEMBER,
   SIGNING_SECRET,
   setWorkspaceToken,
+  signedMetadata,
   startHarness,
 } from '../../support/harness.js';
 import { postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
@@ -158,7 +159,7 @@ describe('exactly once', () => {
         callbackId: SCHEDULE_VIEW.callbackId,
         viewId: 'VDOUBLE01',
         userId: ADMIN,
-        privateMetadata: JSON.stringify({ c: CHANNEL }),
+        privateMetadata: signedMetadata(h.encryptionKey),
         values: {
           [SCHEDULE_VIEW.policyBlock]: {
             [SCHEDULE_VIEW.policyAction]: { type: 'plain_text_input', value: 'dbp_once' },

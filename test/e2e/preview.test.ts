@@ -11,6 +11,7 @@ import {
   KATAPULT_TOKEN,
   MEMBER,
   SIGNING_SECRET,
+  signedMetadata,
 } from '../../support/harness.js';
 import { postSigned } from '../../support/slack-requests.js';
 import { useSharedHarness } from '../helpers/shared-harness.js';
@@ -30,7 +31,9 @@ const modal = {
   hash: '1700000000.modalhash',
   type: 'modal',
   callback_id: SCHEDULE_VIEW.callbackId,
-  private_metadata: JSON.stringify({ c: CHANNEL }),
+  get private_metadata() {
+    return signedMetadata(h.encryptionKey, CHANNEL);
+  },
   state: { values: {} },
 };
 const base = {

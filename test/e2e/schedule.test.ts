@@ -5,7 +5,14 @@
 import { DateTime } from 'luxon';
 import { SCHEDULE_VIEW } from '../../src/slack/ids.js';
 import { type ErrorFixtureCode, errorFixture } from '../../support/fixtures/katapult/index.js';
-import { CHANNEL, type Harness, inMinutes, KATAPULT_TOKEN, MEMBER } from '../../support/harness.js';
+import {
+  CHANNEL,
+  type Harness,
+  inMinutes,
+  KATAPULT_TOKEN,
+  MEMBER,
+  signedMetadata,
+} from '../../support/harness.js';
 import { useSharedHarness } from '../helpers/shared-harness.js';
 
 const shared = useSharedHarness();
@@ -40,7 +47,7 @@ describe('slash command', () => {
     expect(h.slack.calls.filter((c) => c.method !== 'auth.test')[0]?.method).toBe('views.open');
     const view = open?.args.view as { callback_id: string; private_metadata: string };
     expect(view.callback_id).toBe(SCHEDULE_VIEW.callbackId);
-    expect(JSON.parse(view.private_metadata)).toEqual({ c: CHANNEL });
+    expect(view.private_metadata).toBe(signedMetadata(h.encryptionKey, CHANNEL));
   });
 
   test('help answers privately with usage and opens nothing', async () => {

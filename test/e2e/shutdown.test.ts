@@ -9,9 +9,11 @@ import path from 'node:path';
 import { SCHEDULE_VIEW } from '../../src/slack/ids.js';
 import { type FakeKatapult, startFakeKatapult } from '../../support/fakes/katapult-api.js';
 import { type FakeSlack, startFakeSlack } from '../../support/fakes/slack-api.js';
-import { ADMIN, BOT_TOKEN, KATAPULT_TOKEN, SIGNING_SECRET } from '../../support/harness.js';
+import { ADMIN, BOT_TOKEN, KATAPULT_TOKEN, SIGNING_SECRET, signedMetadata } from '../../support/harness.js';
 import { postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
 import { startBotProcess, until } from '../helpers/bot-process.js';
+
+const ENCRYPTION_KEY = randomBytes(32).toString('base64');
 
 let slack: FakeSlack;
 let katapult: FakeKatapult;
@@ -38,7 +40,7 @@ test('SIGTERM during an in-flight Katapult call: the call completes, the result 
     KATAPULT_API_URL: katapult.baseUrl,
     KATAPULT_API_TOKEN: KATAPULT_TOKEN,
     DATA_DIR: dataDir,
-    TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    TOKEN_ENCRYPTION_KEY: ENCRYPTION_KEY,
     PORT: '0',
   });
   try {
@@ -60,7 +62,7 @@ test('SIGTERM during an in-flight Katapult call: the call completes, the result 
       viewSubmissionBody({
         callbackId: SCHEDULE_VIEW.callbackId,
         userId: ADMIN,
-        privateMetadata: JSON.stringify({ c: 'C0OPS0001' }),
+        privateMetadata: signedMetadata(ENCRYPTION_KEY, 'C0OPS0001'),
         values: {
           [SCHEDULE_VIEW.policyBlock]: {
             [SCHEDULE_VIEW.policyAction]: { type: 'plain_text_input', value: 'dbp_sigterm' },

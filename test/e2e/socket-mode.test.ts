@@ -24,6 +24,7 @@ import {
   KATAPULT_TOKEN,
   MEMBER,
   SIGNING_SECRET,
+  signedMetadata,
   startHarness,
 } from '../../support/harness.js';
 import { type CommandFields, commandBody, viewSubmissionBody } from '../../support/slack-requests.js';
@@ -74,7 +75,7 @@ function schedulePayload(input: { policyId: string | null; at: number | null; vi
   return submissionPayload({
     callbackId: SCHEDULE_VIEW.callbackId,
     userId: MEMBER,
-    privateMetadata: JSON.stringify({ c: CHANNEL }),
+    privateMetadata: signedMetadata(h.encryptionKey),
     ...(input.viewId ? { viewId: input.viewId } : {}),
     values: {
       [SCHEDULE_VIEW.policyBlock]: {
@@ -150,7 +151,7 @@ describe('over the socket', () => {
     expect(open.token).toBe(BOT_TOKEN);
     const view = open.args.view as { callback_id: string; private_metadata: string };
     expect(view.callback_id).toBe(SCHEDULE_VIEW.callbackId);
-    expect(JSON.parse(view.private_metadata)).toEqual({ c: CHANNEL });
+    expect(view.private_metadata).toBe(signedMetadata(h.encryptionKey, CHANNEL));
   });
 
   test('(b) /katapult help: the help text travels in the ack, nothing is opened', async () => {

@@ -12,10 +12,19 @@ import pg from 'pg';
 import { SCHEDULE_VIEW, TOKEN_VIEW } from '../../src/slack/ids.js';
 import { type FakeKatapult, startFakeKatapult } from '../../support/fakes/katapult-api.js';
 import { type FakeSlack, startFakeSlack } from '../../support/fakes/slack-api.js';
-import { ADMIN, BOT_TOKEN, CHANNEL, KATAPULT_TOKEN, SIGNING_SECRET } from '../../support/harness.js';
+import {
+  ADMIN,
+  BOT_TOKEN,
+  CHANNEL,
+  KATAPULT_TOKEN,
+  SIGNING_SECRET,
+  signedMetadata,
+} from '../../support/harness.js';
 import { postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
 import { type BotProcess, startBotProcess, until } from '../helpers/bot-process.js';
 import { describeWithService, type ServiceKind, serviceUrl } from '../helpers/services.js';
+
+const ENCRYPTION_KEY = randomBytes(32).toString('base64');
 
 const TEAM = `TP${process.pid.toString(36)}${randomBytes(3).toString('hex')}`.toUpperCase();
 
@@ -47,6 +56,7 @@ function replicas(kind: ServiceKind): void {
 
   beforeAll(async () => {
     slack = await startFakeSlack();
+    slack.teamId = TEAM;
     katapult = await startFakeKatapult();
     slack.users.set(ADMIN, { is_admin: true });
     dir = await mkdtemp(path.join(tmpdir(), 'katapult-chatops-replicas-'));
@@ -56,7 +66,7 @@ function replicas(kind: ServiceKind): void {
       SLACK_API_URL: slack.apiUrl,
       KATAPULT_API_URL: katapult.baseUrl,
       STORE_URL: serviceUrl(kind),
-      TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      TOKEN_ENCRYPTION_KEY: ENCRYPTION_KEY,
       PORT: '0',
     };
     bots = [startBotProcess(env, dir), startBotProcess(env, dir)];
@@ -95,7 +105,7 @@ function replicas(kind: ServiceKind): void {
         callbackId: SCHEDULE_VIEW.callbackId,
         teamId: TEAM,
         userId: ADMIN,
-        privateMetadata: JSON.stringify({ c: CHANNEL }),
+        privateMetadata: signedMetadata(ENCRYPTION_KEY, CHANNEL),
         values: {
           [SCHEDULE_VIEW.policyBlock]: {
             [SCHEDULE_VIEW.policyAction]: { type: 'plain_text_input', value: 'dbp_replica_b' },
@@ -125,7 +135,7 @@ function replicas(kind: ServiceKind): void {
       teamId: TEAM,
       userId: ADMIN,
       viewId: `VREPLICA${TEAM}`,
-      privateMetadata: JSON.stringify({ c: CHANNEL }),
+      privateMetadata: signedMetadata(ENCRYPTION_KEY, CHANNEL),
       values: {
         [SCHEDULE_VIEW.policyBlock]: {
           [SCHEDULE_VIEW.policyAction]: { type: 'plain_text_input', value: 'dbp_replica_once' },

@@ -22,6 +22,7 @@ import {
   inMinutes,
   KATAPULT_TOKEN,
   SIGNING_SECRET,
+  signedMetadata,
   startHarness,
 } from '../../support/harness.js';
 import { postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
@@ -40,6 +41,7 @@ function twoBots(storeUrl: () => string, cleanup: (team: string) => Promise<void
 
   beforeAll(async () => {
     slack = await startFakeSlack();
+    slack.teamId = team;
     katapult = await startFakeKatapult();
     // Replicas share the store and the key that seals tokens in it.
     const encryptionKey = randomBytes(32).toString('base64');
@@ -80,7 +82,7 @@ function twoBots(storeUrl: () => string, cleanup: (team: string) => Promise<void
       teamId: team,
       viewId,
       userId: ADMIN,
-      privateMetadata: JSON.stringify({ c: CHANNEL }),
+      privateMetadata: signedMetadata(a.encryptionKey, CHANNEL),
       values: {
         [SCHEDULE_VIEW.policyBlock]: {
           [SCHEDULE_VIEW.policyAction]: { type: 'plain_text_input', value: policyId },

@@ -25,7 +25,13 @@ export function describePolicy(policy: AccessPolicy, groupNames: Map<string, str
   const where = policy.channelIds.length
     ? ` may schedule deletions, only in ${policy.channelIds.map((c) => `<#${c}>`).join(', ')}.`
     : ' may schedule deletions, in any channel.';
-  return `${who}${where}`;
+  const outsiders = [
+    policy.allowGuests ? 'guests' : null,
+    policy.allowExternal ? 'people from other organizations' : null,
+  ]
+    .filter((x) => x !== null)
+    .join(' and ');
+  return `${who}${where} ${outsiders ? `This includes ${outsiders}.` : 'Guests and people from other organizations may not.'}`;
 }
 
 export function refusalText(reason: string, command: string): string {
@@ -37,6 +43,10 @@ export function refusalText(reason: string, command: string): string {
       return `:no_entry: Only members of the allowed user groups may schedule deletions here. ${change}`;
     case 'channel_not_allowed':
       return `:no_entry: Deletions cannot be scheduled from this channel. ${change}`;
+    case 'guest':
+      return `:no_entry: Guests may not schedule deletions in this workspace. ${change}`;
+    case 'external':
+      return `:no_entry: Only members of this workspace may schedule deletions; people from other organizations may not. ${change}`;
     case 'store_unavailable':
       return ':warning: The bot could not read its storage, so nothing was done. Try again shortly.';
     default:
@@ -103,6 +113,27 @@ export function accessFormView(input: {
       placeholder: placeholder('Any channel'),
       filter: { include: ['public', 'private'], exclude_bot_users: true },
       ...(input.policy.channelIds.length ? { initial_conversations: input.policy.channelIds } : {}),
+    },
+  });
+  const outsider = (value: string, text: string): types.Option => option(text, value);
+  const outsiders = [
+    outsider(ACCESS_VIEW.allowGuestsValue, 'Guests (single- and multi-channel)'),
+    outsider(ACCESS_VIEW.allowExternalValue, 'People from other organizations (Slack Connect)'),
+  ];
+  const allowed = outsiders.filter((o) =>
+    o.value === ACCESS_VIEW.allowGuestsValue ? input.policy.allowGuests : input.policy.allowExternal,
+  );
+  blocks.push({
+    type: 'input',
+    block_id: ACCESS_VIEW.outsidersBlock,
+    optional: true,
+    label: label('Also allow'),
+    hint: hint('Otherwise they are refused, whatever is chosen above.'),
+    element: {
+      type: 'checkboxes',
+      action_id: ACCESS_VIEW.outsidersAction,
+      options: outsiders,
+      ...(allowed.length ? { initial_options: allowed } : {}),
     },
   });
   return modal({

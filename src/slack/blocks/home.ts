@@ -16,7 +16,8 @@ export interface HomeInput {
   command: string;
   token: { status: TokenStatus | null; fallback: boolean } | null;
   access: AccessPolicy | null;
-  upcoming: UpcomingDeletion[];
+  /** Null when the viewer may not see them (neither an admin nor allowed to schedule anywhere). */
+  upcoming: UpcomingDeletion[] | null;
   /** Where this page of upcoming deletions starts, and whether more follow. */
   upcomingPage?: { offset: number; more: boolean };
   /** Null when the viewer is not an admin (history is for admins). */
@@ -88,8 +89,9 @@ export function homeView(input: HomeInput): types.HomeView {
     context(`Admins change these with \`${input.command} token\` and \`${input.command} access\`.`),
     { type: 'divider' },
     header('Upcoming deletions'),
-    ...upcomingBlocks(input.upcoming, input.nowSeconds),
-    ...pagerBlocks(input.upcomingPage),
+    ...(input.upcoming === null
+      ? [section('_People who may schedule deletions see them here._')]
+      : [...upcomingBlocks(input.upcoming, input.nowSeconds), ...pagerBlocks(input.upcomingPage)]),
     { type: 'divider' },
     header('Recent activity'),
     ...(input.history === null

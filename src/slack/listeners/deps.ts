@@ -10,6 +10,7 @@ import type { UpcomingDeletions } from '../../scheduling/upcoming.js';
 import type { AuditLog, Store } from '../../store/store.js';
 import type { WorkspaceTokens } from '../../tokens/workspace-tokens.js';
 import type { PolicyCatalogue } from '../policy-catalogue.js';
+import type { MetadataSigner } from '../signed-metadata.js';
 import type { UserDirectory } from '../users.js';
 
 /** What the Slack adapters need; built once in the composition root (src/app.ts). */
@@ -33,6 +34,8 @@ export interface ListenerDeps {
   reminderLeadSeconds: number;
   /** Removes everything stored for a workspace that uninstalled the app. */
   forgetWorkspace(workspaceId: string): Promise<void>;
+  /** Signs and verifies modals' private_metadata. */
+  metadata: MetadataSigner;
   logger: AppLogger;
   /** Counters for /metrics (commands, submissions by outcome, direct-message fallbacks). */
   metrics: Pick<Metrics, 'command' | 'submission' | 'dmFallback'>;

@@ -13,6 +13,7 @@ import { refusalText } from '../../blocks/access.js';
 import { clip } from '../../blocks/common.js';
 import { buildScheduleModal, decodeMetadata, previewText } from '../../blocks/schedule-modal.js';
 import { SCHEDULE_VIEW } from '../../ids.js';
+import { withSignedMetadata } from '../../signed-metadata.js';
 import { slackErrorCode, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
@@ -40,7 +41,7 @@ export function registerPolicyPreview(app: App, deps: ListenerDeps): void {
   }: Parameters<Parameters<typeof app.action<BlockAction>>[1]>[0]) => {
     await ack();
     const view = body.view;
-    const meta = decodeMetadata(view?.private_metadata);
+    const meta = decodeMetadata(deps.metadata.open(view?.private_metadata));
     const workspaceId = workspaceIdOf(context);
     const policy = checkPolicyId(selectedValue(action as BlockElementAction));
     if (!view || !meta || !workspaceId) return;
@@ -67,7 +68,7 @@ export function registerPolicyPreview(app: App, deps: ListenerDeps): void {
       .update({
         view_id: view.id,
         hash: view.hash,
-        view: buildScheduleModal({ channelId: meta.channelId, preview }),
+        view: withSignedMetadata(deps.metadata, buildScheduleModal({ channelId: meta.channelId, preview })),
       })
       .catch((error: unknown) =>
         // hash_conflict: the user changed the modal meanwhile; their newer state wins.
@@ -81,7 +82,7 @@ export function registerPolicyPreview(app: App, deps: ListenerDeps): void {
 
   app.options(SCHEDULE_VIEW.pickAction, async ({ ack, options, body, client, context }) => {
     const workspaceId = workspaceIdOf(context);
-    const meta = decodeMetadata(body.view?.private_metadata);
+    const meta = decodeMetadata(deps.metadata.open(body.view?.private_metadata));
     if (!workspaceId || !meta) return ack({ options: [] });
     // Only people allowed to schedule may browse what the organization's policies back up.
     const access = await checkAccess(deps, client, {

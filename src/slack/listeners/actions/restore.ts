@@ -1,9 +1,15 @@
-/** The Restore from trash button on the message Slack posts when the move is due. Answers in the thread. */
+/**
+ * The Restore from trash button on the message Slack posts when the move is due. Answers in the
+ * thread. The button's value only names which of this workspace's scheduled deletions is meant:
+ * the object restored is the policy found in the store, so a payload carrying any other object ID
+ * (a VM's, another workspace's policy) restores nothing.
+ */
 import type { App, BlockButtonAction } from '@slack/bolt';
 import { explain } from '../../../messages/explain.js';
 import { failureCode } from '../../../scheduling/katapult-call.js';
 import { checkPolicyId } from '../../../scheduling/policy-id.js';
 import { restoreFromTrash } from '../../../scheduling/restore.js';
+import type { UpcomingDeletion } from '../../../scheduling/upcoming.js';
 import { checkAccess } from '../../access.js';
 import { refusalText } from '../../blocks/access.js';
 import { restoredMessage } from '../../blocks/followups.js';
@@ -11,6 +17,9 @@ import { failureText } from '../../blocks/messages.js';
 import { ACTIONS } from '../../ids.js';
 import { slackErrorCode, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
+
+export const NOT_SCHEDULED_HERE =
+  ':no_entry: This button does not match a deletion scheduled through the bot in this workspace, so nothing was restored.';
 
 export function registerRestoreButton(app: App, deps: ListenerDeps): void {
   app.action<BlockButtonAction>(ACTIONS.restore, async ({ ack, body, action, client, context, respond }) => {
@@ -22,7 +31,6 @@ export function registerRestoreButton(app: App, deps: ListenerDeps): void {
     const userId = body.user.id;
     const threadTs = body.message?.ts;
 
-    const access = await checkAccess(deps, client, { workspaceId, userId, channelId });
     const base = {
       at: deps.now(),
       workspace: workspaceId,
@@ -35,6 +43,24 @@ export function registerRestoreButton(app: App, deps: ListenerDeps): void {
       autoMoveToTrashAt: null,
       retryNum: context.retryNum ?? null,
     };
+    const refuse = async (text: string, reason: string) => {
+      await respond({ response_type: 'ephemeral', replace_original: false, text }).catch(() => undefined);
+      await deps.record({ ...base, outcome: `refused:${reason}`, requestId: null, delivery: null });
+    };
+    let scheduled: UpcomingDeletion | null;
+    try {
+      scheduled = await deps.upcoming.get(workspaceId, policy.policyId);
+    } catch (error) {
+      deps.logger.event('error', 'store_failed', {
+        operation: 'read upcoming deletion',
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return refuse(refusalText('store_unavailable', deps.command), 'store_unavailable');
+    }
+    if (!scheduled) return refuse(NOT_SCHEDULED_HERE, 'not_scheduled_here');
+    const policyId = scheduled.policyId;
+
+    const access = await checkAccess(deps, client, { workspaceId, userId, channelId });
     if (!access.allowed) {
       await respond({
         response_type: 'ephemeral',
@@ -46,7 +72,7 @@ export function registerRestoreButton(app: App, deps: ListenerDeps): void {
     }
     // A double click, or a second person pressing at the same time: one restore is enough.
     const first = await deps.claims
-      .claim(`restore:${workspaceId}:${policy.policyId}:${threadTs ?? ''}`, 60_000)
+      .claim(`restore:${workspaceId}:${policyId}:${threadTs ?? ''}`, 60_000)
       .catch(() => true);
     if (!first) {
       await respond({
@@ -57,12 +83,12 @@ export function registerRestoreButton(app: App, deps: ListenerDeps): void {
       return;
     }
 
-    const result = await restoreFromTrash(deps, { workspaceId, policyId: policy.policyId });
+    const result = await restoreFromTrash(deps, { workspaceId, policyId });
     const message = result.ok
-      ? restoredMessage({ policyId: policy.policyId, userId })
+      ? restoredMessage({ policyId, userId })
       : failureText({
           userId,
-          what: `restore disk backup policy \`${policy.policyId}\` from the trash`,
+          what: `restore disk backup policy \`${policyId}\` from the trash`,
           explanation: explain(result.failure, { command: deps.command, operation: 'restore' }),
         });
     let delivery = 'channel';

@@ -1,9 +1,12 @@
 /**
  * `app_home_opened`, and its pager: publish the viewer's App Home. Each part that cannot be read
- * says so. Upcoming deletions come from their own index, paged, however old or large the audit log.
+ * says so. Upcoming deletions come from their own index, paged, however old or large the audit log,
+ * and (with their channels) are shown only to admins and to people the access policy allows in at
+ * least one channel: App Home has no channel of its own.
  */
 import type { App, BlockAction, ButtonAction, webApi } from '@slack/bolt';
 import { KEEP_AFTER_MOVE_SECONDS } from '../../../scheduling/upcoming.js';
+import { checkAccess } from '../../access.js';
 import { HOME_PAGE_SIZE, homeView } from '../../blocks/home.js';
 import { ACTIONS } from '../../ids.js';
 import { slackErrorCode, workspaceIdOf } from '../../workspace.js';
@@ -46,7 +49,7 @@ async function publishHome(
       }
     };
     const nowSeconds = Math.floor(deps.now() / 1000);
-    const [profile, token, access, upcoming] = await Promise.all([
+    const [profile, token, access] = await Promise.all([
       soft('profile', () => deps.users.lookup(client, workspaceId, event.user)),
       soft('token', async () => {
         const s = await deps.tokens.status(workspaceId);
@@ -54,14 +57,26 @@ async function publishHome(
         return { status: s.status, fallback: s.fallback };
       }),
       soft('access', () => deps.access.get(workspaceId)),
-      soft('upcoming', () =>
-        deps.upcoming.list(workspaceId, {
-          fromSeconds: nowSeconds - KEEP_AFTER_MOVE_SECONDS,
-          limit: HOME_PAGE_SIZE + 1,
-          offset,
-        }),
-      ),
     ]);
+    const seesSchedules =
+      profile?.isAdmin === true ||
+      (access !== null &&
+        (
+          await checkAccess(deps, client, {
+            workspaceId,
+            userId: event.user,
+            channelId: access.channelIds[0] ?? '',
+          })
+        ).allowed);
+    const upcoming = seesSchedules
+      ? ((await soft('upcoming', () =>
+          deps.upcoming.list(workspaceId, {
+            fromSeconds: nowSeconds - KEEP_AFTER_MOVE_SECONDS,
+            limit: HOME_PAGE_SIZE + 1,
+            offset,
+          }),
+        )) ?? [])
+      : null;
     const history = profile?.isAdmin
       ? await soft('history', () => deps.auditLog.recent(workspaceId, 10))
       : null;
@@ -72,7 +87,7 @@ async function publishHome(
           command: deps.command,
           token,
           access,
-          upcoming: (upcoming ?? []).slice(0, HOME_PAGE_SIZE),
+          upcoming: upcoming === null ? null : upcoming.slice(0, HOME_PAGE_SIZE),
           upcomingPage: { offset, more: (upcoming ?? []).length > HOME_PAGE_SIZE },
           history: profile?.isAdmin ? (history ?? []) : null,
           nowSeconds,

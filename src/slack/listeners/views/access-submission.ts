@@ -25,6 +25,11 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
     const channelIds = (
       values[ACCESS_VIEW.channelsBlock]?.[ACCESS_VIEW.channelsAction]?.selected_conversations ?? []
     ).filter((c) => ID.test(c));
+    const outsiders = (
+      values[ACCESS_VIEW.outsidersBlock]?.[ACCESS_VIEW.outsidersAction]?.selected_options ?? []
+    ).map((o) => o.value);
+    const allowGuests = outsiders.includes(ACCESS_VIEW.allowGuestsValue);
+    const allowExternal = outsiders.includes(ACCESS_VIEW.allowExternalValue);
     if (!workspaceId || !who) {
       await ack({
         response_action: 'errors',
@@ -55,6 +60,8 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
       who,
       groupIds: who === 'groups' ? groupIds : [],
       channelIds,
+      allowGuests,
+      allowExternal,
       updatedBy: userId,
       updatedAt: deps.now(),
     };
@@ -78,7 +85,7 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
       policyId: null,
       requestedAt: null,
       requestedLocal: null,
-      outcome: `${who}${policy.groupIds.length ? `:${policy.groupIds.join(',')}` : ''}${channelIds.length ? ` in ${channelIds.join(',')}` : ''}`,
+      outcome: `${who}${policy.groupIds.length ? `:${policy.groupIds.join(',')}` : ''}${channelIds.length ? ` in ${channelIds.join(',')}` : ''}${allowGuests ? ' +guests' : ''}${allowExternal ? ' +external' : ''}`,
       autoMoveToTrashAt: null,
       requestId: null,
       retryNum: context.retryNum ?? null,

@@ -34,7 +34,7 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
       typeof when === 'number'
         ? checkDeletionTime(when, deps.now())
         : { ok: false as const, reason: 'Pick the date and time for the move to the trash.' };
-    const meta = decodeMetadata(view.private_metadata);
+    const meta = decodeMetadata(deps.metadata.open(view.private_metadata));
     const workspaceId = workspaceIdOf(context);
 
     const errors: Record<string, string> = {};

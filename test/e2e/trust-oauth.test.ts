@@ -1,0 +1,40 @@
+/**
+ * OAuth (multi-workspace): a signed request from a workspace whose installation the store does not
+ * know is answered with nothing done, logged at most once a minute, and leaves nothing in the store.
+ */
+import { type Harness, SIGNING_SECRET, startHarness } from '../../support/harness.js';
+import { leaksOf } from '../helpers/secrets.js';
+
+const OAUTH_ENV = {
+  SLACK_CLIENT_ID: '123.456',
+  SLACK_CLIENT_SECRET: 'client-secret-abcdef',
+  SLACK_STATE_SECRET: 'state-secret-0123456789',
+};
+const STRANGER = 'T0NOTINST';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ env: OAUTH_ENV });
+});
+afterAll(async () => {
+  const leaks = leaksOf(h, [SIGNING_SECRET, OAUTH_ENV.SLACK_CLIENT_SECRET, h.encryptionKey]);
+  await h.stop();
+  expect(leaks).toEqual([]);
+});
+
+test('commands from a workspace with no stored installation: nothing done, nothing stored, one log line', async () => {
+  for (let i = 0; i < 3; i++) {
+    const res = await h.command({ text: 'dbp_stranger in 2 hours', team_id: STRANGER });
+    expect(res.status).toBe(200);
+  }
+  await h.bot.idle();
+  expect(h.katapult.requests).toHaveLength(0);
+  expect(h.slack.calls.filter((c) => c.method !== 'auth.test')).toHaveLength(0);
+  expect(await h.bot.store.kv.get(`installation:${STRANGER}`)).toBeUndefined();
+  expect(await h.bot.store.audit.recent(STRANGER, 10)).toEqual([]);
+  const refusals = h.logs.filter((l) => l.includes('"workspace_refused"'));
+  expect(refusals).toHaveLength(1);
+  expect(refusals[0]).toContain(STRANGER);
+  expect(h.logs.filter((l) => l.includes('Authorization of incoming event'))).toEqual([]);
+  expect(h.logs.filter((l) => l.includes('"level":"error"'))).toEqual([]);
+});

@@ -1,0 +1,135 @@
+/**
+ * Values the bot gets back from Slack carry no authority of their own: the Restore button restores
+ * only a deletion this workspace scheduled (looked up in the store), a modal whose signed metadata
+ * was altered is refused, and App Home shows upcoming deletions only to people who may schedule.
+ */
+import { randomBytes } from 'node:crypto';
+import { ACTIONS } from '../../src/slack/ids.js';
+import { NOT_SCHEDULED_HERE } from '../../src/slack/listeners/actions/restore.js';
+import {
+  ADMIN,
+  CHANNEL,
+  inMinutes,
+  KATAPULT_TOKEN,
+  MEMBER,
+  SIGNING_SECRET,
+  signedMetadata,
+} from '../../support/harness.js';
+import { blockActionBody, eventBody, postSigned } from '../../support/slack-requests.js';
+import { useSharedHarness } from '../helpers/shared-harness.js';
+
+// Admins only: MEMBER may not schedule anywhere.
+const shared = useSharedHarness({ env: { KATAPULT_DEFAULT_ACCESS: 'admins' } });
+const RESTORE_PATH = '/trash_objects/trash_object/restore';
+const settle = () => new Promise((r) => setTimeout(r, 300));
+
+beforeEach(() => {
+  shared.h.katapult.setTokens({ [KATAPULT_TOKEN]: 'Acme Ops' });
+});
+
+async function scheduleAsAdmin(policyId: string) {
+  const { h } = shared;
+  await h.submitSchedule({ policyId, at: inMinutes(120), userId: ADMIN });
+  await h.slack.waitFor('chat.postMessage');
+  await h.bot.idle();
+  h.slack.reset();
+}
+
+const pressRestore = (value: string, messageTs: string) =>
+  postSigned(
+    `${shared.h.baseUrl}/slack/events`,
+    SIGNING_SECRET,
+    blockActionBody({
+      actionId: ACTIONS.restore,
+      value,
+      userId: ADMIN,
+      channelId: CHANNEL,
+      messageTs,
+      responseUrl: shared.h.slack.responseUrl('restore'),
+    }),
+  );
+
+test('a Restore button carrying another object ID is refused; the scheduled policy is restored', async () => {
+  const { h } = shared;
+  const [policy, other] = h.katapult.policies();
+  if (!policy || !other) throw new Error('the fake has too few policies');
+  await scheduleAsAdmin(policy.id);
+  h.katapult.trashPolicy(policy.id, inMinutes(60 * 24));
+  h.katapult.trashPolicy(other.id, inMinutes(60 * 24));
+
+  // The VM the policy backs up, and a policy that was never scheduled here.
+  for (const [i, value] of [policy.target.id, other.id].entries()) {
+    await pressRestore(value, `1700000001.00000${i}`);
+    const notes = await h.slack.waitFor('response_url', i + 1);
+    expect(JSON.stringify(notes.at(-1)?.args)).toContain('does not match a deletion scheduled');
+  }
+  await h.bot.idle();
+  expect(h.katapult.requests.filter((r) => r.path === RESTORE_PATH)).toHaveLength(0);
+  expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
+  const refusals = (await h.bot.store.audit.recent('T0FAKE001', 5)).filter(
+    (e) => e.outcome === 'refused:not_scheduled_here',
+  );
+  expect(refusals.map((e) => e.policyId).sort()).toEqual([policy.target.id, other.id].sort());
+  expect(NOT_SCHEDULED_HERE).toContain('nothing was restored');
+
+  await pressRestore(policy.id, '1700000001.000009');
+  await h.slack.waitFor('chat.postMessage');
+  expect(h.katapult.requests.find((r) => r.path === RESTORE_PATH)?.body).toEqual({
+    trash_object: { object_id: policy.id },
+  });
+});
+
+describe('signed private_metadata', () => {
+  const expectRefused = async (privateMetadata: string) => {
+    const { h } = shared;
+    const res = await h.submitSchedule({
+      policyId: 'dbp_meta',
+      at: inMinutes(60),
+      userId: ADMIN,
+      privateMetadata,
+    });
+    expect(res.json).toMatchObject({ response_action: 'errors' });
+    await settle();
+    expect(h.katapult.requests.filter((r) => r.method === 'DELETE')).toHaveLength(0);
+    expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
+  };
+
+  test('a modal whose channel was edited is refused inline', async () => {
+    const genuine = signedMetadata(shared.h.encryptionKey, CHANNEL);
+    await expectRefused(genuine.replace(CHANNEL, 'C0OTHER01'));
+  });
+
+  test('unsigned metadata, or metadata signed with another key, is refused inline', async () => {
+    await expectRefused(JSON.stringify({ c: CHANNEL }));
+    await expectRefused(signedMetadata(randomBytes(32).toString('base64'), CHANNEL));
+  });
+
+  test('genuine metadata still schedules', async () => {
+    const { h } = shared;
+    const res = await h.submitSchedule({ policyId: 'dbp_meta_ok', at: inMinutes(60), userId: ADMIN });
+    expect(res.text).toBe('');
+    await h.slack.waitFor('chat.postMessage');
+  });
+});
+
+async function openHome(user: string): Promise<string> {
+  const { h } = shared;
+  const before = h.slack.callsTo('views.publish').length;
+  await postSigned(
+    `${h.baseUrl}/slack/events`,
+    SIGNING_SECRET,
+    eventBody({ type: 'app_home_opened', user, channel: 'D0HOME001', tab: 'home', event_ts: '1700000000.1' }),
+    { contentType: 'application/json' },
+  );
+  const published = await h.slack.waitFor('views.publish', before + 1);
+  return JSON.stringify(published.at(-1)?.args.view);
+}
+
+test('App Home shows upcoming deletions to admins, not to people who may not schedule anywhere', async () => {
+  await scheduleAsAdmin('dbp_home_secret');
+  expect(await openHome(ADMIN)).toContain('dbp_home_secret');
+  const member = await openHome(MEMBER);
+  expect(member).not.toContain('dbp_home_secret');
+  expect(member).not.toContain(`<#${CHANNEL}>`);
+  expect(member).toContain('People who may schedule deletions see them here');
+});

@@ -1,0 +1,94 @@
+/**
+ * Only the installed workspace: signed requests from another team are answered with nothing done,
+ * logged (rate-limited), not audited and not stored. Request timestamps from the future are refused.
+ */
+import { SCHEDULE_VIEW } from '../../src/slack/ids.js';
+import { isInstalledWorkspace, NOT_INSTALLED } from '../../src/slack/workspace-guard.js';
+import { CHANNEL, inMinutes, MEMBER, SIGNING_SECRET } from '../../support/harness.js';
+import { postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
+import { useSharedHarness } from '../helpers/shared-harness.js';
+
+const shared = useSharedHarness();
+const OTHER_TEAM = 'T0OTHER01';
+const settle = () => new Promise((r) => setTimeout(r, 300));
+const katapultCalls = () => shared.h.katapult.requests.length;
+const slackWrites = () =>
+  shared.h.slack.calls.filter((c) => /^(chat\.|views\.|response_url)/.test(c.method)).length;
+
+test('a signed command from another team: a short note, no Katapult call, no post, nothing stored', async () => {
+  const { h } = shared;
+  const res = await h.command({ text: 'dbp_foreign1 in 2 hours', team_id: OTHER_TEAM });
+  expect(res.status).toBe(200);
+  expect(JSON.stringify(res.json)).toContain(NOT_INSTALLED);
+  await settle();
+  expect(katapultCalls()).toBe(0);
+  expect(slackWrites()).toBe(0);
+  expect(h.slack.callsTo('users.info')).toHaveLength(0);
+  expect(await h.bot.store.audit.recent(OTHER_TEAM, 10)).toEqual([]);
+});
+
+test('a signed submission from another team schedules nothing and posts nothing', async () => {
+  const { h } = shared;
+  const body = viewSubmissionBody({
+    callbackId: SCHEDULE_VIEW.callbackId,
+    teamId: OTHER_TEAM,
+    userId: MEMBER,
+    privateMetadata: JSON.stringify({ c: CHANNEL }),
+    values: {
+      [SCHEDULE_VIEW.policyBlock]: {
+        [SCHEDULE_VIEW.policyAction]: { type: 'plain_text_input', value: 'dbp_foreign2' },
+      },
+      [SCHEDULE_VIEW.whenBlock]: {
+        [SCHEDULE_VIEW.whenAction]: { type: 'datetimepicker', selected_date_time: inMinutes(60) },
+      },
+    },
+  });
+  const res = await postSigned(`${h.baseUrl}/slack/events`, SIGNING_SECRET, body);
+  expect(res.status).toBe(200);
+  expect(res.text).toBe('');
+  await settle();
+  expect(katapultCalls()).toBe(0);
+  expect(slackWrites()).toBe(0);
+  expect(await h.bot.store.audit.recent(OTHER_TEAM, 10)).toEqual([]);
+  expect(await h.bot.store.audit.recent('T0FAKE001', 10)).not.toContainEqual(
+    expect.objectContaining({ policyId: 'dbp_foreign2' }),
+  );
+});
+
+test('refusals are logged at most once a minute per workspace', async () => {
+  const { h } = shared;
+  const before = h.logs.filter((l) => l.includes('"workspace_refused"')).length;
+  for (let i = 0; i < 3; i++) await h.command({ text: 'help', team_id: 'T0THIRD01' });
+  await settle();
+  expect(h.logs.filter((l) => l.includes('"workspace_refused"')).length - before).toBe(1);
+});
+
+test('a request timestamp 10 minutes in the future gets 401 and does nothing', async () => {
+  const { h } = shared;
+  const res = await h.command(
+    { text: 'dbp_future1 in 2 hours' },
+    { timestamp: Math.floor(Date.now() / 1000) + 600 },
+  );
+  expect(res.status).toBe(401);
+  await settle();
+  expect(katapultCalls()).toBe(0);
+  expect(slackWrites()).toBe(0);
+});
+
+test('org-wide installs accept their enterprise, team installs their team', () => {
+  const team = { teamId: 'T1', enterpriseId: 'E1', isEnterpriseInstall: false };
+  const org = { teamId: null, enterpriseId: 'E1', isEnterpriseInstall: true };
+  expect(isInstalledWorkspace(team, { teamId: 'T1', enterpriseId: 'E1', isEnterpriseInstall: false })).toBe(
+    true,
+  );
+  expect(isInstalledWorkspace(team, { teamId: 'T2', enterpriseId: 'E1', isEnterpriseInstall: false })).toBe(
+    false,
+  );
+  expect(isInstalledWorkspace(org, { teamId: 'T2', enterpriseId: 'E1', isEnterpriseInstall: true })).toBe(
+    true,
+  );
+  expect(isInstalledWorkspace(org, { teamId: 'T2', enterpriseId: 'E2', isEnterpriseInstall: true })).toBe(
+    false,
+  );
+  expect(isInstalledWorkspace(org, { teamId: 'T1', isEnterpriseInstall: false })).toBe(false);
+});
