@@ -38,13 +38,12 @@ export interface Config {
   audit: { retentionDays: number; maxPerWorkspace: number };
   /** Minutes before the move that the channel is reminded; 0 turns reminders off. */
   reminderLeadMinutes: number;
-  /** The request log's workers: lease length, sweep interval, attempts, parallel runs, reconcile interval. */
+  /** The request log's workers: lease length, sweep interval, attempts, parallel runs. */
   requests: {
     leaseMs: number;
     sweepMs: number;
     maxAttempts: number;
     concurrency: number;
-    reconcileMs: number;
   };
   /** Where the default SQLite file and a generated encryption key live. */
   dataDir: string;
@@ -283,7 +282,6 @@ export function parseConfig(env: Env): Config {
       sweepMs: integer(env, 'REQUEST_SWEEP_MS', 10_000, 100, 600_000),
       maxAttempts: integer(env, 'REQUEST_MAX_ATTEMPTS', 5, 1, 100),
       concurrency: integer(env, 'REQUEST_CONCURRENCY', 16, 1, 256),
-      reconcileMs: integer(env, 'RECONCILE_INTERVAL_MS', 3_600_000, 0, 86_400_000),
     },
     audit: {
       retentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 90, 1, 3650),

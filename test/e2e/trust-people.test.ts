@@ -3,6 +3,7 @@
  * the workspace allows "everyone", until an admin allows them in `/katapult access`. Someone who is
  * an admin elsewhere is no admin here. Org-wide installs use the organization's admin role.
  */
+import { createAuditTrail } from '../../src/audit/trail.js';
 import { ACCESS_VIEW } from '../../src/slack/ids.js';
 import { profileOf } from '../../src/slack/users.js';
 import {
@@ -45,7 +46,12 @@ const scheduleCalls = () => h.katapult.requests.filter((r) => r.method === 'DELE
 const settle = () => new Promise((r) => setTimeout(r, 300));
 const outcomesOf = async (user: string) => {
   await h.bot.idle();
-  return (await h.bot.store.audit.recent('T0FAKE001', 50))
+  return (
+    await createAuditTrail(h.bot.store.audit, h.bot.store.docs, { retentionMs: 86_400_000 }).recent(
+      'T0FAKE001',
+      50,
+    )
+  )
     .filter((e) => e.user === user)
     .map((e) => e.outcome);
 };

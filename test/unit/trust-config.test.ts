@@ -30,12 +30,13 @@ test.each([
 
 test('TOKEN_ENCRYPTION_OLD_KEYS: comma-separated 32-byte keys, each checked', () => {
   const [a, b] = [key(), key()];
-  const c = parseConfig({ ...base, TOKEN_ENCRYPTION_OLD_KEYS: `${a}, ${b}` });
+  const current = key();
+  const c = parseConfig({ ...base, TOKEN_ENCRYPTION_KEY: current, TOKEN_ENCRYPTION_OLD_KEYS: `${a}, ${b}` });
   expect(c.oldEncryptionKeys.map((k) => k.toString('base64'))).toEqual([a, b]);
   expect(parseConfig(base).oldEncryptionKeys).toEqual([]);
-  expect(() => parseConfig({ ...base, TOKEN_ENCRYPTION_OLD_KEYS: `${a},short` })).toThrow(
-    /^TOKEN_ENCRYPTION_OLD_KEYS: /,
-  );
+  expect(() =>
+    parseConfig({ ...base, TOKEN_ENCRYPTION_KEY: current, TOKEN_ENCRYPTION_OLD_KEYS: `${a},short` }),
+  ).toThrow(/^TOKEN_ENCRYPTION_OLD_KEYS: /);
 });
 
 test('metadata signed before a key rotation still verifies with the old key listed, and only then', () => {
