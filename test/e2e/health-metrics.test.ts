@@ -14,17 +14,18 @@ import {
   inMinutes,
   KATAPULT_TOKEN,
   MEMBER,
+  signedMetadata,
   startHarness,
 } from '../../support/harness.js';
 import { viewSubmissionBody } from '../../support/slack-requests.js';
 import { until } from '../helpers/bot-process.js';
 
 /** A scheduling submission as the object Socket Mode carries. */
-function schedulePayload(policyId: string, at: number): Record<string, unknown> {
+function schedulePayload(encryptionKey: string, policyId: string, at: number): Record<string, unknown> {
   const body = viewSubmissionBody({
     callbackId: SCHEDULE_VIEW.callbackId,
     userId: ADMIN,
-    privateMetadata: JSON.stringify({ c: 'C0OPS0001' }),
+    privateMetadata: signedMetadata(encryptionKey, 'C0OPS0001'),
     values: {
       [SCHEDULE_VIEW.policyBlock]: {
         [SCHEDULE_VIEW.policyAction]: { type: 'plain_text_input', value: policyId },
@@ -263,7 +264,10 @@ describe('Socket Mode', () => {
 
   test('counters move for work that came over the socket; /readyz is 503 while draining', async () => {
     const before = await metricsOf(h.baseUrl);
-    await socket.send({ type: 'interactive', payload: schedulePayload('dbp_socket', inMinutes(30)) });
+    await socket.send({
+      type: 'interactive',
+      payload: schedulePayload(h.encryptionKey, 'dbp_socket', inMinutes(30)),
+    });
     await until('the scheduled deletion', () =>
       slack.callsTo('chat.postMessage').find((c) => JSON.stringify(c.args).includes('dbp_socket')),
     );
@@ -273,7 +277,10 @@ describe('Socket Mode', () => {
       sample(before, 'katapult_chatops_submissions_total', { outcome: 'scheduled' }) + 1,
     );
     const { status, body } = await readyzWhileDraining(h, `${h.baseUrl}/readyz`, () =>
-      socket.send({ type: 'interactive', payload: schedulePayload('dbp_drain', inMinutes(30)) }),
+      socket.send({
+        type: 'interactive',
+        payload: schedulePayload(h.encryptionKey, 'dbp_drain', inMinutes(30)),
+      }),
     );
     expect(status).toBe(503);
     expect(body).toMatchObject({ ready: false, draining: true });
