@@ -285,9 +285,12 @@ export async function runPhase(
 ): Promise<PhaseData> {
   const { fakes, signal, options } = ctx;
   const run = ctx.nextRun();
-  const metadata = createMetadataSigner({ current: benchEncryptionKey(ctx.signingSecret) }).seal(
-    JSON.stringify({ c: CHANNEL }),
-  );
+  // The bot refuses unsigned modal metadata; the baselines read it as the plain JSON they put there.
+  const channel = JSON.stringify({ c: CHANNEL });
+  const metadata =
+    target.name === 'bot'
+      ? createMetadataSigner({ current: benchEncryptionKey(ctx.signingSecret) }).seal(channel)
+      : channel;
   const bodies = requestBodies(kind, run, amount, Date.now(), fakes.slack.responseUrl('bench'), metadata);
   const recorder = new PhaseRecorder(
     run,

@@ -11,7 +11,14 @@ import path from 'node:path';
 import { SCHEDULE_VIEW } from '../../src/slack/ids.js';
 import { type FakeKatapult, startFakeKatapult } from '../../support/fakes/katapult-api.js';
 import { type FakeSlack, startFakeSlack } from '../../support/fakes/slack-api.js';
-import { ADMIN, BOT_TOKEN, CHANNEL, KATAPULT_TOKEN, SIGNING_SECRET } from '../../support/harness.js';
+import {
+  ADMIN,
+  BOT_TOKEN,
+  CHANNEL,
+  KATAPULT_TOKEN,
+  SIGNING_SECRET,
+  signedMetadata,
+} from '../../support/harness.js';
 import { postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
 import { type BotProcess, startBotProcess, until } from '../helpers/bot-process.js';
 import { describeWithService, type ServiceKind, serviceUrl } from '../helpers/services.js';
@@ -29,6 +36,7 @@ function crashSuite(kind: Kind, replicas: boolean): void {
   beforeAll(async () => {
     slack = await startFakeSlack();
     katapult = await startFakeKatapult();
+    slack.teamId = team; // the installed workspace: requests from any other team are refused
     slack.users.set(ADMIN, { is_admin: true });
     dir = await mkdtemp(path.join(tmpdir(), 'katapult-chatops-crash-'));
     env = {
@@ -70,7 +78,7 @@ function crashSuite(kind: Kind, replicas: boolean): void {
         callbackId: SCHEDULE_VIEW.callbackId,
         teamId: team,
         userId: ADMIN,
-        privateMetadata: JSON.stringify({ c: CHANNEL }),
+        privateMetadata: signedMetadata(env.TOKEN_ENCRYPTION_KEY ?? '', CHANNEL),
         values: {
           [SCHEDULE_VIEW.policyBlock]: {
             [SCHEDULE_VIEW.policyAction]: { type: 'plain_text_input', value: policyId },
