@@ -15,7 +15,7 @@ import type { Config } from './config.js';
 import { createHealth, listenHealth } from './health.js';
 import { DEFAULT_RETRY_POLICY, type FetchLike, KatapultClient } from './katapult/client.js';
 import { InFlight } from './lifecycle.js';
-import { createLogger, type LogLevel, type LogSink, Redactor } from './log.js';
+import { createLogger, errorText, type LogLevel, type LogSink, Redactor } from './log.js';
 import { explain } from './messages/explain.js';
 import {
   countingSlackFetch,
@@ -140,7 +140,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     maxPerWorkspace: config.audit.maxPerWorkspace,
     onError: (error) => {
       metrics.storeError('connection');
-      logger.event('error', 'store_error', { error: error instanceof Error ? error.message : String(error) });
+      logger.event('error', 'store_error', { error: errorText(error) });
     },
   });
   const store: Store = countStoreFailures(rawStore, metrics, '', {
@@ -159,9 +159,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     }
   } catch (error) {
     await store.close().catch(() => undefined);
-    throw new Error(
-      `could not migrate the store (${error instanceof Error ? error.message : String(error)})`,
-    );
+    throw new Error(`could not migrate the store (${errorText(error)})`);
   }
   const katapult = instrumentKatapult(
     new KatapultClient({
@@ -189,7 +187,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     onStoreError: (error, operation) =>
       logger.event('error', 'store_failed', {
         operation,
-        error: error instanceof Error ? error.message : String(error),
+        error: errorText(error),
       }),
   });
 
@@ -413,7 +411,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       if (copied > 0) logger.event('info', 'upcoming_carried_over', { copied });
     } catch (error) {
       logger.event('error', 'upcoming_carry_over_failed', {
-        error: error instanceof Error ? error.message : String(error),
+        error: errorText(error),
       });
     }
     worker.start();
@@ -452,7 +450,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
           throw new Error(
             code
               ? `Slack refused SLACK_APP_TOKEN (${code}); generate an app-level token with connections:write under Basic Information`
-              : `could not connect to Slack in Socket Mode (${error instanceof Error ? error.message : String(error)})`,
+              : `could not connect to Slack in Socket Mode (${errorText(error)})`,
           );
         } finally {
           clearTimeout(timer);

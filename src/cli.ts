@@ -12,6 +12,7 @@ import { runCheck, slackTeam } from './cli/check.js';
 import { knownWorkspaces, type Output, openConfiguredStore } from './cli/context.js';
 import { runExportAudit, runMigrate, runRotateKey } from './cli/maintenance.js';
 import { type Config, ConfigError, parseConfig } from './config.js';
+import { errorText } from './log.js';
 
 const USAGE = `usage: katapult-chatops <command>
   check                                      check the configuration, Slack, the store, the key and Katapult tokens
@@ -113,7 +114,7 @@ if (isMain) {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`katapult-chatops: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(`katapult-chatops: ${errorText(error)}\n`);
       process.exitCode = 1;
     },
   );

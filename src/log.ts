@@ -150,6 +150,11 @@ const defaultSink: LogSink = (line, level) => {
   (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(`${line}\n`);
 };
 
+/** The text of a thrown value for a log field or an error string: an Error's message, else the value as a string. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function describe(value: unknown): unknown {
   if (value instanceof Error) {
     const out: Record<string, unknown> = { error: value.name, message: value.message };

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { createBot } from './app.js';
 import { type Config, ConfigError, parseConfig } from './config.js';
+import { errorText } from './log.js';
 
 async function main(): Promise<void> {
   // A local .env fills in what the environment does not set; the environment wins.
@@ -34,8 +35,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(
-    `katapult-chatops: could not start: ${error instanceof Error ? error.message : String(error)}\n`,
-  );
+  process.stderr.write(`katapult-chatops: could not start: ${errorText(error)}\n`);
   process.exit(1);
 });

@@ -2,7 +2,7 @@
  * Every attempt goes to the audit log in the store and, as one JSON line, to the log for shippers.
  * A failing store never blocks the outcome: the line is still logged, with the store error beside it.
  */
-import type { AppLogger } from '../log.js';
+import { type AppLogger, errorText } from '../log.js';
 import type { AuditEntry, AuditLog } from '../store/store.js';
 
 export type AuditRecorder = (entry: AuditEntry) => Promise<void>;
@@ -28,7 +28,7 @@ export function createAuditRecorder(audit: Pick<AuditLog, 'append'>, logger: App
     } catch (error) {
       logger.event('error', `audit_${entry.action}`, {
         ...fields,
-        audit_store_error: error instanceof Error ? error.message : String(error),
+        audit_store_error: errorText(error),
       });
     }
   };

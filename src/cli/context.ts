@@ -1,5 +1,6 @@
 /** What every operator command needs: the parsed config, the key(s) and the store, opened as the bot opens them. */
 import type { Config } from '../config.js';
+import { errorText } from '../log.js';
 import { SecretBox } from '../store/crypto.js';
 import { readKeyFile } from '../store/key-file.js';
 import { openStore } from '../store/open-store.js';
@@ -70,6 +71,6 @@ export async function knownWorkspaces(store: Store): Promise<string[]> {
 
 export function describeError(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorText(error);
   return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
 }

@@ -4,7 +4,7 @@
  * At most `concurrency` records run at a time in this process; the rest wait in a bounded queue
  * (a burst is drained, not piled up as promises), and the sweep finds whatever did not fit.
  */
-import type { AppLogger } from '../log.js';
+import { type AppLogger, errorText } from '../log.js';
 import type { RequestLog } from './request-log.js';
 
 export interface RequestWorkerOptions {
@@ -46,7 +46,7 @@ export function createRequestWorker(options: RequestWorkerOptions): RequestWorke
         .catch((error: unknown) =>
           options.logger.event('error', 'request_run_failed', {
             request: id,
-            error: error instanceof Error ? error.message : String(error),
+            error: errorText(error),
           }),
         )
         .finally(() => {
@@ -71,7 +71,7 @@ export function createRequestWorker(options: RequestWorkerOptions): RequestWorke
       for (const id of await options.requests.abandoned(room)) kick(id);
     } catch (error) {
       options.logger.event('error', 'request_sweep_failed', {
-        error: error instanceof Error ? error.message : String(error),
+        error: errorText(error),
       });
     }
   };

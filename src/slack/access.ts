@@ -1,9 +1,10 @@
 /** Applies the workspace's access policy to a Slack user, with the facts fetched from Slack. */
 import type { webApi } from '@slack/bolt';
 import { type AccessDecision, decide, type Refusal } from '../access/access-policy.js';
+import { errorText } from '../log.js';
 import type { ListenerDeps } from './listeners/deps.js';
 import type { SlackUserProfile } from './users.js';
-import { slackErrorCode } from './workspace.js';
+import { slackErrorCode, slackErrorText } from './workspace.js';
 
 export type AccessCheck =
   | { allowed: true; profile: SlackUserProfile }
@@ -23,7 +24,7 @@ export async function checkAccess(
     profile = await deps.users.lookup(client, input.workspaceId, input.userId);
   } catch (error) {
     deps.logger.event('warn', 'access_lookup_failed', {
-      slack_error: slackErrorCode(error) ?? String(error),
+      slack_error: slackErrorText(error),
     });
     return { allowed: false, reason: 'lookup_failed', profile: null };
   }
@@ -40,7 +41,7 @@ export async function checkAccess(
   } catch (error) {
     const code = slackErrorCode(error);
     deps.logger.event('error', 'access_check_failed', {
-      error: code ?? (error instanceof Error ? error.message : String(error)),
+      error: code ?? errorText(error),
     });
     return { allowed: false, reason: code ? 'lookup_failed' : 'store_unavailable', profile };
   }
@@ -58,7 +59,7 @@ export async function isWorkspaceAdmin(
   try {
     return (await deps.users.lookup(client, workspaceId, userId, options)).isAdmin;
   } catch (error) {
-    deps.logger.event('warn', 'admin_check_failed', { slack_error: slackErrorCode(error) ?? String(error) });
+    deps.logger.event('warn', 'admin_check_failed', { slack_error: slackErrorText(error) });
     return false;
   }
 }

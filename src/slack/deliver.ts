@@ -7,7 +7,7 @@ import type { AppLogger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { type SlackMessage, undeliveredMessage } from './blocks/messages.js';
 import { writeOnce } from './slack-writes.js';
-import { slackErrorCode } from './workspace.js';
+import { slackErrorCode, slackErrorText } from './workspace.js';
 
 export type Delivery = 'channel' | 'direct_message' | 'lost';
 
@@ -58,7 +58,7 @@ export async function deliver(
     logger.event('error', 'outcome_undelivered', {
       channel: input.channelId,
       user: input.userId,
-      slack_error: slackErrorCode(error) ?? String(error),
+      slack_error: slackErrorText(error),
       outcome: input.message.text,
     });
     return 'lost';
@@ -86,13 +86,13 @@ export async function tellPrivately(
   } catch (error) {
     logger.event('info', 'ephemeral_failed', {
       channel: input.channelId,
-      slack_error: slackErrorCode(error) ?? String(error),
+      slack_error: slackErrorText(error),
     });
   }
   await client.chat.postMessage({ channel: input.userId, text: input.text, blocks }).catch((error: unknown) =>
     logger.event('error', 'private_note_undelivered', {
       user: input.userId,
-      slack_error: slackErrorCode(error) ?? String(error),
+      slack_error: slackErrorText(error),
     }),
   );
 }

@@ -11,7 +11,7 @@ import type { UpcomingDeletions } from '../scheduling/upcoming.js';
 import { movedMessage, reminderMessage } from './blocks/followups.js';
 import type { SlackMessage } from './blocks/messages.js';
 import { writeOnce } from './slack-writes.js';
-import { slackErrorCode } from './workspace.js';
+import { slackErrorText } from './workspace.js';
 
 /** Slack holds a scheduled message for at most 120 days. */
 export const SLACK_SCHEDULE_LIMIT_SECONDS = 120 * 86_400;
@@ -53,7 +53,7 @@ export async function replaceFollowups(
   const log = (event: string, error: unknown) =>
     deps.logger.event('warn', event, {
       policy_id: input.policyId,
-      slack_error: slackErrorCode(error) ?? String(error),
+      slack_error: slackErrorText(error),
     });
 
   let previous = null;

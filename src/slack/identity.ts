@@ -4,7 +4,7 @@
  * says which workspace (or, for an org-wide install, which enterprise) the bot belongs to.
  */
 import { webApi } from '@slack/bolt';
-import type { AppLogger } from '../log.js';
+import { type AppLogger, errorText } from '../log.js';
 import { slackErrorCode } from './workspace.js';
 import type { InstalledWorkspace } from './workspace-guard.js';
 
@@ -38,7 +38,7 @@ export async function checkBotToken(
     throw new Error(
       code
         ? `Slack refused SLACK_BOT_TOKEN (${code}); copy the Bot User OAuth Token again from the app's OAuth & Permissions page`
-        : `could not reach the Slack API at ${apiUrl ?? 'https://slack.com/api/'} (${error instanceof Error ? error.message : String(error)})`,
+        : `could not reach the Slack API at ${apiUrl ?? 'https://slack.com/api/'} (${errorText(error)})`,
     );
   }
 }

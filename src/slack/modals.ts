@@ -9,7 +9,7 @@ import { refusalText } from './blocks/access.js';
 import { buildScheduleModal, type ScheduleModalInput, scheduleNoticeView } from './blocks/schedule-modal.js';
 import type { ListenerDeps } from './listeners/deps.js';
 import { withSignedMetadata } from './signed-metadata.js';
-import { slackErrorCode } from './workspace.js';
+import { slackErrorText } from './workspace.js';
 
 export type View = webApi.ViewsOpenArguments['view'];
 export interface OpenedView {
@@ -27,7 +27,7 @@ export async function openView(
     const { view: opened } = await client.views.open({ trigger_id: triggerId, view });
     return opened?.id ? { id: opened.id, hash: opened.hash } : null;
   } catch (error) {
-    deps.logger.event('warn', 'views_open_failed', { slack_error: slackErrorCode(error) ?? String(error) });
+    deps.logger.event('warn', 'views_open_failed', { slack_error: slackErrorText(error) });
     return null;
   }
 }
@@ -42,7 +42,7 @@ export async function updateView(
     .update({ view_id: opened.id, ...(opened.hash ? { hash: opened.hash } : {}), view })
     .catch((error: unknown) =>
       deps.logger.event('warn', 'views_update_failed', {
-        slack_error: slackErrorCode(error) ?? String(error),
+        slack_error: slackErrorText(error),
       }),
     );
 }

@@ -11,3 +11,8 @@ export function slackErrorCode(error: unknown): string | null {
   const data = (error as { data?: { error?: unknown } } | null)?.data;
   return typeof data?.error === 'string' ? data.error : null;
 }
+
+/** A failed Slack call for a log field: its Slack error code, else the thrown value as a string. */
+export function slackErrorText(error: unknown): string {
+  return slackErrorCode(error) ?? String(error);
+}

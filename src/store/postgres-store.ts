@@ -7,6 +7,7 @@
 import KeyvPostgres, { type KeyvPostgresOptions } from '@keyv/postgres';
 import Keyv from 'keyv';
 import pg from 'pg';
+import { errorText } from '../log.js';
 import { createSqlDocs, docsSchema } from './sql-docs.js';
 import type { AuditEntry, Store } from './store.js';
 
@@ -97,7 +98,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     setupClient.release();
     await pool.end().catch(() => undefined);
     // Tagged so openStore says "could not set up" rather than "could not connect".
-    throw Object.assign(new Error(error instanceof Error ? error.message : String(error), { cause: error }), {
+    throw Object.assign(new Error(errorText(error), { cause: error }), {
       phase: 'setup',
     });
   }

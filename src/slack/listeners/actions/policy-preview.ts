@@ -14,7 +14,7 @@ import { clip } from '../../blocks/common.js';
 import { buildScheduleModal, decodeMetadata, previewText } from '../../blocks/schedule-modal.js';
 import { SCHEDULE_VIEW } from '../../ids.js';
 import { withSignedMetadata } from '../../signed-metadata.js';
-import { slackErrorCode, workspaceIdOf } from '../../workspace.js';
+import { slackErrorText, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
 /** Slack waits 3 s for options; what is not listed by then comes on the next keystroke. */
@@ -73,7 +73,7 @@ export function registerPolicyPreview(app: App, deps: ListenerDeps): void {
       .catch((error: unknown) =>
         // hash_conflict: the user changed the modal meanwhile; their newer state wins.
         deps.logger.event('info', 'preview_update_skipped', {
-          slack_error: slackErrorCode(error) ?? String(error),
+          slack_error: slackErrorText(error),
         }),
       );
   };

@@ -5,6 +5,7 @@
  * (a VM's, another workspace's policy) restores nothing.
  */
 import type { App, BlockButtonAction } from '@slack/bolt';
+import { errorText } from '../../../log.js';
 import { explain } from '../../../messages/explain.js';
 import { failureCode } from '../../../scheduling/katapult-call.js';
 import { checkPolicyId } from '../../../scheduling/policy-id.js';
@@ -15,7 +16,7 @@ import { refusalText } from '../../blocks/access.js';
 import { restoredMessage } from '../../blocks/followups.js';
 import { failureText } from '../../blocks/messages.js';
 import { ACTIONS } from '../../ids.js';
-import { slackErrorCode, workspaceIdOf } from '../../workspace.js';
+import { slackErrorText, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
 export const NOT_SCHEDULED_HERE =
@@ -53,7 +54,7 @@ export function registerRestoreButton(app: App, deps: ListenerDeps): void {
     } catch (error) {
       deps.logger.event('error', 'store_failed', {
         operation: 'read upcoming deletion',
-        error: error instanceof Error ? error.message : String(error),
+        error: errorText(error),
       });
       return refuse(refusalText('store_unavailable', deps.command), 'store_unavailable');
     }
@@ -101,7 +102,7 @@ export function registerRestoreButton(app: App, deps: ListenerDeps): void {
       });
     } catch (error) {
       deps.logger.event('warn', 'thread_reply_failed', {
-        slack_error: slackErrorCode(error) ?? String(error),
+        slack_error: slackErrorText(error),
       });
       delivery = (await respond({
         response_type: 'ephemeral',

@@ -4,6 +4,7 @@
  * that need Slack or the store run after it is open, and turn it into a refusal when they say no.
  */
 import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs, webApi } from '@slack/bolt';
+import { errorText } from '../../../log.js';
 import { accessFormView } from '../../blocks/access.js';
 import { ADMINS_ONLY, noticeModal } from '../../blocks/common.js';
 import { historyMessage } from '../../blocks/history.js';
@@ -11,7 +12,7 @@ import { helpMessage, plainEphemeral } from '../../blocks/messages.js';
 import { tokenFormView } from '../../blocks/token-modal.js';
 import { ACCESS_VIEW, TOKEN_VIEW } from '../../ids.js';
 import { openScheduleModal, openView, updateView, type View } from '../../modals.js';
-import { slackErrorCode, workspaceIdOf } from '../../workspace.js';
+import { slackErrorCode, slackErrorText, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 import { parseCommandText } from './command-text.js';
 
@@ -106,7 +107,7 @@ async function openAdminModal(
     const profile = await deps.users.lookup(args.client, workspaceId, args.command.user_id);
     view = profile.isAdmin ? await modal.form(args.client) : notice(ADMINS_ONLY(modal.what));
   } catch (error) {
-    deps.logger.event('warn', 'admin_modal_failed', { slack_error: slackErrorCode(error) ?? String(error) });
+    deps.logger.event('warn', 'admin_modal_failed', { slack_error: slackErrorText(error) });
     view = notice(
       ':warning: Slack or the bot’s storage did not answer, so this cannot open. Try again in a moment.',
     );
@@ -147,7 +148,7 @@ async function showHistory(args: Args, deps: ListenerDeps, workspaceId: string):
       : plainEphemeral('Only workspace admins and owners can see the history.');
   } catch (error) {
     deps.logger.event('error', 'history_failed', {
-      error: slackErrorCode(error) ?? (error instanceof Error ? error.message : String(error)),
+      error: slackErrorCode(error) ?? errorText(error),
     });
     reply = plainEphemeral(':warning: The history could not be read just now; try again shortly.');
   }

@@ -9,7 +9,7 @@ import { KEEP_AFTER_MOVE_SECONDS } from '../../../scheduling/upcoming.js';
 import { checkAccess } from '../../access.js';
 import { HOME_PAGE_SIZE, homeView } from '../../blocks/home.js';
 import { ACTIONS } from '../../ids.js';
-import { slackErrorCode, workspaceIdOf } from '../../workspace.js';
+import { slackErrorText, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
 export function registerAppHome(app: App, deps: ListenerDeps): void {
@@ -43,7 +43,7 @@ async function publishHome(
       } catch (error) {
         deps.logger.event('warn', 'app_home_part_failed', {
           part: what,
-          error: slackErrorCode(error) ?? String(error),
+          error: slackErrorText(error),
         });
         return null;
       }
@@ -95,7 +95,7 @@ async function publishHome(
       })
       .catch((error: unknown) =>
         deps.logger.event('warn', 'views_publish_failed', {
-          slack_error: slackErrorCode(error) ?? String(error),
+          slack_error: slackErrorText(error),
         }),
       );
   }

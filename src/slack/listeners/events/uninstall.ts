@@ -1,5 +1,6 @@
 /** `app_uninstalled` and `tokens_revoked` (of the bot): forget everything stored for the workspace. */
 import type { App } from '@slack/bolt';
+import { errorText } from '../../../log.js';
 import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
@@ -13,7 +14,7 @@ export function registerUninstall(app: App, deps: ListenerDeps): void {
       deps.logger.event('error', 'workspace_forget_failed', {
         workspace: workspaceId,
         reason,
-        error: error instanceof Error ? error.message : String(error),
+        error: errorText(error),
       });
     }
   };

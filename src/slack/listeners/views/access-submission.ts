@@ -1,11 +1,12 @@
 /** Submission of the admin access modal: check the submitter is an admin, save, audit. */
 import type { App } from '@slack/bolt';
 import type { Who } from '../../../access/access-policy.js';
+import { errorText } from '../../../log.js';
 import { isWorkspaceAdmin } from '../../access.js';
 import { describePolicy } from '../../blocks/access.js';
 import { ADMINS_ONLY, noticeModal } from '../../blocks/common.js';
 import { ACCESS_VIEW } from '../../ids.js';
-import { slackErrorCode, workspaceIdOf } from '../../workspace.js';
+import { slackErrorText, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
 const notice = (text: string) => noticeModal(ACCESS_VIEW.callbackId, 'Who may schedule', text);
@@ -49,7 +50,7 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
     const show = (text: string) =>
       client.views.update({ view_id: view.id, view: notice(text) }).catch((error: unknown) =>
         deps.logger.event('warn', 'views_update_failed', {
-          slack_error: slackErrorCode(error) ?? String(error),
+          slack_error: slackErrorText(error),
         }),
       );
     if (!(await isWorkspaceAdmin(deps, client, workspaceId, userId, { fresh: true }))) {
@@ -70,7 +71,7 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
     } catch (error) {
       deps.logger.event('error', 'store_failed', {
         operation: 'save access policy',
-        error: error instanceof Error ? error.message : String(error),
+        error: errorText(error),
       });
       await show(':warning: The bot could not save this, so nothing changed. Try again shortly.');
       return;

@@ -6,6 +6,7 @@
  * record in src/scheduling/run-request.ts, so a crash after the ack loses nothing.
  */
 import type { App } from '@slack/bolt';
+import { errorText } from '../../../log.js';
 import { checkPolicyId } from '../../../scheduling/policy-id.js';
 import { checkDeletionTime } from '../../../time/when.js';
 import { decodeMetadata } from '../../blocks/schedule-modal.js';
@@ -68,7 +69,7 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
       });
     } catch (error) {
       deps.logger.event('error', 'request_not_recorded', {
-        error: error instanceof Error ? error.message : String(error),
+        error: errorText(error),
       });
       deps.metrics.submission('store_error');
       await ack({ response_action: 'errors', errors: { [SCHEDULE_VIEW.policyBlock]: STORE_DOWN_INLINE } });

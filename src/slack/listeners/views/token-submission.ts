@@ -14,7 +14,7 @@ import {
 } from '../../blocks/token-modal.js';
 import { TOKEN_VIEW } from '../../ids.js';
 import { code, escapeMrkdwn } from '../../mrkdwn.js';
-import { slackErrorCode, workspaceIdOf } from '../../workspace.js';
+import { slackErrorText, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
 export function registerTokenSubmission(app: App, deps: ListenerDeps): void {
@@ -52,7 +52,7 @@ export function registerTokenSubmission(app: App, deps: ListenerDeps): void {
     const show = (next: types.ModalView) =>
       client.views.update({ view_id: view.id, view: next }).catch((error: unknown) =>
         deps.logger.event('warn', 'views_update_failed', {
-          slack_error: slackErrorCode(error) ?? String(error),
+          slack_error: slackErrorText(error),
         }),
       );
     // The modal only opens for admins, but a submission is checked again: it is what changes things.
