@@ -3,6 +3,7 @@
  * button: open at once (the trigger expires in 3 s), then check access and fill in the time.
  */
 import type { webApi } from '@slack/bolt';
+import type { LogLevelName } from '../config.js';
 import { checkDeletionTime, parseWhen } from '../time/when.js';
 import { checkAccess } from './access.js';
 import { refusalText } from './blocks/access.js';
@@ -32,16 +33,18 @@ export async function openView(
   }
 }
 
+/** Replaces an open view; a failure is logged (by default as `views_update_failed`), never thrown. */
 export async function updateView(
   client: webApi.WebClient,
   deps: Pick<ListenerDeps, 'logger'>,
   opened: OpenedView,
   view: View,
+  onFailure: { level: LogLevelName; event: string } = { level: 'warn', event: 'views_update_failed' },
 ): Promise<void> {
   await client.views
     .update({ view_id: opened.id, ...(opened.hash ? { hash: opened.hash } : {}), view })
     .catch((error: unknown) =>
-      deps.logger.event('warn', 'views_update_failed', {
+      deps.logger.event(onFailure.level, onFailure.event, {
         slack_error: slackErrorText(error),
       }),
     );

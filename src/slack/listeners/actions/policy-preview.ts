@@ -13,8 +13,9 @@ import { refusalText } from '../../blocks/access.js';
 import { clip } from '../../blocks/common.js';
 import { buildScheduleModal, decodeMetadata, previewText } from '../../blocks/schedule-modal.js';
 import { SCHEDULE_VIEW } from '../../ids.js';
+import { updateView } from '../../modals.js';
 import { withSignedMetadata } from '../../signed-metadata.js';
-import { slackErrorText, workspaceIdOf } from '../../workspace.js';
+import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
 /** Slack waits 3 s for options; what is not listed by then comes on the next keystroke. */
@@ -64,18 +65,14 @@ export function registerPolicyPreview(app: App, deps: ListenerDeps): void {
         preview = `:warning: ${why.summary} ${why.next}`;
       }
     }
-    await client.views
-      .update({
-        view_id: view.id,
-        hash: view.hash,
-        view: withSignedMetadata(deps.metadata, buildScheduleModal({ channelId: meta.channelId, preview })),
-      })
-      .catch((error: unknown) =>
-        // hash_conflict: the user changed the modal meanwhile; their newer state wins.
-        deps.logger.event('info', 'preview_update_skipped', {
-          slack_error: slackErrorText(error),
-        }),
-      );
+    // With the view's hash: if the user changed the modal meanwhile (hash_conflict), their newer state wins.
+    await updateView(
+      client,
+      deps,
+      { id: view.id, hash: view.hash },
+      withSignedMetadata(deps.metadata, buildScheduleModal({ channelId: meta.channelId, preview })),
+      { level: 'info', event: 'preview_update_skipped' },
+    );
   };
   app.action<BlockAction>(SCHEDULE_VIEW.policyAction, onChoice);
   app.action<BlockAction>(SCHEDULE_VIEW.pickAction, onChoice);

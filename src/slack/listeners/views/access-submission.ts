@@ -6,7 +6,8 @@ import { isWorkspaceAdmin } from '../../access.js';
 import { describePolicy } from '../../blocks/access.js';
 import { ADMINS_ONLY, noticeModal } from '../../blocks/common.js';
 import { ACCESS_VIEW } from '../../ids.js';
-import { slackErrorText, workspaceIdOf } from '../../workspace.js';
+import { updateView } from '../../modals.js';
+import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
 const notice = (text: string) => noticeModal(ACCESS_VIEW.callbackId, 'Who may schedule', text);
@@ -47,12 +48,7 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
     }
     // Everything with I/O happens after the ack: the modal shows "saving…" meanwhile.
     await ack({ response_action: 'update', view: notice(':hourglass_flowing_sand: Saving…') });
-    const show = (text: string) =>
-      client.views.update({ view_id: view.id, view: notice(text) }).catch((error: unknown) =>
-        deps.logger.event('warn', 'views_update_failed', {
-          slack_error: slackErrorText(error),
-        }),
-      );
+    const show = (text: string) => updateView(client, deps, { id: view.id }, notice(text));
     if (!(await isWorkspaceAdmin(deps, client, workspaceId, userId, { fresh: true }))) {
       await show(ADMINS_ONLY('change who may schedule deletions'));
       return;

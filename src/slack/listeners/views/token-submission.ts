@@ -13,8 +13,9 @@ import {
   tokenRefusedView,
 } from '../../blocks/token-modal.js';
 import { TOKEN_VIEW } from '../../ids.js';
+import { updateView } from '../../modals.js';
 import { code, escapeMrkdwn } from '../../mrkdwn.js';
-import { slackErrorText, workspaceIdOf } from '../../workspace.js';
+import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
 export function registerTokenSubmission(app: App, deps: ListenerDeps): void {
@@ -49,12 +50,7 @@ export function registerTokenSubmission(app: App, deps: ListenerDeps): void {
     }
     // Everything with I/O happens after the ack: the modal shows "checking…" meanwhile.
     await ack({ response_action: 'update', view: tokenCheckingView() });
-    const show = (next: types.ModalView) =>
-      client.views.update({ view_id: view.id, view: next }).catch((error: unknown) =>
-        deps.logger.event('warn', 'views_update_failed', {
-          slack_error: slackErrorText(error),
-        }),
-      );
+    const show = (next: types.ModalView) => updateView(client, deps, { id: view.id }, next);
     // The modal only opens for admins, but a submission is checked again: it is what changes things.
     if (!(await isWorkspaceAdmin(deps, client, workspaceId, userId, { fresh: true }))) {
       deps.logger.event('warn', 'token_change_refused', { workspace: workspaceId, user: userId });
