@@ -3,7 +3,13 @@
  * up (views.update with the view's hash; block and action IDs stay, so what was typed survives), and
  * the picker's search lists the organization's policies ("target name — policy ID").
  */
-import type { App, BlockAction, BlockElementAction } from '@slack/bolt';
+import type {
+  AllMiddlewareArgs,
+  App,
+  BlockAction,
+  BlockElementAction,
+  SlackActionMiddlewareArgs,
+} from '@slack/bolt';
 import type { PolicySummary } from '../../../katapult/client.js';
 import { explain } from '../../../messages/explain.js';
 import { checkPolicyId } from '../../../scheduling/policy-id.js';
@@ -39,12 +45,12 @@ export function registerPolicyPreview(app: App, deps: ListenerDeps): void {
     action,
     client,
     context,
-  }: Parameters<Parameters<typeof app.action<BlockAction>>[1]>[0]) => {
+  }: AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockAction>) => {
     await ack();
     const view = body.view;
     const meta = decodeMetadata(deps.metadata.open(view?.private_metadata));
     const workspaceId = workspaceIdOf(context);
-    const policy = checkPolicyId(selectedValue(action as BlockElementAction));
+    const policy = checkPolicyId(selectedValue(action));
     if (!view || !meta || !workspaceId) return;
     let preview: string;
     const access = await checkAccess(deps, client, {
