@@ -3,7 +3,6 @@
  * exactly-once handling of duplicate deliveries, the fallback when the channel post fails, and
  * what happens when the store fails.
  */
-import { createAuditTrail } from '../../src/audit/trail.js';
 import { ACCESS_VIEW, SCHEDULE_VIEW } from '../../src/slack/ids.js';
 import {
   ADMIN,
@@ -19,6 +18,7 @@ import {
   startHarness,
 } from '../../support/harness.js';
 import { postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
+import { auditTrailOf } from '../helpers/audit-trail.js';
 import { leaksOf } from '../helpers/secrets.js';
 
 const BOB = 'U0BOB0001';
@@ -44,12 +44,7 @@ const scheduleCalls = () => h.katapult.requests.filter((r) => r.method === 'DELE
 const settle = () => new Promise((r) => setTimeout(r, 300));
 /** The private note (ephemeral in the channel) the last refusal or problem produced. */
 const privateNote = async () => JSON.stringify((await h.slack.waitFor('chat.postEphemeral')).at(-1)?.args);
-/** The trail as `/katapult history` reads it: the audit log and the merged refusals. */
-const audit = () =>
-  createAuditTrail(h.bot.store.audit, h.bot.store.docs, { retentionMs: 90 * 86_400_000 }).recent(
-    'T0FAKE001',
-    50,
-  );
+const audit = () => auditTrailOf(h);
 
 function submitAccess(values: { who: string; groups?: string[]; channels?: string[] }, userId = ADMIN) {
   return postSigned(

@@ -5,7 +5,6 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { createAuditTrail } from '../../src/audit/trail.js';
 import { ACTIONS } from '../../src/slack/ids.js';
 import { NOT_SCHEDULED_HERE } from '../../src/slack/listeners/actions/restore.js';
 import {
@@ -18,6 +17,7 @@ import {
   signedMetadata,
 } from '../../support/harness.js';
 import { blockActionBody, eventBody, postSigned } from '../../support/slack-requests.js';
+import { auditTrailOf } from '../helpers/audit-trail.js';
 import { useSharedHarness } from '../helpers/shared-harness.js';
 
 // Admins only: MEMBER may not schedule anywhere.
@@ -68,12 +68,9 @@ test('a Restore button carrying another object ID is refused; the scheduled poli
   await h.bot.idle();
   expect(h.katapult.requests.filter((r) => r.path === RESTORE_PATH)).toHaveLength(0);
   expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
-  const refusals = (
-    await createAuditTrail(h.bot.store.audit, h.bot.store.docs, { retentionMs: 86_400_000 }).recent(
-      'T0FAKE001',
-      5,
-    )
-  ).filter((e) => e.outcome === 'refused:not_scheduled_here');
+  const refusals = (await auditTrailOf(h, 'T0FAKE001', 5)).filter(
+    (e) => e.outcome === 'refused:not_scheduled_here',
+  );
   // Both refusals of the same person within 10 minutes: one history entry with a count.
   expect(refusals.map((e) => e.count)).toEqual([2]);
   expect([policy.target.id, other.id]).toContain(refusals[0]?.policyId);

@@ -3,7 +3,6 @@
  * the workspace allows "everyone", until an admin allows them in `/katapult access`. Someone who is
  * an admin elsewhere is no admin here. Org-wide installs use the organization's admin role.
  */
-import { createAuditTrail } from '../../src/audit/trail.js';
 import { ACCESS_VIEW } from '../../src/slack/ids.js';
 import { profileOf } from '../../src/slack/users.js';
 import {
@@ -17,6 +16,7 @@ import {
   startHarness,
 } from '../../support/harness.js';
 import { postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
+import { auditTrailOf } from '../helpers/audit-trail.js';
 import { leaksOf } from '../helpers/secrets.js';
 
 const GUEST = 'U0GUEST01';
@@ -46,14 +46,7 @@ const scheduleCalls = () => h.katapult.requests.filter((r) => r.method === 'DELE
 const settle = () => new Promise((r) => setTimeout(r, 300));
 const outcomesOf = async (user: string) => {
   await h.bot.idle();
-  return (
-    await createAuditTrail(h.bot.store.audit, h.bot.store.docs, { retentionMs: 86_400_000 }).recent(
-      'T0FAKE001',
-      50,
-    )
-  )
-    .filter((e) => e.user === user)
-    .map((e) => e.outcome);
+  return (await auditTrailOf(h)).filter((e) => e.user === user).map((e) => e.outcome);
 };
 
 function submitAccess(allow: string[], userId = ADMIN) {
