@@ -15,17 +15,17 @@ import {
   inMinutes,
   KATAPULT_TOKEN,
   SIGNING_SECRET,
-  setWorkspaceToken,
   startHarness,
 } from '../../support/harness.js';
 import { describeWithService, serviceUrl } from '../helpers/services.js';
+import { useSharedHarness } from '../helpers/shared-harness.js';
 
+const shared = useSharedHarness();
 let h: Harness;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  h = await startHarness();
-  await setWorkspaceToken(h);
+  h = shared.h;
   await h.submitSchedule({ policyId: 'dbp_audit', at: inMinutes(30), userId: ADMIN });
   await h.bot.idle();
   env = {
@@ -37,9 +37,6 @@ beforeAll(async () => {
     DATA_DIR: h.dataDir,
     TOKEN_ENCRYPTION_KEY: h.encryptionKey,
   };
-});
-afterAll(async () => {
-  await h?.stop();
 });
 
 async function cli(args: string[], extra: Record<string, string> = {}) {
