@@ -33,7 +33,7 @@ export async function deliver(
     slackError = slackErrorCode(error);
     logger.event('warn', 'channel_post_failed', {
       channel: input.channelId,
-      slack_error: slackError ?? String(error),
+      slack_error: slackErrorText(error),
     });
   }
   try {
