@@ -220,15 +220,16 @@ function storeContract(setup: () => Promise<Backend>): void {
     const key = unique('k');
     await a.docs.insert(coll, { key, partition: 'T1', sort: 1, active: true, body: '{}' });
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).docs.lease(coll, key, `owner${i}`, 400)),
+      // A long lease: under load the 20 takes may span seconds, and an expired lease may be taken again.
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).docs.lease(coll, key, `owner${i}`, 60_000)),
     );
     const winners = results.filter((r) => r !== null);
     expect(winners).toHaveLength(1);
     const owner = winners[0]?.leaseOwner as string;
     expect(await a.docs.lease(coll, key, 'late', 400)).toBeNull();
-    expect(await b.docs.lease(coll, key, owner, 400)).not.toBeNull(); // renewal by the holder
+    expect(await b.docs.lease(coll, key, owner, 1500)).not.toBeNull(); // renewal by the holder, shorter
     expect(await a.docs.expired(coll, 10)).toEqual([]);
-    await sleep(600);
+    await sleep(1700);
     expect(await a.docs.expired(coll, 10)).toEqual([key]);
     expect((await a.docs.lease(coll, key, 'late', 60_000))?.leaseOwner).toBe('late');
     await b.docs.release(coll, key, owner); // not the holder any more: no effect
