@@ -7,7 +7,7 @@ import { type Block, context, message, type SlackMessage, section } from './comm
 
 export type { SlackMessage } from './common.js';
 
-function targetText(target: ScheduledDeletion['target']): string {
+export function targetText(target: ScheduledDeletion['target']): string {
   if (!target.id) return 'its target';
   const kind =
     target.type === 'VirtualMachine' ? 'virtual machine' : target.type === 'Disk' ? 'disk' : 'target';
