@@ -1,7 +1,7 @@
 /** The outcome of a request record, as one channel message (one policy or several). Pure. */
 import type { RequestRecord } from '../../scheduling/request-log.js';
 import { code, dateToken, utcFallback } from '../mrkdwn.js';
-import { type Block, context, message, section } from './common.js';
+import { type Block, clip, context, message, section } from './common.js';
 import { failureMessage, type SlackMessage, scheduledMessage, targetText } from './messages.js';
 
 export const SUPERSEDED_TEXT = (policyId: string) =>
@@ -36,26 +36,29 @@ export function requestOutcomeMessage(
   return severalOutcomes(record, followupsHeld);
 }
 
-/** One section per policy (each clipped to Slack's limit), so 20 long errors still fit one message. */
+/** Characters per policy's section in a request of several: 20 long errors stay readable and fit. */
+const PER_POLICY_MAX = 1000;
+
+/** One section per policy, each clipped, so 20 long errors still fit one message. */
 function severalOutcomes(record: RequestRecord, followupsHeld: (at: number) => boolean): SlackMessage {
   const n = record.policies.length;
   const scheduled = record.policies.filter((p) => p.result?.ok && !p.superseded);
   const notHeld = scheduled.some(
     (p) => p.result?.ok && !followupsHeld(p.result.autoMoveToTrashAt ?? record.atSeconds),
   );
+  const line = (text: string) => section(clip(text, PER_POLICY_MAX));
   const lines = record.policies.map((p) => {
     const r = p.result;
     if (p.superseded || !r)
-      return section(
-        `:information_source: ${code(p.policyId)}: not applied (a newer schedule was made since).`,
-      );
+      return line(`:information_source: ${code(p.policyId)}: not applied (a newer schedule was made since).`);
     if (r.ok)
-      return section(
+      return line(
         `:white_check_mark: ${code(p.policyId)} (for ${targetText(r.target)}): scheduled for *${dateToken(r.autoMoveToTrashAt ?? record.atSeconds)}*.`,
       );
     const e = r.explanation;
-    return section(
-      `:warning: ${code(p.policyId)}: *not* scheduled. ${e.summary}\n*What now:* ${e.next}` +
+    return line(
+      // The summary is clipped first, so what to do next always shows.
+      `:warning: ${code(p.policyId)}: *not* scheduled. ${clip(e.summary, PER_POLICY_MAX / 2)}\n*What now:* ${e.next}` +
         (e.requestId ? ` Katapult request ${code(e.requestId)}.` : ''),
     );
   });
