@@ -58,22 +58,24 @@ export function createDailyLimit(deps: { docs: Docs; locks: Locks; now: () => nu
               roomAt: leaving === undefined ? Number.POSITIVE_INFINITY : leaving + DAILY_LIMIT_WINDOW_MS,
             };
           }
-          for (const policyId of policyIds) {
-            await docs.upsert(COLLECTION, {
-              key: docKey(requestId, policyId),
-              partition: part,
-              sort: now,
-              active: false,
-              body: '{}',
-            });
-          }
+          await Promise.all(
+            policyIds.map((policyId) =>
+              docs.upsert(COLLECTION, {
+                key: docKey(requestId, policyId),
+                partition: part,
+                sort: now,
+                active: false,
+                body: '{}',
+              }),
+            ),
+          );
           return { ok: true };
         },
-        { waitMs: 1_000, ttlMs: 5_000 },
+        { waitMs: 700, ttlMs: 5_000 },
       );
     },
     async release({ requestId, policyIds }) {
-      for (const policyId of policyIds) await docs.remove(COLLECTION, docKey(requestId, policyId));
+      await Promise.all(policyIds.map((policyId) => docs.remove(COLLECTION, docKey(requestId, policyId))));
     },
   };
 }

@@ -15,6 +15,8 @@ import { SCHEDULE_VIEW } from '../../ids.js';
 import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
+/** How long the daily-limit reservation may take before the submission is refused as store trouble. */
+const RESERVE_BUDGET_MS = 1_000;
 /** How long a refusal waits for the person's zone (Slack wants the answer within 3 s). */
 const ZONE_BUDGET_MS = 700;
 
@@ -64,7 +66,7 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
     try {
       const limit = dailyLimitOf(await deps.access.get(workspaceId), deps.maxPerUserPerDay);
       const reservation: Reservation =
-        limit === null ? { ok: true } : await deps.dailyLimit.reserve({ ...who, limit });
+        limit === null ? { ok: true } : await reserveInTime(deps, { ...who, limit });
       if (!reservation.ok && limit !== null) {
         deps.metrics.submission('refused');
         await ack({
@@ -151,6 +153,29 @@ export function dailyLimitRefusal(
     `You have scheduled ${policies(refused.used)} in the last 24 hours, and one person may schedule at most ${limit} here. ` +
     `There is room for ${count === 1 ? 'this one' : `these ${count}`} from ${formatLocal(refused.roomAt, zone)}.`
   );
+}
+
+/**
+ * Reserves within RESERVE_BUDGET_MS, leaving the rest of Slack's 3 s to the intake; a reservation
+ * that lands later is given back, since the person is told nothing was done.
+ */
+async function reserveInTime(
+  deps: ListenerDeps,
+  input: Parameters<ListenerDeps['dailyLimit']['reserve']>[0],
+): Promise<Reservation> {
+  const reserving = deps.dailyLimit.reserve(input);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), RESERVE_BUDGET_MS);
+  });
+  try {
+    const outcome = await Promise.race([reserving, late]);
+    if (outcome !== 'late') return outcome;
+    reserving.then((r) => (r.ok ? deps.dailyLimit.release(input) : undefined)).catch(() => undefined);
+    throw new Error(`the daily limit was not checked within ${RESERVE_BUDGET_MS} ms`);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The person's zone for a refusal written before the ack: cached, else asked briefly, else UTC. */
