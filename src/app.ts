@@ -383,6 +383,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       await access.remove(workspaceId);
       await upcoming.forget(workspaceId);
       await requests.forget(workspaceId);
+      await dailyLimit.forget(workspaceId);
       await trail.forget(workspaceId);
     },
     users,

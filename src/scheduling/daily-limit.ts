@@ -28,6 +28,8 @@ export interface DailyLimit {
   }): Promise<Reservation>;
   /** Gives back the reservations of policies that were not scheduled (idempotent). */
   release(input: { workspace: string; user: string; requestId: string; policyIds: string[] }): Promise<void>;
+  /** Removes a workspace's counts (it uninstalled the app). */
+  forget(workspace: string): Promise<void>;
 }
 
 const partition = (workspace: string, user: string) => `${workspace}:${user}`;
@@ -76,6 +78,17 @@ export function createDailyLimit(deps: { docs: Docs; locks: Locks; now: () => nu
     },
     async release({ requestId, policyIds }) {
       await Promise.all(policyIds.map((policyId) => docs.remove(COLLECTION, docKey(requestId, policyId))));
+    },
+    async forget(workspace) {
+      // Keys start with the request ID, which starts with the workspace: `<workspace>:<view>|<policy>`.
+      const prefix = `${workspace}:`;
+      for (;;) {
+        const keys = (await docs.keys(COLLECTION, { afterKey: prefix, limit: 500 })).filter((k) =>
+          k.startsWith(prefix),
+        );
+        if (keys.length === 0) return;
+        await Promise.all(keys.map((k) => docs.remove(COLLECTION, k)));
+      }
     },
   };
 }

@@ -257,7 +257,7 @@ function storeContract(setup: () => Promise<Backend>): void {
     const [workspace, user] = [unique('T'), 'U0ALICE01'];
     const reserve = (limit: typeof la, requestId: string, policyIds: string[]) =>
       limit
-        .reserve({ workspace, user, requestId, policyIds, limit: 3 })
+        .reserve({ workspace, user, requestId: `${workspace}:${requestId}`, policyIds, limit: 3 })
         .catch(() => ({ ok: 'busy' as const }));
     const first = clock;
     const results = await Promise.all(
@@ -268,18 +268,37 @@ function storeContract(setup: () => Promise<Backend>): void {
     expect(passed).toBeLessThanOrEqual(3);
     // Fill up sequentially (a busy lock above is a refusal too), then one more is refused.
     for (let i = 10; (await reserve(la, `fill${i}`, [`dbp_${i}`])).ok === true; i++) clock += 1;
-    const refused = await la.reserve({ workspace, user, requestId: 'late', policyIds: ['dbp_x'], limit: 3 });
+    const refused = await la.reserve({
+      workspace,
+      user,
+      requestId: `${workspace}:late`,
+      policyIds: ['dbp_x'],
+      limit: 3,
+    });
     expect(refused).toEqual({ ok: false, used: 3, roomAt: first + DAILY_LIMIT_WINDOW_MS });
     // The same request again (a Slack retry) is not counted twice.
     const again = results.findIndex((r) => r.ok === true);
     expect(await reserve(lb, `r${again}`, [`dbp_${again}`])).toEqual({ ok: true });
     // A policy that was not scheduled gives its place back.
-    await lb.release({ workspace, user, requestId: `r${again}`, policyIds: [`dbp_${again}`] });
+    await lb.release({ workspace, user, requestId: `${workspace}:r${again}`, policyIds: [`dbp_${again}`] });
     expect(await reserve(la, 'after-release', ['dbp_y'])).toEqual({ ok: true });
     expect((await reserve(la, 'full-again', ['dbp_z'])).ok).toBe(false);
     // 24 hours after the first reservations, they leave the window.
     clock = first + DAILY_LIMIT_WINDOW_MS + 1;
     expect((await reserve(lb, 'next-day', ['dbp_1', 'dbp_2'])).ok).toBe(true);
+    // A workspace that uninstalls leaves no count behind; another workspace keeps its own.
+    const other = unique('T');
+    await la.reserve({ workspace: other, user, requestId: `${other}:V1`, policyIds: ['dbp_o'], limit: 1 });
+    await la.forget(workspace);
+    expect((await reserve(la, 'after-forget', ['a', 'b', 'c'])).ok).toBe(true);
+    const kept = await la.reserve({
+      workspace: other,
+      user,
+      requestId: `${other}:V2`,
+      policyIds: ['p'],
+      limit: 1,
+    });
+    expect(kept.ok).toBe(false);
   });
 
   test('docs: list by partition in sort order with paging, keys, stats, trim, removal', async () => {
