@@ -5,7 +5,8 @@
  * the time it was reserved) before the request is recorded, under an owned lock per person, so two
  * submissions at the limit, on one replica or two, cannot both pass. A reservation counts until the
  * window has passed it, unless the policy was not scheduled (refused, failed, superseded): then it
- * is released. Reserving again for the same request (Slack retried the submission) changes nothing.
+ * is released. Reserving again for the same request (Slack retried the submission) changes nothing:
+ * a marker of the request (not counted) stays for the window, even when all its policies failed.
  */
 import type { Docs } from '../store/docs.js';
 import type { Locks } from './locks.js';
@@ -26,14 +27,25 @@ export interface DailyLimit {
     policyIds: string[];
     limit: number;
   }): Promise<Reservation>;
-  /** Gives back the reservations of policies that were not scheduled (idempotent). */
-  release(input: { workspace: string; user: string; requestId: string; policyIds: string[] }): Promise<void>;
+  /**
+   * Gives back the reservations of policies that were not scheduled (idempotent). `unrecorded`: the
+   * request itself was never recorded, so its marker goes too and a retry of it is counted afresh.
+   */
+  release(input: {
+    workspace: string;
+    user: string;
+    requestId: string;
+    policyIds: string[];
+    unrecorded?: boolean;
+  }): Promise<void>;
   /** Removes a workspace's counts (it uninstalled the app). */
   forget(workspace: string): Promise<void>;
 }
 
 const partition = (workspace: string, user: string) => `${workspace}:${user}`;
 const docKey = (requestId: string, policyId: string) => `${requestId}|${policyId}`;
+/** The request's marker: policy IDs are never empty, so it never names a policy. */
+const markerKey = (requestId: string) => docKey(requestId, '');
 
 export function createDailyLimit(deps: { docs: Docs; locks: Locks; now: () => number }): DailyLimit {
   const { docs } = deps;
@@ -47,9 +59,11 @@ export function createDailyLimit(deps: { docs: Docs; locks: Locks; now: () => nu
           const from = now - DAILY_LIMIT_WINDOW_MS;
           await docs.trim(COLLECTION, part, { beforeSort: from + 1, keep: Number.MAX_SAFE_INTEGER });
           const rows = await docs.list(COLLECTION, part, { minSort: from + 1, limit: limit + 1000 });
-          const mine = `${requestId}|`;
-          if (rows.some((r) => r.key.startsWith(mine))) return { ok: true };
-          const counted = rows.map((r) => r.sort).sort((a, b) => a - b);
+          if (rows.some((r) => r.key === markerKey(requestId))) return { ok: true };
+          const counted = rows
+            .filter((r) => !r.key.endsWith('|'))
+            .map((r) => r.sort)
+            .sort((a, b) => a - b);
           const over = counted.length + policyIds.length - limit;
           if (over > 0) {
             // Room comes when `over` of the counted ones have left the window (the oldest first).
@@ -61,7 +75,7 @@ export function createDailyLimit(deps: { docs: Docs; locks: Locks; now: () => nu
             };
           }
           await Promise.all(
-            policyIds.map((policyId) =>
+            ['', ...policyIds].map((policyId) =>
               docs.upsert(COLLECTION, {
                 key: docKey(requestId, policyId),
                 partition: part,
@@ -76,8 +90,11 @@ export function createDailyLimit(deps: { docs: Docs; locks: Locks; now: () => nu
         { waitMs: 700, ttlMs: 5_000 },
       );
     },
-    async release({ requestId, policyIds }) {
-      await Promise.all(policyIds.map((policyId) => docs.remove(COLLECTION, docKey(requestId, policyId))));
+    async release({ requestId, policyIds, unrecorded }) {
+      const keys = policyIds.map((policyId) => docKey(requestId, policyId));
+      await Promise.all(
+        [...keys, ...(unrecorded ? [markerKey(requestId)] : [])].map((k) => docs.remove(COLLECTION, k)),
+      );
     },
     async forget(workspace) {
       // Keys start with the request ID, which starts with the workspace: `<workspace>:<view>|<policy>`.

@@ -279,8 +279,9 @@ function storeContract(setup: () => Promise<Backend>): void {
     // The same request again (a Slack retry) is not counted twice.
     const again = results.findIndex((r) => r.ok === true);
     expect(await reserve(lb, `r${again}`, [`dbp_${again}`])).toEqual({ ok: true });
-    // A policy that was not scheduled gives its place back.
+    // A policy that was not scheduled gives its place back; a retry of its request still counts nothing.
     await lb.release({ workspace, user, requestId: `${workspace}:r${again}`, policyIds: [`dbp_${again}`] });
+    expect(await reserve(la, `r${again}`, [`dbp_${again}`])).toEqual({ ok: true });
     expect(await reserve(la, 'after-release', ['dbp_y'])).toEqual({ ok: true });
     expect((await reserve(la, 'full-again', ['dbp_z'])).ok).toBe(false);
     // 24 hours after the first reservations, they leave the window.

@@ -118,7 +118,7 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
         error: error instanceof Error ? error.message : String(error),
       });
       // Nothing was recorded, so nothing will be scheduled: give the places back (best effort).
-      if (reserved) await deps.dailyLimit.release(who).catch(() => undefined);
+      if (reserved) await deps.dailyLimit.release({ ...who, unrecorded: true }).catch(() => undefined);
       deps.metrics.submission('store_error');
       await ack({ response_action: 'errors', errors: { [errorBlock]: STORE_DOWN_INLINE } });
       return;
@@ -171,7 +171,9 @@ async function reserveInTime(
   try {
     const outcome = await Promise.race([reserving, late]);
     if (outcome !== 'late') return outcome;
-    reserving.then((r) => (r.ok ? deps.dailyLimit.release(input) : undefined)).catch(() => undefined);
+    reserving
+      .then((r) => (r.ok ? deps.dailyLimit.release({ ...input, unrecorded: true }) : undefined))
+      .catch(() => undefined);
     throw new Error(`the daily limit was not checked within ${RESERVE_BUDGET_MS} ms`);
   } finally {
     clearTimeout(timer);
