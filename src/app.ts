@@ -25,6 +25,7 @@ import {
   type Metrics,
   type MetricsDeps,
 } from './metrics.js';
+import { createDailyLimit } from './scheduling/daily-limit.js';
 import { createRequestIntake } from './scheduling/intake.js';
 import { createLocks } from './scheduling/locks.js';
 import { createRequestLog } from './scheduling/request-log.js';
@@ -282,6 +283,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     };
   };
   const locks = createLocks(store.docs, { ttlMs: config.requests.leaseMs });
+  const dailyLimit = createDailyLimit({ docs: store.docs, locks, now });
   const clients = new Map<string, webApi.WebClient>();
   /** A Web client for work that runs outside a Slack request: one attempt per call (slack-writes.ts). */
   const clientFor = async (workspaceId: string): Promise<webApi.WebClient> => {
@@ -337,6 +339,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
           katapult,
           upcoming,
           locks,
+          dailyLimit,
           record,
           explain: (failure) => explain(failure, { command: config.slack.command, operation: 'schedule' }),
           logger,
@@ -365,6 +368,8 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     upcoming,
     catalogue: createPolicyCatalogue({ tokens, katapult, logger, now }),
     reminderLeadSeconds: config.reminderLeadMinutes * 60,
+    maxPerUserPerDay: config.maxPerUserPerDay,
+    dailyLimit,
     async forgetWorkspace(workspaceId) {
       // Installations are keyed by the same workspace ID (enterprise for org-wide installs, else team).
       await installations?.deleteInstallation({
@@ -376,6 +381,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       await access.remove(workspaceId);
       await upcoming.forget(workspaceId);
       await requests.forget(workspaceId);
+      await dailyLimit.forget(workspaceId);
       await trail.forget(workspaceId);
     },
     users,

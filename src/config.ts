@@ -35,6 +35,8 @@ export interface Config {
   store: { url: string };
   /** Who may schedule in a workspace with no stored access policy. */
   defaultAccess: 'admins' | 'everyone';
+  /** Policies one person may schedule in a rolling 24 hours; null: unlimited. A workspace's admins can override it. */
+  maxPerUserPerDay: number | null;
   audit: { retentionDays: number; maxPerWorkspace: number };
   /** Minutes before the move that the channel is reminded; 0 turns reminders off. */
   reminderLeadMinutes: number;
@@ -214,6 +216,15 @@ function defaultAccess(env: Env): 'admins' | 'everyone' {
   return value;
 }
 
+/** The most a per-person daily limit can be (deployment or workspace setting). */
+export const MAX_PER_USER_PER_DAY_CEILING = 10_000;
+
+function maxPerUserPerDay(env: Env): number | null {
+  const raw = optional(env, 'KATAPULT_MAX_PER_USER_PER_DAY');
+  if (raw === null || raw.toLowerCase() === 'unlimited') return null;
+  return integer(env, 'KATAPULT_MAX_PER_USER_PER_DAY', 0, 1, MAX_PER_USER_PER_DAY_CEILING);
+}
+
 const LOG_LEVELS: readonly LogLevelName[] = ['debug', 'info', 'warn', 'error'];
 
 export function parseConfig(env: Env): Config {
@@ -276,6 +287,7 @@ export function parseConfig(env: Env): Config {
     },
     store: { url: store },
     defaultAccess: defaultAccess(env),
+    maxPerUserPerDay: maxPerUserPerDay(env),
     reminderLeadMinutes: integer(env, 'REMINDER_LEAD_MINUTES', 60, 0, 7 * 24 * 60),
     requests: {
       leaseMs: integer(env, 'REQUEST_LEASE_MS', 30_000, 500, 600_000),

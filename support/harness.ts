@@ -40,6 +40,8 @@ export interface Harness {
   submitSchedule(
     input: {
       policyId?: string | null;
+      /** Policies picked in the modal's multi-select (none by default). */
+      picked?: string[];
       at?: number | null;
       channelId?: string;
       userId?: string;
@@ -58,6 +60,8 @@ export interface HarnessOptions {
   encryptionKey?: string;
   slack?: FakeSlack;
   katapult?: FakeKatapult;
+  /** The bot's wall clock in unix ms (default Date.now). */
+  now?: () => number;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -84,7 +88,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     KATAPULT_DEFAULT_ACCESS: 'everyone',
     ...options.env,
   });
-  const bot = await createBot(config, { host: '127.0.0.1', logSink: (line) => logs.push(line) });
+  const bot = await createBot(config, {
+    host: '127.0.0.1',
+    logSink: (line) => logs.push(line),
+    ...(options.now ? { now: options.now } : {}),
+  });
   const { port } = await bot.start();
   const baseUrl = `http://127.0.0.1:${port}`;
   const events = `${baseUrl}/slack/events`;
@@ -116,6 +124,19 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
             [SCHEDULE_VIEW.policyBlock]: {
               [SCHEDULE_VIEW.policyAction]: { type: 'plain_text_input', value: input.policyId ?? null },
             },
+            ...(input.picked
+              ? {
+                  [SCHEDULE_VIEW.pickBlock]: {
+                    [SCHEDULE_VIEW.pickAction]: {
+                      type: 'multi_external_select',
+                      selected_options: input.picked.map((value) => ({
+                        value,
+                        text: { type: 'plain_text', text: value },
+                      })),
+                    },
+                  },
+                }
+              : {}),
             [SCHEDULE_VIEW.whenBlock]: {
               [SCHEDULE_VIEW.whenAction]: { type: 'datetimepicker', selected_date_time: input.at ?? null },
             },

@@ -16,6 +16,8 @@ export interface AccessPolicy {
   allowGuests?: boolean;
   /** People from other organizations (Slack Connect) are refused unless this is set. */
   allowExternal?: boolean;
+  /** Policies one person may schedule in a rolling 24 hours: absent, the deployment's default; null, unlimited. */
+  maxPerUserPerDay?: number | null;
   updatedBy: string | null;
   updatedAt: number | null;
 }
@@ -58,17 +60,24 @@ export async function decide(policy: AccessPolicy, facts: AccessFacts): Promise<
 
 const ID = /^[A-Z0-9]{2,}$/;
 
+/** The limit that applies in a workspace: its admins' choice, else the deployment's default. */
+export const dailyLimitOf = (policy: AccessPolicy, fallback: number | null): number | null =>
+  policy.maxPerUserPerDay === undefined ? fallback : policy.maxPerUserPerDay;
+
 function isPolicy(value: unknown): value is AccessPolicy {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
   const ids = (x: unknown) => Array.isArray(x) && x.every((i) => typeof i === 'string' && ID.test(i));
   const flag = (x: unknown) => x === undefined || typeof x === 'boolean';
+  const limit = (x: unknown) =>
+    x === undefined || x === null || (Number.isSafeInteger(x) && (x as number) > 0);
   return (
     (v.who === 'admins' || v.who === 'groups' || v.who === 'everyone') &&
     ids(v.groupIds) &&
     ids(v.channelIds) &&
     flag(v.allowGuests) &&
-    flag(v.allowExternal)
+    flag(v.allowExternal) &&
+    limit(v.maxPerUserPerDay)
   );
 }
 

@@ -25,3 +25,35 @@ export function checkPolicyId(raw: string | null | undefined): PolicyIdCheck {
   }
   return { ok: true, policyId };
 }
+
+/** Policies one submission may carry (the modal's picker allows as many). */
+export const MAX_POLICIES_PER_REQUEST = 20;
+
+export type PolicyChoice = { ok: true; policyIds: string[] } | { ok: false; reason: string };
+
+/**
+ * The policies of a submission: one typed ID, or the ones picked (duplicates dropped). Typing and
+ * picking at once is ambiguous for a destructive action and refused, unless both name the same one.
+ */
+export function choosePolicies(typed: string | null | undefined, picked: string[]): PolicyChoice {
+  const text = (typed ?? '').trim();
+  const chosen = [...new Set(picked.map((p) => p.trim()).filter((p) => p !== ''))];
+  if (text && chosen.length > 0 && !(chosen.length === 1 && chosen[0] === text)) {
+    const list = chosen.length === 1 ? (chosen[0] as string).slice(0, 64) : `${chosen.length} policies`;
+    return {
+      ok: false,
+      reason: `You typed ${text.slice(0, 64)} but picked ${list} below. Clear one of them.`,
+    };
+  }
+  if (text || chosen.length === 0) {
+    const one = checkPolicyId(text);
+    return one.ok ? { ok: true, policyIds: [one.policyId] } : one;
+  }
+  if (chosen.length > MAX_POLICIES_PER_REQUEST)
+    return { ok: false, reason: `Pick at most ${MAX_POLICIES_PER_REQUEST} policies at once.` };
+  for (const p of chosen) {
+    const check = checkPolicyId(p);
+    if (!check.ok) return check;
+  }
+  return { ok: true, policyIds: chosen };
+}

@@ -9,6 +9,7 @@ import { DateTime } from 'luxon';
 import type { AuditRecorder } from '../audit/record.js';
 import type { AppLogger } from '../log.js';
 import type { Explanation } from '../messages/explain.js';
+import type { DailyLimit } from './daily-limit.js';
 import { failureCode } from './katapult-call.js';
 import type { Locks } from './locks.js';
 import type { Delivery, PolicyStep, RequestLog, RequestRecord } from './request-log.js';
@@ -38,6 +39,8 @@ export interface RunRequestDeps {
   katapult: Parameters<typeof scheduleDeletion>[0]['katapult'];
   upcoming: UpcomingDeletions;
   locks: Locks;
+  /** Gives back the daily-limit places of policies that were not scheduled. */
+  dailyLimit?: Pick<DailyLimit, 'release'>;
   record: AuditRecorder;
   explain(failure: Extract<ScheduleResult, { ok: false }>['failure']): Explanation;
   logger: AppLogger;
@@ -50,6 +53,9 @@ export interface RunRequestDeps {
   /** Each policy's outcome once it is final (`scheduled`, a Katapult error code, `refused`, …), for metrics. */
   onOutcome?: (outcome: string) => void;
 }
+
+/** Katapult calls under way at once for one request (each with its own retries). */
+export const POLICY_CONCURRENCY = 4;
 
 /** Thrown when the lease was lost mid-run (another worker took the record over): stop at once. */
 class LeaseLost extends Error {}
@@ -74,14 +80,22 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
   const renew = setInterval(() => {
     requests.lease(id, owner, deps.leaseMs).catch(() => undefined);
   }, deps.leaseMs / 3);
-  const save = async () => {
-    if (!(await requests.save(r, owner))) throw new LeaseLost(`lease of ${id} lost`);
+  // Saves run one after another, each writing the record as it is when it runs: policies run in
+  // parallel, and an older snapshot must never land after a newer one.
+  let saving: Promise<void> = Promise.resolve();
+  const save = (): Promise<void> => {
+    const next = saving.then(async () => {
+      if (!(await requests.save(r, owner))) throw new LeaseLost(`lease of ${id} lost`);
+    });
+    saving = next.catch(() => undefined);
+    return next;
   };
   try {
     r.attempts += 1;
     if (r.attempts > deps.maxAttempts) {
       r = { ...r, state: 'failed', error: `gave up after ${deps.maxAttempts} attempts` };
       await save();
+      await releaseUnscheduled(deps, r);
       deps.logger.event('error', 'request_failed', { request: r.id, attempts: r.attempts - 1 });
       await deps.surface.tell(r, FAILED_TEXT(r.policies.map((p) => p.policyId)));
       await audit(deps, r, 'failed');
@@ -94,6 +108,7 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
       if (!access.allowed) {
         r = { ...r, refused: access.reason, state: 'done' };
         await save();
+        await releaseUnscheduled(deps, r);
         await deps.surface.refuse(r, access.reason);
         await audit(deps, r, `refused:${access.reason}`);
         return true;
@@ -102,8 +117,12 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
       await save();
     }
 
-    for (const step of r.policies) {
-      if (step.result || step.superseded) continue;
+    const todo = r.policies.filter((step) => !step.result && !step.superseded);
+    if (todo.length > 0) {
+      r.state = 'calling';
+      await save();
+    }
+    await forEachLimit(todo, POLICY_CONCURRENCY, async (step) => {
       await deps.locks.withLock(`policy:${r.workspace}:${step.policyId}`, async () => {
         const current = await deps.upcoming.get(r.workspace, step.policyId);
         if (current?.requestCreatedAt !== undefined && current.requestCreatedAt > r.createdAt) {
@@ -113,8 +132,6 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
           await save();
           return;
         }
-        r.state = 'calling';
-        await save();
         const result = await scheduleDeletion(deps, {
           workspaceId: r.workspace,
           policyId: step.policyId,
@@ -146,7 +163,7 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
         }
         await save();
       });
-    }
+    });
 
     if (!r.post) {
       r.post = { state: 'sending' };
@@ -175,6 +192,7 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
       await audit(deps, r, null);
       r.audited = true;
     }
+    await releaseUnscheduled(deps, r);
     r.state = r.policies.every((p) => p.superseded) ? 'superseded' : 'done';
     await save();
     return true;
@@ -189,6 +207,33 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
     if (r.state !== 'pending' && r.state !== 'calling')
       await requests.release(id, owner).catch(() => undefined);
   }
+}
+
+/** Runs `work` on every item, at most `limit` at a time; after a failure starts no more, then throws it. */
+async function forEachLimit<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | null = null;
+  const lane = async () => {
+    while (!failure && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  if (failure) throw (failure as { error: unknown }).error;
+}
+
+/** Policies of the record that were not scheduled (refused, failed, superseded, never run) do not count. */
+async function releaseUnscheduled(deps: RunRequestDeps, r: RequestRecord): Promise<void> {
+  const policyIds = r.policies
+    .filter((p) => r.refused !== undefined || p.superseded || !p.result?.ok)
+    .map((p) => p.policyId);
+  if (!deps.dailyLimit || policyIds.length === 0) return;
+  await deps.dailyLimit.release({ workspace: r.workspace, user: r.user, requestId: r.id, policyIds });
 }
 
 /** One audit entry per policy; `outcome` overrides each policy's own (refusals, failures). */

@@ -31,6 +31,8 @@ export const ACCESS_VIEW = {
   outsidersAction: 'outsiders_input',
   allowGuestsValue: 'guests',
   allowExternalValue: 'external',
+  limitBlock: 'daily_limit',
+  limitAction: 'daily_limit_input',
 } as const;
 
 /** Buttons on messages and the App Home. Each carries the policy ID as its value. */

@@ -49,6 +49,15 @@ export function safeZone(zone: string | undefined | null): string {
   return resolved.toLowerCase() === z.toLowerCase() ? resolved : z;
 }
 
+/**
+ * A moment as a person reads it in their own zone, for plain text where Slack's `<!date^…>` tokens
+ * do not render (a modal's inline errors): e.g. `Fri 28 Nov 2026, 09:30 (Europe/London)`.
+ */
+export function formatLocal(unixMs: number, zone: string | null | undefined): string {
+  const z = safeZone(zone);
+  return `${DateTime.fromMillis(unixMs, { zone: z }).toFormat('ccc d LLL yyyy, HH:mm', { locale: 'en' })} (${z})`;
+}
+
 /** Validate a chosen deletion time (unix seconds) against now (unix ms). */
 export function checkDeletionTime(atSeconds: number, nowMs: number): TimeCheck {
   if (!Number.isSafeInteger(atSeconds)) {

@@ -175,7 +175,12 @@ describe('HTTP mode: store down, draining, METRICS_PORT', () => {
     const h = await startHarness({ env: { KATAPULT_API_TOKEN: KATAPULT_TOKEN } });
     try {
       await h.bot.store.close();
+      // The submission's first store call is the access policy's read (for the daily limit), so it
+      // stops there; a documents call is made directly, through the same counting store.
       await h.submitSchedule({ policyId: 'dbp_down', at: inMinutes(30), userId: ADMIN });
+      await h.bot.store.docs
+        .insert('request', { key: 'x', partition: 'T', sort: 0, active: true, body: '{}' })
+        .catch(() => undefined);
       await h.bot.idle();
       const health = await fetch(`${h.baseUrl}/healthz`);
       expect(health.status).toBe(200);

@@ -232,6 +232,37 @@ test('typed one ID and picked another: refused inline, nothing scheduled', async
   expect(h.katapult.requests.filter((r) => r.method === 'DELETE')).toHaveLength(0);
 });
 
+// After the picker test: this fills the policy catalogue's cache, which that test must find empty.
+test('picking several shows each with its target name, without a Katapult call per policy', async () => {
+  const [a, b] = h.katapult.policies();
+  if (!a || !b) throw new Error('fake has too few policies');
+  await send({
+    type: 'block_actions',
+    trigger_id: '1.2.3',
+    container: { type: 'view', view_id: modal.id },
+    view: modal,
+    actions: [
+      {
+        type: 'multi_external_select',
+        block_id: SCHEDULE_VIEW.pickBlock,
+        action_id: SCHEDULE_VIEW.pickAction,
+        selected_options: [a, b].map((p) => ({ value: p.id, text: { type: 'plain_text', text: p.id } })),
+        action_ts: '1.1',
+      },
+    ],
+  });
+  const [update] = await h.slack.waitFor('views.update');
+  const view = JSON.stringify(update?.args.view);
+  expect(view).toContain('2 policies picked');
+  for (const p of [a, b]) {
+    expect(view).toContain(p.id);
+    expect(view).toContain(p.target.name ?? 'no name');
+  }
+  expect(h.katapult.requests.filter((r) => r.path === '/disk_backup_policies/disk_backup_policy')).toEqual(
+    [],
+  );
+});
+
 test('the picker shows nothing to someone the access policy refuses', async () => {
   await h.bot.store.kv.set('access:T0FAKE001', {
     who: 'admins',

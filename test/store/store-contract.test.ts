@@ -13,6 +13,8 @@ import path from 'node:path';
 import { createClient } from '@keyv/redis';
 import KeyvSqlite from '@keyv/sqlite';
 import pg from 'pg';
+import { createDailyLimit, DAILY_LIMIT_WINDOW_MS } from '../../src/scheduling/daily-limit.js';
+import { createLocks } from '../../src/scheduling/locks.js';
 import { SecretBox } from '../../src/store/crypto.js';
 import { displayStoreUrl, openStore } from '../../src/store/open-store.js';
 import { openPostgresStore } from '../../src/store/postgres-store.js';
@@ -241,6 +243,64 @@ function storeContract(setup: () => Promise<Backend>): void {
     await b.docs.release(coll, key, owner);
     expect(await a.docs.lease(coll, key, 'x', 400)).toBeNull();
     expect(await a.docs.expired(coll, 10)).toEqual([]);
+  });
+
+  test('daily limit: concurrent reservations at the limit on two stores pass only up to it; release; window', async () => {
+    const [a, b] = [await open(), await open()];
+    let clock = Date.now();
+    const limitOn = (store: Store) =>
+      createDailyLimit({
+        docs: store.docs,
+        locks: createLocks(store.docs, { ttlMs: 5000 }),
+        now: () => clock,
+      });
+    const [la, lb] = [limitOn(a), limitOn(b)];
+    const [workspace, user] = [unique('T'), 'U0ALICE01'];
+    const reserve = (limit: typeof la, requestId: string, policyIds: string[]) =>
+      limit
+        .reserve({ workspace, user, requestId: `${workspace}:${requestId}`, policyIds, limit: 3 })
+        .catch(() => ({ ok: 'busy' as const }));
+    const first = clock;
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => reserve(i % 2 ? la : lb, `r${i}`, [`dbp_${i}`])),
+    );
+    const passed = results.filter((r) => r.ok === true).length;
+    expect(passed).toBeGreaterThan(0);
+    expect(passed).toBeLessThanOrEqual(3);
+    // Fill up sequentially (a busy lock above is a refusal too), then one more is refused.
+    for (let i = 10; (await reserve(la, `fill${i}`, [`dbp_${i}`])).ok === true; i++) clock += 1;
+    const refused = await la.reserve({
+      workspace,
+      user,
+      requestId: `${workspace}:late`,
+      policyIds: ['dbp_x'],
+      limit: 3,
+    });
+    expect(refused).toEqual({ ok: false, used: 3, roomAt: first + DAILY_LIMIT_WINDOW_MS });
+    // The same request again (a Slack retry) is not counted twice.
+    const again = results.findIndex((r) => r.ok === true);
+    expect(await reserve(lb, `r${again}`, [`dbp_${again}`])).toEqual({ ok: true });
+    // A policy that was not scheduled gives its place back; a retry of its request still counts nothing.
+    await lb.release({ workspace, user, requestId: `${workspace}:r${again}`, policyIds: [`dbp_${again}`] });
+    expect(await reserve(la, `r${again}`, [`dbp_${again}`])).toEqual({ ok: true });
+    expect(await reserve(la, 'after-release', ['dbp_y'])).toEqual({ ok: true });
+    expect((await reserve(la, 'full-again', ['dbp_z'])).ok).toBe(false);
+    // 24 hours after the first reservations, they leave the window.
+    clock = first + DAILY_LIMIT_WINDOW_MS + 1;
+    expect((await reserve(lb, 'next-day', ['dbp_1', 'dbp_2'])).ok).toBe(true);
+    // A workspace that uninstalls leaves no count behind; another workspace keeps its own.
+    const other = unique('T');
+    await la.reserve({ workspace: other, user, requestId: `${other}:V1`, policyIds: ['dbp_o'], limit: 1 });
+    await la.forget(workspace);
+    expect((await reserve(la, 'after-forget', ['a', 'b', 'c'])).ok).toBe(true);
+    const kept = await la.reserve({
+      workspace: other,
+      user,
+      requestId: `${other}:V2`,
+      policyIds: ['p'],
+      limit: 1,
+    });
+    expect(kept.ok).toBe(false);
   });
 
   test('docs: list by partition in sort order with paging, keys, stats, trim, removal', async () => {

@@ -11,6 +11,12 @@ test('defaults: HTTP mode on 3000, Katapult production URL, SQLite under ./data,
   expect(c.slack.command).toBe('/katapult');
   expect(c.encryptionKey).toBeNull();
   expect(c.logLevel).toBe('info');
+  expect(c.maxPerUserPerDay).toBeNull();
+});
+
+test('KATAPULT_MAX_PER_USER_PER_DAY: a whole number, or unlimited', () => {
+  expect(parseConfig({ ...base, KATAPULT_MAX_PER_USER_PER_DAY: '5' }).maxPerUserPerDay).toBe(5);
+  expect(parseConfig({ ...base, KATAPULT_MAX_PER_USER_PER_DAY: 'Unlimited' }).maxPerUserPerDay).toBeNull();
 });
 
 test('Socket Mode needs no signing secret; SLACK_API_URL gains a trailing slash', () => {
@@ -44,6 +50,8 @@ test.each([
   [{ ...base, LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
   [{ ...base, STORE_URL: 'mysql://x' }, 'STORE_URL'],
   [{ ...base, KATAPULT_TIMEOUT_MS: '5' }, 'KATAPULT_TIMEOUT_MS'],
+  [{ ...base, KATAPULT_MAX_PER_USER_PER_DAY: '0' }, 'KATAPULT_MAX_PER_USER_PER_DAY'],
+  [{ ...base, KATAPULT_MAX_PER_USER_PER_DAY: 'ten' }, 'KATAPULT_MAX_PER_USER_PER_DAY'],
 ])('%j is refused naming %s, on one line', (env, variable) => {
   let error: unknown;
   try {

@@ -46,6 +46,8 @@ test('schedule modal: IDs from ids.ts, title within 24 chars, metadata is the ch
   expect((view.private_metadata ?? '').length).toBeLessThan(3000);
   expect(JSON.stringify(view)).toContain('"initial_date_time":1767225600');
   expect(JSON.stringify(view)).toContain('moves to the trash'.slice(0, 5));
+  const picker = view.blocks.find((b) => 'block_id' in b && b.block_id === SCHEDULE_VIEW.pickBlock);
+  expect(picker).toMatchObject({ element: { type: 'multi_external_select', max_selected_items: 20 } });
 });
 
 test('metadata round-trips and rejects anything that is not a channel ID', () => {
@@ -165,6 +167,25 @@ test('the redactor stays bounded and still catches JSON-escaped secrets', () => 
   expect(r.apply(JSON.stringify({ t: 'kt_ab"cd\\efgh1234' }))).toBe('{"t":"[redacted]"}');
   for (let i = 0; i < 5000; i++) r.add(`secret-number-${i}`);
   expect(r.apply('secret-number-4999')).toBe('[redacted]');
+});
+
+test('access modal: the daily limit field shows the workspace’s value, and the deployment’s default when empty', () => {
+  const base = { who: 'everyone' as const, groupIds: [], channelIds: [], updatedBy: null, updatedAt: null };
+  const own = JSON.stringify(
+    accessFormView({ policy: { ...base, maxPerUserPerDay: 7 }, groups: [], defaultLimit: 3 }),
+  );
+  expect(own).toContain('"initial_value":"7"');
+  expect(own).toContain('at most 7 policies in any 24 hours');
+  const fallback = JSON.stringify(accessFormView({ policy: base, groups: [], defaultLimit: 3 }));
+  expect(fallback).not.toContain('initial_value');
+  expect(fallback).toContain('this deployment’s default (3)');
+  expect(fallback).toContain('at most 3 policies in any 24 hours');
+  const none = JSON.stringify(
+    accessFormView({ policy: { ...base, maxPerUserPerDay: null }, groups: [], defaultLimit: 3 }),
+  );
+  expect(none).toContain('"initial_value":"unlimited"');
+  expect(none).toContain('There is no limit');
+  expect(checkView(accessFormView({ policy: base, groups: [], defaultLimit: 3 }))).toEqual([]);
 });
 
 /** No lone surrogate (String.prototype.isWellFormed, which the TypeScript lib here does not declare). */

@@ -1,6 +1,7 @@
 import { Redactor } from '../../src/log.js';
-import { checkPolicyId } from '../../src/scheduling/policy-id.js';
+import { checkPolicyId, choosePolicies } from '../../src/scheduling/policy-id.js';
 import { parseCommandText } from '../../src/slack/listeners/commands/command-text.js';
+import { dailyLimitRefusal } from '../../src/slack/listeners/views/schedule-submission.js';
 
 test.each([
   ['', { kind: 'schedule', policyId: null, when: null }],
@@ -24,6 +25,35 @@ test.each([
   ['x'.repeat(65), false],
 ])('policy ID %j valid=%s', (raw, ok) => {
   expect(checkPolicyId(raw).ok).toBe(ok);
+});
+
+test.each([
+  ['typed only', ' dbp_1 ', [], { ok: true, policyIds: ['dbp_1'] }],
+  [
+    'picked, duplicates dropped',
+    '',
+    ['dbp_1', 'dbp_2', 'dbp_1'],
+    { ok: true, policyIds: ['dbp_1', 'dbp_2'] },
+  ],
+  ['typed and picked the same one', 'dbp_1', ['dbp_1'], { ok: true, policyIds: ['dbp_1'] }],
+  ['typed one, picked another', 'dbp_1', ['dbp_2'], { ok: false }],
+  ['typed one, picked several', 'dbp_1', ['dbp_1', 'dbp_2'], { ok: false }],
+  ['nothing', null, [], { ok: false }],
+  ['a malformed pick', '', ['dbp_1', '<!channel>'], { ok: false }],
+  ['21 picked', '', Array.from({ length: 21 }, (_, i) => `dbp_${i}`), { ok: false }],
+])('choosePolicies: %s', (_name, typed, picked, expected) => {
+  expect(choosePolicies(typed, picked)).toMatchObject(expected);
+});
+
+test('the daily-limit refusal says how many, the limit, and when there is room, in the person’s zone', () => {
+  const roomAt = Date.UTC(2026, 10, 28, 9, 30);
+  expect(dailyLimitRefusal(5, { ok: false, used: 4, roomAt }, 3, 'Europe/Paris')).toBe(
+    'You have scheduled 4 policies in the last 24 hours, and one person may schedule at most 5 here. ' +
+      'There is room for these 3 from Sat 28 Nov 2026, 10:30 (Europe/Paris).',
+  );
+  expect(dailyLimitRefusal(2, { ok: false, used: 0, roomAt: Number.POSITIVE_INFINITY }, 3, null)).toContain(
+    'this form has 3. Pick fewer.',
+  );
 });
 
 test('the redactor removes Slack tokens by shape, bearer values and registered secrets', () => {

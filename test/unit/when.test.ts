@@ -1,5 +1,6 @@
 import {
   checkDeletionTime,
+  formatLocal,
   LEAD_MARGIN_SECONDS,
   MAX_AHEAD_DAYS,
   MIN_LEAD_SECONDS,
@@ -364,4 +365,10 @@ describe('safeZone', () => {
   ])('%j → %s', (zone, expected) => {
     expect(safeZone(zone)).toBe(expected);
   });
+});
+
+test('formatLocal: the moment in the person’s zone, named; an unknown zone reads as UTC', () => {
+  const at = Date.UTC(2026, 10, 28, 9, 30);
+  expect(formatLocal(at, 'America/New_York')).toBe('Sat 28 Nov 2026, 04:30 (America/New_York)');
+  expect(formatLocal(at, 'Not/AZone')).toBe('Sat 28 Nov 2026, 09:30 (UTC)');
 });

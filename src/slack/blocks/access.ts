@@ -1,6 +1,6 @@
 /** Access policy surfaces: the admin modal, refusals, the policy in words. Pure builders. */
 import type { types } from '@slack/bolt';
-import type { AccessPolicy, Who } from '../../access/access-policy.js';
+import { type AccessPolicy, dailyLimitOf, type Who } from '../../access/access-policy.js';
 import { ACCESS_VIEW } from '../ids.js';
 import { SLACK_LIMITS } from '../limits.js';
 import { escapeMrkdwn } from '../mrkdwn.js';
@@ -34,6 +34,17 @@ export function describePolicy(policy: AccessPolicy, groupNames: Map<string, str
   return `${who}${where} ${outsiders ? `This includes ${outsiders}.` : 'Guests and people from other organizations may not.'}`;
 }
 
+/** The per-person daily limit in words (`limit` null: none). */
+export function describeDailyLimit(limit: number | null): string {
+  return limit === null
+    ? 'There is no limit on how many policies one person may schedule a day.'
+    : `One person may schedule at most ${limit} polic${limit === 1 ? 'y' : 'ies'} in any 24 hours.`;
+}
+
+/** What the limit field holds: the workspace's own value, or empty for the deployment's default. */
+export const dailyLimitText = (value: number | null | undefined): string =>
+  value === undefined ? '' : value === null ? 'unlimited' : String(value);
+
 export function refusalText(reason: string, command: string): string {
   const change = `Workspace admins and owners can change who may schedule deletions with \`${command} access\`.`;
   switch (reason) {
@@ -58,7 +69,10 @@ export function accessFormView(input: {
   policy: AccessPolicy;
   groups: { id: string; name: string }[];
   problem?: string;
+  /** The deployment's per-person daily limit (KATAPULT_MAX_PER_USER_PER_DAY); null: unlimited. */
+  defaultLimit?: number | null;
 }): types.ModalView {
+  const defaultLimit = input.defaultLimit ?? null;
   const whoOption = (who: Who) => option(WHO_LABELS[who], who);
   // Slack shows at most 100 options: the chosen groups come first so saving never drops one.
   const chosen = (id: string) => Number(input.policy.groupIds.includes(id));
@@ -70,7 +84,9 @@ export function accessFormView(input: {
   const blocks: Block[] = [];
   if (input.problem) blocks.push(section(`:warning: ${input.problem}`));
   blocks.push(
-    section(`*Now:* ${describePolicy(input.policy, new Map(input.groups.map((g) => [g.id, g.name])))}`),
+    section(
+      `*Now:* ${describePolicy(input.policy, new Map(input.groups.map((g) => [g.id, g.name])))} ${describeDailyLimit(dailyLimitOf(input.policy, defaultLimit))}`,
+    ),
   );
   blocks.push({
     type: 'input',
@@ -134,6 +150,23 @@ export function accessFormView(input: {
       action_id: ACCESS_VIEW.outsidersAction,
       options: outsiders,
       ...(allowed.length ? { initial_options: allowed } : {}),
+    },
+  });
+  const limitValue = dailyLimitText(input.policy.maxPerUserPerDay);
+  blocks.push({
+    type: 'input',
+    block_id: ACCESS_VIEW.limitBlock,
+    optional: true,
+    label: label('Most policies one person may schedule in 24 hours'),
+    hint: hint(
+      `A whole number, or “unlimited”. Empty: this deployment’s default (${dailyLimitText(defaultLimit) || 'unlimited'}). Refused and failed schedules do not count.`,
+    ),
+    element: {
+      type: 'plain_text_input',
+      action_id: ACCESS_VIEW.limitAction,
+      max_length: 16,
+      placeholder: placeholder(dailyLimitText(defaultLimit) || 'unlimited'),
+      ...(limitValue ? { initial_value: limitValue } : {}),
     },
   });
   return modal({

@@ -7,7 +7,7 @@ import { type Block, context, message, type SlackMessage, section } from './comm
 
 export type { SlackMessage } from './common.js';
 
-function targetText(target: ScheduledDeletion['target']): string {
+export function targetText(target: ScheduledDeletion['target']): string {
   if (!target.id) return 'its target';
   const kind =
     target.type === 'VirtualMachine' ? 'virtual machine' : target.type === 'Disk' ? 'disk' : 'target';
@@ -106,7 +106,7 @@ export function helpMessage(command: string): SlackMessage {
         `\`${c} &lt;policy-id&gt; [when]\` opens it filled in, e.g. \`${c} dbp_1kpkjQeMEI43tztr tomorrow 09:00\`.`,
         '   _when_ can be `2026-12-01 09:30`, `2026-12-01T09:30Z`, `in 90m`, `in 3 days`, `tomorrow 09:00` or `friday 17:00`, read in your Slack time zone.',
         `\`${c} token\` lets workspace admins set, check or remove the workspace's Katapult API token.`,
-        `\`${c} access\` lets workspace admins choose who may schedule deletions, and in which channels.`,
+        `\`${c} access\` lets workspace admins choose who may schedule deletions, in which channels, and how many a day.`,
         `\`${c} history\` shows workspace admins the last 20 actions.`,
         `\`${c} help\` shows this.`,
       ].join('\n'),

@@ -1,7 +1,7 @@
 /** The scheduling modal: policy ID, deletion time, what will happen. Pure: no I/O. */
 import type { types } from '@slack/bolt';
 import type { DiskBackupPolicyDetails } from '../../katapult/client.js';
-import { POLICY_ID_MAX_LENGTH } from '../../scheduling/policy-id.js';
+import { MAX_POLICIES_PER_REQUEST, POLICY_ID_MAX_LENGTH } from '../../scheduling/policy-id.js';
 import { SCHEDULE_VIEW } from '../ids.js';
 import { code, dateToken, escapeMrkdwn } from '../mrkdwn.js';
 import { clip, context, hint, label, modal, noticeModal, placeholder, section } from './common.js';
@@ -72,11 +72,12 @@ export const MODAL_EXPLANATION =
   'The policy keeps working until the time you pick. Then Katapult moves it to the trash, where it is kept for a while before it is purged for good.';
 
 export function buildScheduleModal(input: ScheduleModalInput): types.ModalView {
-  const pickerInput: types.ExternalSelect = {
-    type: 'external_select',
+  const pickerInput: types.MultiExternalSelect = {
+    type: 'multi_external_select',
     action_id: SCHEDULE_VIEW.pickAction,
     placeholder: placeholder('Search by VM, disk or policy ID'),
     min_query_length: 0,
+    max_selected_items: MAX_POLICIES_PER_REQUEST,
   };
   const policyInput: types.PlainTextInput = {
     type: 'plain_text_input',
@@ -111,9 +112,12 @@ export function buildScheduleModal(input: ScheduleModalInput): types.ModalView {
       {
         type: 'input',
         block_id: SCHEDULE_VIEW.pickBlock,
-        label: label('…or pick one'),
+        label: label('…or pick one or more'),
         optional: true,
         dispatch_action: true,
+        hint: hint(
+          `Up to ${MAX_POLICIES_PER_REQUEST} policies, all moved to the trash at the same time. Each one is scheduled on its own.`,
+        ),
         element: pickerInput,
       },
       ...(input.preview ? [{ ...section(input.preview), block_id: SCHEDULE_VIEW.previewBlock }] : []),
@@ -130,6 +134,12 @@ export function buildScheduleModal(input: ScheduleModalInput): types.ModalView {
       context('The result is posted in this channel, so the team sees it.'),
     ],
   });
+}
+
+/** The preview when several policies are picked: what each backs up, as far as the listing knows. */
+export function pickedPreviewText(picked: { id: string; name: string | null }[]): string {
+  const lines = picked.map((p) => `• ${p.name ? `*${escapeMrkdwn(p.name)}* ` : ''}${code(p.id)}`);
+  return `:mag: *${picked.length} policies picked*, each scheduled for the same time:\n${lines.join('\n')}`;
 }
 
 /** The scheduling modal turned into a notice (refusal, storage trouble): no inputs, just a close button. */

@@ -2,6 +2,7 @@ import type { AccessPolicies } from '../../access/access-policy.js';
 import type { AuditRecorder } from '../../audit/record.js';
 import type { AppLogger } from '../../log.js';
 import type { Metrics } from '../../metrics.js';
+import type { DailyLimit } from '../../scheduling/daily-limit.js';
 import type { RequestIntake } from '../../scheduling/intake.js';
 import type { KatapultReader } from '../../scheduling/preview.js';
 import type { KatapultRestorer } from '../../scheduling/restore.js';
@@ -28,6 +29,9 @@ export interface ListenerDeps {
   auditLog: Pick<AuditLog, 'recent'>;
   /** The organization's policies for the modal's picker. */
   catalogue: PolicyCatalogue;
+  /** Per-person daily limit: the deployment's default (null: unlimited) and the store's count. */
+  maxPerUserPerDay: number | null;
+  dailyLimit: DailyLimit;
   /** Deletions scheduled through the bot and the messages Slack holds for them. */
   upcoming: UpcomingDeletions;
   /** How long before the move the reminder is posted; 0 turns reminders off. */

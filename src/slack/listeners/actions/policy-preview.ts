@@ -17,7 +17,12 @@ import { previewPolicy } from '../../../scheduling/preview.js';
 import { checkAccess } from '../../access.js';
 import { refusalText } from '../../blocks/access.js';
 import { clip } from '../../blocks/common.js';
-import { buildScheduleModal, decodeMetadata, previewText } from '../../blocks/schedule-modal.js';
+import {
+  buildScheduleModal,
+  decodeMetadata,
+  pickedPreviewText,
+  previewText,
+} from '../../blocks/schedule-modal.js';
 import { SCHEDULE_VIEW } from '../../ids.js';
 import { updateView } from '../../modals.js';
 import { withSignedMetadata } from '../../signed-metadata.js';
@@ -27,10 +32,16 @@ import type { ListenerDeps } from '../deps.js';
 /** Slack waits 3 s for options; what is not listed by then comes on the next keystroke. */
 const OPTIONS_BUDGET_MS = 2000;
 
-function selectedValue(action: BlockElementAction): string | undefined {
-  if (action.type === 'plain_text_input') return action.value ?? undefined;
-  if (action.type === 'external_select') return action.selected_option?.value;
-  return undefined;
+function selectedValues(action: BlockElementAction): string[] {
+  const values =
+    action.type === 'plain_text_input'
+      ? [action.value]
+      : action.type === 'external_select'
+        ? [action.selected_option?.value]
+        : action.type === 'multi_external_select'
+          ? (action.selected_options ?? []).map((o) => o.value)
+          : [];
+  return values.filter((v): v is string => typeof v === 'string');
 }
 
 function label(p: PolicySummary): string {
@@ -50,7 +61,8 @@ export function registerPolicyPreview(app: App, deps: ListenerDeps): void {
     const view = body.view;
     const meta = decodeMetadata(deps.metadata.open(view?.private_metadata));
     const workspaceId = workspaceIdOf(context);
-    const policy = checkPolicyId(selectedValue(action));
+    const chosen = selectedValues(action);
+    const policy = checkPolicyId(chosen[0]);
     if (!view || !meta || !workspaceId) return;
     let preview: string;
     const access = await checkAccess(deps, client, {
@@ -60,6 +72,10 @@ export function registerPolicyPreview(app: App, deps: ListenerDeps): void {
     });
     if (!access.allowed) {
       preview = refusalText(access.reason, deps.command);
+    } else if (chosen.length > 1) {
+      const listed = await deps.catalogue.search(workspaceId, '', OPTIONS_BUDGET_MS);
+      const names = new Map(listed.map((p) => [p.id, p.target.name ?? p.target.id]));
+      preview = pickedPreviewText(chosen.map((id) => ({ id, name: names.get(id) ?? null })));
     } else if (!policy.ok) {
       preview = `:warning: ${policy.reason}`;
     } else {

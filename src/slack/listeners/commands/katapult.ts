@@ -131,7 +131,11 @@ async function accessForm(deps: ListenerDeps, workspaceId: string, client: webAp
   const groups = (usergroups ?? []).flatMap((g) =>
     g.id ? [{ id: g.id, name: g.handle ?? g.name ?? g.id }] : [],
   );
-  return accessFormView({ policy: await deps.access.get(workspaceId), groups });
+  return accessFormView({
+    policy: await deps.access.get(workspaceId),
+    groups,
+    defaultLimit: deps.maxPerUserPerDay,
+  });
 }
 
 async function showHistory(args: Args, deps: ListenerDeps, workspaceId: string): Promise<void> {

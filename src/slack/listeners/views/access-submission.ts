@@ -1,9 +1,10 @@
 /** Submission of the admin access modal: check the submitter is an admin, save, audit. */
 import type { App } from '@slack/bolt';
 import type { Who } from '../../../access/access-policy.js';
+import { MAX_PER_USER_PER_DAY_CEILING } from '../../../config.js';
 import { errorText } from '../../../log.js';
 import { isWorkspaceAdmin } from '../../access.js';
-import { describePolicy } from '../../blocks/access.js';
+import { describeDailyLimit, describePolicy } from '../../blocks/access.js';
 import { ADMINS_ONLY, noticeModal } from '../../blocks/common.js';
 import { ACCESS_VIEW } from '../../ids.js';
 import { updateView } from '../../modals.js';
@@ -12,6 +13,19 @@ import type { ListenerDeps } from '../deps.js';
 
 const notice = (text: string) => noticeModal(ACCESS_VIEW.callbackId, 'Who may schedule', text);
 const ID = /^[A-Z0-9]{2,}$/;
+
+/** The limit field: empty, the deployment's default (undefined); "unlimited" (null); or a whole number. */
+function parseDailyLimit(
+  raw: string | null | undefined,
+): { ok: true; value: number | null | undefined } | { ok: false } {
+  const text = (raw ?? '').trim().toLowerCase();
+  if (text === '') return { ok: true, value: undefined };
+  if (text === 'unlimited') return { ok: true, value: null };
+  const n = Number(text);
+  return /^\d+$/.test(text) && n >= 1 && n <= MAX_PER_USER_PER_DAY_CEILING
+    ? { ok: true, value: n }
+    : { ok: false };
+}
 
 export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
   app.view(ACCESS_VIEW.callbackId, async ({ ack, body, view, client, context }) => {
@@ -32,6 +46,16 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
     ).map((o) => o.value);
     const allowGuests = outsiders.includes(ACCESS_VIEW.allowGuestsValue);
     const allowExternal = outsiders.includes(ACCESS_VIEW.allowExternalValue);
+    const limit = parseDailyLimit(values[ACCESS_VIEW.limitBlock]?.[ACCESS_VIEW.limitAction]?.value);
+    if (!limit.ok) {
+      await ack({
+        response_action: 'errors',
+        errors: {
+          [ACCESS_VIEW.limitBlock]: `Type a whole number from 1 to ${MAX_PER_USER_PER_DAY_CEILING}, “unlimited”, or leave it empty.`,
+        },
+      });
+      return;
+    }
     if (!workspaceId || !who) {
       await ack({
         response_action: 'errors',
@@ -59,6 +83,7 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
       channelIds,
       allowGuests,
       allowExternal,
+      ...(limit.value !== undefined ? { maxPerUserPerDay: limit.value } : {}),
       updatedBy: userId,
       updatedAt: deps.now(),
     };
@@ -72,7 +97,9 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
       await show(':warning: The bot could not save this, so nothing changed. Try again shortly.');
       return;
     }
-    await show(`:white_check_mark: Saved. ${describePolicy(policy)}`);
+    await show(
+      `:white_check_mark: Saved. ${describePolicy(policy)} ${describeDailyLimit(limit.value === undefined ? deps.maxPerUserPerDay : limit.value)}`,
+    );
     await deps.record({
       at: deps.now(),
       workspace: workspaceId,
@@ -82,7 +109,7 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
       policyId: null,
       requestedAt: null,
       requestedLocal: null,
-      outcome: `${who}${policy.groupIds.length ? `:${policy.groupIds.join(',')}` : ''}${channelIds.length ? ` in ${channelIds.join(',')}` : ''}${allowGuests ? ' +guests' : ''}${allowExternal ? ' +external' : ''}`,
+      outcome: `${who}${policy.groupIds.length ? `:${policy.groupIds.join(',')}` : ''}${channelIds.length ? ` in ${channelIds.join(',')}` : ''}${allowGuests ? ' +guests' : ''}${allowExternal ? ' +external' : ''}${limit.value !== undefined ? ` max/day:${limit.value ?? 'unlimited'}` : ''}`,
       autoMoveToTrashAt: null,
       requestId: null,
       retryNum: context.retryNum ?? null,

@@ -5,31 +5,38 @@
  * not recorded. The scheduling itself (access, Katapult, post, follow-ups, audit) runs from the
  * record in src/scheduling/run-request.ts, so a crash after the ack loses nothing.
  */
-import type { App } from '@slack/bolt';
+import type { App, webApi } from '@slack/bolt';
+import { dailyLimitOf } from '../../../access/access-policy.js';
 import { errorText } from '../../../log.js';
-import { checkPolicyId } from '../../../scheduling/policy-id.js';
-import { checkDeletionTime } from '../../../time/when.js';
+import type { Reservation } from '../../../scheduling/daily-limit.js';
+import { choosePolicies } from '../../../scheduling/policy-id.js';
+import { checkDeletionTime, formatLocal } from '../../../time/when.js';
 import { decodeMetadata } from '../../blocks/schedule-modal.js';
 import { SCHEDULE_VIEW } from '../../ids.js';
 import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
+/** How long the daily-limit reservation may take before the submission is refused as store trouble. */
+const RESERVE_BUDGET_MS = 1_000;
+/** How long a refusal waits for the person's zone (Slack wants the answer within 3 s). */
+const ZONE_BUDGET_MS = 700;
+
 export const STORE_DOWN_INLINE =
   'The bot could not record this request (its storage is not answering), so nothing was done. Try again in a moment.';
 
 export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
-  app.view(SCHEDULE_VIEW.callbackId, async ({ ack, body, view, context }) => {
+  app.view(SCHEDULE_VIEW.callbackId, async ({ ack, body, view, context, client }) => {
     const values = view.state.values;
-    const typed = values[SCHEDULE_VIEW.policyBlock]?.[SCHEDULE_VIEW.policyAction]?.value?.trim();
-    const picked = values[SCHEDULE_VIEW.pickBlock]?.[SCHEDULE_VIEW.pickAction]?.selected_option?.value;
-    // Typed or picked; both, and different, is ambiguous for a destructive action: ask.
-    const policy =
-      typed && picked && typed !== picked
-        ? {
-            ok: false as const,
-            reason: `You typed ${typed.slice(0, 64)} but picked ${picked.slice(0, 64)} below. Clear one of them.`,
-          }
-        : checkPolicyId(typed || picked);
+    const typed = values[SCHEDULE_VIEW.policyBlock]?.[SCHEDULE_VIEW.policyAction]?.value;
+    const pick = values[SCHEDULE_VIEW.pickBlock]?.[SCHEDULE_VIEW.pickAction];
+    // Several picked (multi_external_select), or one from a modal opened before the picker took several.
+    const picked = [
+      ...(pick?.selected_options ?? []),
+      ...(pick?.selected_option ? [pick.selected_option] : []),
+    ]
+      .map((o) => o.value)
+      .filter((v): v is string => typeof v === 'string');
+    const policy = choosePolicies(typed, picked);
     const when = values[SCHEDULE_VIEW.whenBlock]?.[SCHEDULE_VIEW.whenAction]?.selected_date_time;
     const time =
       typeof when === 'number'
@@ -51,8 +58,48 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
       return;
     }
 
-    let accepted: 'accepted' | 'duplicate';
     const id = `${workspaceId}:${view.id}`;
+    const policyIds = policy.policyIds;
+    const errorBlock = picked.length > 0 ? SCHEDULE_VIEW.pickBlock : SCHEDULE_VIEW.policyBlock;
+    // The per-person daily limit: the policies are reserved before anything is recorded or called.
+    const who = { workspace: workspaceId, user: body.user.id, requestId: id, policyIds };
+    let reserved = false;
+    try {
+      const limit = dailyLimitOf(await deps.access.get(workspaceId), deps.maxPerUserPerDay);
+      const reservation: Reservation =
+        limit === null ? { ok: true } : await reserveInTime(deps, { ...who, limit });
+      if (!reservation.ok && limit !== null) {
+        deps.metrics.submission('refused');
+        await ack({
+          response_action: 'errors',
+          errors: {
+            [errorBlock]: dailyLimitRefusal(
+              limit,
+              reservation,
+              policyIds.length,
+              await zoneOf(deps, client, workspaceId, body.user.id),
+            ),
+          },
+        });
+        await auditRefusal(
+          deps,
+          { ...who, channel: meta.channelId, atSeconds: time.atSeconds },
+          context.retryNum,
+        );
+        return;
+      }
+      reserved = limit !== null;
+    } catch (error) {
+      deps.logger.event('error', 'request_not_recorded', {
+        stage: 'daily_limit',
+        error: error instanceof Error ? error.message : String(error),
+      });
+      deps.metrics.submission('store_error');
+      await ack({ response_action: 'errors', errors: { [errorBlock]: STORE_DOWN_INLINE } });
+      return;
+    }
+
+    let accepted: 'accepted' | 'duplicate';
     try {
       accepted = await deps.intake.accept({
         id,
@@ -65,14 +112,16 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
         retryNum: context.retryNum ?? null,
         state: 'pending',
         attempts: 0,
-        policies: [{ policyId: policy.policyId }],
+        policies: policyIds.map((policyId) => ({ policyId })),
       });
     } catch (error) {
       deps.logger.event('error', 'request_not_recorded', {
         error: errorText(error),
       });
+      // Nothing was recorded, so nothing will be scheduled: give the places back (best effort).
+      if (reserved) await deps.dailyLimit.release({ ...who, unrecorded: true }).catch(() => undefined);
       deps.metrics.submission('store_error');
-      await ack({ response_action: 'errors', errors: { [SCHEDULE_VIEW.policyBlock]: STORE_DOWN_INLINE } });
+      await ack({ response_action: 'errors', errors: { [errorBlock]: STORE_DOWN_INLINE } });
       return;
     }
     await ack();
@@ -89,4 +138,93 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
     }
     deps.intake.run(id);
   });
+}
+
+/** Why the daily limit refuses this submission, and when there is room for it, in the person's zone. */
+export function dailyLimitRefusal(
+  limit: number,
+  refused: Extract<Reservation, { ok: false }>,
+  count: number,
+  zone: string | null | undefined,
+): string {
+  const policies = (n: number) => `${n} polic${n === 1 ? 'y' : 'ies'}`;
+  if (count > limit || !Number.isFinite(refused.roomAt))
+    return `One person may schedule at most ${policies(limit)} in 24 hours here, and this form has ${count}. Pick fewer.`;
+  return (
+    `You have scheduled ${policies(refused.used)} in the last 24 hours, and one person may schedule at most ${limit} here. ` +
+    `There is room for ${count === 1 ? 'this one' : `these ${count}`} from ${formatLocal(refused.roomAt, zone)}.`
+  );
+}
+
+/**
+ * Reserves within RESERVE_BUDGET_MS, leaving the rest of Slack's 3 s to the intake; a reservation
+ * that lands later is given back, since the person is told nothing was done.
+ */
+async function reserveInTime(
+  deps: ListenerDeps,
+  input: Parameters<ListenerDeps['dailyLimit']['reserve']>[0],
+): Promise<Reservation> {
+  const reserving = deps.dailyLimit.reserve(input);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), RESERVE_BUDGET_MS);
+  });
+  try {
+    const outcome = await Promise.race([reserving, late]);
+    if (outcome !== 'late') return outcome;
+    reserving
+      .then((r) => (r.ok ? deps.dailyLimit.release({ ...input, unrecorded: true }) : undefined))
+      .catch(() => undefined);
+    throw new Error(`the daily limit was not checked within ${RESERVE_BUDGET_MS} ms`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The person's zone for a refusal written before the ack: cached, else asked briefly, else UTC. */
+async function zoneOf(
+  deps: ListenerDeps,
+  client: webApi.WebClient,
+  workspaceId: string,
+  userId: string,
+): Promise<string | null> {
+  const cached = deps.users.cached(workspaceId, userId);
+  if (cached) return cached.tz;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ZONE_BUDGET_MS);
+  });
+  const asked = deps.users
+    .lookup(client, workspaceId, userId)
+    .then((p) => p.tz)
+    .catch(() => null);
+  try {
+    return await Promise.race([asked, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function auditRefusal(
+  deps: ListenerDeps,
+  input: { workspace: string; user: string; channel: string; policyIds: string[]; atSeconds: number },
+  retryNum: number | undefined,
+): Promise<void> {
+  for (const policyId of input.policyIds) {
+    await deps.record({
+      at: deps.now(),
+      workspace: input.workspace,
+      user: input.user,
+      channel: input.channel,
+      action: 'schedule',
+      policyId,
+      requestedAt: input.atSeconds,
+      requestedLocal: null,
+      outcome: 'refused:daily_limit',
+      autoMoveToTrashAt: null,
+      requestId: null,
+      retryNum: retryNum ?? null,
+      delivery: null,
+    });
+  }
 }
