@@ -27,6 +27,7 @@ import {
 } from './metrics.js';
 import { createRequestIntake } from './scheduling/intake.js';
 import { createLocks } from './scheduling/locks.js';
+import { createReconciler, type ReconcileSummary } from './scheduling/reconcile.js';
 import { createRequestLog } from './scheduling/request-log.js';
 import { createRequestWorker } from './scheduling/request-worker.js';
 import { runRequest } from './scheduling/run-request.js';
@@ -35,6 +36,7 @@ import { checkBotToken } from './slack/identity.js';
 import { createInstallationStore } from './slack/installation-store.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { createPolicyCatalogue } from './slack/policy-catalogue.js';
+import { createReconcileSurface } from './slack/reconcile-surface.js';
 import { createRequestSurface } from './slack/request-surface.js';
 import { refuseFutureTimestamps } from './slack/request-time.js';
 import { BOT_SCOPES } from './slack/scopes.js';
@@ -94,6 +96,8 @@ export interface Bot {
   metrics: Metrics;
   /** Resolves when no schedule or post is under way (tests use it to let follow-up work settle). */
   idle(timeoutMs?: number): Promise<boolean>;
+  /** Compares every upcoming deletion with Katapult now (it also runs every RECONCILE_INTERVAL_MINUTES). */
+  reconcile(): Promise<ReconcileSummary>;
 }
 
 export async function createBot(config: Config, overrides: BotOverrides = {}): Promise<Bot> {
@@ -351,6 +355,20 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
         id,
       ),
   });
+  const reconciler = createReconciler({
+    upcoming,
+    locks,
+    tokens,
+    katapult,
+    surface: createReconcileSurface(
+      { upcoming, logger, reminderLeadSeconds: config.reminderLeadMinutes * 60, now },
+      clientFor,
+    ),
+    logger,
+    now,
+    intervalMs: config.reconcileIntervalMinutes * 60_000,
+    track: (work) => inflight.run(work),
+  });
   const intake = createRequestIntake({
     requests,
     owner,
@@ -417,6 +435,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       });
     }
     worker.start();
+    reconciler.start();
   };
 
   const listeners: { close(): Promise<void> }[] = [];
@@ -489,6 +508,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       return { port, metricsPort };
     },
     idle: (timeoutMs = 10_000) => inflight.drain(timeoutMs),
+    reconcile: () => reconciler.sweep(),
     async stop(graceMs = shutdownGraceMs(config.katapult.timeoutMs)) {
       // /readyz answers 503 from now on, so load balancers stop sending, and no new record is started
       // here. Socket Mode disconnects at once; over HTTP the listener stays open while work under way
@@ -498,6 +518,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       ready = false;
       draining = true;
       worker.stop();
+      reconciler.stop();
       if (socketMode) await app.stop().catch(() => undefined);
       const pending = inflight.size;
       const drained = await inflight.drain(graceMs);

@@ -1,4 +1,6 @@
 /** Messages Slack holds for later: the reminder before the move, the restore offer after it. Pure. */
+import { reconcileNote } from '../../messages/reconcile.js';
+import type { ReconcileAction } from '../../scheduling/reconcile.js';
 import { ACTIONS } from '../ids.js';
 import { code, dateToken, escapeMrkdwn, utcFallback } from '../mrkdwn.js';
 import { button, context, message, type SlackMessage, section } from './common.js';
@@ -57,5 +59,32 @@ export function restoredMessage(input: { policyId: string; userId: string }): Sl
     section(
       `:recycle: <@${input.userId}> restored disk backup policy ${code(input.policyId)} from the trash. Check its schedule in Katapult: it may still carry the old deletion time.`,
     ),
+  ]);
+}
+
+/** The note posted when Katapult's schedule of a policy was changed outside Slack (reconcile). */
+export function reconciledMessage(
+  input: { policyId: string; was: number },
+  action: Exclude<ReconcileAction, { kind: 'none' }>,
+): SlackMessage {
+  const note = reconcileNote(input, action);
+  return message(note.plain, [
+    section(note.mrkdwn),
+    ...(note.offerRestore
+      ? [
+          {
+            type: 'actions' as const,
+            elements: [
+              button({
+                text: 'Restore from trash',
+                actionId: ACTIONS.restore,
+                value: input.policyId,
+                style: 'primary',
+              }),
+            ],
+          },
+          context('Restoring needs an API token with the trash_objects:restore scope.'),
+        ]
+      : []),
   ]);
 }
