@@ -79,6 +79,8 @@ export interface BotOverrides {
   host?: string;
   /** Requests accepted and not finished, for the pending-request gauges. */
   pendingRequests?: MetricsDeps['pendingRequests'];
+  /** Per-attempt timeout of the request workers' Slack writes (default SLACK_WRITE_TIMEOUT_MS; tests shorten it). */
+  slackWriteTimeoutMs?: number;
 }
 
 export interface Bot {
@@ -142,6 +144,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   const rawStore = await openStore(config.store.url, {
     retentionMs: config.audit.retentionDays * 86_400_000,
     maxPerWorkspace: config.audit.maxPerWorkspace,
+    now,
     onError: (error) => {
       metrics.storeError('connection');
       logger.event('error', 'store_error', { error: error instanceof Error ? error.message : String(error) });
@@ -307,7 +310,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
-      timeout: SLACK_WRITE_TIMEOUT_MS,
+      timeout: overrides.slackWriteTimeoutMs ?? SLACK_WRITE_TIMEOUT_MS,
       fetch: countingSlackFetch(metrics),
       logger,
     });

@@ -58,6 +58,10 @@ export interface HarnessOptions {
   encryptionKey?: string;
   slack?: FakeSlack;
   katapult?: FakeKatapult;
+  /** The bot's clock (unix ms; default Date.now): also judges the store's audit retention. */
+  now?: () => number;
+  /** Per-attempt timeout of the bot's Slack writes for requests (default 10 s). */
+  slackWriteTimeoutMs?: number;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -84,7 +88,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     KATAPULT_DEFAULT_ACCESS: 'everyone',
     ...options.env,
   });
-  const bot = await createBot(config, { host: '127.0.0.1', logSink: (line) => logs.push(line) });
+  const bot = await createBot(config, {
+    host: '127.0.0.1',
+    logSink: (line) => logs.push(line),
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.slackWriteTimeoutMs ? { slackWriteTimeoutMs: options.slackWriteTimeoutMs } : {}),
+  });
   const { port } = await bot.start();
   const baseUrl = `http://127.0.0.1:${port}`;
   const events = `${baseUrl}/slack/events`;
