@@ -41,6 +41,7 @@ import { createRequestSurface } from './slack/request-surface.js';
 import { refuseFutureTimestamps } from './slack/request-time.js';
 import { BOT_SCOPES } from './slack/scopes.js';
 import { createMetadataSigner } from './slack/signed-metadata.js';
+import { mayHaveBeenDone } from './slack/slack-writes.js';
 import { createUserDirectory } from './slack/users.js';
 import { slackErrorCode } from './slack/workspace.js';
 import { createRefusalLog, type InstalledWorkspace, workspaceGuard } from './slack/workspace-guard.js';
@@ -54,6 +55,19 @@ import { createWorkspaceTokens } from './tokens/workspace-tokens.js';
 
 /** Per attempt of a Slack Web API call made from a request record (and of the listeners' client). */
 const SLACK_WRITE_TIMEOUT_MS = 10_000;
+/**
+ * Retries of the listeners' Web client. The Web client hands these options to p-retry, whose
+ * `onFailedAttempt` (not in the Web client's type) stops the retries by throwing.
+ */
+const LISTENER_RETRIES: webApi.RetryOptions & { onFailedAttempt(error: unknown): void } = {
+  retries: 3,
+  factor: 2,
+  minTimeout: 500,
+  maxTimeout: 4000,
+  onFailedAttempt(error) {
+    if (mayHaveBeenDone(error)) throw error;
+  },
+};
 /** The request record must be written within this, well inside Slack's 3 s, or the modal says so. */
 const INTAKE_TIMEOUT_MS = 1_500;
 
@@ -79,7 +93,7 @@ export interface BotOverrides {
   host?: string;
   /** Requests accepted and not finished, for the pending-request gauges. */
   pendingRequests?: MetricsDeps['pendingRequests'];
-  /** Per-attempt timeout of the request workers' Slack writes (default SLACK_WRITE_TIMEOUT_MS; tests shorten it). */
+  /** Per-attempt timeout of Slack Web API calls (default SLACK_WRITE_TIMEOUT_MS; tests shorten it). */
   slackWriteTimeoutMs?: number;
 }
 
@@ -250,9 +264,11 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     clientOptions: {
       ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
       // Bounded: a post that cannot get through in ~10 s goes to the fallback instead of waiting 30 min.
-      retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 4000 },
+      // A call that got no answer (a timeout) may have been done: it is never sent again, so a slow
+      // Slack gives one post, not four (slack-writes.ts).
+      retryConfig: LISTENER_RETRIES,
       // Per attempt: a connection that never answers must not hold a post (and its fallback) for ever.
-      timeout: 10_000,
+      timeout: overrides.slackWriteTimeoutMs ?? SLACK_WRITE_TIMEOUT_MS,
       // Counts failed Web API calls by method and error, for every client Bolt makes.
       fetch: countingSlackFetch(metrics),
     },

@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRequestLog, REQUESTS, type RequestRecord } from '../../src/scheduling/request-log.js';
 import { createUpcomingDeletions } from '../../src/scheduling/upcoming.js';
+import { ACTIONS } from '../../src/slack/ids.js';
 import type { AuditEntry } from '../../src/store/store.js';
 import {
   ADMIN,
@@ -17,7 +18,7 @@ import {
   setWorkspaceToken,
   startHarness,
 } from '../../support/harness.js';
-import { eventBody, postSigned } from '../../support/slack-requests.js';
+import { blockActionBody, eventBody, postSigned } from '../../support/slack-requests.js';
 
 const WORKSPACE = 'T0FAKE001';
 const DAY_MS = 86_400_000;
@@ -166,4 +167,42 @@ test('a Slack that answers chat.postMessage only after the client timeout gets o
     user: MEMBER,
   });
   expect(bot.logs.some((l) => l.includes('channel_post_unknown'))).toBe(true);
+}, 30_000);
+
+test('a Restore click whose thread reply Slack answers only after the timeout: one reply, no private copy, delivery unknown', async () => {
+  const bot = await start({ slackWriteTimeoutMs: 400 });
+  const policy = bot.katapult.policies()[2];
+  if (!policy) throw new Error('fake has too few policies');
+  await bot.submitSchedule({ policyId: policy.id, at: inMinutes(60) });
+  await bot.slack.waitFor('chat.postMessage');
+  await bot.bot.idle();
+  bot.katapult.trashPolicy(policy.id, inMinutes(60 * 24));
+  bot.slack.reset();
+  bot.slack.delay('chat.postMessage', 1_500);
+
+  const res = await postSigned(
+    `${bot.baseUrl}/slack/events`,
+    SIGNING_SECRET,
+    blockActionBody({
+      actionId: ACTIONS.restore,
+      value: policy.id,
+      channelId: CHANNEL,
+      messageTs: '1700000000.000900',
+      responseUrl: bot.slack.responseUrl('btn'),
+    }),
+  );
+  expect(res.status).toBe(200);
+  await bot.slack.waitFor('chat.postMessage');
+  await sleep(3_000);
+  await bot.bot.idle();
+
+  expect(bot.slack.callsTo('chat.postMessage')).toHaveLength(1);
+  expect(bot.slack.callsTo('response_url')).toEqual([]);
+  const [audited] = await bot.bot.store.audit.recent(WORKSPACE, 1);
+  expect(audited).toMatchObject({
+    action: 'restore',
+    policyId: policy.id,
+    outcome: 'restored',
+    delivery: 'unknown',
+  });
 }, 30_000);
