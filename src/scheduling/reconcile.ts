@@ -86,15 +86,22 @@ export interface ReconcileDeps {
 }
 
 export interface ReconcileSummary {
+  /** Compared with Katapult. */
   checked: number;
+  /** Left alone: another replica (or an earlier pass) checked them recently. */
+  fresh: number;
   changed: number;
   /** Katapult or the store failed, or the policy was busy: checked again next time. */
   skipped: number;
 }
 
 export interface Reconciler {
-  /** One pass over every upcoming record now. */
-  sweep(): Promise<ReconcileSummary>;
+  /**
+   * One pass over every upcoming record now. `skipFreshMs`: leave records found in agreement with
+   * Katapult less than this long ago (the periodic pass uses half the interval, so with several
+   * replicas each policy is still checked about once per interval, not once per replica).
+   */
+  sweep(options?: { skipFreshMs?: number }): Promise<ReconcileSummary>;
   start(): void;
   stop(): void;
 }
@@ -120,20 +127,30 @@ export function createReconciler(deps: ReconcileDeps): Reconciler {
     return code;
   };
 
-  /** True when the record changed. */
-  const reconcileOne = (workspaceId: string, policyId: string): Promise<boolean> =>
+  const reconcileOne = (
+    workspaceId: string,
+    policyId: string,
+    skipFreshMs: number,
+  ): Promise<'gone' | 'fresh' | 'same' | 'changed'> =>
     deps.locks.withLock(
       `policy:${workspaceId}:${policyId}`,
       async () => {
         const record = await deps.upcoming.get(workspaceId, policyId);
-        if (!record) return false;
+        if (!record) return 'gone';
+        if (skipFreshMs > 0) {
+          const checkedAt = await deps.upcoming.checkedAt(workspaceId, policyId);
+          if (checkedAt !== null && deps.now() - checkedAt < skipFreshMs) return 'fresh';
+        }
         const observed = await observe(workspaceId, policyId);
         if (typeof observed === 'string') {
           logger.event('warn', 'reconcile_katapult_failed', { policy_id: policyId, error: observed });
           throw new SkipPolicy();
         }
         const action = decideReconcile(record, observed, Math.floor(deps.now() / 1000));
-        if (action.kind === 'none') return false;
+        if (action.kind === 'none') {
+          await deps.upcoming.markChecked(workspaceId, policyId, deps.now());
+          return 'same';
+        }
         logger.event('info', 'reconciled', {
           policy_id: policyId,
           change: action.kind,
@@ -145,11 +162,13 @@ export function createReconciler(deps: ReconcileDeps): Reconciler {
             await deps.surface.rehold(workspaceId, record, action.at);
             return;
           }
-          await deps.surface.dropHeld(workspaceId, record);
+          // Read again under this lock: a request's follow-ups may have replaced the held messages since.
+          const held = (await deps.upcoming.get(workspaceId, policyId)) ?? record;
+          await deps.surface.dropHeld(workspaceId, held);
           if (action.kind === 'trashed_early') {
             // Kept (for the restore offer in the note and App Home) as moved now.
             await deps.upcoming.put(workspaceId, {
-              ...record,
+              ...held,
               at: Math.floor(deps.now() / 1000),
               reminderMessageId: null,
               restoreMessageId: null,
@@ -159,22 +178,25 @@ export function createReconciler(deps: ReconcileDeps): Reconciler {
           }
         });
         await deps.surface.note(workspaceId, record, action);
-        return true;
+        return 'changed';
       },
       { waitMs: LOCK_WAIT_MS },
     );
 
-  const pass = async (): Promise<ReconcileSummary> => {
-    const summary: ReconcileSummary = { checked: 0, changed: 0, skipped: 0 };
+  const pass = async (skipFreshMs: number): Promise<ReconcileSummary> => {
+    const summary: ReconcileSummary = { checked: 0, fresh: 0, changed: 0, skipped: 0 };
     let after: string | undefined;
     for (;;) {
       const page = await deps.upcoming.page(after, PAGE);
       for (const { workspaceId, policyId } of page) {
         if (stopped) return summary;
-        summary.checked++;
         try {
-          if (await deps.track(() => reconcileOne(workspaceId, policyId))) summary.changed++;
+          const outcome = await deps.track(() => reconcileOne(workspaceId, policyId, skipFreshMs));
+          if (outcome === 'fresh') summary.fresh++;
+          if (outcome === 'same' || outcome === 'changed') summary.checked++;
+          if (outcome === 'changed') summary.changed++;
         } catch (error) {
+          summary.checked++;
           summary.skipped++;
           if (error instanceof SkipPolicy) continue;
           logger.event('warn', error instanceof LockBusyError ? 'reconcile_busy' : 'reconcile_failed', {
@@ -188,18 +210,18 @@ export function createReconciler(deps: ReconcileDeps): Reconciler {
     }
   };
 
-  const sweep = (): Promise<ReconcileSummary> => {
+  const sweep = (options: { skipFreshMs?: number } = {}): Promise<ReconcileSummary> => {
     // One pass at a time in this process; a second caller shares it.
-    running ??= pass()
+    running ??= pass(options.skipFreshMs ?? 0)
       .then((summary) => {
-        if (summary.checked > 0) logger.event('info', 'reconcile_sweep', { ...summary });
+        if (summary.checked + summary.fresh > 0) logger.event('info', 'reconcile_sweep', { ...summary });
         return summary;
       })
       .catch((error: unknown) => {
         logger.event('error', 'reconcile_sweep_failed', {
           error: error instanceof Error ? error.message : String(error),
         });
-        return { checked: 0, changed: 0, skipped: 0 };
+        return { checked: 0, fresh: 0, changed: 0, skipped: 0 };
       })
       .finally(() => {
         running = null;
@@ -214,9 +236,10 @@ export function createReconciler(deps: ReconcileDeps): Reconciler {
       if (deps.intervalMs <= 0) return;
       // The first pass comes a while after start (spread over replicas and restarts), then every interval.
       const first = Math.min(deps.intervalMs, 600_000) * (0.5 + Math.random() / 2);
+      const periodic = () => void sweep({ skipFreshMs: deps.intervalMs / 2 });
       timer = setTimeout(() => {
-        void sweep();
-        timer = setInterval(() => void sweep(), deps.intervalMs);
+        periodic();
+        timer = setInterval(periodic, deps.intervalMs);
         timer.unref();
       }, first);
       timer.unref();

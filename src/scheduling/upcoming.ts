@@ -35,6 +35,9 @@ export interface UpcomingDeletions {
     options: { fromSeconds: number; limit: number; offset?: number },
   ): Promise<UpcomingDeletion[]>;
   forget(workspaceId: string): Promise<void>;
+  /** When reconcile last found Katapult agreeing with the record (unix ms), or null (reconcile.ts). */
+  checkedAt(workspaceId: string, policyId: string): Promise<number | null>;
+  markChecked(workspaceId: string, policyId: string, atMs: number): Promise<void>;
   /** Every record's `(workspace, policy)`, in pages (for the reconcile sweep). */
   page(
     afterKey: string | undefined,
@@ -46,6 +49,8 @@ export interface UpcomingDeletions {
 export const KEEP_AFTER_MOVE_SECONDS = 7 * 86_400;
 
 export const UPCOMING = 'upcoming';
+/** Kept apart from the records, so marking a check never races with replacing the held messages. */
+const CHECKED = 'upcoming-checked';
 
 function isRecord(v: unknown): v is UpcomingDeletion {
   if (typeof v !== 'object' || v === null) return false;
@@ -80,6 +85,7 @@ export function createUpcomingDeletions(docs: Docs): UpcomingDeletions {
     },
     async remove(workspaceId, policyId) {
       await docs.remove(UPCOMING, key(workspaceId, policyId));
+      await docs.remove(CHECKED, key(workspaceId, policyId));
     },
     async list(workspaceId, options) {
       const rows = await docs.list(UPCOMING, workspaceId, {
@@ -89,7 +95,22 @@ export function createUpcomingDeletions(docs: Docs): UpcomingDeletions {
       });
       return rows.map((r) => parse(r.body)).filter((r): r is UpcomingDeletion => r !== null);
     },
-    forget: (workspaceId) => docs.removePartition(UPCOMING, workspaceId),
+    async forget(workspaceId) {
+      await docs.removePartition(UPCOMING, workspaceId);
+      await docs.removePartition(CHECKED, workspaceId);
+    },
+    async checkedAt(workspaceId, policyId) {
+      return (await docs.get(CHECKED, key(workspaceId, policyId)))?.sort ?? null;
+    },
+    async markChecked(workspaceId, policyId, atMs) {
+      await docs.upsert(CHECKED, {
+        key: key(workspaceId, policyId),
+        partition: workspaceId,
+        sort: atMs,
+        active: false,
+        body: '{}',
+      });
+    },
     async page(afterKey, limit) {
       const keys = await docs.keys(UPCOMING, { ...(afterKey ? { afterKey } : {}), limit });
       return keys.flatMap((k) => {

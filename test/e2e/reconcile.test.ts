@@ -3,8 +3,12 @@
  * trashes behind the bot's back is noticed by the next sweep: the upcoming record follows, the
  * messages Slack holds are deleted (and held again for a new time), and a note goes to the channel.
  */
+import { createLogger, Redactor } from '../../src/log.js';
+import { createLocks } from '../../src/scheduling/locks.js';
+import { createReconciler } from '../../src/scheduling/reconcile.js';
 import { createUpcomingDeletions } from '../../src/scheduling/upcoming.js';
 import { ACTIONS } from '../../src/slack/ids.js';
+import type { WorkspaceTokens } from '../../src/tokens/workspace-tokens.js';
 import { CHANNEL, type Harness, inMinutes, KATAPULT_TOKEN } from '../../support/harness.js';
 import { useSharedHarness } from '../helpers/shared-harness.js';
 
@@ -128,4 +132,42 @@ test('Katapult failing during a sweep: logged, counted, nothing changed, checked
   h.katapult.setTokens({ [KATAPULT_TOKEN]: 'Acme Ops' });
   expect((await h.bot.reconcile()).changed).toBe(1);
   expect((await upcomingRecord('dbp_rc_error'))?.at).toBe(changed);
+});
+
+test('two replicas sharing the store: in their periodic passes each policy is checked by one of them', async () => {
+  await schedule('dbp_rc_replicas', inMinutes(240));
+  const docs = h.bot.store.docs;
+  const upcoming = createUpcomingDeletions(docs);
+  const checks: string[] = [];
+  const unexpected = async () => {
+    throw new Error('nothing changed: Slack must not be touched');
+  };
+  const replica = (name: string) =>
+    createReconciler({
+      upcoming,
+      locks: createLocks(docs),
+      tokens: { tokenFor: async () => ({ ok: true, token: KATAPULT_TOKEN }) } as unknown as WorkspaceTokens,
+      katapult: {
+        async getDiskBackupPolicy(_token, policyId) {
+          checks.push(`${name}:${policyId}`);
+          // Katapult agrees with the index, a little slowly.
+          await new Promise((r) => setTimeout(r, 50));
+          return { autoMoveToTrashAt: (await upcoming.get('T0FAKE001', policyId))?.at ?? null };
+        },
+      },
+      surface: { rehold: unexpected, dropHeld: unexpected, note: unexpected },
+      logger: createLogger({ level: 'error', redactor: new Redactor(), sink: () => undefined }),
+      now: Date.now,
+      intervalMs: 3_600_000,
+      track: (work) => work(),
+    });
+  const periodic = { skipFreshMs: 1_800_000 };
+  const [a, b] = await Promise.all([replica('a').sweep(periodic), replica('b').sweep(periodic)]);
+  expect(checks.filter((c) => c.endsWith(':dbp_rc_replicas'))).toHaveLength(1);
+  expect(a.changed + b.changed).toBe(0);
+  expect(a.skipped + b.skipped).toBe(0);
+  // A pass asked for by hand checks again.
+  checks.length = 0;
+  await replica('c').sweep();
+  expect(checks).toContain('c:dbp_rc_replicas');
 });
