@@ -1,5 +1,8 @@
 /** The reconcile decision: what the bot recorded against what Katapult says now. */
 import { decideReconcile, type Observed, type ReconcileAction } from '../../src/scheduling/reconcile.js';
+import { reconciledMessage } from '../../src/slack/blocks/followups.js';
+import { ACTIONS } from '../../src/slack/ids.js';
+import { slackRefusal } from '../../support/slack-limits.js';
 
 const NOW = 1_800_000_000;
 const AHEAD = NOW + 3600;
@@ -31,3 +34,19 @@ test.each<[string, number, Observed, ReconcileAction]>([
 ])('%s', (_name, at, observed, expected) => {
   expect(decideReconcile({ at }, observed, NOW)).toEqual(expected);
 });
+
+test.each<Exclude<ReconcileAction, { kind: 'none' }>>([
+  { kind: 'moved', at: AHEAD },
+  { kind: 'cleared' },
+  { kind: 'gone' },
+  { kind: 'trashed_early' },
+])(
+  'the channel note ($kind) fits Slack with any policy id, and offers Restore only when trashed',
+  (action) => {
+    const note = reconciledMessage({ policyId: `dbp_${'x*_`<&'.repeat(2_000)}`, was: AHEAD }, action);
+    expect(
+      slackRefusal('chat.postMessage', { channel: 'C1', text: note.text, blocks: note.blocks }),
+    ).toBeNull();
+    expect(JSON.stringify(note.blocks).includes(ACTIONS.restore)).toBe(action.kind === 'trashed_early');
+  },
+);

@@ -3,7 +3,7 @@ import { reconcileNote } from '../../messages/reconcile.js';
 import type { ReconcileAction } from '../../scheduling/reconcile.js';
 import { ACTIONS } from '../ids.js';
 import { code, dateToken, escapeMrkdwn, utcFallback } from '../mrkdwn.js';
-import { button, context, message, type SlackMessage, section } from './common.js';
+import { type Block, button, context, message, type SlackMessage, section } from './common.js';
 
 function leadText(leadSeconds: number): string {
   const minutes = Math.round(leadSeconds / 60);
@@ -38,21 +38,21 @@ export function movedMessage(input: { policyId: string; at: number }): SlackMess
       section(
         `:wastebasket: Disk backup policy ${code(input.policyId)} was due to move to Katapult's trash on ${dateToken(input.at)}. Until it is purged it can be restored.`,
       ),
-      {
-        type: 'actions',
-        elements: [
-          button({
-            text: 'Restore from trash',
-            actionId: ACTIONS.restore,
-            value: input.policyId,
-            style: 'primary',
-          }),
-        ],
-      },
-      context('Restoring needs an API token with the trash_objects:restore scope.'),
+      ...restoreOffer(input.policyId),
     ],
   );
 }
+
+/** The Restore from trash button and what it needs. */
+const restoreOffer = (policyId: string): Block[] => [
+  {
+    type: 'actions',
+    elements: [
+      button({ text: 'Restore from trash', actionId: ACTIONS.restore, value: policyId, style: 'primary' }),
+    ],
+  },
+  context('Restoring needs an API token with the trash_objects:restore scope.'),
+];
 
 export function restoredMessage(input: { policyId: string; userId: string }): SlackMessage {
   return message(`Disk backup policy ${escapeMrkdwn(input.policyId)} was restored from the trash.`, [
@@ -70,21 +70,6 @@ export function reconciledMessage(
   const note = reconcileNote(input, action);
   return message(note.plain, [
     section(note.mrkdwn),
-    ...(note.offerRestore
-      ? [
-          {
-            type: 'actions' as const,
-            elements: [
-              button({
-                text: 'Restore from trash',
-                actionId: ACTIONS.restore,
-                value: input.policyId,
-                style: 'primary',
-              }),
-            ],
-          },
-          context('Restoring needs an API token with the trash_objects:restore scope.'),
-        ]
-      : []),
+    ...(note.offerRestore ? restoreOffer(input.policyId) : []),
   ]);
 }
