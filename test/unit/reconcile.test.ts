@@ -1,7 +1,18 @@
 /** The reconcile decision: what the bot recorded against what Katapult says now. */
-import { decideReconcile, type Observed, type ReconcileAction } from '../../src/scheduling/reconcile.js';
+import { jest } from '@jest/globals';
+import { createLogger, Redactor } from '../../src/log.js';
+import type { Locks } from '../../src/scheduling/locks.js';
+import {
+  createReconciler,
+  decideReconcile,
+  type Observed,
+  type ReconcileAction,
+  type ReconcileSurface,
+} from '../../src/scheduling/reconcile.js';
+import type { UpcomingDeletions } from '../../src/scheduling/upcoming.js';
 import { reconciledMessage } from '../../src/slack/blocks/followups.js';
 import { ACTIONS } from '../../src/slack/ids.js';
+import type { WorkspaceTokens } from '../../src/tokens/workspace-tokens.js';
 import { slackRefusal } from '../../support/slack-limits.js';
 
 const NOW = 1_800_000_000;
@@ -50,3 +61,50 @@ test.each<Exclude<ReconcileAction, { kind: 'none' }>>([
     expect(JSON.stringify(note.blocks).includes(ACTIONS.restore)).toBe(action.kind === 'trashed_early');
   },
 );
+
+describe('the periodic pass', () => {
+  const reconcilerCountingPasses = (intervalMs: number) => {
+    let passes = 0;
+    const reconciler = createReconciler({
+      upcoming: {
+        page: async () => {
+          passes++;
+          return [];
+        },
+      } as unknown as UpcomingDeletions,
+      locks: {} as Locks,
+      tokens: {} as WorkspaceTokens,
+      katapult: { getDiskBackupPolicy: async () => ({ autoMoveToTrashAt: null }) },
+      surface: {} as ReconcileSurface,
+      logger: createLogger({ level: 'error', redactor: new Redactor(), sink: () => undefined }),
+      now: Date.now,
+      intervalMs,
+      track: (work) => work(),
+    });
+    return { reconciler, passes: () => passes };
+  };
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  test('comes within one interval of the start, then every interval, and not after stop', async () => {
+    const { reconciler, passes } = reconcilerCountingPasses(60_000);
+    reconciler.start();
+    await jest.advanceTimersByTimeAsync(29_000);
+    expect(passes()).toBe(0);
+    await jest.advanceTimersByTimeAsync(31_000);
+    expect(passes()).toBe(1);
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(passes()).toBe(2);
+    reconciler.stop();
+    await jest.advanceTimersByTimeAsync(600_000);
+    expect(passes()).toBe(2);
+  });
+
+  test('RECONCILE_INTERVAL_MINUTES=0: never', async () => {
+    const { reconciler, passes } = reconcilerCountingPasses(0);
+    reconciler.start();
+    await jest.advanceTimersByTimeAsync(86_400_000);
+    expect(passes()).toBe(0);
+    reconciler.stop();
+  });
+});
