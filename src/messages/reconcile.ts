@@ -36,7 +36,7 @@ export function reconcileNote(
     case 'gone':
       return {
         plain: `Disk backup policy ${plainId} no longer exists in Katapult.`,
-        mrkdwn: `:grey_question: Disk backup policy ${p}, due to move to the trash on ${dateToken(input.was)}, no longer exists in Katapult (it was deleted or purged). Its reminder and restore offer were withdrawn.`,
+        mrkdwn: `:grey_question: Disk backup policy ${p}, due to move to the trash on ${dateToken(input.was)}, no longer exists in Katapult (it was deleted or purged). Its reminder and restore offer were withdrawn. If it should still be there, check that the workspace's Katapult token belongs to its organization.`,
         offerRestore: false,
       };
     case 'trashed_early':

@@ -137,18 +137,23 @@ export function createReconciler(deps: ReconcileDeps): Reconciler {
       async () => {
         const record = await deps.upcoming.get(workspaceId, policyId);
         if (!record) return 'gone';
-        if (skipFreshMs > 0) {
-          const checkedAt = await deps.upcoming.checkedAt(workspaceId, policyId);
-          if (checkedAt !== null && deps.now() - checkedAt < skipFreshMs) return 'fresh';
-        }
+        const last = await deps.upcoming.lastCheck(workspaceId, policyId);
+        if (skipFreshMs > 0 && last && deps.now() - last.at < skipFreshMs) return 'fresh';
         const observed = await observe(workspaceId, policyId);
         if (typeof observed === 'string') {
           logger.event('warn', 'reconcile_katapult_failed', { policy_id: policyId, error: observed });
           throw new SkipPolicy();
         }
         const action = decideReconcile(record, observed, Math.floor(deps.now() / 1000));
-        if (action.kind === 'none') {
-          await deps.upcoming.markChecked(workspaceId, policyId, deps.now());
+        // A 404 is acted on only when an earlier pass saw it too: a passing glitch, or a token swapped
+        // for a moment, must not withdraw the reminder and restore offer of a move that still happens.
+        const unconfirmed = action.kind === 'gone' && !last?.missingSince;
+        if (action.kind === 'none' || unconfirmed) {
+          await deps.upcoming.markChecked(workspaceId, policyId, {
+            at: deps.now(),
+            missingSince: unconfirmed ? deps.now() : null,
+          });
+          if (unconfirmed) logger.event('warn', 'reconcile_policy_missing', { policy_id: policyId });
           return 'same';
         }
         logger.event('info', 'reconciled', {

@@ -25,6 +25,12 @@ export interface UpcomingDeletion {
   requestCreatedAt?: number;
 }
 
+/** When reconcile last looked (unix ms), and since when Katapult has not known the policy (unix ms). */
+export interface ReconcileCheck {
+  at: number;
+  missingSince: number | null;
+}
+
 export interface UpcomingDeletions {
   get(workspaceId: string, policyId: string): Promise<UpcomingDeletion | null>;
   put(workspaceId: string, record: UpcomingDeletion): Promise<void>;
@@ -35,9 +41,9 @@ export interface UpcomingDeletions {
     options: { fromSeconds: number; limit: number; offset?: number },
   ): Promise<UpcomingDeletion[]>;
   forget(workspaceId: string): Promise<void>;
-  /** When reconcile last found Katapult agreeing with the record (unix ms), or null (reconcile.ts). */
-  checkedAt(workspaceId: string, policyId: string): Promise<number | null>;
-  markChecked(workspaceId: string, policyId: string, atMs: number): Promise<void>;
+  /** reconcile.ts's last look at the policy in Katapult, or null. */
+  lastCheck(workspaceId: string, policyId: string): Promise<ReconcileCheck | null>;
+  markChecked(workspaceId: string, policyId: string, check: ReconcileCheck): Promise<void>;
   /** Every record's `(workspace, policy)`, in pages (for the reconcile sweep). */
   page(
     afterKey: string | undefined,
@@ -99,16 +105,23 @@ export function createUpcomingDeletions(docs: Docs): UpcomingDeletions {
       await docs.removePartition(UPCOMING, workspaceId);
       await docs.removePartition(CHECKED, workspaceId);
     },
-    async checkedAt(workspaceId, policyId) {
-      return (await docs.get(CHECKED, key(workspaceId, policyId)))?.sort ?? null;
+    async lastCheck(workspaceId, policyId) {
+      const row = await docs.get(CHECKED, key(workspaceId, policyId));
+      if (!row) return null;
+      try {
+        const missingSince = (JSON.parse(row.body) as { missingSince?: unknown }).missingSince;
+        return { at: row.sort, missingSince: typeof missingSince === 'number' ? missingSince : null };
+      } catch {
+        return { at: row.sort, missingSince: null };
+      }
     },
-    async markChecked(workspaceId, policyId, atMs) {
+    async markChecked(workspaceId, policyId, check) {
       await docs.upsert(CHECKED, {
         key: key(workspaceId, policyId),
         partition: workspaceId,
-        sort: atMs,
+        sort: check.at,
         active: false,
-        body: '{}',
+        body: JSON.stringify({ missingSince: check.missingSince }),
       });
     },
     async page(afterKey, limit) {

@@ -84,9 +84,15 @@ test('a move cancelled in Katapult: held messages deleted, none held, the record
   expect(await upcomingRecord('dbp_rc_cleared')).toBeNull();
 });
 
-test('a policy deleted in Katapult (404): held messages deleted, the record dropped, the channel told', async () => {
+test('a policy deleted in Katapult (404 on two passes): held messages deleted, the record dropped, the channel told', async () => {
   const before = await schedule('dbp_rc_gone', inMinutes(240));
   h.katapult.removePolicy('dbp_rc_gone');
+
+  // The first 404 is only noted: a passing glitch must not withdraw the reminder of a move that still happens.
+  expect((await h.bot.reconcile()).changed).toBe(0);
+  expect(h.slack.calls).toEqual([]);
+  expect(await upcomingRecord('dbp_rc_gone')).toEqual(before);
+  expect(h.logs.some((l) => l.includes('reconcile_policy_missing') && l.includes('dbp_rc_gone'))).toBe(true);
 
   expect((await h.bot.reconcile()).changed).toBe(1);
   expect(deletedIds()).toHaveLength(2);
@@ -94,6 +100,7 @@ test('a policy deleted in Katapult (404): held messages deleted, the record drop
   expect(h.slack.callsTo('chat.scheduleMessage')).toEqual([]);
   expect(String(notes()[0]?.args.text)).toContain('no longer exists in Katapult');
   expect(await upcomingRecord('dbp_rc_gone')).toBeNull();
+  expect(await createUpcomingDeletions(h.bot.store.docs).lastCheck('T0FAKE001', 'dbp_rc_gone')).toBeNull();
 });
 
 test('a policy already in the trash before its time: the note offers Restore, the record is kept', async () => {
