@@ -169,28 +169,37 @@ test('a Slack that answers chat.postMessage only after the client timeout gets o
   expect(bot.logs.some((l) => l.includes('channel_post_unknown'))).toBe(true);
 }, 30_000);
 
-test('a Restore click whose thread reply Slack answers only after the timeout: one reply, no private copy, delivery unknown', async () => {
-  const bot = await start({ slackWriteTimeoutMs: 400 });
-  const policy = bot.katapult.policies()[2];
+/** Schedules a catalogued policy through the bot, moves it to the trash, and returns its id. */
+async function trashedThroughTheBot(bot: Harness, index: number): Promise<string> {
+  const policy = bot.katapult.policies()[index];
   if (!policy) throw new Error('fake has too few policies');
   await bot.submitSchedule({ policyId: policy.id, at: inMinutes(60) });
   await bot.slack.waitFor('chat.postMessage');
   await bot.bot.idle();
   bot.katapult.trashPolicy(policy.id, inMinutes(60 * 24));
   bot.slack.reset();
-  bot.slack.delay('chat.postMessage', 1_500);
+  return policy.id;
+}
 
-  const res = await postSigned(
+const pressRestore = (bot: Harness, policyId: string) =>
+  postSigned(
     `${bot.baseUrl}/slack/events`,
     SIGNING_SECRET,
     blockActionBody({
       actionId: ACTIONS.restore,
-      value: policy.id,
+      value: policyId,
       channelId: CHANNEL,
       messageTs: '1700000000.000900',
       responseUrl: bot.slack.responseUrl('btn'),
     }),
   );
+
+test('a Restore click whose thread reply Slack answers only after the timeout: one reply, no private copy, delivery unknown', async () => {
+  const bot = await start({ slackWriteTimeoutMs: 400 });
+  const policyId = await trashedThroughTheBot(bot, 2);
+  bot.slack.delay('chat.postMessage', 1_500);
+
+  const res = await pressRestore(bot, policyId);
   expect(res.status).toBe(200);
   await bot.slack.waitFor('chat.postMessage');
   await sleep(3_000);
@@ -201,8 +210,22 @@ test('a Restore click whose thread reply Slack answers only after the timeout: o
   const [audited] = await bot.bot.store.audit.recent(WORKSPACE, 1);
   expect(audited).toMatchObject({
     action: 'restore',
-    policyId: policy.id,
+    policyId,
     outcome: 'restored',
     delivery: 'unknown',
   });
 }, 30_000);
+
+test('a Restore reply that Slack rate-limits is still retried (nothing was done): one reply, in the thread', async () => {
+  const bot = await start();
+  const policyId = await trashedThroughTheBot(bot, 3);
+  bot.slack.fail('chat.postMessage', { status: 429, headers: { 'Retry-After': '0' } });
+
+  expect((await pressRestore(bot, policyId)).status).toBe(200);
+  await bot.slack.waitFor('chat.postMessage', 2);
+  await bot.bot.idle();
+  expect(bot.slack.callsTo('chat.postMessage')).toHaveLength(2);
+  expect(bot.slack.callsTo('response_url')).toEqual([]);
+  const [audited] = await bot.bot.store.audit.recent(WORKSPACE, 1);
+  expect(audited).toMatchObject({ action: 'restore', policyId, outcome: 'restored', delivery: 'channel' });
+});
