@@ -28,6 +28,7 @@ import {
 import { createDailyLimit } from './scheduling/daily-limit.js';
 import { createRequestIntake } from './scheduling/intake.js';
 import { createLocks } from './scheduling/locks.js';
+import { createReconciler, type ReconcileSummary } from './scheduling/reconcile.js';
 import { createRequestLog } from './scheduling/request-log.js';
 import { createRequestWorker } from './scheduling/request-worker.js';
 import { runRequest } from './scheduling/run-request.js';
@@ -36,10 +37,12 @@ import { checkBotToken } from './slack/identity.js';
 import { createInstallationStore } from './slack/installation-store.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { createPolicyCatalogue } from './slack/policy-catalogue.js';
+import { createReconcileSurface } from './slack/reconcile-surface.js';
 import { createRequestSurface } from './slack/request-surface.js';
 import { refuseFutureTimestamps } from './slack/request-time.js';
 import { BOT_SCOPES } from './slack/scopes.js';
 import { createMetadataSigner } from './slack/signed-metadata.js';
+import { mayHaveBeenDone } from './slack/slack-writes.js';
 import { createUserDirectory } from './slack/users.js';
 import { slackErrorCode } from './slack/workspace.js';
 import { createRefusalLog, type InstalledWorkspace, workspaceGuard } from './slack/workspace-guard.js';
@@ -53,6 +56,19 @@ import { createWorkspaceTokens } from './tokens/workspace-tokens.js';
 
 /** Per attempt of a Slack Web API call made from a request record (and of the listeners' client). */
 const SLACK_WRITE_TIMEOUT_MS = 10_000;
+/**
+ * Retries of the listeners' Web client. The Web client hands these options to p-retry, whose
+ * `onFailedAttempt` (not in the Web client's type) stops the retries by throwing.
+ */
+const LISTENER_RETRIES: webApi.RetryOptions & { onFailedAttempt(error: unknown): void } = {
+  retries: 3,
+  factor: 2,
+  minTimeout: 500,
+  maxTimeout: 4000,
+  onFailedAttempt(error) {
+    if (mayHaveBeenDone(error)) throw error;
+  },
+};
 /** The request record must be written within this, well inside Slack's 3 s, or the modal says so. */
 const INTAKE_TIMEOUT_MS = 1_500;
 
@@ -78,6 +94,8 @@ export interface BotOverrides {
   host?: string;
   /** Requests accepted and not finished, for the pending-request gauges. */
   pendingRequests?: MetricsDeps['pendingRequests'];
+  /** Per-attempt timeout of Slack Web API calls (default SLACK_WRITE_TIMEOUT_MS; tests shorten it). */
+  slackWriteTimeoutMs?: number;
 }
 
 export interface Bot {
@@ -95,6 +113,8 @@ export interface Bot {
   metrics: Metrics;
   /** Resolves when no schedule or post is under way (tests use it to let follow-up work settle). */
   idle(timeoutMs?: number): Promise<boolean>;
+  /** Compares every upcoming deletion with Katapult now (it also runs every RECONCILE_INTERVAL_MINUTES). */
+  reconcile(): Promise<ReconcileSummary>;
 }
 
 export async function createBot(config: Config, overrides: BotOverrides = {}): Promise<Bot> {
@@ -139,6 +159,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   const rawStore = await openStore(config.store.url, {
     retentionMs: config.audit.retentionDays * 86_400_000,
     maxPerWorkspace: config.audit.maxPerWorkspace,
+    now,
     onError: (error) => {
       metrics.storeError('connection');
       logger.event('error', 'store_error', { error: errorText(error) });
@@ -242,9 +263,11 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     clientOptions: {
       ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
       // Bounded: a post that cannot get through in ~10 s goes to the fallback instead of waiting 30 min.
-      retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 4000 },
+      // A call that got no answer (a timeout) may have been done: it is never sent again, so a slow
+      // Slack gives one post, not four (slack-writes.ts).
+      retryConfig: LISTENER_RETRIES,
       // Per attempt: a connection that never answers must not hold a post (and its fallback) for ever.
-      timeout: 10_000,
+      timeout: overrides.slackWriteTimeoutMs ?? SLACK_WRITE_TIMEOUT_MS,
       // Counts failed Web API calls by method and error, for every client Bolt makes.
       fetch: countingSlackFetch(metrics),
     },
@@ -303,7 +326,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
-      timeout: SLACK_WRITE_TIMEOUT_MS,
+      timeout: overrides.slackWriteTimeoutMs ?? SLACK_WRITE_TIMEOUT_MS,
       fetch: countingSlackFetch(metrics),
       logger,
     });
@@ -351,6 +374,20 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
         },
         id,
       ),
+  });
+  const reconciler = createReconciler({
+    upcoming,
+    locks,
+    tokens,
+    katapult,
+    surface: createReconcileSurface(
+      { upcoming, logger, reminderLeadSeconds: config.reminderLeadMinutes * 60, now },
+      clientFor,
+    ),
+    logger,
+    now,
+    intervalMs: config.reconcileIntervalMinutes * 60_000,
+    track: (work) => inflight.run(work),
   });
   const intake = createRequestIntake({
     requests,
@@ -421,6 +458,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       });
     }
     worker.start();
+    reconciler.start();
   };
 
   const listeners: { close(): Promise<void> }[] = [];
@@ -493,6 +531,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       return { port, metricsPort };
     },
     idle: (timeoutMs = 10_000) => inflight.drain(timeoutMs),
+    reconcile: () => reconciler.sweep(),
     async stop(graceMs = shutdownGraceMs(config.katapult.timeoutMs)) {
       // /readyz answers 503 from now on, so load balancers stop sending, and no new record is started
       // here. Socket Mode disconnects at once; over HTTP the listener stays open while work under way
@@ -502,6 +541,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       ready = false;
       draining = true;
       worker.stop();
+      reconciler.stop();
       if (socketMode) await app.stop().catch(() => undefined);
       const pending = inflight.size;
       const drained = await inflight.drain(graceMs);

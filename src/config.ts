@@ -47,6 +47,8 @@ export interface Config {
     maxAttempts: number;
     concurrency: number;
   };
+  /** Minutes between comparisons of the upcoming deletions with Katapult's schedule; 0: never. */
+  reconcileIntervalMinutes: number;
   /** Where the default SQLite file and a generated encryption key live. */
   dataDir: string;
   /** 32-byte AES key from TOKEN_ENCRYPTION_KEY; null means "load or generate one in dataDir". */
@@ -295,6 +297,7 @@ export function parseConfig(env: Env): Config {
       maxAttempts: integer(env, 'REQUEST_MAX_ATTEMPTS', 5, 1, 100),
       concurrency: integer(env, 'REQUEST_CONCURRENCY', 16, 1, 256),
     },
+    reconcileIntervalMinutes: integer(env, 'RECONCILE_INTERVAL_MINUTES', 60, 0, 7 * 24 * 60),
     audit: {
       retentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 90, 1, 3650),
       maxPerWorkspace: integer(env, 'AUDIT_MAX_ENTRIES', 10_000, 20, 1_000_000),

@@ -60,8 +60,10 @@ export interface HarnessOptions {
   encryptionKey?: string;
   slack?: FakeSlack;
   katapult?: FakeKatapult;
-  /** The bot's wall clock in unix ms (default Date.now). */
+  /** The bot's clock (unix ms; default Date.now): also judges the store's audit retention. */
   now?: () => number;
+  /** Per-attempt timeout of the bot's Slack writes for requests (default 10 s). */
+  slackWriteTimeoutMs?: number;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -92,6 +94,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     host: '127.0.0.1',
     logSink: (line) => logs.push(line),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.slackWriteTimeoutMs ? { slackWriteTimeoutMs: options.slackWriteTimeoutMs } : {}),
   });
   const { port } = await bot.start();
   const baseUrl = `http://127.0.0.1:${port}`;

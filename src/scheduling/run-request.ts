@@ -25,7 +25,7 @@ export interface RequestSurface {
   /** A refusal, phrased for the requester, sent privately. */
   refuse(record: RequestRecord, reason: string): Promise<void>;
   /** Posts the outcome of every policy (in the channel, else privately). */
-  announce(record: RequestRecord): Promise<Exclude<Delivery, 'unknown'>>;
+  announce(record: RequestRecord): Promise<Delivery>;
   /** A short private note to the requester. */
   tell(record: RequestRecord, text: string): Promise<void>;
   /** Replaces the messages Slack holds for a scheduled policy; `channelId` is where they go. */

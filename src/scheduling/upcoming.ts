@@ -25,6 +25,12 @@ export interface UpcomingDeletion {
   requestCreatedAt?: number;
 }
 
+/** When reconcile last looked (unix ms), and since when Katapult has not known the policy (unix ms). */
+export interface ReconcileCheck {
+  at: number;
+  missingSince: number | null;
+}
+
 export interface UpcomingDeletions {
   get(workspaceId: string, policyId: string): Promise<UpcomingDeletion | null>;
   put(workspaceId: string, record: UpcomingDeletion): Promise<void>;
@@ -35,6 +41,9 @@ export interface UpcomingDeletions {
     options: { fromSeconds: number; limit: number; offset?: number },
   ): Promise<UpcomingDeletion[]>;
   forget(workspaceId: string): Promise<void>;
+  /** reconcile.ts's last look at the policy in Katapult, or null. */
+  lastCheck(workspaceId: string, policyId: string): Promise<ReconcileCheck | null>;
+  markChecked(workspaceId: string, policyId: string, check: ReconcileCheck): Promise<void>;
   /** Every record's `(workspace, policy)`, in pages (for the reconcile sweep). */
   page(
     afterKey: string | undefined,
@@ -46,6 +55,8 @@ export interface UpcomingDeletions {
 export const KEEP_AFTER_MOVE_SECONDS = 7 * 86_400;
 
 export const UPCOMING = 'upcoming';
+/** Kept apart from the records, so marking a check never races with replacing the held messages. */
+const CHECKED = 'upcoming-checked';
 
 function isRecord(v: unknown): v is UpcomingDeletion {
   if (typeof v !== 'object' || v === null) return false;
@@ -80,6 +91,7 @@ export function createUpcomingDeletions(docs: Docs): UpcomingDeletions {
     },
     async remove(workspaceId, policyId) {
       await docs.remove(UPCOMING, key(workspaceId, policyId));
+      await docs.remove(CHECKED, key(workspaceId, policyId));
     },
     async list(workspaceId, options) {
       const rows = await docs.list(UPCOMING, workspaceId, {
@@ -89,7 +101,29 @@ export function createUpcomingDeletions(docs: Docs): UpcomingDeletions {
       });
       return rows.map((r) => parse(r.body)).filter((r): r is UpcomingDeletion => r !== null);
     },
-    forget: (workspaceId) => docs.removePartition(UPCOMING, workspaceId),
+    async forget(workspaceId) {
+      await docs.removePartition(UPCOMING, workspaceId);
+      await docs.removePartition(CHECKED, workspaceId);
+    },
+    async lastCheck(workspaceId, policyId) {
+      const row = await docs.get(CHECKED, key(workspaceId, policyId));
+      if (!row) return null;
+      try {
+        const missingSince = (JSON.parse(row.body) as { missingSince?: unknown }).missingSince;
+        return { at: row.sort, missingSince: typeof missingSince === 'number' ? missingSince : null };
+      } catch {
+        return { at: row.sort, missingSince: null };
+      }
+    },
+    async markChecked(workspaceId, policyId, check) {
+      await docs.upsert(CHECKED, {
+        key: key(workspaceId, policyId),
+        partition: workspaceId,
+        sort: check.at,
+        active: false,
+        body: JSON.stringify({ missingSince: check.missingSince }),
+      });
+    },
     async page(afterKey, limit) {
       const keys = await docs.keys(UPCOMING, { ...(afterKey ? { afterKey } : {}), limit });
       return keys.flatMap((k) => {

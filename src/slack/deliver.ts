@@ -6,10 +6,11 @@ import type { webApi } from '@slack/bolt';
 import type { AppLogger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { type SlackMessage, undeliveredMessage } from './blocks/messages.js';
-import { writeOnce } from './slack-writes.js';
+import { mayHaveBeenDone, writeOnce } from './slack-writes.js';
 import { slackErrorCode, slackErrorText } from './workspace.js';
 
-export type Delivery = 'channel' | 'direct_message' | 'lost';
+/** `unknown`: the write went out and no answer came back (a timeout): it may have been posted. */
+export type Delivery = 'channel' | 'direct_message' | 'lost' | 'unknown';
 
 export async function deliver(
   client: webApi.WebClient,
@@ -31,10 +32,13 @@ export async function deliver(
     return 'channel';
   } catch (error) {
     slackError = slackErrorCode(error);
-    logger.event('warn', 'channel_post_failed', {
+    // It may be in the channel already: a private copy would be a second post of the same outcome.
+    const unknown = mayHaveBeenDone(error);
+    logger.event('warn', unknown ? 'channel_post_unknown' : 'channel_post_failed', {
       channel: input.channelId,
       slack_error: slackErrorText(error),
     });
+    if (unknown) return 'unknown';
   }
   try {
     const fallback = undeliveredMessage({
@@ -61,7 +65,7 @@ export async function deliver(
       slack_error: slackErrorText(error),
       outcome: input.message.text,
     });
-    return 'lost';
+    return mayHaveBeenDone(error) ? 'unknown' : 'lost';
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import type { webApi } from '@slack/bolt';
 import type { AppLogger } from '../log.js';
-import type { UpcomingDeletions } from '../scheduling/upcoming.js';
+import type { UpcomingDeletion, UpcomingDeletions } from '../scheduling/upcoming.js';
 import { movedMessage, reminderMessage } from './blocks/followups.js';
 import type { SlackMessage } from './blocks/messages.js';
 import { writeOnce } from './slack-writes.js';
@@ -31,6 +31,28 @@ export interface FollowupDeps {
   /** 0 turns reminders off. */
   reminderLeadSeconds: number;
   now: () => number;
+}
+
+/** Deletes the messages Slack holds for a record (the reminder, the restore offer); failures are logged. */
+export async function deleteHeld(
+  client: webApi.WebClient,
+  logger: AppLogger,
+  record: Pick<
+    UpcomingDeletion,
+    'policyId' | 'channelId' | 'heldIn' | 'reminderMessageId' | 'restoreMessageId'
+  >,
+): Promise<void> {
+  for (const id of [record.reminderMessageId, record.restoreMessageId]) {
+    if (!id) continue;
+    await client.chat
+      .deleteScheduledMessage({ channel: record.heldIn ?? record.channelId, scheduled_message_id: id })
+      .catch((error: unknown) =>
+        logger.event('warn', 'scheduled_message_delete_failed', {
+          policy_id: record.policyId,
+          slack_error: slackErrorText(error),
+        }),
+      );
+  }
 }
 
 /**
@@ -62,12 +84,7 @@ export async function replaceFollowups(
   } catch (error) {
     log('upcoming_read_failed', error);
   }
-  for (const id of [previous?.reminderMessageId, previous?.restoreMessageId]) {
-    if (!id || !previous) continue;
-    await client.chat
-      .deleteScheduledMessage({ channel: previous.heldIn ?? previous.channelId, scheduled_message_id: id })
-      .catch((error: unknown) => log('scheduled_message_delete_failed', error));
-  }
+  if (previous) await deleteHeld(client, deps.logger, previous);
 
   const nowSeconds = Math.floor(deps.now() / 1000);
   const limit = nowSeconds + SLACK_SCHEDULE_LIMIT_SECONDS;

@@ -17,15 +17,27 @@ export function nothingWasDone(error: unknown): { wait: number } | null {
     retryAfter?: number;
     statusCode?: number;
     body?: unknown;
-    original?: { code?: string };
+    original?: { code?: unknown; message?: unknown; cause?: { code?: unknown } };
   } | null;
   if (e?.code === 'slack_webapi_rate_limited_error') {
     const wait = (e.retryAfter ?? 1) * 1000;
     return wait <= MAX_RETRY_AFTER_MS ? { wait } : null;
   }
   if (e?.code === 'slack_webapi_http_error' && (e.statusCode ?? 0) >= 500 && !e.body) return { wait: 500 };
-  if (e?.code === 'slack_webapi_request_error' && e.original?.code === 'ECONNREFUSED') return { wait: 500 };
+  if (e?.code !== 'slack_webapi_request_error') return null;
+  // The Web client's fetch reports a refused connection as `TypeError: fetch failed` with the code on its cause.
+  if ((e.original?.code ?? e.original?.cause?.code) === 'ECONNREFUSED') return { wait: 500 };
+  // A client that waits out a 429 itself (the listeners') reports it as a request error with this message.
+  if (String(e.original?.message).startsWith('A rate limit was exceeded')) return { wait: 0 };
   return null;
+}
+
+/**
+ * Whether a failed write may have been done all the same: the request went out and no answer came
+ * back (a timeout, a connection cut). Its outcome is unknown; it must not be written again.
+ */
+export function mayHaveBeenDone(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === 'slack_webapi_request_error' && !nothingWasDone(error);
 }
 
 export async function writeOnce<T>(write: () => Promise<T>): Promise<T> {

@@ -98,6 +98,13 @@ export interface FakeKatapult {
    * trash object's id. Throws for an id not in the catalogue.
    */
   trashPolicy(id: string, keepUntil: number): string;
+  /**
+   * Changes a catalogued policy's `auto_move_to_trash_at` behind the bot's back (as Katapult's UI
+   * or another API client would); null cancels the move. Throws for an id not in the catalogue.
+   */
+  setAutoMoveToTrashAt(id: string, at: number | null): void;
+  /** Deletes a policy from the catalogue (GET then answers 404 disk_backup_policy_not_found). */
+  removePolicy(id: string): void;
   /** A copy of one policy as the fake holds it now (after applying the clock), or undefined. */
   getPolicy(id: string): FakeDiskBackupPolicy | undefined;
   /** Copies of every policy in the catalogue, in list order, trashed ones included. */
@@ -238,6 +245,14 @@ class FakeKatapultServer implements FakeKatapult {
 
   trashPolicy(id: string, keepUntil: number): string {
     return this.catalogue.trash(id, keepUntil);
+  }
+
+  setAutoMoveToTrashAt(id: string, at: number | null): void {
+    this.catalogue.setAutoMoveToTrashAt(id, at);
+  }
+
+  removePolicy(id: string): void {
+    this.catalogue.remove(id);
   }
 
   getPolicy(id: string): FakeDiskBackupPolicy | undefined {

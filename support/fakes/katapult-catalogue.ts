@@ -91,6 +91,19 @@ export class FakePolicyCatalogue {
     return policy.trash.id;
   }
 
+  /** Sets (or with null, clears) a policy's `auto_move_to_trash_at`, as a change made outside the bot. */
+  setAutoMoveToTrashAt(id: string, at: number | null): void {
+    const policy = this.policies.get(id);
+    if (!policy) throw new Error(`fake katapult: no policy ${id} in the catalogue`);
+    if (at !== null && !Number.isInteger(at)) throw new Error('fake katapult: at must be Unix seconds');
+    policy.autoMoveToTrashAt = at;
+  }
+
+  /** Deletes a policy for good. */
+  remove(id: string): void {
+    this.policies.delete(id);
+  }
+
   /** A copy of one policy after applying the clock, or undefined. */
   copyOf(id: string): FakeDiskBackupPolicy | undefined {
     this.applyClock();

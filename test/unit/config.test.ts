@@ -108,3 +108,14 @@ describe('OAuth (multi-workspace) mode', () => {
     expect(() => parseConfig(env)).toThrow(expect.objectContaining({ variable: 'TOKEN_ENCRYPTION_KEY' }));
   });
 });
+
+test('RECONCILE_INTERVAL_MINUTES: hourly by default, 0 turns it off, anything but whole minutes up to a week is refused', () => {
+  expect(parseConfig(base).reconcileIntervalMinutes).toBe(60);
+  expect(parseConfig({ ...base, RECONCILE_INTERVAL_MINUTES: '0' }).reconcileIntervalMinutes).toBe(0);
+  expect(parseConfig({ ...base, RECONCILE_INTERVAL_MINUTES: '15' }).reconcileIntervalMinutes).toBe(15);
+  for (const bad of ['-1', '1.5', 'hourly', String(7 * 24 * 60 + 1)]) {
+    expect(() => parseConfig({ ...base, RECONCILE_INTERVAL_MINUTES: bad })).toThrow(
+      /^RECONCILE_INTERVAL_MINUTES: /,
+    );
+  }
+});

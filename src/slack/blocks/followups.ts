@@ -1,7 +1,9 @@
 /** Messages Slack holds for later: the reminder before the move, the restore offer after it. Pure. */
+import { reconcileNote } from '../../messages/reconcile.js';
+import type { ReconcileAction } from '../../scheduling/reconcile.js';
 import { ACTIONS } from '../ids.js';
 import { code, dateToken, escapeMrkdwn, utcFallback } from '../mrkdwn.js';
-import { button, context, message, type SlackMessage, section } from './common.js';
+import { type Block, button, context, message, type SlackMessage, section } from './common.js';
 
 function leadText(leadSeconds: number): string {
   const minutes = Math.round(leadSeconds / 60);
@@ -36,26 +38,38 @@ export function movedMessage(input: { policyId: string; at: number }): SlackMess
       section(
         `:wastebasket: Disk backup policy ${code(input.policyId)} was due to move to Katapult's trash on ${dateToken(input.at)}. Until it is purged it can be restored.`,
       ),
-      {
-        type: 'actions',
-        elements: [
-          button({
-            text: 'Restore from trash',
-            actionId: ACTIONS.restore,
-            value: input.policyId,
-            style: 'primary',
-          }),
-        ],
-      },
-      context('Restoring needs an API token with the trash_objects:restore scope.'),
+      ...restoreOffer(input.policyId),
     ],
   );
 }
+
+/** The Restore from trash button and what it needs. */
+const restoreOffer = (policyId: string): Block[] => [
+  {
+    type: 'actions',
+    elements: [
+      button({ text: 'Restore from trash', actionId: ACTIONS.restore, value: policyId, style: 'primary' }),
+    ],
+  },
+  context('Restoring needs an API token with the trash_objects:restore scope.'),
+];
 
 export function restoredMessage(input: { policyId: string; userId: string }): SlackMessage {
   return message(`Disk backup policy ${escapeMrkdwn(input.policyId)} was restored from the trash.`, [
     section(
       `:recycle: <@${input.userId}> restored disk backup policy ${code(input.policyId)} from the trash. Check its schedule in Katapult: it may still carry the old deletion time.`,
     ),
+  ]);
+}
+
+/** The note posted when Katapult's schedule of a policy was changed outside Slack (reconcile). */
+export function reconciledMessage(
+  input: { policyId: string; was: number },
+  action: Exclude<ReconcileAction, { kind: 'none' }>,
+): SlackMessage {
+  const note = reconcileNote(input, action);
+  return message(note.plain, [
+    section(note.mrkdwn),
+    ...(note.offerRestore ? restoreOffer(input.policyId) : []),
   ]);
 }

@@ -16,6 +16,7 @@ import { refusalText } from '../../blocks/access.js';
 import { restoredMessage } from '../../blocks/followups.js';
 import { failureText } from '../../blocks/messages.js';
 import { ACTIONS } from '../../ids.js';
+import { mayHaveBeenDone } from '../../slack-writes.js';
 import { slackErrorText, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
@@ -104,16 +105,19 @@ export function registerRestoreButton(app: App, deps: ListenerDeps): void {
       deps.logger.event('warn', 'thread_reply_failed', {
         slack_error: slackErrorText(error),
       });
-      delivery = (await respond({
-        response_type: 'ephemeral',
-        replace_original: false,
-        text: message.text,
-      }).then(
-        () => true,
-        () => false,
-      ))
-        ? 'ephemeral'
-        : 'lost';
+      // No answer came (a timeout): the reply may be in the thread already, so no private copy.
+      delivery = mayHaveBeenDone(error)
+        ? 'unknown'
+        : (await respond({
+              response_type: 'ephemeral',
+              replace_original: false,
+              text: message.text,
+            }).then(
+              () => true,
+              () => false,
+            ))
+          ? 'ephemeral'
+          : 'lost';
     }
     await deps.record({
       ...base,

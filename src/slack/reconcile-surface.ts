@@ -1,0 +1,53 @@
+/**
+ * The Slack side of reconciling with Katapult (the use case's `ReconcileSurface` port): replace or
+ * delete the messages Slack holds for a policy, and post a short note where they go. The note is
+ * posted once (`writeOnce`); when Slack refuses it, it is logged.
+ */
+import type { webApi } from '@slack/bolt';
+import type { ReconcileSurface } from '../scheduling/reconcile.js';
+import { reconciledMessage } from './blocks/followups.js';
+import { deleteHeld, type FollowupDeps, replaceFollowups } from './followups.js';
+import { writeOnce } from './slack-writes.js';
+import { slackErrorCode } from './workspace.js';
+
+export function createReconcileSurface(
+  deps: FollowupDeps,
+  clientFor: (workspaceId: string) => Promise<webApi.WebClient>,
+): ReconcileSurface {
+  return {
+    async rehold(workspaceId, record, at) {
+      await replaceFollowups(await clientFor(workspaceId), deps, {
+        workspaceId,
+        policyId: record.policyId,
+        channelId: record.channelId,
+        at,
+        scheduledBy: record.scheduledBy,
+        target: { type: record.targetType, id: record.targetId },
+        ...(record.requestCreatedAt !== undefined ? { requestCreatedAt: record.requestCreatedAt } : {}),
+      });
+    },
+    async dropHeld(workspaceId, record) {
+      await deleteHeld(await clientFor(workspaceId), deps.logger, record);
+    },
+    async note(workspaceId, record, action) {
+      const note = reconciledMessage({ policyId: record.policyId, was: record.at }, action);
+      try {
+        const client = await clientFor(workspaceId);
+        await writeOnce(() =>
+          client.chat.postMessage({
+            channel: record.channelId,
+            text: note.text,
+            blocks: note.blocks,
+            unfurl_links: false,
+            unfurl_media: false,
+          }),
+        );
+      } catch (error) {
+        deps.logger.event('warn', 'reconcile_note_failed', {
+          policy_id: record.policyId,
+          slack_error: slackErrorCode(error) ?? String(error),
+        });
+      }
+    },
+  };
+}
