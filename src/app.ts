@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { App, type AppOptions, ErrorCode, webApi } from '@slack/bolt';
 import nodeFetch from 'node-fetch';
 import { createAccessPolicies } from './access/access-policy.js';
+import { createFreezes } from './access/freeze.js';
 import { createAuditRecorder } from './audit/record.js';
 import { createAuditTrail } from './audit/trail.js';
 import type { Config } from './config.js';
@@ -25,12 +26,15 @@ import {
   type Metrics,
   type MetricsDeps,
 } from './metrics.js';
+import { type ApprovalDeps, decide } from './scheduling/approvals.js';
 import { createRequestIntake } from './scheduling/intake.js';
 import { createLocks } from './scheduling/locks.js';
 import { createRequestLog } from './scheduling/request-log.js';
 import { createRequestWorker } from './scheduling/request-worker.js';
 import { runRequest } from './scheduling/run-request.js';
 import { carryOverUpcoming, createUpcomingDeletions } from './scheduling/upcoming.js';
+import { checkApprover } from './slack/access.js';
+import { createApprovalSurface } from './slack/approval-surface.js';
 import { checkBotToken } from './slack/identity.js';
 import { createInstallationStore } from './slack/installation-store.js';
 import { registerListeners } from './slack/listeners/index.js';
@@ -265,6 +269,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   const refusedWorkspace = createRefusalLog(logger, now);
   app.use(workspaceGuard(installed, refusedWorkspace));
   const access = createAccessPolicies(store.kv, config.defaultAccess);
+  const freezes = createFreezes(store.kv, config.frozen);
   const upcoming = createUpcomingDeletions(store.docs);
   const users = createUserDirectory({ ttlMs: 60_000, groupTtlMs: 60_000, now });
   const trail = createAuditTrail(store.audit, store.docs, {
@@ -320,10 +325,20 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       command: config.slack.command,
       upcoming,
       reminderLeadSeconds: config.reminderLeadMinutes * 60,
+      freezes,
       now,
     },
     clientFor,
   );
+  const approvalDeps: ApprovalDeps = {
+    requests,
+    surface: createApprovalSurface({ logger, tokens, katapult }, clientFor),
+    record,
+    logger,
+    now,
+    leaseMs: config.requests.leaseMs,
+  };
+  const approvalSettings = { requiredByDefault: config.requireApproval, ttlMs: config.approvalTtlMs };
   const worker = createRequestWorker({
     requests,
     logger,
@@ -347,6 +362,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
           leaseMs: config.requests.leaseMs,
           maxAttempts: config.requests.maxAttempts,
           onOutcome: (outcome) => metrics.submission(outcome),
+          approvals: approvalDeps,
         },
         id,
       ),
@@ -376,6 +392,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       });
       await tokens.remove(workspaceId);
       await access.remove(workspaceId);
+      await freezes.remove(workspaceId);
       await upcoming.forget(workspaceId);
       await requests.forget(workspaceId);
       await trail.forget(workspaceId);
@@ -383,6 +400,31 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     users,
     claims: store,
     intake,
+    freezes,
+    approvals: {
+      ...approvalSettings,
+      decide: (input) =>
+        decide(
+          {
+            ...approvalDeps,
+            claims: store,
+            mayDecide: async (r, userId) =>
+              checkApprover(
+                { users, access, logger, approvals: approvalSettings },
+                await clientFor(r.workspace),
+                { workspaceId: r.workspace, userId, requesterId: r.user },
+              ),
+            frozen: async (workspaceId) => (await freezes.get(workspaceId)).frozen,
+            run: (id) => worker.kick(id),
+          },
+          input,
+        ),
+      async pending(workspaceId) {
+        const since = now() - config.approvalTtlMs - 60_000;
+        const records = await requests.since(workspaceId, since, 500);
+        return records.filter((r) => r.state === 'awaiting_approval' && (r.approval?.expiresAt ?? 0) > now());
+      },
+    },
     record,
     auditLog: trail,
     // Keyed by the encryption key when one is configured (else the signing secret), so every replica agrees.

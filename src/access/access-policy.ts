@@ -16,8 +16,45 @@ export interface AccessPolicy {
   allowGuests?: boolean;
   /** People from other organizations (Slack Connect) are refused unless this is set. */
   allowExternal?: boolean;
+  /** Who must approve a submission before it runs; absent: the deployment default. */
+  approval?: ApprovalPolicy;
   updatedBy: string | null;
   updatedAt: number | null;
+}
+
+/**
+ * `off`: no approval. `admins`: one workspace admin or owner. `groups`: one member of `groupIds`
+ * (admins too). Never the person who asked, never a guest or someone from another organization.
+ */
+export type ApprovalMode = 'off' | 'admins' | 'groups';
+export interface ApprovalPolicy {
+  mode: ApprovalMode;
+  groupIds: string[];
+}
+
+/** The approval that applies: the stored choice, else the deployment's (`KATAPULT_REQUIRE_APPROVAL`). */
+export function approvalOf(policy: AccessPolicy, deploymentRequires: boolean): ApprovalPolicy {
+  const stored = policy.approval;
+  if (stored?.mode === 'groups' && stored.groupIds.length === 0) return { mode: 'admins', groupIds: [] };
+  return stored ?? { mode: deploymentRequires ? 'admins' : 'off', groupIds: [] };
+}
+
+export type ApproverRefusal = 'not_approver' | 'guest' | 'external' | 'own_request';
+
+/**
+ * Whether this person may approve (or deny) someone else's request. With approvals since turned
+ * off, admins can still decide the requests left waiting.
+ */
+export async function mayApprove(
+  approval: ApprovalPolicy,
+  facts: Omit<AccessFacts, 'channelId'> & { isRequester: boolean },
+): Promise<{ allowed: true } | { allowed: false; reason: ApproverRefusal }> {
+  if (facts.isRequester) return { allowed: false, reason: 'own_request' };
+  if (facts.external) return { allowed: false, reason: 'external' };
+  if (facts.guest) return { allowed: false, reason: 'guest' };
+  if (facts.isAdmin) return { allowed: true };
+  if (approval.mode === 'groups' && (await facts.memberOfAny(approval.groupIds))) return { allowed: true };
+  return { allowed: false, reason: 'not_approver' };
 }
 
 export const defaultPolicy = (who: Who): AccessPolicy => ({
@@ -63,12 +100,19 @@ function isPolicy(value: unknown): value is AccessPolicy {
   const v = value as Record<string, unknown>;
   const ids = (x: unknown) => Array.isArray(x) && x.every((i) => typeof i === 'string' && ID.test(i));
   const flag = (x: unknown) => x === undefined || typeof x === 'boolean';
+  const approval = (x: unknown) => {
+    if (x === undefined) return true;
+    if (typeof x !== 'object' || x === null) return false;
+    const a = x as Record<string, unknown>;
+    return (a.mode === 'off' || a.mode === 'admins' || a.mode === 'groups') && ids(a.groupIds);
+  };
   return (
     (v.who === 'admins' || v.who === 'groups' || v.who === 'everyone') &&
     ids(v.groupIds) &&
     ids(v.channelIds) &&
     flag(v.allowGuests) &&
-    flag(v.allowExternal)
+    flag(v.allowExternal) &&
+    approval(v.approval)
   );
 }
 

@@ -10,7 +10,17 @@ import type { Docs } from '../store/docs.js';
 
 export const REQUESTS = 'request';
 
-export type RequestState = 'pending' | 'calling' | 'done' | 'failed' | 'superseded' | 'cancelled';
+export type RequestState =
+  | 'pending'
+  | 'calling'
+  | 'done'
+  | 'failed'
+  | 'superseded'
+  | 'cancelled'
+  /** Posted for approval; held (see approvals.ts) until decided or expired. */
+  | 'awaiting_approval'
+  | 'denied'
+  | 'expired';
 export type Delivery = 'channel' | 'direct_message' | 'lost' | 'unknown';
 
 /** What Katapult answered for one policy. */
@@ -54,9 +64,22 @@ export interface RequestRecord {
   audited?: boolean;
   /** Why the record ended `failed`. */
   error?: string;
+  /** Set at submission when someone else must approve; covers every policy of the record at once. */
+  approval?: ApprovalStep;
 }
 
-const ACTIVE: ReadonlySet<RequestState> = new Set(['pending', 'calling']);
+export interface ApprovalStep {
+  /** Unix ms: after this the request can no longer be approved and the sweep closes it. */
+  expiresAt: number;
+  /** The request message in the channel (with its buttons), once posted. */
+  messageTs?: string;
+  /** The request was recorded in the audit log. */
+  audited?: boolean;
+  decision?: { by: string; at: number; approved: boolean; reason?: string };
+}
+
+/** An awaiting record is `active` (so the sweep finds it once its hold lapses, at its expiry). */
+const ACTIVE: ReadonlySet<RequestState> = new Set(['pending', 'calling', 'awaiting_approval']);
 
 export interface RequestLog {
   /** Writes a new record with this worker's lease; false when the id exists (a duplicate delivery). */
@@ -73,6 +96,8 @@ export interface RequestLog {
   /** Drops ended records of a workspace older than `beforeMs` (and beyond the newest `keep`). */
   prune(workspace: string, beforeMs: number, keep: number): Promise<void>;
   forget(workspace: string): Promise<void>;
+  /** A workspace's requests created since `sinceMs` (newest last), at most `limit`. */
+  since(workspace: string, sinceMs: number, limit: number): Promise<RequestRecord[]>;
 }
 
 function parse(body: string): RequestRecord | null {
@@ -118,5 +143,9 @@ export function createRequestLog(docs: Docs): RequestLog {
     },
     prune: (workspace, beforeMs, keep) => docs.trim(REQUESTS, workspace, { beforeSort: beforeMs, keep }),
     forget: (workspace) => docs.removePartition(REQUESTS, workspace),
+    async since(workspace, sinceMs, limit) {
+      const rows = await docs.list(REQUESTS, workspace, { minSort: sinceMs, limit });
+      return rows.flatMap((row) => parse(row.body) ?? []);
+    },
   };
 }

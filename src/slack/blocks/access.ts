@@ -1,6 +1,7 @@
 /** Access policy surfaces: the admin modal, refusals, the policy in words. Pure builders. */
 import type { types } from '@slack/bolt';
-import type { AccessPolicy, Who } from '../../access/access-policy.js';
+import type { AccessPolicy, ApprovalMode, ApprovalPolicy, Who } from '../../access/access-policy.js';
+import { APPROVALS } from '../../messages/approvals.js';
 import { ACCESS_VIEW } from '../ids.js';
 import { SLACK_LIMITS } from '../limits.js';
 import { escapeMrkdwn } from '../mrkdwn.js';
@@ -34,6 +35,18 @@ export function describePolicy(policy: AccessPolicy, groupNames: Map<string, str
   return `${who}${where} ${outsiders ? `This includes ${outsiders}.` : 'Guests and people from other organizations may not.'}`;
 }
 
+export function describeApproval(
+  approval: ApprovalPolicy,
+  groupNames: Map<string, string> = new Map(),
+): string {
+  return APPROVALS.describe(
+    approval.mode,
+    approval.groupIds.map((id) =>
+      groupNames.has(id) ? `@${escapeMrkdwn(groupNames.get(id) ?? id)}` : `<!subteam^${id}>`,
+    ),
+  );
+}
+
 export function refusalText(reason: string, command: string): string {
   const change = `Workspace admins and owners can change who may schedule deletions with \`${command} access\`.`;
   switch (reason) {
@@ -47,6 +60,8 @@ export function refusalText(reason: string, command: string): string {
       return `:no_entry: Guests may not schedule deletions in this workspace. ${change}`;
     case 'external':
       return `:no_entry: Only members of this workspace may schedule deletions; people from other organizations may not. ${change}`;
+    case 'frozen':
+      return APPROVALS.refusal('frozen', command);
     case 'store_unavailable':
       return ':warning: The bot could not read its storage, so nothing was done. Try again shortly.';
     default:
@@ -58,7 +73,10 @@ export function accessFormView(input: {
   policy: AccessPolicy;
   groups: { id: string; name: string }[];
   problem?: string;
+  /** The approval in force (the stored choice, else the deployment's default). */
+  approval?: ApprovalPolicy;
 }): types.ModalView {
+  const approval = input.approval ?? input.policy.approval ?? { mode: 'off', groupIds: [] };
   const whoOption = (who: Who) => option(WHO_LABELS[who], who);
   // Slack shows at most 100 options: the chosen groups come first so saving never drops one.
   const chosen = (id: string) => Number(input.policy.groupIds.includes(id));
@@ -69,9 +87,8 @@ export function accessFormView(input: {
   const selectedGroups = groupOptions.filter((o) => input.policy.groupIds.includes(o.value ?? ''));
   const blocks: Block[] = [];
   if (input.problem) blocks.push(section(`:warning: ${input.problem}`));
-  blocks.push(
-    section(`*Now:* ${describePolicy(input.policy, new Map(input.groups.map((g) => [g.id, g.name])))}`),
-  );
+  const names = new Map(input.groups.map((g) => [g.id, g.name]));
+  blocks.push(section(`*Now:* ${describePolicy(input.policy, names)} ${describeApproval(approval, names)}`));
   blocks.push({
     type: 'input',
     block_id: ACCESS_VIEW.whoBlock,
@@ -136,6 +153,41 @@ export function accessFormView(input: {
       ...(allowed.length ? { initial_options: allowed } : {}),
     },
   });
+  const modeOption = (mode: ApprovalMode) => option(APPROVALS.modeLabels[mode], mode);
+  blocks.push({
+    type: 'input',
+    block_id: ACCESS_VIEW.approvalBlock,
+    label: label(APPROVALS.approvalLabel),
+    hint: hint(APPROVALS.approvalHint),
+    element: {
+      type: 'radio_buttons',
+      action_id: ACCESS_VIEW.approvalAction,
+      options: [modeOption('off'), modeOption('admins'), modeOption('groups')],
+      initial_option: modeOption(approval.mode),
+    },
+  });
+  if (groupOptions.length > 0) {
+    // The approver groups chosen come first, so that saving never drops one.
+    const approverOptions = [...input.groups]
+      .sort((a, b) => Number(approval.groupIds.includes(b.id)) - Number(approval.groupIds.includes(a.id)))
+      .slice(0, SLACK_LIMITS.selectOptions)
+      .map((g) => option(g.name || g.id, g.id));
+    const selectedApprovers = approverOptions.filter((o) => approval.groupIds.includes(o.value ?? ''));
+    blocks.push({
+      type: 'input',
+      block_id: ACCESS_VIEW.approversBlock,
+      optional: true,
+      label: label(APPROVALS.approversLabel),
+      hint: hint(APPROVALS.approversHint),
+      element: {
+        type: 'multi_static_select',
+        action_id: ACCESS_VIEW.approversAction,
+        placeholder: placeholder('Choose groups'),
+        options: approverOptions,
+        ...(selectedApprovers.length ? { initial_options: selectedApprovers } : {}),
+      },
+    });
+  }
   return modal({
     callbackId: ACCESS_VIEW.callbackId,
     title: 'Who may schedule',

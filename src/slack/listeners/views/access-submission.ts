@@ -1,8 +1,9 @@
 /** Submission of the admin access modal: check the submitter is an admin, save, audit. */
 import type { App } from '@slack/bolt';
-import type { Who } from '../../../access/access-policy.js';
+import { type ApprovalMode, approvalOf, type Who } from '../../../access/access-policy.js';
+import { APPROVALS } from '../../../messages/approvals.js';
 import { isWorkspaceAdmin } from '../../access.js';
-import { describePolicy } from '../../blocks/access.js';
+import { describeApproval, describePolicy } from '../../blocks/access.js';
 import { ADMINS_ONLY, noticeModal } from '../../blocks/common.js';
 import { ACCESS_VIEW } from '../../ids.js';
 import { slackErrorCode, workspaceIdOf } from '../../workspace.js';
@@ -28,6 +29,14 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
     const outsiders = (
       values[ACCESS_VIEW.outsidersBlock]?.[ACCESS_VIEW.outsidersAction]?.selected_options ?? []
     ).map((o) => o.value);
+    const modeRaw = values[ACCESS_VIEW.approvalBlock]?.[ACCESS_VIEW.approvalAction]?.selected_option?.value;
+    const mode: ApprovalMode | null =
+      modeRaw === 'off' || modeRaw === 'admins' || modeRaw === 'groups' ? modeRaw : null;
+    const approverIds = (
+      values[ACCESS_VIEW.approversBlock]?.[ACCESS_VIEW.approversAction]?.selected_options ?? []
+    )
+      .map((o) => o.value)
+      .filter((v): v is string => typeof v === 'string' && ID.test(v));
     const allowGuests = outsiders.includes(ACCESS_VIEW.allowGuestsValue);
     const allowExternal = outsiders.includes(ACCESS_VIEW.allowExternalValue);
     if (!workspaceId || !who) {
@@ -44,6 +53,13 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
       });
       return;
     }
+    if (mode === 'groups' && approverIds.length === 0) {
+      await ack({
+        response_action: 'errors',
+        errors: { [ACCESS_VIEW.approvalBlock]: APPROVALS.approversMissing },
+      });
+      return;
+    }
     // Everything with I/O happens after the ack: the modal shows "saving…" meanwhile.
     await ack({ response_action: 'update', view: notice(':hourglass_flowing_sand: Saving…') });
     const show = (text: string) =>
@@ -56,12 +72,17 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
       await show(ADMINS_ONLY('change who may schedule deletions'));
       return;
     }
+    // A form opened before the approval question existed leaves the approval as it was.
+    const approvalChoice = mode
+      ? { mode, groupIds: mode === 'groups' ? approverIds : [] }
+      : (await deps.access.get(workspaceId).catch(() => null))?.approval;
     const policy = {
       who,
       groupIds: who === 'groups' ? groupIds : [],
       channelIds,
       allowGuests,
       allowExternal,
+      ...(approvalChoice ? { approval: approvalChoice } : {}),
       updatedBy: userId,
       updatedAt: deps.now(),
     };
@@ -75,7 +96,8 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
       await show(':warning: The bot could not save this, so nothing changed. Try again shortly.');
       return;
     }
-    await show(`:white_check_mark: Saved. ${describePolicy(policy)}`);
+    const approval = approvalOf(policy, deps.approvals.requiredByDefault);
+    await show(`:white_check_mark: Saved. ${describePolicy(policy)} ${describeApproval(approval)}`);
     await deps.record({
       at: deps.now(),
       workspace: workspaceId,
@@ -85,7 +107,7 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
       policyId: null,
       requestedAt: null,
       requestedLocal: null,
-      outcome: `${who}${policy.groupIds.length ? `:${policy.groupIds.join(',')}` : ''}${channelIds.length ? ` in ${channelIds.join(',')}` : ''}${allowGuests ? ' +guests' : ''}${allowExternal ? ' +external' : ''}`,
+      outcome: `${who}${policy.groupIds.length ? `:${policy.groupIds.join(',')}` : ''}${channelIds.length ? ` in ${channelIds.join(',')}` : ''}${allowGuests ? ' +guests' : ''}${allowExternal ? ' +external' : ''} approval:${approval.mode}${approval.groupIds.length ? `:${approval.groupIds.join(',')}` : ''}`,
       autoMoveToTrashAt: null,
       requestId: null,
       retryNum: context.retryNum ?? null,

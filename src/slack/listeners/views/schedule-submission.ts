@@ -7,9 +7,11 @@
  */
 import type { App } from '@slack/bolt';
 import { checkPolicyId } from '../../../scheduling/policy-id.js';
+import type { AuditEntry } from '../../../store/store.js';
 import { checkDeletionTime } from '../../../time/when.js';
 import { decodeMetadata } from '../../blocks/schedule-modal.js';
 import { SCHEDULE_VIEW } from '../../ids.js';
+import { submissionGate } from '../../submission-gate.js';
 import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
@@ -50,6 +52,25 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
       return;
     }
 
+    // The emergency stop and, with approvals, a channel approvers can see: refused inline.
+    const gate = await submissionGate(deps, workspaceId, meta.channelId);
+    if (!gate.ok) {
+      deps.metrics.submission(gate.reason === 'store_unavailable' ? 'store_error' : 'refused');
+      await ack({ response_action: 'errors', errors: { [SCHEDULE_VIEW.policyBlock]: gate.text } });
+      if (gate.reason === 'frozen')
+        await deps.record(
+          frozenRefusal(
+            workspaceId,
+            body.user.id,
+            meta.channelId,
+            policy.policyId,
+            time.atSeconds,
+            deps.now(),
+          ),
+        );
+      return;
+    }
+
     let accepted: 'accepted' | 'duplicate';
     const id = `${workspaceId}:${view.id}`;
     try {
@@ -65,6 +86,7 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
         state: 'pending',
         attempts: 0,
         policies: [{ policyId: policy.policyId }],
+        ...(gate.needsApproval ? { approval: { expiresAt: deps.now() + deps.approvals.ttlMs } } : {}),
       });
     } catch (error) {
       deps.logger.event('error', 'request_not_recorded', {
@@ -88,4 +110,29 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
     }
     deps.intake.run(id);
   });
+}
+
+function frozenRefusal(
+  workspace: string,
+  user: string,
+  channel: string,
+  policyId: string,
+  requestedAt: number,
+  at: number,
+): AuditEntry {
+  return {
+    at,
+    workspace,
+    user,
+    channel,
+    action: 'schedule',
+    policyId,
+    requestedAt,
+    requestedLocal: null,
+    outcome: 'refused:frozen',
+    autoMoveToTrashAt: null,
+    requestId: null,
+    retryNum: null,
+    delivery: null,
+  };
 }

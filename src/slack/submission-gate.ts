@@ -1,0 +1,56 @@
+/**
+ * What a scheduling submission must pass before it is recorded, answered inline in the modal: the
+ * emergency stop, and, when the workspace needs approvals, a channel approvers can see (a direct
+ * message or App Home has none). Store reads only, bounded well inside Slack's 3 seconds.
+ */
+import { approvalOf } from '../access/access-policy.js';
+import { APPROVALS, FREEZE } from '../messages/approvals.js';
+import type { ListenerDeps } from './listeners/deps.js';
+
+export type Gate =
+  | { ok: true; needsApproval: boolean }
+  | { ok: false; reason: 'frozen' | 'needs_channel' | 'store_unavailable'; text: string };
+
+const GATE_TIMEOUT_MS = 1_000;
+
+/** Channels approvers can see: public and private channels (IDs `C…`, legacy private `G…`). */
+const isChannel = (id: string) => /^[CG][A-Z0-9]+$/.test(id);
+
+export async function submissionGate(
+  deps: Pick<ListenerDeps, 'freezes' | 'access' | 'approvals' | 'command'>,
+  workspaceId: string,
+  channelId: string,
+): Promise<Gate> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), GATE_TIMEOUT_MS);
+  });
+  try {
+    const read = Promise.all([deps.freezes.get(workspaceId), deps.access.get(workspaceId)]);
+    const answer = await Promise.race([read, late]);
+    if (answer === 'late') throw new Error('store too slow');
+    const [freeze, policy] = answer;
+    if (freeze.frozen) {
+      return {
+        ok: false,
+        reason: 'frozen',
+        text:
+          freeze.by === 'deployment'
+            ? FREEZE.refusedSubmissionDeployment
+            : FREEZE.refusedSubmission(deps.command),
+      };
+    }
+    const needsApproval = approvalOf(policy, deps.approvals.requiredByDefault).mode !== 'off';
+    if (needsApproval && !isChannel(channelId))
+      return { ok: false, reason: 'needs_channel', text: APPROVALS.needsChannel };
+    return { ok: true, needsApproval };
+  } catch {
+    return {
+      ok: false,
+      reason: 'store_unavailable',
+      text: 'The bot could not read its storage, so nothing was done. Try again in a moment.',
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
