@@ -9,7 +9,8 @@ import type { ListenerDeps } from './listeners/deps.js';
 
 export type Gate =
   | { ok: true; needsApproval: boolean }
-  | { ok: false; reason: 'frozen' | 'needs_channel' | 'store_unavailable'; text: string };
+  | { ok: false; reason: 'frozen' | 'needs_channel'; text: string }
+  | { ok: false; reason: 'store_unavailable' };
 
 const GATE_TIMEOUT_MS = 1_000;
 
@@ -45,11 +46,7 @@ export async function submissionGate(
       return { ok: false, reason: 'needs_channel', text: APPROVALS.needsChannel };
     return { ok: true, needsApproval };
   } catch {
-    return {
-      ok: false,
-      reason: 'store_unavailable',
-      text: 'The bot could not read its storage, so nothing was done. Try again in a moment.',
-    };
+    return { ok: false, reason: 'store_unavailable' };
   } finally {
     clearTimeout(timer);
   }

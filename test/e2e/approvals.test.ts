@@ -40,6 +40,10 @@ beforeEach(() => {
   h.slack.users.set(GUEST_ADMIN, { is_admin: true, is_restricted: true });
   h.slack.users.set(OUTSIDER, { is_admin: true, team_id: 'T0OTHER01' });
 });
+afterEach(() => {
+  // Every request, outcome and note fitted Slack's limits (the fake refuses what would not).
+  expect(h.slack.refusals()).toEqual([]);
+});
 
 const scheduleCalls = (on: Harness = h) =>
   on.katapult.requests.filter(
@@ -48,6 +52,9 @@ const scheduleCalls = (on: Harness = h) =>
 const settle = (ms = 300) => new Promise((r) => setTimeout(r, ms));
 const audit = (on: Harness = h) =>
   createAuditTrail(on.bot.store.audit, on.bot.store.docs, { retentionMs: 86_400_000 }).recent(TEAM, 50);
+/** The approval entries of one policy, newest first. */
+const approvals = async (policyId: string, on: Harness = h) =>
+  (await audit(on)).filter((e) => e.action === 'approval' && e.policyId === policyId).map((e) => e.outcome);
 const recordOf = (id: string, on: Harness = h): Promise<RequestRecord | null> =>
   createRequestLog(on.bot.store.docs).get(id);
 
@@ -166,6 +173,8 @@ describe('a submission with approval on', () => {
     await settle(500);
     expect(scheduleCalls()).toHaveLength(1);
     expect(h.slack.callsTo('chat.update')).toHaveLength(1);
+    // One decision, not two that happened to run once.
+    expect(await approvals('dbp_twice')).toEqual(['approved', 'requested']);
   });
 
   test('Deny asks for a reason, closes the request, tells the requester and calls nothing', async () => {
@@ -319,6 +328,7 @@ describe('two bot instances on one store', () => {
     await settle(500);
     expect(scheduleCalls(a)).toHaveLength(1);
     expect(a.slack.callsTo('chat.update')).toHaveLength(1);
+    expect(await approvals('dbp_replicas')).toEqual(['approved', 'requested']);
     expect((await recordOf(id, b))?.state).toBe('done');
   });
 });

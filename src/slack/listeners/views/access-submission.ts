@@ -107,7 +107,7 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
       policyId: null,
       requestedAt: null,
       requestedLocal: null,
-      outcome: `${who}${policy.groupIds.length ? `:${policy.groupIds.join(',')}` : ''}${channelIds.length ? ` in ${channelIds.join(',')}` : ''}${allowGuests ? ' +guests' : ''}${allowExternal ? ' +external' : ''} approval:${approval.mode}${approval.groupIds.length ? `:${approval.groupIds.join(',')}` : ''}`,
+      outcome: `${who}${policy.groupIds.length ? `:${policy.groupIds.join(',')}` : ''}${channelIds.length ? ` in ${channelIds.join(',')}` : ''}${allowGuests ? ' +guests' : ''}${allowExternal ? ' +external' : ''}${approval.mode === 'off' ? '' : ` approval:${approval.mode}${approval.groupIds.length ? `:${approval.groupIds.join(',')}` : ''}`}`,
       autoMoveToTrashAt: null,
       requestId: null,
       retryNum: context.retryNum ?? null,

@@ -55,8 +55,13 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
     // The emergency stop and, with approvals, a channel approvers can see: refused inline.
     const gate = await submissionGate(deps, workspaceId, meta.channelId);
     if (!gate.ok) {
-      deps.metrics.submission(gate.reason === 'store_unavailable' ? 'store_error' : 'refused');
-      await ack({ response_action: 'errors', errors: { [SCHEDULE_VIEW.policyBlock]: gate.text } });
+      const storeDown = gate.reason === 'store_unavailable';
+      if (storeDown) deps.logger.event('error', 'request_not_recorded', { error: 'store not readable' });
+      deps.metrics.submission(storeDown ? 'store_error' : 'refused');
+      await ack({
+        response_action: 'errors',
+        errors: { [SCHEDULE_VIEW.policyBlock]: storeDown ? STORE_DOWN_INLINE : gate.text },
+      });
       if (gate.reason === 'frozen')
         await deps.record(
           frozenRefusal(
