@@ -367,3 +367,28 @@ describe('expiry', () => {
     expect(scheduleCalls(e)).toHaveLength(0);
   });
 });
+
+describe('KATAPULT_FROZEN=true', () => {
+  let f: Harness;
+  beforeAll(async () => {
+    f = await startHarness({ env: { KATAPULT_FROZEN: 'true' } });
+    await setWorkspaceToken(f);
+  });
+  afterAll(async () => {
+    if (!f) return;
+    expect(leaksOf(f, [KATAPULT_TOKEN, BOT_TOKEN, SIGNING_SECRET, f.encryptionKey])).toEqual([]);
+    await f.stop();
+  });
+
+  test('refuses every submission inline, even without approvals, and no admin can lift it from Slack', async () => {
+    f.slack.reset();
+    const res = await f.submitSchedule({ policyId: 'dbp_deploy', at: inMinutes(60), userId: ADMIN });
+    expect(res.json).toMatchObject({ response_action: 'errors' });
+    expect(res.text).toContain('KATAPULT_FROZEN=true');
+    await f.command({ text: 'unfreeze', user_id: ADMIN, response_url: f.slack.responseUrl('u') });
+    expect(JSON.stringify((await f.slack.waitFor('response_url'))[0]?.args)).toContain('whole deployment');
+    await settle();
+    expect(scheduleCalls(f)).toHaveLength(0);
+    expect(f.slack.callsTo('chat.postMessage')).toHaveLength(0);
+  });
+});

@@ -100,3 +100,31 @@ describe('OAuth (multi-workspace) mode', () => {
     expect(() => parseConfig(env)).toThrow(expect.objectContaining({ variable: 'TOKEN_ENCRYPTION_KEY' }));
   });
 });
+
+test('approvals and the emergency stop: off, 24 hours and not frozen by default; decimals of an hour allowed', () => {
+  const c = parseConfig(base);
+  expect(c.requireApproval).toBe(false);
+  expect(c.approvalTtlMs).toBe(24 * 3_600_000);
+  expect(c.frozen).toBe(false);
+  const on = parseConfig({
+    ...base,
+    KATAPULT_REQUIRE_APPROVAL: 'ON',
+    APPROVAL_TTL_HOURS: '0.5',
+    KATAPULT_FROZEN: 'true',
+  });
+  expect(on.requireApproval).toBe(true);
+  expect(on.approvalTtlMs).toBe(1_800_000);
+  expect(on.frozen).toBe(true);
+});
+
+test.each([
+  ['KATAPULT_REQUIRE_APPROVAL', 'yes'],
+  ['KATAPULT_FROZEN', '1'],
+  ['APPROVAL_TTL_HOURS', '0'],
+  ['APPROVAL_TTL_HOURS', '169'],
+  ['APPROVAL_TTL_HOURS', '-1'],
+  ['APPROVAL_TTL_HOURS', 'a day'],
+])('%s=%s is refused, naming the variable', (name, value) => {
+  expect(() => parseConfig({ ...base, [name]: value })).toThrow(ConfigError);
+  expect(() => parseConfig({ ...base, [name]: value })).toThrow(name);
+});
