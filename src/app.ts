@@ -420,8 +420,8 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
           input,
         ),
       async pending(workspaceId) {
-        const since = now() - config.approvalTtlMs - 60_000;
-        const records = await requests.since(workspaceId, since, 500);
+        // A waiting record is sorted by its expiry (request-log.ts): from now on, only those are left.
+        const records = await requests.since(workspaceId, now(), 500);
         return records.filter((r) => r.state === 'awaiting_approval' && (r.approval?.expiresAt ?? 0) > now());
       },
     },

@@ -100,6 +100,16 @@ export interface RequestLog {
   since(workspace: string, sinceMs: number, limit: number): Promise<RequestRecord[]>;
 }
 
+/**
+ * The record's place in time, which the pending-age gauge reads (the oldest active record): its
+ * creation; while it waits for a decision, its expiry (waiting for people is not being stuck); once
+ * decided, the decision.
+ */
+function sortOf(r: RequestRecord): number {
+  if (r.state === 'awaiting_approval' && r.approval) return r.approval.expiresAt;
+  return r.approval?.decision?.at ?? r.createdAt;
+}
+
 function parse(body: string): RequestRecord | null {
   try {
     const r = JSON.parse(body) as RequestRecord;
@@ -133,6 +143,7 @@ export function createRequestLog(docs: Docs): RequestLog {
       return docs.update(REQUESTS, record.id, owner, {
         body: JSON.stringify(record),
         active: ACTIVE.has(record.state),
+        sort: sortOf(record),
       });
     },
     release: (id, owner) => docs.release(REQUESTS, id, owner),

@@ -115,7 +115,9 @@ describe('a submission with approval on', () => {
     expect((await audit()).find((e) => e.action === 'approval' && e.policyId === 'dbp_req1')?.outcome).toBe(
       'requested',
     );
-    expect(h.slack.refusals()).toEqual([]);
+    // Waiting for people is not a stuck request: the pending-age gauge (and its alert) stays quiet.
+    const metrics = await (await fetch(`${h.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^katapult_chatops_requests_oldest_pending_age_seconds 0$/m);
   });
 
   test('the requester’s own Approve is refused and calls nothing', async () => {
