@@ -196,9 +196,10 @@ export async function decide(
     const held = await deps.requests.lease(input.id, owner, deps.leaseMs);
     const late = held ? check(held) : 'decided';
     if (late || !held?.approval) {
-      // Put the hold back as it was (the sweep expires it when due).
+      // Put the hold back as it was (the sweep expires it when due); never keep one on a decided record.
       if (held?.state === 'awaiting_approval' && held.approval)
         await deps.requests.lease(input.id, owner, Math.max(1, held.approval.expiresAt - deps.now()));
+      else if (held) await deps.requests.release(input.id, owner);
       return { ok: false, reason: late ?? 'decided' };
     }
     const at = deps.now();
