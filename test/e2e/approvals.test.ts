@@ -20,7 +20,7 @@ import {
   setWorkspaceToken,
   startHarness,
 } from '../../support/harness.js';
-import { blockActionBody, postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
+import { blockActionBody, eventBody, postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
 import { leaksOf } from '../helpers/secrets.js';
 import { useSharedHarness } from '../helpers/shared-harness.js';
 
@@ -296,6 +296,46 @@ describe('the emergency stop', () => {
     const text = JSON.stringify((await h.slack.waitFor('response_url'))[0]?.args);
     expect(text).toContain('Waiting for approval');
     expect(text).toContain('dbp_hist');
+  });
+});
+
+describe('App Home', () => {
+  async function openHome(user: string): Promise<string> {
+    const before = h.slack.callsTo('views.publish').length;
+    const res = await postSigned(
+      `${h.baseUrl}/slack/events`,
+      SIGNING_SECRET,
+      eventBody({
+        type: 'app_home_opened',
+        user,
+        channel: 'D0HOME001',
+        tab: 'home',
+        event_ts: '1700000000.1',
+      }),
+      { contentType: 'application/json' },
+    );
+    expect(res.status).toBe(200);
+    return JSON.stringify((await h.slack.waitFor('views.publish', before + 1)).at(-1)?.args.view);
+  }
+
+  test('shows waiting requests to those who may decide, not to others; shows the emergency stop', async () => {
+    await request('dbp_home');
+    const approver = await openHome(ADMIN2);
+    expect(approver).toContain('Waiting for approval');
+    expect(approver).toContain('dbp_home');
+    expect(approver).toContain('Not frozen');
+    const member = await openHome(MEMBER);
+    expect(member).not.toContain('dbp_home');
+    expect(member).not.toContain('Waiting for approval');
+
+    await h.command({ text: 'freeze', user_id: ADMIN, response_url: h.slack.responseUrl('hf') });
+    await h.slack.waitFor('response_url');
+    try {
+      expect(await openHome(MEMBER)).toContain(`Frozen* by <@${ADMIN}>`);
+    } finally {
+      await h.command({ text: 'unfreeze', user_id: ADMIN, response_url: h.slack.responseUrl('hu') });
+      await h.slack.waitFor('response_url', 2);
+    }
   });
 });
 
