@@ -6,7 +6,7 @@
  */
 import { createAuditTrail } from '../../src/audit/trail.js';
 import { createRequestLog, type RequestRecord } from '../../src/scheduling/request-log.js';
-import { ACTIONS, DENY_VIEW } from '../../src/slack/ids.js';
+import { ACCESS_VIEW, ACTIONS, DENY_VIEW } from '../../src/slack/ids.js';
 import type { SlackCall } from '../../support/fakes/slack-api.js';
 import {
   ADMIN,
@@ -247,6 +247,80 @@ describe('a submission with approval on', () => {
     await settle();
     expect(scheduleCalls()).toHaveLength(0);
     expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
+  });
+});
+
+describe('/katapult access: who approves', () => {
+  const BOB = 'U0BOB0001';
+  const submitAccess = (mode: string, approvers: string[] = []) =>
+    postSigned(
+      `${h.baseUrl}/slack/events`,
+      SIGNING_SECRET,
+      viewSubmissionBody({
+        callbackId: ACCESS_VIEW.callbackId,
+        userId: ADMIN,
+        values: {
+          [ACCESS_VIEW.whoBlock]: {
+            [ACCESS_VIEW.whoAction]: { type: 'radio_buttons', selected_option: { value: 'everyone' } },
+          },
+          [ACCESS_VIEW.approvalBlock]: {
+            [ACCESS_VIEW.approvalAction]: { type: 'radio_buttons', selected_option: { value: mode } },
+          },
+          [ACCESS_VIEW.approversBlock]: {
+            [ACCESS_VIEW.approversAction]: {
+              type: 'multi_static_select',
+              selected_options: approvers.map((value) => ({ value })),
+            },
+          },
+        },
+      }),
+    );
+  async function save(mode: string, approvers: string[] = []) {
+    const before = h.slack.callsTo('views.update').length;
+    await submitAccess(mode, approvers);
+    const [update] = (await h.slack.waitFor('views.update', before + 1)).slice(-1);
+    expect(JSON.stringify(update?.args.view)).toContain('Saved');
+    h.slack.reset();
+  }
+  afterAll(async () => {
+    // Back to what the deployment default gives, for the tests after these.
+    await save('admins');
+  });
+
+  test('approver groups: their members approve (not admins-only), others are refused; without groups the form says so', async () => {
+    h.slack.users.set(BOB, { tz: 'UTC' });
+    h.slack.groups.set('S0APPROV1', { handle: 'approvers', users: [MEMBER] });
+    const missing = await submitAccess('groups');
+    expect(missing.text).toContain('approver group');
+    await save('groups', ['S0APPROV1']);
+
+    const { id } = await request('dbp_groups', BOB);
+    await press(ACTIONS.approve, id, MEMBER);
+    await h.slack.waitFor('chat.update');
+    await h.bot.idle();
+    expect(scheduleCalls()).toHaveLength(1);
+    expect(await approvals('dbp_groups')).toEqual(['approved', 'requested']);
+    expect((await audit()).find((e) => e.action === 'approval' && e.outcome === 'approved')?.decidedBy).toBe(
+      MEMBER,
+    );
+  });
+
+  test('a member outside the approver groups is refused', async () => {
+    const { id } = await request('dbp_groups2', ADMIN);
+    await press(ACTIONS.approve, id, BOB);
+    expect(await lastNote(2)).toContain('not one of the approvers');
+    await settle();
+    expect(scheduleCalls()).toHaveLength(0);
+  });
+
+  test('“no approval” stored by an admin wins over KATAPULT_REQUIRE_APPROVAL=on: a submission runs at once', async () => {
+    await save('off');
+    await h.submitSchedule({ policyId: 'dbp_direct', at: inMinutes(60), userId: ADMIN });
+    const [post] = await h.slack.waitFor('chat.postMessage');
+    await h.bot.idle();
+    expect(buttonsOf(post)).toEqual([]);
+    expect(JSON.stringify(post?.args.blocks)).toContain('scheduled disk backup policy');
+    expect(scheduleCalls()).toHaveLength(1);
   });
 });
 
