@@ -194,13 +194,18 @@ export async function decide(
   let decided: RequestRecord | null = null;
   try {
     const held = await deps.requests.lease(input.id, owner, deps.leaseMs);
-    const late = held ? check(held) : 'decided';
+    // Not obtainable: the worker is posting or expiring it right now, or it has ended.
+    const late = held
+      ? check(held)
+      : (await deps.requests.get(input.id))?.state === 'awaiting_approval'
+        ? 'busy'
+        : 'decided';
     if (late || !held?.approval) {
       // Put the hold back as it was (the sweep expires it when due); never keep one on a decided record.
       if (held?.state === 'awaiting_approval' && held.approval)
         await deps.requests.lease(input.id, owner, Math.max(1, held.approval.expiresAt - deps.now()));
       else if (held) await deps.requests.release(input.id, owner);
-      return { ok: false, reason: late ?? 'decided' };
+      return { ok: false, reason: late ?? 'busy' };
     }
     const at = deps.now();
     const next: RequestRecord = {
