@@ -9,8 +9,13 @@ import type { ListenerDeps } from './listeners/deps.js';
 
 export type Gate =
   | { ok: true; needsApproval: boolean }
-  | { ok: false; reason: 'frozen' | 'needs_channel'; text: string }
-  | { ok: false; reason: 'store_unavailable' };
+  /** `text`: the inline error (none: the caller's "store down" one); `afterAck`: the audit, once Slack has its answer. */
+  | {
+      ok: false;
+      reason: 'frozen' | 'needs_channel' | 'store_unavailable';
+      text?: string;
+      afterAck?: () => Promise<void>;
+    };
 
 const GATE_TIMEOUT_MS = 1_000;
 
@@ -18,6 +23,43 @@ const GATE_TIMEOUT_MS = 1_000;
 const isChannel = (id: string) => /^[CG][A-Z0-9]+$/.test(id);
 
 export async function submissionGate(
+  deps: Pick<
+    ListenerDeps,
+    'freezes' | 'access' | 'approvals' | 'command' | 'record' | 'logger' | 'metrics' | 'now'
+  >,
+  input: { workspaceId: string; userId: string; channelId: string; policyIds: string[]; atSeconds: number },
+): Promise<Gate> {
+  const gate = await check(deps, input.workspaceId, input.channelId);
+  if (gate.ok) return gate;
+  deps.metrics.submission(gate.reason === 'store_unavailable' ? 'store_error' : 'refused');
+  if (gate.reason === 'store_unavailable')
+    deps.logger.event('error', 'request_not_recorded', { error: 'the store could not be read' });
+  if (gate.reason !== 'frozen') return gate;
+  return {
+    ...gate,
+    afterAck: async () => {
+      for (const policyId of input.policyIds) {
+        await deps.record({
+          at: deps.now(),
+          workspace: input.workspaceId,
+          user: input.userId,
+          channel: input.channelId,
+          action: 'schedule',
+          policyId,
+          requestedAt: input.atSeconds,
+          requestedLocal: null,
+          outcome: 'refused:frozen',
+          autoMoveToTrashAt: null,
+          requestId: null,
+          retryNum: null,
+          delivery: null,
+        });
+      }
+    },
+  };
+}
+
+async function check(
   deps: Pick<ListenerDeps, 'freezes' | 'access' | 'approvals' | 'command'>,
   workspaceId: string,
   channelId: string,

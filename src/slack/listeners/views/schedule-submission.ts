@@ -7,7 +7,6 @@
  */
 import type { App } from '@slack/bolt';
 import { checkPolicyId } from '../../../scheduling/policy-id.js';
-import type { AuditEntry } from '../../../store/store.js';
 import { checkDeletionTime } from '../../../time/when.js';
 import { decodeMetadata } from '../../blocks/schedule-modal.js';
 import { SCHEDULE_VIEW } from '../../ids.js';
@@ -53,26 +52,19 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
     }
 
     // The emergency stop and, with approvals, a channel approvers can see: refused inline.
-    const gate = await submissionGate(deps, workspaceId, meta.channelId);
+    const gate = await submissionGate(deps, {
+      workspaceId,
+      userId: body.user.id,
+      channelId: meta.channelId,
+      policyIds: [policy.policyId],
+      atSeconds: time.atSeconds,
+    });
     if (!gate.ok) {
-      const storeDown = gate.reason === 'store_unavailable';
-      if (storeDown) deps.logger.event('error', 'request_not_recorded', { error: 'store not readable' });
-      deps.metrics.submission(storeDown ? 'store_error' : 'refused');
       await ack({
         response_action: 'errors',
-        errors: { [SCHEDULE_VIEW.policyBlock]: storeDown ? STORE_DOWN_INLINE : gate.text },
+        errors: { [SCHEDULE_VIEW.policyBlock]: gate.text ?? STORE_DOWN_INLINE },
       });
-      if (gate.reason === 'frozen')
-        await deps.record(
-          frozenRefusal(
-            workspaceId,
-            body.user.id,
-            meta.channelId,
-            policy.policyId,
-            time.atSeconds,
-            deps.now(),
-          ),
-        );
+      await gate.afterAck?.();
       return;
     }
 
@@ -115,29 +107,4 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
     }
     deps.intake.run(id);
   });
-}
-
-function frozenRefusal(
-  workspace: string,
-  user: string,
-  channel: string,
-  policyId: string,
-  requestedAt: number,
-  at: number,
-): AuditEntry {
-  return {
-    at,
-    workspace,
-    user,
-    channel,
-    action: 'schedule',
-    policyId,
-    requestedAt,
-    requestedLocal: null,
-    outcome: 'refused:frozen',
-    autoMoveToTrashAt: null,
-    requestId: null,
-    retryNum: null,
-    delivery: null,
-  };
 }
