@@ -26,7 +26,12 @@ import {
   type Metrics,
   type MetricsDeps,
 } from './metrics.js';
-import { type ApprovalDeps, decide } from './scheduling/approvals.js';
+import {
+  type ApprovalDeps,
+  createApprovalHolds,
+  createApprovalSweeper,
+  decide,
+} from './scheduling/approvals.js';
 import { createRequestIntake } from './scheduling/intake.js';
 import { createLocks } from './scheduling/locks.js';
 import { createRequestLog } from './scheduling/request-log.js';
@@ -332,12 +337,19 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   );
   const approvalDeps: ApprovalDeps = {
     requests,
+    holds: createApprovalHolds(store.docs),
     surface: createApprovalSurface({ logger, tokens, katapult }, clientFor),
     record,
     logger,
     now,
     leaseMs: config.requests.leaseMs,
   };
+  const approvalSweeper = createApprovalSweeper({
+    deps: approvalDeps,
+    owner,
+    sweepMs: config.requests.sweepMs,
+    track: (work) => inflight.run(work),
+  });
   const approvalSettings = { requiredByDefault: config.requireApproval, ttlMs: config.approvalTtlMs };
   const worker = createRequestWorker({
     requests,
@@ -459,6 +471,8 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       });
     }
     worker.start();
+    approvalSweeper.start();
+    void approvalSweeper.sweep();
   };
 
   const listeners: { close(): Promise<void> }[] = [];
@@ -540,6 +554,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       ready = false;
       draining = true;
       worker.stop();
+      approvalSweeper.stop();
       if (socketMode) await app.stop().catch(() => undefined);
       const pending = inflight.size;
       const drained = await inflight.drain(graceMs);

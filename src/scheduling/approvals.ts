@@ -1,19 +1,56 @@
 /**
- * Four eyes: a request that needs approval is a state of its request record. The worker posts it
- * (`awaiting_approval`) and hands the record's lease to a "hold" that lasts until the request
- * expires, so the sweep finds it again exactly then, from the store, whatever restarted meanwhile.
- * A decision takes a claim on the record (one decider across double clicks and replicas), takes the
- * hold, and writes the new state fenced by it: an Approve turns the record back to `pending` and
- * the worker runs it like any submission (the same use case, the same retries, once); a Deny ends it.
+ * Four eyes: a request that needs approval is a state of its request record. The worker posts it,
+ * then parks the record (`awaiting_approval`, not active: no request worker runs it, whatever its
+ * version) beside a "hold" document whose lease lasts until the request expires, so an expiry sweep
+ * finds it exactly then, from the store, whatever restarted meanwhile. A decision takes a claim
+ * (one decider across double clicks and replicas) and the hold, then writes the record: an Approve
+ * turns it back to `pending` and the worker runs it like any submission (the same use case, the same
+ * retries, once); a Deny ends it.
  */
 import type { AuditRecorder } from '../audit/record.js';
 import type { AppLogger } from '../log.js';
 import { APPROVALS } from '../messages/approvals.js';
+import type { Docs } from '../store/docs.js';
 import { MIN_LEAD_SECONDS } from '../time/when.js';
 import type { RequestLog, RequestRecord } from './request-log.js';
 
-/** The lease owner that holds a record while it waits for a decision (any replica can name it). */
+const HOLDS = 'approval_hold';
+
+/** The lease owner of a waiting request's hold (any replica can name it, to decide). */
 export const holdOwner = (id: string) => `approval-hold:${id}`;
+
+/** One document per waiting request, leased by `holdOwner(id)` until the request expires. */
+export interface ApprovalHolds {
+  /** Creates or renews the hold until the request's expiry. */
+  hold(r: RequestRecord, nowMs: number): Promise<void>;
+  /** Takes the hold's lease: as `holdOwner(id)` while it holds, as anyone else once it lapsed. */
+  take(id: string, owner: string, ttlMs: number): Promise<boolean>;
+  release(id: string, owner: string): Promise<void>;
+  remove(id: string): Promise<void>;
+  /** Holds whose lease lapsed (their request expired, or a decider died), oldest expiry first. */
+  lapsed(limit: number): Promise<string[]>;
+}
+
+export function createApprovalHolds(docs: Docs): ApprovalHolds {
+  return {
+    async hold(r, nowMs) {
+      const ttlMs = Math.max(1, (r.approval?.expiresAt ?? nowMs) - nowMs);
+      const created = await docs.insert(HOLDS, {
+        key: r.id,
+        partition: r.workspace,
+        sort: r.approval?.expiresAt ?? nowMs,
+        active: true,
+        body: '{}',
+        lease: { owner: holdOwner(r.id), ttlMs },
+      });
+      if (!created) await docs.lease(HOLDS, r.id, holdOwner(r.id), ttlMs);
+    },
+    take: async (id, owner, ttlMs) => (await docs.lease(HOLDS, id, owner, ttlMs)) !== null,
+    release: (id, owner) => docs.release(HOLDS, id, owner),
+    remove: (id) => docs.remove(HOLDS, id),
+    lapsed: (limit) => docs.expired(HOLDS, limit),
+  };
+}
 
 /** The Slack side of approvals (src/slack/approval-surface.ts). */
 export interface ApprovalSurface {
@@ -26,7 +63,8 @@ export interface ApprovalSurface {
 }
 
 export interface ApprovalDeps {
-  requests: Pick<RequestLog, 'get' | 'lease' | 'save' | 'release'>;
+  requests: Pick<RequestLog, 'get' | 'put'>;
+  holds: ApprovalHolds;
   surface: ApprovalSurface;
   record: AuditRecorder;
   logger: AppLogger;
@@ -62,27 +100,14 @@ export async function auditApproval(
 }
 
 /**
- * Holds an awaiting record until it expires. Lease and hold are different owners, so the lease is
- * given up first; whoever takes the record in between (a decision, the sweep) finds it consistent,
- * and a hold taken on a record that was decided meanwhile is given up at once.
- */
-async function hold(deps: ApprovalDeps, r: RequestRecord, owner: string): Promise<void> {
-  const expiresAt = r.approval?.expiresAt ?? deps.now();
-  await deps.requests.release(r.id, owner);
-  const held = await deps.requests.lease(r.id, holdOwner(r.id), Math.max(1, expiresAt - deps.now()));
-  if (held && held.state !== 'awaiting_approval') await deps.requests.release(r.id, holdOwner(r.id));
-}
-
-/**
- * Called by the worker for a record that needs approval and has none yet (access already checked):
- * posts the request and holds it. A channel the bot cannot post in refuses the request, with the fix.
- * `save` writes `r` under the worker's lease.
+ * Called by the worker, under its lease, for a record that needs approval and has none yet (access
+ * already checked): posts the request, holds it, parks it. A channel the bot cannot post in refuses
+ * the request, with the fix. `save` writes `r` under the worker's lease.
  */
 export async function requestApproval(
   deps: ApprovalDeps,
   r: RequestRecord,
   save: () => Promise<void>,
-  owner: string,
 ): Promise<void> {
   const approval = r.approval;
   if (!approval) return;
@@ -101,30 +126,74 @@ export async function requestApproval(
       return;
     }
     approval.messageTs = posted.ts;
-    r.state = 'awaiting_approval';
     await save();
     await deps.surface.tell(r, APPROVALS.waiting(r.channel));
   }
+  // The hold first: a record parked without one could never expire.
+  await deps.holds.hold(r, deps.now());
   if (!approval.audited) {
     await auditApproval(deps, r, 'requested', null);
     approval.audited = true;
-    await save();
   }
-  await hold(deps, r, owner);
+  r.state = 'awaiting_approval';
+  await save();
 }
 
-/** The worker took an awaiting record (its hold lapsed): expire it when due, else hold it again. */
-export async function awaitingTaken(deps: ApprovalDeps, r: RequestRecord, owner: string): Promise<void> {
-  if (!r.approval || deps.now() < r.approval.expiresAt) {
-    await hold(deps, r, owner);
-    return;
+/** Expires the requests whose hold lapsed at their expiry (and re-holds any that lapsed early). */
+export async function sweepApprovals(deps: ApprovalDeps, owner: string): Promise<void> {
+  for (const id of await deps.holds.lapsed(50)) {
+    if (!(await deps.holds.take(id, owner, deps.leaseMs))) continue;
+    const r = await deps.requests.get(id);
+    if (!r || r.state !== 'awaiting_approval' || !r.approval) {
+      await deps.holds.remove(id); // decided (or gone) meanwhile: nothing waits on this hold
+      continue;
+    }
+    if (deps.now() < r.approval.expiresAt) {
+      // A decider died holding it: hold it again until the expiry.
+      await deps.holds.release(id, owner);
+      await deps.holds.hold(r, deps.now());
+      continue;
+    }
+    const expired: RequestRecord = { ...r, state: 'expired' };
+    await deps.requests.put(expired);
+    await deps.holds.remove(id);
+    deps.logger.event('info', 'approval_expired', { request: r.id });
+    await deps.surface.closeRequest(expired);
+    await deps.surface.tell(expired, APPROVALS.expiredForRequester(r.channel));
+    await auditApproval(deps, expired, 'expired', null);
   }
-  const expired: RequestRecord = { ...r, state: 'expired' };
-  if (!(await deps.requests.save(expired, owner))) return;
-  deps.logger.event('info', 'approval_expired', { request: r.id });
-  await deps.surface.closeRequest(expired);
-  await deps.surface.tell(expired, APPROVALS.expiredForRequester(r.channel));
-  await auditApproval(deps, expired, 'expired', null);
+}
+
+/** Runs `sweepApprovals` every `sweepMs` (each run tracked, so a shutdown waits for it). */
+export function createApprovalSweeper(options: {
+  deps: ApprovalDeps;
+  owner: string;
+  sweepMs: number;
+  track<T>(work: () => Promise<T>): Promise<T>;
+}): { start(): void; stop(): void; sweep(): Promise<void> } {
+  let timer: NodeJS.Timeout | undefined;
+  let running = false;
+  const sweep = async () => {
+    if (running) return;
+    running = true;
+    try {
+      await options.track(() => sweepApprovals(options.deps, options.owner));
+    } catch (error) {
+      options.deps.logger.event('error', 'approval_sweep_failed', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    } finally {
+      running = false;
+    }
+  };
+  return {
+    sweep,
+    start() {
+      timer = setInterval(() => void sweep(), options.sweepMs);
+      timer.unref();
+    },
+    stop: () => clearInterval(timer),
+  };
 }
 
 export type DecisionRefusal =
@@ -168,6 +237,8 @@ export async function decide(
     if (!r || r.workspace !== input.workspaceId || !r.approval) return 'not_found';
     if (r.state === 'expired' || (r.state === 'awaiting_approval' && deps.now() >= r.approval.expiresAt))
       return 'expired';
+    // The worker is still posting it: a moment later it waits.
+    if (r.state === 'pending' && !r.approval.decision && !r.refused) return 'busy';
     if (r.state !== 'awaiting_approval') return 'decided';
     return null;
   };
@@ -193,21 +264,18 @@ export async function decide(
   const owner = holdOwner(input.id);
   let decided: RequestRecord | null = null;
   try {
-    const held = await deps.requests.lease(input.id, owner, deps.leaseMs);
-    // Not obtainable: the worker is posting or expiring it right now, or it has ended.
-    const late = held
-      ? check(held)
-      : (await deps.requests.get(input.id))?.state === 'awaiting_approval'
-        ? 'busy'
-        : 'decided';
-    if (late || !held?.approval) {
-      // Put the hold back as it was (the sweep expires it when due); never keep one on a decided record.
-      if (held?.state === 'awaiting_approval' && held.approval)
-        await deps.requests.lease(input.id, owner, Math.max(1, held.approval.expiresAt - deps.now()));
-      else if (held) await deps.requests.release(input.id, owner);
-      return { ok: false, reason: late ?? 'busy' };
+    // The hold is ours to take while it holds; once lapsed, the expiry sweep has it.
+    if (!(await deps.holds.take(input.id, owner, deps.leaseMs))) {
+      return { ok: false, reason: check(await deps.requests.get(input.id)) ?? 'expired' };
     }
-    const at = deps.now();
+    const held = await deps.requests.get(input.id);
+    const late = check(held);
+    if (late || !held?.approval) {
+      // Put the hold back as it was (the sweep expires it when due); drop it once decided.
+      if (held?.state === 'awaiting_approval') await deps.holds.hold(held, deps.now());
+      else await deps.holds.remove(input.id);
+      return { ok: false, reason: late ?? 'decided' };
+    }
     const next: RequestRecord = {
       ...held,
       state: input.decision.approve ? 'pending' : 'denied',
@@ -215,14 +283,14 @@ export async function decide(
         ...held.approval,
         decision: {
           by: input.userId,
-          at,
+          at: deps.now(),
           approved: input.decision.approve,
           ...(!input.decision.approve && input.decision.reason ? { reason: input.decision.reason } : {}),
         },
       },
     };
-    if (!(await deps.requests.save(next, owner))) return { ok: false, reason: 'busy' };
-    await deps.requests.release(input.id, owner);
+    await deps.requests.put(next);
+    await deps.holds.remove(input.id);
     decided = next;
   } catch (error) {
     deps.logger.event('error', 'approval_decision_failed', {

@@ -78,8 +78,8 @@ export interface ApprovalStep {
   decision?: { by: string; at: number; approved: boolean; reason?: string };
 }
 
-/** An awaiting record is `active` (so the sweep finds it once its hold lapses, at its expiry). */
-const ACTIVE: ReadonlySet<RequestState> = new Set(['pending', 'calling', 'awaiting_approval']);
+/** A record waiting for approval is not active: no worker runs it (its hold, approvals.ts, expires it). */
+const ACTIVE: ReadonlySet<RequestState> = new Set(['pending', 'calling']);
 
 export interface RequestLog {
   /** Writes a new record with this worker's lease; false when the id exists (a duplicate delivery). */
@@ -89,6 +89,8 @@ export interface RequestLog {
   lease(id: string, owner: string, leaseMs: number): Promise<RequestRecord | null>;
   /** Writes the record while `owner` holds the lease; false when the lease was lost. */
   save(record: RequestRecord, owner: string): Promise<boolean>;
+  /** Writes the record without a lease: only for a decision on a waiting record, under its hold. */
+  put(record: RequestRecord): Promise<void>;
   release(id: string, owner: string): Promise<void>;
   /** Records whose worker is gone (lease expired), oldest first. */
   abandoned(limit: number): Promise<string[]>;
@@ -101,9 +103,9 @@ export interface RequestLog {
 }
 
 /**
- * The record's place in time, which the pending-age gauge reads (the oldest active record): its
- * creation; while it waits for a decision, its expiry (waiting for people is not being stuck); once
- * decided, the decision.
+ * The record's place in time: its creation; while it waits for a decision, its expiry (so the
+ * waiting ones are those from now on); once decided, the decision (the pending-age gauge reads the
+ * oldest active record: an approved request counts from its approval).
  */
 function sortOf(r: RequestRecord): number {
   if (r.state === 'awaiting_approval' && r.approval) return r.approval.expiresAt;
@@ -144,6 +146,15 @@ export function createRequestLog(docs: Docs): RequestLog {
         body: JSON.stringify(record),
         active: ACTIVE.has(record.state),
         sort: sortOf(record),
+      });
+    },
+    put(record) {
+      return docs.upsert(REQUESTS, {
+        key: record.id,
+        partition: record.workspace,
+        sort: sortOf(record),
+        active: ACTIVE.has(record.state),
+        body: JSON.stringify(record),
       });
     },
     release: (id, owner) => docs.release(REQUESTS, id, owner),

@@ -9,7 +9,7 @@ import { DateTime } from 'luxon';
 import type { AuditRecorder } from '../audit/record.js';
 import type { AppLogger } from '../log.js';
 import type { Explanation } from '../messages/explain.js';
-import { type ApprovalDeps, awaitingTaken, requestApproval } from './approvals.js';
+import { type ApprovalDeps, requestApproval } from './approvals.js';
 import { failureCode } from './katapult-call.js';
 import type { Locks } from './locks.js';
 import type { Delivery, PolicyStep, RequestLog, RequestRecord } from './request-log.js';
@@ -50,7 +50,7 @@ export interface RunRequestDeps {
   maxAttempts: number;
   /** Each policy's outcome once it is final (`scheduled`, a Katapult error code, `refused`, …), for metrics. */
   onOutcome?: (outcome: string) => void;
-  /** Posting, holding and expiring requests that need approval (src/scheduling/approvals.ts). */
+  /** Posting and holding requests that need approval (src/scheduling/approvals.ts). */
   approvals?: ApprovalDeps;
 }
 
@@ -81,11 +81,6 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
     if (!(await requests.save(r, owner))) throw new LeaseLost(`lease of ${id} lost`);
   };
   try {
-    if (r.state === 'awaiting_approval') {
-      if (!deps.approvals) throw new Error(`request ${id} awaits approval but approvals are not wired`);
-      await awaitingTaken(deps.approvals, r, owner);
-      return true;
-    }
     r.attempts += 1;
     if (r.attempts > deps.maxAttempts) {
       r = { ...r, state: 'failed', error: `gave up after ${deps.maxAttempts} attempts` };
@@ -112,7 +107,7 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
 
     if (r.approval && !r.approval.decision) {
       if (!deps.approvals) throw new Error(`request ${id} needs approval but approvals are not wired`);
-      await requestApproval(deps.approvals, r, save, owner);
+      await requestApproval(deps.approvals, r, save);
       return true;
     }
 

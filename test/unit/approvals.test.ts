@@ -6,7 +6,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AppLogger } from '../../src/log.js';
-import { type DecideDeps, decide, holdOwner } from '../../src/scheduling/approvals.js';
+import {
+  createApprovalHolds,
+  type DecideDeps,
+  decide,
+  sweepApprovals,
+} from '../../src/scheduling/approvals.js';
 import { createRequestLog, type RequestRecord } from '../../src/scheduling/request-log.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -48,10 +53,14 @@ async function setup(over: Partial<DecideDeps> = {}) {
     policies: [{ policyId: 'dbp_1' }],
     approval: { expiresAt: clock + 86_400_000, messageTs: '1.2' },
   };
-  await requests.create(record, holdOwner(id), 86_400_000);
+  const holds = createApprovalHolds(store.docs);
+  // As the worker leaves it: held until its expiry, parked (not active).
+  await holds.hold(record, clock);
+  await requests.put(record);
   const runs: string[] = [];
   const deps: DecideDeps = {
     requests,
+    holds,
     surface: {
       postRequest: async () => ({ ok: false, slackError: null }),
       closeRequest: async () => {},
@@ -67,7 +76,7 @@ async function setup(over: Partial<DecideDeps> = {}) {
     run: (runId) => runs.push(runId),
     ...over,
   };
-  return { id, record, deps, runs, requests };
+  return { id, record, deps, runs, requests, holds };
 }
 
 const approve = { approve: true } as const;
@@ -134,7 +143,7 @@ test('an approval turns the record back to pending, releases the hold and runs i
   const after = await requests.get(id);
   expect(after?.state).toBe('pending');
   expect(after?.approval?.decision).toMatchObject({ by: 'U0BOSS001', approved: true });
-  // The hold is gone: a worker can lease it at once.
+  // Active again and free: a worker can lease it at once.
   expect(await requests.lease(id, 'worker', 1000)).not.toBeNull();
   expect(await decide(deps, { workspaceId: 'T1', id, userId: 'U0BOSS002', decision: approve })).toMatchObject(
     {
@@ -142,4 +151,29 @@ test('an approval turns the record back to pending, releases the hold and runs i
     },
   );
   expect(runs).toEqual([id]);
+});
+
+test('a parked request is not active: no request worker picks it up, whatever its version', async () => {
+  const { id } = await setup();
+  expect(await createRequestLog(store.docs).abandoned(1000)).not.toContain(id);
+});
+
+test('the expiry sweep leaves a request alone until its hold lapses, then closes it once', async () => {
+  const closed: string[] = [];
+  const { id, record, deps, requests } = await setup();
+  const swept = {
+    ...deps,
+    surface: { ...deps.surface, closeRequest: async (r: RequestRecord) => void closed.push(r.id) },
+  };
+  await sweepApprovals(swept, 'sweeper');
+  expect((await requests.get(id))?.state).toBe('awaiting_approval');
+  // Its hold made to lapse now, as it does at the expiry (the store's clock).
+  const lapsed: RequestRecord = { ...record, approval: { expiresAt: clock, messageTs: '1.2' } };
+  await deps.holds.hold(lapsed, clock);
+  await requests.put(lapsed);
+  await new Promise((r) => setTimeout(r, 20));
+  await sweepApprovals(swept, 'sweeper');
+  await sweepApprovals(swept, 'sweeper');
+  expect((await requests.get(id))?.state).toBe('expired');
+  expect(closed).toEqual([id]);
 });
