@@ -144,7 +144,7 @@ export async function sweepApprovals(deps: ApprovalDeps, owner: string): Promise
   for (const id of await deps.holds.lapsed(50)) {
     if (!(await deps.holds.take(id, owner, deps.leaseMs))) continue;
     const r = await deps.requests.get(id);
-    if (!r || r.state !== 'awaiting_approval' || !r.approval) {
+    if (r?.state !== 'awaiting_approval' || !r.approval) {
       await deps.holds.remove(id); // decided (or gone) meanwhile: nothing waits on this hold
       continue;
     }
