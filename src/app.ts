@@ -407,6 +407,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       await freezes.remove(workspaceId);
       await upcoming.forget(workspaceId);
       await requests.forget(workspaceId);
+      await approvalDeps.holds.forget(workspaceId);
       await trail.forget(workspaceId);
     },
     users,

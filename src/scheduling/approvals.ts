@@ -29,6 +29,8 @@ export interface ApprovalHolds {
   remove(id: string): Promise<void>;
   /** Holds whose lease lapsed (their request expired, or a decider died), oldest expiry first. */
   lapsed(limit: number): Promise<string[]>;
+  /** Every hold of a workspace (it uninstalled the app). */
+  forget(workspaceId: string): Promise<void>;
 }
 
 export function createApprovalHolds(docs: Docs): ApprovalHolds {
@@ -49,6 +51,7 @@ export function createApprovalHolds(docs: Docs): ApprovalHolds {
     release: (id, owner) => docs.release(HOLDS, id, owner),
     remove: (id) => docs.remove(HOLDS, id),
     lapsed: (limit) => docs.expired(HOLDS, limit),
+    forget: (workspaceId) => docs.removePartition(HOLDS, workspaceId),
   };
 }
 
