@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { App, type AppOptions, ErrorCode, webApi } from '@slack/bolt';
 import nodeFetch from 'node-fetch';
 import { createAccessPolicies } from './access/access-policy.js';
+import { createFreezes } from './access/freeze.js';
 import { createAuditRecorder } from './audit/record.js';
 import { createAuditTrail } from './audit/trail.js';
 import type { Config } from './config.js';
@@ -26,6 +27,12 @@ import {
   type MetricsDeps,
 } from './metrics.js';
 import { createDailyLimit } from './scheduling/daily-limit.js';
+import {
+  type ApprovalDeps,
+  createApprovalHolds,
+  createApprovalSweeper,
+  decide,
+} from './scheduling/approvals.js';
 import { createRequestIntake } from './scheduling/intake.js';
 import { createLocks } from './scheduling/locks.js';
 import { createReconciler, type ReconcileSummary } from './scheduling/reconcile.js';
@@ -33,6 +40,8 @@ import { createRequestLog } from './scheduling/request-log.js';
 import { createRequestWorker } from './scheduling/request-worker.js';
 import { runRequest } from './scheduling/run-request.js';
 import { carryOverUpcoming, createUpcomingDeletions } from './scheduling/upcoming.js';
+import { checkApprover } from './slack/access.js';
+import { createApprovalSurface } from './slack/approval-surface.js';
 import { checkBotToken } from './slack/identity.js';
 import { createInstallationStore } from './slack/installation-store.js';
 import { registerListeners } from './slack/listeners/index.js';
@@ -287,6 +296,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   const refusedWorkspace = createRefusalLog(logger, now);
   app.use(workspaceGuard(installed, refusedWorkspace));
   const access = createAccessPolicies(store.kv, config.defaultAccess);
+  const freezes = createFreezes(store.kv, config.frozen);
   const upcoming = createUpcomingDeletions(store.docs);
   const users = createUserDirectory({ ttlMs: 60_000, groupTtlMs: 60_000, now });
   const trail = createAuditTrail(store.audit, store.docs, {
@@ -343,10 +353,27 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       command: config.slack.command,
       upcoming,
       reminderLeadSeconds: config.reminderLeadMinutes * 60,
+      freezes,
       now,
     },
     clientFor,
   );
+  const approvalDeps: ApprovalDeps = {
+    requests,
+    holds: createApprovalHolds(store.docs),
+    surface: createApprovalSurface({ logger, tokens, katapult }, clientFor),
+    record,
+    logger,
+    now,
+    leaseMs: config.requests.leaseMs,
+  };
+  const approvalSweeper = createApprovalSweeper({
+    deps: approvalDeps,
+    owner,
+    sweepMs: config.requests.sweepMs,
+    track: (work) => inflight.run(work),
+  });
+  const approvalSettings = { requiredByDefault: config.requireApproval, ttlMs: config.approvalTtlMs };
   const worker = createRequestWorker({
     requests,
     logger,
@@ -371,6 +398,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
           leaseMs: config.requests.leaseMs,
           maxAttempts: config.requests.maxAttempts,
           onOutcome: (outcome) => metrics.submission(outcome),
+          approvals: approvalDeps,
         },
         id,
       ),
@@ -416,14 +444,41 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       });
       await tokens.remove(workspaceId);
       await access.remove(workspaceId);
+      await freezes.remove(workspaceId);
       await upcoming.forget(workspaceId);
       await requests.forget(workspaceId);
       await dailyLimit.forget(workspaceId);
+      await approvalDeps.holds.forget(workspaceId);
       await trail.forget(workspaceId);
     },
     users,
     claims: store,
     intake,
+    freezes,
+    approvals: {
+      ...approvalSettings,
+      decide: (input) =>
+        decide(
+          {
+            ...approvalDeps,
+            claims: store,
+            mayDecide: async (r, userId) =>
+              checkApprover(
+                { users, access, logger, approvals: approvalSettings },
+                await clientFor(r.workspace),
+                { workspaceId: r.workspace, userId, requesterId: r.user },
+              ),
+            frozen: async (workspaceId) => (await freezes.get(workspaceId)).frozen,
+            run: (id) => worker.kick(id),
+          },
+          input,
+        ),
+      async pending(workspaceId) {
+        // A waiting record is sorted by its expiry (request-log.ts): from now on, only those are left.
+        const records = await requests.since(workspaceId, now(), 500);
+        return records.filter((r) => r.state === 'awaiting_approval' && (r.approval?.expiresAt ?? 0) > now());
+      },
+    },
     record,
     auditLog: trail,
     // Keyed by the encryption key when one is configured (else the signing secret), so every replica agrees.
@@ -459,6 +514,8 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     }
     worker.start();
     reconciler.start();
+    approvalSweeper.start();
+    void approvalSweeper.sweep();
   };
 
   const listeners: { close(): Promise<void> }[] = [];
@@ -542,6 +599,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       draining = true;
       worker.stop();
       reconciler.stop();
+      approvalSweeper.stop();
       if (socketMode) await app.stop().catch(() => undefined);
       const pending = inflight.size;
       const drained = await inflight.drain(graceMs);

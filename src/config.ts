@@ -37,6 +37,12 @@ export interface Config {
   defaultAccess: 'admins' | 'everyone';
   /** Policies one person may schedule in a rolling 24 hours; null: unlimited. A workspace's admins can override it. */
   maxPerUserPerDay: number | null;
+  /** Approvals in a workspace whose admins have not chosen: off, or one approval by any admin. */
+  requireApproval: boolean;
+  /** How long a request waits for a decision before it expires (ms). */
+  approvalTtlMs: number;
+  /** Emergency stop for the whole deployment: no scheduling, no approvals. */
+  frozen: boolean;
   audit: { retentionDays: number; maxPerWorkspace: number };
   /** Minutes before the move that the channel is reminded; 0 turns reminders off. */
   reminderLeadMinutes: number;
@@ -227,6 +233,22 @@ function maxPerUserPerDay(env: Env): number | null {
   return integer(env, 'KATAPULT_MAX_PER_USER_PER_DAY', 0, 1, MAX_PER_USER_PER_DAY_CEILING);
 }
 
+function onOff(env: Env, name: string, on: string, off: string): boolean {
+  const value = (optional(env, name) ?? off).toLowerCase();
+  if (value !== on && value !== off) throw new ConfigError(name, `expected "${off}" or "${on}"`);
+  return value === on;
+}
+
+/** Hours, decimals allowed (0.5 = 30 minutes), at most a week (request records are kept a week). */
+function approvalTtlMs(env: Env): number {
+  const raw = optional(env, 'APPROVAL_TTL_HOURS') ?? '24';
+  const hours = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || !(hours > 0) || hours > 168) {
+    throw new ConfigError('APPROVAL_TTL_HOURS', 'expected a number of hours above 0 and up to 168');
+  }
+  return Math.max(1000, Math.round(hours * 3_600_000));
+}
+
 const LOG_LEVELS: readonly LogLevelName[] = ['debug', 'info', 'warn', 'error'];
 
 export function parseConfig(env: Env): Config {
@@ -290,6 +312,9 @@ export function parseConfig(env: Env): Config {
     store: { url: store },
     defaultAccess: defaultAccess(env),
     maxPerUserPerDay: maxPerUserPerDay(env),
+    requireApproval: onOff(env, 'KATAPULT_REQUIRE_APPROVAL', 'on', 'off'),
+    approvalTtlMs: approvalTtlMs(env),
+    frozen: onOff(env, 'KATAPULT_FROZEN', 'true', 'false'),
     reminderLeadMinutes: integer(env, 'REMINDER_LEAD_MINUTES', 60, 0, 7 * 24 * 60),
     requests: {
       leaseMs: integer(env, 'REQUEST_LEASE_MS', 30_000, 500, 600_000),

@@ -18,8 +18,45 @@ export interface AccessPolicy {
   allowExternal?: boolean;
   /** Policies one person may schedule in a rolling 24 hours: absent, the deployment's default; null, unlimited. */
   maxPerUserPerDay?: number | null;
+  /** Who must approve a submission before it runs; absent: the deployment default. */
+  approval?: ApprovalPolicy;
   updatedBy: string | null;
   updatedAt: number | null;
+}
+
+/**
+ * `off`: no approval. `admins`: one workspace admin or owner. `groups`: one member of `groupIds`
+ * (admins too). Never the person who asked, never a guest or someone from another organization.
+ */
+export type ApprovalMode = 'off' | 'admins' | 'groups';
+export interface ApprovalPolicy {
+  mode: ApprovalMode;
+  groupIds: string[];
+}
+
+/** The approval that applies: the stored choice, else the deployment's (`KATAPULT_REQUIRE_APPROVAL`). */
+export function approvalOf(policy: AccessPolicy, deploymentRequires: boolean): ApprovalPolicy {
+  const stored = policy.approval;
+  if (stored?.mode === 'groups' && stored.groupIds.length === 0) return { mode: 'admins', groupIds: [] };
+  return stored ?? { mode: deploymentRequires ? 'admins' : 'off', groupIds: [] };
+}
+
+export type ApproverRefusal = 'not_approver' | 'guest' | 'external' | 'own_request';
+
+/**
+ * Whether this person may approve (or deny) someone else's request. With approvals since turned
+ * off, admins can still decide the requests left waiting.
+ */
+export async function mayApprove(
+  approval: ApprovalPolicy,
+  facts: Omit<AccessFacts, 'channelId'> & { isRequester: boolean },
+): Promise<{ allowed: true } | { allowed: false; reason: ApproverRefusal }> {
+  if (facts.isRequester) return { allowed: false, reason: 'own_request' };
+  if (facts.external) return { allowed: false, reason: 'external' };
+  if (facts.guest) return { allowed: false, reason: 'guest' };
+  if (facts.isAdmin) return { allowed: true };
+  if (approval.mode === 'groups' && (await facts.memberOfAny(approval.groupIds))) return { allowed: true };
+  return { allowed: false, reason: 'not_approver' };
 }
 
 export const defaultPolicy = (who: Who): AccessPolicy => ({
@@ -71,13 +108,20 @@ function isPolicy(value: unknown): value is AccessPolicy {
   const flag = (x: unknown) => x === undefined || typeof x === 'boolean';
   const limit = (x: unknown) =>
     x === undefined || x === null || (Number.isSafeInteger(x) && (x as number) > 0);
+  const approval = (x: unknown) => {
+    if (x === undefined) return true;
+    if (typeof x !== 'object' || x === null) return false;
+    const a = x as Record<string, unknown>;
+    return (a.mode === 'off' || a.mode === 'admins' || a.mode === 'groups') && ids(a.groupIds);
+  };
   return (
     (v.who === 'admins' || v.who === 'groups' || v.who === 'everyone') &&
     ids(v.groupIds) &&
     ids(v.channelIds) &&
     flag(v.allowGuests) &&
     flag(v.allowExternal) &&
-    limit(v.maxPerUserPerDay)
+    limit(v.maxPerUserPerDay) &&
+    approval(v.approval)
   );
 }
 

@@ -10,7 +10,17 @@ import type { Docs } from '../store/docs.js';
 
 export const REQUESTS = 'request';
 
-export type RequestState = 'pending' | 'calling' | 'done' | 'failed' | 'superseded' | 'cancelled';
+export type RequestState =
+  | 'pending'
+  | 'calling'
+  | 'done'
+  | 'failed'
+  | 'superseded'
+  | 'cancelled'
+  /** Posted for approval; held (see approvals.ts) until decided or expired. */
+  | 'awaiting_approval'
+  | 'denied'
+  | 'expired';
 export type Delivery = 'channel' | 'direct_message' | 'lost' | 'unknown';
 
 /** What Katapult answered for one policy. */
@@ -54,8 +64,21 @@ export interface RequestRecord {
   audited?: boolean;
   /** Why the record ended `failed`. */
   error?: string;
+  /** Set at submission when someone else must approve; covers every policy of the record at once. */
+  approval?: ApprovalStep;
 }
 
+export interface ApprovalStep {
+  /** Unix ms: after this the request can no longer be approved and the sweep closes it. */
+  expiresAt: number;
+  /** The request message in the channel (with its buttons), once posted. */
+  messageTs?: string;
+  /** The request was recorded in the audit log. */
+  audited?: boolean;
+  decision?: { by: string; at: number; approved: boolean; reason?: string };
+}
+
+/** A record waiting for approval is not active: no worker runs it (its hold, approvals.ts, expires it). */
 const ACTIVE: ReadonlySet<RequestState> = new Set(['pending', 'calling']);
 
 export interface RequestLog {
@@ -66,6 +89,8 @@ export interface RequestLog {
   lease(id: string, owner: string, leaseMs: number): Promise<RequestRecord | null>;
   /** Writes the record while `owner` holds the lease; false when the lease was lost. */
   save(record: RequestRecord, owner: string): Promise<boolean>;
+  /** Writes the record without a lease: only for a decision on a waiting record, under its hold. */
+  put(record: RequestRecord): Promise<void>;
   release(id: string, owner: string): Promise<void>;
   /** Records whose worker is gone (lease expired), oldest first. */
   abandoned(limit: number): Promise<string[]>;
@@ -73,6 +98,18 @@ export interface RequestLog {
   /** Drops ended records of a workspace older than `beforeMs` (and beyond the newest `keep`). */
   prune(workspace: string, beforeMs: number, keep: number): Promise<void>;
   forget(workspace: string): Promise<void>;
+  /** A workspace's requests created since `sinceMs` (newest last), at most `limit`. */
+  since(workspace: string, sinceMs: number, limit: number): Promise<RequestRecord[]>;
+}
+
+/**
+ * The record's place in time: its creation; while it waits for a decision, its expiry (so the
+ * waiting ones are those from now on); once decided, the decision (the pending-age gauge reads the
+ * oldest active record: an approved request counts from its approval).
+ */
+function sortOf(r: RequestRecord): number {
+  if (r.state === 'awaiting_approval' && r.approval) return r.approval.expiresAt;
+  return r.approval?.decision?.at ?? r.createdAt;
 }
 
 function parse(body: string): RequestRecord | null {
@@ -108,6 +145,16 @@ export function createRequestLog(docs: Docs): RequestLog {
       return docs.update(REQUESTS, record.id, owner, {
         body: JSON.stringify(record),
         active: ACTIVE.has(record.state),
+        sort: sortOf(record),
+      });
+    },
+    put(record) {
+      return docs.upsert(REQUESTS, {
+        key: record.id,
+        partition: record.workspace,
+        sort: sortOf(record),
+        active: ACTIVE.has(record.state),
+        body: JSON.stringify(record),
       });
     },
     release: (id, owner) => docs.release(REQUESTS, id, owner),
@@ -118,5 +165,9 @@ export function createRequestLog(docs: Docs): RequestLog {
     },
     prune: (workspace, beforeMs, keep) => docs.trim(REQUESTS, workspace, { beforeSort: beforeMs, keep }),
     forget: (workspace) => docs.removePartition(REQUESTS, workspace),
+    async since(workspace, sinceMs, limit) {
+      const rows = await docs.list(REQUESTS, workspace, { minSort: sinceMs, limit });
+      return rows.flatMap((row) => parse(row.body) ?? []);
+    },
   };
 }

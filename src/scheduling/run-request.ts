@@ -10,6 +10,7 @@ import type { AuditRecorder } from '../audit/record.js';
 import type { AppLogger } from '../log.js';
 import type { Explanation } from '../messages/explain.js';
 import type { DailyLimit } from './daily-limit.js';
+import { type ApprovalDeps, requestApproval } from './approvals.js';
 import { failureCode } from './katapult-call.js';
 import type { Locks } from './locks.js';
 import type { Delivery, PolicyStep, RequestLog, RequestRecord } from './request-log.js';
@@ -52,6 +53,8 @@ export interface RunRequestDeps {
   maxAttempts: number;
   /** Each policy's outcome once it is final (`scheduled`, a Katapult error code, `refused`, …), for metrics. */
   onOutcome?: (outcome: string) => void;
+  /** Posting and holding requests that need approval (src/scheduling/approvals.ts). */
+  approvals?: ApprovalDeps;
 }
 
 /** Katapult calls under way at once for one request (each with its own retries). */
@@ -115,6 +118,12 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
       }
       r.zone = access.zone;
       await save();
+    }
+
+    if (r.approval && !r.approval.decision) {
+      if (!deps.approvals) throw new Error(`request ${id} needs approval but approvals are not wired`);
+      await requestApproval(deps.approvals, r, save);
+      return true;
     }
 
     const todo = r.policies.filter((step) => !step.result && !step.superseded);

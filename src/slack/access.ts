@@ -1,7 +1,14 @@
 /** Applies the workspace's access policy to a Slack user, with the facts fetched from Slack. */
 import type { webApi } from '@slack/bolt';
-import { type AccessDecision, decide, type Refusal } from '../access/access-policy.js';
+import {
+  type AccessDecision,
+  approvalOf,
+  decide,
+  mayApprove,
+  type Refusal,
+} from '../access/access-policy.js';
 import { errorText } from '../log.js';
+import type { DecisionRefusal } from '../scheduling/approvals.js';
 import type { ListenerDeps } from './listeners/deps.js';
 import type { SlackUserProfile } from './users.js';
 import { slackErrorCode, slackErrorText } from './workspace.js';
@@ -61,5 +68,45 @@ export async function isWorkspaceAdmin(
   } catch (error) {
     deps.logger.event('warn', 'admin_check_failed', { slack_error: slackErrorText(error) });
     return false;
+  }
+}
+
+/**
+ * Whether the user may approve or deny a request of `requesterId`, asked at the click: a fresh
+ * `users.info` and the stored approval policy (never what a button or a modal carried).
+ */
+export async function checkApprover(
+  deps: Pick<ListenerDeps, 'users' | 'access' | 'logger'> & {
+    approvals: Pick<ListenerDeps['approvals'], 'requiredByDefault'>;
+  },
+  client: webApi.WebClient,
+  input: { workspaceId: string; userId: string; requesterId: string | null; fresh?: boolean },
+): Promise<{ allowed: true } | { allowed: false; reason: DecisionRefusal }> {
+  let profile: SlackUserProfile;
+  try {
+    profile = await deps.users.lookup(client, input.workspaceId, input.userId, {
+      fresh: input.fresh ?? true,
+    });
+  } catch (error) {
+    deps.logger.event('warn', 'approver_lookup_failed', {
+      slack_error: slackErrorCode(error) ?? String(error),
+    });
+    return { allowed: false, reason: 'lookup_failed' };
+  }
+  try {
+    const approval = approvalOf(await deps.access.get(input.workspaceId), deps.approvals.requiredByDefault);
+    return await mayApprove(approval, {
+      isAdmin: profile.isAdmin,
+      guest: profile.guest,
+      external: profile.external,
+      isRequester: input.userId === input.requesterId,
+      memberOfAny: (groupIds) => deps.users.memberOfAny(client, input.workspaceId, input.userId, groupIds),
+    });
+  } catch (error) {
+    const code = slackErrorCode(error);
+    deps.logger.event('error', 'approver_check_failed', {
+      error: code ?? (error instanceof Error ? error.message : String(error)),
+    });
+    return { allowed: false, reason: code ? 'lookup_failed' : 'store_unavailable' };
   }
 }

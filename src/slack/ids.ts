@@ -33,6 +33,17 @@ export const ACCESS_VIEW = {
   allowExternalValue: 'external',
   limitBlock: 'daily_limit',
   limitAction: 'daily_limit_input',
+  approvalBlock: 'approval',
+  approvalAction: 'approval_input',
+  approversBlock: 'approvers',
+  approversAction: 'approvers_input',
+} as const;
+
+/** The Deny button's modal (an optional reason); its private_metadata is the signed record ID. */
+export const DENY_VIEW = {
+  callbackId: 'katapult_deny',
+  reasonBlock: 'reason',
+  reasonAction: 'reason_input',
 } as const;
 
 /** Buttons on messages and the App Home. Each carries the policy ID as its value. */
@@ -42,4 +53,7 @@ export const ACTIONS = {
   openSchedule: 'katapult_open_schedule',
   /** App Home: the value is the offset of the upcoming deletions' page. */
   homePage: 'katapult_home_page',
+  /** On a request for approval: the value is the request record's ID, nothing else. */
+  approve: 'katapult_approve',
+  deny: 'katapult_deny',
 } as const;

@@ -6,7 +6,9 @@
 import type { webApi } from '@slack/bolt';
 import type { RequestSurface } from '../scheduling/run-request.js';
 import { checkAccess } from './access.js';
+import { editRequestMessage } from './approval-surface.js';
 import { refusalText } from './blocks/access.js';
+import { approvedOutcomeMessage } from './blocks/approval.js';
 import { requestOutcomeMessage } from './blocks/request.js';
 import { deliver, tellPrivately } from './deliver.js';
 import { followupsFit, replaceFollowups } from './followups.js';
@@ -15,12 +17,22 @@ import type { ListenerDeps } from './listeners/deps.js';
 export function createRequestSurface(
   deps: Pick<
     ListenerDeps,
-    'metrics' | 'users' | 'access' | 'logger' | 'command' | 'upcoming' | 'reminderLeadSeconds' | 'now'
+    | 'metrics'
+    | 'users'
+    | 'access'
+    | 'freezes'
+    | 'logger'
+    | 'command'
+    | 'upcoming'
+    | 'reminderLeadSeconds'
+    | 'now'
   >,
   clientFor: (workspaceId: string) => Promise<webApi.WebClient>,
 ): RequestSurface {
   return {
     async checkAccess(r) {
+      // The emergency stop also catches what was accepted just before it.
+      if ((await deps.freezes.get(r.workspace)).frozen) return { allowed: false, reason: 'frozen' };
       const access = await checkAccess(deps, await clientFor(r.workspace), {
         workspaceId: r.workspace,
         userId: r.user,
@@ -39,15 +51,18 @@ export function createRequestSurface(
     },
     async announce(r) {
       const nowSeconds = Math.floor(deps.now() / 1000);
+      const client = await clientFor(r.workspace);
+      const outcome = requestOutcomeMessage(r, (at) => followupsFit(at, nowSeconds));
+      // An approved request: its message in the channel turns into the outcome (else, a new post).
+      if (
+        r.approval?.decision?.approved &&
+        (await editRequestMessage(client, deps, r, approvedOutcomeMessage(r, outcome)))
+      )
+        return 'channel';
       return deliver(
-        await clientFor(r.workspace),
+        client,
         deps.logger,
-        {
-          channelId: r.channel,
-          userId: r.user,
-          botUserId: r.botUserId,
-          message: requestOutcomeMessage(r, (at) => followupsFit(at, nowSeconds)),
-        },
+        { channelId: r.channel, userId: r.user, botUserId: r.botUserId, message: outcome },
         deps.metrics,
       );
     },

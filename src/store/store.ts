@@ -13,7 +13,16 @@ export interface AuditEntry {
   workspace: string;
   user: string;
   channel: string | null;
-  action: 'schedule' | 'restore' | 'token_set' | 'token_removed' | 'access_changed';
+  action:
+    | 'schedule'
+    | 'restore'
+    | 'token_set'
+    | 'token_removed'
+    | 'access_changed'
+    /** A request for approval: outcome `requested`, `approved`, `denied` or `expired`. */
+    | 'approval'
+    /** The emergency stop: outcome `frozen` or `unfrozen`. */
+    | 'freeze';
   policyId: string | null;
   /** Requested deletion time, unix seconds (UTC), and as the user read it in their zone. */
   requestedAt: number | null;
@@ -25,6 +34,8 @@ export interface AuditEntry {
   retryNum: number | null;
   /** Where the outcome was posted: channel, direct_message, lost. */
   delivery: string | null;
+  /** Approvals: who approved or denied (`user` is who asked). */
+  decidedBy?: string | null;
   /** Refusals only: how many of this person's refusals this entry stands for (one 10-minute window). */
   count?: number;
 }

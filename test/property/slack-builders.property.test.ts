@@ -10,6 +10,13 @@ import type { Explanation } from '../../src/messages/explain.js';
 import type { PolicyStep, RequestRecord } from '../../src/scheduling/request-log.js';
 import type { UpcomingDeletion } from '../../src/scheduling/upcoming.js';
 import { accessFormView } from '../../src/slack/blocks/access.js';
+import {
+  approvalClosedMessage,
+  approvalRequestMessage,
+  approvedOutcomeMessage,
+  denyModal,
+  policySummary,
+} from '../../src/slack/blocks/approval.js';
 import { noticeModal } from '../../src/slack/blocks/common.js';
 import { movedMessage, reminderMessage, restoredMessage } from '../../src/slack/blocks/followups.js';
 import { historyMessage } from '../../src/slack/blocks/history.js';
@@ -124,7 +131,16 @@ const auditEntry: fc.Arbitrary<AuditEntry> = fc.record({
   workspace: slackId('T'),
   user: userId,
   channel: fc.option(channelId),
-  action: fc.constantFrom('schedule', 'restore', 'token_set', 'token_removed', 'access_changed'),
+  action: fc.constantFrom(
+    'schedule',
+    'restore',
+    'token_set',
+    'token_removed',
+    'access_changed',
+    'approval',
+    'freeze',
+  ),
+  decidedBy: fc.option(userId),
   policyId: fc.option(text),
   requestedAt: fc.option(unix),
   requestedLocal: fc.option(text),
@@ -145,9 +161,33 @@ const accessPolicy: fc.Arbitrary<AccessPolicy> = fc.record({
   who: fc.constantFrom('admins' as const, 'groups' as const, 'everyone' as const),
   groupIds: fc.array(groupId, { maxLength: 150 }),
   channelIds: fc.array(channelId, { maxLength: 300 }),
+  approval: fc.option(
+    fc.record({
+      mode: fc.constantFrom('off' as const, 'admins' as const, 'groups' as const),
+      groupIds: fc.array(groupId, { maxLength: 150 }),
+    }),
+    { nil: undefined },
+  ),
   updatedBy: fc.option(userId),
   updatedAt: fc.option(unix),
 });
+/** A request waiting for approval, of one to twenty policies. */
+const awaiting: fc.Arbitrary<RequestRecord> = fc
+  .tuple(userId, channelId, unix, fc.array(text, { minLength: 1, maxLength: 20 }), unix)
+  .map(([user, channel, atSeconds, ids, expires]) => ({
+    id: `T1:${'V'.repeat(40)}`,
+    workspace: 'T1',
+    user,
+    channel,
+    botUserId: null,
+    atSeconds,
+    createdAt: 0,
+    retryNum: null,
+    state: 'awaiting_approval',
+    attempts: 1,
+    policies: ids.map((policyId) => ({ policyId })),
+    approval: { expiresAt: expires * 1000, messageTs: '1700000000.000100' },
+  }));
 const upcoming: fc.Arbitrary<UpcomingDeletion> = fc.record({
   policyId: text,
   channelId,
@@ -290,10 +330,48 @@ describe('messages', () => {
     );
   });
 
-  test('history', () => {
+  test('history, with any requests waiting for approval', () => {
     fc.assert(
-      fc.property(fc.array(auditEntry, { maxLength: 25 }), (entries) =>
-        expectAcceptedMessage(historyMessage(entries)),
+      fc.property(
+        fc.array(auditEntry, { maxLength: 25 }),
+        fc.array(awaiting, { maxLength: 80 }),
+        (entries, pending) => expectAcceptedMessage(historyMessage(entries, pending)),
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  test('a request for approval: posted (any previews), denied (any reason), expired, approved', () => {
+    fc.assert(
+      fc.property(
+        awaiting,
+        fc.array(fc.option(details), { minLength: 20, maxLength: 20 }),
+        fc.option(text, { nil: undefined }),
+        (r, previews, reason) => {
+          const summaries = r.policies.map((p, i) => policySummary(p.policyId, previews[i] ?? null));
+          expectAcceptedMessage(approvalRequestMessage(r, summaries));
+          expectAcceptedMessage(approvalClosedMessage(r));
+          const denied: RequestRecord = {
+            ...r,
+            state: 'denied',
+            approval: {
+              expiresAt: 0,
+              decision: { by: 'U0BOB0001', at: 0, approved: false, ...(reason ? { reason } : {}) },
+            },
+          };
+          const closed = approvalClosedMessage(denied);
+          expectAcceptedMessage(closed);
+          const approved: RequestRecord = {
+            ...r,
+            approval: { expiresAt: 0, decision: { by: 'U0BOB0001', at: 0, approved: true } },
+          };
+          expectAcceptedMessage(
+            approvedOutcomeMessage(
+              approved,
+              requestOutcomeMessage(approved, () => true),
+            ),
+          );
+        },
       ),
       { numRuns: 30 },
     );
@@ -310,8 +388,18 @@ describe('views', () => {
         fc.array(upcoming, { maxLength: 30 }),
         fc.option(fc.array(auditEntry, { maxLength: 12 })),
         unix,
-        (c, token, access, up, history, now) =>
-          expectAcceptedView(homeView({ command: c, token, access, upcoming: up, history, nowSeconds: now })),
+        fc.option(fc.array(awaiting, { maxLength: 50 })),
+        fc.option(
+          fc.oneof(
+            fc.constant({ frozen: false as const }),
+            fc.constant({ frozen: true as const, by: 'deployment' as const }),
+            userId.map((u) => ({ frozen: true as const, by: 'admin' as const, userId: u, at: 0 })),
+          ),
+        ),
+        (c, token, access, up, history, now, pending, freeze) =>
+          expectAcceptedView(
+            homeView({ command: c, token, access, upcoming: up, history, nowSeconds: now, pending, freeze }),
+          ),
       ),
       { numRuns: 30 },
     );
@@ -364,6 +452,15 @@ describe('views', () => {
         fc.array(fc.record({ id: groupId, name: text }), { maxLength: 150 }),
         fc.option(escaped, { nil: undefined }),
         (policy, groups, problem) => expectAcceptedView(accessFormView({ policy, groups, problem })),
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  test('the deny modal', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 3000 }), (meta) =>
+        expectAcceptedView(denyModal(meta.slice(0, 2000))),
       ),
       { numRuns: 30 },
     );

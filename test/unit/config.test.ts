@@ -119,3 +119,31 @@ test('RECONCILE_INTERVAL_MINUTES: hourly by default, 0 turns it off, anything bu
     );
   }
 });
+
+test('approvals and the emergency stop: off, 24 hours and not frozen by default; decimals of an hour allowed', () => {
+  const c = parseConfig(base);
+  expect(c.requireApproval).toBe(false);
+  expect(c.approvalTtlMs).toBe(24 * 3_600_000);
+  expect(c.frozen).toBe(false);
+  const on = parseConfig({
+    ...base,
+    KATAPULT_REQUIRE_APPROVAL: 'ON',
+    APPROVAL_TTL_HOURS: '0.5',
+    KATAPULT_FROZEN: 'true',
+  });
+  expect(on.requireApproval).toBe(true);
+  expect(on.approvalTtlMs).toBe(1_800_000);
+  expect(on.frozen).toBe(true);
+});
+
+test.each([
+  ['KATAPULT_REQUIRE_APPROVAL', 'yes'],
+  ['KATAPULT_FROZEN', '1'],
+  ['APPROVAL_TTL_HOURS', '0'],
+  ['APPROVAL_TTL_HOURS', '169'],
+  ['APPROVAL_TTL_HOURS', '-1'],
+  ['APPROVAL_TTL_HOURS', 'a day'],
+])('%s=%s is refused, naming the variable', (name, value) => {
+  expect(() => parseConfig({ ...base, [name]: value })).toThrow(ConfigError);
+  expect(() => parseConfig({ ...base, [name]: value })).toThrow(name);
+});

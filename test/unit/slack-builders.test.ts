@@ -17,7 +17,7 @@ import {
   previewText,
 } from '../../src/slack/blocks/schedule-modal.js';
 import { tokenFormView, tokenRefusedView } from '../../src/slack/blocks/token-modal.js';
-import { SCHEDULE_VIEW, TOKEN_VIEW } from '../../src/slack/ids.js';
+import { ACCESS_VIEW, SCHEDULE_VIEW, TOKEN_VIEW } from '../../src/slack/ids.js';
 import { CLIP_NOTE, clip, fitBlocks, SLACK_LIMITS } from '../../src/slack/limits.js';
 import { code, dateToken, escapeMrkdwn } from '../../src/slack/mrkdwn.js';
 import { checkMessage, checkView } from '../../support/slack-limits.js';
@@ -158,7 +158,33 @@ test('access modal: chosen user groups are offered even beyond the first 100', (
   });
   const json = JSON.stringify(view);
   expect(json).toContain('"initial_options":[{"text":{"type":"plain_text","text":"group-149"');
-  expect((json.match(/"value":"S\d{8}"/g) ?? []).length).toBeLessThanOrEqual(101);
+  // Each select (who may schedule, who approves) offers at most Slack's 100 options.
+  const selects = (view.blocks as { element?: { type: string; options?: unknown[] } }[]).flatMap((b) =>
+    b.element?.type === 'multi_static_select' ? [b.element] : [],
+  );
+  expect(selects.length).toBe(2);
+  for (const select of selects) expect(select.options?.length ?? 0).toBeLessThanOrEqual(100);
+});
+
+test('access modal: chosen approver groups are offered even beyond the first 100', () => {
+  const groups = Array.from({ length: 150 }, (_, i) => ({
+    id: `S${String(i).padStart(8, '0')}`,
+    name: `group-${i}`,
+  }));
+  const approval = { mode: 'groups' as const, groupIds: ['S00000140'] };
+  const view = accessFormView({
+    policy: { who: 'admins', groupIds: [], channelIds: [], approval, updatedBy: null, updatedAt: null },
+    groups,
+    approval,
+  });
+  const approvers = view.blocks.find((b) => b.block_id === ACCESS_VIEW.approversBlock);
+  expect(JSON.stringify(approvers)).toContain(
+    '"initial_options":[{"text":{"type":"plain_text","text":"group-140"',
+  );
+  const mode = view.blocks.find((b) => b.block_id === ACCESS_VIEW.approvalBlock);
+  expect(JSON.stringify(mode)).toContain(
+    '"initial_option":{"text":{"type":"plain_text","text":"One member of the approver groups',
+  );
 });
 
 test('the redactor stays bounded and still catches JSON-escaped secrets', () => {

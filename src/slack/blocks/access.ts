@@ -1,6 +1,13 @@
 /** Access policy surfaces: the admin modal, refusals, the policy in words. Pure builders. */
 import type { types } from '@slack/bolt';
-import { type AccessPolicy, dailyLimitOf, type Who } from '../../access/access-policy.js';
+import {
+  type AccessPolicy,
+  type ApprovalMode,
+  type ApprovalPolicy,
+  dailyLimitOf,
+  type Who,
+} from '../../access/access-policy.js';
+import { APPROVALS } from '../../messages/approvals.js';
 import { ACCESS_VIEW } from '../ids.js';
 import { SLACK_LIMITS } from '../limits.js';
 import { escapeMrkdwn } from '../mrkdwn.js';
@@ -45,6 +52,18 @@ export function describeDailyLimit(limit: number | null): string {
 export const dailyLimitText = (value: number | null | undefined): string =>
   value === undefined ? '' : value === null ? 'unlimited' : String(value);
 
+export function describeApproval(
+  approval: ApprovalPolicy,
+  groupNames: Map<string, string> = new Map(),
+): string {
+  return APPROVALS.describe(
+    approval.mode,
+    approval.groupIds.map((id) =>
+      groupNames.has(id) ? `@${escapeMrkdwn(groupNames.get(id) ?? id)}` : `<!subteam^${id}>`,
+    ),
+  );
+}
+
 export function refusalText(reason: string, command: string): string {
   const change = `Workspace admins and owners can change who may schedule deletions with \`${command} access\`.`;
   switch (reason) {
@@ -58,6 +77,8 @@ export function refusalText(reason: string, command: string): string {
       return `:no_entry: Guests may not schedule deletions in this workspace. ${change}`;
     case 'external':
       return `:no_entry: Only members of this workspace may schedule deletions; people from other organizations may not. ${change}`;
+    case 'frozen':
+      return APPROVALS.refusal('frozen', command);
     case 'store_unavailable':
       return ':warning: The bot could not read its storage, so nothing was done. Try again shortly.';
     default:
@@ -71,8 +92,11 @@ export function accessFormView(input: {
   problem?: string;
   /** The deployment's per-person daily limit (KATAPULT_MAX_PER_USER_PER_DAY); null: unlimited. */
   defaultLimit?: number | null;
+  /** The approval in force (the stored choice, else the deployment's default). */
+  approval?: ApprovalPolicy;
 }): types.ModalView {
   const defaultLimit = input.defaultLimit ?? null;
+  const approval = input.approval ?? input.policy.approval ?? { mode: 'off', groupIds: [] };
   const whoOption = (who: Who) => option(WHO_LABELS[who], who);
   // Slack shows at most 100 options: the chosen groups come first so saving never drops one.
   const chosen = (id: string) => Number(input.policy.groupIds.includes(id));
@@ -83,9 +107,10 @@ export function accessFormView(input: {
   const selectedGroups = groupOptions.filter((o) => input.policy.groupIds.includes(o.value ?? ''));
   const blocks: Block[] = [];
   if (input.problem) blocks.push(section(`:warning: ${input.problem}`));
+  const names = new Map(input.groups.map((g) => [g.id, g.name]));
   blocks.push(
     section(
-      `*Now:* ${describePolicy(input.policy, new Map(input.groups.map((g) => [g.id, g.name])))} ${describeDailyLimit(dailyLimitOf(input.policy, defaultLimit))}`,
+      `*Now:* ${describePolicy(input.policy, names)} ${describeDailyLimit(dailyLimitOf(input.policy, defaultLimit))} ${describeApproval(approval, names)}`,
     ),
   );
   blocks.push({
@@ -169,6 +194,41 @@ export function accessFormView(input: {
       ...(limitValue ? { initial_value: limitValue } : {}),
     },
   });
+  const modeOption = (mode: ApprovalMode) => option(APPROVALS.modeLabels[mode], mode);
+  blocks.push({
+    type: 'input',
+    block_id: ACCESS_VIEW.approvalBlock,
+    label: label(APPROVALS.approvalLabel),
+    hint: hint(APPROVALS.approvalHint),
+    element: {
+      type: 'radio_buttons',
+      action_id: ACCESS_VIEW.approvalAction,
+      options: [modeOption('off'), modeOption('admins'), modeOption('groups')],
+      initial_option: modeOption(approval.mode),
+    },
+  });
+  if (groupOptions.length > 0) {
+    // The approver groups chosen come first, so that saving never drops one.
+    const approverOptions = [...input.groups]
+      .sort((a, b) => Number(approval.groupIds.includes(b.id)) - Number(approval.groupIds.includes(a.id)))
+      .slice(0, SLACK_LIMITS.selectOptions)
+      .map((g) => option(g.name || g.id, g.id));
+    const selectedApprovers = approverOptions.filter((o) => approval.groupIds.includes(o.value ?? ''));
+    blocks.push({
+      type: 'input',
+      block_id: ACCESS_VIEW.approversBlock,
+      optional: true,
+      label: label(APPROVALS.approversLabel),
+      hint: hint(APPROVALS.approversHint),
+      element: {
+        type: 'multi_static_select',
+        action_id: ACCESS_VIEW.approversAction,
+        placeholder: placeholder('Choose groups'),
+        options: approverOptions,
+        ...(selectedApprovers.length ? { initial_options: selectedApprovers } : {}),
+      },
+    });
+  }
   return modal({
     callbackId: ACCESS_VIEW.callbackId,
     title: 'Who may schedule',

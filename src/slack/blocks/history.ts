@@ -1,6 +1,9 @@
 /** `/katapult history`: the workspace's last audit entries, for admins. Pure builder. */
+import { APPROVALS } from '../../messages/approvals.js';
+import type { RequestRecord } from '../../scheduling/request-log.js';
 import type { AuditEntry } from '../../store/store.js';
 import { code, dateToken } from '../mrkdwn.js';
+import { pendingLines } from './approval.js';
 import { type Block, context, message, type SlackMessage, section } from './common.js';
 
 function line(e: AuditEntry): string {
@@ -23,6 +26,23 @@ function line(e: AuditEntry): string {
       return `${when} ${who}: removed the Katapult token`;
     case 'access_changed':
       return `${when} ${who}: changed who may schedule deletions`;
+    case 'approval': {
+      const by = e.decidedBy ? ` by <@${e.decidedBy}>` : '';
+      const target = e.policyId ? ` ${code(e.policyId)}` : '';
+      const what =
+        e.outcome === 'requested'
+          ? ':raised_hand: asked for approval of'
+          : e.outcome === 'approved'
+            ? `:white_check_mark: request approved${by} for`
+            : e.outcome === 'denied'
+              ? `:no_entry_sign: request denied${by} for`
+              : e.outcome === 'expired'
+                ? ':hourglass: request expired for'
+                : `:x: request ${code(e.outcome)} for`;
+      return `${when} ${who}${where}: ${what}${target}`;
+    }
+    case 'freeze':
+      return `${when} ${who}: ${e.outcome === 'frozen' ? ':ice_cube: froze scheduling' : 'lifted the freeze'}`;
   }
 }
 
@@ -38,12 +58,17 @@ export function historyLines(entries: AuditEntry[]): Block[] {
   );
 }
 
-export function historyMessage(entries: AuditEntry[]): SlackMessage {
+export function historyMessage(entries: AuditEntry[], pending: RequestRecord[] = []): SlackMessage {
+  const waiting =
+    pending.length > 0
+      ? [section(`*${APPROVALS.pendingHeader}* (${pending.length}):`), ...pendingLines(pending)]
+      : [];
   if (entries.length === 0) {
     const nothing = 'Nothing has been done with this bot in this workspace yet.';
-    return message(nothing, [section(nothing)]);
+    return message(nothing, [...waiting, section(nothing)]);
   }
   return message(`The last ${entries.length} actions in this workspace.`, [
+    ...waiting,
     section(`*The last ${entries.length} actions in this workspace*, newest first:`),
     ...historyLines(entries),
     context('Kept in the bot’s audit log; older entries are removed after the retention period.'),

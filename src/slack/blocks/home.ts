@@ -1,6 +1,9 @@
 /** The App Home tab: token status, who may schedule, upcoming deletions, recent history, a button. Pure. */
 import type { types } from '@slack/bolt';
 import type { AccessPolicy } from '../../access/access-policy.js';
+import type { FreezeState } from '../../access/freeze.js';
+import { APPROVALS, FREEZE } from '../../messages/approvals.js';
+import type { RequestRecord } from '../../scheduling/request-log.js';
 import type { UpcomingDeletion } from '../../scheduling/upcoming.js';
 import type { AuditEntry } from '../../store/store.js';
 import type { TokenStatus } from '../../store/token-store.js';
@@ -8,6 +11,7 @@ import { ACTIONS } from '../ids.js';
 import { SLACK_LIMITS } from '../limits.js';
 import { code, dateToken } from '../mrkdwn.js';
 import { describePolicy } from './access.js';
+import { pendingLines } from './approval.js';
 import { type Block, button, context, fitToCount, header, md, section } from './common.js';
 import { historyLines } from './history.js';
 import { statusText } from './token-modal.js';
@@ -23,6 +27,10 @@ export interface HomeInput {
   /** Null when the viewer is not an admin (history is for admins). */
   history: AuditEntry[] | null;
   nowSeconds: number;
+  /** The emergency stop; null when it could not be read. */
+  freeze?: FreezeState | null;
+  /** Requests waiting for approval; null when the viewer may not decide them (not shown). */
+  pending?: RequestRecord[] | null;
 }
 
 /** Upcoming deletions shown per page of the App Home (each is one block; a view holds at most 100). */
@@ -62,6 +70,13 @@ function upcomingBlocks(items: UpcomingDeletion[], nowSeconds: number): Block[] 
   });
 }
 
+function freezeText(input: HomeInput): string {
+  const f = input.freeze;
+  if (f === undefined || f === null) return '*Emergency stop:* could not be read just now.';
+  if (!f.frozen) return `*Emergency stop:* ${FREEZE.notFrozenStatus}`;
+  return FREEZE.frozenStatus(f.by === 'admin' ? f.userId : null, input.command);
+}
+
 export function homeView(input: HomeInput): types.HomeView {
   const blocks: Block[] = [
     header('Katapult disk backup policies'),
@@ -86,8 +101,14 @@ export function homeView(input: HomeInput): types.HomeView {
         ? `*Who may schedule:* ${describePolicy(input.access)}`
         : '*Who may schedule:* could not be read just now.',
     ),
-    context(`Admins change these with \`${input.command} token\` and \`${input.command} access\`.`),
+    section(freezeText(input)),
+    context(
+      `Admins change these with \`${input.command} token\`, \`${input.command} access\` and \`${input.command} freeze\` / \`unfreeze\`.`,
+    ),
     { type: 'divider' },
+    ...(input.pending
+      ? [header(APPROVALS.pendingHeader), ...pendingLines(input.pending), { type: 'divider' } as Block]
+      : []),
     header('Upcoming deletions'),
     ...(input.upcoming === null
       ? [section('_People who may schedule deletions see them here._')]

@@ -106,13 +106,14 @@ export function helpMessage(command: string): SlackMessage {
         `\`${c} &lt;policy-id&gt; [when]\` opens it filled in, e.g. \`${c} dbp_1kpkjQeMEI43tztr tomorrow 09:00\`.`,
         '   _when_ can be `2026-12-01 09:30`, `2026-12-01T09:30Z`, `in 90m`, `in 3 days`, `tomorrow 09:00` or `friday 17:00`, read in your Slack time zone.',
         `\`${c} token\` lets workspace admins set, check or remove the workspace's Katapult API token.`,
-        `\`${c} access\` lets workspace admins choose who may schedule deletions, in which channels, and how many a day.`,
+        `\`${c} access\` lets workspace admins choose who may schedule deletions, in which channels, how many a day, and who must approve them.`,
+        `\`${c} freeze\` stops all scheduling and approvals in this workspace at once (admins; an emergency stop), \`${c} unfreeze\` lifts it.`,
         `\`${c} history\` shows workspace admins the last 20 actions.`,
         `\`${c} help\` shows this.`,
       ].join('\n'),
     ),
     context(
-      'Katapult needs at least 5 minutes’ notice. Until the time comes the policy keeps working; afterwards it sits in the trash and can be restored from Katapult until it is purged.',
+      'When the workspace requires approval, a submission posts a request with Approve and Deny in the channel, and nothing is scheduled until someone else approves it. Katapult needs at least 5 minutes’ notice. Until the time comes the policy keeps working; afterwards it sits in the trash and can be restored from Katapult until it is purged.',
     ),
   ]);
 }

@@ -1,10 +1,13 @@
 import type { AccessPolicies } from '../../access/access-policy.js';
+import type { Freezes } from '../../access/freeze.js';
 import type { AuditRecorder } from '../../audit/record.js';
 import type { AppLogger } from '../../log.js';
 import type { Metrics } from '../../metrics.js';
 import type { DailyLimit } from '../../scheduling/daily-limit.js';
+import type { Decision, DecisionRefusal } from '../../scheduling/approvals.js';
 import type { RequestIntake } from '../../scheduling/intake.js';
 import type { KatapultReader } from '../../scheduling/preview.js';
+import type { RequestRecord } from '../../scheduling/request-log.js';
 import type { KatapultRestorer } from '../../scheduling/restore.js';
 import type { KatapultScheduler } from '../../scheduling/schedule-deletion.js';
 import type { UpcomingDeletions } from '../../scheduling/upcoming.js';
@@ -43,6 +46,21 @@ export interface ListenerDeps {
   logger: AppLogger;
   /** Counters for /metrics (commands, submissions by outcome, direct-message fallbacks). */
   metrics: Pick<Metrics, 'command' | 'submission' | 'dmFallback'>;
+  /** The emergency stop, per workspace and for the deployment. */
+  freezes: Freezes;
+  /** Requests for approval: the deployment default, how long they wait, deciding, listing. */
+  approvals: {
+    requiredByDefault: boolean;
+    ttlMs: number;
+    decide(input: {
+      workspaceId: string;
+      id: string;
+      userId: string;
+      decision: Decision;
+    }): Promise<{ ok: true; record: RequestRecord } | { ok: false; reason: DecisionRefusal }>;
+    /** Requests of the workspace waiting for a decision, oldest first. */
+    pending(workspaceId: string): Promise<RequestRecord[]>;
+  };
   /** Wall clock in unix ms; injected so tests control time. */
   now: () => number;
 }

@@ -1,4 +1,5 @@
 import type { App } from '@slack/bolt';
+import { registerApprovalButtons } from './actions/approval.js';
 import { registerPolicyPreview } from './actions/policy-preview.js';
 import { registerScheduleButtons } from './actions/reschedule.js';
 import { registerRestoreButton } from './actions/restore.js';
@@ -22,4 +23,5 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   registerScheduleButtons(app, deps);
   registerRestoreButton(app, deps);
   registerPolicyPreview(app, deps);
+  registerApprovalButtons(app, deps);
 }

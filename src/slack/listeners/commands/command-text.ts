@@ -4,6 +4,8 @@ export type CommandIntent =
   | { kind: 'token' }
   | { kind: 'access' }
   | { kind: 'history' }
+  | { kind: 'freeze' }
+  | { kind: 'unfreeze' }
   | { kind: 'schedule'; policyId: string | null; when: string | null };
 
 export function parseCommandText(text: string | undefined): CommandIntent {
@@ -13,6 +15,13 @@ export function parseCommandText(text: string | undefined): CommandIntent {
   const keyword = first.toLowerCase();
   if (keyword === 'help' || keyword === '?' || keyword === '-h' || keyword === '--help')
     return { kind: 'help' };
-  if (keyword === 'token' || keyword === 'access' || keyword === 'history') return { kind: keyword };
+  if (
+    keyword === 'token' ||
+    keyword === 'access' ||
+    keyword === 'history' ||
+    keyword === 'freeze' ||
+    keyword === 'unfreeze'
+  )
+    return { kind: keyword };
   return { kind: 'schedule', policyId: first, when: rest.length ? rest.join(' ') : null };
 }

@@ -4,7 +4,10 @@
  * that need Slack or the store run after it is open, and turn it into a refusal when they say no.
  */
 import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs, webApi } from '@slack/bolt';
+import { approvalOf } from '../../../access/access-policy.js';
 import { errorText } from '../../../log.js';
+import { FREEZE } from '../../../messages/approvals.js';
+import { isWorkspaceAdmin } from '../../access.js';
 import { accessFormView } from '../../blocks/access.js';
 import { ADMINS_ONLY, noticeModal } from '../../blocks/common.js';
 import { historyMessage } from '../../blocks/history.js';
@@ -55,6 +58,9 @@ export function registerKatapultCommand(app: App, deps: ListenerDeps): void {
         });
       case 'history':
         return showHistory(args, deps, workspaceId);
+      case 'freeze':
+      case 'unfreeze':
+        return setFreeze(args, deps, workspaceId, intent.kind === 'freeze');
       case 'schedule':
         return openScheduleFromCommand(args, deps, workspaceId, intent.policyId, intent.when);
     }
@@ -131,10 +137,12 @@ async function accessForm(deps: ListenerDeps, workspaceId: string, client: webAp
   const groups = (usergroups ?? []).flatMap((g) =>
     g.id ? [{ id: g.id, name: g.handle ?? g.name ?? g.id }] : [],
   );
+  const policy = await deps.access.get(workspaceId);
   return accessFormView({
-    policy: await deps.access.get(workspaceId),
+    policy,
     groups,
     defaultLimit: deps.maxPerUserPerDay,
+    approval: approvalOf(policy, deps.approvals.requiredByDefault),
   });
 }
 
@@ -147,7 +155,10 @@ async function showHistory(args: Args, deps: ListenerDeps, workspaceId: string):
     reply = profile.isAdmin
       ? {
           response_type: 'ephemeral',
-          ...historyMessage(await deps.auditLog.recent(workspaceId, HISTORY_LIMIT)),
+          ...historyMessage(
+            await deps.auditLog.recent(workspaceId, HISTORY_LIMIT),
+            await deps.approvals.pending(workspaceId),
+          ),
         }
       : plainEphemeral('Only workspace admins and owners can see the history.');
   } catch (error) {
@@ -159,4 +170,62 @@ async function showHistory(args: Args, deps: ListenerDeps, workspaceId: string):
   await args
     .respond(reply)
     .catch((error: unknown) => deps.logger.event('warn', 'respond_failed', { error: String(error) }));
+}
+
+/** The emergency stop: admins only (checked fresh), audited, announced in the channel. */
+async function setFreeze(
+  args: Args,
+  deps: ListenerDeps,
+  workspaceId: string,
+  freeze: boolean,
+): Promise<void> {
+  const userId = args.command.user_id;
+  const say = (text: string, inChannel = false) =>
+    args
+      .respond(inChannel ? { response_type: 'in_channel', text } : plainEphemeral(text))
+      .catch((error: unknown) => deps.logger.event('warn', 'respond_failed', { error: String(error) }));
+  if (!(await isWorkspaceAdmin(deps, args.client, workspaceId, userId, { fresh: true }))) {
+    await say(FREEZE.adminsOnly(deps.command));
+    return;
+  }
+  try {
+    const before = await deps.freezes.get(workspaceId);
+    if (before.frozen && before.by === 'deployment') {
+      await say(FREEZE.deploymentWins);
+      return;
+    }
+    if (before.frozen === freeze) {
+      await say(freeze ? FREEZE.alreadyFrozen : FREEZE.notFrozen);
+      return;
+    }
+    if (freeze) await deps.freezes.freeze(workspaceId, userId, deps.now());
+    else await deps.freezes.unfreeze(workspaceId);
+  } catch (error) {
+    deps.logger.event('error', 'store_failed', {
+      operation: freeze ? 'freeze' : 'unfreeze',
+      error: error instanceof Error ? error.message : String(error),
+    });
+    await say(FREEZE.storeDown);
+    return;
+  }
+  deps.logger.event('warn', freeze ? 'workspace_frozen' : 'workspace_unfrozen', {
+    workspace: workspaceId,
+    user: userId,
+  });
+  await say(freeze ? FREEZE.frozenNow(deps.command) : FREEZE.unfrozenNow, true);
+  await deps.record({
+    at: deps.now(),
+    workspace: workspaceId,
+    user: userId,
+    channel: args.command.channel_id,
+    action: 'freeze',
+    policyId: null,
+    requestedAt: null,
+    requestedLocal: null,
+    outcome: freeze ? 'frozen' : 'unfrozen',
+    autoMoveToTrashAt: null,
+    requestId: null,
+    retryNum: args.context.retryNum ?? null,
+    delivery: null,
+  });
 }

@@ -5,8 +5,10 @@
  * least one channel: App Home has no channel of its own.
  */
 import type { App, BlockAction, ButtonAction, webApi } from '@slack/bolt';
+import { approvalOf } from '../../../access/access-policy.js';
 import { KEEP_AFTER_MOVE_SECONDS } from '../../../scheduling/upcoming.js';
-import { checkAccess } from '../../access.js';
+import { checkAccess, checkApprover } from '../../access.js';
+import { PENDING_SHOWN } from '../../blocks/approval.js';
 import { HOME_PAGE_SIZE, homeView } from '../../blocks/home.js';
 import { ACTIONS } from '../../ids.js';
 import { slackErrorText, workspaceIdOf } from '../../workspace.js';
@@ -49,7 +51,7 @@ async function publishHome(
       }
     };
     const nowSeconds = Math.floor(deps.now() / 1000);
-    const [profile, token, access] = await Promise.all([
+    const [profile, token, access, freeze] = await Promise.all([
       soft('profile', () => deps.users.lookup(client, workspaceId, event.user)),
       soft('token', async () => {
         const s = await deps.tokens.status(workspaceId);
@@ -57,7 +59,16 @@ async function publishHome(
         return { status: s.status, fallback: s.fallback };
       }),
       soft('access', () => deps.access.get(workspaceId)),
+      soft('freeze', () => deps.freezes.get(workspaceId)),
     ]);
+    // Requests waiting for approval: only to those who may decide them.
+    const decides = (
+      await checkApprover(deps, client, { workspaceId, userId: event.user, requesterId: null, fresh: false })
+    ).allowed;
+    const waiting = decides ? await soft('pending', () => deps.approvals.pending(workspaceId)) : null;
+    const approvalsOn =
+      access !== null && approvalOf(access, deps.approvals.requiredByDefault).mode !== 'off';
+    const pending = waiting && (approvalsOn || waiting.length > 0) ? waiting : null;
     const seesSchedules =
       profile?.isAdmin === true ||
       (access !== null &&
@@ -91,6 +102,8 @@ async function publishHome(
           upcomingPage: { offset, more: (upcoming ?? []).length > HOME_PAGE_SIZE },
           history: profile?.isAdmin ? (history ?? []) : null,
           nowSeconds,
+          freeze,
+          pending: pending?.slice(0, PENDING_SHOWN) ?? null,
         }),
       })
       .catch((error: unknown) =>

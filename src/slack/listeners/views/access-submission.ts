@@ -1,10 +1,11 @@
 /** Submission of the admin access modal: check the submitter is an admin, save, audit. */
 import type { App } from '@slack/bolt';
-import type { Who } from '../../../access/access-policy.js';
+import { type ApprovalMode, approvalOf, type Who } from '../../../access/access-policy.js';
 import { MAX_PER_USER_PER_DAY_CEILING } from '../../../config.js';
 import { errorText } from '../../../log.js';
+import { APPROVALS } from '../../../messages/approvals.js';
 import { isWorkspaceAdmin } from '../../access.js';
-import { describeDailyLimit, describePolicy } from '../../blocks/access.js';
+import { describeApproval, describeDailyLimit, describePolicy } from '../../blocks/access.js';
 import { ADMINS_ONLY, noticeModal } from '../../blocks/common.js';
 import { ACCESS_VIEW } from '../../ids.js';
 import { updateView } from '../../modals.js';
@@ -44,6 +45,14 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
     const outsiders = (
       values[ACCESS_VIEW.outsidersBlock]?.[ACCESS_VIEW.outsidersAction]?.selected_options ?? []
     ).map((o) => o.value);
+    const modeRaw = values[ACCESS_VIEW.approvalBlock]?.[ACCESS_VIEW.approvalAction]?.selected_option?.value;
+    const mode: ApprovalMode | null =
+      modeRaw === 'off' || modeRaw === 'admins' || modeRaw === 'groups' ? modeRaw : null;
+    const approverIds = (
+      values[ACCESS_VIEW.approversBlock]?.[ACCESS_VIEW.approversAction]?.selected_options ?? []
+    )
+      .map((o) => o.value)
+      .filter((v): v is string => typeof v === 'string' && ID.test(v));
     const allowGuests = outsiders.includes(ACCESS_VIEW.allowGuestsValue);
     const allowExternal = outsiders.includes(ACCESS_VIEW.allowExternalValue);
     const limit = parseDailyLimit(values[ACCESS_VIEW.limitBlock]?.[ACCESS_VIEW.limitAction]?.value);
@@ -70,6 +79,13 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
       });
       return;
     }
+    if (mode === 'groups' && approverIds.length === 0) {
+      await ack({
+        response_action: 'errors',
+        errors: { [ACCESS_VIEW.approvalBlock]: APPROVALS.approversMissing },
+      });
+      return;
+    }
     // Everything with I/O happens after the ack: the modal shows "saving…" meanwhile.
     await ack({ response_action: 'update', view: notice(':hourglass_flowing_sand: Saving…') });
     const show = (text: string) => updateView(client, deps, { id: view.id }, notice(text));
@@ -77,6 +93,10 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
       await show(ADMINS_ONLY('change who may schedule deletions'));
       return;
     }
+    // A form opened before the approval question existed leaves the approval as it was.
+    const approvalChoice = mode
+      ? { mode, groupIds: mode === 'groups' ? approverIds : [] }
+      : (await deps.access.get(workspaceId).catch(() => null))?.approval;
     const policy = {
       who,
       groupIds: who === 'groups' ? groupIds : [],
@@ -84,6 +104,7 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
       allowGuests,
       allowExternal,
       ...(limit.value !== undefined ? { maxPerUserPerDay: limit.value } : {}),
+      ...(approvalChoice ? { approval: approvalChoice } : {}),
       updatedBy: userId,
       updatedAt: deps.now(),
     };
@@ -97,8 +118,9 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
       await show(':warning: The bot could not save this, so nothing changed. Try again shortly.');
       return;
     }
+    const approval = approvalOf(policy, deps.approvals.requiredByDefault);
     await show(
-      `:white_check_mark: Saved. ${describePolicy(policy)} ${describeDailyLimit(limit.value === undefined ? deps.maxPerUserPerDay : limit.value)}`,
+      `:white_check_mark: Saved. ${describePolicy(policy)} ${describeDailyLimit(limit.value === undefined ? deps.maxPerUserPerDay : limit.value)} ${describeApproval(approval)}`,
     );
     await deps.record({
       at: deps.now(),
@@ -109,7 +131,7 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
       policyId: null,
       requestedAt: null,
       requestedLocal: null,
-      outcome: `${who}${policy.groupIds.length ? `:${policy.groupIds.join(',')}` : ''}${channelIds.length ? ` in ${channelIds.join(',')}` : ''}${allowGuests ? ' +guests' : ''}${allowExternal ? ' +external' : ''}${limit.value !== undefined ? ` max/day:${limit.value ?? 'unlimited'}` : ''}`,
+      outcome: `${who}${policy.groupIds.length ? `:${policy.groupIds.join(',')}` : ''}${channelIds.length ? ` in ${channelIds.join(',')}` : ''}${allowGuests ? ' +guests' : ''}${allowExternal ? ' +external' : ''}${limit.value !== undefined ? ` max/day:${limit.value ?? 'unlimited'}` : ''}${approval.mode === 'off' ? '' : ` approval:${approval.mode}${approval.groupIds.length ? `:${approval.groupIds.join(',')}` : ''}`}`,
       autoMoveToTrashAt: null,
       requestId: null,
       retryNum: context.retryNum ?? null,

@@ -13,6 +13,7 @@ import { choosePolicies } from '../../../scheduling/policy-id.js';
 import { checkDeletionTime, formatLocal } from '../../../time/when.js';
 import { decodeMetadata } from '../../blocks/schedule-modal.js';
 import { SCHEDULE_VIEW } from '../../ids.js';
+import { submissionGate } from '../../submission-gate.js';
 import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
@@ -61,6 +62,19 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
     const id = `${workspaceId}:${view.id}`;
     const policyIds = policy.policyIds;
     const errorBlock = picked.length > 0 ? SCHEDULE_VIEW.pickBlock : SCHEDULE_VIEW.policyBlock;
+    // The emergency stop and, with approvals, a channel approvers can see: refused inline.
+    const gate = await submissionGate(deps, {
+      workspaceId,
+      userId: body.user.id,
+      channelId: meta.channelId,
+      policyIds,
+      atSeconds: time.atSeconds,
+    });
+    if (!gate.ok) {
+      await ack({ response_action: 'errors', errors: { [errorBlock]: gate.text ?? STORE_DOWN_INLINE } });
+      await gate.afterAck?.();
+      return;
+    }
     // The per-person daily limit: the policies are reserved before anything is recorded or called.
     const who = { workspace: workspaceId, user: body.user.id, requestId: id, policyIds };
     let reserved = false;
@@ -113,6 +127,7 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
         state: 'pending',
         attempts: 0,
         policies: policyIds.map((policyId) => ({ policyId })),
+        ...(gate.needsApproval ? { approval: { expiresAt: deps.now() + deps.approvals.ttlMs } } : {}),
       });
     } catch (error) {
       deps.logger.event('error', 'request_not_recorded', {
