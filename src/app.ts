@@ -26,13 +26,13 @@ import {
   type Metrics,
   type MetricsDeps,
 } from './metrics.js';
-import { createDailyLimit } from './scheduling/daily-limit.js';
 import {
   type ApprovalDeps,
   createApprovalHolds,
   createApprovalSweeper,
   decide,
 } from './scheduling/approvals.js';
+import { createDailyLimit } from './scheduling/daily-limit.js';
 import { createRequestIntake } from './scheduling/intake.js';
 import { createLocks } from './scheduling/locks.js';
 import { createReconciler, type ReconcileSummary } from './scheduling/reconcile.js';
@@ -366,6 +366,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     logger,
     now,
     leaseMs: config.requests.leaseMs,
+    dailyLimit,
   };
   const approvalSweeper = createApprovalSweeper({
     deps: approvalDeps,

@@ -8,10 +8,11 @@
  * retries, once); a Deny ends it.
  */
 import type { AuditRecorder } from '../audit/record.js';
-import type { AppLogger } from '../log.js';
+import { type AppLogger, errorText } from '../log.js';
 import { APPROVALS } from '../messages/approvals.js';
 import type { Docs } from '../store/docs.js';
 import { MIN_LEAD_SECONDS } from '../time/when.js';
+import type { DailyLimit } from './daily-limit.js';
 import type { RequestLog, RequestRecord } from './request-log.js';
 
 const HOLDS = 'approval_hold';
@@ -73,6 +74,19 @@ export interface ApprovalDeps {
   logger: AppLogger;
   now: () => number;
   leaseMs: number;
+  /** The per-person daily limit: a request that ends unapproved gives its places back. */
+  dailyLimit?: Pick<DailyLimit, 'release'>;
+}
+
+/** Gives back the daily-limit places of a request that ended without running (best effort). */
+async function releasePlaces(deps: ApprovalDeps, r: RequestRecord): Promise<void> {
+  if (!deps.dailyLimit) return;
+  const policyIds = r.policies.map((p) => p.policyId);
+  await deps.dailyLimit
+    .release({ workspace: r.workspace, user: r.user, requestId: r.id, policyIds })
+    .catch((error: unknown) =>
+      deps.logger.event('warn', 'daily_limit_release_failed', { request: r.id, error: errorText(error) }),
+    );
 }
 
 /** One audit entry per policy of the request; `user` is who asked, `decidedBy` who decided. */
@@ -120,6 +134,7 @@ export async function requestApproval(
       r.refused = 'approval_not_posted';
       r.state = 'done';
       await save();
+      await releasePlaces(deps, r);
       deps.logger.event('warn', 'approval_request_not_posted', {
         request: r.id,
         slack_error: posted.slackError,
@@ -160,6 +175,7 @@ export async function sweepApprovals(deps: ApprovalDeps, owner: string): Promise
     const expired: RequestRecord = { ...r, state: 'expired' };
     await deps.requests.put(expired);
     await deps.holds.remove(id);
+    await releasePlaces(deps, expired);
     deps.logger.event('info', 'approval_expired', { request: r.id });
     await deps.surface.closeRequest(expired);
     await deps.surface.tell(expired, APPROVALS.expiredForRequester(r.channel));
@@ -183,7 +199,7 @@ export function createApprovalSweeper(options: {
       await options.track(() => sweepApprovals(options.deps, options.owner));
     } catch (error) {
       options.deps.logger.event('error', 'approval_sweep_failed', {
-        error: error instanceof Error ? error.message : String(error),
+        error: errorText(error),
       });
     } finally {
       running = false;
@@ -298,7 +314,7 @@ export async function decide(
   } catch (error) {
     deps.logger.event('error', 'approval_decision_failed', {
       request: input.id,
-      error: error instanceof Error ? error.message : String(error),
+      error: errorText(error),
     });
     return { ok: false, reason: 'store_unavailable' };
   } finally {
@@ -315,6 +331,7 @@ export async function decide(
     await auditApproval(deps, decided, 'approved', input.userId);
     deps.run(input.id);
   } else {
+    await releasePlaces(deps, decided);
     await deps.surface.closeRequest(decided);
     await deps.surface.tell(
       decided,

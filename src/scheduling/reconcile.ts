@@ -9,7 +9,7 @@
  * mistaken for a change made elsewhere. Katapult errors are logged (and counted by the Katapult
  * client's metrics) and the policy is checked again next time; nothing here throws out of a sweep.
  */
-import type { AppLogger } from '../log.js';
+import { type AppLogger, errorText } from '../log.js';
 import { failureCode, withWorkspaceToken } from './katapult-call.js';
 import { LockBusyError, type Locks } from './locks.js';
 import type { UpcomingDeletion, UpcomingDeletions } from './upcoming.js';
@@ -206,7 +206,7 @@ export function createReconciler(deps: ReconcileDeps): Reconciler {
           if (error instanceof SkipPolicy) continue;
           logger.event('warn', error instanceof LockBusyError ? 'reconcile_busy' : 'reconcile_failed', {
             policy_id: policyId,
-            error: error instanceof Error ? error.message : String(error),
+            error: errorText(error),
           });
         }
       }
@@ -224,7 +224,7 @@ export function createReconciler(deps: ReconcileDeps): Reconciler {
       })
       .catch((error: unknown) => {
         logger.event('error', 'reconcile_sweep_failed', {
-          error: error instanceof Error ? error.message : String(error),
+          error: errorText(error),
         });
         return { checked: 0, fresh: 0, changed: 0, skipped: 0 };
       })

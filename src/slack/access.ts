@@ -89,7 +89,7 @@ export async function checkApprover(
     });
   } catch (error) {
     deps.logger.event('warn', 'approver_lookup_failed', {
-      slack_error: slackErrorCode(error) ?? String(error),
+      slack_error: slackErrorText(error),
     });
     return { allowed: false, reason: 'lookup_failed' };
   }
@@ -105,7 +105,7 @@ export async function checkApprover(
   } catch (error) {
     const code = slackErrorCode(error);
     deps.logger.event('error', 'approver_check_failed', {
-      error: code ?? (error instanceof Error ? error.message : String(error)),
+      error: code ?? errorText(error),
     });
     return { allowed: false, reason: code ? 'lookup_failed' : 'store_unavailable' };
   }

@@ -12,7 +12,7 @@ import type { SlackMessage } from './blocks/common.js';
 import { tellPrivately } from './deliver.js';
 import type { ListenerDeps } from './listeners/deps.js';
 import { writeOnce } from './slack-writes.js';
-import { slackErrorCode } from './workspace.js';
+import { slackErrorCode, slackErrorText } from './workspace.js';
 
 /** Edits the request message; a failure is logged (the outcome is also told to the people concerned). */
 export async function editRequestMessage(
@@ -29,7 +29,7 @@ export async function editRequestMessage(
   } catch (error) {
     deps.logger.event('warn', 'approval_message_update_failed', {
       request: r.id,
-      slack_error: slackErrorCode(error) ?? String(error),
+      slack_error: slackErrorText(error),
     });
     return false;
   }

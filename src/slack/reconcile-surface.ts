@@ -8,7 +8,7 @@ import type { ReconcileSurface } from '../scheduling/reconcile.js';
 import { reconciledMessage } from './blocks/followups.js';
 import { deleteHeld, type FollowupDeps, replaceFollowups } from './followups.js';
 import { writeOnce } from './slack-writes.js';
-import { slackErrorCode } from './workspace.js';
+import { slackErrorText } from './workspace.js';
 
 export function createReconcileSurface(
   deps: FollowupDeps,
@@ -45,7 +45,7 @@ export function createReconcileSurface(
       } catch (error) {
         deps.logger.event('warn', 'reconcile_note_failed', {
           policy_id: record.policyId,
-          slack_error: slackErrorCode(error) ?? String(error),
+          slack_error: slackErrorText(error),
         });
       }
     },

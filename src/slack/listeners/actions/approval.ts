@@ -10,7 +10,7 @@ import { noticeModal } from '../../blocks/common.js';
 import { tellPrivately } from '../../deliver.js';
 import { ACTIONS, DENY_VIEW } from '../../ids.js';
 import { openView } from '../../modals.js';
-import { slackErrorCode, workspaceIdOf } from '../../workspace.js';
+import { slackErrorText, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
 const notice = (text: string) => noticeModal(DENY_VIEW.callbackId, APPROVALS.denyTitle, text);
@@ -80,7 +80,7 @@ export function registerApprovalButtons(app: App, deps: ListenerDeps): void {
       : APPROVALS.refusal(result.reason, deps.command);
     await client.views.update({ view_id: view.id, view: notice(text) }).catch(async (error: unknown) => {
       deps.logger.event('warn', 'views_update_failed', {
-        slack_error: slackErrorCode(error) ?? String(error),
+        slack_error: slackErrorText(error),
       });
       await tellPrivately(client, deps.logger, { channelId, userId: body.user.id, text });
     });

@@ -203,7 +203,7 @@ async function setFreeze(
   } catch (error) {
     deps.logger.event('error', 'store_failed', {
       operation: freeze ? 'freeze' : 'unfreeze',
-      error: error instanceof Error ? error.message : String(error),
+      error: errorText(error),
     });
     await say(FREEZE.storeDown);
     return;

@@ -106,7 +106,7 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
     } catch (error) {
       deps.logger.event('error', 'request_not_recorded', {
         stage: 'daily_limit',
-        error: error instanceof Error ? error.message : String(error),
+        error: errorText(error),
       });
       deps.metrics.submission('store_error');
       await ack({ response_action: 'errors', errors: { [errorBlock]: STORE_DOWN_INLINE } });
