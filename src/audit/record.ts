@@ -33,3 +33,29 @@ export function createAuditRecorder(audit: Pick<AuditLog, 'append'>, logger: App
     }
   };
 }
+
+/** The fields every entry of a submission shares; the rest default to "not known". */
+export type SubmissionAudit = Pick<AuditEntry, 'workspace' | 'user' | 'channel' | 'action' | 'outcome'> &
+  Partial<Omit<AuditEntry, 'workspace' | 'user' | 'channel' | 'action' | 'outcome' | 'policyId'>>;
+
+/** One entry per policy of a submission (a refusal, an approval step), at `now`. */
+export async function recordEachPolicy(
+  record: AuditRecorder,
+  now: () => number,
+  policyIds: readonly string[],
+  entry: SubmissionAudit,
+): Promise<void> {
+  for (const policyId of policyIds) {
+    await record({
+      at: now(),
+      requestedAt: null,
+      requestedLocal: null,
+      autoMoveToTrashAt: null,
+      requestId: null,
+      retryNum: null,
+      delivery: null,
+      ...entry,
+      policyId,
+    });
+  }
+}

@@ -7,7 +7,7 @@
  * turns it back to `pending` and the worker runs it like any submission (the same use case, the same
  * retries, once); a Deny ends it.
  */
-import type { AuditRecorder } from '../audit/record.js';
+import { type AuditRecorder, recordEachPolicy } from '../audit/record.js';
 import { type AppLogger, errorText } from '../log.js';
 import { APPROVALS } from '../messages/approvals.js';
 import type { Docs } from '../store/docs.js';
@@ -96,24 +96,21 @@ export async function auditApproval(
   outcome: 'requested' | 'approved' | 'denied' | 'expired' | `refused:${string}`,
   decidedBy: string | null,
 ): Promise<void> {
-  for (const step of r.policies) {
-    await deps.record({
-      at: deps.now(),
+  await recordEachPolicy(
+    deps.record,
+    deps.now,
+    r.policies.map((p) => p.policyId),
+    {
       workspace: r.workspace,
       user: r.user,
       channel: r.channel,
       action: 'approval',
-      policyId: step.policyId,
       requestedAt: r.atSeconds,
-      requestedLocal: null,
       outcome,
-      autoMoveToTrashAt: null,
-      requestId: null,
       retryNum: r.retryNum,
-      delivery: null,
       decidedBy,
-    });
-  }
+    },
+  );
 }
 
 /**

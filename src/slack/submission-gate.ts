@@ -3,7 +3,9 @@
  * emergency stop, and, when the workspace needs approvals, a channel approvers can see (a direct
  * message or App Home has none). Store reads only, bounded well inside Slack's 3 seconds.
  */
+
 import { approvalOf } from '../access/access-policy.js';
+import { recordEachPolicy } from '../audit/record.js';
 import { APPROVALS, FREEZE } from '../messages/approvals.js';
 import type { ListenerDeps } from './listeners/deps.js';
 
@@ -37,25 +39,15 @@ export async function submissionGate(
   if (gate.reason !== 'frozen') return gate;
   return {
     ...gate,
-    afterAck: async () => {
-      for (const policyId of input.policyIds) {
-        await deps.record({
-          at: deps.now(),
-          workspace: input.workspaceId,
-          user: input.userId,
-          channel: input.channelId,
-          action: 'schedule',
-          policyId,
-          requestedAt: input.atSeconds,
-          requestedLocal: null,
-          outcome: 'refused:frozen',
-          autoMoveToTrashAt: null,
-          requestId: null,
-          retryNum: null,
-          delivery: null,
-        });
-      }
-    },
+    afterAck: () =>
+      recordEachPolicy(deps.record, deps.now, input.policyIds, {
+        workspace: input.workspaceId,
+        user: input.userId,
+        channel: input.channelId,
+        action: 'schedule',
+        requestedAt: input.atSeconds,
+        outcome: 'refused:frozen',
+      }),
   };
 }
 

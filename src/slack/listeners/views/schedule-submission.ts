@@ -5,8 +5,10 @@
  * not recorded. The scheduling itself (access, Katapult, post, follow-ups, audit) runs from the
  * record in src/scheduling/run-request.ts, so a crash after the ack loses nothing.
  */
+
 import type { App, webApi } from '@slack/bolt';
 import { dailyLimitOf } from '../../../access/access-policy.js';
+import { recordEachPolicy } from '../../../audit/record.js';
 import { errorText } from '../../../log.js';
 import type { Reservation } from '../../../scheduling/daily-limit.js';
 import { choosePolicies } from '../../../scheduling/policy-id.js';
@@ -225,21 +227,13 @@ async function auditRefusal(
   input: { workspace: string; user: string; channel: string; policyIds: string[]; atSeconds: number },
   retryNum: number | undefined,
 ): Promise<void> {
-  for (const policyId of input.policyIds) {
-    await deps.record({
-      at: deps.now(),
-      workspace: input.workspace,
-      user: input.user,
-      channel: input.channel,
-      action: 'schedule',
-      policyId,
-      requestedAt: input.atSeconds,
-      requestedLocal: null,
-      outcome: 'refused:daily_limit',
-      autoMoveToTrashAt: null,
-      requestId: null,
-      retryNum: retryNum ?? null,
-      delivery: null,
-    });
-  }
+  await recordEachPolicy(deps.record, deps.now, input.policyIds, {
+    workspace: input.workspace,
+    user: input.user,
+    channel: input.channel,
+    action: 'schedule',
+    requestedAt: input.atSeconds,
+    outcome: 'refused:daily_limit',
+    retryNum: retryNum ?? null,
+  });
 }
