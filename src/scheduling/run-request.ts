@@ -68,9 +68,12 @@ export const UNKNOWN_POST_TEXT =
  */
 export async function runRequest(deps: RunRequestDeps, id: string): Promise<boolean> {
   const { requests, owner } = deps;
-  const leased = await requests.lease(id, owner, deps.leaseMs);
+  // A record this process has just written (with its lease) needs no round trip to be leased.
+  const fresh = requests.takeFresh?.(id, owner) ?? null;
+  const leased = fresh ?? (await requests.lease(id, owner, deps.leaseMs));
   if (!leased) return false;
   let r: RequestRecord = leased;
+  let ended = false;
   const renew = setInterval(() => {
     requests.lease(id, owner, deps.leaseMs).catch(() => undefined);
   }, deps.leaseMs / 3);
@@ -87,7 +90,9 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
       await audit(deps, r, 'failed');
       return true;
     }
-    await save();
+    // A fresh record's first attempt is written with the next step (a crash before it leaves the
+    // record to a takeover, which writes its own attempt first), so the bound still holds.
+    if (!fresh) await save();
 
     if (r.refused === undefined && r.zone === undefined) {
       const access = await deps.surface.checkAccess(r);
@@ -98,10 +103,13 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
         await audit(deps, r, `refused:${access.reason}`);
         return true;
       }
+      // Written with the next step: a takeover before that only checks access again.
       r.zone = access.zone;
-      await save();
     }
 
+    // Each policy's outcome is written with the next write (the next policy's call, or the post's
+    // `sending` mark) before anything else goes out; a takeover before that repeats only the
+    // Katapult call, which is idempotent.
     for (const step of r.policies) {
       if (step.result || step.superseded) continue;
       await deps.locks.withLock(`policy:${r.workspace}:${step.policyId}`, async () => {
@@ -144,7 +152,6 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
             requestCreatedAt: r.createdAt,
           });
         }
-        await save();
       });
     }
 
@@ -167,8 +174,9 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
       await deps.locks.withLock(`followups:${r.workspace}:${step.policyId}`, () =>
         deps.surface.holdFollowups(r, step, delivery === 'direct_message' ? r.user : r.channel),
       );
+      // Written with the end of the record: a takeover before that replaces them again (the index
+      // holds their IDs), which leaves one reminder and one restore offer.
       step.followups = true;
-      await save();
     }
 
     if (!r.audited) {
@@ -177,6 +185,8 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
     }
     r.state = r.policies.every((p) => p.superseded) ? 'superseded' : 'done';
     await save();
+    // Ended, so inactive: no worker can lease it again and there is no lease to give back.
+    ended = true;
     return true;
   } catch (error) {
     if (error instanceof LeaseLost) {
@@ -186,7 +196,7 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
     throw error;
   } finally {
     clearInterval(renew);
-    if (r.state !== 'pending' && r.state !== 'calling')
+    if (!ended && r.state !== 'pending' && r.state !== 'calling')
       await requests.release(id, owner).catch(() => undefined);
   }
 }
