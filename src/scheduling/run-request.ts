@@ -122,7 +122,8 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
           return;
         }
         r.state = 'calling';
-        await save();
+        // A fresh record with no outcome yet has nothing new to write (a takeover redoes the call).
+        if (!fresh || r.policies.some((p) => p.result)) await save();
         const result = await scheduleDeletion(deps, {
           workspaceId: r.workspace,
           policyId: step.policyId,
