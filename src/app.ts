@@ -351,6 +351,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
         id,
       ),
   });
+  metricsDeps.workerQueue = () => worker.stats();
   const intake = createRequestIntake({
     requests,
     owner,

@@ -17,6 +17,8 @@ export interface MetricsDeps {
    * this object, so the composition root may set it after the store is open.
    */
   pendingRequests?: () => Promise<PendingRequests>;
+  /** This process's request worker queue, read at each scrape. */
+  workerQueue?: () => { queued: number; running: number; oldestQueuedMs: number };
 }
 
 export interface Metrics {
@@ -130,6 +132,30 @@ export function createMetrics(deps: MetricsDeps = {}): Metrics {
     registers: [registry],
     async collect() {
       this.set((await readPending())?.oldestAgeSeconds ?? 0);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}request_queue_size`,
+    help: "Requests waiting in this process's worker queue (bounded; beyond it the sweep picks them up).",
+    registers: [registry],
+    collect() {
+      this.set(deps.workerQueue?.().queued ?? 0);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}request_queue_oldest_age_seconds`,
+    help: "How long the oldest request in this process's worker queue has waited (0 when none).",
+    registers: [registry],
+    collect() {
+      this.set((deps.workerQueue?.().oldestQueuedMs ?? 0) / 1000);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}requests_running`,
+    help: 'Requests this process is running now (at most REQUEST_CONCURRENCY).',
+    registers: [registry],
+    collect() {
+      this.set(deps.workerQueue?.().running ?? 0);
     },
   });
   new Gauge({

@@ -27,11 +27,20 @@ export interface RequestWorker {
   stop(): void;
   /** Records queued or running in this process. */
   readonly size: number;
+  /** This process's queue now: waiting, running, and how long the oldest waiting one has waited. */
+  stats(): WorkerStats;
+}
+
+export interface WorkerStats {
+  queued: number;
+  running: number;
+  oldestQueuedMs: number;
 }
 
 export function createRequestWorker(options: RequestWorkerOptions): RequestWorker {
   const queued = new Set<string>();
-  const queue: string[] = [];
+  /** Waiting records, oldest first, with when each was queued (unix ms). */
+  const queue: { id: string; at: number }[] = [];
   let running = 0;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -39,7 +48,7 @@ export function createRequestWorker(options: RequestWorkerOptions): RequestWorke
 
   const pump = () => {
     while (!stopped && running < options.concurrency && queue.length > 0) {
-      const id = queue.shift() as string;
+      const { id } = queue.shift() as { id: string };
       running++;
       options
         .track(() => options.run(id))
@@ -60,7 +69,7 @@ export function createRequestWorker(options: RequestWorkerOptions): RequestWorke
   const kick = (id: string) => {
     if (stopped || queued.has(id) || queue.length >= maxQueue) return;
     queued.add(id);
-    queue.push(id);
+    queue.push({ id, at: Date.now() });
     pump();
   };
 
@@ -91,6 +100,10 @@ export function createRequestWorker(options: RequestWorkerOptions): RequestWorke
     },
     get size() {
       return queue.length + running;
+    },
+    stats() {
+      const oldest = queue[0];
+      return { queued: queue.length, running, oldestQueuedMs: oldest ? Date.now() - oldest.at : 0 };
     },
   };
 }
