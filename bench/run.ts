@@ -43,7 +43,7 @@ import { prepareStore } from './stores.js';
 import { kindsOf, launchSpec, SLACK_TOKENS, TARGETS } from './targets.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const PROBE_URL = pathToFileURL(path.join(ROOT, 'bench', 'probe.mjs')).href;
+export const PROBE_URL = pathToFileURL(path.join(ROOT, 'bench', 'probe.mjs')).href;
 /** The targets the leak-check soak runs on. */
 const SOAKED: readonly TargetName[] = ['bot', 'baseline'];
 

@@ -7,7 +7,6 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { App, type AppOptions, ErrorCode, webApi } from '@slack/bolt';
-import nodeFetch from 'node-fetch';
 import { createAccessPolicies } from './access/access-policy.js';
 import { createAuditRecorder } from './audit/record.js';
 import { createAuditTrail } from './audit/trail.js';
@@ -49,6 +48,13 @@ import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { createTokenStore } from './store/token-store.js';
 import { createWorkspaceTokens } from './tokens/workspace-tokens.js';
+
+/** node-fetch, loaded on the first Katapult call rather than at start (it is not needed before). */
+let nodeFetch: Promise<FetchLike> | undefined;
+const lazyNodeFetch: FetchLike = async (url, init) => {
+  nodeFetch ??= import('node-fetch').then((m) => m.default as FetchLike);
+  return (await nodeFetch)(url, init);
+};
 
 /** Per attempt of a Slack Web API call made from a request record (and of the listeners' client). */
 const SLACK_WRITE_TIMEOUT_MS = 10_000;
@@ -166,7 +172,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   const katapult = instrumentKatapult(
     new KatapultClient({
       baseUrl: config.katapult.apiUrl,
-      fetch: overrides.fetch ?? (nodeFetch as FetchLike),
+      fetch: overrides.fetch ?? lazyNodeFetch,
       timeoutMs: config.katapult.timeoutMs,
       onAttempt: ({ operation, willRetry }) => {
         if (willRetry) metrics.katapultRetry(operation);
