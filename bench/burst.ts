@@ -157,6 +157,8 @@ export async function runBurst(
         duplicatePosts: recorder.duplicateFollows,
         drainedAfterMs: round(drained - started, 0),
         metricsPeaks: peaks,
+        botLogEvents: bot.logEvents,
+        botStderrTail: bot.stderrTail().slice(-5),
         botPeakRssMB: round(probe.peakRss / 1024 / 1024, 1),
         botEventLoopDelayMaxMs: probe.eld.maxMs,
       };

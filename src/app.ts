@@ -330,9 +330,13 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     },
     clientFor,
   );
+  // Submissions being recorded right now: while more than the workers can run arrive at once (a
+  // burst), the workers wait, so that the acks go out first.
+  let taking = 0;
   const worker = createRequestWorker({
     requests,
     logger,
+    yieldToIntake: () => taking > config.requests.concurrency,
     sweepMs: config.requests.sweepMs,
     concurrency: config.requests.concurrency,
     track: (work) => inflight.run(work),
@@ -359,7 +363,17 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   });
   metricsDeps.workerQueue = () => worker.stats();
   const intake = createRequestIntake({
-    requests,
+    requests: {
+      ...requests,
+      async create(record, by, leaseMs) {
+        taking++;
+        try {
+          return await requests.create(record, by, leaseMs);
+        } finally {
+          taking--;
+        }
+      },
+    },
     owner,
     leaseMs: config.requests.leaseMs,
     timeoutMs: INTAKE_TIMEOUT_MS,

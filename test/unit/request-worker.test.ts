@@ -28,3 +28,39 @@ test('runs at most `concurrency` at once; the rest wait in the queue, which says
     jest.useRealTimers();
   }
 });
+
+test('while a burst is being taken in no run starts, until it ends or the oldest has waited maxDeferMs', async () => {
+  jest.useFakeTimers({ now: 1_000_000, doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate'] });
+  try {
+    let burst = true;
+    const started: string[] = [];
+    const worker = createRequestWorker({
+      requests: { abandoned: async () => [] },
+      run: async (id) => {
+        started.push(id);
+        return true;
+      },
+      logger: { event: () => undefined } as never,
+      sweepMs: 60_000,
+      concurrency: 4,
+      track: (work) => work(),
+      yieldToIntake: () => burst,
+      maxDeferMs: 1000,
+    });
+    worker.kick('a');
+    jest.advanceTimersByTime(500);
+    expect(started).toEqual([]);
+    burst = false;
+    jest.advanceTimersByTime(20);
+    expect(started).toEqual(['a']);
+    burst = true;
+    worker.kick('b');
+    jest.advanceTimersByTime(980);
+    expect(started).toEqual(['a']);
+    jest.advanceTimersByTime(40);
+    expect(started).toEqual(['a', 'b']); // waited maxDeferMs: runs even though the burst goes on
+    worker.stop();
+  } finally {
+    jest.useRealTimers();
+  }
+});
