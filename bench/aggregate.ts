@@ -295,7 +295,24 @@ export function spawnSummary(samples: number[]) {
   };
 }
 
-/** Everything that did not go as expected, one line each. */
+/**
+ * Phases whose tail latencies are partly the benchmark's own (its load generator or fakes stalled),
+ * one line each. A note on noise, not a failure: on a shared machine it happens without any fault.
+ */
+export function noiseNotesOf(store: StoreKind, phases: PhaseData[]): string[] {
+  const notes: string[] = [];
+  for (const { summary: p } of phases) {
+    const harness = Math.max(p.harnessEld.loadGeneratorMaxMs ?? 0, p.harnessEld.fakesMaxMs ?? 0);
+    if (p.stage !== 'measure' || harness <= 100) continue;
+    const where = `${store}: ${p.stage} ${p.target} c=${p.concurrency} ${p.kind}${p.round ? ` round ${p.round}` : ''}`;
+    notes.push(
+      `${where}: the harness itself stalled for up to ${harness.toFixed(0)} ms (load generator ${p.harnessEld.loadGeneratorMaxMs} ms, fakes ${p.harnessEld.fakesMaxMs} ms max event-loop delay): this phase's tail latencies are partly the benchmark's`,
+    );
+  }
+  return notes;
+}
+
+/** Everything that did not go as expected (a correctness matter, never timing), one line each. */
 export function problemsOf(
   store: StoreKind,
   phases: PhaseData[],
@@ -314,11 +331,6 @@ export function problemsOf(
     if (p.follow.received < p.follow.expected)
       problems.push(
         `${where}: ${p.follow.expected - p.follow.received} ${p.follow.method} calls missing after ${followTimeoutMs} ms`,
-      );
-    const harness = Math.max(p.harnessEld.loadGeneratorMaxMs ?? 0, p.harnessEld.fakesMaxMs ?? 0);
-    if (p.stage === 'measure' && harness > 100)
-      problems.push(
-        `${where}: the harness itself stalled for up to ${harness.toFixed(0)} ms (load generator ${p.harnessEld.loadGeneratorMaxMs} ms, fakes ${p.harnessEld.fakesMaxMs} ms max event-loop delay): this phase's tail latencies are partly the benchmark's`,
       );
     if (p.follow.duplicates > 0)
       problems.push(`${where}: ${p.follow.duplicates} duplicate ${p.follow.method} calls`);
@@ -408,6 +420,7 @@ export function buildReport(run: RunData): BenchReport {
     stores,
     targets: stores.flatMap((s) => s.targets),
     problems: run.stores.flatMap((d) => problemsOf(d.store, d.phases, d.logEvents, options.followTimeoutMs)),
+    noise: run.stores.flatMap((d) => noiseNotesOf(d.store, d.phases)),
     strayCalls: run.strayCalls,
   };
 }

@@ -6,10 +6,23 @@
  *
  * With a third argument, also prints the heaviest call stacks (bottom-up) leading to functions whose
  * "name file:line" matches that regular expression.
+ *
+ * `--busiest`: only the longest stretch in which the process was busy more than half of every
+ * 100 ms (in a benchmark profile, the measured phase: start-up and idle waits left out), idle
+ * samples excluded; `--per N` also prints each figure divided by N (e.g. ms per request).
  */
 import { readFileSync } from 'node:fs';
 
-const [file, topArg, callersOf] = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const flag = (name) => {
+  const i = argv.indexOf(name);
+  if (i < 0) return null;
+  const [, value] = argv.splice(i, name === '--per' ? 2 : 1);
+  return value ?? true;
+};
+const busiest = flag('--busiest') !== null;
+const per = Number(flag('--per') ?? 0);
+const [file, topArg, callersOf] = argv;
 if (!file) {
   process.stderr.write('usage: node bench/profile-summary.mjs <file.cpuprofile> [top]\n');
   process.exit(2);
@@ -20,11 +33,37 @@ const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map();
 for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 
+// Sample times (microseconds from the start); with --busiest, the window of the busiest stretch.
+const isIdle = (id) => nodes.get(id).callFrame.functionName === '(idle)';
+let clock = 0;
+const at = profile.samples.map((_, i) => {
+  clock += profile.timeDeltas[i] ?? 0;
+  return clock;
+});
+let window = [0, Number.POSITIVE_INFINITY];
+if (busiest) {
+  const bucketUs = 100_000;
+  const busy = new Float64Array(Math.ceil(clock / bucketUs) + 1);
+  profile.samples.forEach((id, i) => {
+    if (!isIdle(id)) busy[Math.floor(at[i] / bucketUs)] += profile.timeDeltas[i + 1] ?? 0;
+  });
+  let best = [0, -1];
+  let start = null;
+  busy.forEach((b, k) => {
+    if (b > bucketUs / 2) {
+      start ??= k;
+      if (k - start > best[1] - best[0]) best = [start, k];
+    } else start = null;
+  });
+  window = [best[0] * bucketUs, (best[1] + 1) * bucketUs];
+}
+
 // Self time per node from the samples and their time deltas (microseconds).
 const self = new Map();
 let total = 0;
 profile.samples.forEach((id, i) => {
-  const dt = profile.timeDeltas[i] ?? 0;
+  if (busiest && (isIdle(id) || at[i] < window[0] || at[i] >= window[1])) return;
+  const dt = profile.timeDeltas[i + (busiest ? 1 : 0)] ?? 0;
   self.set(id, (self.get(id) ?? 0) + dt);
   total += dt;
 });
@@ -71,13 +110,19 @@ for (const [id, t] of self) {
   }
 }
 
-const pct = (t) => `${((100 * t) / total).toFixed(1).padStart(5)}%  ${(t / 1000).toFixed(0).padStart(6)} ms`;
+const pct = (t) =>
+  `${((100 * t) / total).toFixed(1).padStart(5)}%  ${(t / 1000).toFixed(0).padStart(6)} ms` +
+  (per > 0 ? `  ${(t / 1000 / per).toFixed(3).padStart(7)} ms/req` : '');
 const print = (title, map, n) => {
   process.stdout.write(`\n## ${title}\n`);
   for (const [k, t] of [...map].sort((a, b) => b[1] - a[1]).slice(0, n))
     process.stdout.write(`${pct(t)}  ${k}\n`);
 };
-process.stdout.write(`${file}: ${(total / 1000).toFixed(0)} ms sampled\n`);
+process.stdout.write(
+  `${file}: ${(total / 1000).toFixed(0)} ms sampled` +
+    (busiest ? ` (busiest stretch ${((window[1] - window[0]) / 1e6).toFixed(1)} s, idle excluded)` : '') +
+    '\n',
+);
 print('self time by package / file', byGroup, top);
 print('self time by function', byFunction, top);
 print('inclusive time of own functions (dist/ or src/)', inclusiveOwn, top);

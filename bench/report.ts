@@ -238,6 +238,8 @@ export interface BenchReport {
   targets: TargetCheck[];
   /** Everything that did not go as expected (non-200 acks, missing follow-ups, failure posts…). */
   problems: string[];
+  /** Phases the benchmark itself disturbed (timing noise, not failures). */
+  noise: string[];
   /** Fake-API calls that could not be matched to a running phase. */
   strayCalls: Record<string, number>;
 }
@@ -376,6 +378,9 @@ export function renderMarkdown(report: BenchReport): string {
   for (const run of report.stores) out.push(...renderStore(run, report));
   if (report.problems.length > 0) {
     out.push('#### Problems seen', '', ...report.problems.map((p) => `- ${p}`), '');
+  }
+  if (report.noise.length > 0) {
+    out.push('#### Noise', '', ...report.noise.map((p) => `- ${p}`), '');
   }
   return out.join('\n');
 }

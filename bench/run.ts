@@ -19,7 +19,8 @@
  * The CLI prints the report as Markdown and writes it as JSON (bench/results/latest.json) and into
  * docs/benchmarks.md. See docs/benchmarks.md for what each figure means.
  *
- * `runBenchmark` is the entry point for the smoke test; run this file to use the CLI (--help).
+ * Steps 2 to 6 are bench/measure-store.ts. `runBenchmark` is the entry point for the smoke test;
+ * run this file to use the CLI (--help).
  */
 
 import { execFileSync } from 'node:child_process';
@@ -29,23 +30,20 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { buildReport, type StoreData } from './aggregate.js';
 import { type InstrumentedFakes, startInstrumentedFakes } from './fakes.js';
 import { LoadGenerator } from './load.js';
 import { machineMeter } from './machine.js';
-import { type BenchOptions, parseOptions, type StoreKind, USAGE, UsageError } from './options.js';
-import { abortable, type PhaseContext, phaseLine, runPhase, USER } from './phase.js';
-import { killAll, launch, type ProbeReport, type Target, type TargetName } from './processes.js';
-import { type BenchReport, type Kind, renderMarkdown, type Stage, updateDocs } from './report.js';
+import { measureStore, ROOT } from './measure-store.js';
+import { type BenchOptions, parseOptions, USAGE, UsageError } from './options.js';
+import { type PhaseContext, USER } from './phase.js';
+import { killAll } from './processes.js';
+import { type BenchReport, renderMarkdown, updateDocs } from './report.js';
 import { hrMs, round } from './stats.js';
-import { prepareStore } from './stores.js';
-import { kindsOf, launchSpec, SLACK_TOKENS, TARGETS } from './targets.js';
+import { SLACK_TOKENS } from './targets.js';
 
-export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const PROBE_URL = pathToFileURL(path.join(ROOT, 'bench', 'probe.mjs')).href;
-/** The targets the leak-check soak runs on. */
-const SOAKED: readonly TargetName[] = ['bot', 'baseline'];
+export { PROBE_URL, ROOT } from './measure-store.js';
 
 export interface RunHooks {
   /** Progress lines (default: stderr). */
@@ -53,127 +51,7 @@ export interface RunHooks {
   signal?: AbortSignal;
 }
 
-const perTarget = <T>(make: () => T) =>
-  Object.fromEntries(TARGETS.map((n) => [n, make()])) as Record<TargetName, T>;
-
-/** Steps 2 to 6 on one store; every target it started is stopped when it returns or throws. */
-async function measureStore(
-  ctx: PhaseContext,
-  store: StoreKind,
-  log: (line: string) => void,
-): Promise<StoreData & { targetsCpuMs: number }> {
-  const { options, signal } = ctx;
-  const running = new Map<TargetName, Target>();
-  const logEvents = perTarget(() => ({
-    stdout: {} as Record<string, number>,
-    stderr: {} as Record<string, number>,
-  }));
-  const spawnSamples = perTarget((): number[] => []);
-  const data: StoreData = {
-    store,
-    storeUrl: '',
-    phases: [],
-    spawnSamples,
-    afterWarmup: {},
-    after: {},
-    logEvents,
-  };
-  const stop = async (target: Target) => {
-    for (const stream of ['stdout', 'stderr'] as const) {
-      const events = logEvents[target.name][stream];
-      for (const [event, n] of Object.entries(target.logEvents[stream]))
-        events[event] = (events[event] ?? 0) + n;
-    }
-    running.delete(target.name);
-    await target.stop();
-  };
-  const phase = async (
-    target: Target,
-    kind: Kind,
-    c: number,
-    amount: number,
-    stage: Stage,
-    round: number,
-  ) => {
-    const result = await runPhase(ctx, target, kind, c, amount, stage, round);
-    data.phases.push(result);
-    log(`${store} ${phaseLine(result)}`);
-  };
-  const probeAll = async () => {
-    const out: Partial<Record<TargetName, ProbeReport>> = {};
-    for (const [name, target] of running) out[name] = await abortable(target.probe('gc'), signal);
-    return out;
-  };
-  try {
-    // 2. The store, then cold starts, alternating, each in a fresh data folder; the last three stay up.
-    const prepared = await prepareStore(store, options.postgresUrl);
-    data.storeUrl = prepared.shown;
-    for (let i = 0; i < options.spawnSamples; i++) {
-      for (const name of TARGETS) {
-        const spec = launchSpec(name, options, ROOT, ctx.fakes, ctx.signingSecret, prepared.env);
-        const target = await abortable(launch(spec, PROBE_URL), signal);
-        running.set(name, target);
-        spawnSamples[name].push(target.spawnToReadyMs);
-        log(
-          `${store} ${name}: spawn → /healthz 200 in ${target.spawnToReadyMs.toFixed(0)} ms (pid ${target.pid})`,
-        );
-        if (i < options.spawnSamples - 1) await stop(target);
-      }
-    }
-    const targets = TARGETS.map((name) => running.get(name) as Target);
-    const widest = Math.max(...options.concurrency);
-
-    // 3. Warm-up, then the memory reference point.
-    for (const target of options.warmup > 0 ? targets : []) {
-      for (const kind of kindsOf(target.name, options.kinds)) {
-        await phase(target, kind, widest, options.warmup, 'warmup', 0);
-      }
-    }
-    data.afterWarmup = await probeAll();
-
-    // 4. Measured phases: per concurrency, per round, each target in turn, each of its kinds.
-    const perRound = Math.floor(options.requests / options.rounds);
-    for (const connections of options.concurrency) {
-      for (let r = 1; r <= options.rounds; r++) {
-        for (const target of targets) {
-          for (const kind of kindsOf(target.name, options.kinds)) {
-            await phase(target, kind, connections, perRound, 'measure', r);
-          }
-        }
-      }
-    }
-
-    // 5. Leak check: `leakRequests` more requests per target at the widest concurrency, in chunks
-    // (both kinds, bot and bare Bolt alternating), memory read after a full GC after each chunk.
-    const soaked = targets.filter((t) => SOAKED.includes(t.name));
-    const chunk = Math.max(
-      widest,
-      Math.min(500, Math.floor(options.leakRequests / (10 * options.kinds.length))),
-    );
-    const sent: Record<string, number> = {};
-    while ((sent.bot ?? 0) < options.leakRequests) {
-      for (const target of soaked) {
-        for (const kind of options.kinds) {
-          const amount = Math.max(widest, Math.min(chunk, options.leakRequests - (sent[target.name] ?? 0)));
-          await phase(target, kind, widest, amount, 'soak', 0);
-          sent[target.name] = (sent[target.name] ?? 0) + amount;
-        }
-      }
-    }
-    data.after = await probeAll();
-    const targetsCpuMs = Object.values(data.after).reduce(
-      (n, r) => n + (r.cpu.user + r.cpu.system) / 1000,
-      0,
-    );
-
-    // 6. Stop them.
-    for (const target of targets) await stop(target);
-    return { ...data, targetsCpuMs };
-  } finally {
-    await Promise.allSettled([...running.values()].map((t) => t.stop()));
-  }
-}
-
+/** Steps 1 and 7 here; 2 to 6 per store in bench/measure-store.ts. */
 export async function runBenchmark(options: BenchOptions, hooks: RunHooks = {}): Promise<BenchReport> {
   const log = hooks.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const controller = new AbortController();

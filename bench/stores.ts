@@ -13,6 +13,7 @@ const TABLES = [
   'katapult_kv',
   'katapult_claims',
   'katapult_audit_log',
+  'katapult_docs',
   'same_work_claims',
   'same_work_audit',
 ];

@@ -7,7 +7,6 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { App, type AppOptions, ErrorCode, webApi } from '@slack/bolt';
-import nodeFetch from 'node-fetch';
 import { createAccessPolicies } from './access/access-policy.js';
 import { createFreezes } from './access/freeze.js';
 import { createAuditRecorder } from './audit/record.js';
@@ -62,6 +61,13 @@ import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { createTokenStore } from './store/token-store.js';
 import { createWorkspaceTokens } from './tokens/workspace-tokens.js';
+
+/** node-fetch, loaded on the first Katapult call rather than at start (it is not needed before). */
+let nodeFetch: Promise<FetchLike> | undefined;
+const lazyNodeFetch: FetchLike = async (url, init) => {
+  nodeFetch ??= import('node-fetch').then((m) => m.default as FetchLike);
+  return (await nodeFetch)(url, init);
+};
 
 /** Per attempt of a Slack Web API call made from a request record (and of the listeners' client). */
 const SLACK_WRITE_TIMEOUT_MS = 10_000;
@@ -195,7 +201,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   const katapult = instrumentKatapult(
     new KatapultClient({
       baseUrl: config.katapult.apiUrl,
-      fetch: overrides.fetch ?? (nodeFetch as FetchLike),
+      fetch: overrides.fetch ?? lazyNodeFetch,
       timeoutMs: config.katapult.timeoutMs,
       onAttempt: ({ operation, willRetry }) => {
         if (willRetry) metrics.katapultRetry(operation);
@@ -375,9 +381,13 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     track: (work) => inflight.run(work),
   });
   const approvalSettings = { requiredByDefault: config.requireApproval, ttlMs: config.approvalTtlMs };
+  // Submissions being recorded right now: while more than the workers can run arrive at once (a
+  // burst), the workers wait, so that the acks go out first.
+  let taking = 0;
   const worker = createRequestWorker({
     requests,
     logger,
+    yieldToIntake: () => taking > config.requests.concurrency,
     sweepMs: config.requests.sweepMs,
     concurrency: config.requests.concurrency,
     track: (work) => inflight.run(work),
@@ -418,8 +428,19 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     intervalMs: config.reconcileIntervalMinutes * 60_000,
     track: (work) => inflight.run(work),
   });
+  metricsDeps.workerQueue = () => worker.stats();
   const intake = createRequestIntake({
-    requests,
+    requests: {
+      ...requests,
+      async create(record, by, leaseMs) {
+        taking++;
+        try {
+          return await requests.create(record, by, leaseMs);
+        } finally {
+          taking--;
+        }
+      },
+    },
     owner,
     leaseMs: config.requests.leaseMs,
     timeoutMs: INTAKE_TIMEOUT_MS,

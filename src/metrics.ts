@@ -17,6 +17,8 @@ export interface MetricsDeps {
    * this object, so the composition root may set it after the store is open.
    */
   pendingRequests?: () => Promise<PendingRequests>;
+  /** This process's request worker queue, read at each scrape. */
+  workerQueue?: () => { queued: number; running: number; oldestQueuedMs: number };
 }
 
 export interface Metrics {
@@ -133,6 +135,30 @@ export function createMetrics(deps: MetricsDeps = {}): Metrics {
     },
   });
   new Gauge({
+    name: `${PREFIX}request_queue_size`,
+    help: "Requests waiting in this process's worker queue (bounded; beyond it the sweep picks them up).",
+    registers: [registry],
+    collect() {
+      this.set(deps.workerQueue?.().queued ?? 0);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}request_queue_oldest_age_seconds`,
+    help: "How long the oldest request in this process's worker queue has waited (0 when none).",
+    registers: [registry],
+    collect() {
+      this.set((deps.workerQueue?.().oldestQueuedMs ?? 0) / 1000);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}requests_running`,
+    help: 'Requests this process is running now (at most REQUEST_CONCURRENCY).',
+    registers: [registry],
+    collect() {
+      this.set(deps.workerQueue?.().running ?? 0);
+    },
+  });
+  new Gauge({
     name: `${PREFIX}build_info`,
     help: 'Always 1; the labels say which build runs.',
     labelNames: ['version', 'node'],
@@ -197,6 +223,8 @@ export function instrumentKatapult<T extends object>(
 
 type FetchFunction = typeof globalThis.fetch;
 
+const NOT_OK = /"ok"\s*:\s*false/;
+
 /**
  * A `fetch` for the Slack WebClient that counts failed Web API calls by method and error: a
  * non-200 status, an `ok: false` body, or no answer. Every attempt counts (retries included).
@@ -217,14 +245,27 @@ export function countingSlackFetch(metrics: Metrics, inner: FetchFunction = glob
     } else if (response.status !== 200) {
       metrics.slackApiError(method, `http_${response.status}`);
     } else if (response.headers.get('content-type')?.includes('json')) {
-      try {
-        const body = (await response.clone().json()) as { ok?: unknown; error?: unknown };
-        if (body.ok === false) {
-          metrics.slackApiError(method, typeof body.error === 'string' ? body.error.slice(0, 64) : 'unknown');
+      // Read once and handed on as a new Response (cloning tees the stream, which costs more than
+      // the call's own parse); the body is parsed here only when it says `"ok": false`.
+      const text = await response.text();
+      if (NOT_OK.test(text)) {
+        try {
+          const body = JSON.parse(text) as { ok?: unknown; error?: unknown };
+          if (body.ok === false) {
+            metrics.slackApiError(
+              method,
+              typeof body.error === 'string' ? body.error.slice(0, 64) : 'unknown',
+            );
+          }
+        } catch {
+          // Not JSON after all: the WebClient reports it.
         }
-      } catch {
-        // Not JSON after all: the WebClient reports it.
       }
+      return new Response(text, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
     }
     return response;
   };

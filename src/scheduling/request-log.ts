@@ -92,6 +92,11 @@ export interface RequestLog {
   /** Writes the record without a lease: only for a decision on a waiting record, under its hold. */
   put(record: RequestRecord): Promise<void>;
   release(id: string, owner: string): Promise<void>;
+  /**
+   * The record as `create` wrote it, once, when `owner` created it here within the first third of
+   * its lease (so the lease is surely still its own); null otherwise (then `lease` it).
+   */
+  takeFresh?(id: string, owner: string): RequestRecord | null;
   /** Records whose worker is gone (lease expired), oldest first. */
   abandoned(limit: number): Promise<string[]>;
   pending(): Promise<{ count: number; oldestCreatedAt: number | null }>;
@@ -121,10 +126,14 @@ function parse(body: string): RequestRecord | null {
   }
 }
 
-export function createRequestLog(docs: Docs): RequestLog {
+/** Records created here and not yet taken by a worker, at most this many (the oldest go first). */
+const FRESH_KEPT = 1_000;
+
+export function createRequestLog(docs: Docs, now: () => number = Date.now): RequestLog {
+  const fresh = new Map<string, { record: RequestRecord; owner: string; until: number }>();
   return {
     async create(record, owner, leaseMs) {
-      return docs.insert(REQUESTS, {
+      const created = await docs.insert(REQUESTS, {
         key: record.id,
         partition: record.workspace,
         sort: record.createdAt,
@@ -132,6 +141,17 @@ export function createRequestLog(docs: Docs): RequestLog {
         body: JSON.stringify(record),
         lease: { owner, ttlMs: leaseMs },
       });
+      if (created) {
+        if (fresh.size >= FRESH_KEPT) fresh.delete(fresh.keys().next().value as string);
+        fresh.set(record.id, { record: structuredClone(record), owner, until: now() + leaseMs / 3 });
+      }
+      return created;
+    },
+    takeFresh(id, owner) {
+      const entry = fresh.get(id);
+      if (!entry) return null;
+      fresh.delete(id);
+      return entry.owner === owner && now() < entry.until ? entry.record : null;
     },
     async get(id) {
       const row = await docs.get(REQUESTS, id);

@@ -2,7 +2,8 @@
  * Runs request records: at once when a submission is accepted here (`kick`), and from a periodic
  * sweep that takes over records whose worker is gone (their lease expired: a crash, a lost node).
  * At most `concurrency` records run at a time in this process; the rest wait in a bounded queue
- * (a burst is drained, not piled up as promises), and the sweep finds whatever did not fit.
+ * (a burst is drained, not piled up as promises), and the sweep finds whatever did not fit. While a
+ * burst is being taken in, no new run starts (for at most `maxDeferMs`), so the acks go out first.
  */
 import { type AppLogger, errorText } from '../log.js';
 import type { RequestLog } from './request-log.js';
@@ -17,6 +18,12 @@ export interface RequestWorkerOptions {
   maxQueue?: number;
   /** Every run goes through it, so a shutdown can wait for the runs under way. */
   track<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * True while the process is taking a burst in (acks come first): no new run starts then, unless
+   * the oldest waiting record has waited `maxDeferMs` (so runs never starve).
+   */
+  yieldToIntake?: () => boolean;
+  maxDeferMs?: number;
 }
 
 export interface RequestWorker {
@@ -27,19 +34,39 @@ export interface RequestWorker {
   stop(): void;
   /** Records queued or running in this process. */
   readonly size: number;
+  /** This process's queue now: waiting, running, and how long the oldest waiting one has waited. */
+  stats(): WorkerStats;
+}
+
+export interface WorkerStats {
+  queued: number;
+  running: number;
+  oldestQueuedMs: number;
 }
 
 export function createRequestWorker(options: RequestWorkerOptions): RequestWorker {
   const queued = new Set<string>();
-  const queue: string[] = [];
+  /** Waiting records, oldest first, with when each was queued (unix ms). */
+  const queue: { id: string; at: number }[] = [];
   let running = 0;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const maxQueue = options.maxQueue ?? 10_000;
+  const maxDeferMs = options.maxDeferMs ?? 2_000;
+  let retry: NodeJS.Timeout | undefined;
+
+  const deferring = () => {
+    if (!options.yieldToIntake?.() || Date.now() - (queue[0]?.at ?? 0) >= maxDeferMs) return false;
+    retry ??= setTimeout(() => {
+      retry = undefined;
+      pump();
+    }, 20);
+    return true;
+  };
 
   const pump = () => {
-    while (!stopped && running < options.concurrency && queue.length > 0) {
-      const id = queue.shift() as string;
+    while (!stopped && running < options.concurrency && queue.length > 0 && !deferring()) {
+      const { id } = queue.shift() as { id: string };
       running++;
       options
         .track(() => options.run(id))
@@ -60,7 +87,7 @@ export function createRequestWorker(options: RequestWorkerOptions): RequestWorke
   const kick = (id: string) => {
     if (stopped || queued.has(id) || queue.length >= maxQueue) return;
     queued.add(id);
-    queue.push(id);
+    queue.push({ id, at: Date.now() });
     pump();
   };
 
@@ -88,9 +115,14 @@ export function createRequestWorker(options: RequestWorkerOptions): RequestWorke
     stop() {
       stopped = true;
       clearInterval(timer);
+      clearTimeout(retry);
     },
     get size() {
       return queue.length + running;
+    },
+    stats() {
+      const oldest = queue[0];
+      return { queued: queue.length, running, oldestQueuedMs: oldest ? Date.now() - oldest.at : 0 };
     },
   };
 }

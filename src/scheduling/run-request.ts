@@ -77,9 +77,12 @@ export const UNKNOWN_POST_TEXT =
  */
 export async function runRequest(deps: RunRequestDeps, id: string): Promise<boolean> {
   const { requests, owner } = deps;
-  const leased = await requests.lease(id, owner, deps.leaseMs);
+  // A record this process has just written (with its lease) needs no round trip to be leased.
+  const fresh = requests.takeFresh?.(id, owner) ?? null;
+  const leased = fresh ?? (await requests.lease(id, owner, deps.leaseMs));
   if (!leased) return false;
   let r: RequestRecord = leased;
+  let ended = false;
   const renew = setInterval(() => {
     requests.lease(id, owner, deps.leaseMs).catch(() => undefined);
   }, deps.leaseMs / 3);
@@ -104,7 +107,9 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
       await audit(deps, r, 'failed');
       return true;
     }
-    await save();
+    // A fresh record's first attempt is written with the next step (a crash before it leaves the
+    // record to a takeover, which writes its own attempt first), so the bound still holds.
+    if (!fresh) await save();
 
     if (r.refused === undefined && r.zone === undefined) {
       const access = await deps.surface.checkAccess(r);
@@ -116,8 +121,8 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
         await audit(deps, r, `refused:${access.reason}`);
         return true;
       }
+      // Written with the next step: a takeover before that only checks access again.
       r.zone = access.zone;
-      await save();
     }
 
     if (r.approval && !r.approval.decision) {
@@ -129,7 +134,8 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
     const todo = r.policies.filter((step) => !step.result && !step.superseded);
     if (todo.length > 0) {
       r.state = 'calling';
-      await save();
+      // A fresh record with no outcome yet has nothing new to write (a takeover redoes the calls).
+      if (!fresh || r.policies.some((p) => p.result)) await save();
     }
     await forEachLimit(todo, POLICY_CONCURRENCY, async (step) => {
       await deps.locks.withLock(`policy:${r.workspace}:${step.policyId}`, async () => {
@@ -170,7 +176,10 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
             requestCreatedAt: r.createdAt,
           });
         }
-        await save();
+        // One policy: its outcome is written with the post's `sending` mark (a takeover before that
+        // repeats only the idempotent Katapult call). Several: each outcome is written as it comes,
+        // so a takeover never calls again for a policy that already has one.
+        if (r.policies.length > 1) await save();
       });
     });
 
@@ -193,8 +202,9 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
       await deps.locks.withLock(`followups:${r.workspace}:${step.policyId}`, () =>
         deps.surface.holdFollowups(r, step, delivery === 'direct_message' ? r.user : r.channel),
       );
+      // Written with the end of the record: a takeover before that replaces them again (the index
+      // holds their IDs), which leaves one reminder and one restore offer.
       step.followups = true;
-      await save();
     }
 
     if (!r.audited) {
@@ -204,6 +214,8 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
     await releaseUnscheduled(deps, r);
     r.state = r.policies.every((p) => p.superseded) ? 'superseded' : 'done';
     await save();
+    // Ended, so inactive: no worker can lease it again and there is no lease to give back.
+    ended = true;
     return true;
   } catch (error) {
     if (error instanceof LeaseLost) {
@@ -213,7 +225,7 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
     throw error;
   } finally {
     clearInterval(renew);
-    if (r.state !== 'pending' && r.state !== 'calling')
+    if (!ended && r.state !== 'pending' && r.state !== 'calling')
       await requests.release(id, owner).catch(() => undefined);
   }
 }

@@ -1,5 +1,4 @@
 /** Text helpers for Slack mrkdwn. Anything that came from a user or an API goes through `escape`. */
-import { DateTime } from 'luxon';
 
 /** Slack's three control characters; after this, `<!channel>` or `<@U123>` in the text is shown, not acted on. */
 export function escapeMrkdwn(text: string): string {
@@ -16,6 +15,8 @@ export function dateToken(unixSeconds: number, format = '{date_long_pretty} at {
   return `<!date^${Math.trunc(unixSeconds)}^${format}|${utcFallback(unixSeconds)}>`;
 }
 
+/** `2026-11-28 09:00 UTC`, from the ISO string (every message builds a few: no formatter per call). */
 export function utcFallback(unixSeconds: number): string {
-  return DateTime.fromSeconds(unixSeconds, { zone: 'utc' }).toFormat("yyyy-LL-dd HH:mm 'UTC'");
+  const iso = new Date(unixSeconds * 1000).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }

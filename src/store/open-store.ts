@@ -4,9 +4,6 @@
  * clear line; the URL in that line never carries the credentials it may contain.
  */
 import { ConfigError } from '../config.js';
-import { openPostgresStore } from './postgres-store.js';
-import { openRedisStore } from './redis-store.js';
-import { openSqliteStore } from './sqlite-store.js';
 import type { Store } from './store.js';
 
 export interface OpenStoreOptions {
@@ -88,13 +85,15 @@ export async function openStore(url: string, options: OpenStoreOptions): Promise
     );
   }
   try {
+    // Only the configured backend's module (and its driver) is loaded: the others cost start-up
+    // time and resident memory for nothing.
     switch (backend) {
       case 'sqlite':
-        return await openSqliteStore(url, options);
+        return await (await import('./sqlite-store.js')).openSqliteStore(url, options);
       case 'redis':
-        return await openRedisStore(url, options);
+        return await (await import('./redis-store.js')).openRedisStore(url, options);
       case 'postgres':
-        return await openPostgresStore(url, options);
+        return await (await import('./postgres-store.js')).openPostgresStore(url, options);
     }
   } catch (error) {
     const where = displayStoreUrl(url);

@@ -49,16 +49,30 @@ const toDoc = (r: Row): DocRow => ({
 
 export function createSqlDocs(query: SqlQuery, dialect: SqlDialect, now: () => number): Docs {
   const t = dialect.table;
-  /** Builds a statement: `$` marks a value, `@now` the store's clock. */
-  const run = (text: string, ...values: unknown[]): Promise<unknown[]> => {
-    const out: unknown[] = [];
+  /**
+   * A statement's SQL and, per placeholder, which value goes there (an index into the values, or
+   * -1 for the caller's clock), compiled once per statement text, not per call.
+   */
+  const compiled = new Map<string, { sql: string; slots: number[] }>();
+  const compile = (text: string) => {
+    const slots: number[] = [];
     let i = 0;
     const sql = text.replace(/\$|@now/g, (m) => {
       if (m === '@now' && dialect.clockSql) return dialect.clockSql;
-      out.push(m === '@now' ? now() : values[i++]);
-      return dialect.placeholder(out.length);
+      slots.push(m === '@now' ? -1 : i++);
+      return dialect.placeholder(slots.length);
     });
-    return query(sql, out);
+    const statement = { sql, slots };
+    compiled.set(text, statement);
+    return statement;
+  };
+  /** Runs a statement: `$` marks a value, `@now` the store's clock. */
+  const run = (text: string, ...values: unknown[]): Promise<unknown[]> => {
+    const { sql, slots } = compiled.get(text) ?? compile(text);
+    return query(
+      sql,
+      slots.map((slot) => (slot === -1 ? now() : values[slot])),
+    );
   };
   const rows = async (text: string, ...values: unknown[]) =>
     ((await run(text, ...values)) as Row[]).map(toDoc);

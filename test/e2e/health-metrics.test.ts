@@ -69,6 +69,9 @@ const FAMILIES = [
   'katapult_chatops_dm_fallbacks_total',
   'katapult_chatops_requests_pending',
   'katapult_chatops_requests_oldest_pending_age_seconds',
+  'katapult_chatops_request_queue_size',
+  'katapult_chatops_request_queue_oldest_age_seconds',
+  'katapult_chatops_requests_running',
   'katapult_chatops_build_info',
   'process_cpu_seconds_total',
 ];

@@ -4,6 +4,7 @@ import {
   levelsOf,
   memoryOf,
   metricsOf,
+  noiseNotesOf,
   pairRatios,
   postGcRss,
   problemsOf,
@@ -82,6 +83,17 @@ test('problems name the phase and what went wrong', () => {
   const noKatapult = phase({ target: 'same-work', kind: 'submission' });
   expect(problemsOf('postgres', [noKatapult], {}, 1000)).toEqual([
     'postgres: measure same-work c=1 submission round 1: 0 Katapult calls for 4 submissions',
+  ]);
+});
+
+test('a stalled harness is a note on noise, not a problem', () => {
+  const stalled = phase({ target: 'bot' });
+  stalled.summary.harnessEld = { ...stalled.summary.harnessEld, fakesMaxMs: 150 };
+  expect(problemsOf('sqlite', [stalled], {}, 1000)).toEqual([]);
+  expect(noiseNotesOf('sqlite', [stalled, phase({ target: 'baseline' })])).toEqual([
+    expect.stringMatching(
+      /^sqlite: measure bot c=1 command round 1: the harness itself stalled for up to 150 ms/,
+    ),
   ]);
 });
 

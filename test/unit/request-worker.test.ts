@@ -1,0 +1,66 @@
+/** The request worker's bounded queue, as the metrics read it. */
+import { jest } from '@jest/globals';
+import { createRequestWorker } from '../../src/scheduling/request-worker.js';
+
+test('runs at most `concurrency` at once; the rest wait in the queue, which says how long the oldest has waited', async () => {
+  jest.useFakeTimers({ now: 1_000_000, doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate'] });
+  try {
+    const finish: (() => void)[] = [];
+    const worker = createRequestWorker({
+      requests: { abandoned: async () => [] },
+      run: () => new Promise<boolean>((resolve) => finish.push(() => resolve(true))),
+      logger: { event: () => undefined } as never,
+      sweepMs: 60_000,
+      concurrency: 2,
+      maxQueue: 3,
+      track: (work) => work(),
+    });
+    expect(worker.stats()).toEqual({ queued: 0, running: 0, oldestQueuedMs: 0 });
+    for (const id of ['a', 'b', 'c']) worker.kick(id);
+    jest.advanceTimersByTime(1500);
+    for (const id of ['d', 'e', 'f']) worker.kick(id); // f: beyond maxQueue, left to the sweep
+    expect(worker.stats()).toEqual({ queued: 3, running: 2, oldestQueuedMs: 1500 });
+    finish.shift()?.();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(worker.stats()).toEqual({ queued: 2, running: 2, oldestQueuedMs: 0 });
+    expect(worker.size).toBe(4);
+  } finally {
+    jest.useRealTimers();
+  }
+});
+
+test('while a burst is being taken in no run starts, until it ends or the oldest has waited maxDeferMs', async () => {
+  jest.useFakeTimers({ now: 1_000_000, doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate'] });
+  try {
+    let burst = true;
+    const started: string[] = [];
+    const worker = createRequestWorker({
+      requests: { abandoned: async () => [] },
+      run: async (id) => {
+        started.push(id);
+        return true;
+      },
+      logger: { event: () => undefined } as never,
+      sweepMs: 60_000,
+      concurrency: 4,
+      track: (work) => work(),
+      yieldToIntake: () => burst,
+      maxDeferMs: 1000,
+    });
+    worker.kick('a');
+    jest.advanceTimersByTime(500);
+    expect(started).toEqual([]);
+    burst = false;
+    jest.advanceTimersByTime(20);
+    expect(started).toEqual(['a']);
+    burst = true;
+    worker.kick('b');
+    jest.advanceTimersByTime(980);
+    expect(started).toEqual(['a']);
+    jest.advanceTimersByTime(40);
+    expect(started).toEqual(['a', 'b']); // waited maxDeferMs: runs even though the burst goes on
+    worker.stop();
+  } finally {
+    jest.useRealTimers();
+  }
+});
