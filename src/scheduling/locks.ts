@@ -61,3 +61,8 @@ export function createLocks(docs: Docs, defaults: { ttlMs: number } = { ttlMs: 3
     },
   };
 }
+
+/** The lock a policy's Katapult call (a request, a reconcile check) holds: one at a time per policy. */
+export const policyLock = (workspace: string, policyId: string) => `policy:${workspace}:${policyId}`;
+/** The lock for replacing a policy's held messages (reminder, restore offer). */
+export const followupsLock = (workspace: string, policyId: string) => `followups:${workspace}:${policyId}`;

@@ -11,7 +11,7 @@
  */
 import { type AppLogger, errorText } from '../log.js';
 import { failureCode, withWorkspaceToken } from './katapult-call.js';
-import { LockBusyError, type Locks } from './locks.js';
+import { followupsLock, LockBusyError, type Locks, policyLock } from './locks.js';
 import type { UpcomingDeletion, UpcomingDeletions } from './upcoming.js';
 
 /** What Katapult says about a policy now. */
@@ -133,7 +133,7 @@ export function createReconciler(deps: ReconcileDeps): Reconciler {
     skipFreshMs: number,
   ): Promise<'gone' | 'fresh' | 'same' | 'changed'> =>
     deps.locks.withLock(
-      `policy:${workspaceId}:${policyId}`,
+      policyLock(workspaceId, policyId),
       async () => {
         const record = await deps.upcoming.get(workspaceId, policyId);
         if (!record) return 'gone';
@@ -162,7 +162,7 @@ export function createReconciler(deps: ReconcileDeps): Reconciler {
           was: record.at,
           ...(action.kind === 'moved' ? { now: action.at } : {}),
         });
-        await deps.locks.withLock(`followups:${workspaceId}:${policyId}`, async () => {
+        await deps.locks.withLock(followupsLock(workspaceId, policyId), async () => {
           if (action.kind === 'moved') {
             await deps.surface.rehold(workspaceId, record, action.at);
             return;

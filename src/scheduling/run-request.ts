@@ -12,7 +12,7 @@ import type { Explanation } from '../messages/explain.js';
 import { type ApprovalDeps, requestApproval } from './approvals.js';
 import type { DailyLimit } from './daily-limit.js';
 import { failureCode } from './katapult-call.js';
-import type { Locks } from './locks.js';
+import { followupsLock, type Locks, policyLock } from './locks.js';
 import type { Delivery, PolicyStep, RequestLog, RequestRecord } from './request-log.js';
 import { type ScheduleResult, scheduleDeletion } from './schedule-deletion.js';
 import type { UpcomingDeletions } from './upcoming.js';
@@ -138,7 +138,7 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
       if (!fresh || r.policies.some((p) => p.result)) await save();
     }
     await forEachLimit(todo, POLICY_CONCURRENCY, async (step) => {
-      await deps.locks.withLock(`policy:${r.workspace}:${step.policyId}`, async () => {
+      await deps.locks.withLock(policyLock(r.workspace, step.policyId), async () => {
         const current = await deps.upcoming.get(r.workspace, step.policyId);
         if (current?.requestCreatedAt !== undefined && current.requestCreatedAt > r.createdAt) {
           // A reschedule made after this request already applied: never put the old time back.
@@ -199,7 +199,7 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
     const delivery = r.post.delivery;
     for (const step of r.policies) {
       if (!step.result?.ok || step.superseded || step.followups || delivery === 'lost') continue;
-      await deps.locks.withLock(`followups:${r.workspace}:${step.policyId}`, () =>
+      await deps.locks.withLock(followupsLock(r.workspace, step.policyId), () =>
         deps.surface.holdFollowups(r, step, delivery === 'direct_message' ? r.user : r.channel),
       );
       // Written with the end of the record: a takeover before that replaces them again (the index
