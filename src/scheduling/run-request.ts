@@ -67,6 +67,9 @@ export const FAILED_TEXT = (policyIds: string[]) =>
   `:warning: The bot could not finish your request for ${policyIds.map((p) => `\`${p}\``).join(', ')} after several attempts. ` +
   'Katapult may or may not have applied it: check the policy in Katapult, then try again.';
 
+export const SLOW_POST_TEXT =
+  ':information_source: Slack did not confirm the post about your request in time, so the bot did not send it again. If no message about it appears in the channel, see `/katapult history`.';
+
 export const UNKNOWN_POST_TEXT =
   ':information_source: The bot restarted while posting the outcome of your request. If no message about it appears in the channel, see `/katapult history`.';
 
@@ -188,6 +191,8 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
       await save();
       r.post = { state: 'sent', delivery: await deps.surface.announce(r) };
       await save();
+      // It may be in the channel, or not: the requester hears that much, privately.
+      if (r.post.delivery === 'unknown') await deps.surface.tell(r, SLOW_POST_TEXT);
     } else if (r.post.state === 'sending') {
       // The last worker died mid-post: it may have gone out. Never post twice; say so privately.
       r.post = { state: 'sent', delivery: 'unknown' };

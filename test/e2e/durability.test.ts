@@ -167,6 +167,9 @@ test('a Slack that answers chat.postMessage only after the client timeout gets o
     user: MEMBER,
   });
   expect(bot.logs.some((l) => l.includes('channel_post_unknown'))).toBe(true);
+  // The requester is told privately that the post may not have gone out.
+  const notes = bot.slack.callsTo('chat.postEphemeral').map((c) => String(c.args.text));
+  expect(notes.filter((t) => t.includes('did not confirm the post'))).toHaveLength(1);
 }, 30_000);
 
 /** Schedules a catalogued policy through the bot, moves it to the trash, and returns its id. */
