@@ -260,6 +260,8 @@ export interface PhaseContext {
   nextRun: () => number;
   /** The workspace of each request sent to the target at `baseUrl` (bench/workspaces.ts); default one. */
   teamFor?: (baseUrl: string, seq: number) => string;
+  /** Waits for the target's remaining background work once the phase's own calls are quiet. */
+  settle?: () => Promise<void>;
 }
 
 export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -340,6 +342,7 @@ export async function runPhase(
     const fakesEld = { p99Ms: ctx.benchEld.percentile(99) / 1e6, maxMs: ctx.benchEld.max / 1e6 };
     // Let the work that follows the follow-up (audit, reminders…) finish before the next phase.
     await recorder.waitForQuiet(150, 5000, signal);
+    await ctx.settle?.();
     // Event-loop and peak figures of the phase; memory after a full GC (the leak check's timeline).
     const probe = await abortable(target.probe('gc'), signal);
     input = {

@@ -111,6 +111,7 @@ interface Side {
   seedMs: number;
   phases: PhaseData['summary'][];
   memory: { stage: string; rssMB: number; heapUsedMB: number }[];
+  calls: { stage: Stage; kind: Kind; round: number; perRequest: Record<string, number> }[];
 }
 
 const memOf = (stage: string, r: ProbeReport) => ({
@@ -164,7 +165,17 @@ export async function runWorkspaces(opts: {
         PROBE_URL,
       );
       log(`${label}: started in ${target.spawnToReadyMs.toFixed(0)} ms (pid ${target.pid})`);
-      sides.push({ label, workspaces, dataDir, target, cursor: 0, seedMs, phases: [], memory: [] });
+      sides.push({
+        label,
+        workspaces,
+        dataDir,
+        target,
+        cursor: 0,
+        seedMs,
+        phases: [],
+        memory: [],
+        calls: [],
+      });
     }
     const byUrl = new Map(sides.map((s) => [s.target.baseUrl, s]));
     const ctx: PhaseContext = {
@@ -177,30 +188,59 @@ export async function runWorkspaces(opts: {
       tokenOf: () => 'xoxb-none',
       root: ROOT,
       nextRun: () => ++runCounter,
+      // Calls from the OAuth tokens carry no request id (users.info, chat.scheduleMessage…): wait
+      // until the fakes have seen none for 300 ms, so no phase's work spills into the next.
+      settle: async () => {
+        const total = () => Object.values(fakes.stray).reduce((a, b) => a + b, 0);
+        const until = Date.now() + 5000;
+        let last = total();
+        let quietSince = Date.now();
+        while (Date.now() < until && Date.now() - quietSince < 300) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          const now = total();
+          if (now !== last) {
+            last = now;
+            quietSince = Date.now();
+          }
+        }
+      },
       teamFor: (baseUrl) => {
         const side = byUrl.get(baseUrl) as Side;
         return teamId((side.cursor++ * STRIDE) % side.workspaces);
       },
     };
     const phase = async (side: Side, kind: Kind, amount: number, stage: Stage, r: number) => {
+      const before = { ...fakes.stray };
       const data = await runPhase(ctx, side.target, kind, opts.concurrency, amount, stage, r);
       side.phases.push(data.summary);
+      // Outbound calls without a request id, per request (users.info, policy listings, scheduleMessage…).
+      const calls: Record<string, number> = {};
+      for (const [method, n] of Object.entries(fakes.stray)) {
+        const d = n - (before[method] ?? 0);
+        if (d > 0) calls[method] = round(d / amount, 2) ?? 0;
+      }
+      side.calls.push({ stage, kind, round: r, perRequest: calls });
       log(`${side.label.padEnd(4)} ${phaseLine(data)} CPU ${data.summary.cpuMsPerRequest} ms/req`);
       if (data.summary.non200 > 0 || data.summary.follow.received < data.summary.follow.expected) {
-        log(`  ${side.label}: ${data.summary.non200} not 200, follow-ups ${data.summary.follow.received}/${data.summary.follow.expected}`);
+        log(
+          `  ${side.label}: ${data.summary.non200} not 200, follow-ups ${data.summary.follow.received}/${data.summary.follow.expected}`,
+        );
       }
       return data;
     };
     for (const side of sides) side.memory.push(memOf('started', await side.target.probe('gc')));
 
     // 3. Warm-up, then every workspace once.
-    for (const side of sides) for (const kind of opts.kinds) await phase(side, kind, opts.warmup, 'warmup', 0);
+    for (const side of sides)
+      for (const kind of opts.kinds) await phase(side, kind, opts.warmup, 'warmup', 0);
     if (opts.touch) {
       const chunk = 2000;
       for (let sent = 0; sent < opts.workspaces; sent += chunk) {
         for (const side of sides) {
           await phase(side, 'command', Math.min(chunk, opts.workspaces - sent), 'soak', 0);
-          side.memory.push(memOf(`touched ${Math.min(sent + chunk, opts.workspaces)}`, await side.target.probe('gc')));
+          side.memory.push(
+            memOf(`touched ${Math.min(sent + chunk, opts.workspaces)}`, await side.target.probe('gc')),
+          );
         }
       }
     }
@@ -215,7 +255,8 @@ export async function runWorkspaces(opts: {
           cpu[side.label][kind] = data.summary.cpuMsPerRequest ?? Number.NaN;
         }
       }
-      for (const kind of opts.kinds) ratios[kind].push((cpu.many[kind] ?? Number.NaN) / (cpu.one[kind] ?? Number.NaN));
+      for (const kind of opts.kinds)
+        ratios[kind].push((cpu.many[kind] ?? Number.NaN) / (cpu.one[kind] ?? Number.NaN));
     }
     const final: Record<string, ProbeReport> = {};
     for (const side of sides) {
@@ -233,15 +274,22 @@ export async function runWorkspaces(opts: {
         {
           ratioMedian: round(median(ratios[k]), 3),
           ratios: ratios[k].map((v) => round(v, 3)),
-          oneCpuMs: sides[0]?.phases.filter((p) => p.stage === 'measure' && p.kind === k).map((p) => p.cpuMsPerRequest),
-          manyCpuMs: sides[1]?.phases.filter((p) => p.stage === 'measure' && p.kind === k).map((p) => p.cpuMsPerRequest),
+          oneCpuMs: sides[0]?.phases
+            .filter((p) => p.stage === 'measure' && p.kind === k)
+            .map((p) => p.cpuMsPerRequest),
+          manyCpuMs: sides[1]?.phases
+            .filter((p) => p.stage === 'measure' && p.kind === k)
+            .map((p) => p.cpuMsPerRequest),
         },
       ]),
     );
     const problems = sides.flatMap((s) =>
       s.phases
         .filter((p) => p.non200 > 0 || p.follow.received < p.follow.expected)
-        .map((p) => `${s.label} ${p.stage} ${p.kind}: ${p.non200} not 200, ${p.follow.received}/${p.follow.expected}`),
+        .map(
+          (p) =>
+            `${s.label} ${p.stage} ${p.kind}: ${p.non200} not 200, ${p.follow.received}/${p.follow.expected}`,
+        ),
     );
     return {
       startedAt: new Date().toISOString(),
@@ -263,6 +311,9 @@ export async function runWorkspaces(opts: {
       ],
       perKind,
       memory: Object.fromEntries(sides.map((s) => [s.label, s.memory])),
+      callsPerRequest: Object.fromEntries(
+        sides.map((s) => [s.label, s.calls.filter((c) => c.stage !== 'warmup')]),
+      ),
       logEvents: Object.fromEntries(sides.map((s) => [s.label, s.target.logEvents])),
       stray: { ...fakes.stray },
       problems,
@@ -270,7 +321,11 @@ export async function runWorkspaces(opts: {
   } finally {
     killAll();
     benchEld.disable();
-    await Promise.allSettled([load.close(), fakes.close(), ...sides.map((s) => rm(s.dataDir, { recursive: true, force: true }))]);
+    await Promise.allSettled([
+      load.close(),
+      fakes.close(),
+      ...sides.map((s) => rm(s.dataDir, { recursive: true, force: true })),
+    ]);
   }
 }
 
