@@ -15,7 +15,7 @@
  * Writes bench/results/workspaces.json and prints a Markdown summary. Noisy on a shared machine:
  * rerun and compare medians.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -28,7 +28,10 @@ import { SecretBox } from '../src/store/crypto.js';
 import { migrate } from '../src/store/migrations.js';
 import { openStore } from '../src/store/open-store.js';
 import { createTokenStore } from '../src/store/token-store.js';
-import { FAKE_KATAPULT_DEFAULT_ORGANIZATION } from '../support/fakes/katapult-catalogue.js';
+import {
+  FAKE_KATAPULT_DEFAULT_ORGANIZATION,
+  fakeOrganizationId,
+} from '../support/fakes/katapult-catalogue.js';
 import { FAKE_BOT_USER_ID } from '../support/fakes/slack-api.js';
 import { startInstrumentedFakes } from './fakes.js';
 import { LoadGenerator } from './load.js';
@@ -51,7 +54,9 @@ const OAUTH_ENV = {
 const STRIDE = 7919;
 
 export const teamId = (i: number) => `T0W${String(i).padStart(8, '0')}`;
-export const katapultTokenOf = (i: number) => `kt-bench-${i.toString(36)}-${(i * 2654435761).toString(36)}`;
+/** Opaque and random-looking, as Katapult's are (no shared prefix: see redactorFigure). */
+export const katapultTokenOf = (i: number) =>
+  createHash('sha256').update(`bench-katapult-token-${i}`).digest('base64url').slice(0, 40);
 
 /** Writes `count` installations and Katapult tokens into a fresh SQLite store in `dataDir`. */
 export async function seed(dataDir: string, count: number, key: Buffer): Promise<number> {
@@ -89,7 +94,8 @@ export async function seed(dataDir: string, count: number, key: Buffer): Promise
         setBy: 'U0INSTALL',
         setAt: Math.floor(Date.now() / 1000),
         organizationName: ORGANIZATION,
-        organizationId: null,
+        // As `/katapult token` saves it: the modal's policy picker lists this organization's policies.
+        organizationId: fakeOrganizationId(ORGANIZATION),
       });
     };
     const batch = 200;
@@ -102,6 +108,71 @@ export async function seed(dataDir: string, count: number, key: Buffer): Promise
   return performance.now() - t0;
 }
 
+/**
+ * The redactor's cost per log line with the secrets `count` installations bring (each workspace's
+ * bot token and Katapult token), against the deployment's secrets alone: medians of 7 timed passes
+ * over 20,000 lines, in this process (the bots idle or stopped).
+ */
+export function redactorFigure(count: number) {
+  const line = (i: number) =>
+    JSON.stringify({
+      level: 'info',
+      time: '2026-11-27T18:00:00.000Z',
+      event: 'request_done',
+      workspace: teamId(i % Math.max(1, count)),
+      user: USER,
+      request: `req_${i.toString(36)}_0123456789abcdef`,
+      policy: 'dbp_0123456789abcdef',
+      outcome: 'scheduled',
+      at: 1_796_000_000 + i,
+      msg: 'Deletion scheduled; reminder and restore offer held.',
+    });
+  const lines = Array.from({ length: 20_000 }, (_, i) => line(i));
+  const build = (n: number) => {
+    const redactor = new Redactor();
+    for (const secret of [...Object.values(OAUTH_ENV), randomBytes(32).toString('base64')])
+      redactor.add(secret);
+    for (let i = 0; i < n; i++) {
+      redactor.remember(`installation:${teamId(i)}`, `xoxb-installed-${teamId(i)}-secret`);
+      redactor.remember(`katapult:${teamId(i)}`, katapultTokenOf(i));
+    }
+    return redactor;
+  };
+  const time = (redactor: Redactor) => {
+    const runs: number[] = [];
+    let sink = 0;
+    for (let pass = 0; pass < 8; pass++) {
+      const t0 = performance.now();
+      for (const l of lines) sink += redactor.apply(l).length;
+      if (pass > 0) runs.push(((performance.now() - t0) * 1e6) / lines.length);
+    }
+    if (sink === 0) throw new Error('unreachable');
+    return median(runs) ?? Number.NaN;
+  };
+  globalThis.gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const many = build(count);
+  globalThis.gc?.();
+  const heapMB = (process.memoryUsage().heapUsed - heapBefore) / MB;
+  const none = build(0);
+  const noneNs = time(none);
+  const manyNs = time(many);
+  return {
+    lineChars: lines[0]?.length ?? 0,
+    secrets: { deployment: 4, perWorkspace: 2 * count },
+    nsPerLine: { deploymentOnly: round(noneNs, 0), withWorkspaces: round(manyNs, 0) },
+    ratio: round(manyNs / noneNs, 2),
+    heapMB: globalThis.gc ? round(heapMB, 1) : null,
+    // A line with a secret in it: one redaction.
+    nsPerLineWithOneSecret: round(
+      time({
+        apply: (l: string) => many.apply(`${l.slice(0, -1)},"leak":"${katapultTokenOf(7)}"}`),
+      } as Redactor),
+      0,
+    ),
+  };
+}
+
 interface Side {
   label: 'one' | 'many';
   workspaces: number;
@@ -110,7 +181,7 @@ interface Side {
   cursor: number;
   seedMs: number;
   phases: PhaseData['summary'][];
-  memory: { stage: string; rssMB: number; heapUsedMB: number }[];
+  memory: { stage: string; rssMB: number; heapUsedMB: number; heapTotalMB: number; externalMB: number }[];
   calls: { stage: Stage; kind: Kind; round: number; perRequest: Record<string, number> }[];
 }
 
@@ -118,6 +189,8 @@ const memOf = (stage: string, r: ProbeReport) => ({
   stage,
   rssMB: round(r.rss / MB, 1) ?? 0,
   heapUsedMB: round(r.heapUsed / MB, 1) ?? 0,
+  heapTotalMB: round(r.heapTotal / MB, 1) ?? 0,
+  externalMB: round(r.external / MB, 1) ?? 0,
 });
 
 export async function runWorkspaces(opts: {
@@ -283,6 +356,9 @@ export async function runWorkspaces(opts: {
         },
       ]),
     );
+    killAll();
+    const redactor = redactorFigure(opts.workspaces);
+    log(`redactor: ${JSON.stringify(redactor)}`);
     const problems = sides.flatMap((s) =>
       s.phases
         .filter((p) => p.non200 > 0 || p.follow.received < p.follow.expected)
@@ -310,6 +386,7 @@ export async function runWorkspaces(opts: {
         },
       ],
       perKind,
+      redactor,
       memory: Object.fromEntries(sides.map((s) => [s.label, s.memory])),
       callsPerRequest: Object.fromEntries(
         sides.map((s) => [s.label, s.calls.filter((c) => c.stage !== 'warmup')]),
