@@ -59,7 +59,12 @@ export const katapultTokenOf = (i: number) =>
   createHash('sha256').update(`bench-katapult-token-${i}`).digest('base64url').slice(0, 40);
 
 /** Writes `count` installations and Katapult tokens into a fresh SQLite store in `dataDir`. */
-export async function seed(dataDir: string, count: number, key: Buffer): Promise<number> {
+export async function seed(
+  dataDir: string,
+  count: number,
+  key: Buffer,
+  withOrganization: boolean,
+): Promise<number> {
   const t0 = performance.now();
   const store = await openStore(`sqlite://${path.join(dataDir, 'katapult-chatops.sqlite')}`, {
     retentionMs: 90 * 86_400_000,
@@ -94,8 +99,10 @@ export async function seed(dataDir: string, count: number, key: Buffer): Promise
         setBy: 'U0INSTALL',
         setAt: Math.floor(Date.now() / 1000),
         organizationName: ORGANIZATION,
-        // As `/katapult token` saves it: the modal's policy picker lists this organization's policies.
-        organizationId: fakeOrganizationId(ORGANIZATION),
+        // With it (as `/katapult token` saves it) each command warms the policy picker: a listing of
+        // the organization's policies. The fake has one organization for every workspace, whose list
+        // grows with every submission of the run (to 1,000 listed by the 10th page): off by default.
+        organizationId: withOrganization ? fakeOrganizationId(ORGANIZATION) : null,
       });
     };
     const batch = 200;
@@ -202,10 +209,20 @@ export async function runWorkspaces(opts: {
   touch: boolean;
   kinds: Kind[];
   bot: 'dist' | 'src';
+  /** Start both bots with `node --cpu-prof` (profiles in bench/results/profiles). */
+  cpuProf?: boolean;
+  /** Seed the Katapult tokens with their organization (commands then list its policies). */
+  organization?: boolean;
   log?: (line: string) => void;
 }) {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const options = parseOptions(['--store', 'sqlite', '--bot', opts.bot]);
+  const options = parseOptions([
+    '--store',
+    'sqlite',
+    '--bot',
+    opts.bot,
+    ...(opts.cpuProf ? ['--cpu-prof'] : []),
+  ]);
   if (!options) throw new Error('unreachable');
   const fakes = await startInstrumentedFakes({
     katapultLatencyMs: options.katapultLatencyMs,
@@ -229,7 +246,7 @@ export async function runWorkspaces(opts: {
       ['many', opts.workspaces],
     ] as const) {
       const dataDir = await mkdtemp(path.join(tmpdir(), `katapult-bench-ws-${label}-`));
-      const seedMs = await seed(dataDir, workspaces, key);
+      const seedMs = await seed(dataDir, workspaces, key, opts.organization ?? false);
       log(`${label}: ${workspaces} installation(s) seeded in ${(seedMs / 1000).toFixed(1)} s`);
       const spec = launchSpec('bot', options, ROOT, fakes, signingSecret, {});
       const { SLACK_BOT_TOKEN: _bot, KATAPULT_API_TOKEN: _kt, ...env } = spec.env;
@@ -419,6 +436,8 @@ if (invokedDirectly) {
       'no-touch': { type: 'boolean', default: false },
       kinds: { type: 'string', default: 'command,submission' },
       bot: { type: 'string', default: 'dist' },
+      'cpu-prof': { type: 'boolean', default: false },
+      organization: { type: 'boolean', default: false },
     },
   });
   const result = await runWorkspaces({
@@ -430,6 +449,8 @@ if (invokedDirectly) {
     touch: !values['no-touch'],
     kinds: (values.kinds as string).split(',') as Kind[],
     bot: values.bot === 'src' ? 'src' : 'dist',
+    cpuProf: values['cpu-prof'],
+    organization: values.organization,
   });
   const json = `${JSON.stringify(result, null, 2)}\n`;
   process.stdout.write(json);
