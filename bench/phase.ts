@@ -75,15 +75,19 @@ export function requestBodies(
   responseUrl: string,
   /** The modal's private_metadata, signed as the bot signs it (it refuses any other). */
   privateMetadata = JSON.stringify({ c: CHANNEL }),
+  /** The workspace each request comes from (default: the fake Slack's one team). */
+  teamOf?: (seq: number) => string,
 ) {
   const bodies: string[] = new Array(amount);
   // Far enough ahead for the bot (6 min) and Katapult (5 min), well within a year.
   const at = Math.floor(nowMs / 1000) + SUBMISSION_LEAD_SECONDS;
   for (let seq = 0; seq < amount; seq++) {
     const id = correlationId(run, seq);
+    const team = teamOf?.(seq);
     bodies[seq] =
       kind === 'command'
         ? commandBody({
+            ...(team ? { team_id: team } : {}),
             user_id: USER,
             channel_id: CHANNEL,
             text: '',
@@ -92,6 +96,7 @@ export function requestBodies(
           })
         : viewSubmissionBody({
             callbackId: SCHEDULE_VIEW.callbackId,
+            ...(team ? { teamId: team } : {}),
             userId: USER,
             viewId: `V${id.toUpperCase()}`,
             privateMetadata,
@@ -253,6 +258,10 @@ export interface PhaseContext {
   root: string;
   /** A new run number (correlation ids are unique per run). */
   nextRun: () => number;
+  /** The workspace of each request sent to the target at `baseUrl` (bench/workspaces.ts); default one. */
+  teamFor?: (baseUrl: string, seq: number) => string;
+  /** Waits for the target's remaining background work once the phase's own calls are quiet. */
+  settle?: () => Promise<void>;
 }
 
 export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -291,7 +300,16 @@ export async function runPhase(
     target.name === 'bot'
       ? createMetadataSigner({ current: benchEncryptionKey(ctx.signingSecret) }).seal(channel)
       : channel;
-  const bodies = requestBodies(kind, run, amount, Date.now(), fakes.slack.responseUrl('bench'), metadata);
+  const teamFor = ctx.teamFor;
+  const bodies = requestBodies(
+    kind,
+    run,
+    amount,
+    Date.now(),
+    fakes.slack.responseUrl('bench'),
+    metadata,
+    teamFor ? (seq) => teamFor(target.baseUrl, seq) : undefined,
+  );
   const recorder = new PhaseRecorder(
     run,
     amount,
@@ -324,6 +342,7 @@ export async function runPhase(
     const fakesEld = { p99Ms: ctx.benchEld.percentile(99) / 1e6, maxMs: ctx.benchEld.max / 1e6 };
     // Let the work that follows the follow-up (audit, reminders…) finish before the next phase.
     await recorder.waitForQuiet(150, 5000, signal);
+    await ctx.settle?.();
     // Event-loop and peak figures of the phase; memory after a full GC (the leak check's timeline).
     const probe = await abortable(target.probe('gc'), signal);
     input = {

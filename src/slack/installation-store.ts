@@ -2,6 +2,9 @@
  * Bolt's InstallationStore on the bot's own store, for multi-workspace (OAuth) installs. The whole
  * installation (bot token included) is sealed with AES-256-GCM like Katapult tokens. Org-wide
  * installs are keyed by enterprise ID, others by team ID: the same key the rest of the bot uses.
+ * Each installation's bot token is redacted from the log while the installation is in use: one entry
+ * per workspace in the redactor, replaced on reinstall and dropped on uninstall, so the list does not
+ * grow with reinstalls or uninstalled workspaces.
  */
 import type { Installation, InstallationQuery, InstallationStore } from '@slack/bolt';
 import type Keyv from 'keyv';
@@ -33,7 +36,7 @@ export function createInstallationStore(
         enterpriseId: installation.enterprise?.id,
         teamId: installation.team?.id,
       });
-      redactor.add(installation.bot?.token);
+      if (installation.bot?.token) redactor.remember(key, installation.bot.token);
       await kv.set(key, { sealed: box.seal(JSON.stringify(installation), key) });
     },
     async fetchInstallation(query: InstallationQuery<boolean>) {
@@ -43,11 +46,13 @@ export function createInstallationStore(
       if (typeof sealed !== 'string')
         throw new Error(`no installation for ${key.slice('installation:'.length)}`);
       const installation = JSON.parse(box.open(sealed, key)) as Installation<'v1' | 'v2', boolean>;
-      redactor.add(installation.bot?.token);
+      if (installation.bot?.token) redactor.remember(key, installation.bot.token);
       return installation;
     },
     async deleteInstallation(query: InstallationQuery<boolean>) {
-      await kv.delete(installationKey(query));
+      const key = installationKey(query);
+      await kv.delete(key);
+      redactor.forget(key);
     },
   };
 }

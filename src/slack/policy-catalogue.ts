@@ -20,11 +20,18 @@ export interface PolicyCatalogue {
 
 export function createPolicyCatalogue(
   deps: { tokens: WorkspaceTokens; katapult: KatapultReader; logger: AppLogger; now: () => number },
-  options: { ttlMs?: number; maxWorkspaces?: number } = {},
+  options: { ttlMs?: number; maxWorkspaces?: number; maxPolicies?: number } = {},
 ): PolicyCatalogue {
   const ttlMs = options.ttlMs ?? 60_000;
   const maxWorkspaces = options.maxWorkspaces ?? 1000;
+  /** Policies kept over all workspaces (a listing can hold up to 1,000): the oldest listings go first. */
+  const maxPolicies = options.maxPolicies ?? 20_000;
   const cache = new Map<string, { at: number; policies: PolicySummary[] }>();
+  let kept = 0;
+  const drop = (workspaceId: string) => {
+    kept -= cache.get(workspaceId)?.policies.length ?? 0;
+    cache.delete(workspaceId);
+  };
   const loading = new Map<string, Promise<PolicySummary[] | null>>();
 
   const fresh = (w: string) => {
@@ -44,8 +51,12 @@ export function createPolicyCatalogue(
         });
         return null;
       }
-      if (cache.size >= maxWorkspaces) cache.delete(cache.keys().next().value as string);
+      drop(workspaceId);
+      while (cache.size > 0 && (cache.size >= maxWorkspaces || kept + listed.value.length > maxPolicies)) {
+        drop(cache.keys().next().value as string);
+      }
       cache.set(workspaceId, { at: deps.now(), policies: listed.value });
+      kept += listed.value.length;
       return listed.value;
     })()
       .catch(() => null)
@@ -78,7 +89,7 @@ export function createPolicyCatalogue(
       );
     },
     forget(workspaceId) {
-      cache.delete(workspaceId);
+      drop(workspaceId);
     },
   };
 }

@@ -1,0 +1,34 @@
+/**
+ * Bolt keeps a Web client for every workspace it has served (`App.clients`: one pool per team or
+ * enterprise ID, one client per token in it) for the life of the process. A client weighs about
+ * 26 KB, so 10,000 workspaces would hold some 250 MB. This middleware keeps the pools of the `max`
+ * workspaces seen most recently and drops the others; a dropped workspace gets a new client on its
+ * next request (made locally: no call to Slack). Register it before the listeners.
+ */
+import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
+
+/** How many requests between sweeps for pools kept under a key this middleware did not see. */
+const SWEEP_EVERY = 256;
+
+export function boundClientPools(app: object, max: number): Middleware<AnyMiddlewareArgs> {
+  /** Workspace keys, least recently seen first. */
+  const seen = new Map<string, true>();
+  let requests = 0;
+  return async ({ context, next }) => {
+    const pools = (app as { clients?: Record<string, unknown> }).clients;
+    const key = context.teamId ?? context.enterpriseId;
+    if (pools && key) {
+      seen.delete(key);
+      seen.set(key, true);
+      if (seen.size > max) {
+        const oldest = seen.keys().next().value as string;
+        seen.delete(oldest);
+        delete pools[oldest];
+      }
+      if (++requests % SWEEP_EVERY === 0) {
+        for (const k of Object.keys(pools)) if (!seen.has(k)) delete pools[k];
+      }
+    }
+    await next();
+  };
+}

@@ -1,0 +1,38 @@
+/**
+ * Bolt's per-workspace Web client pools stay bounded: the most recently seen workspaces are kept,
+ * the others dropped (src/slack/client-pools.ts).
+ */
+import { boundClientPools } from '../../src/slack/client-pools.js';
+
+type Middleware = ReturnType<typeof boundClientPools>;
+
+/** One request from `teamId`, as Bolt would have served it: its pool made before the middleware. */
+async function request(app: { clients: Record<string, unknown> }, middleware: Middleware, teamId: string) {
+  app.clients[teamId] ??= { client: teamId };
+  let nextCalled = false;
+  await middleware({
+    context: { teamId, isEnterpriseInstall: false },
+    next: async () => {
+      nextCalled = true;
+    },
+  } as unknown as Parameters<Middleware>[0]);
+  expect(nextCalled).toBe(true);
+}
+
+test('keeps the pools of the most recently seen workspaces, at most `max`', async () => {
+  const app = { clients: {} as Record<string, unknown> };
+  const middleware = boundClientPools(app, 3);
+  for (const team of ['T1', 'T2', 'T3']) await request(app, middleware, team);
+  await request(app, middleware, 'T1'); // seen again: now the most recent
+  await request(app, middleware, 'T4');
+  expect(Object.keys(app.clients).sort()).toEqual(['T1', 'T3', 'T4']);
+  for (let i = 0; i < 10_000; i++) await request(app, middleware, `TW${i}`);
+  expect(Object.keys(app.clients)).toHaveLength(3);
+});
+
+test('a pool kept under a key it never saw is swept', async () => {
+  const app = { clients: { E0STRAY: {} } as Record<string, unknown> };
+  const middleware = boundClientPools(app, 1000);
+  for (let i = 0; i < 256; i++) await request(app, middleware, 'T1');
+  expect(Object.keys(app.clients)).toEqual(['T1']);
+});

@@ -1,0 +1,62 @@
+/**
+ * The policy picker's cache is bounded by the policies it keeps over all workspaces, not only by
+ * the number of workspaces (src/slack/policy-catalogue.ts).
+ */
+import type { PolicySummary } from '../../src/katapult/client.js';
+import type { AppLogger } from '../../src/log.js';
+import { createPolicyCatalogue } from '../../src/slack/policy-catalogue.js';
+import type { WorkspaceTokens } from '../../src/tokens/workspace-tokens.js';
+
+const policy = (workspace: string, i: number): PolicySummary => ({
+  id: `dbp_${workspace}${i}`,
+  target: { type: 'VirtualMachine', id: `vm_${i}`, name: `vm-${i}` },
+  retention: null,
+  totalSize: null,
+  schedule: null,
+});
+
+function catalogue(maxPolicies: number) {
+  const listings: string[] = [];
+  const tokens = {
+    tokenFor: async (workspaceId: string) => ({ ok: true as const, token: `kt-${workspaceId}` }),
+    organizationId: async () => 'org_1',
+  } as unknown as WorkspaceTokens;
+  const katapult = {
+    getDiskBackupPolicy: async () => {
+      throw new Error('not used');
+    },
+    listOrganizationPolicies: async (token: string) => {
+      const workspace = token.slice(3);
+      listings.push(workspace);
+      return { policies: Array.from({ length: 40 }, (_, i) => policy(workspace, i)), totalPages: 1, page: 1 };
+    },
+  };
+  const logger = { event: () => undefined } as unknown as AppLogger;
+  return {
+    listings,
+    cat: createPolicyCatalogue({ tokens, katapult, logger, now: () => 0 }, { maxPolicies }),
+  };
+}
+
+test('a new listing that would pass the policy bound drops the oldest listings first', async () => {
+  const { cat, listings } = catalogue(100);
+  for (const w of ['T1', 'T2', 'T3']) expect(await cat.search(w, '', 1000)).toHaveLength(40);
+  expect(listings).toEqual(['T1', 'T2', 'T3']);
+  // 120 policies would not fit: T1's listing went when T3's came; T2 and T3 are still cached.
+  await cat.search('T2', '', 1000);
+  await cat.search('T3', '', 1000);
+  expect(listings).toEqual(['T1', 'T2', 'T3']);
+  await cat.search('T1', '', 1000);
+  expect(listings).toEqual(['T1', 'T2', 'T3', 'T1']);
+});
+
+test('a listing replaced or forgotten no longer counts against the bound', async () => {
+  const { cat, listings } = catalogue(80);
+  await cat.search('T1', '', 1000);
+  cat.forget('T1');
+  await cat.search('T1', '', 1000);
+  await cat.search('T2', '', 1000);
+  // 40 + 40 fit in 80 once the forgotten listing is no longer counted.
+  await cat.search('T1', '', 1000);
+  expect(listings).toEqual(['T1', 'T1', 'T2']);
+});
