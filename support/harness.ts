@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Bot, createBot } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
-import { SCHEDULE_VIEW, TOKEN_VIEW } from '../src/slack/ids.js';
+import { ACCESS_VIEW, SCHEDULE_VIEW, TOKEN_VIEW } from '../src/slack/ids.js';
 import { createMetadataSigner } from '../src/slack/signed-metadata.js';
 import { type FakeKatapult, startFakeKatapult } from './fakes/katapult-api.js';
 import { type FakeSlack, startFakeSlack } from './fakes/slack-api.js';
@@ -50,7 +50,69 @@ export interface Harness {
     options?: SignOptions,
   ): Promise<SlackResponse>;
   submitToken(input: { token?: string; remove?: boolean; userId?: string }): Promise<SlackResponse>;
+  /** Submits the `/katapult access` form; a field left out is a block the form did not have. */
+  submitAccess(form: AccessForm, userId?: string): Promise<SlackResponse>;
   stop(): Promise<void>;
+}
+
+/** What an admin fills in on the access form (`who` defaults to everyone). */
+export interface AccessForm {
+  who?: string;
+  groups?: string[];
+  channels?: string[];
+  /** Checked boxes of "people from outside": ACCESS_VIEW.allowGuestsValue, allowExternalValue. */
+  outsiders?: string[];
+  approval?: string;
+  approvers?: string[];
+  limit?: string;
+}
+
+/** The access form's `view.state.values` for `form`. */
+export function accessFormValues(form: AccessForm) {
+  const options = (values: string[]) => values.map((value) => ({ value }));
+  const block = (id: string, action: string, element: Record<string, unknown>) => ({
+    [id]: { [action]: element },
+  });
+  const A = ACCESS_VIEW;
+  return {
+    ...block(A.whoBlock, A.whoAction, {
+      type: 'radio_buttons',
+      selected_option: { value: form.who ?? 'everyone' },
+    }),
+    ...(form.groups
+      ? block(A.groupsBlock, A.groupsAction, {
+          type: 'multi_static_select',
+          selected_options: options(form.groups),
+        })
+      : {}),
+    ...(form.channels
+      ? block(A.channelsBlock, A.channelsAction, {
+          type: 'multi_conversations_select',
+          selected_conversations: form.channels,
+        })
+      : {}),
+    ...(form.outsiders
+      ? block(A.outsidersBlock, A.outsidersAction, {
+          type: 'checkboxes',
+          selected_options: options(form.outsiders),
+        })
+      : {}),
+    ...(form.approval
+      ? block(A.approvalBlock, A.approvalAction, {
+          type: 'radio_buttons',
+          selected_option: { value: form.approval },
+        })
+      : {}),
+    ...(form.approvers
+      ? block(A.approversBlock, A.approversAction, {
+          type: 'multi_static_select',
+          selected_options: options(form.approvers),
+        })
+      : {}),
+    ...(form.limit !== undefined
+      ? block(A.limitBlock, A.limitAction, { type: 'plain_text_input', value: form.limit })
+      : {}),
+  };
 }
 
 export interface HarnessOptions {
@@ -168,6 +230,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
             },
           },
         }),
+      ),
+    submitAccess: (form, userId = ADMIN) =>
+      postSigned(
+        events,
+        SIGNING_SECRET,
+        viewSubmissionBody({ callbackId: ACCESS_VIEW.callbackId, userId, values: accessFormValues(form) }),
       ),
     async stop() {
       await bot.stop();

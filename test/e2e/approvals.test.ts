@@ -6,7 +6,7 @@
  */
 import { createAuditTrail } from '../../src/audit/trail.js';
 import { createRequestLog, type RequestRecord } from '../../src/scheduling/request-log.js';
-import { ACCESS_VIEW, ACTIONS, DENY_VIEW } from '../../src/slack/ids.js';
+import { ACTIONS, DENY_VIEW } from '../../src/slack/ids.js';
 import type { SlackCall } from '../../support/fakes/slack-api.js';
 import {
   ADMIN,
@@ -253,28 +253,7 @@ describe('a submission with approval on', () => {
 describe('/katapult access: who approves', () => {
   const BOB = 'U0BOB0001';
   const submitAccess = (mode: string, approvers: string[] = []) =>
-    postSigned(
-      `${h.baseUrl}/slack/events`,
-      SIGNING_SECRET,
-      viewSubmissionBody({
-        callbackId: ACCESS_VIEW.callbackId,
-        userId: ADMIN,
-        values: {
-          [ACCESS_VIEW.whoBlock]: {
-            [ACCESS_VIEW.whoAction]: { type: 'radio_buttons', selected_option: { value: 'everyone' } },
-          },
-          [ACCESS_VIEW.approvalBlock]: {
-            [ACCESS_VIEW.approvalAction]: { type: 'radio_buttons', selected_option: { value: mode } },
-          },
-          [ACCESS_VIEW.approversBlock]: {
-            [ACCESS_VIEW.approversAction]: {
-              type: 'multi_static_select',
-              selected_options: approvers.map((value) => ({ value })),
-            },
-          },
-        },
-      }),
-    );
+    h.submitAccess({ approval: mode, approvers });
   async function save(mode: string, approvers: string[] = []) {
     const before = h.slack.callsTo('views.update').length;
     await submitAccess(mode, approvers);

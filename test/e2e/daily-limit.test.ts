@@ -6,10 +6,9 @@
  */
 import { createAuditTrail } from '../../src/audit/trail.js';
 import { DAILY_LIMIT_WINDOW_MS } from '../../src/scheduling/daily-limit.js';
-import { ACCESS_VIEW, SCHEDULE_VIEW } from '../../src/slack/ids.js';
+import { SCHEDULE_VIEW } from '../../src/slack/ids.js';
 import { formatLocal } from '../../src/time/when.js';
-import { ADMIN, type Harness, MEMBER, SIGNING_SECRET } from '../../support/harness.js';
-import { postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
+import { ADMIN, type Harness, MEMBER } from '../../support/harness.js';
 import { useSharedHarness } from '../helpers/shared-harness.js';
 
 let clock = Date.now();
@@ -86,21 +85,7 @@ test('two submissions at the limit at once: only one passes', async () => {
 
 test('an admin’s setting in /katapult access overrides the deployment’s default', async () => {
   clock += 2 * DAILY_LIMIT_WINDOW_MS;
-  const access = (limit: string) =>
-    postSigned(
-      `${h.baseUrl}/slack/events`,
-      SIGNING_SECRET,
-      viewSubmissionBody({
-        callbackId: ACCESS_VIEW.callbackId,
-        userId: ADMIN,
-        values: {
-          [ACCESS_VIEW.whoBlock]: {
-            [ACCESS_VIEW.whoAction]: { type: 'radio_buttons', selected_option: { value: 'everyone' } },
-          },
-          [ACCESS_VIEW.limitBlock]: { [ACCESS_VIEW.limitAction]: { type: 'plain_text_input', value: limit } },
-        },
-      }),
-    );
+  const access = (limit: string) => h.submitAccess({ limit });
   expect(JSON.stringify((await access('many')).json)).toContain('whole number');
   const saved = h.slack.callsTo('views.update').length;
   await access('1');

@@ -47,31 +47,7 @@ const privateNote = async () => JSON.stringify((await h.slack.waitFor('chat.post
 const audit = () => auditTrailOf(h);
 
 function submitAccess(values: { who: string; groups?: string[]; channels?: string[] }, userId = ADMIN) {
-  return postSigned(
-    `${h.baseUrl}/slack/events`,
-    SIGNING_SECRET,
-    viewSubmissionBody({
-      callbackId: ACCESS_VIEW.callbackId,
-      userId,
-      values: {
-        [ACCESS_VIEW.whoBlock]: {
-          [ACCESS_VIEW.whoAction]: { type: 'radio_buttons', selected_option: { value: values.who } },
-        },
-        [ACCESS_VIEW.groupsBlock]: {
-          [ACCESS_VIEW.groupsAction]: {
-            type: 'multi_static_select',
-            selected_options: (values.groups ?? []).map((value) => ({ value })),
-          },
-        },
-        [ACCESS_VIEW.channelsBlock]: {
-          [ACCESS_VIEW.channelsAction]: {
-            type: 'multi_conversations_select',
-            selected_conversations: values.channels ?? [],
-          },
-        },
-      },
-    }),
-  );
+  return h.submitAccess({ groups: [], channels: [], ...values }, userId);
 }
 
 describe('access policy', () => {
@@ -121,6 +97,7 @@ describe('access policy', () => {
 
   test('channel rule applies to everyone, admins included', async () => {
     await submitAccess({ who: 'everyone', channels: [CHANNEL] });
+    await h.slack.waitFor('views.update'); // saved (the form acks first, then saves)
     await h.submitSchedule({
       policyId: 'dbp_ch',
       at: inMinutes(30),

@@ -15,7 +15,6 @@ import {
   setWorkspaceToken,
   startHarness,
 } from '../../support/harness.js';
-import { postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
 import { auditTrailOf } from '../helpers/audit-trail.js';
 import { leaksOf } from '../helpers/secrets.js';
 
@@ -50,25 +49,7 @@ const outcomesOf = async (user: string) => {
 };
 
 function submitAccess(allow: string[], userId = ADMIN) {
-  return postSigned(
-    `${h.baseUrl}/slack/events`,
-    SIGNING_SECRET,
-    viewSubmissionBody({
-      callbackId: ACCESS_VIEW.callbackId,
-      userId,
-      values: {
-        [ACCESS_VIEW.whoBlock]: {
-          [ACCESS_VIEW.whoAction]: { type: 'radio_buttons', selected_option: { value: 'everyone' } },
-        },
-        [ACCESS_VIEW.outsidersBlock]: {
-          [ACCESS_VIEW.outsidersAction]: {
-            type: 'checkboxes',
-            selected_options: allow.map((value) => ({ value })),
-          },
-        },
-      },
-    }),
-  );
+  return h.submitAccess({ outsiders: allow }, userId);
 }
 
 test('guests and external people are refused by default, privately and audited; nothing scheduled', async () => {
