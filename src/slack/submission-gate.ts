@@ -4,13 +4,14 @@
  * message or App Home has none). Store reads only, bounded well inside Slack's 3 seconds.
  */
 
-import { approvalOf } from '../access/access-policy.js';
+import { type AccessPolicy, approvalOf } from '../access/access-policy.js';
 import { recordEachPolicy } from '../audit/record.js';
 import { APPROVALS, FREEZE } from '../messages/approvals.js';
 import type { ListenerDeps } from './listeners/deps.js';
 
 export type Gate =
-  | { ok: true; needsApproval: boolean }
+  /** `policy`: the workspace's access policy as read here, for the caller's next checks. */
+  | { ok: true; needsApproval: boolean; policy: AccessPolicy }
   /** `text`: the inline error (none: the caller's "store down" one); `afterAck`: the audit, once Slack has its answer. */
   | {
       ok: false;
@@ -78,7 +79,7 @@ async function check(
     const needsApproval = approvalOf(policy, deps.approvals.requiredByDefault).mode !== 'off';
     if (needsApproval && !isChannel(channelId))
       return { ok: false, reason: 'needs_channel', text: APPROVALS.needsChannel };
-    return { ok: true, needsApproval };
+    return { ok: true, needsApproval, policy };
   } catch {
     return { ok: false, reason: 'store_unavailable' };
   } finally {

@@ -81,7 +81,7 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
     const who = { workspace: workspaceId, user: body.user.id, requestId: id, policyIds };
     let reserved = false;
     try {
-      const limit = dailyLimitOf(await deps.access.get(workspaceId), deps.maxPerUserPerDay);
+      const limit = dailyLimitOf(gate.policy, deps.maxPerUserPerDay);
       const reservation: Reservation =
         limit === null ? { ok: true } : await reserveInTime(deps, { ...who, limit });
       if (!reservation.ok && limit !== null) {
