@@ -3,10 +3,10 @@
  * fakes: one request covers every picked policy (all or nothing); an Approve makes one schedule call
  * per policy and one outcome; a Deny gives the requester's daily-limit places back.
  */
-import { ACTIONS, DENY_VIEW } from '../../src/slack/ids.js';
+import { ACTIONS } from '../../src/slack/ids.js';
 import type { SlackCall } from '../../support/fakes/slack-api.js';
-import { ADMIN, CHANNEL, type Harness, inMinutes, SIGNING_SECRET } from '../../support/harness.js';
-import { blockActionBody, postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
+import { ADMIN, type Harness, inMinutes } from '../../support/harness.js';
+import { pressButton, submitDenyReason } from '../helpers/approvals.js';
 import { useSharedHarness } from '../helpers/shared-harness.js';
 
 const ADMIN2 = 'U0ADMIN02';
@@ -50,12 +50,7 @@ function approveButton(call: SlackCall | undefined): string {
   return button.value;
 }
 
-const press = (actionId: string, value: string, userId: string) =>
-  postSigned(
-    `${h.baseUrl}/slack/events`,
-    SIGNING_SECRET,
-    blockActionBody({ actionId, value, userId, channelId: CHANNEL, responseUrl: h.slack.responseUrl('btn') }),
-  );
+const press = (actionId: string, value: string, userId: string) => pressButton(h, actionId, value, userId);
 
 async function requestFor(picked: string[]): Promise<{ id: string; post: SlackCall | undefined }> {
   const before = h.slack.callsTo('chat.postMessage').length;
@@ -107,18 +102,7 @@ test('a denied request gives its daily-limit places back: the same person can as
   await press(ACTIONS.deny, id, ADMIN2);
   const [open] = await h.slack.waitFor('views.open');
   const view = open?.args.view as { private_metadata: string };
-  await postSigned(
-    `${h.baseUrl}/slack/events`,
-    SIGNING_SECRET,
-    viewSubmissionBody({
-      callbackId: DENY_VIEW.callbackId,
-      userId: ADMIN2,
-      privateMetadata: view.private_metadata,
-      values: {
-        [DENY_VIEW.reasonBlock]: { [DENY_VIEW.reasonAction]: { type: 'plain_text_input', value: '' } },
-      },
-    }),
-  );
+  await submitDenyReason(h, view.private_metadata, ADMIN2, '');
   await h.slack.waitFor('chat.update');
   await h.bot.idle();
 

@@ -20,7 +20,8 @@ import {
   setWorkspaceToken,
   startHarness,
 } from '../../support/harness.js';
-import { blockActionBody, eventBody, postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
+import { eventBody, postSigned } from '../../support/slack-requests.js';
+import { pressButton, submitDenyReason } from '../helpers/approvals.js';
 import { leaksOf } from '../helpers/secrets.js';
 import { useSharedHarness } from '../helpers/shared-harness.js';
 
@@ -79,17 +80,7 @@ async function request(policyId: string, userId = ADMIN, on: Harness = h) {
 }
 
 const press = (actionId: string, value: string, userId: string, on: Harness = h) =>
-  postSigned(
-    `${on.baseUrl}/slack/events`,
-    SIGNING_SECRET,
-    blockActionBody({
-      actionId,
-      value,
-      userId,
-      channelId: CHANNEL,
-      responseUrl: on.slack.responseUrl('btn'),
-    }),
-  );
+  pressButton(on, actionId, value, userId);
 
 /** The private note the last click or refusal produced, as text. */
 async function lastNote(count: number): Promise<string> {
@@ -185,20 +176,7 @@ describe('a submission with approval on', () => {
     const [open] = await h.slack.waitFor('views.open');
     const view = open?.args.view as { callback_id: string; private_metadata: string };
     expect(view.callback_id).toBe(DENY_VIEW.callbackId);
-    const res = await postSigned(
-      `${h.baseUrl}/slack/events`,
-      SIGNING_SECRET,
-      viewSubmissionBody({
-        callbackId: DENY_VIEW.callbackId,
-        userId: ADMIN2,
-        privateMetadata: view.private_metadata,
-        values: {
-          [DENY_VIEW.reasonBlock]: {
-            [DENY_VIEW.reasonAction]: { type: 'plain_text_input', value: 'Server <!channel> still in use' },
-          },
-        },
-      }),
-    );
+    const res = await submitDenyReason(h, view.private_metadata, ADMIN2, 'Server <!channel> still in use');
     expect(res.text).toContain('Denying');
     const [update] = await h.slack.waitFor('chat.update');
     await h.bot.idle();
