@@ -1,9 +1,11 @@
 /**
  * What both baselines share: a Bolt app with the same @slack/bolt, the same HTTPReceiver and the
  * same WebClient as the bot, a GET /healthz custom route, the bot's `{"event":"started",…}` line,
- * and the fixed modal that a `/katapult` command opens (ack, then views.open).
+ * and the fixed modal that a `/katapult` command opens (ack, then views.open): the bot's own
+ * scheduling modal, copied by hand (bench/baseline-payloads.mjs).
  */
 import { App, LogLevel } from '@slack/bolt';
+import { scheduleModal } from './baseline-payloads.mjs';
 
 export const env = process.env;
 export const COMMAND = env.SLACK_COMMAND ?? '/katapult';
@@ -17,29 +19,11 @@ export const VIEW = {
 };
 const CHANNEL = env.BENCH_CHANNEL ?? 'C0OPS0001';
 
-const plain = (text) => ({ type: 'plain_text', text });
-const MODAL = {
-  type: 'modal',
-  callback_id: VIEW.callbackId,
-  title: plain('Schedule deletion'),
-  submit: plain('Schedule'),
-  close: plain('Cancel'),
-  private_metadata: JSON.stringify({ c: CHANNEL }),
-  blocks: [
-    {
-      type: 'input',
-      block_id: VIEW.policyBlock,
-      label: plain('Disk backup policy ID'),
-      element: { type: 'plain_text_input', action_id: VIEW.policyAction },
-    },
-    {
-      type: 'input',
-      block_id: VIEW.whenBlock,
-      label: plain('Move it to the trash at'),
-      element: { type: 'datetimepicker', action_id: VIEW.whenAction },
-    },
-  ],
-};
+/**
+ * The bot's scheduling modal, with a `private_metadata` as long as the bot's signed one
+ * (`v1.<43-character MAC>.{"c":…}`): the same bytes to serialise and send.
+ */
+const MODAL = scheduleModal(`v1.${'0'.repeat(43)}.${JSON.stringify({ c: CHANNEL })}`);
 
 /** The app, with the command listener registered; `start` listens and prints the started line. */
 export function boltBaseline(name) {

@@ -3,8 +3,8 @@
  * HTTPReceiver, same WebClient) whose submission listener does the work the bot does, written
  * plainly by hand: ack, one idempotency claim in the store, the Katapult schedule call through
  * node-fetch (same URL, same token header as the bot), `chat.postMessage`, the two
- * `chat.scheduleMessage` (reminder an hour before the move, restore offer a minute after), and one
- * audit row in the store. Same STORE_URL and same driver as the bot: sqlite3 (WAL,
+ * `chat.scheduleMessage` (reminder an hour before the move, restore offer a minute after), with the
+ * bot's Block Kit messages written by hand (bench/baseline-payloads.mjs), and one audit row in the store. Same STORE_URL and same driver as the bot: sqlite3 (WAL,
  * synchronous = NORMAL, as the bot sets it) or pg (a pool of 10, as the bot's).
  *
  * The difference between the bot and this app is the bot's overhead; the difference between this
@@ -13,6 +13,12 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import fetch from 'node-fetch';
+import {
+  refusedMessage,
+  reminderMessage,
+  restoreOfferMessage,
+  scheduledMessage,
+} from './baseline-payloads.mjs';
 import { boltBaseline, env, VIEW } from './bolt-baseline.mjs';
 
 const KATAPULT_URL = (env.KATAPULT_API_URL ?? 'https://api.katapult.io/core/v1').replace(/\/+$/, '');
@@ -119,6 +125,7 @@ async function scheduleWithKatapult(policyId, at) {
     ? {
         ok: true,
         at: body.disk_backup_policy?.auto_move_to_trash_at ?? at,
+        targetId: body.disk_backup_policy?.target?.id ?? body.disk_backup_policy?.target?.value?.id ?? null,
         requestId: res.headers.get('x-request-id'),
       }
     : { ok: false, code: body.error?.code ?? `http_${res.status}` };
@@ -150,24 +157,31 @@ app.view(VIEW.callbackId, async ({ ack, body, view, client }) => {
   try {
     if (!(await store.claim(`submission:${workspace}:${view.id}`))) return;
     const result = await scheduleWithKatapult(policyId, at);
-    const when = (t) => `<!date^${t}^{date_long_pretty} at {time}|${new Date(t * 1000).toISOString()}>`;
     await client.chat.postMessage({
       channel,
-      text: result.ok
-        ? `:wastebasket: <@${user}> scheduled disk backup policy \`${policyId}\` to move to the trash on ${when(result.at)}`
-        : `:warning: Katapult refused to schedule \`${policyId}\` (${result.code}).`,
+      ...(result.ok
+        ? scheduledMessage({
+            user,
+            policyId,
+            at: result.at,
+            targetId: result.targetId,
+            requestId: result.requestId,
+          })
+        : refusedMessage({ user, policyId, code: result.code })),
       unfurl_links: false,
     });
     if (result.ok) {
       await client.chat.scheduleMessage({
         channel,
         post_at: result.at - REMINDER_LEAD_SECONDS,
-        text: `Reminder: disk backup policy \`${policyId}\` moves to the trash on ${when(result.at)}.`,
+        ...reminderMessage({ user, policyId, at: result.at }),
+        unfurl_links: false,
       });
       await client.chat.scheduleMessage({
         channel,
         post_at: result.at + RESTORE_OFFER_DELAY_SECONDS,
-        text: `Disk backup policy \`${policyId}\` is now in the trash; it can be restored until it is purged.`,
+        ...restoreOfferMessage({ policyId, at: result.at }),
+        unfurl_links: false,
       });
     }
     await store.audit({

@@ -199,6 +199,8 @@ export function createLogger(options: {
   const plain =
     (lvl: LogLevelName) =>
     (...msg: unknown[]) => {
+      // Bolt and the Web client call debug() many times per request: drop those before any work.
+      if (ORDER[lvl] < ORDER[level]) return;
       if (typeof msg[0] === 'string' && PAYLOAD_DUMPS.some((p) => (msg[0] as string).includes(p))) return;
       const parts = msg.map(describe);
       const text = parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' ');

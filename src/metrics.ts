@@ -225,6 +225,17 @@ type FetchFunction = typeof globalThis.fetch;
 
 const NOT_OK = /"ok"\s*:\s*false/;
 
+function countPlatformError(metrics: Metrics, method: string, text: string): void {
+  try {
+    const body = JSON.parse(text) as { ok?: unknown; error?: unknown };
+    if (body.ok === false) {
+      metrics.slackApiError(method, typeof body.error === 'string' ? body.error.slice(0, 64) : 'unknown');
+    }
+  } catch {
+    // Not JSON after all: the WebClient reports it.
+  }
+}
+
 /**
  * A `fetch` for the Slack WebClient that counts failed Web API calls by method and error: a
  * non-200 status, an `ok: false` body, or no answer. Every attempt counts (retries included).
@@ -245,26 +256,15 @@ export function countingSlackFetch(metrics: Metrics, inner: FetchFunction = glob
     } else if (response.status !== 200) {
       metrics.slackApiError(method, `http_${response.status}`);
     } else if (response.headers.get('content-type')?.includes('json')) {
-      // Read once and handed on as a new Response (cloning tees the stream, which costs more than
-      // the call's own parse); the body is parsed here only when it says `"ok": false`.
-      const text = await response.text();
-      if (NOT_OK.test(text)) {
-        try {
-          const body = JSON.parse(text) as { ok?: unknown; error?: unknown };
-          if (body.ok === false) {
-            metrics.slackApiError(
-              method,
-              typeof body.error === 'string' ? body.error.slice(0, 64) : 'unknown',
-            );
-          }
-        } catch {
-          // Not JSON after all: the WebClient reports it.
-        }
-      }
-      return new Response(text, {
-        status: response.status,
-        statusText: response.statusText,
-        headers: response.headers,
+      // Counted when the Web client reads the body (it calls text() once): no second read, no copy
+      // of the response. The body is parsed here only when it says `"ok": false`.
+      const read = response.text.bind(response);
+      Object.defineProperty(response, 'text', {
+        value: async () => {
+          const text = await read();
+          if (NOT_OK.test(text)) countPlatformError(metrics, method, text);
+          return text;
+        },
       });
     }
     return response;
