@@ -62,7 +62,13 @@ export function createLocks(docs: Docs, defaults: { ttlMs: number } = { ttlMs: 3
   };
 }
 
-/** The lock a policy's Katapult call (a request, a reconcile check) holds: one at a time per policy. */
+/**
+ * The lock a policy's Katapult call (a request, a reconcile check) holds: one at a time per policy.
+ * A request also replaces the policy's held messages (reminder, restore offer) under it.
+ */
 export const policyLock = (workspace: string, policyId: string) => `policy:${workspace}:${policyId}`;
-/** The lock for replacing a policy's held messages (reminder, restore offer). */
+/**
+ * The lock reconcile takes inside the policy lock to replace or drop a policy's held messages
+ * (requests do that under the policy lock itself, which reconcile holds too).
+ */
 export const followupsLock = (workspace: string, policyId: string) => `followups:${workspace}:${policyId}`;
