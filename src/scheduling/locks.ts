@@ -56,7 +56,9 @@ export function createLocks(docs: Docs, defaults: { ttlMs: number } = { ttlMs: 3
         return await work();
       } finally {
         clearInterval(renew);
-        await docs.release(LOCKS, name, owner).catch(() => undefined);
+        // Removed, not only released: the next taker's insert then wins at once (one statement, not
+        // a failed insert and a lease), and the collection keeps only the locks held now.
+        await docs.release(LOCKS, name, owner, { remove: true }).catch(() => undefined);
       }
     },
   };
