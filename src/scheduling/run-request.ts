@@ -221,11 +221,11 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
       }
     };
 
+    const delivered = (): Delivery => (r.post?.state === 'sent' ? r.post.delivery : 'lost');
     /**
      * Replaces the policy's held messages; the caller holds the policy's lock. `indexed`: the index
      * record this run wrote under that same hold (so not read again); undefined: read it.
      */
-    const delivered = (): Delivery => (r.post?.state === 'sent' ? r.post.delivery : 'lost');
     const followups = async (step: PolicyStep, indexed?: UpcomingDeletion): Promise<void> => {
       const delivery = delivered();
       if (!needsFollowups(step) || delivery === 'lost') return;
