@@ -56,13 +56,21 @@ export function createLocks(docs: Docs, defaults: { ttlMs: number } = { ttlMs: 3
         return await work();
       } finally {
         clearInterval(renew);
-        await docs.release(LOCKS, name, owner).catch(() => undefined);
+        // Removed, not only released: the next taker's insert then wins at once (one statement, not
+        // a failed insert and a lease), and the collection keeps only the locks held now.
+        await docs.release(LOCKS, name, owner, { remove: true }).catch(() => undefined);
       }
     },
   };
 }
 
-/** The lock a policy's Katapult call (a request, a reconcile check) holds: one at a time per policy. */
+/**
+ * The lock a policy's Katapult call (a request, a reconcile check) holds: one at a time per policy.
+ * A request also replaces the policy's held messages (reminder, restore offer) under it.
+ */
 export const policyLock = (workspace: string, policyId: string) => `policy:${workspace}:${policyId}`;
-/** The lock for replacing a policy's held messages (reminder, restore offer). */
+/**
+ * The lock reconcile takes inside the policy lock to replace or drop a policy's held messages
+ * (requests do that under the policy lock itself, which reconcile holds too).
+ */
 export const followupsLock = (workspace: string, policyId: string) => `followups:${workspace}:${policyId}`;

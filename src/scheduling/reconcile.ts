@@ -5,8 +5,8 @@
  * or deletes the messages Slack holds for it, and posts a short note where they go.
  *
  * A policy is checked under its `policy:` lock (the one a request holds while it calls Katapult and
- * writes the record), so only one replica checks it at a time and a reschedule under way is never
- * mistaken for a change made elsewhere. Katapult errors are logged (and counted by the Katapult
+ * writes the record, and while it replaces the held messages), so only one replica checks it at a
+ * time and a reschedule under way is never mistaken for a change made elsewhere. Katapult errors are logged (and counted by the Katapult
  * client's metrics) and the policy is checked again next time; nothing here throws out of a sweep.
  */
 import { type AppLogger, errorText } from '../log.js';

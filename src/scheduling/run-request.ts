@@ -1,9 +1,10 @@
 /**
  * The scheduling use case, run from a request record: access check, the Katapult call per policy,
- * the post, the held follow-ups and the audit. Each step writes its outcome to the record before the
- * next starts, so a worker that takes the record over after a crash repeats only what did not
- * finish: the Katapult call may be repeated (scheduling the same time again is idempotent), the
- * channel post never is (a post that may have gone out is recorded as `unknown`).
+ * the post, the held follow-ups and the audit. Each step's outcome is written to the record before
+ * anything that must not be repeated, so a worker that takes the record over after a crash repeats
+ * only what is safe to repeat: the Katapult call (scheduling the same time again is idempotent), the
+ * access check, the follow-ups (they replace the held messages), never the channel post (one that
+ * may have gone out is recorded as `unknown`).
  */
 import { DateTime } from 'luxon';
 import type { AuditRecorder } from '../audit/record.js';
@@ -12,10 +13,10 @@ import type { Explanation } from '../messages/explain.js';
 import { type ApprovalDeps, requestApproval } from './approvals.js';
 import type { DailyLimit } from './daily-limit.js';
 import { failureCode } from './katapult-call.js';
-import { followupsLock, type Locks, policyLock } from './locks.js';
+import { type Locks, policyLock } from './locks.js';
 import type { Delivery, PolicyStep, RequestLog, RequestRecord } from './request-log.js';
 import { type ScheduleResult, scheduleDeletion } from './schedule-deletion.js';
-import type { UpcomingDeletions } from './upcoming.js';
+import type { UpcomingDeletion, UpcomingDeletions } from './upcoming.js';
 
 /** What the use case needs from Slack, implemented by the Slack adapter (src/slack/request-surface.ts). */
 export interface RequestSurface {
@@ -29,8 +30,17 @@ export interface RequestSurface {
   announce(record: RequestRecord): Promise<Delivery>;
   /** A short private note to the requester. */
   tell(record: RequestRecord, text: string): Promise<void>;
-  /** Replaces the messages Slack holds for a scheduled policy; `channelId` is where they go. */
-  holdFollowups(record: RequestRecord, step: PolicyStep, channelId: string): Promise<void>;
+  /**
+   * Replaces the messages Slack holds for a scheduled policy; `channelId` is where they go. The
+   * caller holds the policy's lock; `indexed` is the policy's index record as the caller wrote it
+   * under that hold (not read again), or undefined (read it).
+   */
+  holdFollowups(
+    record: RequestRecord,
+    step: PolicyStep,
+    channelId: string,
+    indexed?: UpcomingDeletion,
+  ): Promise<void>;
 }
 
 export interface RunRequestDeps {
@@ -140,76 +150,113 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
       // A fresh record with no outcome yet has nothing new to write (a takeover redoes the calls).
       if (!fresh || r.policies.some((p) => p.result)) await save();
     }
-    await forEachLimit(todo, POLICY_CONCURRENCY, async (step) => {
-      await deps.locks.withLock(policyLock(r.workspace, step.policyId), async () => {
-        const current = await deps.upcoming.get(r.workspace, step.policyId);
-        if (current?.requestCreatedAt !== undefined && current.requestCreatedAt > r.createdAt) {
-          // A reschedule made after this request already applied: never put the old time back.
-          step.superseded = true;
-          deps.logger.event('warn', 'request_superseded', { request: r.id, policy_id: step.policyId });
-          await save();
-          return;
-        }
-        const result = await scheduleDeletion(deps, {
-          workspaceId: r.workspace,
-          policyId: step.policyId,
-          atSeconds: r.atSeconds,
-        });
-        step.result = result.ok
-          ? {
-              ok: true,
-              autoMoveToTrashAt: result.value.autoMoveToTrashAt,
-              target: result.value.target,
-              requestId: result.value.requestId,
-            }
-          : { ok: false, code: failureCode(result.failure), explanation: deps.explain(result.failure) };
-        if (result.ok) {
-          // The index says what is upcoming; held message IDs stay until the follow-ups replace them.
-          await deps.upcoming.put(r.workspace, {
-            reminderMessageId: null,
-            restoreMessageId: null,
-            heldIn: null,
-            ...current,
-            policyId: step.policyId,
-            channelId: current?.channelId ?? r.channel,
-            at: result.value.autoMoveToTrashAt ?? r.atSeconds,
-            scheduledBy: r.user,
-            targetType: result.value.target.type,
-            targetId: result.value.target.id,
-            requestCreatedAt: r.createdAt,
-          });
-        }
-        // One policy: its outcome is written with the post's `sending` mark (a takeover before that
-        // repeats only the idempotent Katapult call). Several: each outcome is written as it comes,
-        // so a takeover never calls again for a policy that already has one.
-        if (r.policies.length > 1) await save();
+    /**
+     * One policy's Katapult call, under its lock (the caller holds it). Returns the index record it
+     * wrote, if any: while the caller still holds the lock, that is what the index holds.
+     */
+    const callPolicy = async (step: PolicyStep): Promise<UpcomingDeletion | undefined> => {
+      const current = await deps.upcoming.get(r.workspace, step.policyId);
+      if (current?.requestCreatedAt !== undefined && current.requestCreatedAt > r.createdAt) {
+        // A reschedule made after this request already applied: never put the old time back.
+        step.superseded = true;
+        deps.logger.event('warn', 'request_superseded', { request: r.id, policy_id: step.policyId });
+        await save();
+        return undefined;
+      }
+      const result = await scheduleDeletion(deps, {
+        workspaceId: r.workspace,
+        policyId: step.policyId,
+        atSeconds: r.atSeconds,
       });
-    });
+      step.result = result.ok
+        ? {
+            ok: true,
+            autoMoveToTrashAt: result.value.autoMoveToTrashAt,
+            target: result.value.target,
+            requestId: result.value.requestId,
+          }
+        : { ok: false, code: failureCode(result.failure), explanation: deps.explain(result.failure) };
+      let written: UpcomingDeletion | undefined;
+      if (result.ok) {
+        // The index says what is upcoming at once (an older request that comes next sees it and
+        // stands down); held message IDs stay until the follow-ups replace them.
+        written = {
+          reminderMessageId: null,
+          restoreMessageId: null,
+          heldIn: null,
+          ...current,
+          policyId: step.policyId,
+          channelId: current?.channelId ?? r.channel,
+          at: result.value.autoMoveToTrashAt ?? r.atSeconds,
+          scheduledBy: r.user,
+          targetType: result.value.target.type,
+          targetId: result.value.target.id,
+          requestCreatedAt: r.createdAt,
+        };
+        await deps.upcoming.put(r.workspace, written);
+      }
+      // One policy: its outcome is written with the post's `sending` mark (a takeover before that
+      // repeats only the idempotent Katapult call). Several: each outcome is written as it comes,
+      // so a takeover never calls again for a policy that already has one.
+      if (r.policies.length > 1) await save();
+      return written;
+    };
 
-    if (!r.post) {
-      r.post = { state: 'sending' };
-      await save();
-      r.post = { state: 'sent', delivery: await deps.surface.announce(r) };
-      await save();
-      // It may be in the channel, or not: the requester hears that much, privately.
-      if (r.post.delivery === 'unknown') await deps.surface.tell(r, SLOW_POST_TEXT);
-    } else if (r.post.state === 'sending') {
-      // The last worker died mid-post: it may have gone out. Never post twice; say so privately.
-      r.post = { state: 'sent', delivery: 'unknown' };
-      await save();
-      deps.logger.event('warn', 'outcome_post_unknown', { request: r.id });
-      await deps.surface.tell(r, UNKNOWN_POST_TEXT);
-    }
+    const post = async (): Promise<void> => {
+      if (!r.post) {
+        r.post = { state: 'sending' };
+        await save();
+        // `sent` is written with the end of the record: a crash before that leaves `sending`, which a
+        // takeover reads as `unknown` (it may have gone out): it is never posted again, and the
+        // requester is told privately.
+        r.post = { state: 'sent', delivery: await deps.surface.announce(r) };
+        // It may be in the channel, or not: the requester hears that much, privately.
+        if (r.post.delivery === 'unknown') await deps.surface.tell(r, SLOW_POST_TEXT);
+      } else if (r.post.state === 'sending') {
+        // The last worker died mid-post: it may have gone out. Never post twice; say so privately.
+        // (Written with the end of the record, like a post that went out.)
+        r.post = { state: 'sent', delivery: 'unknown' };
+        deps.logger.event('warn', 'outcome_post_unknown', { request: r.id });
+        await deps.surface.tell(r, UNKNOWN_POST_TEXT);
+      }
+    };
 
-    const delivery = r.post.delivery;
-    for (const step of r.policies) {
-      if (!step.result?.ok || step.superseded || step.followups || delivery === 'lost') continue;
-      await deps.locks.withLock(followupsLock(r.workspace, step.policyId), () =>
-        deps.surface.holdFollowups(r, step, delivery === 'direct_message' ? r.user : r.channel),
-      );
+    const delivered = (): Delivery => (r.post?.state === 'sent' ? r.post.delivery : 'lost');
+    /**
+     * Replaces the policy's held messages; the caller holds the policy's lock. `indexed`: the index
+     * record this run wrote under that same hold (so not read again); undefined: read it.
+     */
+    const followups = async (step: PolicyStep, indexed?: UpcomingDeletion): Promise<void> => {
+      const delivery = delivered();
+      if (!needsFollowups(step) || delivery === 'lost') return;
+      await deps.surface.holdFollowups(r, step, delivery === 'direct_message' ? r.user : r.channel, indexed);
       // Written with the end of the record: a takeover before that replaces them again (the index
       // holds their IDs), which leaves one reminder and one restore offer.
       step.followups = true;
+    };
+
+    const only = r.policies.length === 1 ? r.policies[0] : undefined;
+    if (only && (todo.length > 0 || needsFollowups(only))) {
+      // One policy: one hold of its lock from the Katapult call through the post to the follow-ups,
+      // so nothing can change the index in between (the follow-ups reuse what the call wrote), and
+      // an older request or a reconcile check waits for all of it. Several policies never hold more
+      // than one lock at a time (below), so no two requests wait on each other.
+      await deps.locks.withLock(policyLock(r.workspace, only.policyId), async () => {
+        const indexed = todo.length > 0 ? await callPolicy(only) : undefined;
+        await post();
+        await followups(only, indexed);
+      });
+    } else {
+      await forEachLimit(todo, POLICY_CONCURRENCY, async (step) => {
+        await deps.locks.withLock(policyLock(r.workspace, step.policyId), () => callPolicy(step));
+      });
+      await post();
+      for (const step of r.policies) {
+        if (!needsFollowups(step) || delivered() === 'lost') continue;
+        // The policy's lock again: the index is read afresh under it (another request or reconcile
+        // may have changed it since the call).
+        await deps.locks.withLock(policyLock(r.workspace, step.policyId), () => followups(step));
+      }
     }
 
     if (!r.audited) {
@@ -234,6 +281,10 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
       await requests.release(id, owner).catch(() => undefined);
   }
 }
+
+/** A scheduled policy whose held messages this request has not replaced yet. */
+const needsFollowups = (step: PolicyStep): boolean =>
+  step.result?.ok === true && !step.superseded && !step.followups;
 
 /** Runs `work` on every item, at most `limit` at a time; after a failure starts no more, then throws it. */
 async function forEachLimit<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {

@@ -56,8 +56,11 @@ export async function deleteHeld(
 }
 
 /**
- * Replaces the held messages of one policy. The caller holds the policy's follow-up lock (the use
- * case takes it from the store, owned and renewed), so two reschedules never both hold new messages.
+ * Replaces the held messages of one policy. The caller holds the policy's lock (a request's
+ * `policy:` lock, or reconcile's, which also takes the `followups:` one inside it: owned and renewed
+ * in the store), so two reschedules never both hold new messages. `indexed`: the policy's index
+ * record as the caller wrote it under that same hold (so it is not read again); else it is read.
+ * A request older than the one the index records holds nothing: its time is not the one that stands.
  */
 export async function replaceFollowups(
   client: webApi.WebClient,
@@ -70,6 +73,7 @@ export async function replaceFollowups(
     scheduledBy: string;
     target: { type: string | null; id: string | null };
     requestCreatedAt?: number;
+    indexed?: UpcomingDeletion;
   },
 ): Promise<{ reminder: boolean; restoreOffer: boolean }> {
   const log = (event: string, error: unknown) =>
@@ -78,11 +82,21 @@ export async function replaceFollowups(
       slack_error: slackErrorText(error),
     });
 
-  let previous = null;
-  try {
-    previous = await deps.upcoming.get(input.workspaceId, input.policyId);
-  } catch (error) {
-    log('upcoming_read_failed', error);
+  let previous = input.indexed ?? null;
+  if (!input.indexed) {
+    try {
+      previous = await deps.upcoming.get(input.workspaceId, input.policyId);
+    } catch (error) {
+      log('upcoming_read_failed', error);
+    }
+  }
+  if (
+    previous?.requestCreatedAt !== undefined &&
+    input.requestCreatedAt !== undefined &&
+    previous.requestCreatedAt > input.requestCreatedAt
+  ) {
+    deps.logger.event('warn', 'followups_superseded', { policy_id: input.policyId });
+    return { reminder: false, restoreOffer: false };
   }
   if (previous) await deleteHeld(client, deps.logger, previous);
 

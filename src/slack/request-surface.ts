@@ -73,7 +73,7 @@ export function createRequestSurface(
         text,
       });
     },
-    async holdFollowups(r, step, channelId) {
+    async holdFollowups(r, step, channelId, indexed) {
       if (!step.result?.ok) return;
       await replaceFollowups(await clientFor(r.workspace), deps, {
         workspaceId: r.workspace,
@@ -83,6 +83,7 @@ export function createRequestSurface(
         scheduledBy: r.user,
         target: step.result.target,
         requestCreatedAt: r.createdAt,
+        ...(indexed ? { indexed } : {}),
       });
     },
   };

@@ -47,8 +47,8 @@ export interface Docs {
    * Returns the document as it is now, or null when someone else holds it or it is not active.
    */
   lease(collection: string, key: string, owner: string, ttlMs: number): Promise<DocRow | null>;
-  /** Gives the lease up, only if `owner` holds it. */
-  release(collection: string, key: string, owner: string): Promise<void>;
+  /** Gives the lease up, only if `owner` holds it; with `remove`, the document goes with it. */
+  release(collection: string, key: string, owner: string, options?: { remove?: boolean }): Promise<void>;
   /** Active documents whose lease is free or expired (oldest sort first). */
   expired(collection: string, limit: number): Promise<string[]>;
   /** A partition's documents in `sort` order, from `minSort`. */

@@ -64,8 +64,9 @@ redis.call('HSET', doc(k), 'o', owner, 'e', t + ttl)
 return redis.call('HGETALL', doc(k))`;
 
 const RELEASE = `${PRELUDE}
-local k, owner = ARGV[3], ARGV[4]
-if redis.call('HGET', doc(k), 'o') == owner then redis.call('HDEL', doc(k), 'o', 'e') end
+local k, owner, remove = ARGV[3], ARGV[4], ARGV[5]
+if redis.call('HGET', doc(k), 'o') ~= owner then return 0 end
+if remove == '1' then drop(k) else redis.call('HDEL', doc(k), 'o', 'e') end
 return 1`;
 
 const EXPIRED = `${PRELUDE}
@@ -148,8 +149,8 @@ export function createRedisDocs(client: RedisClientType, namespace: string): Doc
       const reply = (await script(LEASE, coll, key, owner, Math.max(1, Math.ceil(ttlMs)))) as string[] | null;
       return reply ? toDoc(key, reply) : null;
     },
-    async release(coll, key, owner) {
-      await script(RELEASE, coll, key, owner);
+    async release(coll, key, owner, options) {
+      await script(RELEASE, coll, key, owner, options?.remove ? '1' : '0');
     },
     async expired(coll, limit) {
       return (await script(EXPIRED, coll, limit)) as string[];

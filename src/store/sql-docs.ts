@@ -140,9 +140,11 @@ export function createSqlDocs(query: SqlQuery, dialect: SqlDialect, now: () => n
       );
       return r[0] ?? null;
     },
-    async release(coll, key, owner) {
+    async release(coll, key, owner, options) {
       await run(
-        `UPDATE ${t} SET lease_owner = NULL, lease_expires = NULL WHERE coll = $ AND key = $ AND lease_owner = $`,
+        options?.remove
+          ? `DELETE FROM ${t} WHERE coll = $ AND key = $ AND lease_owner = $`
+          : `UPDATE ${t} SET lease_owner = NULL, lease_expires = NULL WHERE coll = $ AND key = $ AND lease_owner = $`,
         coll,
         key,
         owner,

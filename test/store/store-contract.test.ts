@@ -245,6 +245,21 @@ function storeContract(setup: () => Promise<Backend>): void {
     expect(await a.docs.expired(coll, 10)).toEqual([]);
   });
 
+  test('docs: release with remove deletes the document only for its holder', async () => {
+    const [a, b] = [await open(), await open()];
+    const coll = unique('c');
+    const key = unique('k');
+    const doc = { key, partition: 'locks', sort: 0, active: true, body: '{}' };
+    expect(await a.docs.insert(coll, { ...doc, lease: { owner: 'one', ttlMs: 60_000 } })).toBe(true);
+    await b.docs.release(coll, key, 'two', { remove: true }); // not the holder: no effect
+    expect((await b.docs.get(coll, key))?.leaseOwner).toBe('one');
+    await b.docs.release(coll, key, 'one', { remove: true });
+    expect(await a.docs.get(coll, key)).toBeNull();
+    expect(await a.docs.keys(coll, { limit: 10 })).toEqual([]);
+    // Gone, so the next taker's insert wins at once.
+    expect(await a.docs.insert(coll, { ...doc, lease: { owner: 'two', ttlMs: 60_000 } })).toBe(true);
+  });
+
   test('daily limit: concurrent reservations at the limit on two stores pass only up to it; release; window', async () => {
     const [a, b] = [await open(), await open()];
     let clock = Date.now();

@@ -1,0 +1,158 @@
+/**
+ * A request of one policy, run from its record on a real (SQLite) store: one hold of the policy's
+ * lock covers the Katapult call, the post and the follow-ups (which get the index record the call
+ * wrote, not a second read), and the post's `sent` mark is written only with the end of the record,
+ * so a worker that dies after the post leaves `sending`: the next one never posts again and tells
+ * the requester privately.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createLogger, Redactor } from '../../src/log.js';
+import { explain } from '../../src/messages/explain.js';
+import { createLocks, LockBusyError, policyLock } from '../../src/scheduling/locks.js';
+import { createRequestLog, type RequestRecord } from '../../src/scheduling/request-log.js';
+import {
+  type RequestSurface,
+  type RunRequestDeps,
+  runRequest,
+  UNKNOWN_POST_TEXT,
+} from '../../src/scheduling/run-request.js';
+import { createUpcomingDeletions, type UpcomingDeletion } from '../../src/scheduling/upcoming.js';
+import { openSqliteStore } from '../../src/store/sqlite-store.js';
+import type { Store } from '../../src/store/store.js';
+import type { WorkspaceTokens } from '../../src/tokens/workspace-tokens.js';
+
+let dir: string;
+let store: Store;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'katapult-run-'));
+  store = await openSqliteStore(`sqlite://${path.join(dir, 's.sqlite')}`, {
+    retentionMs: 90 * 86_400_000,
+    maxPerWorkspace: 1000,
+    onError: () => undefined,
+  });
+});
+afterEach(async () => {
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const AT = Math.floor(Date.now() / 1000) + 3600;
+const ID = 'T1:VSINGLE';
+
+function record(): RequestRecord {
+  return {
+    id: ID,
+    workspace: 'T1',
+    user: 'U0ALICE01',
+    channel: 'C0OPS0001',
+    botUserId: null,
+    atSeconds: AT,
+    createdAt: Date.now(),
+    retryNum: null,
+    state: 'pending',
+    attempts: 0,
+    policies: [{ policyId: 'dbp_one' }],
+  };
+}
+
+function harness(options: { announce?: () => Promise<void>; hold?: () => Promise<void> } = {}) {
+  const posts: RequestRecord[] = [];
+  const told: string[] = [];
+  const held: (UpcomingDeletion | undefined)[] = [];
+  const locks = createLocks(store.docs, { ttlMs: 2000 });
+  const surface: RequestSurface = {
+    checkAccess: async () => ({ allowed: true, zone: 'UTC' }),
+    refuse: async () => undefined,
+    announce: async (r) => {
+      posts.push(structuredClone(r));
+      await options.announce?.();
+      return 'channel';
+    },
+    tell: async (_r, text) => {
+      told.push(text);
+    },
+    holdFollowups: async (_r, _step, _channel, indexed) => {
+      held.push(indexed);
+      await options.hold?.();
+    },
+  };
+  const deps = (owner: string): RunRequestDeps => ({
+    requests: createRequestLog(store.docs),
+    surface,
+    tokens: { tokenFor: async () => ({ ok: true, token: 'kt' }) } as unknown as WorkspaceTokens,
+    katapult: {
+      async scheduleDiskBackupPolicyDeletion(_token, policyId, at) {
+        return { policyId, autoMoveToTrashAt: at, target: { type: 'Disk', id: 'disk_1' }, requestId: null };
+      },
+    },
+    upcoming: createUpcomingDeletions(store.docs),
+    locks,
+    record: async () => undefined,
+    explain: (failure) => explain(failure, { command: '/katapult', operation: 'schedule' }),
+    logger: createLogger({ level: 'error', redactor: new Redactor(), sink: () => undefined }),
+    now: Date.now,
+    owner,
+    leaseMs: 300,
+    maxAttempts: 5,
+  });
+  return { posts, told, held, locks, deps };
+}
+
+test('one lock hold covers the call, the post and the follow-ups, which get the index record the call wrote', async () => {
+  const h = harness({
+    // While the outcome is posted, nobody else can take the policy's lock.
+    announce: () =>
+      expect(
+        h.locks.withLock(policyLock('T1', 'dbp_one'), async () => undefined, { waitMs: 0 }),
+      ).rejects.toBeInstanceOf(LockBusyError),
+  });
+  const requests = createRequestLog(store.docs);
+  await requests.create(record(), 'intake', 300);
+  await requests.release(ID, 'intake');
+
+  expect(await runRequest(h.deps('worker-1'), ID)).toBe(true);
+  expect(h.posts).toHaveLength(1);
+  const indexed = await createUpcomingDeletions(store.docs).get('T1', 'dbp_one');
+  expect(h.held).toEqual([indexed]);
+  expect(indexed).toMatchObject({ at: AT, requestCreatedAt: expect.any(Number) });
+  expect(await requests.get(ID)).toMatchObject({
+    state: 'done',
+    post: { state: 'sent', delivery: 'channel' },
+    policies: [{ policyId: 'dbp_one', followups: true }],
+  });
+  // The lock is given back (and its document removed).
+  expect(await store.docs.keys('lock', { limit: 10 })).toEqual([]);
+});
+
+test('a worker that dies after the post: the next one does not post again, tells the requester, holds the follow-ups', async () => {
+  let die = true;
+  const h = harness({
+    hold: async () => {
+      if (die) throw new Error('the process died here');
+    },
+  });
+  const requests = createRequestLog(store.docs);
+  await requests.create(record(), 'intake', 300);
+  await requests.release(ID, 'intake');
+
+  await expect(runRequest(h.deps('worker-1'), ID)).rejects.toThrow('the process died here');
+  expect(h.posts).toHaveLength(1);
+  // The post went out, but only `sending` was written: it may have gone out, as far as the record says.
+  expect((await requests.get(ID))?.post).toEqual({ state: 'sending' });
+
+  die = false;
+  await new Promise((r) => setTimeout(r, 350)); // the first worker's lease expires
+  expect(await runRequest(h.deps('worker-2'), ID)).toBe(true);
+  expect(h.posts).toHaveLength(1);
+  expect(h.told).toEqual([UNKNOWN_POST_TEXT]);
+  // The takeover did not call Katapult (the outcome was saved with `sending`), so it reads the index.
+  expect(h.held).toHaveLength(2);
+  expect(h.held[1]).toBeUndefined();
+  expect(await requests.get(ID)).toMatchObject({
+    state: 'done',
+    post: { state: 'sent', delivery: 'unknown' },
+    policies: [{ policyId: 'dbp_one', followups: true }],
+  });
+});
