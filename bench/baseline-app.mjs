@@ -1,7 +1,8 @@
 /**
  * Baseline "bare Bolt": the least a Bolt app can do for the same traffic. Same @slack/bolt, same
  * HTTPReceiver (signature check, body parsing, ack), same WebClient against the same fake Slack
- * (bench/bolt-baseline.mjs). The command listener acks and opens a fixed modal; the view listener
+ * (bench/bolt-baseline.mjs). The command listener acks and opens the bot's own scheduling modal (a copy, see
+ * bench/baseline-payloads.mjs); the view listener
  * acks and posts a fixed message (it names the view id only so the benchmark can match the post to
  * its submission).
  *

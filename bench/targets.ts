@@ -26,14 +26,15 @@ export const BASELINES = {
   bare: {
     name: 'baseline',
     file: 'bench/baseline-app.mjs',
-    does: 'bare Bolt: command → ack + views.open; submission → ack + chat.postMessage',
+    does: 'bare Bolt: command → ack + views.open of the bot’s own scheduling modal (a copy); submission → ack + chat.postMessage',
   },
   sameWork: {
     name: 'same-work',
     file: 'bench/same-work-app.mjs',
     does:
       'bare Bolt doing the bot’s work by hand: submission → ack, one claim in the store, Katapult ' +
-      'schedule (node-fetch), chat.postMessage, two chat.scheduleMessage, one audit row in the store ' +
+      'schedule (node-fetch), chat.postMessage, two chat.scheduleMessage (the bot’s own Block Kit messages, copied), ' +
+      'one audit row in the store ' +
       '(same STORE_URL and driver as the bot)',
   },
 } as const;
