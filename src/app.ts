@@ -546,9 +546,9 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     logger.event('error', 'listener_error', { error: error.message, code: error.code });
   });
 
-  // Runs before the bot says it is ready: the carry-over fills the upcoming deletions that the
-  // listeners show and the reconciler reads (once; later starts only read one key), and the first
-  // sweeps pick up the records a previous run left unfinished.
+  // Awaited before the bot says it is ready: the carry-over fills the upcoming deletions that the
+  // listeners show and the reconciler reads (a one-off; later starts only read one key). The
+  // workers' first sweeps are started here, not waited for.
   const startWork = async () => {
     try {
       const copied = await carryOverUpcoming(store.kv, store.audit, upcoming);
