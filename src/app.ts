@@ -42,7 +42,7 @@ import { carryOverUpcoming, createUpcomingDeletions } from './scheduling/upcomin
 import { checkApprover } from './slack/access.js';
 import { createApprovalSurface } from './slack/approval-surface.js';
 import { boundClientPools } from './slack/client-pools.js';
-import { checkBotToken } from './slack/identity.js';
+import { type BotIdentity, checkBotToken } from './slack/identity.js';
 import { createInstallationStore } from './slack/installation-store.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { createPolicyCatalogue } from './slack/policy-catalogue.js';
@@ -178,32 +178,50 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     ...(overrides.pendingRequests ? { pendingRequests: overrides.pendingRequests } : {}),
   };
   const metrics = createMetrics(metricsDeps);
-  const rawStore = await openStore(config.store.url, {
-    retentionMs: config.audit.retentionDays * 86_400_000,
-    maxPerWorkspace: config.audit.maxPerWorkspace,
-    now,
-    onError: (error) => {
-      metrics.storeError('connection');
-      logger.event('error', 'store_error', { error: errorText(error) });
-    },
-  });
-  const store: Store = countStoreFailures(rawStore, metrics, '', {
-    kv: 'kv_',
-    audit: 'audit_',
-    docs: 'docs_',
-  });
-  try {
-    const migrated = await migrate(store);
-    if (migrated.applied.length > 0) logger.event('info', 'store_migrated', { ...migrated });
-    if (migrated.ahead) {
-      logger.event('warn', 'store_schema_ahead', {
-        ...migrated,
-        msg: 'The store was migrated by a newer version of the bot; this one may not understand every record.',
-      });
+  const openMigratedStore = async (): Promise<Store> => {
+    const rawStore = await openStore(config.store.url, {
+      retentionMs: config.audit.retentionDays * 86_400_000,
+      maxPerWorkspace: config.audit.maxPerWorkspace,
+      now,
+      onError: (error) => {
+        metrics.storeError('connection');
+        logger.event('error', 'store_error', { error: errorText(error) });
+      },
+    });
+    const store: Store = countStoreFailures(rawStore, metrics, '', {
+      kv: 'kv_',
+      audit: 'audit_',
+      docs: 'docs_',
+    });
+    try {
+      const migrated = await migrate(store);
+      if (migrated.applied.length > 0) logger.event('info', 'store_migrated', { ...migrated });
+      if (migrated.ahead) {
+        logger.event('warn', 'store_schema_ahead', {
+          ...migrated,
+          msg: 'The store was migrated by a newer version of the bot; this one may not understand every record.',
+        });
+      }
+    } catch (error) {
+      await store.close().catch(() => undefined);
+      throw new Error(`could not migrate the store (${errorText(error)})`);
     }
+    return store;
+  };
+  // Single workspace: the bot token is checked (auth.test) while the store opens, as neither needs
+  // the other. A store failure is reported first, as when they ran one after the other; a token
+  // failure closes the store that was opened.
+  const identityChecked = config.slack.oauth
+    ? null
+    : checkBotToken(config.slack.botToken as string, config.slack.apiUrl, logger);
+  identityChecked?.catch(() => undefined); // handled below, unless the store failed first
+  const store = await openMigratedStore();
+  let identity: BotIdentity | null = null;
+  try {
+    identity = await identityChecked;
   } catch (error) {
     await store.close().catch(() => undefined);
-    throw new Error(`could not migrate the store (${errorText(error)})`);
+    throw error;
   }
   const katapult = instrumentKatapult(
     new KatapultClient({
@@ -236,7 +254,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   });
 
   const installations = config.slack.oauth ? createInstallationStore(store.kv, box, redactor) : null;
-  // Single workspace: one bot token, checked now. OAuth: each installation's token, sealed in the store.
+  // Single workspace: one bot token, checked above. OAuth: each installation's token, sealed in the store.
   let auth: Partial<AppOptions>;
   let installed: InstalledWorkspace | null = null;
   if (config.slack.oauth) {
@@ -249,15 +267,9 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       installerOptions: { directInstall: false, stateVerification: true },
     };
   } else {
-    try {
-      const botToken = config.slack.botToken as string;
-      const identity = await checkBotToken(botToken, config.slack.apiUrl, logger);
-      auth = { token: botToken, botId: identity.botId, botUserId: identity.botUserId };
-      installed = identity.workspace;
-    } catch (error) {
-      await store.close().catch(() => undefined);
-      throw error;
-    }
+    const { botId, botUserId, workspace } = identity as BotIdentity;
+    auth = { token: config.slack.botToken as string, botId, botUserId };
+    installed = workspace;
   }
 
   let ready = false;
@@ -534,6 +546,9 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     logger.event('error', 'listener_error', { error: error.message, code: error.code });
   });
 
+  // Awaited before the bot says it is ready: the carry-over fills the upcoming deletions that the
+  // listeners show and the reconciler reads (a one-off; later starts only read one key). The
+  // workers' first sweeps are started here, not waited for.
   const startWork = async () => {
     try {
       const copied = await carryOverUpcoming(store.kv, store.audit, upcoming);

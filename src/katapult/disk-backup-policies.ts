@@ -4,8 +4,9 @@
  * policy's `target` arrive as `{type, value}`. Every body is checked here first; the informational
  * fields (target, schedule, retention, size) are read by normalisers that never fail a call.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { assertId, assertPositiveInteger, assertToken } from './arguments.js';
+import { lazySchema } from './lazy-schema.js';
 import { KATAPULT_ROUTES } from './routes.js';
 import type { KatapultTransport } from './transport.js';
 
@@ -103,7 +104,7 @@ export async function scheduleDiskBackupPolicyDeletion(
     operation: 'scheduleDiskBackupPolicyDeletion',
     route: KATAPULT_ROUTES.scheduleDiskBackupPolicyDeletion,
     body: { disk_backup_policy: { id: policyId }, timestamp: at },
-    schema: scheduleDeletionResponseSchema,
+    schema: scheduleDeletionResponseSchema(),
   });
   const policy = data.disk_backup_policy;
   return {
@@ -132,7 +133,7 @@ export async function getDiskBackupPolicy(
     operation: 'getDiskBackupPolicy',
     route: KATAPULT_ROUTES.getDiskBackupPolicy,
     query: new URLSearchParams({ 'disk_backup_policy[id]': policyId }),
-    schema: diskBackupPolicyResponseSchema,
+    schema: diskBackupPolicyResponseSchema(),
   });
   const policy = data.disk_backup_policy;
   return {
@@ -168,7 +169,7 @@ export async function listOrganizationPolicies(
       page: String(page),
       per_page: String(perPage),
     }),
-    schema: organizationPoliciesResponseSchema,
+    schema: organizationPoliciesResponseSchema(),
   });
   const pagination = data.pagination ?? {};
   return {
@@ -183,7 +184,7 @@ export async function listOrganizationPolicies(
 }
 
 /** What the get and the list both read, in the same way. */
-function informationalFields(policy: z.infer<typeof policyFieldsSchema>) {
+function informationalFields(policy: z.infer<ReturnType<typeof policyFieldsSchema>>) {
   return {
     retention: normalizeRetention(policy.retention),
     totalSize: normalizeTotalSize(policy.total_size),
@@ -195,47 +196,53 @@ function informationalFields(policy: z.infer<typeof policyFieldsSchema>) {
 export const targetTypes = ['VirtualMachine', 'Disk'] as const;
 export type TargetType = (typeof targetTypes)[number];
 
-const idHolderSchema = z.object({ id: z.string() });
+const idHolderSchema = lazySchema((z) => z.object({ id: z.string() }));
 
 /** Apia's wire form of a polymorph: `{"type":"VirtualMachine","value":{"id":"vm_…"}}`. */
-const wireTargetSchema = z.object({ type: z.string(), value: z.object({ id: z.string().optional() }) });
+const wireTargetSchema = lazySchema((z) =>
+  z.object({ type: z.string(), value: z.object({ id: z.string().optional() }) }),
+);
 /** The OpenAPI document's form: `{"target":{"id":"vm_…"}}`. */
-const openApiTargetSchema = z.object({ target: idHolderSchema });
+const openApiTargetSchema = lazySchema((z) => z.object({ target: idHolderSchema() }));
 
 /**
  * Reads a policy's `target` in whichever form it came. Never fails: an unknown shape gives
  * `{type: null, id: null}`, because the target is informational and must not sink a successful call.
  */
 export function normalizeTarget(value: unknown): { type: TargetType | null; id: string | null } {
-  const wire = wireTargetSchema.safeParse(value);
+  const wire = wireTargetSchema().safeParse(value);
   if (wire.success) {
     const type = targetTypes.find((t) => t === wire.data.type) ?? null;
     return { type, id: wire.data.value.id ?? null };
   }
-  const wrapped = openApiTargetSchema.safeParse(value);
+  const wrapped = openApiTargetSchema().safeParse(value);
   if (wrapped.success) return { type: null, id: wrapped.data.target.id };
-  const bare = idHolderSchema.safeParse(value);
+  const bare = idHolderSchema().safeParse(value);
   if (bare.success) return { type: null, id: bare.data.id };
   return { type: null, id: null };
 }
 
 /** 200 of `DELETE /disk_backup_policies/disk_backup_policy/schedule` (field spec `id,auto_move_to_trash_at,target[id]`). */
-const scheduleDeletionResponseSchema = z.object({
-  disk_backup_policy: z.object({
-    id: z.string().min(1),
-    auto_move_to_trash_at: z.number().int().nullish(),
-    target: z.unknown().optional(),
+const scheduleDeletionResponseSchema = lazySchema((z) =>
+  z.object({
+    disk_backup_policy: z.object({
+      id: z.string().min(1),
+      auto_move_to_trash_at: z.number().int().nullish(),
+      target: z.unknown().optional(),
+    }),
   }),
-});
+);
 
 /** Apia's wire form of a polymorph with the `target[id,name]` spec: `{"type":"Disk","value":{"id":"disk_…","name":"…"}}`. */
-const wireNamedTargetSchema = z.object({
-  type: z.string(),
-  value: z.object({ id: z.string().optional(), name: z.string().nullish() }),
-});
-const namedIdHolderSchema = z.object({ id: z.string(), name: z.string().nullish() });
+const wireNamedTargetSchema = lazySchema((z) =>
+  z.object({
+    type: z.string(),
+    value: z.object({ id: z.string().optional(), name: z.string().nullish() }),
+  }),
+);
+const namedIdHolderSchema = lazySchema((z) => z.object({ id: z.string(), name: z.string().nullish() }));
 /** The OpenAPI document's form: `{"target":{"id":"vm_…","name":"…"}}`. */
-const openApiNamedTargetSchema = z.object({ target: namedIdHolderSchema });
+const openApiNamedTargetSchema = lazySchema((z) => z.object({ target: namedIdHolderSchema() }));
 
 export interface NamedTarget {
   type: TargetType | null;
@@ -249,15 +256,15 @@ export interface NamedTarget {
  * bare `{id,name}`. Never fails; what cannot be read is null.
  */
 export function normalizeNamedTarget(value: unknown): NamedTarget {
-  const wire = wireNamedTargetSchema.safeParse(value);
+  const wire = wireNamedTargetSchema().safeParse(value);
   if (wire.success) {
     const type = targetTypes.find((t) => t === wire.data.type) ?? null;
     return { type, id: wire.data.value.id ?? null, name: wire.data.value.name ?? null };
   }
-  const wrapped = openApiNamedTargetSchema.safeParse(value);
+  const wrapped = openApiNamedTargetSchema().safeParse(value);
   if (wrapped.success)
     return { type: null, id: wrapped.data.target.id, name: wrapped.data.target.name ?? null };
-  const bare = namedIdHolderSchema.safeParse(value);
+  const bare = namedIdHolderSchema().safeParse(value);
   if (bare.success) return { type: null, id: bare.data.id, name: bare.data.name ?? null };
   return { type: null, id: null, name: null };
 }
@@ -275,23 +282,24 @@ export interface PolicySchedule {
   nextInvocationAt: number | null;
 }
 
-const integerOrNull = z
-  .number()
-  .int()
-  .nullish()
-  .catch(null)
-  .transform((v) => v ?? null);
-
-const scheduleSchema = z.object({
-  interval: z
-    .string()
+const scheduleSchema = lazySchema((z) => {
+  const integerOrNull = z
+    .number()
+    .int()
     .nullish()
     .catch(null)
-    .transform((v) => v ?? null),
-  frequency: integerOrNull,
-  time: integerOrNull,
-  minute: integerOrNull,
-  next_invocation_at: integerOrNull,
+    .transform((v) => v ?? null);
+  return z.object({
+    interval: z
+      .string()
+      .nullish()
+      .catch(null)
+      .transform((v) => v ?? null),
+    frequency: integerOrNull,
+    time: integerOrNull,
+    minute: integerOrNull,
+    next_invocation_at: integerOrNull,
+  });
 });
 
 /**
@@ -299,7 +307,7 @@ const scheduleSchema = z.object({
  * gives null and an odd field gives null for that field.
  */
 export function normalizeSchedule(value: unknown): PolicySchedule | null {
-  const parsed = scheduleSchema.safeParse(value);
+  const parsed = scheduleSchema().safeParse(value);
   if (!parsed.success) return null;
   const { interval, frequency, time, minute, next_invocation_at } = parsed.data;
   return { interval, frequency, time, minute, nextInvocationAt: next_invocation_at };
@@ -322,33 +330,41 @@ export function normalizeRetention(value: unknown): number | null {
 }
 
 /** A policy as the get and the list give it: the id checked, the informational fields left to the normalisers. */
-const policyFieldsSchema = z.object({
-  id: z.string().min(1),
-  retention: z.unknown().optional(),
-  total_size: z.unknown().optional(),
-  target: z.unknown().optional(),
-  schedule: z.unknown().optional(),
-});
+const policyFieldsSchema = lazySchema((z) =>
+  z.object({
+    id: z.string().min(1),
+    retention: z.unknown().optional(),
+    total_size: z.unknown().optional(),
+    target: z.unknown().optional(),
+    schedule: z.unknown().optional(),
+  }),
+);
 
 /** 200 of `GET /disk_backup_policies/disk_backup_policy` (field spec `*,target[id,name]`). */
-const diskBackupPolicyResponseSchema = z.object({
-  disk_backup_policy: policyFieldsSchema.extend({ auto_move_to_trash_at: z.number().int().nullish() }),
-});
+const diskBackupPolicyResponseSchema = lazySchema((z) =>
+  z.object({
+    disk_backup_policy: policyFieldsSchema().extend({ auto_move_to_trash_at: z.number().int().nullish() }),
+  }),
+);
 
 /**
  * Apia's `PaginationObject`. `total` and `total_pages` may be null when `large_set` is true;
  * every field is tolerated when missing (the client then falls back to what it asked for).
  */
-const paginationSchema = z.object({
-  current_page: z.number().int().positive().nullish(),
-  total_pages: z.number().int().nonnegative().nullish(),
-  total: z.number().int().nonnegative().nullish(),
-  per_page: z.number().int().positive().nullish(),
-  large_set: z.boolean().nullish(),
-});
+const paginationSchema = lazySchema((z) =>
+  z.object({
+    current_page: z.number().int().positive().nullish(),
+    total_pages: z.number().int().nonnegative().nullish(),
+    total: z.number().int().nonnegative().nullish(),
+    per_page: z.number().int().positive().nullish(),
+    large_set: z.boolean().nullish(),
+  }),
+);
 
 /** 200 of `GET /organizations/organization/disk_backup_policies` (items: `id,retention,total_size,target[id,name],schedule[interval,next_invocation_at]`). */
-const organizationPoliciesResponseSchema = z.object({
-  pagination: paginationSchema.nullish(),
-  disk_backup_policies: z.array(policyFieldsSchema),
-});
+const organizationPoliciesResponseSchema = lazySchema((z) =>
+  z.object({
+    pagination: paginationSchema().nullish(),
+    disk_backup_policies: z.array(policyFieldsSchema()),
+  }),
+);

@@ -2,7 +2,8 @@
  * Typed failures of the Katapult client. Every way a call can fail becomes one of these four
  * classes, each with a `kind` to switch on. No error message or property ever holds the API token.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 
 /**
  * The `detail` object of a Katapult error, per documented code (see shared/katapult/FINDINGS.md).
@@ -34,30 +35,36 @@ export type KatapultErrorDetailCode = keyof KatapultErrorDetails;
 
 /** A field that reads as absent (undefined) when it is missing or of another type. */
 const tolerant = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
-const text = tolerant(z.string());
-const argumentDetailSchema = z.object({
-  issue: text,
-  issue_description: text,
-  argument: tolerant(z.object({ name: text })),
-});
 
 /** Runtime readers of each shape: every field is optional and one of another type reads as absent. */
-const detailSchemas: { [C in KatapultErrorDetailCode]: z.ZodType<KatapultErrorDetails[C]> } = {
-  unauthorized_network_for_api_token: z.object({ ip_address: text }),
-  invalid_api_token: z.object({ details: tolerant(z.string().nullable()) }),
-  permission_denied: z.object({ details: tolerant(z.string().nullable()) }),
-  scope_not_granted: z.object({
-    scopes: tolerant(z.array(z.unknown()).transform((all) => all.filter((s) => typeof s === 'string'))),
-  }),
-  object_in_trash: z.object({
-    trash_object: tolerant(
-      z.object({ id: text, keep_until: tolerant(z.number()), object_id: text, object_type: text }).nullable(),
-    ),
-  }),
-  rate_limit_reached: z.object({ total_permitted: tolerant(z.number()) }),
-  invalid_argument: argumentDetailSchema,
-  missing_required_argument: argumentDetailSchema,
-};
+const detailSchemas = lazySchema(
+  (z): { [C in KatapultErrorDetailCode]: z.ZodType<KatapultErrorDetails[C]> } => {
+    const text = tolerant(z.string());
+    const argumentDetailSchema = z.object({
+      issue: text,
+      issue_description: text,
+      argument: tolerant(z.object({ name: text })),
+    });
+    return {
+      unauthorized_network_for_api_token: z.object({ ip_address: text }),
+      invalid_api_token: z.object({ details: tolerant(z.string().nullable()) }),
+      permission_denied: z.object({ details: tolerant(z.string().nullable()) }),
+      scope_not_granted: z.object({
+        scopes: tolerant(z.array(z.unknown()).transform((all) => all.filter((s) => typeof s === 'string'))),
+      }),
+      object_in_trash: z.object({
+        trash_object: tolerant(
+          z
+            .object({ id: text, keep_until: tolerant(z.number()), object_id: text, object_type: text })
+            .nullable(),
+        ),
+      }),
+      rate_limit_reached: z.object({ total_permitted: tolerant(z.number()) }),
+      invalid_argument: argumentDetailSchema,
+      missing_required_argument: argumentDetailSchema,
+    };
+  },
+);
 
 /**
  * `error.detail` read as the shape documented for `code` (usually `error.code`; the argument
@@ -68,7 +75,7 @@ export function readErrorDetail<C extends KatapultErrorDetailCode>(
   error: KatapultApiError,
   code: C,
 ): KatapultErrorDetails[C] {
-  const parsed = detailSchemas[code].safeParse(error.detail);
+  const parsed = detailSchemas()[code].safeParse(error.detail);
   return parsed.success ? parsed.data : ({} as KatapultErrorDetails[C]);
 }
 

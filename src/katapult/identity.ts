@@ -2,9 +2,10 @@
  * Whom a token belongs to: `GET /users/current`, falling back to `GET /organizations` for
  * organization tokens.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { assertToken } from './arguments.js';
 import { KatapultApiError } from './errors.js';
+import { lazySchema } from './lazy-schema.js';
 import { KATAPULT_ROUTES } from './routes.js';
 import type { KatapultTransport } from './transport.js';
 
@@ -14,26 +15,32 @@ export interface KatapultIdentity {
   userName: string | null;
 }
 
-const organizationSummarySchema = z.object({
-  id: z.string().min(1),
-  name: z.string(),
-  sub_domain: z.string().nullish(),
-});
+const organizationSummarySchema = lazySchema((z) =>
+  z.object({
+    id: z.string().min(1),
+    name: z.string(),
+    sub_domain: z.string().nullish(),
+  }),
+);
 
 /** 200 of `GET /users/current`. */
-const currentUserResponseSchema = z.object({
-  user: z.object({
-    id: z.string().optional(),
-    first_name: z.string().nullish(),
-    last_name: z.string().nullish(),
+const currentUserResponseSchema = lazySchema((z) =>
+  z.object({
+    user: z.object({
+      id: z.string().optional(),
+      first_name: z.string().nullish(),
+      last_name: z.string().nullish(),
+    }),
+    organizations: z.array(organizationSummarySchema()),
   }),
-  organizations: z.array(organizationSummarySchema),
-});
+);
 
 /** 200 of `GET /organizations`. */
-const organizationsResponseSchema = z.object({
-  organizations: z.array(organizationSummarySchema),
-});
+const organizationsResponseSchema = lazySchema((z) =>
+  z.object({
+    organizations: z.array(organizationSummarySchema()),
+  }),
+);
 
 /** Codes for which identify() falls back from /users/current to /organizations. */
 const NOT_A_USER_TOKEN_CODES = new Set(['no_user_associated_with_identity', 'scope_not_granted']);
@@ -50,7 +57,7 @@ export async function identify(transport: KatapultTransport, token: string): Pro
     const { data } = await transport.call(token, {
       operation: 'getCurrentUser',
       route: KATAPULT_ROUTES.getCurrentUser,
-      schema: currentUserResponseSchema,
+      schema: currentUserResponseSchema(),
     });
     return { organizations: data.organizations.map(toOrganization), userName: fullName(data.user) };
   } catch (error) {
@@ -60,7 +67,7 @@ export async function identify(transport: KatapultTransport, token: string): Pro
     const { data } = await transport.call(token, {
       operation: 'listOrganizations',
       route: KATAPULT_ROUTES.listOrganizations,
-      schema: organizationsResponseSchema,
+      schema: organizationsResponseSchema(),
     });
     return { organizations: data.organizations.map(toOrganization), userName: null };
   } catch (error) {
@@ -73,7 +80,7 @@ export async function identify(transport: KatapultTransport, token: string): Pro
   }
 }
 
-function toOrganization(org: z.infer<typeof organizationSummarySchema>) {
+function toOrganization(org: z.infer<ReturnType<typeof organizationSummarySchema>>) {
   return { id: org.id, name: org.name, subDomain: org.sub_domain ?? null };
 }
 

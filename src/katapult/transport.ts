@@ -5,13 +5,14 @@
  * travels in the Authorization header: it is never put into an error message, an error property
  * or a URL, and a low-level error that holds it anyway is redacted here.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
   KatapultApiError,
   KatapultNetworkError,
   KatapultResponseError,
   KatapultTimeoutError,
 } from './errors.js';
+import { lazySchema } from './lazy-schema.js';
 import { decideRetry, type FailedAttempt, type RetryPolicy, resolveRetryPolicy } from './retry.js';
 import type { KatapultOperation, KatapultRoute } from './routes.js';
 
@@ -239,23 +240,25 @@ function outcomeLabel(error: Error): string {
 }
 
 /** The body of one Katapult error: `code` is required, the rest is tolerated when missing. */
-const errorBodySchema = z.object({
-  code: z.string().min(1),
-  description: z.string().nullish(),
-  detail: z.unknown().optional(),
-});
+const errorBodySchema = lazySchema((z) =>
+  z.object({
+    code: z.string().min(1),
+    description: z.string().nullish(),
+    detail: z.unknown().optional(),
+  }),
+);
 
 /** What Katapult really sends: `{"error":{"code":…,"description":…,"detail":{…}}}`. */
-const wrappedErrorEnvelopeSchema = z.object({ error: errorBodySchema });
+const wrappedErrorEnvelopeSchema = lazySchema((z) => z.object({ error: errorBodySchema() }));
 
 /** What the OpenAPI document claims (and the generated clients expect): the same fields at the top level. */
 const flatErrorEnvelopeSchema = errorBodySchema;
 
-const detailSchema = z.record(z.string(), z.unknown());
+const detailSchema = lazySchema((z) => z.record(z.string(), z.unknown()));
 
 /** Keeps `detail` only when it is a JSON object; anything else becomes `{}`. */
 function errorDetail(value: unknown): Record<string, unknown> {
-  const parsed = detailSchema.safeParse(value);
+  const parsed = detailSchema().safeParse(value);
   return parsed.success ? parsed.data : {};
 }
 
@@ -282,8 +285,8 @@ function decodeSuccess<T>(
 function decodeError(outcome: ResponseAttempt, attempts: number): KatapultApiError | KatapultResponseError {
   const json = parseJson(outcome.text);
   if (!json.ok) return new KatapultResponseError(outcome.status, notJsonProblem(outcome), outcome.requestId);
-  const wrapped = wrappedErrorEnvelopeSchema.safeParse(json.value);
-  const flat = wrapped.success ? null : flatErrorEnvelopeSchema.safeParse(json.value);
+  const wrapped = wrappedErrorEnvelopeSchema().safeParse(json.value);
+  const flat = wrapped.success ? null : flatErrorEnvelopeSchema().safeParse(json.value);
   const body = wrapped.success ? wrapped.data.error : flat?.success ? flat.data : null;
   if (body === null) {
     return new KatapultApiError(

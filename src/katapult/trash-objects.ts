@@ -1,6 +1,6 @@
 /** Taking an object back out of Katapult's trash. */
-import { z } from 'zod';
 import { assertId, assertToken } from './arguments.js';
+import { lazySchema } from './lazy-schema.js';
 import { KATAPULT_ROUTES } from './routes.js';
 import type { KatapultTransport } from './transport.js';
 
@@ -17,14 +17,16 @@ export interface RestoredTrashObject {
 }
 
 /** 200 of `POST /trash_objects/trash_object/restore`: the `TrashObject` (every field tolerated when missing). */
-const trashObjectResponseSchema = z.object({
-  trash_object: z.object({
-    id: z.string().nullish(),
-    keep_until: z.number().int().nullish(),
-    object_id: z.string().nullish(),
-    object_type: z.string().nullish(),
+const trashObjectResponseSchema = lazySchema((z) =>
+  z.object({
+    trash_object: z.object({
+      id: z.string().nullish(),
+      keep_until: z.number().int().nullish(),
+      object_id: z.string().nullish(),
+      object_type: z.string().nullish(),
+    }),
   }),
-});
+);
 
 /**
  * Takes an object (here: a disk backup policy moved to the trash) back out of the trash, which
@@ -49,7 +51,7 @@ export async function restoreTrashObject(
     operation: 'restoreTrashObject',
     route: KATAPULT_ROUTES.restoreTrashObject,
     body: { trash_object: { object_id: objectId } },
-    schema: trashObjectResponseSchema,
+    schema: trashObjectResponseSchema(),
     retryTimeouts: false,
   });
   const trash = data.trash_object;

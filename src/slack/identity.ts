@@ -8,11 +8,18 @@ import { type AppLogger, errorText } from '../log.js';
 import { slackErrorCode } from './workspace.js';
 import type { InstalledWorkspace } from './workspace-guard.js';
 
+/** What `auth.test` says of the bot token. */
+export interface BotIdentity {
+  botId: string;
+  botUserId: string;
+  workspace: InstalledWorkspace;
+}
+
 export async function checkBotToken(
   botToken: string,
   apiUrl: string | null,
   logger: AppLogger,
-): Promise<{ botId: string; botUserId: string; workspace: InstalledWorkspace }> {
+): Promise<BotIdentity> {
   try {
     const auth = await new webApi.WebClient(botToken, {
       ...(apiUrl ? { slackApiUrl: apiUrl } : {}),

@@ -44,7 +44,8 @@ export const CLIP_NOTE = '…(clipped)';
 /** The note for short plain-text fields (titles, buttons, options), where ten characters are too many. */
 export const CLIP_NOTE_SHORT = '…';
 
-const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+/** Made on the first cut of a long text: making one costs ~20 ms and ~2.5 MB that a start does not need. */
+let graphemes: Intl.Segmenter | undefined;
 /** How far back to look for the start of a character, an escape or a `<…>` token around a cut. */
 const LOOK_BACK = 160;
 
@@ -74,6 +75,7 @@ function graphemeStart(text: string, at: number): number {
   let from = Math.max(0, at - LOOK_BACK);
   if (isLowSurrogate(text.charCodeAt(from))) from -= 1;
   let boundary = from;
+  graphemes ??= new Intl.Segmenter('en', { granularity: 'grapheme' });
   // Up to two code points past `at`: whether a character starts at `at` depends on what follows.
   for (const { index } of graphemes.segment(text.slice(from, at + 4))) {
     if (from + index > at) break;

@@ -22,7 +22,12 @@
  *   since the person asked for a duration, not a wall-clock time.
  * - An invalid `zone` is treated as UTC (see safeZone); the returned `at` carries the zone used.
  */
-import { DateTime, IANAZone } from 'luxon';
+import type * as Luxon from 'luxon';
+import type { DateTime } from 'luxon';
+import { loadLater } from '../load-later.js';
+
+/** Loaded on first use, not at start (src/load-later.ts). */
+const luxon = loadLater<typeof Luxon>('luxon');
 
 export type WhenResult = { ok: true; at: DateTime } | { ok: false; reason: string };
 
@@ -42,7 +47,7 @@ const EXAMPLES = 'Try 2026-12-01 09:30, in 90m, in 3 days or tomorrow 09:00.';
 export function safeZone(zone: string | undefined | null): string {
   if (typeof zone !== 'string') return 'UTC';
   const z = zone.trim();
-  if (z === '' || !IANAZone.isValidZone(z)) return 'UTC';
+  if (z === '' || !luxon().IANAZone.isValidZone(z)) return 'UTC';
   // Fix only the case (`europe/london` -> `Europe/London`); Intl may also swap aliases
   // (Asia/Kolkata -> Asia/Calcutta), which would surprise people, so keep the given name otherwise.
   const resolved = new Intl.DateTimeFormat('en-US', { timeZone: z }).resolvedOptions().timeZone;
@@ -55,7 +60,7 @@ export function safeZone(zone: string | undefined | null): string {
  */
 export function formatLocal(unixMs: number, zone: string | null | undefined): string {
   const z = safeZone(zone);
-  return `${DateTime.fromMillis(unixMs, { zone: z }).toFormat('ccc d LLL yyyy, HH:mm', { locale: 'en' })} (${z})`;
+  return `${luxon().DateTime.fromMillis(unixMs, { zone: z }).toFormat('ccc d LLL yyyy, HH:mm', { locale: 'en' })} (${z})`;
 }
 
 /** Validate a chosen deletion time (unix seconds) against now (unix ms). */
@@ -144,7 +149,7 @@ export function parseWhen(text: string, zone: string, nowMs: number): WhenResult
   const shown = text.trim().replace(/\s+/g, ' ');
   const s = shown.toLowerCase();
   if (s === '') return fail(`No time given. ${EXAMPLES}`);
-  const now = DateTime.fromMillis(nowMs, { zone: z });
+  const now = luxon().DateTime.fromMillis(nowMs, { zone: z });
   if (!now.isValid) return fail('The current time is not valid.');
 
   const result = parseNormalised(s, z, now);
@@ -222,7 +227,7 @@ function parseDate(m: RegExpExecArray, zone: string): WhenResult | null {
 
   if (offsetMin !== null) {
     const ts = wallAsUtcMs(ymd, clock) - offsetMin * MINUTE_MS;
-    return { ok: true, at: DateTime.fromMillis(ts, { zone }) };
+    return { ok: true, at: luxon().DateTime.fromMillis(ts, { zone }) };
   }
   return atLocal(zone, ymd, clock);
 }
@@ -276,13 +281,13 @@ function nextOccurrence(
   const nowWall = wallAsUtcMs(dayOffset(now, 0), now);
   for (let i = 0; i <= 7; i++) {
     const ymd = dayOffset(now, i);
-    if (!matches(DateTime.utc(ymd.year, ymd.month, ymd.day))) continue;
+    if (!matches(luxon().DateTime.utc(ymd.year, ymd.month, ymd.day))) continue;
     const resolved = resolveLocal(zone, ymd, clock);
     const ahead = resolved === null ? wallAsUtcMs(ymd, clock) > nowWall : resolved > now.toMillis();
     if (!ahead) continue;
     return resolved === null
       ? gapFailure(zone, ymd, clock)
-      : { ok: true, at: DateTime.fromMillis(resolved, { zone }) };
+      : { ok: true, at: luxon().DateTime.fromMillis(resolved, { zone }) };
   }
   // Unreachable: day 7 always matches the same predicate as day 0 and is ahead.
   return fail('Could not find that time in the next week.');
@@ -290,7 +295,7 @@ function nextOccurrence(
 
 /** Calendar date `days` after now's date in now's zone. */
 function dayOffset(now: DateTime, days: number): Ymd {
-  const d = DateTime.utc(now.year, now.month, now.day).plus({ days });
+  const d = luxon().DateTime.utc(now.year, now.month, now.day).plus({ days });
   return { year: d.year, month: d.month, day: d.day };
 }
 
@@ -318,7 +323,7 @@ function parseClock(text: string): Clock | Fail | null {
 function checkYmd({ year, month, day }: Ymd): Fail | null {
   const typed = `${String(year).padStart(4, '0')}-${pad(month)}-${pad(day)}`;
   if (month < 1 || month > 12) return fail(`${typed} is not a valid date: there is no month ${month}.`);
-  const first = DateTime.utc(year, month, 1);
+  const first = luxon().DateTime.utc(year, month, 1);
   const days = first.daysInMonth ?? 31;
   if (day < 1 || day > days) {
     return fail(
@@ -332,7 +337,7 @@ function checkYmd({ year, month, day }: Ymd): Fail | null {
 function atLocal(zone: string, ymd: Ymd, clock: Clock): WhenResult {
   const ts = resolveLocal(zone, ymd, clock);
   if (ts === null) return gapFailure(zone, ymd, clock);
-  return { ok: true, at: DateTime.fromMillis(ts, { zone }) };
+  return { ok: true, at: luxon().DateTime.fromMillis(ts, { zone }) };
 }
 
 /**
@@ -340,7 +345,7 @@ function atLocal(zone: string, ymd: Ymd, clock: Clock): WhenResult {
  * Offsets are probed a day either side, which covers any real-world transition.
  */
 function resolveLocal(zone: string, ymd: Ymd, clock: Clock): number | null {
-  const z = IANAZone.create(zone);
+  const z = luxon().IANAZone.create(zone);
   const wall = wallAsUtcMs(ymd, clock);
   const offsets = new Set([z.offset(wall - DAY_MS), z.offset(wall), z.offset(wall + DAY_MS)]);
   let best: number | null = null;
@@ -352,7 +357,7 @@ function resolveLocal(zone: string, ymd: Ymd, clock: Clock): number | null {
 }
 
 function gapFailure(zone: string, ymd: Ymd, clock: Clock): Fail {
-  const date = DateTime.utc(ymd.year, ymd.month, ymd.day).toFormat('d LLLL yyyy', { locale: 'en' });
+  const date = luxon().DateTime.utc(ymd.year, ymd.month, ymd.day).toFormat('d LLLL yyyy', { locale: 'en' });
   const time = `${pad(clock.hour)}:${pad(clock.minute)}${clock.second ? `:${pad(clock.second)}` : ''}`;
   return fail(`${time} does not exist on ${date} in ${zone} (clocks go forward); pick another time.`);
 }
