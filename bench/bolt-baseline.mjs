@@ -48,6 +48,11 @@ export function boltBaseline(name) {
     ],
   });
 
+  // --bare-listeners N: listeners that never match (Bolt still runs each one's matchers per request).
+  for (let i = 0; i < Number(env.BENCH_BARE_LISTENERS ?? 0); i++) {
+    app.action(`bench_noop_${i}`, async ({ ack }) => ack());
+  }
+
   app.command(COMMAND, async ({ ack, client, command }) => {
     await ack();
     await client.views.open({ trigger_id: command.trigger_id, view: MODAL });

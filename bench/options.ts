@@ -25,6 +25,11 @@ export interface BenchOptions {
   bot: BotLaunch;
   /** Sampling interval of monitorEventLoopDelay in the probe. */
   eldResolutionMs: number;
+  /**
+   * No-op listeners added to both baselines (as many as the bot registers besides its command
+   * listener: 16), to see how much of the bot's per-request cost is Bolt's dispatch over listeners.
+   */
+  bareListeners: number;
   /** Per-request timeout of the load generator, seconds. */
   requestTimeoutSec: number;
   /** How long to wait for the views.open / chat.postMessage that follow the last request of a phase. */
@@ -58,6 +63,7 @@ export const DEFAULT_OPTIONS: Readonly<BenchOptions> = Object.freeze({
   spawnSamples: 3,
   bot: 'dist' as BotLaunch,
   eldResolutionMs: 1,
+  bareListeners: 0,
   requestTimeoutSec: 10,
   followTimeoutMs: 20_000,
   out: 'bench/results/latest.json',
@@ -100,6 +106,8 @@ export const USAGE = `Usage: npm run bench -- [options]     (or: npx tsx bench/r
   --spawn-samples N      cold starts timed per target (default ${DEFAULT_OPTIONS.spawnSamples})
   --bot dist|src         run the bot as node dist/main.js (default) or node --import tsx src/main.ts
   --eld-resolution MS    monitorEventLoopDelay resolution in the probe (default ${DEFAULT_OPTIONS.eldResolutionMs})
+  --bare-listeners N     add N no-op listeners to both baselines (default 0; 16 = as many as the bot has
+                         besides its command): shows the share of Bolt's dispatch over listeners
   --out PATH             JSON report (default ${DEFAULT_OPTIONS.out}); --no-out for none
   --docs PATH            Markdown page to update (default ${DEFAULT_OPTIONS.docs}); --no-docs for none
   --kinds LIST           request kinds to measure: command,submission (default both; handy with --cpu-prof)
@@ -159,6 +167,7 @@ export function parseOptions(
       'spawn-samples': { type: 'string' },
       bot: { type: 'string' },
       'eld-resolution': { type: 'string' },
+      'bare-listeners': { type: 'string' },
       out: { type: 'string' },
       'no-out': { type: 'boolean' },
       docs: { type: 'string' },
@@ -199,6 +208,7 @@ export function parseOptions(
   const bot = pick(values.bot, 'BENCH_BOT');
   if (bot) opts.bot = launch('--bot', bot);
   if (values['eld-resolution']) opts.eldResolutionMs = count('--eld-resolution', values['eld-resolution'], 1);
+  if (values['bare-listeners']) opts.bareListeners = count('--bare-listeners', values['bare-listeners'], 0);
   if (values.out) opts.out = values.out;
   if (values['no-out']) opts.out = null;
   if (values.docs) opts.docs = values.docs;

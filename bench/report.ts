@@ -359,7 +359,10 @@ export function renderMarkdown(report: BenchReport): string {
       : []),
     `Settings: ${options.requests} requests per target, kind and concurrency (${options.rounds} alternating round(s)), ` +
       `concurrency ${options.concurrency.join(', ')}, Katapult latency ${options.katapultLatencyMs} ms, ` +
-      `warm-up ${options.warmup} per kind, stores ${options.stores.join(', ')}, bot started with ${options.bot === 'dist' ? '`node dist/main.js`' : '`node --import tsx src/main.ts`'}.`,
+      `warm-up ${options.warmup} per kind, stores ${options.stores.join(', ')}, bot started with ${options.bot === 'dist' ? '`node dist/main.js`' : '`node --import tsx src/main.ts`'}` +
+      (options.bareListeners > 0
+        ? `; **both baselines carry ${options.bareListeners} extra no-op listeners** (\`--bare-listeners\`).`
+        : '.'),
     '',
     `Baselines: *bare Bolt* (\`${report.baselines.bare.file}\`): ${report.baselines.bare.does}. ` +
       `*same-work* (\`${report.baselines.sameWork.file}\`): ${report.baselines.sameWork.does}.`,

@@ -91,6 +91,9 @@ export function launchSpec(
       LOG_LEVEL: 'info',
       BENCH_PROBE: '1',
       BENCH_PROBE_RESOLUTION_MS: String(options.eldResolutionMs),
+      ...(name !== 'bot' && options.bareListeners > 0
+        ? { BENCH_BARE_LISTENERS: String(options.bareListeners) }
+        : {}),
       ...storeEnv,
       ...(options.bot === 'src' ? { TSX_TSCONFIG_PATH: path.join(root, 'tsconfig.json') } : {}),
     },
