@@ -4,10 +4,11 @@
  * expired … RETURNING`, which SQLite runs atomically, so two processes on the same file cannot both
  * win.
  *
- * Our tables go through a connection of our own whose statements are prepared once and reused:
- * Keyv's adapter prepares and finalises a statement for every query, which cost about 40 % more
- * CPU per statement, and a submission runs about ten of ours. Both connections use the same file
- * (WAL: readers never block the writer; a busy writer is waited for up to 5 s).
+ * Every query, Keyv's included, goes through a connection of our own whose statements are prepared
+ * once and reused: Keyv's adapter prepares and finalises a statement for every query, which costs
+ * about 40 % more CPU per statement, and a submission runs about a dozen. (Keyv's adapter still opens
+ * its own connection, to create its table.) WAL: readers never block the writer; a busy writer is
+ * waited for up to 5 s.
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -34,24 +35,36 @@ export async function openSqliteStore(
     new Promise<void>((resolve, reject) => db.exec(sql, (error) => (error ? reject(error) : resolve())));
   /**
    * Each statement text is prepared once (sqlite3 runs the calls on one statement in turn). One that
-   * failed is dropped from the cache, so the next call prepares it again; calls already queued on it
-   * still run, and it is finalised when the last of them lets it go.
+   * failed to prepare or to run is dropped from the cache, so the next call prepares it again; calls
+   * already queued on it still run, and it is finalised when the last of them lets it go.
    */
-  const statements = new Map<string, sqlite3.Statement>();
-  const query = (sql: string, ...params: unknown[]): Promise<unknown[]> =>
-    new Promise((resolve, reject) => {
-      let statement = statements.get(sql);
-      if (!statement) {
-        statement = db.prepare(sql);
-        statements.set(sql, statement);
-      }
-      const prepared = statement;
-      prepared.all(params, (error: Error | null, rows: unknown[]) => {
+  const statements = new Map<string, Promise<sqlite3.Statement>>();
+  const query = async (sql: string, ...params: unknown[]): Promise<unknown[]> => {
+    let prepared = statements.get(sql);
+    if (!prepared) {
+      prepared = new Promise((resolve, reject) => {
+        const statement = db.prepare(sql, (error) => (error ? reject(error) : resolve(statement)));
+      });
+      statements.set(sql, prepared);
+    }
+    const forget = () => {
+      if (statements.get(sql) === prepared) statements.delete(sql);
+    };
+    let statement: sqlite3.Statement;
+    try {
+      statement = await prepared;
+    } catch (error) {
+      forget();
+      throw error;
+    }
+    return new Promise((resolve, reject) => {
+      statement.all(params, (error: Error | null, rows: unknown[]) => {
         if (!error) return resolve(rows);
-        if (statements.get(sql) === prepared) statements.delete(sql);
+        forget();
         reject(error);
       });
     });
+  };
 
   await exec('PRAGMA journal_mode = WAL');
   // With WAL, NORMAL is crash-safe (no corruption) and skips an fsync per commit on the request path.
@@ -63,8 +76,14 @@ export async function openSqliteStore(
   await exec('CREATE INDEX IF NOT EXISTS audit_log_workspace ON audit_log (workspace, id)');
   await exec('CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log (at)');
   for (const sql of docsSchema('docs', 'docs')) await exec(sql);
+  // Keyv's table, as its adapter defines it (its own attempt, on its own connection, is then a no-op).
+  await exec('CREATE TABLE IF NOT EXISTS keyv(key VARCHAR(255) PRIMARY KEY, value TEXT )');
   // Opened once the file is in WAL mode: switching the mode needs the only connection.
   const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 5000 });
+  // Keyv's reads and writes run on our connection too, with the same prepared statements (its
+  // `query` is a public field; it passes its values either spread or as one array).
+  adapter.query = (sql, ...params) =>
+    query(sql, ...(params.length === 1 && Array.isArray(params[0]) ? params[0] : params));
   // A failed write must reach the person who asked for it, not only an 'error' event.
   const kv = new Keyv({ store: adapter, namespace: 'katapult-chatops', throwOnErrors: true });
   kv.on('error', options.onError);
@@ -132,7 +151,7 @@ export async function openSqliteStore(
     docs,
     async close() {
       await kv.disconnect();
-      for (const statement of statements.values()) statement.finalize();
+      for (const prepared of statements.values()) (await prepared.catch(() => null))?.finalize();
       statements.clear();
       await new Promise<void>((resolve, reject) => db.close((error) => (error ? reject(error) : resolve())));
     },
