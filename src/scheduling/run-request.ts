@@ -6,10 +6,10 @@
  * access check, the follow-ups (they replace the held messages), never the channel post (one that
  * may have gone out is recorded as `unknown`).
  */
-import { DateTime } from 'luxon';
 import type { AuditRecorder } from '../audit/record.js';
 import type { AppLogger } from '../log.js';
 import type { Explanation } from '../messages/explain.js';
+import { formatAuditLocal } from '../time/local.js';
 import { type ApprovalDeps, requestApproval } from './approvals.js';
 import type { DailyLimit } from './daily-limit.js';
 import { failureCode } from './katapult-call.js';
@@ -330,9 +330,7 @@ async function audit(deps: RunRequestDeps, r: RequestRecord, outcome: string | n
       action: 'schedule',
       policyId: step.policyId,
       requestedAt: r.atSeconds,
-      requestedLocal: r.zone
-        ? `${DateTime.fromSeconds(r.atSeconds, { zone: r.zone }).toFormat('yyyy-LL-dd HH:mm ZZ')} ${r.zone}`
-        : null,
+      requestedLocal: r.zone ? `${formatAuditLocal(r.atSeconds, r.zone)} ${r.zone}` : null,
       outcome:
         outcome ??
         (step.superseded ? 'superseded' : !result ? 'not_run' : result.ok ? 'scheduled' : result.code),
