@@ -11,7 +11,7 @@ import { type AuditRecorder, recordEachPolicy } from '../audit/record.js';
 import { type AppLogger, errorText } from '../log.js';
 import { APPROVALS } from '../messages/approvals.js';
 import type { Docs } from '../store/docs.js';
-import { MIN_LEAD_SECONDS } from '../time/when.js';
+import { MIN_LEAD_SECONDS } from '../time/local.js';
 import type { DailyLimit } from './daily-limit.js';
 import type { RequestLog, RequestRecord } from './request-log.js';
 

@@ -6,11 +6,10 @@
  * access check, the follow-ups (they replace the held messages), never the channel post (one that
  * may have gone out is recorded as `unknown`).
  */
-import type * as Luxon from 'luxon';
 import type { AuditRecorder } from '../audit/record.js';
-import { loadLater } from '../load-later.js';
 import type { AppLogger } from '../log.js';
 import type { Explanation } from '../messages/explain.js';
+import { formatAuditLocal } from '../time/local.js';
 import { type ApprovalDeps, requestApproval } from './approvals.js';
 import type { DailyLimit } from './daily-limit.js';
 import { failureCode } from './katapult-call.js';
@@ -18,9 +17,6 @@ import { type Locks, policyLock } from './locks.js';
 import type { Delivery, PolicyStep, RequestLog, RequestRecord } from './request-log.js';
 import { type ScheduleResult, scheduleDeletion } from './schedule-deletion.js';
 import type { UpcomingDeletion, UpcomingDeletions } from './upcoming.js';
-
-/** Loaded on first use, not at start (src/load-later.ts). */
-const luxon = loadLater<typeof Luxon>('luxon');
 
 /** What the use case needs from Slack, implemented by the Slack adapter (src/slack/request-surface.ts). */
 export interface RequestSurface {
@@ -334,9 +330,7 @@ async function audit(deps: RunRequestDeps, r: RequestRecord, outcome: string | n
       action: 'schedule',
       policyId: step.policyId,
       requestedAt: r.atSeconds,
-      requestedLocal: r.zone
-        ? `${luxon().DateTime.fromSeconds(r.atSeconds, { zone: r.zone }).toFormat('yyyy-LL-dd HH:mm ZZ')} ${r.zone}`
-        : null,
+      requestedLocal: r.zone ? `${formatAuditLocal(r.atSeconds, r.zone)} ${r.zone}` : null,
       outcome:
         outcome ??
         (step.superseded ? 'superseded' : !result ? 'not_run' : result.ok ? 'scheduled' : result.code),

@@ -4,7 +4,7 @@
  */
 import type { webApi } from '@slack/bolt';
 import type { LogLevelName } from '../config.js';
-import { checkDeletionTime, parseWhen } from '../time/when.js';
+import { checkDeletionTime } from '../time/local.js';
 import { checkAccess } from './access.js';
 import { refusalText } from './blocks/access.js';
 import { buildScheduleModal, type ScheduleModalInput, scheduleNoticeView } from './blocks/schedule-modal.js';
@@ -50,7 +50,14 @@ export async function updateView(
     );
 }
 
-function prefill(deps: ListenerDeps, base: ScheduleModalInput, when: string, tz: string): ScheduleModalInput {
+async function prefill(
+  deps: ListenerDeps,
+  base: ScheduleModalInput,
+  when: string,
+  tz: string,
+): Promise<ScheduleModalInput> {
+  // The parser (and luxon with it) is loaded on the first typed time only: see src/time/local.ts.
+  const { parseWhen } = await import('../time/when.js');
   const parsed = parseWhen(when, tz, deps.now());
   if (!parsed.ok) return { ...base, whenProblem: parsed.reason };
   const check = checkDeletionTime(Math.floor(parsed.at.toSeconds()), deps.now());
@@ -84,7 +91,7 @@ export async function openScheduleModal(
     input.triggerId,
     withSignedMetadata(
       deps.metadata,
-      buildScheduleModal(when && knownZone ? prefill(deps, base, when, knownZone) : base),
+      buildScheduleModal(when && knownZone ? await prefill(deps, base, when, knownZone) : base),
     ),
   );
   if (!opened) return false;
@@ -115,7 +122,10 @@ export async function openScheduleModal(
       client,
       deps,
       opened,
-      withSignedMetadata(deps.metadata, buildScheduleModal(prefill(deps, base, when, access.profile.tz))),
+      withSignedMetadata(
+        deps.metadata,
+        buildScheduleModal(await prefill(deps, base, when, access.profile.tz)),
+      ),
     );
   }
   return true;

@@ -25,16 +25,23 @@
 import type * as Luxon from 'luxon';
 import type { DateTime } from 'luxon';
 import { loadLater } from '../load-later.js';
+import { safeZone } from './local.js';
 
 /** Loaded on first use, not at start (src/load-later.ts). */
 const luxon = loadLater<typeof Luxon>('luxon');
 
-export type WhenResult = { ok: true; at: DateTime } | { ok: false; reason: string };
+// What the request path needs without luxon lives in ./local.ts; re-exported for the parser's users.
+export {
+  checkDeletionTime,
+  formatLocal,
+  LEAD_MARGIN_SECONDS,
+  MAX_AHEAD_DAYS,
+  MIN_LEAD_SECONDS,
+  safeZone,
+  type TimeCheck,
+} from './local.js';
 
-export const MIN_LEAD_SECONDS = 5 * 60;
-export const LEAD_MARGIN_SECONDS = 60;
-export const MAX_AHEAD_DAYS = 366;
-export type TimeCheck = { ok: true; atSeconds: number } | { ok: false; reason: string };
+export type WhenResult = { ok: true; at: DateTime } | { ok: false; reason: string };
 
 /** Hour a date given without a time of day means (bare date, `tomorrow`, weekday alone). */
 const DEFAULT_HOUR = 9;
@@ -42,55 +49,6 @@ const QUOTE_MAX = 40;
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 const EXAMPLES = 'Try 2026-12-01 09:30, in 90m, in 3 days or tomorrow 09:00.';
-
-/** A zone that luxon knows, or 'UTC' if the given one is missing/invalid (Slack users.info tz can be absent). */
-export function safeZone(zone: string | undefined | null): string {
-  if (typeof zone !== 'string') return 'UTC';
-  const z = zone.trim();
-  if (z === '' || !luxon().IANAZone.isValidZone(z)) return 'UTC';
-  // Fix only the case (`europe/london` -> `Europe/London`); Intl may also swap aliases
-  // (Asia/Kolkata -> Asia/Calcutta), which would surprise people, so keep the given name otherwise.
-  const resolved = new Intl.DateTimeFormat('en-US', { timeZone: z }).resolvedOptions().timeZone;
-  return resolved.toLowerCase() === z.toLowerCase() ? resolved : z;
-}
-
-/**
- * A moment as a person reads it in their own zone, for plain text where Slack's `<!date^…>` tokens
- * do not render (a modal's inline errors): e.g. `Fri 28 Nov 2026, 09:30 (Europe/London)`.
- */
-export function formatLocal(unixMs: number, zone: string | null | undefined): string {
-  const z = safeZone(zone);
-  return `${luxon().DateTime.fromMillis(unixMs, { zone: z }).toFormat('ccc d LLL yyyy, HH:mm', { locale: 'en' })} (${z})`;
-}
-
-/** Validate a chosen deletion time (unix seconds) against now (unix ms). */
-export function checkDeletionTime(atSeconds: number, nowMs: number): TimeCheck {
-  if (!Number.isSafeInteger(atSeconds)) {
-    return { ok: false, reason: 'That is not a valid time; pick a date and time again.' };
-  }
-  const leadMs = atSeconds * 1000 - nowMs;
-  const minMinutes = Math.ceil((MIN_LEAD_SECONDS + LEAD_MARGIN_SECONDS) / 60);
-  const katapultMinutes = Math.ceil(MIN_LEAD_SECONDS / 60);
-  if (leadMs <= 0) {
-    return {
-      ok: false,
-      reason: `That time has already passed; pick one at least ${minMinutes} minutes from now.`,
-    };
-  }
-  if (leadMs < (MIN_LEAD_SECONDS + LEAD_MARGIN_SECONDS) * 1000) {
-    return {
-      ok: false,
-      reason: `Pick a time at least ${minMinutes} minutes from now: Katapult needs ${katapultMinutes} minutes' notice.`,
-    };
-  }
-  if (leadMs > MAX_AHEAD_DAYS * DAY_MS) {
-    return {
-      ok: false,
-      reason: `That is more than a year ahead; pick a date within ${MAX_AHEAD_DAYS} days.`,
-    };
-  }
-  return { ok: true, atSeconds };
-}
 
 type Clock = { hour: number; minute: number; second: number };
 type Ymd = { year: number; month: number; day: number };

@@ -1,3 +1,4 @@
+import { formatAuditLocal } from '../../src/time/local.js';
 import {
   checkDeletionTime,
   formatLocal,
@@ -371,4 +372,15 @@ test('formatLocal: the moment in the person’s zone, named; an unknown zone rea
   const at = Date.UTC(2026, 10, 28, 9, 30);
   expect(formatLocal(at, 'America/New_York')).toBe('Sat 28 Nov 2026, 04:30 (America/New_York)');
   expect(formatLocal(at, 'Not/AZone')).toBe('Sat 28 Nov 2026, 09:30 (UTC)');
+});
+
+test('formatAuditLocal: the audit line’s local time with its offset, as luxon wrote it', () => {
+  const winter = Date.UTC(2026, 10, 28, 9, 30) / 1000;
+  const summer = Date.UTC(2026, 6, 1, 23, 59, 59) / 1000;
+  expect(formatAuditLocal(winter, LON)).toBe('2026-11-28 09:30 +00:00');
+  expect(formatAuditLocal(summer, LON)).toBe('2026-07-02 00:59 +01:00');
+  expect(formatAuditLocal(winter, NY)).toBe('2026-11-28 04:30 -05:00');
+  expect(formatAuditLocal(winter, 'Asia/Kathmandu')).toBe('2026-11-28 15:15 +05:45');
+  expect(formatAuditLocal(winter, UTC)).toBe('2026-11-28 09:30 +00:00');
+  expect(formatAuditLocal(winter, 'Not/AZone')).toBe('Invalid DateTime');
 });

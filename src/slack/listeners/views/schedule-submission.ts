@@ -12,7 +12,7 @@ import { recordEachPolicy } from '../../../audit/record.js';
 import { errorText } from '../../../log.js';
 import type { Reservation } from '../../../scheduling/daily-limit.js';
 import { choosePolicies } from '../../../scheduling/policy-id.js';
-import { checkDeletionTime, formatLocal } from '../../../time/when.js';
+import { checkDeletionTime, formatLocal } from '../../../time/local.js';
 import { decodeMetadata } from '../../blocks/schedule-modal.js';
 import { SCHEDULE_VIEW } from '../../ids.js';
 import { submissionGate } from '../../submission-gate.js';
