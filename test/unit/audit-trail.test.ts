@@ -1,25 +1,9 @@
 /** Refusals cannot flood the audit: merged per person and window, kept apart from real entries. */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { createAuditTrail } from '../../src/audit/trail.js';
-import { openSqliteStore } from '../../src/store/sqlite-store.js';
-import type { AuditEntry, Store } from '../../src/store/store.js';
+import type { AuditEntry } from '../../src/store/store.js';
+import { useTempSqliteStore } from '../helpers/temp-store.js';
 
-let dir: string;
-let store: Store;
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'katapult-trail-'));
-  store = await openSqliteStore(`sqlite://${path.join(dir, 's.sqlite')}`, {
-    retentionMs: 90 * 86_400_000,
-    maxPerWorkspace: 20, // AUDIT_MAX_ENTRIES=20
-    onError: () => undefined,
-  });
-});
-afterEach(async () => {
-  await store.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const currentStore = useTempSqliteStore({ maxPerWorkspace: 20 });
 
 const T0 = 1_800_000_000_000;
 const entry = (over: Partial<AuditEntry>): AuditEntry => ({
@@ -40,7 +24,7 @@ const entry = (over: Partial<AuditEntry>): AuditEntry => ({
 });
 
 test('50 refusals of one member leave every admin entry in the history, as one entry with a count', async () => {
-  const trail = createAuditTrail(store.audit, store.docs, { retentionMs: 90 * 86_400_000 });
+  const trail = createAuditTrail(currentStore().audit, currentStore().docs, { retentionMs: 90 * 86_400_000 });
   for (let i = 0; i < 10; i++) await trail.append(entry({ at: T0 + i, policyId: `dbp_admin_${i}` }));
   for (let i = 0; i < 50; i++) {
     await trail.append(entry({ at: T0 + 100 + i * 1000, user: 'U0MALLORY', outcome: 'refused:not_allowed' }));
@@ -51,11 +35,13 @@ test('50 refusals of one member leave every admin entry in the history, as one e
   expect(refusals).toHaveLength(1);
   expect(refusals[0]?.count).toBe(50);
   // Nothing of the refusals went into the audit log itself.
-  expect((await store.audit.recent('T1', 100)).every((e) => !e.outcome.startsWith('refused'))).toBe(true);
+  expect((await currentStore().audit.recent('T1', 100)).every((e) => !e.outcome.startsWith('refused'))).toBe(
+    true,
+  );
 });
 
 test('refusals in another 10-minute window are a new entry; forget removes both kinds', async () => {
-  const trail = createAuditTrail(store.audit, store.docs, { retentionMs: 90 * 86_400_000 });
+  const trail = createAuditTrail(currentStore().audit, currentStore().docs, { retentionMs: 90 * 86_400_000 });
   await trail.append(entry({ user: 'U2', outcome: 'refused:not_allowed' }));
   await trail.append(entry({ at: T0 + 11 * 60_000, user: 'U2', outcome: 'refused:not_allowed' }));
   await trail.append(entry({ at: T0 - 1 }));

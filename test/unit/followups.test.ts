@@ -3,30 +3,13 @@
  * store: a request older than the one the index records holds nothing and leaves the index alone
  * (its time is not the one that stands); the request the index records replaces them.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { webApi } from '@slack/bolt';
 import { createLogger, Redactor } from '../../src/log.js';
 import { createUpcomingDeletions, type UpcomingDeletion } from '../../src/scheduling/upcoming.js';
 import { replaceFollowups } from '../../src/slack/followups.js';
-import { openSqliteStore } from '../../src/store/sqlite-store.js';
-import type { Store } from '../../src/store/store.js';
+import { useTempSqliteStore } from '../helpers/temp-store.js';
 
-let dir: string;
-let store: Store;
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'katapult-followups-'));
-  store = await openSqliteStore(`sqlite://${path.join(dir, 's.sqlite')}`, {
-    retentionMs: 90 * 86_400_000,
-    maxPerWorkspace: 1000,
-    onError: () => undefined,
-  });
-});
-afterEach(async () => {
-  await store.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const currentStore = useTempSqliteStore();
 
 const NOW = Date.now();
 const AT = Math.floor(NOW / 1000) + 6 * 3600;
@@ -73,7 +56,7 @@ const input = (requestCreatedAt: number) => ({
 });
 
 test('a request older than the one the index records holds nothing and leaves the index as it is', async () => {
-  const upcoming = createUpcomingDeletions(store.docs);
+  const upcoming = createUpcomingDeletions(currentStore().docs);
   await upcoming.put('T1', newer);
   const { client, calls } = fakeClient();
   const deps = {

@@ -4,9 +4,6 @@
  * another worker calls Katapult only for the policies without an outcome, posts once with all of
  * them, and gives back the daily-limit places of the ones not scheduled.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { KatapultApiError } from '../../src/katapult/errors.js';
 import { createLogger, Redactor } from '../../src/log.js';
 import { explain } from '../../src/messages/explain.js';
@@ -14,24 +11,10 @@ import { createLocks } from '../../src/scheduling/locks.js';
 import { createRequestLog, type RequestRecord } from '../../src/scheduling/request-log.js';
 import { type RequestSurface, type RunRequestDeps, runRequest } from '../../src/scheduling/run-request.js';
 import { createUpcomingDeletions } from '../../src/scheduling/upcoming.js';
-import { openSqliteStore } from '../../src/store/sqlite-store.js';
-import type { Store } from '../../src/store/store.js';
 import type { WorkspaceTokens } from '../../src/tokens/workspace-tokens.js';
+import { useTempSqliteStore } from '../helpers/temp-store.js';
 
-let dir: string;
-let store: Store;
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'katapult-run-'));
-  store = await openSqliteStore(`sqlite://${path.join(dir, 's.sqlite')}`, {
-    retentionMs: 90 * 86_400_000,
-    maxPerWorkspace: 1000,
-    onError: () => undefined,
-  });
-});
-afterEach(async () => {
-  await store.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const currentStore = useTempSqliteStore();
 
 const AT = Math.floor(Date.now() / 1000) + 3600;
 
@@ -66,7 +49,7 @@ function harness(katapult: (policyId: string) => Promise<void>) {
     holdFollowups: async () => undefined,
   };
   const deps = (owner: string): RunRequestDeps => ({
-    requests: createRequestLog(store.docs),
+    requests: createRequestLog(currentStore().docs),
     surface,
     tokens: { tokenFor: async () => ({ ok: true, token: 'kt' }) } as unknown as WorkspaceTokens,
     katapult: {
@@ -76,8 +59,8 @@ function harness(katapult: (policyId: string) => Promise<void>) {
         return { policyId, autoMoveToTrashAt: at, target: { type: 'Disk', id: 'disk_1' }, requestId: null };
       },
     },
-    upcoming: createUpcomingDeletions(store.docs),
-    locks: createLocks(store.docs, { ttlMs: 2000 }),
+    upcoming: createUpcomingDeletions(currentStore().docs),
+    locks: createLocks(currentStore().docs, { ttlMs: 2000 }),
     dailyLimit: {
       release: async ({ policyIds }) => {
         released.push(...policyIds);
@@ -104,7 +87,7 @@ test('broken off after two of three outcomes: the next worker calls only the thi
     if (policyId === 'dbp_b')
       throw new KatapultApiError(404, 'disk_backup_policy_not_found', null, {}, null, 1);
   });
-  const requests = createRequestLog(store.docs);
+  const requests = createRequestLog(currentStore().docs);
   await requests.create(record(['dbp_a', 'dbp_b', 'dbp_c']), 'intake', 300);
   await requests.release('T1:VSEVERAL', 'intake');
 

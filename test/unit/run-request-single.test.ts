@@ -5,9 +5,6 @@
  * so a worker that dies after the post leaves `sending`: the next one never posts again and tells
  * the requester privately.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { createLogger, Redactor } from '../../src/log.js';
 import { explain } from '../../src/messages/explain.js';
 import { createLocks, LockBusyError, policyLock } from '../../src/scheduling/locks.js';
@@ -19,24 +16,10 @@ import {
   UNKNOWN_POST_TEXT,
 } from '../../src/scheduling/run-request.js';
 import { createUpcomingDeletions, type UpcomingDeletion } from '../../src/scheduling/upcoming.js';
-import { openSqliteStore } from '../../src/store/sqlite-store.js';
-import type { Store } from '../../src/store/store.js';
 import type { WorkspaceTokens } from '../../src/tokens/workspace-tokens.js';
+import { useTempSqliteStore } from '../helpers/temp-store.js';
 
-let dir: string;
-let store: Store;
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'katapult-run-'));
-  store = await openSqliteStore(`sqlite://${path.join(dir, 's.sqlite')}`, {
-    retentionMs: 90 * 86_400_000,
-    maxPerWorkspace: 1000,
-    onError: () => undefined,
-  });
-});
-afterEach(async () => {
-  await store.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const currentStore = useTempSqliteStore();
 
 const AT = Math.floor(Date.now() / 1000) + 3600;
 const ID = 'T1:VSINGLE';
@@ -61,7 +44,7 @@ function harness(options: { announce?: () => Promise<void>; hold?: () => Promise
   const posts: RequestRecord[] = [];
   const told: string[] = [];
   const held: (UpcomingDeletion | undefined)[] = [];
-  const locks = createLocks(store.docs, { ttlMs: 2000 });
+  const locks = createLocks(currentStore().docs, { ttlMs: 2000 });
   const surface: RequestSurface = {
     checkAccess: async () => ({ allowed: true, zone: 'UTC' }),
     refuse: async () => undefined,
@@ -79,7 +62,7 @@ function harness(options: { announce?: () => Promise<void>; hold?: () => Promise
     },
   };
   const deps = (owner: string): RunRequestDeps => ({
-    requests: createRequestLog(store.docs),
+    requests: createRequestLog(currentStore().docs),
     surface,
     tokens: { tokenFor: async () => ({ ok: true, token: 'kt' }) } as unknown as WorkspaceTokens,
     katapult: {
@@ -87,7 +70,7 @@ function harness(options: { announce?: () => Promise<void>; hold?: () => Promise
         return { policyId, autoMoveToTrashAt: at, target: { type: 'Disk', id: 'disk_1' }, requestId: null };
       },
     },
-    upcoming: createUpcomingDeletions(store.docs),
+    upcoming: createUpcomingDeletions(currentStore().docs),
     locks,
     record: async () => undefined,
     explain: (failure) => explain(failure, { command: '/katapult', operation: 'schedule' }),
@@ -108,13 +91,13 @@ test('one lock hold covers the call, the post and the follow-ups, which get the 
         h.locks.withLock(policyLock('T1', 'dbp_one'), async () => undefined, { waitMs: 0 }),
       ).rejects.toBeInstanceOf(LockBusyError),
   });
-  const requests = createRequestLog(store.docs);
+  const requests = createRequestLog(currentStore().docs);
   await requests.create(record(), 'intake', 300);
   await requests.release(ID, 'intake');
 
   expect(await runRequest(h.deps('worker-1'), ID)).toBe(true);
   expect(h.posts).toHaveLength(1);
-  const indexed = await createUpcomingDeletions(store.docs).get('T1', 'dbp_one');
+  const indexed = await createUpcomingDeletions(currentStore().docs).get('T1', 'dbp_one');
   expect(h.held).toEqual([indexed]);
   expect(indexed).toMatchObject({ at: AT, requestCreatedAt: expect.any(Number) });
   expect(await requests.get(ID)).toMatchObject({
@@ -123,7 +106,7 @@ test('one lock hold covers the call, the post and the follow-ups, which get the 
     policies: [{ policyId: 'dbp_one', followups: true }],
   });
   // The lock is given back (and its document removed).
-  expect(await store.docs.keys('lock', { limit: 10 })).toEqual([]);
+  expect(await currentStore().docs.keys('lock', { limit: 10 })).toEqual([]);
 });
 
 test('a worker that dies after the post: the next one does not post again, tells the requester, holds the follow-ups', async () => {
@@ -133,7 +116,7 @@ test('a worker that dies after the post: the next one does not post again, tells
       if (die) throw new Error('the process died here');
     },
   });
-  const requests = createRequestLog(store.docs);
+  const requests = createRequestLog(currentStore().docs);
   await requests.create(record(), 'intake', 300);
   await requests.release(ID, 'intake');
 
