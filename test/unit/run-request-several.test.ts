@@ -5,34 +5,14 @@
  * them, and gives back the daily-limit places of the ones not scheduled.
  */
 import { KatapultApiError } from '../../src/katapult/errors.js';
-import { createLogger, Redactor } from '../../src/log.js';
-import { explain } from '../../src/messages/explain.js';
-import { createLocks } from '../../src/scheduling/locks.js';
 import { createRequestLog, type RequestRecord } from '../../src/scheduling/request-log.js';
-import { type RequestSurface, type RunRequestDeps, runRequest } from '../../src/scheduling/run-request.js';
-import { createUpcomingDeletions } from '../../src/scheduling/upcoming.js';
-import type { WorkspaceTokens } from '../../src/tokens/workspace-tokens.js';
+import { type RequestSurface, runRequest } from '../../src/scheduling/run-request.js';
+import { pendingRecord, runRequestDeps } from '../helpers/run-request.js';
 import { useTempSqliteStore } from '../helpers/temp-store.js';
 
 const currentStore = useTempSqliteStore();
 
-const AT = Math.floor(Date.now() / 1000) + 3600;
-
-function record(policyIds: string[]): RequestRecord {
-  return {
-    id: 'T1:VSEVERAL',
-    workspace: 'T1',
-    user: 'U0ALICE01',
-    channel: 'C0OPS0001',
-    botUserId: null,
-    atSeconds: AT,
-    createdAt: Date.now(),
-    retryNum: null,
-    state: 'pending',
-    attempts: 0,
-    policies: policyIds.map((policyId) => ({ policyId })),
-  };
-}
+const ID = 'T1:VSEVERAL';
 
 function harness(katapult: (policyId: string) => Promise<void>) {
   const calls: string[] = [];
@@ -48,31 +28,17 @@ function harness(katapult: (policyId: string) => Promise<void>) {
     tell: async () => undefined,
     holdFollowups: async () => undefined,
   };
-  const deps = (owner: string): RunRequestDeps => ({
-    requests: createRequestLog(currentStore().docs),
+  const deps = runRequestDeps(currentStore(), {
     surface,
-    tokens: { tokenFor: async () => ({ ok: true, token: 'kt' }) } as unknown as WorkspaceTokens,
-    katapult: {
-      async scheduleDiskBackupPolicyDeletion(_token, policyId, at) {
-        calls.push(policyId);
-        await katapult(policyId);
-        return { policyId, autoMoveToTrashAt: at, target: { type: 'Disk', id: 'disk_1' }, requestId: null };
-      },
+    katapult: async (policyId) => {
+      calls.push(policyId);
+      await katapult(policyId);
     },
-    upcoming: createUpcomingDeletions(currentStore().docs),
-    locks: createLocks(currentStore().docs, { ttlMs: 2000 }),
     dailyLimit: {
       release: async ({ policyIds }) => {
         released.push(...policyIds);
       },
     },
-    record: async () => undefined,
-    explain: (failure) => explain(failure, { command: '/katapult', operation: 'schedule' }),
-    logger: createLogger({ level: 'error', redactor: new Redactor(), sink: () => undefined }),
-    now: Date.now,
-    owner,
-    leaseMs: 300,
-    maxAttempts: 5,
   });
   return { calls, announced, released, deps };
 }
@@ -88,11 +54,11 @@ test('broken off after two of three outcomes: the next worker calls only the thi
       throw new KatapultApiError(404, 'disk_backup_policy_not_found', null, {}, null, 1);
   });
   const requests = createRequestLog(currentStore().docs);
-  await requests.create(record(['dbp_a', 'dbp_b', 'dbp_c']), 'intake', 300);
-  await requests.release('T1:VSEVERAL', 'intake');
+  await requests.create(pendingRecord(ID, ['dbp_a', 'dbp_b', 'dbp_c']), 'intake', 300);
+  await requests.release(ID, 'intake');
 
-  await expect(runRequest(h.deps('worker-1'), 'T1:VSEVERAL')).rejects.toThrow('the process died here');
-  const saved = await requests.get('T1:VSEVERAL');
+  await expect(runRequest(h.deps('worker-1'), ID)).rejects.toThrow('the process died here');
+  const saved = await requests.get(ID);
   expect(saved?.policies.map((p) => [p.policyId, p.result?.ok ?? null])).toEqual([
     ['dbp_a', true],
     ['dbp_b', false],
@@ -102,10 +68,10 @@ test('broken off after two of three outcomes: the next worker calls only the thi
 
   crash = false;
   await new Promise((r) => setTimeout(r, 350)); // the first worker's lease expires
-  expect(await runRequest(h.deps('worker-2'), 'T1:VSEVERAL')).toBe(true);
+  expect(await runRequest(h.deps('worker-2'), ID)).toBe(true);
   expect(h.calls.sort()).toEqual(['dbp_a', 'dbp_b', 'dbp_c', 'dbp_c']);
   expect(h.announced).toHaveLength(1);
   expect(h.announced[0]?.policies.map((p) => p.result?.ok)).toEqual([true, false, true]);
   expect(h.released).toEqual(['dbp_b']);
-  expect((await requests.get('T1:VSEVERAL'))?.state).toBe('done');
+  expect((await requests.get(ID))?.state).toBe('done');
 });

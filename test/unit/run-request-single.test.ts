@@ -5,40 +5,17 @@
  * so a worker that dies after the post leaves `sending`: the next one never posts again and tells
  * the requester privately.
  */
-import { createLogger, Redactor } from '../../src/log.js';
-import { explain } from '../../src/messages/explain.js';
 import { createLocks, LockBusyError, policyLock } from '../../src/scheduling/locks.js';
 import { createRequestLog, type RequestRecord } from '../../src/scheduling/request-log.js';
-import {
-  type RequestSurface,
-  type RunRequestDeps,
-  runRequest,
-  UNKNOWN_POST_TEXT,
-} from '../../src/scheduling/run-request.js';
+import { type RequestSurface, runRequest, UNKNOWN_POST_TEXT } from '../../src/scheduling/run-request.js';
 import { createUpcomingDeletions, type UpcomingDeletion } from '../../src/scheduling/upcoming.js';
-import type { WorkspaceTokens } from '../../src/tokens/workspace-tokens.js';
+import { AT, pendingRecord, runRequestDeps } from '../helpers/run-request.js';
 import { useTempSqliteStore } from '../helpers/temp-store.js';
 
 const currentStore = useTempSqliteStore();
 
-const AT = Math.floor(Date.now() / 1000) + 3600;
 const ID = 'T1:VSINGLE';
-
-function record(): RequestRecord {
-  return {
-    id: ID,
-    workspace: 'T1',
-    user: 'U0ALICE01',
-    channel: 'C0OPS0001',
-    botUserId: null,
-    atSeconds: AT,
-    createdAt: Date.now(),
-    retryNum: null,
-    state: 'pending',
-    attempts: 0,
-    policies: [{ policyId: 'dbp_one' }],
-  };
-}
+const record = () => pendingRecord(ID, ['dbp_one']);
 
 function harness(options: { announce?: () => Promise<void>; hold?: () => Promise<void> } = {}) {
   const posts: RequestRecord[] = [];
@@ -61,25 +38,7 @@ function harness(options: { announce?: () => Promise<void>; hold?: () => Promise
       await options.hold?.();
     },
   };
-  const deps = (owner: string): RunRequestDeps => ({
-    requests: createRequestLog(currentStore().docs),
-    surface,
-    tokens: { tokenFor: async () => ({ ok: true, token: 'kt' }) } as unknown as WorkspaceTokens,
-    katapult: {
-      async scheduleDiskBackupPolicyDeletion(_token, policyId, at) {
-        return { policyId, autoMoveToTrashAt: at, target: { type: 'Disk', id: 'disk_1' }, requestId: null };
-      },
-    },
-    upcoming: createUpcomingDeletions(currentStore().docs),
-    locks,
-    record: async () => undefined,
-    explain: (failure) => explain(failure, { command: '/katapult', operation: 'schedule' }),
-    logger: createLogger({ level: 'error', redactor: new Redactor(), sink: () => undefined }),
-    now: Date.now,
-    owner,
-    leaseMs: 300,
-    maxAttempts: 5,
-  });
+  const deps = runRequestDeps(currentStore(), { surface, locks });
   return { posts, told, held, locks, deps };
 }
 
