@@ -83,7 +83,7 @@ export async function replaceFollowups(
     });
 
   let previous = input.indexed ?? null;
-  if (!input.indexed) {
+  if (!previous) {
     try {
       previous = await deps.upcoming.get(input.workspaceId, input.policyId);
     } catch (error) {

@@ -5,6 +5,7 @@
 import type { webApi } from '@slack/bolt';
 import type { LogLevelName } from '../config.js';
 import { checkDeletionTime } from '../time/local.js';
+import { parseWhen } from '../time/when.js';
 import { checkAccess } from './access.js';
 import { refusalText } from './blocks/access.js';
 import { buildScheduleModal, type ScheduleModalInput, scheduleNoticeView } from './blocks/schedule-modal.js';
@@ -50,14 +51,8 @@ export async function updateView(
     );
 }
 
-async function prefill(
-  deps: ListenerDeps,
-  base: ScheduleModalInput,
-  when: string,
-  tz: string,
-): Promise<ScheduleModalInput> {
-  // The parser (and luxon with it) is loaded on the first typed time only: see src/time/local.ts.
-  const { parseWhen } = await import('../time/when.js');
+/** The parser loads luxon on its first use (src/load-later.ts): a typed time is the only reader. */
+function prefill(deps: ListenerDeps, base: ScheduleModalInput, when: string, tz: string): ScheduleModalInput {
   const parsed = parseWhen(when, tz, deps.now());
   if (!parsed.ok) return { ...base, whenProblem: parsed.reason };
   const check = checkDeletionTime(Math.floor(parsed.at.toSeconds()), deps.now());
@@ -91,7 +86,7 @@ export async function openScheduleModal(
     input.triggerId,
     withSignedMetadata(
       deps.metadata,
-      buildScheduleModal(when && knownZone ? await prefill(deps, base, when, knownZone) : base),
+      buildScheduleModal(when && knownZone ? prefill(deps, base, when, knownZone) : base),
     ),
   );
   if (!opened) return false;
@@ -122,10 +117,7 @@ export async function openScheduleModal(
       client,
       deps,
       opened,
-      withSignedMetadata(
-        deps.metadata,
-        buildScheduleModal(await prefill(deps, base, when, access.profile.tz)),
-      ),
+      withSignedMetadata(deps.metadata, buildScheduleModal(prefill(deps, base, when, access.profile.tz))),
     );
   }
   return true;
