@@ -2,7 +2,16 @@
  * OAuth (multi-workspace): a signed request from a workspace whose installation the store does not
  * know is answered with nothing done, logged at most once a minute, and leaves nothing in the store.
  */
-import { type Harness, SIGNING_SECRET, startHarness } from '../../support/harness.js';
+import { ACTIONS, SCHEDULE_VIEW } from '../../src/slack/ids.js';
+import {
+  CHANNEL,
+  type Harness,
+  inMinutes,
+  SIGNING_SECRET,
+  signedMetadata,
+  startHarness,
+} from '../../support/harness.js';
+import { blockActionBody, eventBody, postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
 import { leaksOf } from '../helpers/secrets.js';
 
 const OAUTH_ENV = {
@@ -37,4 +46,45 @@ test('commands from a workspace with no stored installation: nothing done, nothi
   expect(refusals[0]).toContain(STRANGER);
   expect(h.logs.filter((l) => l.includes('Authorization of incoming event'))).toEqual([]);
   expect(h.logs.filter((l) => l.includes('"level":"error"'))).toEqual([]);
+});
+
+test('a submission, button clicks and App Home from a workspace with no stored installation: nothing done', async () => {
+  const other = 'T0NOTINS2';
+  const events = `${h.baseUrl}/slack/events`;
+  const bodies = [
+    viewSubmissionBody({
+      callbackId: SCHEDULE_VIEW.callbackId,
+      teamId: other,
+      privateMetadata: signedMetadata(h.encryptionKey),
+      values: {
+        [SCHEDULE_VIEW.policyBlock]: {
+          [SCHEDULE_VIEW.policyAction]: { type: 'plain_text_input', value: 'dbp_stranger2' },
+        },
+        [SCHEDULE_VIEW.whenBlock]: {
+          [SCHEDULE_VIEW.whenAction]: { type: 'datetimepicker', selected_date_time: inMinutes(60) },
+        },
+      },
+    }),
+    ...[ACTIONS.restore, ACTIONS.approve, ACTIONS.reschedule].map((actionId) =>
+      blockActionBody({ actionId, value: 'dbp_stranger2', teamId: other, channelId: CHANNEL }),
+    ),
+  ];
+  for (const body of bodies) {
+    const res = await postSigned(events, SIGNING_SECRET, body);
+    expect(res.status).toBe(200);
+    expect(res.text).toBe('');
+  }
+  const home = await postSigned(
+    events,
+    SIGNING_SECRET,
+    eventBody({ type: 'app_home_opened', user: 'U0ALICE01', channel: 'D0HOME001', tab: 'home' }, other),
+    { contentType: 'application/json' },
+  );
+  expect(home.status).toBe(200);
+  await h.bot.idle();
+  expect(h.katapult.requests).toHaveLength(0);
+  expect(h.slack.calls.filter((c) => c.method !== 'auth.test')).toHaveLength(0);
+  expect(await h.bot.store.kv.get(`installation:${other}`)).toBeUndefined();
+  expect(await h.bot.store.audit.recent(other, 10)).toEqual([]);
+  expect(h.logs.filter((l) => l.includes('"workspace_refused"') && l.includes(other))).toHaveLength(1);
 });

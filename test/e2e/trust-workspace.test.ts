@@ -2,10 +2,11 @@
  * Only the installed workspace: signed requests from another team are answered with nothing done,
  * logged (rate-limited), not audited and not stored. Request timestamps from the future are refused.
  */
-import { SCHEDULE_VIEW } from '../../src/slack/ids.js';
+import { ACTIONS, SCHEDULE_VIEW } from '../../src/slack/ids.js';
 import { isInstalledWorkspace, NOT_INSTALLED } from '../../src/slack/workspace-guard.js';
-import { CHANNEL, inMinutes, MEMBER, SIGNING_SECRET } from '../../support/harness.js';
-import { postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
+import { FAKE_TEAM_ID } from '../../support/fakes/slack-api.js';
+import { CHANNEL, inMinutes, MEMBER, SIGNING_SECRET, signedMetadata } from '../../support/harness.js';
+import { blockActionBody, eventBody, postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
 import { useSharedHarness } from '../helpers/shared-harness.js';
 
 const shared = useSharedHarness();
@@ -33,7 +34,7 @@ test('a signed submission from another team schedules nothing and posts nothing'
     callbackId: SCHEDULE_VIEW.callbackId,
     teamId: OTHER_TEAM,
     userId: MEMBER,
-    privateMetadata: JSON.stringify({ c: CHANNEL }),
+    privateMetadata: signedMetadata(h.encryptionKey),
     values: {
       [SCHEDULE_VIEW.policyBlock]: {
         [SCHEDULE_VIEW.policyAction]: { type: 'plain_text_input', value: 'dbp_foreign2' },
@@ -91,4 +92,61 @@ test('org-wide installs accept their enterprise, team installs their team', () =
     false,
   );
   expect(isInstalledWorkspace(org, { teamId: 'T1', isEnterpriseInstall: false })).toBe(false);
+});
+
+/** A button on a modal (the policy field's Enter, the picker), with the modal's signed metadata. */
+function modalActionBody(teamId: string, metadata: string, actionId: string, value: string): string {
+  const payload = {
+    type: 'block_actions',
+    team: { id: teamId, domain: 'other' },
+    user: { id: MEMBER, username: 'alice', name: 'alice', team_id: teamId },
+    api_app_id: 'A0FAKE001',
+    token: 'deprecated-verification-token',
+    trigger_id: `${Date.now()}.trigger`,
+    container: { type: 'view', view_id: 'VMODAL001' },
+    view: {
+      id: 'VMODAL001',
+      type: 'modal',
+      callback_id: SCHEDULE_VIEW.callbackId,
+      private_metadata: metadata,
+      state: { values: {} },
+      hash: 'h',
+    },
+    actions: [{ type: 'plain_text_input', action_id: actionId, block_id: 'b1', value, action_ts: '1.1' }],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+test('signed button clicks and App Home events from another team do nothing: no call, no post, nothing stored', async () => {
+  const { h } = shared;
+  const events = `${h.baseUrl}/slack/events`;
+  const onMessage = [ACTIONS.restore, ACTIONS.approve, ACTIONS.deny, ACTIONS.reschedule];
+  const clicks = [
+    ...onMessage.map((actionId) =>
+      blockActionBody({ actionId, value: 'dbp_foreign3', teamId: OTHER_TEAM, channelId: CHANNEL }),
+    ),
+    blockActionBody({ actionId: ACTIONS.openSchedule, value: 'x', teamId: OTHER_TEAM }),
+    blockActionBody({ actionId: ACTIONS.homePage, value: '0', teamId: OTHER_TEAM }),
+    modalActionBody(OTHER_TEAM, signedMetadata(h.encryptionKey), SCHEDULE_VIEW.policyAction, 'dbp_foreign3'),
+  ];
+  for (const body of clicks) {
+    const res = await postSigned(events, SIGNING_SECRET, body);
+    expect(res.status).toBe(200);
+    expect(res.text).toBe('');
+  }
+  const home = await postSigned(
+    events,
+    SIGNING_SECRET,
+    eventBody({ type: 'app_home_opened', user: MEMBER, channel: 'D0HOME001', tab: 'home' }, OTHER_TEAM),
+    { contentType: 'application/json' },
+  );
+  expect(home.status).toBe(200);
+  await settle();
+  expect(katapultCalls()).toBe(0);
+  expect(slackWrites()).toBe(0);
+  expect(h.slack.callsTo('users.info')).toHaveLength(0);
+  expect(await h.bot.store.audit.recent(OTHER_TEAM, 10)).toEqual([]);
+  expect(await h.bot.store.audit.recent(FAKE_TEAM_ID, 10)).not.toContainEqual(
+    expect.objectContaining({ policyId: 'dbp_foreign3' }),
+  );
 });
