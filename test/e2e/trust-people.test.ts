@@ -3,11 +3,12 @@
  * the workspace allows "everyone", until an admin allows them in `/katapult access`. Someone who is
  * an admin elsewhere is no admin here. Org-wide installs use the organization's admin role.
  */
-import { ACCESS_VIEW } from '../../src/slack/ids.js';
+import { ACCESS_VIEW, ACTIONS, SCHEDULE_VIEW } from '../../src/slack/ids.js';
 import { profileOf } from '../../src/slack/users.js';
 import {
   ADMIN,
   BOT_TOKEN,
+  CHANNEL,
   type Harness,
   inMinutes,
   KATAPULT_TOKEN,
@@ -15,6 +16,7 @@ import {
   setWorkspaceToken,
   startHarness,
 } from '../../support/harness.js';
+import { blockActionBody, postSigned } from '../../support/slack-requests.js';
 import { auditTrailOf } from '../helpers/audit-trail.js';
 import { leaksOf } from '../helpers/secrets.js';
 
@@ -124,4 +126,74 @@ test('org-wide installs use the organization role, not the workspace role', () =
   expect(profileOf({ team_id: 'T0WS00001', is_stranger: true }, 'T0WS00001')).toMatchObject({
     external: true,
   });
+});
+
+const STRANGER = 'U0STRANG1';
+const press = (actionId: string, value: string, userId: string) =>
+  postSigned(
+    `${h.baseUrl}/slack/events`,
+    SIGNING_SECRET,
+    blockActionBody({ actionId, value, userId, channelId: CHANNEL, responseUrl: h.slack.responseUrl('btn') }),
+  );
+
+/** Schedules `policyId` as the admin and trashes it, so that its Restore button has something to restore. */
+async function scheduledAndTrashed(): Promise<string> {
+  const [policy] = h.katapult.policies();
+  if (!policy) throw new Error('the fake has no policies');
+  await h.submitSchedule({ policyId: policy.id, at: inMinutes(30), userId: ADMIN });
+  await h.slack.waitFor('chat.postMessage');
+  await h.bot.idle();
+  h.katapult.trashPolicy(policy.id, inMinutes(60 * 24));
+  h.slack.reset();
+  return policy.id;
+}
+
+test('guests, strangers and external people are refused at the command and the Restore and Reschedule buttons', async () => {
+  h.slack.users.set(STRANGER, { is_stranger: true });
+  const policyId = await scheduledAndTrashed();
+  const cases = [
+    [GUEST, 'guest', 'Guests may not schedule'],
+    [SINGLE_CHANNEL_GUEST, 'guest', 'Guests may not schedule'],
+    [EXTERNAL, 'external', 'people from other organizations may not'],
+    [STRANGER, 'external', 'people from other organizations may not'],
+  ] as const;
+  for (const [user, reason, text] of cases) {
+    const updates = h.slack.callsTo('views.update').length;
+    const notes = h.slack.callsTo('response_url').length;
+    await h.command({ text: `${policyId} in 2 hours`, user_id: user });
+    const afterCommand = await h.slack.waitFor('views.update', updates + 1);
+    expect(JSON.stringify(afterCommand.at(-1)?.args.view)).toContain(text);
+    await press(ACTIONS.reschedule, policyId, user);
+    const afterReschedule = await h.slack.waitFor('views.update', updates + 2);
+    expect(JSON.stringify(afterReschedule.at(-1)?.args.view)).toContain(text);
+    await press(ACTIONS.restore, policyId, user);
+    const answers = await h.slack.waitFor('response_url', notes + 1);
+    expect(JSON.stringify(answers.at(-1)?.args)).toContain(text);
+    // Three refusals of one person within minutes: one history entry with a count (Approve: approvals.test.ts).
+    await h.bot.idle();
+    const entries = (await auditTrailOf(h)).filter((e) => e.user === user);
+    expect(entries.map((e) => [e.outcome, e.count])).toEqual([[`refused:${reason}`, 3]]);
+  }
+  await settle();
+  expect(h.katapult.requests.filter((r) => r.path.includes('restore'))).toHaveLength(0);
+  expect(scheduleCalls()).toHaveLength(1);
+  expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
+});
+
+test('after an admin allows them, guests and external people may use the command and Restore', async () => {
+  const policyId = await scheduledAndTrashed();
+  await submitAccess([ACCESS_VIEW.allowGuestsValue, ACCESS_VIEW.allowExternalValue]);
+  await h.slack.waitFor('views.update');
+  for (const user of [GUEST, EXTERNAL]) {
+    const opened = h.slack.callsTo('views.open').length;
+    await h.command({ text: `${policyId} in 2 hours`, user_id: user });
+    const views = await h.slack.waitFor('views.open', opened + 1);
+    expect(JSON.stringify(views.at(-1)?.args.view)).toContain(SCHEDULE_VIEW.callbackId);
+  }
+  await h.bot.idle();
+  expect(await outcomesOf(GUEST)).toEqual([]);
+  expect(await outcomesOf(EXTERNAL)).toEqual([]);
+  await press(ACTIONS.restore, policyId, GUEST);
+  await h.slack.waitFor('chat.postMessage');
+  expect(await outcomesOf(GUEST)).toEqual(['restored']);
 });
