@@ -197,6 +197,23 @@ describe('a submission with approval on', () => {
     expect(scheduleCalls()).toHaveLength(0);
   });
 
+  test('a reason longer than the form allows is clipped without splitting a character', async () => {
+    const { id } = await request('dbp_deny_long');
+    await press(ACTIONS.deny, id, ADMIN2);
+    const [open] = await h.slack.waitFor('views.open');
+    const view = open?.args.view as { private_metadata: string };
+    // 500 characters as Slack counts them (code points), 501 UTF-16 units: the cut falls inside the emoji.
+    await submitDenyReason(h, view.private_metadata, ADMIN2, `${'a'.repeat(499)}😀`);
+    const [update] = await h.slack.waitFor('views.update');
+    await h.bot.idle();
+    const text = JSON.stringify(update?.args.view);
+    expect(text).toContain(`Denied by <@${ADMIN2}>`);
+    expect(text).toContain('aaaa');
+    // A lone surrogate would be written as a \\ud83d escape.
+    expect(text).not.toMatch(/\\ud8/);
+    expect((await recordOf(id))?.state).toBe('denied');
+  });
+
   test('a forged Approve value (another workspace’s or an unknown record) calls nothing', async () => {
     await press(ACTIONS.approve, 'T0OTHER01:VX1', ADMIN2);
     expect(await lastNote(1)).toContain('no longer known');

@@ -6,7 +6,7 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
 import { APPROVALS } from '../../../messages/approvals.js';
 import { denyModal, REASON_MAX } from '../../blocks/approval.js';
-import { noticeModal } from '../../blocks/common.js';
+import { clip, noticeModal } from '../../blocks/common.js';
 import { tellPrivately } from '../../deliver.js';
 import { ACTIONS, DENY_VIEW } from '../../ids.js';
 import { openView } from '../../modals.js';
@@ -62,7 +62,8 @@ export function registerApprovalButtons(app: App, deps: ListenerDeps): void {
       return;
     }
     const typed = view.state.values[DENY_VIEW.reasonBlock]?.[DENY_VIEW.reasonAction]?.value?.trim();
-    const reason = typed ? typed.slice(0, REASON_MAX) : undefined;
+    // Cut as every text is (never inside a character): Slack's max_length may count differently.
+    const reason = typed ? clip(typed, REASON_MAX) : undefined;
     await ack({ response_action: 'update', view: notice(':hourglass_flowing_sand: Denying…') });
     const result = await deps.approvals.decide({
       workspaceId,
