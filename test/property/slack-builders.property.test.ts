@@ -18,7 +18,12 @@ import {
   policySummary,
 } from '../../src/slack/blocks/approval.js';
 import { noticeModal } from '../../src/slack/blocks/common.js';
-import { movedMessage, reminderMessage, restoredMessage } from '../../src/slack/blocks/followups.js';
+import {
+  movedMessage,
+  reconciledMessage,
+  reminderMessage,
+  restoredMessage,
+} from '../../src/slack/blocks/followups.js';
 import { historyMessage } from '../../src/slack/blocks/history.js';
 import { homeView } from '../../src/slack/blocks/home.js';
 import {
@@ -286,6 +291,23 @@ describe('messages', () => {
         expectAcceptedMessage(movedMessage({ policyId: p, at }));
         expectAcceptedMessage(restoredMessage({ policyId: p, userId: u }));
       }),
+      RUNS,
+    );
+  });
+
+  test('the note of a schedule changed outside Slack (reconcile): moved, cleared, gone, trashed early', () => {
+    const action = fc.oneof(
+      unix.map((at) => ({ kind: 'moved' as const, at })),
+      fc.constantFrom(
+        { kind: 'cleared' as const },
+        { kind: 'gone' as const },
+        { kind: 'trashed_early' as const },
+      ),
+    );
+    fc.assert(
+      fc.property(text, unix, action, (p, was, a) =>
+        expectAcceptedMessage(reconciledMessage({ policyId: p, was }, a)),
+      ),
       RUNS,
     );
   });
