@@ -137,3 +137,22 @@ test('App Home shows upcoming deletions to admins, not to people who may not sch
   expect(member).not.toContain(`<#${CHANNEL}>`);
   expect(member).toContain('People who may schedule deletions see them here');
 });
+
+test('App Home shows upcoming deletions to people allowed in at least one channel, not to guests', async () => {
+  const { h } = shared;
+  const GUEST = 'U0GUEST09';
+  h.slack.users.set(GUEST, { is_restricted: true });
+  await scheduleAsAdmin('dbp_home_channel');
+  // Everyone, but only in another channel: MEMBER may schedule somewhere, so sees what is scheduled.
+  await h.submitAccess({ who: 'everyone', channels: ['C0OPS0002'] });
+  await h.slack.waitFor('views.update');
+  try {
+    expect(await openHome(MEMBER)).toContain('dbp_home_channel');
+    const guest = await openHome(GUEST);
+    expect(guest).not.toContain('dbp_home_channel');
+    expect(guest).toContain('People who may schedule deletions see them here');
+  } finally {
+    await h.submitAccess({ who: 'admins' });
+    await h.slack.waitFor('views.update', 2);
+  }
+});
