@@ -56,6 +56,8 @@ export interface CommandFields {
   user_id?: string;
   channel_id?: string;
   team_id?: string;
+  /** With it, the command comes from an org-wide install of this enterprise. */
+  enterprise_id?: string;
   trigger_id?: string;
   response_url?: string;
   command?: string;
@@ -73,7 +75,8 @@ export function commandBody(fields: CommandFields): string {
     command: fields.command ?? '/katapult',
     text: fields.text ?? '',
     api_app_id: 'A0FAKE001',
-    is_enterprise_install: 'false',
+    ...(fields.enterprise_id ? { enterprise_id: fields.enterprise_id } : {}),
+    is_enterprise_install: fields.enterprise_id ? 'true' : 'false',
     response_url: fields.response_url ?? 'http://127.0.0.1:9/response/none',
     trigger_id: fields.trigger_id ?? `${Date.now()}.trigger`,
   }).toString();

@@ -43,6 +43,8 @@ export interface FakeSlack {
   readonly groups: Map<string, { handle: string; users: string[] }>;
   /** The workspace `auth.test` reports and users belong to (default FAKE_TEAM_ID). */
   teamId: string;
+  /** Set: `auth.test` reports an org-wide install of this enterprise (Enterprise Grid). */
+  enterpriseId: string | null;
   /** The next call(s) to `method` fail with this Slack error code or HTTP answer. */
   fail(method: string, ...failures: SlackFailure[]): void;
   /** Delay (ms) added before answering `method`. */
@@ -105,7 +107,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           team_id: fake.teamId,
           user_id: FAKE_BOT_USER_ID,
           bot_id: 'BFAKE0001',
-          is_enterprise_install: false,
+          ...(fake.enterpriseId ? { enterprise_id: fake.enterpriseId } : {}),
+          is_enterprise_install: fake.enterpriseId !== null,
         };
       case 'oauth.v2.access': {
         const team = String(args.code ?? '').startsWith('code-') ? String(args.code).slice(5) : 'T0NEW0001';
@@ -249,6 +252,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
 
   const fake: FakeSlack = {
     teamId: FAKE_TEAM_ID,
+    enterpriseId: null,
     apiUrl: `${base}/api/`,
     responseUrl: (id = 'cmd') => `${base}/response/${id}`,
     calls,

@@ -4,8 +4,15 @@
  */
 import { ACTIONS, SCHEDULE_VIEW } from '../../src/slack/ids.js';
 import { isInstalledWorkspace, NOT_INSTALLED } from '../../src/slack/workspace-guard.js';
-import { FAKE_TEAM_ID } from '../../support/fakes/slack-api.js';
-import { CHANNEL, inMinutes, MEMBER, SIGNING_SECRET, signedMetadata } from '../../support/harness.js';
+import { FAKE_TEAM_ID, startFakeSlack } from '../../support/fakes/slack-api.js';
+import {
+  CHANNEL,
+  inMinutes,
+  MEMBER,
+  SIGNING_SECRET,
+  signedMetadata,
+  startHarness,
+} from '../../support/harness.js';
 import { blockActionBody, eventBody, postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
 import { useSharedHarness } from '../helpers/shared-harness.js';
 
@@ -149,4 +156,37 @@ test('signed button clicks and App Home events from another team do nothing: no 
   expect(await h.bot.store.audit.recent(FAKE_TEAM_ID, 10)).not.toContainEqual(
     expect.objectContaining({ policyId: 'dbp_foreign3' }),
   );
+});
+
+test('an org-wide install answers its enterprise’s workspaces and no other enterprise', async () => {
+  const slack = await startFakeSlack();
+  slack.enterpriseId = 'E0ORG0001';
+  const h = await startHarness({ slack });
+  try {
+    const ours = await h.command({ text: 'help', team_id: 'T0WS00002', enterprise_id: 'E0ORG0001' });
+    expect(ours.status).toBe(200);
+    expect(JSON.stringify(ours.json)).not.toContain(NOT_INSTALLED);
+    expect(JSON.stringify(ours.json)).toContain('/katapult');
+    for (const fields of [
+      { team_id: 'T0WS00003', enterprise_id: 'E0OTHER01' },
+      // The team auth.test named, but not as part of the enterprise's install.
+      { team_id: slack.teamId },
+    ]) {
+      const res = await h.command({ text: 'dbp_foreign4 in 2 hours', ...fields });
+      expect(JSON.stringify(res.json)).toContain(NOT_INSTALLED);
+    }
+    const click = blockActionBody({
+      actionId: ACTIONS.restore,
+      value: 'dbp_foreign4',
+      teamId: 'T0WS00003',
+      channelId: CHANNEL,
+    });
+    expect((await postSigned(`${h.baseUrl}/slack/events`, SIGNING_SECRET, click)).text).toBe('');
+    await settle();
+    expect(h.katapult.requests).toHaveLength(0);
+    expect(slack.calls.filter((c) => c.method !== 'auth.test')).toHaveLength(0);
+  } finally {
+    await h.stop();
+    await slack.close();
+  }
 });
