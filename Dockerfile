@@ -33,6 +33,6 @@ EXPOSE 3000
 # No curl in the slim image: Node's own fetch asks /healthz (the process is up).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# SIGTERM: stop taking requests, finish what is under way (up to 45 s by default), exit 0.
+# SIGTERM: stop taking requests, finish what is under way (up to 50 s by default), exit 0.
 STOPSIGNAL SIGTERM
 CMD ["node", "dist/main.js"]

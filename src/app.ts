@@ -14,6 +14,7 @@ import { createAuditTrail } from './audit/trail.js';
 import type { Config } from './config.js';
 import { createHealth, listenHealth } from './health.js';
 import { DEFAULT_RETRY_POLICY, type FetchLike, KatapultClient } from './katapult/client.js';
+import type { KatapultOperation } from './katapult/routes.js';
 import { InFlight } from './lifecycle.js';
 import { createLogger, errorText, type LogLevel, type LogSink, Redactor } from './log.js';
 import { explain } from './messages/explain.js';
@@ -68,6 +69,19 @@ let nodeFetch: Promise<FetchLike> | undefined;
 const lazyNodeFetch: FetchLike = async (url, init) => {
   nodeFetch ??= import('node-fetch').then((m) => m.default as FetchLike);
   return (await nodeFetch)(url, init);
+};
+
+/**
+ * The `operation` label of a retried attempt's route: the label of the client call it belongs to
+ * (below), so that retries and calls can be compared per operation.
+ */
+const KATAPULT_ROUTE_LABELS: Record<KatapultOperation, string> = {
+  scheduleDiskBackupPolicyDeletion: 'schedule_deletion',
+  getDiskBackupPolicy: 'get_policy',
+  listOrganizationPolicies: 'list_policies',
+  restoreTrashObject: 'restore',
+  getCurrentUser: 'identify',
+  listOrganizations: 'identify',
 };
 
 /** Per attempt of a Slack Web API call made from a request record (and of the listeners' client). */
@@ -229,7 +243,8 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       fetch: overrides.fetch ?? lazyNodeFetch,
       timeoutMs: config.katapult.timeoutMs,
       onAttempt: ({ operation, willRetry }) => {
-        if (willRetry) metrics.katapultRetry(operation);
+        if (willRetry)
+          metrics.katapultRetry(KATAPULT_ROUTE_LABELS[operation as KatapultOperation] ?? operation);
       },
     }),
     metrics,

@@ -8,6 +8,7 @@ import { SCHEDULE_VIEW } from '../../src/slack/ids.js';
 import { FAKE_MISSING_POLICY_PREFIX } from '../../support/fakes/katapult-api.js';
 import { type FakeSlack, startFakeSlack } from '../../support/fakes/slack-api.js';
 import { type FakeSocketMode, startFakeSocketMode } from '../../support/fakes/socket-mode.js';
+import { errorFixture } from '../../support/fixtures/katapult/index.js';
 import {
   ADMIN,
   type Harness,
@@ -155,6 +156,29 @@ describe('HTTP mode', () => {
     expect(
       moved('katapult_chatops_katapult_request_duration_seconds_count', { operation: 'schedule_deletion' }),
     ).toBe(2);
+  });
+
+  test('a retried Katapult call counts a retry under the same operation label as the call', async () => {
+    const before = await metricsOf(h.baseUrl);
+    h.katapult.enqueue('DELETE /disk_backup_policies/disk_backup_policy/schedule', {
+      status: 429,
+      body: errorFixture('rate_limit_reached').body,
+    });
+    await h.submitSchedule({ policyId: 'dbp_retried', at: inMinutes(30), userId: ADMIN });
+    await h.bot.idle();
+    const after = await metricsOf(h.baseUrl);
+    const moved = (name: string, labels: Record<string, string>) =>
+      sample(after, name, labels) - sample(before, name, labels);
+    const operation = { operation: 'schedule_deletion' };
+    expect(moved('katapult_chatops_katapult_retries_total', operation)).toBe(1);
+    expect(moved('katapult_chatops_katapult_requests_total', { ...operation, outcome: 'ok' })).toBe(1);
+    // Every operation label of the retries is one the calls use, so the two can be joined.
+    const callOperations = new Set(
+      [...after.matchAll(/katapult_requests_total\{operation="([^"]+)"/g)].map((m) => m[1]),
+    );
+    for (const [, op] of after.matchAll(/katapult_retries_total\{operation="([^"]+)"/g)) {
+      expect({ op, known: callOperations.has(op) }).toEqual({ op, known: true });
+    }
   });
 
   test('a failed channel post counts a Slack API error and a direct-message fallback', async () => {

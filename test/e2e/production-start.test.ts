@@ -2,7 +2,8 @@
  * A production install: the built tree (dist, package.json, package-lock.json) in a folder of its
  * own, its dependencies with the dev ones pruned (`npm prune --omit=dev`, no native rebuild), then
  * `node dist/main.js` with SQLite and the fake Slack answers /healthz, and `katapult-chatops check`
- * (dist/cli.js) runs. Nothing at run time may import a dev dependency.
+ * runs as the package's bin (dist/cli.js, executed directly). Nothing at run time may import a dev
+ * dependency.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -33,6 +34,8 @@ beforeAll(async () => {
     path.join(dir, 'dist'),
   ]);
   for (const file of ['package.json', 'package-lock.json']) await cp(file, path.join(dir, file));
+  // What `npm run build` does after tsc: the bin becomes executable.
+  await run('npm', ['run', 'postbuild', '--silent'], { cwd: dir });
   // Hard links: fast, and pruning in the copy only unlinks (the shared tree is untouched). The
   // one file npm rewrites in place is copied for real.
   const modules = path.join(dir, 'node_modules');
@@ -52,6 +55,7 @@ afterAll(async () => {
 test('the pruned install has no dev dependency, and `node dist/main.js` starts and answers /healthz', async () => {
   const manifest = JSON.parse(await readFile('package.json', 'utf8')) as {
     devDependencies: Record<string, string>;
+    bin: Record<string, string>;
   };
   for (const dev of ['typescript', 'tsx', 'jest', '@biomejs/biome']) {
     expect(manifest.devDependencies[dev]).toBeDefined();
@@ -59,7 +63,7 @@ test('the pruned install has no dev dependency, and `node dist/main.js` starts a
   }
   const { spawn } = await import('node:child_process');
   const env = {
-    PATH: process.env.PATH ?? '',
+    PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`,
     SLACK_BOT_TOKEN: BOT_TOKEN,
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_API_URL: slack.apiUrl,
@@ -94,7 +98,9 @@ test('the pruned install has no dev dependency, and `node dist/main.js` starts a
     expect(await res.json()).toMatchObject({ ok: true, store: 'ok' });
     expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
 
-    const check = await run(process.execPath, ['dist/cli.js', 'check'], { cwd: dir, env }).catch(
+    // The bin entry runs as a program of its own (shebang, executable), as an installed package's does.
+    const bin = manifest.bin['katapult-chatops'] ?? 'missing';
+    const check = await run(path.join(dir, bin), ['check'], { cwd: dir, env }).catch(
       (error: { stdout?: string; code?: number }) => ({ stdout: error.stdout ?? '', code: error.code }),
     );
     expect(check.stdout).toMatch(/^ok +store +reachable/m);

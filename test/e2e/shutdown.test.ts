@@ -1,6 +1,7 @@
 /**
- * The real entry point as its own process: SIGTERM while a Katapult call is in flight lets the call
- * finish and its result be posted before the process exits 0; a bad setting stops it with one line.
+ * The real entry point as its own process: SIGTERM while a Katapult call is in flight turns /readyz
+ * to 503 and lets the call finish and its result be posted before the process exits 0; a bad
+ * setting stops it with one line.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -79,6 +80,13 @@ test('SIGTERM during an in-flight Katapult call: the call completes, the result 
     expect(res.status).toBe(200);
     await until('the Katapult call', () => katapult.requests.find((r) => r.method === 'DELETE'));
     bot.child.kill('SIGTERM');
+    // While the call under way finishes, /readyz says 503 so that load balancers stop sending.
+    let readyz = 0;
+    for (let i = 0; i < 20 && readyz !== 503; i += 1) {
+      readyz = (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
+      if (readyz !== 503) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(readyz).toBe(503);
     const [post] = await slack.waitFor('chat.postMessage', 1, 10_000);
     expect(JSON.stringify(post?.args.blocks)).toContain('dbp_sigterm');
     expect(await bot.exited).toBe(0);

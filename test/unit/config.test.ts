@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
 import { ConfigError, parseConfig } from '../../src/config.js';
 
 const base = { SLACK_BOT_TOKEN: 'xoxb-1-2-abc', SLACK_SIGNING_SECRET: 'secret' };
@@ -146,4 +148,20 @@ test.each([
 ])('%s=%s is refused, naming the variable', (name, value) => {
   expect(() => parseConfig({ ...base, [name]: value })).toThrow(ConfigError);
   expect(() => parseConfig({ ...base, [name]: value })).toThrow(name);
+});
+
+test('.env.example as shipped is refused: its placeholders are named as placeholders, not taken as tokens', () => {
+  const env = parseEnv(readFileSync('.env.example', 'utf8'));
+  expect(() => parseConfig(env)).toThrow(ConfigError);
+  expect(() => parseConfig(env)).toThrow(/^SLACK_BOT_TOKEN: still holds the placeholder from \.env\.example/);
+  expect(() => parseConfig({ ...env, SLACK_BOT_TOKEN: 'xoxb-1-2-abc' })).toThrow(
+    /^SLACK_APP_TOKEN: still holds the placeholder from \.env\.example/,
+  );
+});
+
+test.each([
+  [{}, 'SLACK_BOT_TOKEN'],
+  [{ SLACK_BOT_TOKEN: 'xoxb-1-2-abc' }, 'SLACK_SIGNING_SECRET'],
+])('missing Slack credentials (%j) point a newcomer at `npm run demo`', (env, variable) => {
+  expect(() => parseConfig(env)).toThrow(new RegExp(`^${variable}: missing;.*\`npm run demo\``));
 });
