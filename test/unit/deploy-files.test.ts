@@ -636,21 +636,7 @@ describe('deploy/kubernetes', () => {
     expect(at(c, 'resources.limits.cpu')).toBeUndefined();
   });
 
-  test('the figures the README and the Deployment quote are the current ones', () => {
-    // Peak RSS: every figure quoted is one of docs/benchmarks.md's, so a rerun that changes them
-    // shows here until the resources are looked at again.
-    const peaks = [...read('docs/benchmarks.md').matchAll(/peak RSS, whole run \(MB\)\s*\|\s*([\d.]+)/g)].map(
-      (m) => m[1],
-    );
-    expect(peaks.length).toBeGreaterThan(0);
-    const resources = /^- \*\*Resources\*\*[\s\S]*?(?=^- )/m.exec(read('README.md'))?.[0] ?? '';
-    const quoted = [resources, read(`${dir}/deployment.yaml`)].flatMap((text) =>
-      [...text.matchAll(/peak\s+(?:#\s+)?RSS\s+(?:#\s+)?([\d.]+) MB/g)].map((m) => m[1]),
-    );
-    expect(quoted.length).toBeGreaterThanOrEqual(2);
-    for (const figure of quoted)
-      expect({ figure, inDocs: peaks.includes(figure) }).toEqual({ figure, inDocs: true });
-    // The shutdown grace the prose quotes is the one Bot.stop waits for.
+  test('the shutdown grace the README and the deploy files quote is the one Bot.stop waits for', () => {
     const grace = `${shutdownGraceSeconds({})} s`;
     const readme = read('README.md');
     expect(readme).toContain(`drains for up to ${grace}`);
