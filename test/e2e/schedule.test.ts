@@ -217,6 +217,33 @@ describe('submission', () => {
     expect(text).not.toContain('<!channel>');
   });
 
+  test('a token Katapult echoes back in an error is not posted to the channel', async () => {
+    h.katapult.enqueue(
+      'DELETE /disk_backup_policies/disk_backup_policy/schedule',
+      {
+        status: 403,
+        body: {
+          error: {
+            code: 'permission_denied',
+            description: 'x',
+            detail: { details: `Bearer ${KATAPULT_TOKEN} may not touch this policy` },
+          },
+        },
+      },
+      {
+        status: 418,
+        body: { error: { code: 'teapot', description: `token ${KATAPULT_TOKEN} is short and stout` } },
+      },
+    );
+    await h.submitSchedule({ policyId: 'dbp_echo1', at: inMinutes(30) });
+    await h.submitSchedule({ policyId: 'dbp_echo2', at: inMinutes(30) });
+    const posts = await h.slack.waitFor('chat.postMessage', 2);
+    const text = JSON.stringify(posts.map((p) => p.args));
+    expect(text).toContain('may not touch this policy');
+    expect(text).toContain('is short and stout');
+    expect(text).not.toContain(KATAPULT_TOKEN);
+  });
+
   test('when the bot is not in the channel, the outcome goes to the user privately with the fix', async () => {
     h.slack.fail('chat.postMessage', 'not_in_channel');
     await h.submitSchedule({ policyId: 'dbp_dm', at: inMinutes(30) });
