@@ -84,6 +84,18 @@ describe('slash command', () => {
     const [reply] = await h.slack.waitFor('response_url');
     expect(JSON.stringify(reply?.args)).toContain('run the command again');
   });
+
+  test.each([
+    ['', 'invalid_auth'],
+    ['token', 'token_revoked'],
+  ])('"%s": a modal Slack refuses (%s) is not blamed on time', async (text, slackError) => {
+    h.slack.fail('views.open', slackError);
+    await h.command({ text });
+    const [reply] = await h.slack.waitFor('response_url');
+    const said = JSON.stringify(reply?.args);
+    expect(said).toContain(`Slack refused to open the form (\`${slackError}\`)`);
+    expect(said).not.toContain('took too long');
+  });
 });
 
 describe('submission', () => {
