@@ -143,7 +143,7 @@ export class KatapultTransport {
         if (!ok) throw decoded;
         return { data: decoded.data, requestId: outcome.requestId };
       }
-      const error = this.failure(outcome, attempt);
+      const error = this.failure(outcome, attempt, token);
       const decision = decideRetry(
         this.retry,
         {
@@ -206,7 +206,7 @@ export class KatapultTransport {
     }
   }
 
-  private failure(outcome: Attempt, attempts: number): Error {
+  private failure(outcome: Attempt, attempts: number, token: string): Error {
     switch (outcome.kind) {
       case 'timeout':
         return new KatapultTimeoutError(this.timeoutMs, attempts);
@@ -219,7 +219,7 @@ export class KatapultTransport {
           { cause: outcome.cause },
         );
       case 'response':
-        return decodeError(outcome, attempts);
+        return decodeError(outcome, attempts, token);
     }
   }
 }
@@ -281,9 +281,20 @@ function decodeSuccess<T>(
   return { data: parsed.data };
 }
 
-/** Real envelope first, then the flat form the OpenAPI document shows, then a bare `http_<status>`. */
-function decodeError(outcome: ResponseAttempt, attempts: number): KatapultApiError | KatapultResponseError {
-  const json = parseJson(outcome.text);
+/**
+ * Real envelope first, then the flat form the OpenAPI document shows, then a bare `http_<status>`.
+ * An error's description and detail end up in Slack messages (escaped, but not otherwise filtered),
+ * so the token the call sent is blanked out of every string in them, should Katapult or a proxy
+ * echo it back.
+ */
+function decodeError(
+  outcome: ResponseAttempt,
+  attempts: number,
+  token: string,
+): KatapultApiError | KatapultResponseError {
+  const json = parseJson(outcome.text, (_key, value) =>
+    typeof value === 'string' && token !== '' ? value.split(token).join('[redacted]') : value,
+  );
   if (!json.ok) return new KatapultResponseError(outcome.status, notJsonProblem(outcome), outcome.requestId);
   const wrapped = wrappedErrorEnvelopeSchema().safeParse(json.value);
   const flat = wrapped.success ? null : flatErrorEnvelopeSchema().safeParse(json.value);
@@ -308,10 +319,13 @@ function decodeError(outcome: ResponseAttempt, attempts: number): KatapultApiErr
   );
 }
 
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+function parseJson(
+  text: string,
+  reviver?: (key: string, value: unknown) => unknown,
+): { ok: true; value: unknown } | { ok: false } {
   if (text.trim() === '') return { ok: false };
   try {
-    const value: unknown = JSON.parse(text);
+    const value: unknown = JSON.parse(text, reviver);
     return { ok: true, value };
   } catch {
     return { ok: false };

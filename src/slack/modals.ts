@@ -11,12 +11,17 @@ import { refusalText } from './blocks/access.js';
 import { buildScheduleModal, type ScheduleModalInput, scheduleNoticeView } from './blocks/schedule-modal.js';
 import type { ListenerDeps } from './listeners/deps.js';
 import { withSignedMetadata } from './signed-metadata.js';
-import { slackErrorText } from './workspace.js';
+import { slackErrorCode, slackErrorText } from './workspace.js';
 
 export type View = webApi.ViewsOpenArguments['view'];
 export interface OpenedView {
   id: string;
   hash?: string | undefined;
+}
+
+/** Why a modal did not open: Slack's error code, or null when Slack said nothing usable. */
+export interface OpenFailure {
+  slackError: string | null;
 }
 
 export async function openView(
@@ -25,13 +30,33 @@ export async function openView(
   triggerId: string,
   view: View,
 ): Promise<OpenedView | null> {
+  const result = await openViewOrWhy(client, deps, triggerId, view);
+  return 'id' in result ? result : null;
+}
+
+/** Like openView, but a failure says why, so the person can be told something true. */
+export async function openViewOrWhy(
+  client: webApi.WebClient,
+  deps: Pick<ListenerDeps, 'logger'>,
+  triggerId: string,
+  view: View,
+): Promise<OpenedView | OpenFailure> {
   try {
     const { view: opened } = await client.views.open({ trigger_id: triggerId, view });
-    return opened?.id ? { id: opened.id, hash: opened.hash } : null;
+    return opened?.id ? { id: opened.id, hash: opened.hash } : { slackError: null };
   } catch (error) {
     deps.logger.event('warn', 'views_open_failed', { slack_error: slackErrorText(error) });
-    return null;
+    return { slackError: slackErrorCode(error) };
   }
+}
+
+/** What to tell someone whose modal did not open: a retry helps only when the trigger expired. */
+export function couldNotOpenText(failure: OpenFailure): string {
+  const code = failure.slackError;
+  if (code === null || code === 'expired_trigger_id' || code === 'exchanged_trigger_id') {
+    return 'Slack took too long to hand over the form, so it could not open. Please run the command again.';
+  }
+  return `Slack refused to open the form (\`${code.replace(/[^\w.-]/g, '').slice(0, 60)}\`), so nothing was done. Whoever runs the bot should check its logs and its Slack token.`;
 }
 
 /** Replaces an open view; a failure is logged (by default as `views_update_failed`), never thrown. */
@@ -60,7 +85,7 @@ function prefill(deps: ListenerDeps, base: ScheduleModalInput, when: string, tz:
   return { ...base, initialAt: check.atSeconds };
 }
 
-/** Resolves false when the modal could not open (expired trigger): the caller tells the user. */
+/** Resolves true once the modal is open; otherwise why it did not open, for the caller to tell the user. */
 export async function openScheduleModal(
   client: webApi.WebClient,
   deps: ListenerDeps,
@@ -74,13 +99,13 @@ export async function openScheduleModal(
     when: string | null;
     retryNum: number | null;
   },
-): Promise<boolean> {
+): Promise<true | OpenFailure> {
   const { workspaceId, userId, channelId, policyId, when } = input;
   const base: ScheduleModalInput = { channelId, ...(policyId ? { policyId } : {}) };
   // With the user's zone already known, the modal opens complete; otherwise it opens at once and
   // the time is filled in after users.info answers.
   const knownZone = when ? deps.users.cached(workspaceId, userId)?.tz : undefined;
-  const opened = await openView(
+  const opened = await openViewOrWhy(
     client,
     deps,
     input.triggerId,
@@ -89,7 +114,7 @@ export async function openScheduleModal(
       buildScheduleModal(when && knownZone ? prefill(deps, base, when, knownZone) : base),
     ),
   );
-  if (!opened) return false;
+  if (!('id' in opened)) return opened;
 
   const access = await checkAccess(deps, client, { workspaceId, userId, channelId });
   if (!access.allowed) {

@@ -84,6 +84,18 @@ describe('slash command', () => {
     const [reply] = await h.slack.waitFor('response_url');
     expect(JSON.stringify(reply?.args)).toContain('run the command again');
   });
+
+  test.each([
+    ['', 'invalid_auth'],
+    ['token', 'token_revoked'],
+  ])('"%s": a modal Slack refuses (%s) is not blamed on time', async (text, slackError) => {
+    h.slack.fail('views.open', slackError);
+    await h.command({ text });
+    const [reply] = await h.slack.waitFor('response_url');
+    const said = JSON.stringify(reply?.args);
+    expect(said).toContain(`Slack refused to open the form (\`${slackError}\`)`);
+    expect(said).not.toContain('took too long');
+  });
 });
 
 describe('submission', () => {
@@ -215,6 +227,33 @@ describe('submission', () => {
     expect(text).toContain('&lt;!channel&gt;');
     expect(text).toContain('&lt;https://evil.example|docs&gt; &amp; more');
     expect(text).not.toContain('<!channel>');
+  });
+
+  test('a token Katapult echoes back in an error is not posted to the channel', async () => {
+    h.katapult.enqueue(
+      'DELETE /disk_backup_policies/disk_backup_policy/schedule',
+      {
+        status: 403,
+        body: {
+          error: {
+            code: 'permission_denied',
+            description: 'x',
+            detail: { details: `Bearer ${KATAPULT_TOKEN} may not touch this policy` },
+          },
+        },
+      },
+      {
+        status: 418,
+        body: { error: { code: 'teapot', description: `token ${KATAPULT_TOKEN} is short and stout` } },
+      },
+    );
+    await h.submitSchedule({ policyId: 'dbp_echo1', at: inMinutes(30) });
+    await h.submitSchedule({ policyId: 'dbp_echo2', at: inMinutes(30) });
+    const posts = await h.slack.waitFor('chat.postMessage', 2);
+    const text = JSON.stringify(posts.map((p) => p.args));
+    expect(text).toContain('may not touch this policy');
+    expect(text).toContain('is short and stout');
+    expect(text).not.toContain(KATAPULT_TOKEN);
   });
 
   test('when the bot is not in the channel, the outcome goes to the user privately with the fix', async () => {

@@ -49,6 +49,9 @@ test('an admin sets a token: checked with Katapult, organization shown, then use
   expect(done).toContain('Saved');
   expect(done).toContain('Acme Ops');
   expect(done).toContain(KATAPULT_TOKEN.slice(-4));
+  // Setting a token opens nothing to everyone: who may schedule is still the access policy's say.
+  expect(done).not.toContain('Anyone here');
+  expect(done).toContain('/katapult access');
   expect(h.katapult.requests.some((r) => r.headers.authorization === `Bearer ${KATAPULT_TOKEN}`)).toBe(true);
 
   // Status shows who set it and the last four characters only.

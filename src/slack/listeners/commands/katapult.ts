@@ -14,15 +14,13 @@ import { historyMessage } from '../../blocks/history.js';
 import { helpMessage, plainEphemeral } from '../../blocks/messages.js';
 import { tokenFormView } from '../../blocks/token-modal.js';
 import { ACCESS_VIEW, TOKEN_VIEW } from '../../ids.js';
-import { openScheduleModal, openView, updateView, type View } from '../../modals.js';
+import { couldNotOpenText, openScheduleModal, openViewOrWhy, updateView, type View } from '../../modals.js';
 import { slackErrorCode, slackErrorText, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 import { parseCommandText } from './command-text.js';
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
-const TRIGGER_EXPIRED =
-  'Slack took too long to hand over the form, so it could not open. Please run the command again.';
 const HISTORY_LIMIT = 20;
 
 export function registerKatapultCommand(app: App, deps: ListenerDeps): void {
@@ -83,7 +81,7 @@ async function openScheduleFromCommand(
     when,
     retryNum: args.context.retryNum ?? null,
   });
-  if (!opened) await args.respond(plainEphemeral(TRIGGER_EXPIRED)).catch(() => undefined);
+  if (opened !== true) await args.respond(plainEphemeral(couldNotOpenText(opened))).catch(() => undefined);
 }
 
 async function openAdminModal(
@@ -98,14 +96,14 @@ async function openAdminModal(
   },
 ): Promise<void> {
   const notice = (text: string) => noticeModal(modal.callbackId, modal.title, text);
-  const opened = await openView(
+  const opened = await openViewOrWhy(
     args.client,
     deps,
     args.command.trigger_id,
     notice(':hourglass_flowing_sand: Checking your permissions…'),
   );
-  if (!opened) {
-    await args.respond(plainEphemeral(TRIGGER_EXPIRED)).catch(() => undefined);
+  if (!('id' in opened)) {
+    await args.respond(plainEphemeral(couldNotOpenText(opened))).catch(() => undefined);
     return;
   }
   let view: View;

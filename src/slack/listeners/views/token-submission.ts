@@ -95,7 +95,7 @@ export function registerTokenSubmission(app: App, deps: ListenerDeps): void {
     if (result.ok) {
       const org = result.organizationName ? ` for ${escapeMrkdwn(result.organizationName)}` : '';
       next = tokenDoneView(
-        `:white_check_mark: Saved. Katapult accepted the token${org}; it ends in ${code(result.last4)}. Anyone here can now use \`${deps.command}\`.`,
+        `:white_check_mark: Saved. Katapult accepted the token${org}; it ends in ${code(result.last4)}. Whoever the access policy allows (\`${deps.command} access\`) can now use \`${deps.command}\`.`,
       );
     } else {
       const why = explain(result.failure, { command: deps.command, operation: 'token' });
