@@ -2,13 +2,15 @@
  * Katapult IDs look like `<prefix>_<16 alphanumerics>`, but no disk backup policy ID has ever been
  * seen in public (shared/katapult/FINDINGS.md §3), so the check is about sane shape, not a prefix.
  */
+import { quoteAtMost } from '../text.js';
 export const POLICY_ID_MAX_LENGTH = 64;
 const SHAPE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 export type PolicyIdCheck = { ok: true; policyId: string } | { ok: false; reason: string };
 
 export function checkPolicyId(raw: string | null | undefined): PolicyIdCheck {
-  const policyId = (raw ?? '').trim();
+  // Slack always sends a string; anything else counts as nothing typed rather than a crash.
+  const policyId = typeof raw === 'string' ? raw.trim() : '';
   if (policyId === '') return { ok: false, reason: 'Enter the ID of the disk backup policy, or pick one.' };
   if (policyId.length > POLICY_ID_MAX_LENGTH) {
     return {
@@ -36,13 +38,17 @@ export type PolicyChoice = { ok: true; policyIds: string[] } | { ok: false; reas
  * picking at once is ambiguous for a destructive action and refused, unless both name the same one.
  */
 export function choosePolicies(typed: string | null | undefined, picked: string[]): PolicyChoice {
-  const text = (typed ?? '').trim();
-  const chosen = [...new Set(picked.map((p) => p.trim()).filter((p) => p !== ''))];
+  const text = typeof typed === 'string' ? typed.trim() : '';
+  const chosen = [
+    ...new Set(
+      (Array.isArray(picked) ? picked : []).filter((p) => typeof p === 'string').map((p) => p.trim()),
+    ),
+  ].filter((p) => p !== '');
   if (text && chosen.length > 0 && !(chosen.length === 1 && chosen[0] === text)) {
-    const list = chosen.length === 1 ? (chosen[0] as string).slice(0, 64) : `${chosen.length} policies`;
+    const list = chosen.length === 1 ? quoteAtMost(chosen[0] as string, 64) : `${chosen.length} policies`;
     return {
       ok: false,
-      reason: `You typed ${text.slice(0, 64)} but picked ${list} below. Clear one of them.`,
+      reason: `You typed ${quoteAtMost(text, 64)} but picked ${list} below. Clear one of them.`,
     };
   }
   if (text || chosen.length === 0) {

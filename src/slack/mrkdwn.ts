@@ -1,8 +1,13 @@
 /** Text helpers for Slack mrkdwn. Anything that came from a user or an API goes through `escape`. */
+import { visible } from '../text.js';
 
-/** Slack's three control characters; after this, `<!channel>` or `<@U123>` in the text is shown, not acted on. */
+/**
+ * Slack's three control characters; after this, `<!channel>` or `<@U123>` in the text is shown, not
+ * acted on. Invisible bidirectional controls are shown as `�` (src/text.ts), so text cannot display
+ * reordered.
+ */
 export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return visible(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** Inline code with user text inside: escaped, and backticks (which would end the span) replaced. */

@@ -25,6 +25,7 @@
 import type * as Luxon from 'luxon';
 import type { DateTime } from 'luxon';
 import { loadLater } from '../load-later.js';
+import { quoteAtMost } from '../text.js';
 import { safeZone } from './local.js';
 
 /** Loaded on first use, not at start (src/load-later.ts). */
@@ -111,7 +112,7 @@ export function parseWhen(text: string, zone: string, nowMs: number): WhenResult
   if (!now.isValid) return fail('The current time is not valid.');
 
   const result = parseNormalised(s, z, now);
-  if (result === null) return fail(`Couldn't read "${truncate(shown)}". ${EXAMPLES}`);
+  if (result === null) return fail(`Couldn't read "${quoteAtMost(shown, QUOTE_MAX)}". ${EXAMPLES}`);
   if (result.ok && !result.at.isValid) return fail('That is too far ahead to schedule.');
   return result;
 }
@@ -330,9 +331,4 @@ function wallAsUtcMs(ymd: Ymd, clock: Clock): number {
 
 function pad(n: number): string {
   return String(n).padStart(2, '0');
-}
-
-function truncate(text: string): string {
-  const chars = [...text];
-  return chars.length > QUOTE_MAX ? `${chars.slice(0, QUOTE_MAX - 1).join('')}…` : text;
 }

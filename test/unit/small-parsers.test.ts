@@ -2,6 +2,9 @@ import { Redactor } from '../../src/log.js';
 import { checkPolicyId, choosePolicies } from '../../src/scheduling/policy-id.js';
 import { parseCommandText } from '../../src/slack/listeners/commands/command-text.js';
 import { dailyLimitRefusal } from '../../src/slack/listeners/views/schedule-submission.js';
+import { escapeMrkdwn } from '../../src/slack/mrkdwn.js';
+import { quoteAtMost } from '../../src/text.js';
+import { parseWhen } from '../../src/time/when.js';
 
 test.each([
   ['', { kind: 'schedule', policyId: null, when: null }],
@@ -43,6 +46,38 @@ test.each([
   ['21 picked', '', Array.from({ length: 21 }, (_, i) => `dbp_${i}`), { ok: false }],
 ])('choosePolicies: %s', (_name, typed, picked, expected) => {
   expect(choosePolicies(typed, picked)).toMatchObject(expected);
+});
+
+test('a policy field that is not text (Slack always sends text) is refused as empty, not a crash', () => {
+  const notText = 42 as unknown as string;
+  expect(checkPolicyId(notText)).toEqual({ ok: false, reason: expect.stringContaining('Enter the ID') });
+  expect(choosePolicies(notText, [7 as unknown as string, 'dbp_1'])).toEqual({
+    ok: true,
+    policyIds: ['dbp_1'],
+  });
+});
+
+describe('text shown back cannot display reordered', () => {
+  const rlo = '\u202E';
+  test('bidirectional controls become a visible mark in mrkdwn, in the time hint and in the policy echo', () => {
+    expect(escapeMrkdwn(`dbp_${rlo}1kpk <x>`)).toBe('dbp_\uFFFD1kpk &lt;x&gt;');
+    const hint = parseWhen(`dbp_${rlo}1kpk`, 'UTC', Date.UTC(2026, 10, 27));
+    expect(hint).toMatchObject({ ok: false, reason: expect.stringContaining('"dbp_\uFFFD1kpk"') });
+    const echo = choosePolicies(`dbp_${rlo}1`, ['dbp_2']);
+    expect(echo).toMatchObject({ ok: false, reason: expect.stringContaining('dbp_\uFFFD1') });
+    for (const text of [escapeMrkdwn(rlo), JSON.stringify(hint), JSON.stringify(echo)])
+      expect(text).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
+  });
+
+  test('right-to-left text, marks and emoji joiners are left as they are', () => {
+    const text = 'שלום \u200F 👩\u200D💻';
+    expect(escapeMrkdwn(text)).toBe(text);
+  });
+
+  test('a quote is cut by characters, never inside a surrogate pair', () => {
+    expect(quoteAtMost('😀'.repeat(70), 64)).toBe(`${'😀'.repeat(63)}…`);
+    expect(quoteAtMost('short', 64)).toBe('short');
+  });
 });
 
 test('the daily-limit refusal says how many, the limit, and when there is room, in the person’s zone', () => {

@@ -29,7 +29,8 @@ export const STORE_DOWN_INLINE =
 
 export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
   app.view(SCHEDULE_VIEW.callbackId, async ({ ack, body, view, context, client }) => {
-    const values = view.state.values;
+    // Slack always sends the state; a payload without it gets the form's own errors, not a crash.
+    const values = view.state?.values ?? {};
     const typed = values[SCHEDULE_VIEW.policyBlock]?.[SCHEDULE_VIEW.policyAction]?.value;
     const pick = values[SCHEDULE_VIEW.pickBlock]?.[SCHEDULE_VIEW.pickAction];
     // Several picked (multi_external_select), or one from a modal opened before the picker took several.
