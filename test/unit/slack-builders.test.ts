@@ -10,6 +10,7 @@ import {
   scheduledMessage,
   undeliveredMessage,
 } from '../../src/slack/blocks/messages.js';
+import { requestOutcomeMessage } from '../../src/slack/blocks/request.js';
 import {
   buildScheduleModal,
   decodeMetadata,
@@ -21,6 +22,7 @@ import { ACCESS_VIEW, SCHEDULE_VIEW, TOKEN_VIEW } from '../../src/slack/ids.js';
 import { CLIP_NOTE, clip, fitBlocks, SLACK_LIMITS } from '../../src/slack/limits.js';
 import { code, dateToken, escapeMrkdwn } from '../../src/slack/mrkdwn.js';
 import { checkMessage, checkView } from '../../support/slack-limits.js';
+import { pendingRecord } from '../helpers/run-request.js';
 
 const HOSTILE = '<!channel> <@U123> <https://evil.example|click> & `tick`';
 
@@ -83,6 +85,37 @@ test('scheduled message: who, what, target, date token; user and API text escape
   expect(json).not.toContain('<!channel>');
   expect(json).not.toContain('<!here>');
   expect(m.text).toContain('2026-01-01 00:00 UTC');
+});
+
+test('a 200 with no move time is not shown as confirmed: the time asked for, and a note saying so', () => {
+  const asked = 1767225600;
+  const confirmed = JSON.stringify(
+    scheduledMessage({ userId: 'U1', policyId: 'dbp_1', requestedAt: asked, scheduled }),
+  );
+  const unconfirmed = JSON.stringify(
+    scheduledMessage({
+      userId: 'U1',
+      policyId: 'dbp_1',
+      requestedAt: asked,
+      scheduled: { ...scheduled, autoMoveToTrashAt: null },
+    }),
+  );
+  expect(confirmed).not.toContain('gave no move time');
+  expect(unconfirmed).toContain(`<!date^${asked}^`);
+  expect(unconfirmed).toContain('gave no move time');
+  const record = pendingRecord('T1:V1', ['dbp_1', 'dbp_2']);
+  record.policies = [
+    {
+      policyId: 'dbp_1',
+      result: { ok: true, autoMoveToTrashAt: null, target: scheduled.target, requestId: null },
+    },
+    {
+      policyId: 'dbp_2',
+      result: { ok: true, autoMoveToTrashAt: asked, target: scheduled.target, requestId: null },
+    },
+  ];
+  const several = JSON.stringify(requestOutcomeMessage(record, () => true));
+  expect(several.split('gave no move time').length - 1).toBe(1);
 });
 
 test('failure message carries the explanation and the request ID; undelivered message says how to invite', () => {

@@ -14,6 +14,10 @@ export function targetText(target: ScheduledDeletion['target']): string {
   return `${kind} ${code(target.id)}`;
 }
 
+/** Katapult answered 200 but its policy carried no move time: the bot shows the time asked for, and says so. */
+export const UNCONFIRMED_TIME =
+  ':grey_question: Katapult accepted this but its answer gave no move time, so the time shown is the one asked for. Check the policy in Katapult; the hourly check also says so here if no move is set.';
+
 export function scheduledMessage(input: {
   userId: string;
   policyId: string;
@@ -26,6 +30,7 @@ export function scheduledMessage(input: {
   const lines = [
     `:wastebasket: <@${input.userId}> scheduled disk backup policy ${code(input.policyId)} (for ${targetText(input.scheduled.target)}) to move to the trash on *${dateToken(at)}*.`,
   ];
+  if (input.scheduled.autoMoveToTrashAt === null) lines.push(UNCONFIRMED_TIME);
   return message(
     `Disk backup policy ${escapeMrkdwn(input.policyId)} will move to the trash at ${utcFallback(at)}.`,
     [

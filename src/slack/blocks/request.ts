@@ -2,7 +2,13 @@
 import type { RequestRecord } from '../../scheduling/request-log.js';
 import { code, dateToken, utcFallback } from '../mrkdwn.js';
 import { type Block, clip, context, message, section } from './common.js';
-import { failureMessage, type SlackMessage, scheduledMessage, targetText } from './messages.js';
+import {
+  failureMessage,
+  type SlackMessage,
+  scheduledMessage,
+  targetText,
+  UNCONFIRMED_TIME,
+} from './messages.js';
 
 export const SUPERSEDED_TEXT = (policyId: string) =>
   `A newer schedule of disk backup policy ${code(policyId)} was made after this request, so this older one was not applied.`;
@@ -53,7 +59,8 @@ function severalOutcomes(record: RequestRecord, followupsHeld: (at: number) => b
       return line(`:information_source: ${code(p.policyId)}: not applied (a newer schedule was made since).`);
     if (r.ok)
       return line(
-        `:white_check_mark: ${code(p.policyId)} (for ${targetText(r.target)}): scheduled for *${dateToken(r.autoMoveToTrashAt ?? record.atSeconds)}*.`,
+        `:white_check_mark: ${code(p.policyId)} (for ${targetText(r.target)}): scheduled for *${dateToken(r.autoMoveToTrashAt ?? record.atSeconds)}*.` +
+          (r.autoMoveToTrashAt === null ? `\n${UNCONFIRMED_TIME}` : ''),
       );
     const e = r.explanation;
     return line(
