@@ -1,7 +1,7 @@
 /**
  * The real entry point as its own process: SIGTERM while a Katapult call is in flight turns /readyz
  * to 503 and lets the call finish and its result be posted before the process exits 0; a bad
- * setting stops it with one line.
+ * setting stops it with one line; a store that does not answer does not hold the stop (in process).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,7 +10,14 @@ import path from 'node:path';
 import { SCHEDULE_VIEW } from '../../src/slack/ids.js';
 import { type FakeKatapult, startFakeKatapult } from '../../support/fakes/katapult-api.js';
 import { type FakeSlack, startFakeSlack } from '../../support/fakes/slack-api.js';
-import { ADMIN, BOT_TOKEN, KATAPULT_TOKEN, SIGNING_SECRET, signedMetadata } from '../../support/harness.js';
+import {
+  ADMIN,
+  BOT_TOKEN,
+  KATAPULT_TOKEN,
+  SIGNING_SECRET,
+  signedMetadata,
+  startHarness,
+} from '../../support/harness.js';
 import { postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
 import { startBotProcess, until } from '../helpers/bot-process.js';
 
@@ -108,4 +115,20 @@ test('a malformed setting stops the process with one line naming the variable', 
   expect(bot.output().trim()).toBe(
     'katapult-chatops: configuration error: PORT: expected a whole number from 0 to 65535',
   );
+}, 20_000);
+
+test('a store that does not answer (a partition, a hung database) does not hold the stop past a few seconds', async () => {
+  const h = await startHarness({ slack, katapult });
+  const store = h.bot.store as unknown as { close(): Promise<void> };
+  const realClose = store.close;
+  try {
+    // What a black-holed PostgreSQL pool or Redis client does on close: wait for an answer that never comes.
+    store.close = () => new Promise(() => undefined);
+    const started = Date.now();
+    await h.stop();
+    expect(Date.now() - started).toBeLessThan(8_000);
+    expect(h.logs.some((l) => l.includes('"event":"store_close_timeout"'))).toBe(true);
+  } finally {
+    await realClose().catch(() => undefined);
+  }
 }, 20_000);
