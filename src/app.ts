@@ -108,6 +108,9 @@ const INTAKE_TIMEOUT_MS = 1_500;
  */
 const CLIENTS_KEPT = 100;
 
+/** How long a stop waits for the store to close (after the drain, inside the orchestrator's margin). */
+const STORE_CLOSE_TIMEOUT_MS = 3_000;
+
 /**
  * How long a shutdown waits for records under way: one Katapult call at its worst (retry budget
  * plus one timeout), then the outcome post and its fallback (each up to WRITE_ATTEMPTS attempts
@@ -667,7 +670,21 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       if (!socketMode) await app.stop().catch(() => undefined);
       logger.event(drained ? 'info' : 'error', 'stopped', { in_flight_at_stop: pending, drained });
       await Promise.all(listeners.splice(0).map((l) => l.close()));
-      await store.close().catch(() => undefined);
+      // A store that does not answer (a partition, a hung database) would hold its close for ever
+      // (the pool waits for its busy clients, Redis for QUIT's reply): the process would outlive the
+      // orchestrator's grace and be killed. Nothing is left to write, so the wait is bounded.
+      let timer: NodeJS.Timeout | undefined;
+      const closed = await Promise.race([
+        store.close().then(
+          () => true,
+          () => true,
+        ),
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), STORE_CLOSE_TIMEOUT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!closed) logger.event('warn', 'store_close_timeout', { waited_ms: STORE_CLOSE_TIMEOUT_MS });
     },
   };
 }

@@ -36,6 +36,16 @@ export async function runCli(
     err.line(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
     return 2;
   }
+  // `rotate-key --help` must print the usage, not rotate; an option a command does not take is an
+  // error rather than silently ignored.
+  if (rest.some((arg) => arg === '--help' || arg === '-h')) {
+    out.line(USAGE);
+    return 0;
+  }
+  if (command !== 'export-audit' && rest.length > 0) {
+    err.line(`${command} takes no options (got ${JSON.stringify(rest[0])})\n${USAGE}`);
+    return 2;
+  }
   let config: Config;
   try {
     config = parseConfig(env);

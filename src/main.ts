@@ -28,6 +28,22 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     stopping = true;
+    // @slack/socket-mode rejects each reconnect attempt still pending (a Socket Mode connection that
+    // dropped and has not come back) with `undefined` when it is disconnected, and nothing handles
+    // that promise (slackapi/node-slack-sdk#2656): without this, a clean stop would end with an
+    // unhandled rejection and exit 1. Once stopping, such a rejection is noted and ignored.
+    process.on('unhandledRejection', (reason) => {
+      process.stdout.write(
+        `${JSON.stringify({
+          time: new Date().toISOString(),
+          level: 'warn',
+          name: 'katapult-chatops',
+          event: 'unhandled_rejection_during_stop',
+          // Only the kind: a library's reason could carry anything.
+          reason: reason instanceof Error ? reason.name : typeof reason,
+        })}\n`,
+      );
+    });
     bot.stop().finally(() => process.exit(0));
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));

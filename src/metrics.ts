@@ -38,6 +38,9 @@ export interface Metrics {
 
 export const PREFIX = 'katapult_chatops_';
 
+/** How long a scrape waits for the request log's pending count before it answers without it. */
+const PENDING_READ_TIMEOUT_MS = 1000;
+
 /** The package version, read from package.json beside src/ or dist/. */
 export function packageVersion(): string {
   try {
@@ -101,20 +104,43 @@ export function createMetrics(deps: MetricsDeps = {}): Metrics {
     registers: [registry],
   });
   let pending: Promise<PendingRequests | null> | null = null;
+  // The store read itself, while it is outstanding: a store that does not answer (a network
+  // partition, a hung database) must not hold a scrape, nor pile up one more read per scrape.
+  let reading: Promise<PendingRequests | null> | null = null;
   // Both gauges ask once per scrape: the first collect starts the read, the second reuses it.
   const readPending = (): Promise<PendingRequests | null> => {
     if (!pending) {
       const source = deps.pendingRequests;
-      pending = (source ? source() : Promise.resolve(null))
-        .catch(() => {
-          storeErrors.inc({ operation: 'pending_requests' });
-          return null;
-        })
-        .finally(() => {
-          setImmediate(() => {
-            pending = null;
+      if (source && !reading) {
+        const read: Promise<PendingRequests | null> = source()
+          .catch(() => {
+            storeErrors.inc({ operation: 'pending_requests' });
+            return null;
+          })
+          .finally(() => {
+            if (reading === read) reading = null;
           });
+        reading = read;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const bounded: Promise<PendingRequests | null> = reading
+        ? Promise.race([
+            reading,
+            new Promise<null>((resolve) => {
+              timer = setTimeout(() => {
+                // No answer in time: the scrape goes on without it, and the store error shows.
+                storeErrors.inc({ operation: 'pending_requests' });
+                resolve(null);
+              }, PENDING_READ_TIMEOUT_MS);
+            }),
+          ])
+        : Promise.resolve(null);
+      pending = bounded.finally(() => {
+        clearTimeout(timer);
+        setImmediate(() => {
+          pending = null;
         });
+      });
     }
     return pending;
   };

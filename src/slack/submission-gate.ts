@@ -16,6 +16,8 @@ export type Gate =
   | {
       ok: false;
       reason: 'frozen' | 'needs_channel' | 'store_unavailable';
+      /** The store did not answer within the gate's time (as opposed to failing). */
+      timedOut?: boolean;
       text?: string;
       afterAck?: () => Promise<void>;
     };
@@ -33,6 +35,9 @@ export async function submissionGate(
   input: { workspaceId: string; userId: string; channelId: string; policyIds: string[]; atSeconds: number },
 ): Promise<Gate> {
   const gate = await check(deps, input.workspaceId, input.channelId);
+  // A store that fails counts in store_errors_total through the store's wrapper; one that does not
+  // answer at all (a partition, a hung database) never fails there, so its timeout counts here.
+  if (!gate.ok && gate.timedOut) deps.metrics.storeError('submission_gate_timeout');
   if (gate.ok) return gate;
   deps.metrics.submission(gate.reason === 'store_unavailable' ? 'store_error' : 'refused');
   if (gate.reason === 'store_unavailable')
@@ -64,7 +69,7 @@ async function check(
   try {
     const read = Promise.all([deps.freezes.get(workspaceId), deps.access.get(workspaceId)]);
     const answer = await Promise.race([read, late]);
-    if (answer === 'late') throw new Error('store too slow');
+    if (answer === 'late') return { ok: false, reason: 'store_unavailable', timedOut: true };
     const [freeze, policy] = answer;
     if (freeze.frozen) {
       return {

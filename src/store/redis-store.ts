@@ -63,12 +63,13 @@ export async function openRedisStore(url: string, options: RedisStoreOptions): P
   const now = options.now ?? Date.now;
   const namespace = options.namespace ?? 'katapult-chatops';
   let connected = false;
+  const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
   const client = createClient({
     url,
     // Commands fail at once while the connection is down, instead of queueing past Slack's 3 s.
     disableOfflineQueue: true,
     socket: {
-      connectTimeout: options.connectTimeoutMs ?? 5000,
+      connectTimeout: connectTimeoutMs,
       // At start, fail fast (the caller reports it); once up, reconnect with a capped backoff.
       reconnectStrategy: (retries: number) => (connected ? Math.min(100 * 2 ** retries, 2000) : false),
     },
@@ -82,12 +83,27 @@ export async function openRedisStore(url: string, options: RedisStoreOptions): P
   const kv = new Keyv({ store: adapter, namespace, useKeyPrefix: false, throwOnErrors: true });
   kv.on('error', options.onError);
 
+  // `connectTimeout` covers the TCP connection only: a server that accepts and then never answers
+  // the handshake (AUTH, SELECT; a hung Redis, a black-holed proxy) would hold the start for ever.
+  let timer: NodeJS.Timeout | undefined;
+  const connecting = client.connect();
+  connecting.catch(() => undefined);
   try {
-    await client.connect();
+    await Promise.race([
+      connecting,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(Object.assign(new Error('no answer from Redis'), { code: 'ETIMEDOUT' })),
+          connectTimeoutMs,
+        );
+      }),
+    ]);
   } catch (error) {
     adapter.closed = true;
     if (client.isOpen) client.destroy();
     throw error;
+  } finally {
+    clearTimeout(timer);
   }
   connected = true;
 

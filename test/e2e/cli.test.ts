@@ -149,6 +149,32 @@ describe('export-audit and migrate', () => {
   });
 });
 
+describe('usage', () => {
+  test('`<command> --help` prints the usage and runs nothing; an option a command does not take is refused', async () => {
+    const newKey = randomBytes(32).toString('base64');
+    // With both keys set, a real rotate-key would re-seal; --help must not.
+    for (const args of [
+      ['rotate-key', '--help'],
+      ['migrate', '-h'],
+      ['check', '--help'],
+      ['export-audit', '--help'],
+    ]) {
+      const { code, text } = await cli(args, {
+        TOKEN_ENCRYPTION_KEY: newKey,
+        TOKEN_ENCRYPTION_OLD_KEYS: h.encryptionKey,
+      });
+      expect({ args, code }).toEqual({ args, code: 0 });
+      expect(text).toMatch(/^usage: katapult-chatops <command>/);
+      expect(text).not.toMatch(/\d+ re-sealed|store schema version|check passed/);
+    }
+    // The stored token is still sealed with the harness's key: nothing was rotated.
+    expect((await cli(['check'])).text).toMatch(/^ok +key /m);
+    const stray = await cli(['rotate-key', '--dry-run']);
+    expect(stray.code).toBe(2);
+    expect(stray.text).toContain('rotate-key takes no options (got "--dry-run")');
+  });
+});
+
 describe('rotate-key', () => {
   test('re-seals with the new key; a start with only the new key opens the stored token', async () => {
     const oldKey = h.encryptionKey;

@@ -225,6 +225,44 @@ describe('HTTP mode: store down, draining, METRICS_PORT', () => {
     }
   });
 
+  test('a store that does not answer (a partition, not a refusal) holds neither /metrics nor a submission; the store-error series moves', async () => {
+    const h = await startHarness({ env: { KATAPULT_API_TOKEN: KATAPULT_TOKEN } });
+    try {
+      // What a black-holed PostgreSQL or Redis connection does: the read neither answers nor fails.
+      // (The store object is the counting wrapper; the property is set on the store's own docs.)
+      (h.bot.store.docs as unknown as Record<string, unknown>).activeStats = () =>
+        new Promise(() => undefined);
+      // Each scrape that waited in vain counts one store error, shown from the next scrape on (the
+      // counter is written before the gauges are read, as for a failing read below).
+      for (const scrape of [1, 2, 3]) {
+        const started = Date.now();
+        const res = await fetch(`${h.baseUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
+        expect(res.status).toBe(200);
+        expect(Date.now() - started).toBeLessThan(3000);
+        const text = await res.text();
+        expect(text).toContain('katapult_chatops_build_info');
+        expect(sample(text, 'katapult_chatops_store_errors_total', { operation: 'pending_requests' })).toBe(
+          scrape - 1,
+        );
+      }
+      // A submission meanwhile: its reads do not answer either. The person gets the inline error
+      // well inside Slack's 3 s, and the store-error series moves for it too.
+      (h.bot.store.kv as unknown as Record<string, unknown>).get = () => new Promise(() => undefined);
+      const started = Date.now();
+      const res = await h.submitSchedule({ policyId: 'dbp_partition', at: inMinutes(30), userId: ADMIN });
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(res.json).toMatchObject({ response_action: 'errors' });
+      expect(JSON.stringify(res.json)).toContain('storage is not answering');
+      const text = await metricsOf(h.baseUrl);
+      expect(
+        sample(text, 'katapult_chatops_store_errors_total', { operation: 'submission_gate_timeout' }),
+      ).toBe(1);
+      expect(sample(text, 'katapult_chatops_submissions_total', { outcome: 'store_error' })).toBe(1);
+    } finally {
+      await h.stop();
+    }
+  });
+
   test('/readyz answers 503 while the bot drains after a stop', async () => {
     const h = await startHarness({ env: { KATAPULT_API_TOKEN: KATAPULT_TOKEN } });
     try {

@@ -1,7 +1,8 @@
 /**
  * The real entry point as its own process: SIGTERM while a Katapult call is in flight turns /readyz
  * to 503 and lets the call finish and its result be posted before the process exits 0; a bad
- * setting stops it with one line.
+ * setting stops it with one line; a stop while Socket Mode reconnects exits 0; a store that does not
+ * answer does not hold the stop (in process).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,7 +11,15 @@ import path from 'node:path';
 import { SCHEDULE_VIEW } from '../../src/slack/ids.js';
 import { type FakeKatapult, startFakeKatapult } from '../../support/fakes/katapult-api.js';
 import { type FakeSlack, startFakeSlack } from '../../support/fakes/slack-api.js';
-import { ADMIN, BOT_TOKEN, KATAPULT_TOKEN, SIGNING_SECRET, signedMetadata } from '../../support/harness.js';
+import { startFakeSocketMode } from '../../support/fakes/socket-mode.js';
+import {
+  ADMIN,
+  BOT_TOKEN,
+  KATAPULT_TOKEN,
+  SIGNING_SECRET,
+  signedMetadata,
+  startHarness,
+} from '../../support/harness.js';
 import { postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
 import { startBotProcess, until } from '../helpers/bot-process.js';
 
@@ -109,3 +118,57 @@ test('a malformed setting stops the process with one line naming the variable', 
     'katapult-chatops: configuration error: PORT: expected a whole number from 0 to 65535',
   );
 }, 20_000);
+
+test('a store that does not answer (a partition, a hung database) does not hold the stop past a few seconds', async () => {
+  const h = await startHarness({ slack, katapult });
+  const store = h.bot.store as unknown as { close(): Promise<void> };
+  const realClose = store.close;
+  try {
+    // What a black-holed PostgreSQL pool or Redis client does on close: wait for an answer that never comes.
+    store.close = () => new Promise(() => undefined);
+    const started = Date.now();
+    await h.stop();
+    expect(Date.now() - started).toBeLessThan(8_000);
+    expect(h.logs.some((l) => l.includes('"event":"store_close_timeout"'))).toBe(true);
+  } finally {
+    await realClose().catch(() => undefined);
+  }
+}, 20_000);
+
+test('SIGTERM while Socket Mode is reconnecting (the connection dropped, the new one fails): exit 0', async () => {
+  const socket = await startFakeSocketMode();
+  // The first URL works; the reconnects get one nobody listens on, as when Slack's edge is unreachable.
+  slack.fail(
+    'apps.connections.open',
+    { status: 200, body: { ok: true, url: socket.wsUrl } },
+    ...Array.from({ length: 5 }, () => ({ status: 200, body: { ok: true, url: 'ws://127.0.0.1:9/link/' } })),
+  );
+  const bot = startBot({
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_APP_TOKEN: 'xapp-1-A0FAKE001-1-shutdownreconnect',
+    SLACK_API_URL: slack.apiUrl,
+    KATAPULT_API_URL: katapult.baseUrl,
+    DATA_DIR: dataDir,
+    TOKEN_ENCRYPTION_KEY: ENCRYPTION_KEY,
+    PORT: '0',
+  });
+  try {
+    await bot.port();
+    await socket.close();
+    // At least one reconnect has been tried (a second apps.connections.open) and has failed: its
+    // start() is still pending inside the client when the stop disconnects it.
+    const opened = slack.callsTo('apps.connections.open').length;
+    await until(
+      'a reconnect',
+      () => (slack.callsTo('apps.connections.open').length > opened ? true : undefined),
+      20_000,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    bot.child.kill('SIGTERM');
+    expect(await bot.exited).toBe(0);
+    expect(bot.output()).not.toContain('ERR_UNHANDLED_REJECTION');
+    expect(bot.output()).toContain('"event":"stopped"');
+  } finally {
+    bot.child.kill('SIGKILL');
+  }
+}, 40_000);

@@ -1,10 +1,11 @@
 /**
  * A start that cannot work stops with the reason. The bot token is checked (auth.test) while the
  * store opens: a refused token is reported as such, and a store that cannot be opened is reported
- * first, even when the token is refused too.
+ * first, even when the token is refused too; a Redis that never answers stops the start in bounded time.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createBot } from '../../src/app.js';
@@ -58,3 +59,25 @@ test('a store that cannot be opened is reported first, even when the token is re
     'could not open the store at',
   );
 });
+
+test('a Redis that accepts the connection and never answers stops the start with one line, in bounded time', async () => {
+  // A black hole: the TCP connection is accepted, nothing is ever answered (a hung Redis, a proxy
+  // whose backend is gone). The socket's connect timeout does not cover the handshake.
+  const held = new Set<Socket>();
+  const server = createServer((socket) => {
+    held.add(socket);
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  try {
+    const started = Date.now();
+    await expect(start({ STORE_URL: `redis://127.0.0.1:${port}/7` })).rejects.toThrow(
+      `could not connect to the store at redis://127.0.0.1:${port}/7 (ETIMEDOUT)`,
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+  } finally {
+    for (const socket of held) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}, 20_000);

@@ -45,7 +45,7 @@ export interface ListenerDeps {
   metadata: MetadataSigner;
   logger: AppLogger;
   /** Counters for /metrics (commands, submissions by outcome, direct-message fallbacks). */
-  metrics: Pick<Metrics, 'command' | 'submission' | 'dmFallback'>;
+  metrics: Pick<Metrics, 'command' | 'submission' | 'dmFallback' | 'storeError'>;
   /** The emergency stop, per workspace and for the deployment. */
   freezes: Freezes;
   /** Requests for approval: the deployment default, how long they wait, deciding, listing. */
