@@ -122,6 +122,11 @@ export function shutdownGraceMs(katapultTimeoutMs: number): number {
   return DEFAULT_RETRY_POLICY.maxTotalMs + katapultTimeoutMs + 2 * SLACK_WRITE_TIMEOUT_MS + 5_000;
 }
 
+/** The longest a stop can take after SIGTERM: the drain, then the bounded store close. */
+export function stopBudgetMs(katapultTimeoutMs: number): number {
+  return shutdownGraceMs(katapultTimeoutMs) + STORE_CLOSE_TIMEOUT_MS;
+}
+
 export interface BotOverrides {
   /** Replaces node-fetch for Katapult calls. */
   fetch?: FetchLike;

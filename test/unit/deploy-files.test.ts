@@ -6,7 +6,7 @@
  * the files are parsed here (a small YAML reader for the block style these files use).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { shutdownGraceMs } from '../../src/app.js';
+import { shutdownGraceMs, stopBudgetMs } from '../../src/app.js';
 
 const read = (file: string): string => readFileSync(file, 'utf8');
 
@@ -292,6 +292,12 @@ function shutdownGraceSeconds(env: Record<string, string>): number {
   return shutdownGraceMs(katapultTimeoutMs) / 1000;
 }
 
+/** The whole stop: the drain above plus the bounded store close. An orchestrator must wait longer. */
+function stopBudgetSeconds(env: Record<string, string>): number {
+  const katapultTimeoutMs = Number(env.KATAPULT_TIMEOUT_MS ?? configDefault('KATAPULT_TIMEOUT_MS'));
+  return stopBudgetMs(katapultTimeoutMs) / 1000;
+}
+
 const CONFIG_PORT_DEFAULT = configDefault('PORT');
 
 /** Secrets: never a literal value in a deploy file; in Kubernetes always from a Secret. */
@@ -505,7 +511,7 @@ describe('compose.yaml', () => {
     expect(bot.env_file).toBe('.env');
     const grace = /^(\d+)s$/.exec(String(bot.stop_grace_period));
     expect(grace).not.toBeNull();
-    expect(Number(grace?.[1])).toBeGreaterThan(shutdownGraceSeconds({}));
+    expect(Number(grace?.[1])).toBeGreaterThan(stopBudgetSeconds({}));
   });
 
   test('every variable it interpolates is a bot setting or a database image setting', () => {
@@ -609,7 +615,7 @@ describe('deploy/kubernetes', () => {
     },
   );
 
-  test('terminationGracePeriodSeconds exceeds preStop plus the bot shutdown grace', () => {
+  test('terminationGracePeriodSeconds exceeds preStop plus the whole stop (drain and store close)', () => {
     const c = containers[0] ?? {};
     const env = Object.fromEntries(
       asList(c.env, 'env')
@@ -619,9 +625,10 @@ describe('deploy/kubernetes', () => {
     );
     const preStop = asList(at(c, 'lifecycle.preStop.exec.command') ?? [], 'preStop').map(String);
     const preStopSeconds = preStop[0] === 'sleep' ? Number(preStop[1]) : 0;
-    const grace = shutdownGraceSeconds(env);
-    expect(grace).toBeGreaterThanOrEqual(30);
-    expect(Number(pod.terminationGracePeriodSeconds)).toBeGreaterThan(preStopSeconds + grace);
+    expect(shutdownGraceSeconds(env)).toBeGreaterThanOrEqual(30);
+    expect(Number(pod.terminationGracePeriodSeconds)).toBeGreaterThan(
+      preStopSeconds + stopBudgetSeconds(env),
+    );
   });
 
   test('memory request covers the peak RSS in docs/benchmarks.md; no CPU limit', () => {
