@@ -2,6 +2,7 @@
  * Composition root: builds the logger, store, Katapult client and Bolt app from the config, and
  * wires the Slack listeners to them. Nothing else creates these objects.
  */
+
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -120,6 +121,20 @@ const STORE_CLOSE_TIMEOUT_MS = 3_000;
  */
 export function shutdownGraceMs(katapultTimeoutMs: number): number {
   return DEFAULT_RETRY_POLICY.maxTotalMs + katapultTimeoutMs + 2 * SLACK_WRITE_TIMEOUT_MS + 5_000;
+}
+
+/**
+ * Calls `changed` when the Socket Mode connection to Slack drops (`close`, `disconnected`) or comes
+ * back (`connected`). Bolt keeps its SocketModeReceiver (whose `client` is public) in a private
+ * field: if a Bolt release moves it, nothing is watched and readiness stays as at start.
+ */
+function watchSocketConnection(app: App, changed: (up: boolean) => void): void {
+  type Emitter = { on(event: string, listener: () => void): unknown };
+  const client = (app as unknown as { receiver?: { client?: Partial<Emitter> } }).receiver?.client;
+  if (typeof client?.on !== 'function') return;
+  client.on('connected', () => changed(true));
+  client.on('close', () => changed(false));
+  client.on('disconnected', () => changed(false));
 }
 
 /** The longest a stop can take after SIGTERM: the drain, then the bounded store close. */
@@ -298,10 +313,13 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   let ready = false;
   let draining = false;
   const socketMode = config.slack.appToken !== null;
+  // Socket Mode: whether the connection to Slack is up. Over HTTP Slack comes to us: always true.
+  let slackConnected = true;
   const health = createHealth({
     metrics,
-    ready: () => ready,
+    ready: () => ready && slackConnected,
     draining: () => draining,
+    ...(socketMode ? { slackConnected: () => slackConnected } : {}),
     probeStore: () => store.kv.get(SCHEMA_VERSION_KEY),
   });
   // With METRICS_PORT, /metrics is served there only (kept off the public Slack listener).
@@ -625,6 +643,14 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
         } finally {
           clearTimeout(timer);
         }
+        watchSocketConnection(app, (up) => {
+          if (up === slackConnected) return;
+          slackConnected = up;
+          metrics.socketModeConnected(up);
+          if (!draining)
+            logger.event(up ? 'info' : 'warn', up ? 'slack_reconnected' : 'slack_connection_lost', {});
+        });
+        metrics.socketModeConnected(true);
         await startWork();
         // No Slack traffic comes over HTTP in Socket Mode, but probes and scrapes do.
         const server = await listenHealth(publicRoutes, config.http.port, overrides.host);

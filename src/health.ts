@@ -1,6 +1,7 @@
 /**
  * `GET /healthz` (the process is up; the body says how the store is), `GET /readyz` (200 once
- * started, 503 while draining after SIGTERM) and `GET /metrics` (Prometheus text). The same
+ * started, 503 while draining after SIGTERM, and in Socket Mode while the connection to Slack is
+ * down: such a replica receives nothing) and `GET /metrics` (Prometheus text). The same
  * handlers serve Bolt's custom routes in HTTP mode and a small server of their own in Socket Mode
  * or on METRICS_PORT. A store outage shows in the bodies and the metrics but never makes the bot
  * unready: every replica would be pulled at once, and Slack would get timeouts instead of the
@@ -17,8 +18,10 @@ export type StoreState = 'ok' | 'unavailable';
 
 export interface HealthDeps {
   metrics: Metrics;
-  /** started and not draining */
+  /** started and not draining (in Socket Mode: and connected to Slack) */
   ready(): boolean;
+  /** Socket Mode only: whether the connection to Slack is up (shown in the /readyz body). */
+  slackConnected?: () => boolean;
   draining(): boolean;
   /** Reads one record; rejects or times out when the store cannot answer. */
   probeStore(): Promise<unknown>;
@@ -60,7 +63,10 @@ export function createHealth(deps: HealthDeps): Record<Route, Handler> {
     '/readyz': (_req, res) => {
       storeState().then((store) => {
         const ready = deps.ready();
-        json(res, ready ? 200 : 503, { ready, draining: deps.draining(), store });
+        const slack = deps.slackConnected
+          ? { slack: deps.slackConnected() ? 'connected' : 'disconnected' }
+          : {};
+        json(res, ready ? 200 : 503, { ready, draining: deps.draining(), store, ...slack });
       }, fail(res));
     },
     '/metrics': (_req, res) => {

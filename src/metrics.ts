@@ -32,6 +32,8 @@ export interface Metrics {
   slackApiError(method: string, error: string): void;
   storeError(operation: string): void;
   dmFallback(): void;
+  /** Socket Mode only: the connection to Slack went up (true) or down (false). */
+  socketModeConnected(up: boolean): void;
   /** Prometheus text exposition. */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -191,8 +193,19 @@ export function createMetrics(deps: MetricsDeps = {}): Metrics {
     registers: [registry],
   }).set({ version: packageVersion(), node: process.versions.node }, 1);
 
+  // Made on first use: in HTTP mode there is no connection to report, and a 0 would read as down.
+  let socketConnected: Gauge | undefined;
+
   return {
     registry,
+    socketModeConnected(up) {
+      socketConnected ??= new Gauge({
+        name: `${PREFIX}socket_mode_connected`,
+        help: 'Socket Mode only: 1 while the connection to Slack is up, 0 while it is down or reconnecting.',
+        registers: [registry],
+      });
+      socketConnected.set(up ? 1 : 0);
+    },
     command: (outcome) => commands.inc({ outcome }),
     submission: (outcome) => submissions.inc({ outcome }),
     katapultRequest(operation, outcome, seconds) {

@@ -331,6 +331,32 @@ describe('Socket Mode', () => {
     expect((await fetch(`${h.baseUrl}/slack/events`, { method: 'POST' })).status).toBe(404);
   });
 
+  test('/readyz is 503 while the connection to Slack is down, and 200 again once it is back', async () => {
+    const readyz = async () => {
+      const res = await fetch(`${h.baseUrl}/readyz`);
+      return { status: res.status, body: await res.json() };
+    };
+    expect(await readyz()).toMatchObject({ status: 200, body: { slack: 'connected' } });
+    expect(sample(await metricsOf(h.baseUrl), 'katapult_chatops_socket_mode_connected')).toBe(1);
+    const before = socket.connections.length;
+    socket.disconnect('refresh_requested');
+    // The client waits about 5 s before it reconnects: the drop shows meanwhile.
+    const statusBecomes = async (status: number, timeoutMs: number) => {
+      const end = Date.now() + timeoutMs;
+      while ((await readyz()).status !== status) {
+        if (Date.now() > end) throw new Error(`/readyz did not become ${status} within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await statusBecomes(503, 4000);
+    expect(await readyz()).toMatchObject({ body: { ready: false, draining: false, slack: 'disconnected' } });
+    expect(sample(await metricsOf(h.baseUrl), 'katapult_chatops_socket_mode_connected')).toBe(0);
+    expect(h.logs.some((l) => l.includes('"slack_connection_lost"'))).toBe(true);
+    await statusBecomes(200, 15_000);
+    expect(socket.connections.length).toBe(before + 1);
+    expect(sample(await metricsOf(h.baseUrl), 'katapult_chatops_socket_mode_connected')).toBe(1);
+  }, 30_000);
+
   test('counters move for work that came over the socket; /readyz is 503 while draining', async () => {
     const before = await metricsOf(h.baseUrl);
     await socket.send({
