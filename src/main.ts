@@ -22,32 +22,50 @@ async function main(): Promise<void> {
   await bot.start();
 
   let stopping = false;
+  const stop = (exitCode: number) => {
+    stopping = true;
+    bot.stop().finally(() => process.exit(exitCode));
+  };
   const shutdown = (signal: string) => {
     if (stopping) {
       process.stderr.write(`katapult-chatops: second ${signal}, exiting now\n`);
       process.exit(1);
     }
-    stopping = true;
-    // @slack/socket-mode rejects each reconnect attempt still pending (a Socket Mode connection that
-    // dropped and has not come back) with `undefined` when it is disconnected, and nothing handles
-    // that promise (slackapi/node-slack-sdk#2656): without this, a clean stop would end with an
-    // unhandled rejection and exit 1. Once stopping, such a rejection is noted and ignored.
-    process.on('unhandledRejection', (reason) => {
-      process.stdout.write(
-        `${JSON.stringify({
-          time: new Date().toISOString(),
-          level: 'warn',
-          name: 'katapult-chatops',
-          event: 'unhandled_rejection_during_stop',
-          // Only the kind: a library's reason could carry anything.
-          reason: reason instanceof Error ? reason.name : typeof reason,
-        })}\n`,
-      );
-    });
-    bot.stop().finally(() => process.exit(0));
+    stop(0);
   };
+  // A promise a library rejects and nobody handles. @slack/socket-mode does so when a reconnect
+  // fails for good (Slack refuses the app token: `invalid_auth`, or answers an HTTP error) and, on a
+  // stop, for each reconnect still pending (slackapi/node-slack-sdk#2656). During a stop it is noted
+  // and ignored. Otherwise the bot no longer knows it is connected: it says why in one line and stops
+  // as on SIGTERM (work under way finishes), exiting 1 so that the orchestrator starts it afresh;
+  // that start says plainly if the token is the problem.
+  process.on('unhandledRejection', (reason) => {
+    writeEvent(
+      stopping ? 'warn' : 'error',
+      stopping ? 'unhandled_rejection_during_stop' : 'unhandled_rejection',
+      {
+        // Only the kind and Slack's error code: a library's reason could carry anything.
+        reason: reason instanceof Error ? reason.name : typeof reason,
+        slack_error: slackErrorOf(reason),
+        ...(stopping ? {} : { action: 'stopping; exit 1 to be restarted' }),
+      },
+    );
+    if (!stopping) stop(1);
+  });
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+function writeEvent(level: string, event: string, fields: Record<string, unknown>): void {
+  const line = { time: new Date().toISOString(), level, name: 'katapult-chatops', event, ...fields };
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+/** Slack's error code (`invalid_auth`, …) when the reason is a Web API error, else null. */
+function slackErrorOf(reason: unknown): string | null {
+  const data = (reason as { data?: { error?: unknown } } | null)?.data;
+  const code = typeof reason === 'object' && reason !== null ? data?.error : undefined;
+  return typeof code === 'string' && /^[a-z_]{1,60}$/.test(code) ? code : null;
 }
 
 main().catch((error: unknown) => {

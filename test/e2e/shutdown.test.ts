@@ -172,3 +172,35 @@ test('SIGTERM while Socket Mode is reconnecting (the connection dropped, the new
     bot.child.kill('SIGKILL');
   }
 }, 40_000);
+
+test('Slack refuses the app token on a reconnect: one clear line, a clean stop and exit 1 (to be restarted), no stack trace', async () => {
+  const socket = await startFakeSocketMode();
+  const appToken = 'xapp-1-A0FAKE001-1-revokedonreconnect';
+  slack.reset(); // drops answers an earlier test queued and did not use
+  slack.fail('apps.connections.open', { status: 200, body: { ok: true, url: socket.wsUrl } }, 'invalid_auth');
+  const bot = startBot({
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_APP_TOKEN: appToken,
+    SLACK_API_URL: slack.apiUrl,
+    KATAPULT_API_URL: katapult.baseUrl,
+    DATA_DIR: dataDir,
+    TOKEN_ENCRYPTION_KEY: ENCRYPTION_KEY,
+    PORT: '0',
+  });
+  try {
+    await bot.port();
+    // Slack recycles the connection; the client reconnects after about 5 s and is refused for good.
+    socket.disconnect('refresh_requested');
+    expect(await bot.exited).toBe(1);
+    const out = bot.output();
+    expect(out).toMatch(/"event":"unhandled_rejection".*"slack_error":"invalid_auth"/);
+    expect(out).toContain('"event":"stopped"');
+    // Every line is a JSON log line: no stack trace, no Node crash banner.
+    for (const line of out.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+    expect(out).not.toContain('Node.js v');
+    expect(out).not.toContain(appToken);
+  } finally {
+    bot.child.kill('SIGKILL');
+    await socket.close();
+  }
+}, 40_000);
