@@ -2,6 +2,8 @@
  * `katapult-chatops check`: every start-up check and a few more, one line each
  * (`ok`, `warn` or `FAIL`, the check's name, what was found). Exits non-zero when any check fails.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { webApi } from '@slack/bolt';
 import nodeFetch from 'node-fetch';
 import type { Config } from '../config.js';
@@ -36,6 +38,23 @@ export async function runCheck(config: Config, out: Output, options: CheckOption
 
   await checkSlack(config, report);
 
+  // `check` looks, it does not create: a SQLite file that is not there yet is reported, not made.
+  const sqliteFile = config.store.url.startsWith('sqlite://')
+    ? path.resolve(config.store.url.slice('sqlite://'.length))
+    : null;
+  if (sqliteFile !== null && !existsSync(sqliteFile)) {
+    report(
+      'warn',
+      'store',
+      `no SQLite database at ${sqliteFile} yet: the bot creates it on its first start (is STORE_URL the one the bot uses?)`,
+    );
+    out.line(
+      failed.length > 0
+        ? `check failed: ${failed.join(', ')}`
+        : `check passed with ${warnings} warning${warnings > 1 ? 's' : ''}; the store checks were skipped`,
+    );
+    return failed.length > 0 ? 1 : 0;
+  }
   let store: Store;
   try {
     store = await openConfiguredStore(config);

@@ -5,6 +5,8 @@
  * with only the new key opens every stored token; `export-audit` and `migrate`.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { runCli } from '../../src/cli.js';
 import { BOT_SCOPES } from '../../src/slack/scopes.js';
 import { FAKE_TEAM_ID } from '../../support/fakes/slack-api.js';
@@ -99,6 +101,15 @@ describe('check', () => {
     expect(text).toMatch(/^FAIL store +could not connect to the store at postgres:\/\/127\.0\.0\.1:1\/none/m);
     expect(text).not.toContain('pw-secret');
     expect(text).toMatch(/check failed: store$/);
+  });
+
+  test('a SQLite database that is not there yet is reported, not created', async () => {
+    const file = path.join(h.dataDir, 'not-yet', 'deeper', 'bot.sqlite');
+    const { code, text } = await cli(['check'], { STORE_URL: `sqlite://${file}` });
+    expect(code).toBe(0);
+    expect(text).toMatch(/^warn store +no SQLite database at .*bot\.sqlite yet: the bot creates it/m);
+    expect(text).toMatch(/check passed with \d+ warnings?; the store checks were skipped$/);
+    expect(existsSync(path.dirname(path.dirname(file)))).toBe(false);
   });
 
   test('a revoked Katapult token fails the katapult check, naming the workspace', async () => {
