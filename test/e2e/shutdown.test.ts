@@ -41,6 +41,17 @@ afterAll(async () => {
 });
 
 const startBot = (env: Record<string, string>) => startBotProcess(env, dataDir);
+/** The bot in Socket Mode, with its Web API (and apps.connections.open) at the fake Slack. */
+const startSocketBot = (appToken: string) =>
+  startBot({
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_APP_TOKEN: appToken,
+    SLACK_API_URL: slack.apiUrl,
+    KATAPULT_API_URL: katapult.baseUrl,
+    DATA_DIR: dataDir,
+    TOKEN_ENCRYPTION_KEY: ENCRYPTION_KEY,
+    PORT: '0',
+  });
 
 test('SIGTERM during an in-flight Katapult call: the call completes, the result is posted, exit 0', async () => {
   const bot = startBot({
@@ -143,15 +154,7 @@ test('SIGTERM while Socket Mode is reconnecting (the connection dropped, the new
     { status: 200, body: { ok: true, url: socket.wsUrl } },
     ...Array.from({ length: 5 }, () => ({ status: 200, body: { ok: true, url: 'ws://127.0.0.1:9/link/' } })),
   );
-  const bot = startBot({
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_APP_TOKEN: 'xapp-1-A0FAKE001-1-shutdownreconnect',
-    SLACK_API_URL: slack.apiUrl,
-    KATAPULT_API_URL: katapult.baseUrl,
-    DATA_DIR: dataDir,
-    TOKEN_ENCRYPTION_KEY: ENCRYPTION_KEY,
-    PORT: '0',
-  });
+  const bot = startSocketBot('xapp-1-A0FAKE001-1-shutdownreconnect');
   try {
     await bot.port();
     await socket.close();
@@ -178,15 +181,7 @@ test('Slack refuses the app token on a reconnect: one clear line, a clean stop a
   const appToken = 'xapp-1-A0FAKE001-1-revokedonreconnect';
   slack.reset(); // drops answers an earlier test queued and did not use
   slack.fail('apps.connections.open', { status: 200, body: { ok: true, url: socket.wsUrl } }, 'invalid_auth');
-  const bot = startBot({
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_APP_TOKEN: appToken,
-    SLACK_API_URL: slack.apiUrl,
-    KATAPULT_API_URL: katapult.baseUrl,
-    DATA_DIR: dataDir,
-    TOKEN_ENCRYPTION_KEY: ENCRYPTION_KEY,
-    PORT: '0',
-  });
+  const bot = startSocketBot(appToken);
   try {
     await bot.port();
     // Slack recycles the connection; the client reconnects after about 5 s and is refused for good.
