@@ -48,6 +48,8 @@ export async function runCheck(config: Config, out: Output, options: CheckOption
       'store',
       `no SQLite database at ${sqliteFile} yet: the bot creates it on its first start (is STORE_URL the one the bot uses?)`,
     );
+    // KATAPULT_API_TOKEN needs no store: it is checked all the same.
+    if (config.katapult.fallbackToken) await checkKatapultTokens(config, null, null, report, options.fetch);
     out.line(
       failed.length > 0
         ? `check failed: ${failed.join(', ')}`
@@ -202,8 +204,9 @@ async function checkKey(
 
 async function checkKatapultTokens(
   config: Config,
-  store: Store,
-  opened: NonNullable<Awaited<ReturnType<typeof openBox>>>,
+  /** Null when there is no store yet: only KATAPULT_API_TOKEN is checked. */
+  store: Store | null,
+  opened: NonNullable<Awaited<ReturnType<typeof openBox>>> | null,
   report: Report,
   fetch: FetchLike = nodeFetch as FetchLike,
 ): Promise<void> {
@@ -212,15 +215,17 @@ async function checkKatapultTokens(
     fetch,
     timeoutMs: config.katapult.timeoutMs,
   });
-  const tokens = createTokenStore(store.kv, opened.box);
   const toCheck: { who: string; token: () => Promise<string | null> }[] = [];
-  for await (const { key } of sealedRecords(store)) {
-    if (!key.startsWith('token:')) continue;
-    const workspace = key.slice('token:'.length);
-    toCheck.push({
-      who: `workspace ${workspace}`,
-      token: async () => (await tokens.get(workspace))?.token ?? null,
-    });
+  if (store && opened) {
+    const tokens = createTokenStore(store.kv, opened.box);
+    for await (const { key } of sealedRecords(store)) {
+      if (!key.startsWith('token:')) continue;
+      const workspace = key.slice('token:'.length);
+      toCheck.push({
+        who: `workspace ${workspace}`,
+        token: async () => (await tokens.get(workspace))?.token ?? null,
+      });
+    }
   }
   if (config.katapult.fallbackToken) {
     const fallback = config.katapult.fallbackToken;

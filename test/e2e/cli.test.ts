@@ -112,6 +112,24 @@ describe('check', () => {
     expect(existsSync(path.dirname(path.dirname(file)))).toBe(false);
   });
 
+  test('with no SQLite database yet, KATAPULT_API_TOKEN (which needs no store) is still checked', async () => {
+    const file = path.join(h.dataDir, 'not-yet-2', 'bot.sqlite');
+    const refused = await cli(['check'], {
+      STORE_URL: `sqlite://${file}`,
+      KATAPULT_API_TOKEN: 'kt-refused-0001',
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.text).toMatch(/^FAIL katapult +KATAPULT_API_TOKEN: token refused or unusable/m);
+    expect(refused.text).toMatch(/check failed: katapult$/);
+    const accepted = await cli(['check'], {
+      STORE_URL: `sqlite://${file}`,
+      KATAPULT_API_TOKEN: KATAPULT_TOKEN,
+    });
+    expect(accepted.code).toBe(0);
+    expect(accepted.text).toMatch(/^ok +katapult +KATAPULT_API_TOKEN: token accepted/m);
+    expect(existsSync(path.dirname(file))).toBe(false);
+  });
+
   test('a revoked Katapult token fails the katapult check, naming the workspace', async () => {
     h.katapult.setTokens({});
     try {
