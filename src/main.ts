@@ -61,8 +61,14 @@ function writeEvent(level: string, event: string, fields: Record<string, unknown
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 
-/** Slack's error code (`invalid_auth`, …) when the reason is a Web API error, else null. */
+/**
+ * Slack's error code (`invalid_auth`, …) when the reason is a Web API error, `http_<status>` when
+ * Slack answered with an HTTP error, else null.
+ */
 function slackErrorOf(reason: unknown): string | null {
+  const status = (reason as { statusCode?: unknown } | null)?.statusCode;
+  if (Number.isInteger(status) && (status as number) >= 100 && (status as number) <= 599)
+    return `http_${status}`;
   const data = (reason as { data?: { error?: unknown } } | null)?.data;
   const code = typeof reason === 'object' && reason !== null ? data?.error : undefined;
   return typeof code === 'string' && /^[a-z_]{1,60}$/.test(code) ? code : null;

@@ -199,3 +199,24 @@ test('Slack refuses the app token on a reconnect: one clear line, a clean stop a
     await socket.close();
   }
 }, 40_000);
+
+test('Slack answers a reconnect with an HTTP error: the line names it (http_<status>), exit 1', async () => {
+  const socket = await startFakeSocketMode();
+  slack.reset();
+  // The Web client's retries (3) get the same answer.
+  slack.fail(
+    'apps.connections.open',
+    { status: 200, body: { ok: true, url: socket.wsUrl } },
+    ...Array.from({ length: 4 }, () => ({ status: 403 })),
+  );
+  const bot = startSocketBot('xapp-1-A0FAKE001-1-httperroronreconnect');
+  try {
+    await bot.port();
+    socket.disconnect('refresh_requested');
+    expect(await bot.exited).toBe(1);
+    expect(bot.output()).toMatch(/"event":"unhandled_rejection".*"slack_error":"http_403"/);
+  } finally {
+    bot.child.kill('SIGKILL');
+    await socket.close();
+  }
+}, 40_000);
