@@ -17,7 +17,7 @@ import { createHealth, listenHealth } from './health.js';
 import { DEFAULT_RETRY_POLICY, type FetchLike, KatapultClient } from './katapult/client.js';
 import type { KatapultOperation } from './katapult/routes.js';
 import { InFlight } from './lifecycle.js';
-import { createLogger, errorText, type LogLevel, type LogSink, Redactor } from './log.js';
+import { type AppLogger, createLogger, errorText, type LogLevel, type LogSink, Redactor } from './log.js';
 import { explain } from './messages/explain.js';
 import {
   countingSlackFetch,
@@ -170,6 +170,8 @@ export interface Bot {
   store: Store;
   /** This bot's metrics (its own registry). */
   metrics: Metrics;
+  /** The bot's logger (redacting, JSON lines): the entry point logs through it too. */
+  logger: AppLogger;
   /** Resolves when no schedule or post is under way (tests use it to let follow-up work settle). */
   idle(timeoutMs?: number): Promise<boolean>;
   /** Compares every upcoming deletion with Katapult now (it also runs every RECONCILE_INTERVAL_MINUTES). */
@@ -621,6 +623,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     app,
     store,
     metrics,
+    logger,
     async start() {
       if (socketMode) {
         // Bolt retries some failures forever; a start that cannot connect says why, naming the token.

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { createBot } from './app.js';
 import { type Config, ConfigError, parseConfig } from './config.js';
 import { errorText } from './log.js';
+import { slackErrorCode } from './slack/workspace.js';
 
 async function main(): Promise<void> {
   // A local .env fills in what the environment does not set; the environment wins.
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
   // as on SIGTERM (work under way finishes), exiting 1 so that the orchestrator starts it afresh;
   // that start says plainly if the token is the problem.
   process.on('unhandledRejection', (reason) => {
-    writeEvent(
+    bot.logger.event(
       stopping ? 'warn' : 'error',
       stopping ? 'unhandled_rejection_during_stop' : 'unhandled_rejection',
       {
@@ -56,11 +57,6 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-function writeEvent(level: string, event: string, fields: Record<string, unknown>): void {
-  const line = { time: new Date().toISOString(), level, name: 'katapult-chatops', event, ...fields };
-  process.stdout.write(`${JSON.stringify(line)}\n`);
-}
-
 /**
  * Slack's error code (`invalid_auth`, …) when the reason is a Web API error, `http_<status>` when
  * Slack answered with an HTTP error, else null.
@@ -69,9 +65,8 @@ function slackErrorOf(reason: unknown): string | null {
   const status = (reason as { statusCode?: unknown } | null)?.statusCode;
   if (Number.isInteger(status) && (status as number) >= 100 && (status as number) <= 599)
     return `http_${status}`;
-  const data = (reason as { data?: { error?: unknown } } | null)?.data;
-  const code = typeof reason === 'object' && reason !== null ? data?.error : undefined;
-  return typeof code === 'string' && /^[a-z_]{1,60}$/.test(code) ? code : null;
+  const code = slackErrorCode(reason);
+  return code !== null && /^[a-z_]{1,60}$/.test(code) ? code : null;
 }
 
 main().catch((error: unknown) => {
