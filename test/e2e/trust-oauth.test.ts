@@ -11,7 +11,8 @@ import {
   signedMetadata,
   startHarness,
 } from '../../support/harness.js';
-import { blockActionBody, eventBody, postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
+import { blockActionBody, viewSubmissionBody } from '../../support/slack-requests.js';
+import { postAllFromForeignTeam } from '../helpers/foreign-requests.js';
 import { leaksOf } from '../helpers/secrets.js';
 
 const OAUTH_ENV = {
@@ -69,18 +70,7 @@ test('a submission, button clicks and App Home from a workspace with no stored i
       blockActionBody({ actionId, value: 'dbp_stranger2', teamId: other, channelId: CHANNEL }),
     ),
   ];
-  for (const body of bodies) {
-    const res = await postSigned(events, SIGNING_SECRET, body);
-    expect(res.status).toBe(200);
-    expect(res.text).toBe('');
-  }
-  const home = await postSigned(
-    events,
-    SIGNING_SECRET,
-    eventBody({ type: 'app_home_opened', user: 'U0ALICE01', channel: 'D0HOME001', tab: 'home' }, other),
-    { contentType: 'application/json' },
-  );
-  expect(home.status).toBe(200);
+  await postAllFromForeignTeam(events, bodies, { teamId: other, user: 'U0ALICE01' });
   await h.bot.idle();
   expect(h.katapult.requests).toHaveLength(0);
   expect(h.slack.calls.filter((c) => c.method !== 'auth.test')).toHaveLength(0);

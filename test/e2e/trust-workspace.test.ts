@@ -13,7 +13,8 @@ import {
   signedMetadata,
   startHarness,
 } from '../../support/harness.js';
-import { blockActionBody, eventBody, postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
+import { blockActionBody, postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
+import { postAllFromForeignTeam } from '../helpers/foreign-requests.js';
 import { useSharedHarness } from '../helpers/shared-harness.js';
 
 const shared = useSharedHarness();
@@ -136,18 +137,7 @@ test('signed button clicks and App Home events from another team do nothing: no 
     blockActionBody({ actionId: ACTIONS.homePage, value: '0', teamId: OTHER_TEAM }),
     modalActionBody(OTHER_TEAM, signedMetadata(h.encryptionKey), SCHEDULE_VIEW.policyAction, 'dbp_foreign3'),
   ];
-  for (const body of clicks) {
-    const res = await postSigned(events, SIGNING_SECRET, body);
-    expect(res.status).toBe(200);
-    expect(res.text).toBe('');
-  }
-  const home = await postSigned(
-    events,
-    SIGNING_SECRET,
-    eventBody({ type: 'app_home_opened', user: MEMBER, channel: 'D0HOME001', tab: 'home' }, OTHER_TEAM),
-    { contentType: 'application/json' },
-  );
-  expect(home.status).toBe(200);
+  await postAllFromForeignTeam(events, clicks, { teamId: OTHER_TEAM, user: MEMBER });
   await settle();
   expect(katapultCalls()).toBe(0);
   expect(slackWrites()).toBe(0);
