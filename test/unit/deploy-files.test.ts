@@ -283,20 +283,15 @@ function expectRouteInSource(path: string, where: string): void {
   });
 }
 
-/**
- * The bot's shutdown grace in seconds, from the function Bot.stop uses (src/app.ts), for the
- * Katapult timeout the deployment sets (or the default).
- */
-function shutdownGraceSeconds(env: Record<string, string>): number {
-  const katapultTimeoutMs = Number(env.KATAPULT_TIMEOUT_MS ?? configDefault('KATAPULT_TIMEOUT_MS'));
-  return shutdownGraceMs(katapultTimeoutMs) / 1000;
-}
+/** The Katapult timeout the deployment sets (or the default), which both stop figures depend on. */
+const katapultTimeoutOf = (env: Record<string, string>) =>
+  Number(env.KATAPULT_TIMEOUT_MS ?? configDefault('KATAPULT_TIMEOUT_MS'));
 
-/** The whole stop: the drain above plus the bounded store close. An orchestrator must wait longer. */
-function stopBudgetSeconds(env: Record<string, string>): number {
-  const katapultTimeoutMs = Number(env.KATAPULT_TIMEOUT_MS ?? configDefault('KATAPULT_TIMEOUT_MS'));
-  return stopBudgetMs(katapultTimeoutMs) / 1000;
-}
+/** The bot's shutdown grace (the drain) in seconds, from the function Bot.stop uses (src/app.ts). */
+const shutdownGraceSeconds = (env: Record<string, string>) => shutdownGraceMs(katapultTimeoutOf(env)) / 1000;
+
+/** The whole stop: the drain plus the bounded store close. An orchestrator must wait longer. */
+const stopBudgetSeconds = (env: Record<string, string>) => stopBudgetMs(katapultTimeoutOf(env)) / 1000;
 
 const CONFIG_PORT_DEFAULT = configDefault('PORT');
 
