@@ -30,6 +30,12 @@ export async function runCheck(config: Config, out: Output, options: CheckOption
     if (level === 'warn') warnings += 1;
     out.line(`${level.padEnd(4)} ${name.padEnd(18)} ${detail}`);
   };
+  /** The last line, and the exit code. */
+  const finish = (note = ''): number => {
+    const warned = warnings > 0 ? ` with ${warnings} warning${warnings > 1 ? 's' : ''}` : '';
+    out.line(failed.length > 0 ? `check failed: ${failed.join(', ')}` : `check passed${warned}${note}`);
+    return failed.length > 0 ? 1 : 0;
+  };
   report(
     'ok',
     'config',
@@ -50,20 +56,14 @@ export async function runCheck(config: Config, out: Output, options: CheckOption
     );
     // KATAPULT_API_TOKEN needs no store: it is checked all the same.
     if (config.katapult.fallbackToken) await checkKatapultTokens(config, null, null, report, options.fetch);
-    out.line(
-      failed.length > 0
-        ? `check failed: ${failed.join(', ')}`
-        : `check passed with ${warnings} warning${warnings > 1 ? 's' : ''}; the store checks were skipped`,
-    );
-    return failed.length > 0 ? 1 : 0;
+    return finish('; the store checks were skipped');
   }
   let store: Store;
   try {
     store = await openConfiguredStore(config);
   } catch (error) {
     report('FAIL', 'store', describeError(error));
-    out.line(`check failed: ${failed.join(', ')}`);
-    return 1;
+    return finish();
   }
   try {
     report('ok', 'store', 'reachable');
@@ -74,12 +74,7 @@ export async function runCheck(config: Config, out: Output, options: CheckOption
   } finally {
     await store.close().catch(() => undefined);
   }
-  out.line(
-    failed.length > 0
-      ? `check failed: ${failed.join(', ')}`
-      : `check passed${warnings > 0 ? ` with ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}`,
-  );
-  return failed.length > 0 ? 1 : 0;
+  return finish();
 }
 
 type Report = (level: Level, name: string, detail: string) => void;
