@@ -13,6 +13,7 @@ import { createFreezes } from './access/freeze.js';
 import { createAuditRecorder } from './audit/record.js';
 import { createAuditTrail } from './audit/trail.js';
 import type { Config } from './config.js';
+import { within } from './deadline.js';
 import { createHealth, listenHealth } from './health.js';
 import { DEFAULT_RETRY_POLICY, type FetchLike, KatapultClient } from './katapult/client.js';
 import type { KatapultOperation } from './katapult/routes.js';
@@ -707,17 +708,14 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       // A store that does not answer (a partition, a hung database) would hold its close for ever
       // (the pool waits for its busy clients, Redis for QUIT's reply): the process would outlive the
       // orchestrator's grace and be killed. Nothing is left to write, so the wait is bounded.
-      let timer: NodeJS.Timeout | undefined;
-      const closed = await Promise.race([
+      const closed = await within(
         store.close().then(
           () => true,
           () => true,
         ),
-        new Promise<false>((resolve) => {
-          timer = setTimeout(() => resolve(false), STORE_CLOSE_TIMEOUT_MS);
-        }),
-      ]);
-      clearTimeout(timer);
+        STORE_CLOSE_TIMEOUT_MS,
+        false,
+      );
       if (!closed) logger.event('warn', 'store_close_timeout', { waited_ms: STORE_CLOSE_TIMEOUT_MS });
     },
   };

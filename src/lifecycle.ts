@@ -1,4 +1,6 @@
 /** Work that must finish before the process exits: schedules and posts that started after an ack. */
+import { within } from './deadline.js';
+
 export class InFlight {
   private readonly running = new Set<Promise<unknown>>();
 
@@ -15,19 +17,11 @@ export class InFlight {
   }
 
   /** Resolves true when everything finished, false when `timeoutMs` ran out first. */
-  async drain(timeoutMs: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
+  drain(timeoutMs: number): Promise<boolean> {
     const all = (async () => {
       while (this.running.size > 0) await Promise.allSettled([...this.running]);
-      return true as const;
+      return true;
     })();
-    try {
-      return await Promise.race([all, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return within(all, timeoutMs, false);
   }
 }

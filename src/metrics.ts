@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { within } from './deadline.js';
 import { isKatapultError } from './katapult/errors.js';
 
 export interface PendingRequests {
@@ -124,21 +125,15 @@ export function createMetrics(deps: MetricsDeps = {}): Metrics {
           });
         reading = read;
       }
-      let timer: NodeJS.Timeout | undefined;
-      const bounded: Promise<PendingRequests | null> = reading
-        ? Promise.race([
-            reading,
-            new Promise<null>((resolve) => {
-              timer = setTimeout(() => {
-                // No answer in time: the scrape goes on without it, and the store error shows.
-                storeErrors.inc({ operation: 'pending_requests' });
-                resolve(null);
-              }, PENDING_READ_TIMEOUT_MS);
-            }),
-          ])
+      const bounded = reading
+        ? within(reading, PENDING_READ_TIMEOUT_MS, 'late' as const).then((answer) => {
+            if (answer !== 'late') return answer;
+            // No answer in time: the scrape goes on without it, and the store error shows.
+            storeErrors.inc({ operation: 'pending_requests' });
+            return null;
+          })
         : Promise.resolve(null);
       pending = bounded.finally(() => {
-        clearTimeout(timer);
         setImmediate(() => {
           pending = null;
         });

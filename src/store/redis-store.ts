@@ -6,6 +6,7 @@
  */
 import KeyvRedis, { createClient } from '@keyv/redis';
 import Keyv from 'keyv';
+import { within } from '../deadline.js';
 import { createRedisDocs } from './redis-docs.js';
 import type { AuditEntry, Store } from './store.js';
 
@@ -85,25 +86,15 @@ export async function openRedisStore(url: string, options: RedisStoreOptions): P
 
   // `connectTimeout` covers the TCP connection only: a server that accepts and then never answers
   // the handshake (AUTH, SELECT; a hung Redis, a black-holed proxy) would hold the start for ever.
-  let timer: NodeJS.Timeout | undefined;
   const connecting = client.connect();
   connecting.catch(() => undefined);
   try {
-    await Promise.race([
-      connecting,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(Object.assign(new Error('no answer from Redis'), { code: 'ETIMEDOUT' })),
-          connectTimeoutMs,
-        );
-      }),
-    ]);
+    if ((await within(connecting, connectTimeoutMs, 'late' as const)) === 'late')
+      throw Object.assign(new Error('no answer from Redis'), { code: 'ETIMEDOUT' });
   } catch (error) {
     adapter.closed = true;
     if (client.isOpen) client.destroy();
     throw error;
-  } finally {
-    clearTimeout(timer);
   }
   connected = true;
 
