@@ -10,7 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createMetadataSigner } from '../src/slack/signed-metadata.js';
+import { createMetadataSigner } from '../src/slack/platform/signed-metadata.js';
 import { sign } from '../support/slack-requests.js';
 import { PhaseRecorder, startInstrumentedFakes } from './fakes.js';
 import { PROBE_URL, ROOT } from './measure-store.js';

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IntervalHistogram } from 'node:perf_hooks';
 import { SCHEDULE_VIEW } from '../src/slack/ids.js';
-import { createMetadataSigner } from '../src/slack/signed-metadata.js';
+import { createMetadataSigner } from '../src/slack/platform/signed-metadata.js';
 import { commandBody, viewSubmissionBody } from '../support/slack-requests.js';
 import { correlationId, type InstrumentedFakes, PhaseRecorder } from './fakes.js';
 import type { LoadGenerator, LoadResult } from './load.js';

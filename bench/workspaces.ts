@@ -2,7 +2,7 @@
  * `npx tsx bench/workspaces.ts [--workspaces 10000]` (after `npm run build`): the bot in OAuth mode
  * with N installations in its store against the same bot with one, in the same run.
  *
- *   1. seed two SQLite stores through the bot's own code (src/slack/installation-store.ts and
+ *   1. seed two SQLite stores through the bot's own code (src/slack/platform/installation-store.ts and
  *      src/store/token-store.ts, sealed with the run's key): one with a single installation, one with
  *      N, each workspace with its own bot token (`xoxb-installed-<team>-secret`, which the fake
  *      Slack reads as that team's) and its own Katapult token (which the fake Katapult accepts);
@@ -23,7 +23,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { Installation } from '@slack/bolt';
 import { Redactor } from '../src/log.js';
-import { createInstallationStore } from '../src/slack/installation-store.js';
+import { createInstallationStore } from '../src/slack/platform/installation-store.js';
 import { SecretBox } from '../src/store/crypto.js';
 import { migrate } from '../src/store/migrations.js';
 import { openStore } from '../src/store/open-store.js';

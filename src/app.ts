@@ -42,22 +42,26 @@ import { createRequestLog } from './scheduling/request-log.js';
 import { createRequestWorker } from './scheduling/request-worker.js';
 import { runRequest } from './scheduling/run-request.js';
 import { carryOverUpcoming, createUpcomingDeletions } from './scheduling/upcoming.js';
-import { checkApprover } from './slack/access.js';
-import { createApprovalSurface } from './slack/approval-surface.js';
-import { boundClientPools } from './slack/client-pools.js';
-import { type BotIdentity, checkBotToken } from './slack/identity.js';
-import { createInstallationStore } from './slack/installation-store.js';
 import { registerListeners } from './slack/listeners/index.js';
+import { mayHaveBeenDone } from './slack/outbound/slack-writes.js';
+import { checkApprover } from './slack/people/access.js';
+import { createUserDirectory } from './slack/people/users.js';
+import { boundClientPools } from './slack/platform/client-pools.js';
+import { type BotIdentity, checkBotToken } from './slack/platform/identity.js';
+import { createInstallationStore } from './slack/platform/installation-store.js';
+import { refuseFutureTimestamps } from './slack/platform/request-time.js';
+import { createMetadataSigner } from './slack/platform/signed-metadata.js';
+import {
+  createRefusalLog,
+  type InstalledWorkspace,
+  workspaceGuard,
+} from './slack/platform/workspace-guard.js';
 import { createPolicyCatalogue } from './slack/policy-catalogue.js';
-import { createReconcileSurface } from './slack/reconcile-surface.js';
-import { createRequestSurface } from './slack/request-surface.js';
-import { refuseFutureTimestamps } from './slack/request-time.js';
+import { createApprovalSurface } from './slack/ports/approval-surface.js';
+import { createReconcileSurface } from './slack/ports/reconcile-surface.js';
+import { createRequestSurface } from './slack/ports/request-surface.js';
 import { BOT_SCOPES } from './slack/scopes.js';
-import { createMetadataSigner } from './slack/signed-metadata.js';
-import { mayHaveBeenDone } from './slack/slack-writes.js';
-import { createUserDirectory } from './slack/users.js';
 import { slackErrorCode } from './slack/workspace.js';
-import { createRefusalLog, type InstalledWorkspace, workspaceGuard } from './slack/workspace-guard.js';
 import { SecretBox } from './store/crypto.js';
 import { loadOrCreateKey } from './store/key-file.js';
 import { migrate, SCHEMA_VERSION_KEY } from './store/migrations.js';
@@ -364,7 +368,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   // Before every listener: requests from any workspace but ours are answered with nothing done.
   const refusedWorkspace = createRefusalLog(logger, now);
   app.use(workspaceGuard(installed, refusedWorkspace));
-  // Bolt's own Web clients, one per workspace served: the most recent kept (src/slack/client-pools.ts).
+  // Bolt's own Web clients, one per workspace served: the most recent kept (src/slack/platform/client-pools.ts).
   app.use(boundClientPools(app, CLIENTS_KEPT));
   const access = createAccessPolicies(store.kv, config.defaultAccess);
   const freezes = createFreezes(store.kv, config.frozen);

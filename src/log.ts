@@ -138,7 +138,7 @@ const PAYLOAD_DUMPS = [
   'ack() call begins',
   'ack() response sent',
   // Said by Bolt for every request from a workspace with no installation; the bot logs its own
-  // line for those instead, at most once a minute per workspace (src/slack/workspace-guard.ts).
+  // line for those instead, at most once a minute per workspace (src/slack/platform/workspace-guard.ts).
   'Authorization of incoming event did not succeed',
 ];
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { type Bot, createBot } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
 import { ACCESS_VIEW, SCHEDULE_VIEW, TOKEN_VIEW } from '../src/slack/ids.js';
-import { createMetadataSigner } from '../src/slack/signed-metadata.js';
+import { createMetadataSigner } from '../src/slack/platform/signed-metadata.js';
 import { type FakeKatapult, startFakeKatapult } from './fakes/katapult-api.js';
 import { type FakeSlack, startFakeSlack } from './fakes/slack-api.js';
 import {

@@ -5,8 +5,8 @@
  * anything that came from the API is escaped here.
  */
 import { type KatapultError, readErrorDetail } from '../katapult/errors.js';
-import { code, dateToken, escapeMrkdwn } from '../slack/mrkdwn.js';
 import type { TokenFailure } from '../tokens/workspace-tokens.js';
+import { code, dateToken, escapeMrkdwn } from './mrkdwn.js';
 
 export interface Explanation {
   /** What went wrong, one sentence. */

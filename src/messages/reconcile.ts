@@ -4,7 +4,7 @@
  * `plain` is the notification text.
  */
 import type { ReconcileAction } from '../scheduling/reconcile.js';
-import { code, dateToken, escapeMrkdwn, utcFallback } from '../slack/mrkdwn.js';
+import { code, dateToken, escapeMrkdwn, utcFallback } from './mrkdwn.js';
 
 export interface ReconcileNote {
   plain: string;

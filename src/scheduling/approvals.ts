@@ -56,7 +56,7 @@ export function createApprovalHolds(docs: Docs): ApprovalHolds {
   };
 }
 
-/** The Slack side of approvals (src/slack/approval-surface.ts). */
+/** The Slack side of approvals (src/slack/ports/approval-surface.ts). */
 export interface ApprovalSurface {
   /** Posts the request with Approve and Deny in the record's channel; never elsewhere. */
   postRequest(r: RequestRecord): Promise<{ ok: true; ts: string } | { ok: false; slackError: string | null }>;

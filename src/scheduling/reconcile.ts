@@ -55,7 +55,7 @@ export function decideReconcile(
   }
 }
 
-/** What reconciling needs from Slack (src/slack/reconcile-surface.ts). */
+/** What reconciling needs from Slack (src/slack/ports/reconcile-surface.ts). */
 export interface ReconcileSurface {
   /** Deletes the held messages and holds new ones for `at`; writes the record with the new time. */
   rehold(workspaceId: string, record: UpcomingDeletion, at: number): Promise<void>;

@@ -18,7 +18,7 @@ import type { Delivery, PolicyStep, RequestLog, RequestRecord } from './request-
 import { type ScheduleResult, scheduleDeletion } from './schedule-deletion.js';
 import type { UpcomingDeletion, UpcomingDeletions } from './upcoming.js';
 
-/** What the use case needs from Slack, implemented by the Slack adapter (src/slack/request-surface.ts). */
+/** What the use case needs from Slack, implemented by the Slack adapter (src/slack/ports/request-surface.ts). */
 export interface RequestSurface {
   /** Fresh access check for the requester in the record's channel. */
   checkAccess(

@@ -4,7 +4,7 @@
  * an admin elsewhere is no admin here. Org-wide installs use the organization's admin role.
  */
 import { ACCESS_VIEW, ACTIONS, SCHEDULE_VIEW } from '../../src/slack/ids.js';
-import { profileOf } from '../../src/slack/users.js';
+import { profileOf } from '../../src/slack/people/users.js';
 import {
   ADMIN,
   BOT_TOKEN,

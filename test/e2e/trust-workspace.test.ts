@@ -3,7 +3,7 @@
  * logged (rate-limited), not audited and not stored. Request timestamps from the future are refused.
  */
 import { ACTIONS, SCHEDULE_VIEW } from '../../src/slack/ids.js';
-import { isInstalledWorkspace, NOT_INSTALLED } from '../../src/slack/workspace-guard.js';
+import { isInstalledWorkspace, NOT_INSTALLED } from '../../src/slack/platform/workspace-guard.js';
 import { FAKE_TEAM_ID, startFakeSlack } from '../../support/fakes/slack-api.js';
 import {
   CHANNEL,

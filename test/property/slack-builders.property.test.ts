@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import type { AccessPolicy } from '../../src/access/access-policy.js';
 import type { DiskBackupPolicyDetails, ScheduledDeletion } from '../../src/katapult/client.js';
 import type { Explanation } from '../../src/messages/explain.js';
+import { escapeMrkdwn } from '../../src/messages/mrkdwn.js';
 import type { PolicyStep, RequestRecord } from '../../src/scheduling/request-log.js';
 import type { UpcomingDeletion } from '../../src/scheduling/upcoming.js';
 import { accessFormView } from '../../src/slack/blocks/access.js';
@@ -47,7 +48,6 @@ import {
   tokenFormView,
   tokenRefusedView,
 } from '../../src/slack/blocks/token-modal.js';
-import { escapeMrkdwn } from '../../src/slack/mrkdwn.js';
 import type { AuditEntry } from '../../src/store/store.js';
 import type { TokenStatus } from '../../src/store/token-store.js';
 import { checkMessage, checkView } from '../../support/slack-limits.js';

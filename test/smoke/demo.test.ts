@@ -13,7 +13,7 @@ import {
   renderMrkdwn,
   wrapLine,
 } from '../../scripts/render-surface.js';
-import { dateToken, escapeMrkdwn } from '../../src/slack/mrkdwn.js';
+import { dateToken, escapeMrkdwn } from '../../src/messages/mrkdwn.js';
 import { BOT_TOKEN, SIGNING_SECRET } from '../../support/harness.js';
 
 describe('npm run demo', () => {

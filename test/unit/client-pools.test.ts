@@ -1,8 +1,8 @@
 /**
  * Bolt's per-workspace Web client pools stay bounded: the most recently seen workspaces are kept,
- * the others dropped (src/slack/client-pools.ts).
+ * the others dropped (src/slack/platform/client-pools.ts).
  */
-import { boundClientPools } from '../../src/slack/client-pools.js';
+import { boundClientPools } from '../../src/slack/platform/client-pools.js';
 
 type Middleware = ReturnType<typeof boundClientPools>;
 

@@ -1,12 +1,12 @@
 /**
- * Replacing a policy's held messages (src/slack/followups.ts) against the index on a real (SQLite)
+ * Replacing a policy's held messages (src/slack/outbound/followups.ts) against the index on a real (SQLite)
  * store: a request older than the one the index records holds nothing and leaves the index alone
  * (its time is not the one that stands); the request the index records replaces them.
  */
 import type { webApi } from '@slack/bolt';
 import { createLogger, Redactor } from '../../src/log.js';
 import { createUpcomingDeletions, type UpcomingDeletion } from '../../src/scheduling/upcoming.js';
-import { replaceFollowups } from '../../src/slack/followups.js';
+import { replaceFollowups } from '../../src/slack/outbound/followups.js';
 import { useTempSqliteStore } from '../helpers/temp-store.js';
 
 const currentStore = useTempSqliteStore();

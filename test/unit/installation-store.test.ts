@@ -1,12 +1,12 @@
 /**
  * The installation store keeps one redacted bot token per installed workspace: replaced on
- * reinstall, dropped on uninstall (src/slack/installation-store.ts).
+ * reinstall, dropped on uninstall (src/slack/platform/installation-store.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { Installation } from '@slack/bolt';
 import Keyv from 'keyv';
 import { Redactor } from '../../src/log.js';
-import { createInstallationStore } from '../../src/slack/installation-store.js';
+import { createInstallationStore } from '../../src/slack/platform/installation-store.js';
 import { SecretBox } from '../../src/store/crypto.js';
 
 const installation = (team: string, token: string): Installation<'v2', false> => ({

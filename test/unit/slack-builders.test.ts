@@ -2,6 +2,7 @@
 
 import fc from 'fast-check';
 import { Redactor } from '../../src/log.js';
+import { code, dateToken, escapeMrkdwn } from '../../src/messages/mrkdwn.js';
 import { accessFormView } from '../../src/slack/blocks/access.js';
 import { noticeModal, section } from '../../src/slack/blocks/common.js';
 import {
@@ -20,7 +21,6 @@ import {
 import { tokenFormView, tokenRefusedView } from '../../src/slack/blocks/token-modal.js';
 import { ACCESS_VIEW, SCHEDULE_VIEW, TOKEN_VIEW } from '../../src/slack/ids.js';
 import { CLIP_NOTE, clip, fitBlocks, SLACK_LIMITS } from '../../src/slack/limits.js';
-import { code, dateToken, escapeMrkdwn } from '../../src/slack/mrkdwn.js';
 import { checkMessage, checkView } from '../../support/slack-limits.js';
 import { pendingRecord } from '../helpers/run-request.js';
 

@@ -5,7 +5,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { webApi } from '@slack/bolt';
-import { mayHaveBeenDone, nothingWasDone, WRITE_ATTEMPTS, writeOnce } from '../../src/slack/slack-writes.js';
+import {
+  mayHaveBeenDone,
+  nothingWasDone,
+  WRITE_ATTEMPTS,
+  writeOnce,
+} from '../../src/slack/outbound/slack-writes.js';
 
 const client = (port: number) =>
   new webApi.WebClient('xoxb-unit-test', {

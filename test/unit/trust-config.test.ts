@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ConfigError, parseConfig } from '../../src/config.js';
-import { isFromTheFuture } from '../../src/slack/request-time.js';
-import { createMetadataSigner } from '../../src/slack/signed-metadata.js';
+import { isFromTheFuture } from '../../src/slack/platform/request-time.js';
+import { createMetadataSigner } from '../../src/slack/platform/signed-metadata.js';
 
 const base = { SLACK_BOT_TOKEN: 'xoxb-1-2-abc', SLACK_SIGNING_SECRET: 'secret' };
 const key = () => randomBytes(32).toString('base64');

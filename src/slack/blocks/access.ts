@@ -8,9 +8,9 @@ import {
   type Who,
 } from '../../access/access-policy.js';
 import { APPROVALS } from '../../messages/approvals.js';
+import { escapeMrkdwn } from '../../messages/mrkdwn.js';
 import { ACCESS_VIEW } from '../ids.js';
 import { SLACK_LIMITS } from '../limits.js';
-import { escapeMrkdwn } from '../mrkdwn.js';
 import { type Block, context, hint, label, modal, option, placeholder, section } from './common.js';
 
 const WHO_LABELS: Record<Who, string> = {

@@ -2,10 +2,10 @@
 import type { types } from '@slack/bolt';
 import type { DiskBackupPolicyDetails } from '../../katapult/client.js';
 import { APPROVALS } from '../../messages/approvals.js';
+import { code, dateToken, escapeMrkdwn } from '../../messages/mrkdwn.js';
 import type { RequestRecord } from '../../scheduling/request-log.js';
 import { ACTIONS, DENY_VIEW } from '../ids.js';
 import { SLACK_LIMITS } from '../limits.js';
-import { code, dateToken, escapeMrkdwn } from '../mrkdwn.js';
 import { type Block, button, context, label, message, modal, type SlackMessage, section } from './common.js';
 
 /** What the request shows of one policy: the preview's target name, retention and size, when Katapult said. */

@@ -1,8 +1,9 @@
 /** Messages Slack holds for later: the reminder before the move, the restore offer after it. Pure. */
+
+import { code, dateToken, escapeMrkdwn, utcFallback } from '../../messages/mrkdwn.js';
 import { reconcileNote } from '../../messages/reconcile.js';
 import type { ReconcileAction } from '../../scheduling/reconcile.js';
 import { ACTIONS } from '../ids.js';
-import { code, dateToken, escapeMrkdwn, utcFallback } from '../mrkdwn.js';
 import { type Block, button, context, message, type SlackMessage, section } from './common.js';
 
 function leadText(leadSeconds: number): string {

@@ -1,8 +1,8 @@
 /** `/katapult history`: the workspace's last audit entries, for admins. Pure builder. */
 import { APPROVALS } from '../../messages/approvals.js';
+import { code, dateToken } from '../../messages/mrkdwn.js';
 import type { RequestRecord } from '../../scheduling/request-log.js';
 import type { AuditEntry } from '../../store/store.js';
-import { code, dateToken } from '../mrkdwn.js';
 import { pendingLines } from './approval.js';
 import { type Block, context, message, type SlackMessage, section } from './common.js';
 

@@ -2,7 +2,7 @@
 import type { types } from '@slack/bolt';
 import type { ScheduledDeletion } from '../../katapult/client.js';
 import type { Explanation } from '../../messages/explain.js';
-import { code, dateToken, escapeMrkdwn, utcFallback } from '../mrkdwn.js';
+import { code, dateToken, escapeMrkdwn, utcFallback } from '../../messages/mrkdwn.js';
 import { type Block, context, message, type SlackMessage, section } from './common.js';
 
 export type { SlackMessage } from './common.js';

@@ -1,6 +1,7 @@
 /** The outcome of a request record, as one channel message (one policy or several). Pure. */
+
+import { code, dateToken, utcFallback } from '../../messages/mrkdwn.js';
 import type { RequestRecord } from '../../scheduling/request-log.js';
-import { code, dateToken, utcFallback } from '../mrkdwn.js';
 import { type Block, clip, context, message, section } from './common.js';
 import {
   failureMessage,

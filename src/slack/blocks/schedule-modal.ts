@@ -1,9 +1,9 @@
 /** The scheduling modal: policy ID, deletion time, what will happen. Pure: no I/O. */
 import type { types } from '@slack/bolt';
 import type { DiskBackupPolicyDetails } from '../../katapult/client.js';
+import { code, dateToken, escapeMrkdwn } from '../../messages/mrkdwn.js';
 import { MAX_POLICIES_PER_REQUEST, POLICY_ID_MAX_LENGTH } from '../../scheduling/policy-id.js';
 import { SCHEDULE_VIEW } from '../ids.js';
-import { code, dateToken, escapeMrkdwn } from '../mrkdwn.js';
 import { clip, context, hint, label, modal, noticeModal, placeholder, section } from './common.js';
 
 /** What travels through the modal to the submission: identifiers only. */

@@ -1,8 +1,8 @@
 /** The admin modal for the workspace's Katapult token. Pure: no I/O. Never contains the token itself. */
 import type { types } from '@slack/bolt';
+import { code, dateToken, escapeMrkdwn } from '../../messages/mrkdwn.js';
 import type { TokenStatus } from '../../store/token-store.js';
 import { TOKEN_VIEW } from '../ids.js';
-import { code, dateToken, escapeMrkdwn } from '../mrkdwn.js';
 import {
   ADMINS_ONLY,
   type Block,

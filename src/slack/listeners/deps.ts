@@ -13,9 +13,9 @@ import type { KatapultScheduler } from '../../scheduling/schedule-deletion.js';
 import type { UpcomingDeletions } from '../../scheduling/upcoming.js';
 import type { AuditLog, Store } from '../../store/store.js';
 import type { WorkspaceTokens } from '../../tokens/workspace-tokens.js';
+import type { UserDirectory } from '../people/users.js';
+import type { MetadataSigner } from '../platform/signed-metadata.js';
 import type { PolicyCatalogue } from '../policy-catalogue.js';
-import type { MetadataSigner } from '../signed-metadata.js';
-import type { UserDirectory } from '../users.js';
 
 /** What the Slack adapters need; built once in the composition root (src/app.ts). */
 export interface ListenerDeps {

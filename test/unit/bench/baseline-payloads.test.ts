@@ -7,7 +7,7 @@ import type { RequestRecord } from '../../../src/scheduling/request-log.js';
 import { movedMessage, reminderMessage } from '../../../src/slack/blocks/followups.js';
 import { requestOutcomeMessage } from '../../../src/slack/blocks/request.js';
 import { buildScheduleModal } from '../../../src/slack/blocks/schedule-modal.js';
-import { createMetadataSigner, withSignedMetadata } from '../../../src/slack/signed-metadata.js';
+import { createMetadataSigner, withSignedMetadata } from '../../../src/slack/platform/signed-metadata.js';
 
 type Payload = { text: string; blocks: unknown[] };
 interface Payloads {

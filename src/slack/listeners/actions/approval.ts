@@ -7,9 +7,9 @@ import type { App, BlockButtonAction } from '@slack/bolt';
 import { APPROVALS } from '../../../messages/approvals.js';
 import { denyModal, REASON_MAX } from '../../blocks/approval.js';
 import { clip, noticeModal } from '../../blocks/common.js';
-import { tellPrivately } from '../../deliver.js';
 import { ACTIONS, DENY_VIEW } from '../../ids.js';
-import { openView } from '../../modals.js';
+import { tellPrivately } from '../../outbound/deliver.js';
+import { openView } from '../../outbound/modals.js';
 import { slackErrorText, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 

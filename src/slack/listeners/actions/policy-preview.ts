@@ -14,7 +14,6 @@ import type { PolicySummary } from '../../../katapult/client.js';
 import { explain } from '../../../messages/explain.js';
 import { checkPolicyId } from '../../../scheduling/policy-id.js';
 import { previewPolicy } from '../../../scheduling/preview.js';
-import { checkAccess } from '../../access.js';
 import { refusalText } from '../../blocks/access.js';
 import { clip } from '../../blocks/common.js';
 import {
@@ -24,8 +23,9 @@ import {
   previewText,
 } from '../../blocks/schedule-modal.js';
 import { SCHEDULE_VIEW } from '../../ids.js';
-import { updateView } from '../../modals.js';
-import { withSignedMetadata } from '../../signed-metadata.js';
+import { updateView } from '../../outbound/modals.js';
+import { checkAccess } from '../../people/access.js';
+import { withSignedMetadata } from '../../platform/signed-metadata.js';
 import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 

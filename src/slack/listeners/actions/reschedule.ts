@@ -1,7 +1,7 @@
 /** The Reschedule button (on the reminder and in App Home): the scheduling modal, filled in. */
 import type { App, BlockButtonAction } from '@slack/bolt';
 import { ACTIONS } from '../../ids.js';
-import { openScheduleModal } from '../../modals.js';
+import { openScheduleModal } from '../../outbound/modals.js';
 import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 

@@ -11,12 +11,12 @@ import { failureCode } from '../../../scheduling/katapult-call.js';
 import { checkPolicyId } from '../../../scheduling/policy-id.js';
 import { restoreFromTrash } from '../../../scheduling/restore.js';
 import type { UpcomingDeletion } from '../../../scheduling/upcoming.js';
-import { checkAccess } from '../../access.js';
 import { refusalText } from '../../blocks/access.js';
 import { restoredMessage } from '../../blocks/followups.js';
 import { failureText } from '../../blocks/messages.js';
 import { ACTIONS } from '../../ids.js';
-import { mayHaveBeenDone } from '../../slack-writes.js';
+import { mayHaveBeenDone } from '../../outbound/slack-writes.js';
+import { checkAccess } from '../../people/access.js';
 import { slackErrorText, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 

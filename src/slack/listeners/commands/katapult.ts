@@ -7,14 +7,20 @@ import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs, webApi } from 
 import { approvalOf } from '../../../access/access-policy.js';
 import { errorText } from '../../../log.js';
 import { FREEZE } from '../../../messages/approvals.js';
-import { isWorkspaceAdmin } from '../../access.js';
 import { accessFormView } from '../../blocks/access.js';
 import { ADMINS_ONLY, noticeModal } from '../../blocks/common.js';
 import { historyMessage } from '../../blocks/history.js';
 import { helpMessage, plainEphemeral } from '../../blocks/messages.js';
 import { tokenFormView } from '../../blocks/token-modal.js';
 import { ACCESS_VIEW, TOKEN_VIEW } from '../../ids.js';
-import { couldNotOpenText, openScheduleModal, openViewOrWhy, updateView, type View } from '../../modals.js';
+import {
+  couldNotOpenText,
+  openScheduleModal,
+  openViewOrWhy,
+  updateView,
+  type View,
+} from '../../outbound/modals.js';
+import { isWorkspaceAdmin } from '../../people/access.js';
 import { slackErrorCode, slackErrorText, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 import { parseCommandText } from './command-text.js';

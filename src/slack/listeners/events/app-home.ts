@@ -7,10 +7,10 @@
 import type { App, BlockAction, ButtonAction, webApi } from '@slack/bolt';
 import { approvalOf } from '../../../access/access-policy.js';
 import { KEEP_AFTER_MOVE_SECONDS } from '../../../scheduling/upcoming.js';
-import { checkAccess, checkApprover } from '../../access.js';
 import { PENDING_SHOWN } from '../../blocks/approval.js';
 import { HOME_PAGE_SIZE, homeView } from '../../blocks/home.js';
 import { ACTIONS } from '../../ids.js';
+import { checkAccess, checkApprover } from '../../people/access.js';
 import { slackErrorText, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 

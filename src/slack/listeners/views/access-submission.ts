@@ -4,11 +4,11 @@ import { type ApprovalMode, approvalOf, type Who } from '../../../access/access-
 import { MAX_PER_USER_PER_DAY_CEILING } from '../../../config.js';
 import { errorText } from '../../../log.js';
 import { APPROVALS } from '../../../messages/approvals.js';
-import { isWorkspaceAdmin } from '../../access.js';
 import { describeApproval, describeDailyLimit, describePolicy } from '../../blocks/access.js';
 import { ADMINS_ONLY, noticeModal } from '../../blocks/common.js';
 import { ACCESS_VIEW } from '../../ids.js';
-import { updateView } from '../../modals.js';
+import { updateView } from '../../outbound/modals.js';
+import { isWorkspaceAdmin } from '../../people/access.js';
 import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 

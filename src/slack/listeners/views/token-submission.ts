@@ -4,8 +4,8 @@
  */
 import type { App, types } from '@slack/bolt';
 import { explain } from '../../../messages/explain.js';
+import { code, escapeMrkdwn } from '../../../messages/mrkdwn.js';
 import { failureCode } from '../../../scheduling/katapult-call.js';
-import { isWorkspaceAdmin } from '../../access.js';
 import {
   tokenCheckingView,
   tokenDoneView,
@@ -13,8 +13,8 @@ import {
   tokenRefusedView,
 } from '../../blocks/token-modal.js';
 import { TOKEN_VIEW } from '../../ids.js';
-import { updateView } from '../../modals.js';
-import { code, escapeMrkdwn } from '../../mrkdwn.js';
+import { updateView } from '../../outbound/modals.js';
+import { isWorkspaceAdmin } from '../../people/access.js';
 import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 

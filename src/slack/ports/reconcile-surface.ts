@@ -4,11 +4,11 @@
  * posted once (`writeOnce`); when Slack refuses it, it is logged.
  */
 import type { webApi } from '@slack/bolt';
-import type { ReconcileSurface } from '../scheduling/reconcile.js';
-import { reconciledMessage } from './blocks/followups.js';
-import { deleteHeld, type FollowupDeps, replaceFollowups } from './followups.js';
-import { writeOnce } from './slack-writes.js';
-import { slackErrorText } from './workspace.js';
+import type { ReconcileSurface } from '../../scheduling/reconcile.js';
+import { reconciledMessage } from '../blocks/followups.js';
+import { deleteHeld, type FollowupDeps, replaceFollowups } from '../outbound/followups.js';
+import { writeOnce } from '../outbound/slack-writes.js';
+import { slackErrorText } from '../workspace.js';
 
 export function createReconcileSurface(
   deps: FollowupDeps,

@@ -6,12 +6,12 @@ import {
   decide,
   mayApprove,
   type Refusal,
-} from '../access/access-policy.js';
-import { errorText } from '../log.js';
-import type { DecisionRefusal } from '../scheduling/approvals.js';
-import type { ListenerDeps } from './listeners/deps.js';
+} from '../../access/access-policy.js';
+import { errorText } from '../../log.js';
+import type { DecisionRefusal } from '../../scheduling/approvals.js';
+import type { ListenerDeps } from '../listeners/deps.js';
+import { slackErrorCode, slackErrorText } from '../workspace.js';
 import type { SlackUserProfile } from './users.js';
-import { slackErrorCode, slackErrorText } from './workspace.js';
 
 export type AccessCheck =
   | { allowed: true; profile: SlackUserProfile }

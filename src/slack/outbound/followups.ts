@@ -6,12 +6,12 @@
  * `chat.scheduleMessage` is not idempotent: it is never retried after a timeout (slack-writes.ts).
  */
 import type { webApi } from '@slack/bolt';
-import type { AppLogger } from '../log.js';
-import type { UpcomingDeletion, UpcomingDeletions } from '../scheduling/upcoming.js';
-import { movedMessage, reminderMessage } from './blocks/followups.js';
-import type { SlackMessage } from './blocks/messages.js';
+import type { AppLogger } from '../../log.js';
+import type { UpcomingDeletion, UpcomingDeletions } from '../../scheduling/upcoming.js';
+import { movedMessage, reminderMessage } from '../blocks/followups.js';
+import type { SlackMessage } from '../blocks/messages.js';
+import { slackErrorText } from '../workspace.js';
 import { writeOnce } from './slack-writes.js';
-import { slackErrorText } from './workspace.js';
 
 /** Slack holds a scheduled message for at most 120 days. */
 export const SLACK_SCHEDULE_LIMIT_SECONDS = 120 * 86_400;

@@ -4,15 +4,15 @@
  * ends. `chat.update` is idempotent, so it may be repeated; `chat.postMessage` goes through writeOnce.
  */
 import type { webApi } from '@slack/bolt';
-import type { ApprovalSurface } from '../scheduling/approvals.js';
-import { previewPolicy } from '../scheduling/preview.js';
-import type { RequestRecord } from '../scheduling/request-log.js';
-import { approvalClosedMessage, approvalRequestMessage, policySummary } from './blocks/approval.js';
-import type { SlackMessage } from './blocks/common.js';
-import { tellPrivately } from './deliver.js';
-import type { ListenerDeps } from './listeners/deps.js';
-import { writeOnce } from './slack-writes.js';
-import { slackErrorCode, slackErrorText } from './workspace.js';
+import type { ApprovalSurface } from '../../scheduling/approvals.js';
+import { previewPolicy } from '../../scheduling/preview.js';
+import type { RequestRecord } from '../../scheduling/request-log.js';
+import { approvalClosedMessage, approvalRequestMessage, policySummary } from '../blocks/approval.js';
+import type { SlackMessage } from '../blocks/common.js';
+import type { ListenerDeps } from '../listeners/deps.js';
+import { tellPrivately } from '../outbound/deliver.js';
+import { writeOnce } from '../outbound/slack-writes.js';
+import { slackErrorCode, slackErrorText } from '../workspace.js';
 
 /** Edits the request message; a failure is logged (the outcome is also told to the people concerned). */
 export async function editRequestMessage(

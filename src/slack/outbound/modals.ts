@@ -3,15 +3,15 @@
  * button: open at once (the trigger expires in 3 s), then check access and fill in the time.
  */
 import type { webApi } from '@slack/bolt';
-import type { LogLevelName } from '../config.js';
-import { checkDeletionTime } from '../time/local.js';
-import { parseWhen } from '../time/when.js';
-import { checkAccess } from './access.js';
-import { refusalText } from './blocks/access.js';
-import { buildScheduleModal, type ScheduleModalInput, scheduleNoticeView } from './blocks/schedule-modal.js';
-import type { ListenerDeps } from './listeners/deps.js';
-import { withSignedMetadata } from './signed-metadata.js';
-import { slackErrorCode, slackErrorText } from './workspace.js';
+import type { LogLevelName } from '../../config.js';
+import { checkDeletionTime } from '../../time/local.js';
+import { parseWhen } from '../../time/when.js';
+import { refusalText } from '../blocks/access.js';
+import { buildScheduleModal, type ScheduleModalInput, scheduleNoticeView } from '../blocks/schedule-modal.js';
+import type { ListenerDeps } from '../listeners/deps.js';
+import { checkAccess } from '../people/access.js';
+import { withSignedMetadata } from '../platform/signed-metadata.js';
+import { slackErrorCode, slackErrorText } from '../workspace.js';
 
 export type View = webApi.ViewsOpenArguments['view'];
 export interface OpenedView {

@@ -4,15 +4,15 @@
  * for the record's workspace that never retries a write after a timeout (see slack-writes.ts).
  */
 import type { webApi } from '@slack/bolt';
-import type { RequestSurface } from '../scheduling/run-request.js';
-import { checkAccess } from './access.js';
+import type { RequestSurface } from '../../scheduling/run-request.js';
+import { refusalText } from '../blocks/access.js';
+import { approvedOutcomeMessage } from '../blocks/approval.js';
+import { requestOutcomeMessage } from '../blocks/request.js';
+import type { ListenerDeps } from '../listeners/deps.js';
+import { deliver, tellPrivately } from '../outbound/deliver.js';
+import { followupsFit, replaceFollowups } from '../outbound/followups.js';
+import { checkAccess } from '../people/access.js';
 import { editRequestMessage } from './approval-surface.js';
-import { refusalText } from './blocks/access.js';
-import { approvedOutcomeMessage } from './blocks/approval.js';
-import { requestOutcomeMessage } from './blocks/request.js';
-import { deliver, tellPrivately } from './deliver.js';
-import { followupsFit, replaceFollowups } from './followups.js';
-import type { ListenerDeps } from './listeners/deps.js';
 
 export function createRequestSurface(
   deps: Pick<

@@ -4,7 +4,7 @@
  * costs one call. These caches only save calls: nothing in them must be shared between replicas.
  */
 import type { webApi } from '@slack/bolt';
-import { safeZone } from '../time/local.js';
+import { safeZone } from '../../time/local.js';
 
 export interface SlackUserProfile {
   tz: string;

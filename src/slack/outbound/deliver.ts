@@ -3,11 +3,11 @@
  * down), sends it privately to the person who asked, with the fix. The outcome is never dropped silently.
  */
 import type { webApi } from '@slack/bolt';
-import type { AppLogger } from '../log.js';
-import type { Metrics } from '../metrics.js';
-import { type SlackMessage, undeliveredMessage } from './blocks/messages.js';
+import type { AppLogger } from '../../log.js';
+import type { Metrics } from '../../metrics.js';
+import { type SlackMessage, undeliveredMessage } from '../blocks/messages.js';
+import { slackErrorCode, slackErrorText } from '../workspace.js';
 import { mayHaveBeenDone, writeOnce } from './slack-writes.js';
-import { slackErrorCode, slackErrorText } from './workspace.js';
 
 /** `unknown`: the write went out and no answer came back (a timeout): it may have been posted. */
 export type Delivery = 'channel' | 'direct_message' | 'lost' | 'unknown';

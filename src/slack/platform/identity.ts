@@ -4,8 +4,8 @@
  * says which workspace (or, for an org-wide install, which enterprise) the bot belongs to.
  */
 import { webApi } from '@slack/bolt';
-import { type AppLogger, errorText } from '../log.js';
-import { slackErrorCode } from './workspace.js';
+import { type AppLogger, errorText } from '../../log.js';
+import { slackErrorCode } from '../workspace.js';
 import type { InstalledWorkspace } from './workspace-guard.js';
 
 /** What `auth.test` says of the bot token. */

@@ -8,8 +8,8 @@
  */
 import type { Installation, InstallationQuery, InstallationStore } from '@slack/bolt';
 import type Keyv from 'keyv';
-import type { Redactor } from '../log.js';
-import type { SecretBox } from '../store/crypto.js';
+import type { Redactor } from '../../log.js';
+import type { SecretBox } from '../../store/crypto.js';
 
 export function installationKey(query: {
   isEnterpriseInstall?: boolean | undefined;

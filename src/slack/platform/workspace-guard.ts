@@ -7,7 +7,7 @@
  * stored: a foreign workspace must not be able to grow our store.
  */
 import type { AnyMiddlewareArgs, Context, Middleware } from '@slack/bolt';
-import type { AppLogger } from '../log.js';
+import type { AppLogger } from '../../log.js';
 
 export interface InstalledWorkspace {
   teamId: string | null;
