@@ -2,8 +2,9 @@
  * The deploy kit (Dockerfile, .dockerignore, compose.yaml, deploy/kubernetes, deploy/prometheus)
  * agrees with the code: every port, probe path, environment variable, secret and metric they name
  * exists in src/ and in .env.example, the shutdown grace of every orchestrator exceeds the bot's,
- * and the image runs `node dist/main.js` as a non-root user. No Docker engine or cluster is needed:
- * the files are parsed here (a small YAML reader for the block style these files use).
+ * every alert has a runbook entry in docs/operations.md, and the image runs `node dist/main.js` as
+ * a non-root user. No Docker engine or cluster is needed: the files are parsed here (a small YAML
+ * reader for the block style these files use).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { shutdownGraceMs, stopBudgetMs } from '../../src/app.js';
@@ -680,7 +681,9 @@ describe('deploy/prometheus/alerts.yml', () => {
   const rules = asList(file.groups, 'groups').flatMap((g) =>
     asList(at(g, 'rules'), 'rules').map((r) => asMap(r, 'rule')),
   );
-  const readme = read('README.md');
+  /** The runbook: one `### <AlertName>` heading per alert, whose anchor is the name in lower case. */
+  const RUNBOOK = 'docs/operations.md';
+  const runbook = read(RUNBOOK);
 
   test('covers Katapult failures, Slack errors, store errors, DM fallbacks and waiting requests', () => {
     const exprs = rules.map((r) => String(r.expr)).join('\n');
@@ -696,14 +699,14 @@ describe('deploy/prometheus/alerts.yml', () => {
   });
 
   test.each(rules.map((r) => [String(r.alert), r] as const))(
-    '%s has severity, summary and a README runbook',
+    '%s has severity, summary and a runbook entry in docs/operations.md',
     (alert, rule) => {
       expect(alert).toMatch(/^KatapultChatops[A-Za-z]+$/);
       expect(at(rule, 'labels.severity')).toMatch(/^(critical|warning|info)$/);
       expect(at(rule, 'annotations.summary')).toEqual(expect.any(String));
-      expect(at(rule, 'annotations.runbook_url')).toBe(`README.md#${alert.toLowerCase()}`);
-      const runbook = new RegExp(`^#### ${alert}$`, 'm').test(readme);
-      expect({ alert, runbookInReadme: runbook }).toEqual({ alert, runbookInReadme: true });
+      expect(at(rule, 'annotations.runbook_url')).toBe(`${RUNBOOK}#${alert.toLowerCase()}`);
+      const entry = new RegExp(`^### ${alert}$`, 'm').test(runbook);
+      expect({ alert, runbookEntry: entry }).toEqual({ alert, runbookEntry: true });
       // No per-workspace or per-user label in any rule.
       expect(String(rule.expr)).not.toMatch(/workspace|team_id|user/);
     },
