@@ -2,9 +2,10 @@
  * The deploy kit (Dockerfile, .dockerignore, compose.yaml, deploy/kubernetes, deploy/prometheus)
  * agrees with the code: every port, probe path, environment variable, secret and metric they name
  * exists in src/ and in .env.example, the shutdown grace of every orchestrator exceeds the bot's,
- * every alert has a runbook entry in docs/operations.md, and the image runs `node dist/main.js` as
- * a non-root user. No Docker engine or cluster is needed: the files are parsed here (a small YAML
- * reader for the block style these files use).
+ * the stop figures the docs quote are the code's, every alert has a runbook entry in
+ * docs/operations.md, and the image runs `node dist/main.js` as a non-root user. No Docker engine or
+ * cluster is needed: the files are parsed here (a small YAML reader for the block style these files
+ * use).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { shutdownGraceMs, stopBudgetMs } from '../../src/app.js';
@@ -639,11 +640,17 @@ describe('deploy/kubernetes', () => {
     expect(at(c, 'resources.limits.cpu')).toBeUndefined();
   });
 
-  test('the shutdown grace the README and the deploy files quote is the one Bot.stop waits for', () => {
+  test('the stop figures the docs and the deploy files quote are the ones Bot.stop uses', () => {
     const grace = `${shutdownGraceSeconds({})} s`;
-    const readme = read('README.md');
-    expect(readme).toContain(`drains for up to ${grace}`);
-    expect(readme).toContain(`= ${grace} by default`);
+    const stop = `${stopBudgetSeconds({})} s`;
+    const deployDoc = read('docs/deploy.md');
+    expect(deployDoc).toContain(`drains for up to ${grace}`);
+    expect(deployDoc).toContain(`= ${grace} by default`);
+    expect(deployDoc).toContain(`within ${stop} of SIGTERM by default`);
+    expect(read('README.md')).toContain(`within ${stop} of SIGTERM by default`);
+    const reliability = read('docs/reliability.md');
+    expect(reliability).toContain(`which is ${grace} with the defaults`);
+    expect(reliability).toContain(`at most ${stop} with the defaults`);
     expect(read('Dockerfile')).toContain(`up to ${grace} by default`);
     expect(read('compose.yaml')).toContain(`= ${grace} by default`);
     expect(read(`${dir}/deployment.yaml`)).toContain(`= ${grace}`);
