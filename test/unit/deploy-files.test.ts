@@ -2,8 +2,10 @@
  * The deploy kit (Dockerfile, .dockerignore, compose.yaml, deploy/kubernetes, deploy/prometheus)
  * agrees with the code: every port, probe path, environment variable, secret and metric they name
  * exists in src/ and in .env.example, the shutdown grace of every orchestrator exceeds the bot's,
- * and the image runs `node dist/main.js` as a non-root user. No Docker engine or cluster is needed:
- * the files are parsed here (a small YAML reader for the block style these files use).
+ * the stop figures the docs quote are the code's, every alert has a runbook entry in
+ * docs/operations.md, and the image runs `node dist/main.js` as a non-root user. No Docker engine or
+ * cluster is needed: the files are parsed here (a small YAML reader for the block style these files
+ * use).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { shutdownGraceMs, stopBudgetMs } from '../../src/app.js';
@@ -638,11 +640,17 @@ describe('deploy/kubernetes', () => {
     expect(at(c, 'resources.limits.cpu')).toBeUndefined();
   });
 
-  test('the shutdown grace the README and the deploy files quote is the one Bot.stop waits for', () => {
+  test('the stop figures the docs and the deploy files quote are the ones Bot.stop uses', () => {
     const grace = `${shutdownGraceSeconds({})} s`;
-    const readme = read('README.md');
-    expect(readme).toContain(`drains for up to ${grace}`);
-    expect(readme).toContain(`= ${grace} by default`);
+    const stop = `${stopBudgetSeconds({})} s`;
+    const deployDoc = read('docs/deploy.md');
+    expect(deployDoc).toContain(`drains for up to ${grace}`);
+    expect(deployDoc).toContain(`= ${grace} by default`);
+    expect(deployDoc).toContain(`within ${stop} of SIGTERM by default`);
+    expect(read('README.md')).toContain(`within ${stop} of SIGTERM by default`);
+    const reliability = read('docs/reliability.md');
+    expect(reliability).toContain(`which is ${grace} with the defaults`);
+    expect(reliability).toContain(`at most ${stop} with the defaults`);
     expect(read('Dockerfile')).toContain(`up to ${grace} by default`);
     expect(read('compose.yaml')).toContain(`= ${grace} by default`);
     expect(read(`${dir}/deployment.yaml`)).toContain(`= ${grace}`);
@@ -680,7 +688,9 @@ describe('deploy/prometheus/alerts.yml', () => {
   const rules = asList(file.groups, 'groups').flatMap((g) =>
     asList(at(g, 'rules'), 'rules').map((r) => asMap(r, 'rule')),
   );
-  const readme = read('README.md');
+  /** The runbook: one `### <AlertName>` heading per alert, whose anchor is the name in lower case. */
+  const RUNBOOK = 'docs/operations.md';
+  const runbook = read(RUNBOOK);
 
   test('covers Katapult failures, Slack errors, store errors, DM fallbacks and waiting requests', () => {
     const exprs = rules.map((r) => String(r.expr)).join('\n');
@@ -696,14 +706,14 @@ describe('deploy/prometheus/alerts.yml', () => {
   });
 
   test.each(rules.map((r) => [String(r.alert), r] as const))(
-    '%s has severity, summary and a README runbook',
+    '%s has severity, summary and a runbook entry in docs/operations.md',
     (alert, rule) => {
       expect(alert).toMatch(/^KatapultChatops[A-Za-z]+$/);
       expect(at(rule, 'labels.severity')).toMatch(/^(critical|warning|info)$/);
       expect(at(rule, 'annotations.summary')).toEqual(expect.any(String));
-      expect(at(rule, 'annotations.runbook_url')).toBe(`README.md#${alert.toLowerCase()}`);
-      const runbook = new RegExp(`^#### ${alert}$`, 'm').test(readme);
-      expect({ alert, runbookInReadme: runbook }).toEqual({ alert, runbookInReadme: true });
+      expect(at(rule, 'annotations.runbook_url')).toBe(`${RUNBOOK}#${alert.toLowerCase()}`);
+      const entry = new RegExp(`^### ${alert}$`, 'm').test(runbook);
+      expect({ alert, runbookEntry: entry }).toEqual({ alert, runbookEntry: true });
       // No per-workspace or per-user label in any rule.
       expect(String(rule.expr)).not.toMatch(/workspace|team_id|user/);
     },
