@@ -505,6 +505,13 @@ describe('compose.yaml', () => {
     const port = Number(env.PORT ?? CONFIG_PORT_DEFAULT);
     const mapped = asList(bot.ports, `${name}.ports`).map((p) => Number(String(p).split(':').at(-1)));
     expect(mapped).toContain(port);
+    // /metrics is served on METRICS_PORT, never on the port that receives Slack's requests, and that
+    // port is published on the host's loopback only.
+    const metricsPort = Number(env.METRICS_PORT);
+    expect(metricsPort).toBeGreaterThan(0);
+    expect(metricsPort).not.toBe(port);
+    const published = asList(bot.ports, `${name}.ports`).map(String);
+    expect(published).toContain(`127.0.0.1:${metricsPort}:${metricsPort}`);
     expect(bot.env_file).toBe('.env');
     const grace = /^(\d+)s$/.exec(String(bot.stop_grace_period));
     expect(grace).not.toBeNull();
