@@ -78,14 +78,17 @@ const lazyNodeFetch: FetchLike = async (url, init) => {
 };
 
 /**
- * The `operation` label of a retried attempt's route: the label of the client call it belongs to
- * (below), so that retries and calls can be compared per operation.
+ * The `operation` label of each Katapult client call and of each route, in one table, so that
+ * retries and calls can be compared per operation: a call is counted under its method's label, a
+ * retried attempt under its route's, the label of the call it belongs to. `identify` sends to
+ * `getCurrentUser` or `listOrganizations`: all three count as 'identify'.
  */
-const KATAPULT_ROUTE_LABELS: Record<KatapultOperation, string> = {
+const KATAPULT_LABELS: Record<KatapultOperation | 'identify', string> = {
   scheduleDiskBackupPolicyDeletion: 'schedule_deletion',
   getDiskBackupPolicy: 'get_policy',
   listOrganizationPolicies: 'list_policies',
   restoreTrashObject: 'restore',
+  identify: 'identify',
   getCurrentUser: 'identify',
   listOrganizations: 'identify',
 };
@@ -273,18 +276,11 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       fetch: overrides.fetch ?? lazyNodeFetch,
       timeoutMs: config.katapult.timeoutMs,
       onAttempt: ({ operation, willRetry }) => {
-        if (willRetry)
-          metrics.katapultRetry(KATAPULT_ROUTE_LABELS[operation as KatapultOperation] ?? operation);
+        if (willRetry) metrics.katapultRetry(KATAPULT_LABELS[operation as KatapultOperation] ?? operation);
       },
     }),
     metrics,
-    {
-      scheduleDiskBackupPolicyDeletion: 'schedule_deletion',
-      identify: 'identify',
-      getDiskBackupPolicy: 'get_policy',
-      listOrganizationPolicies: 'list_policies',
-      restoreTrashObject: 'restore',
-    },
+    KATAPULT_LABELS,
   );
   const tokens = createWorkspaceTokens({
     store: createTokenStore(store.kv, box),
