@@ -119,6 +119,8 @@ const CLIENTS_KEPT = 100;
 
 /** How long a stop waits for the store to close (after the drain, inside the orchestrator's margin). */
 const STORE_CLOSE_TIMEOUT_MS = 3_000;
+/** How long a Socket Mode start waits for its connection to Slack. */
+const SOCKET_CONNECT_TIMEOUT_MS = 30_000;
 
 /**
  * How long a shutdown waits for records under way: one Katapult call at its worst (retry budget
@@ -628,14 +630,13 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     async start() {
       if (socketMode) {
         // Bolt retries some failures forever; a start that cannot connect says why, naming the token.
-        let timer: NodeJS.Timeout | undefined;
         try {
-          await Promise.race([
-            app.start(),
-            new Promise((_, reject) => {
-              timer = setTimeout(() => reject(new Error('no connection within 30 s')), 30_000);
-            }),
-          ]);
+          const connected = await within(
+            app.start().then(() => true),
+            SOCKET_CONNECT_TIMEOUT_MS,
+            false,
+          );
+          if (!connected) throw new Error('no connection within 30 s');
         } catch (error) {
           await app.stop().catch(() => undefined);
           const code = slackErrorCode(error);
@@ -644,8 +645,6 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
               ? `Slack refused SLACK_APP_TOKEN (${code}); generate an app-level token with connections:write under Basic Information`
               : `could not connect to Slack in Socket Mode (${errorText(error)})`,
           );
-        } finally {
-          clearTimeout(timer);
         }
         watchSocketConnection(app, (up) => {
           if (up === slackConnected) return;
