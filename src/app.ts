@@ -12,22 +12,15 @@ import { createAccessPolicies } from './access/access-policy.js';
 import { createFreezes } from './access/freeze.js';
 import { createAuditRecorder } from './audit/record.js';
 import { createAuditTrail } from './audit/trail.js';
+import { createInfrastructure } from './bot/infrastructure.js';
 import type { Config } from './config.js';
 import { within } from './deadline.js';
 import { createHealth, listenHealth } from './health.js';
-import { DEFAULT_RETRY_POLICY, type FetchLike, KatapultClient } from './katapult/client.js';
-import type { KatapultOperation } from './katapult/routes.js';
+import { DEFAULT_RETRY_POLICY, type FetchLike } from './katapult/client.js';
 import { InFlight } from './lifecycle.js';
-import { type AppLogger, createLogger, errorText, type LogLevel, type LogSink, Redactor } from './log.js';
+import { type AppLogger, errorText, type LogLevel, type LogSink } from './log.js';
 import { explain } from './messages/explain.js';
-import {
-  countingSlackFetch,
-  countStoreFailures,
-  createMetrics,
-  instrumentKatapult,
-  type Metrics,
-  type MetricsDeps,
-} from './metrics.js';
+import { countingSlackFetch, type Metrics, type MetricsDeps } from './metrics.js';
 import {
   type ApprovalDeps,
   createApprovalHolds,
@@ -47,8 +40,7 @@ import { mayHaveBeenDone } from './slack/outbound/slack-writes.js';
 import { checkApprover } from './slack/people/access.js';
 import { createUserDirectory } from './slack/people/users.js';
 import { boundClientPools } from './slack/platform/client-pools.js';
-import { type BotIdentity, checkBotToken } from './slack/platform/identity.js';
-import { createInstallationStore } from './slack/platform/installation-store.js';
+import type { BotIdentity } from './slack/platform/identity.js';
 import { refuseFutureTimestamps } from './slack/platform/request-time.js';
 import { createMetadataSigner } from './slack/platform/signed-metadata.js';
 import {
@@ -62,36 +54,8 @@ import { createReconcileSurface } from './slack/ports/reconcile-surface.js';
 import { createRequestSurface } from './slack/ports/request-surface.js';
 import { BOT_SCOPES } from './slack/scopes.js';
 import { slackErrorCode } from './slack/workspace.js';
-import { SecretBox } from './store/crypto.js';
-import { loadOrCreateKey } from './store/key-file.js';
-import { migrate, SCHEMA_VERSION_KEY } from './store/migrations.js';
-import { openStore } from './store/open-store.js';
+import { SCHEMA_VERSION_KEY } from './store/migrations.js';
 import type { Store } from './store/store.js';
-import { createTokenStore } from './store/token-store.js';
-import { createWorkspaceTokens } from './tokens/workspace-tokens.js';
-
-/** node-fetch, loaded on the first Katapult call rather than at start (it is not needed before). */
-let nodeFetch: Promise<FetchLike> | undefined;
-const lazyNodeFetch: FetchLike = async (url, init) => {
-  nodeFetch ??= import('node-fetch').then((m) => m.default as FetchLike);
-  return (await nodeFetch)(url, init);
-};
-
-/**
- * The `operation` label of each Katapult client call and of each route, in one table, so that
- * retries and calls can be compared per operation: a call is counted under its method's label, a
- * retried attempt under its route's, the label of the call it belongs to. `identify` sends to
- * `getCurrentUser` or `listOrganizations`: all three count as 'identify'.
- */
-const KATAPULT_LABELS: Record<KatapultOperation | 'identify', string> = {
-  scheduleDiskBackupPolicyDeletion: 'schedule_deletion',
-  getDiskBackupPolicy: 'get_policy',
-  listOrganizationPolicies: 'list_policies',
-  restoreTrashObject: 'restore',
-  identify: 'identify',
-  getCurrentUser: 'identify',
-  listOrganizations: 'identify',
-};
 
 /** Per attempt of a Slack Web API call made from a request record (and of the listeners' client). */
 const SLACK_WRITE_TIMEOUT_MS = 10_000;
@@ -189,114 +153,9 @@ export interface Bot {
 }
 
 export async function createBot(config: Config, overrides: BotOverrides = {}): Promise<Bot> {
-  const redactor = new Redactor();
-  for (const secret of [
-    config.slack.botToken,
-    config.slack.signingSecret,
-    config.slack.appToken,
-    config.katapult.fallbackToken,
-    config.slack.oauth?.clientSecret,
-    config.slack.oauth?.stateSecret,
-  ]) {
-    redactor.add(secret);
-  }
-  const logger = createLogger({
-    level: config.logLevel,
-    redactor,
-    ...(overrides.logSink ? { sink: overrides.logSink } : {}),
-  });
-  const now = overrides.now ?? Date.now;
-
-  let key = config.encryptionKey;
-  if (!key) {
-    const loaded = await loadOrCreateKey(config.dataDir);
-    key = loaded.key;
-    if (loaded.created) {
-      logger.event('warn', 'encryption_key_created', {
-        file: loaded.file,
-        msg: 'Generated a new token encryption key (mode 0600). Back it up: without it, stored tokens cannot be read.',
-      });
-    }
-  }
-  redactor.add(key.toString('base64'));
-  for (const old of config.oldEncryptionKeys) redactor.add(old.toString('base64'));
-  const box = new SecretBox(key, config.oldEncryptionKeys);
-
-  // Read at each scrape; `pendingRequests` is set from the request log below.
-  const metricsDeps: MetricsDeps = {
-    ...(overrides.pendingRequests ? { pendingRequests: overrides.pendingRequests } : {}),
-  };
-  const metrics = createMetrics(metricsDeps);
-  const openMigratedStore = async (): Promise<Store> => {
-    const rawStore = await openStore(config.store.url, {
-      retentionMs: config.audit.retentionDays * 86_400_000,
-      maxPerWorkspace: config.audit.maxPerWorkspace,
-      now,
-      onError: (error) => {
-        metrics.storeError('connection');
-        logger.event('error', 'store_error', { error: errorText(error) });
-      },
-    });
-    const store: Store = countStoreFailures(rawStore, metrics, '', {
-      kv: 'kv_',
-      audit: 'audit_',
-      docs: 'docs_',
-    });
-    try {
-      const migrated = await migrate(store);
-      if (migrated.applied.length > 0) logger.event('info', 'store_migrated', { ...migrated });
-      if (migrated.ahead) {
-        logger.event('warn', 'store_schema_ahead', {
-          ...migrated,
-          msg: 'The store was migrated by a newer version of the bot; this one may not understand every record.',
-        });
-      }
-    } catch (error) {
-      await store.close().catch(() => undefined);
-      throw new Error(`could not migrate the store (${errorText(error)})`);
-    }
-    return store;
-  };
-  // Single workspace: the bot token is checked (auth.test) while the store opens, as neither needs
-  // the other. A store failure is reported first, as when they ran one after the other; a token
-  // failure closes the store that was opened.
-  const identityChecked = config.slack.oauth
-    ? null
-    : checkBotToken(config.slack.botToken as string, config.slack.apiUrl, logger);
-  identityChecked?.catch(() => undefined); // handled below, unless the store failed first
-  const store = await openMigratedStore();
-  let identity: BotIdentity | null = null;
-  try {
-    identity = await identityChecked;
-  } catch (error) {
-    await store.close().catch(() => undefined);
-    throw error;
-  }
-  const katapult = instrumentKatapult(
-    new KatapultClient({
-      baseUrl: config.katapult.apiUrl,
-      fetch: overrides.fetch ?? lazyNodeFetch,
-      timeoutMs: config.katapult.timeoutMs,
-      onAttempt: ({ operation, willRetry }) => {
-        if (willRetry) metrics.katapultRetry(KATAPULT_LABELS[operation as KatapultOperation] ?? operation);
-      },
-    }),
-    metrics,
-    KATAPULT_LABELS,
-  );
-  const tokens = createWorkspaceTokens({
-    store: createTokenStore(store.kv, box),
-    katapult,
-    fallbackToken: config.katapult.fallbackToken,
-    redactor,
-    onStoreError: (error, operation) =>
-      logger.event('error', 'store_failed', {
-        operation,
-        error: errorText(error),
-      }),
-  });
-
-  const installations = config.slack.oauth ? createInstallationStore(store.kv, box, redactor) : null;
+  // Logger, key, metrics, then the store (opened while the bot token is checked), Katapult, tokens.
+  const infra = await createInfrastructure(config, overrides);
+  const { logger, now, key, metrics, metricsDeps, store, identity, katapult, tokens, installations } = infra;
   // Single workspace: one bot token, checked above. OAuth: each installation's token, sealed in the store.
   let auth: Partial<AppOptions>;
   let installed: InstalledWorkspace | null = null;
