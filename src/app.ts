@@ -7,12 +7,18 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { App, type AppOptions, ErrorCode, webApi } from '@slack/bolt';
+import { App, type AppOptions, ErrorCode } from '@slack/bolt';
 import { createAccessPolicies } from './access/access-policy.js';
 import { createFreezes } from './access/freeze.js';
 import { createAuditRecorder } from './audit/record.js';
 import { createAuditTrail } from './audit/trail.js';
 import { createInfrastructure } from './bot/infrastructure.js';
+import {
+  CLIENTS_KEPT,
+  createClientFor,
+  listenerClientOptions,
+  SLACK_WRITE_TIMEOUT_MS,
+} from './bot/slack-clients.js';
 import type { Config } from './config.js';
 import { within } from './deadline.js';
 import { createHealth, listenHealth } from './health.js';
@@ -20,7 +26,7 @@ import { DEFAULT_RETRY_POLICY, type FetchLike } from './katapult/client.js';
 import { InFlight } from './lifecycle.js';
 import { type AppLogger, errorText, type LogLevel, type LogSink } from './log.js';
 import { explain } from './messages/explain.js';
-import { countingSlackFetch, type Metrics, type MetricsDeps } from './metrics.js';
+import type { Metrics, MetricsDeps } from './metrics.js';
 import {
   type ApprovalDeps,
   createApprovalHolds,
@@ -36,7 +42,6 @@ import { createRequestWorker } from './scheduling/request-worker.js';
 import { runRequest } from './scheduling/run-request.js';
 import { carryOverUpcoming, createUpcomingDeletions } from './scheduling/upcoming.js';
 import { registerListeners } from './slack/listeners/index.js';
-import { mayHaveBeenDone } from './slack/outbound/slack-writes.js';
 import { checkApprover } from './slack/people/access.js';
 import { createUserDirectory } from './slack/people/users.js';
 import { boundClientPools } from './slack/platform/client-pools.js';
@@ -57,30 +62,8 @@ import { slackErrorCode } from './slack/workspace.js';
 import { SCHEMA_VERSION_KEY } from './store/migrations.js';
 import type { Store } from './store/store.js';
 
-/** Per attempt of a Slack Web API call made from a request record (and of the listeners' client). */
-const SLACK_WRITE_TIMEOUT_MS = 10_000;
-/**
- * Retries of the listeners' Web client. The Web client hands these options to p-retry, whose
- * `onFailedAttempt` (not in the Web client's type) stops the retries by throwing.
- */
-const LISTENER_RETRIES: webApi.RetryOptions & { onFailedAttempt(error: unknown): void } = {
-  retries: 3,
-  factor: 2,
-  minTimeout: 500,
-  maxTimeout: 4000,
-  onFailedAttempt(error) {
-    if (mayHaveBeenDone(error)) throw error;
-  },
-};
 /** The request record must be written within this, well inside Slack's 3 s, or the modal says so. */
 const INTAKE_TIMEOUT_MS = 1_500;
-/**
- * Workspaces whose Web clients are kept between requests, by Bolt and by `clientFor`. A client costs
- * about 26 KB to keep and 0.2-0.3 ms of CPU to make (no call to Slack): with traffic spread over
- * thousands of workspaces few are reused, so only the most recent are kept.
- */
-const CLIENTS_KEPT = 100;
-
 /** How long a stop waits for the store to close (after the drain, inside the orchestrator's margin). */
 const STORE_CLOSE_TIMEOUT_MS = 3_000;
 /** How long a Socket Mode start waits for its connection to Slack. */
@@ -199,17 +182,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     logger,
     // Without this Bolt resets the shared logger to info.
     logLevel: config.logLevel as LogLevel,
-    clientOptions: {
-      ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
-      // Bounded: a post that cannot get through in ~10 s goes to the fallback instead of waiting 30 min.
-      // A call that got no answer (a timeout) may have been done: it is never sent again, so a slow
-      // Slack gives one post, not four (slack-writes.ts).
-      retryConfig: LISTENER_RETRIES,
-      // Per attempt: a connection that never answers must not hold a post (and its fallback) for ever.
-      timeout: overrides.slackWriteTimeoutMs ?? SLACK_WRITE_TIMEOUT_MS,
-      // Counts failed Web API calls by method and error, for every client Bolt makes.
-      fetch: countingSlackFetch(metrics),
-    },
+    clientOptions: listenerClientOptions(config, overrides, metrics),
     ...(socketMode
       ? {}
       : {
@@ -249,33 +222,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   };
   const locks = createLocks(store.docs, { ttlMs: config.requests.leaseMs });
   const dailyLimit = createDailyLimit({ docs: store.docs, locks, now });
-  const clients = new Map<string, webApi.WebClient>();
-  /** A Web client for work that runs outside a Slack request: one attempt per call (slack-writes.ts). */
-  const clientFor = async (workspaceId: string): Promise<webApi.WebClient> => {
-    const cached = clients.get(workspaceId);
-    if (cached) return cached;
-    const token = installations
-      ? (
-          await installations.fetchInstallation({
-            teamId: workspaceId,
-            enterpriseId: workspaceId,
-            isEnterpriseInstall: workspaceId.startsWith('E'),
-          })
-        ).bot?.token
-      : config.slack.botToken;
-    if (!token) throw new Error(`no bot token for workspace ${workspaceId}`);
-    const client = new webApi.WebClient(token, {
-      ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
-      retryConfig: { retries: 0 },
-      rejectRateLimitedCalls: true,
-      timeout: overrides.slackWriteTimeoutMs ?? SLACK_WRITE_TIMEOUT_MS,
-      fetch: countingSlackFetch(metrics),
-      logger,
-    });
-    if (clients.size >= CLIENTS_KEPT) clients.delete(clients.keys().next().value as string);
-    clients.set(workspaceId, client);
-    return client;
-  };
+  const clientFor = createClientFor(config, overrides, infra);
   const surface = createRequestSurface(
     {
       users,
