@@ -3,15 +3,9 @@
  * wires the Slack listeners to them. Nothing else creates these objects.
  */
 
-import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostname } from 'node:os';
 import { App, type AppOptions, ErrorCode } from '@slack/bolt';
-import { createAccessPolicies } from './access/access-policy.js';
-import { createFreezes } from './access/freeze.js';
-import { createAuditRecorder } from './audit/record.js';
-import { createAuditTrail } from './audit/trail.js';
 import { createInfrastructure } from './bot/infrastructure.js';
 import {
   CLIENTS_KEPT,
@@ -19,31 +13,18 @@ import {
   listenerClientOptions,
   SLACK_WRITE_TIMEOUT_MS,
 } from './bot/slack-clients.js';
+import { createWork, createWorkspaceState } from './bot/work.js';
 import type { Config } from './config.js';
 import { within } from './deadline.js';
 import { createHealth, listenHealth } from './health.js';
 import { DEFAULT_RETRY_POLICY, type FetchLike } from './katapult/client.js';
 import { InFlight } from './lifecycle.js';
 import { type AppLogger, errorText, type LogLevel, type LogSink } from './log.js';
-import { explain } from './messages/explain.js';
 import type { Metrics, MetricsDeps } from './metrics.js';
-import {
-  type ApprovalDeps,
-  createApprovalHolds,
-  createApprovalSweeper,
-  decide,
-} from './scheduling/approvals.js';
-import { createDailyLimit } from './scheduling/daily-limit.js';
-import { createRequestIntake } from './scheduling/intake.js';
-import { createLocks } from './scheduling/locks.js';
-import { createReconciler, type ReconcileSummary } from './scheduling/reconcile.js';
-import { createRequestLog } from './scheduling/request-log.js';
-import { createRequestWorker } from './scheduling/request-worker.js';
-import { runRequest } from './scheduling/run-request.js';
-import { carryOverUpcoming, createUpcomingDeletions } from './scheduling/upcoming.js';
+import { decide } from './scheduling/approvals.js';
+import type { ReconcileSummary } from './scheduling/reconcile.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { checkApprover } from './slack/people/access.js';
-import { createUserDirectory } from './slack/people/users.js';
 import { boundClientPools } from './slack/platform/client-pools.js';
 import type { BotIdentity } from './slack/platform/identity.js';
 import { refuseFutureTimestamps } from './slack/platform/request-time.js';
@@ -54,16 +35,11 @@ import {
   workspaceGuard,
 } from './slack/platform/workspace-guard.js';
 import { createPolicyCatalogue } from './slack/policy-catalogue.js';
-import { createApprovalSurface } from './slack/ports/approval-surface.js';
-import { createReconcileSurface } from './slack/ports/reconcile-surface.js';
-import { createRequestSurface } from './slack/ports/request-surface.js';
 import { BOT_SCOPES } from './slack/scopes.js';
 import { slackErrorCode } from './slack/workspace.js';
 import { SCHEMA_VERSION_KEY } from './store/migrations.js';
 import type { Store } from './store/store.js';
 
-/** The request record must be written within this, well inside Slack's 3 s, or the modal says so. */
-const INTAKE_TIMEOUT_MS = 1_500;
 /** How long a stop waits for the store to close (after the drain, inside the orchestrator's margin). */
 const STORE_CLOSE_TIMEOUT_MS = 3_000;
 /** How long a Socket Mode start waits for its connection to Slack. */
@@ -138,7 +114,7 @@ export interface Bot {
 export async function createBot(config: Config, overrides: BotOverrides = {}): Promise<Bot> {
   // Logger, key, metrics, then the store (opened while the bot token is checked), Katapult, tokens.
   const infra = await createInfrastructure(config, overrides);
-  const { logger, now, key, metrics, metricsDeps, store, identity, katapult, tokens, installations } = infra;
+  const { logger, now, key, metrics, store, identity, katapult, tokens, installations } = infra;
   // Single workspace: one bot token, checked above. OAuth: each installation's token, sealed in the store.
   let auth: Partial<AppOptions>;
   let installed: InstalledWorkspace | null = null;
@@ -200,125 +176,11 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   app.use(workspaceGuard(installed, refusedWorkspace));
   // Bolt's own Web clients, one per workspace served: the most recent kept (src/slack/platform/client-pools.ts).
   app.use(boundClientPools(app, CLIENTS_KEPT));
-  const access = createAccessPolicies(store.kv, config.defaultAccess);
-  const freezes = createFreezes(store.kv, config.frozen);
-  const upcoming = createUpcomingDeletions(store.docs);
-  const users = createUserDirectory({ ttlMs: 60_000, groupTtlMs: 60_000, now });
-  const trail = createAuditTrail(store.audit, store.docs, {
-    retentionMs: config.audit.retentionDays * 86_400_000,
-  });
-  const record = createAuditRecorder(trail, logger);
-
-  // The request log and its workers: one owner identity per process for leases.
-  const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const requests = createRequestLog(store.docs);
-  metricsDeps.pendingRequests ??= async () => {
-    const pending = await requests.pending();
-    const oldest = pending.oldestCreatedAt;
-    return {
-      count: pending.count,
-      oldestAgeSeconds: oldest === null ? 0 : Math.max(0, (now() - oldest) / 1000),
-    };
-  };
-  const locks = createLocks(store.docs, { ttlMs: config.requests.leaseMs });
-  const dailyLimit = createDailyLimit({ docs: store.docs, locks, now });
+  const state = createWorkspaceState(config, infra);
+  const { access, freezes, upcoming, users, trail, record } = state;
   const clientFor = createClientFor(config, overrides, infra);
-  const surface = createRequestSurface(
-    {
-      users,
-      access,
-      logger,
-      metrics,
-      command: config.slack.command,
-      upcoming,
-      reminderLeadSeconds: config.reminderLeadMinutes * 60,
-      freezes,
-      now,
-    },
-    clientFor,
-  );
-  const approvalDeps: ApprovalDeps = {
-    requests,
-    holds: createApprovalHolds(store.docs),
-    surface: createApprovalSurface({ logger, tokens, katapult }, clientFor),
-    record,
-    logger,
-    now,
-    leaseMs: config.requests.leaseMs,
-    dailyLimit,
-  };
-  const approvalSweeper = createApprovalSweeper({
-    deps: approvalDeps,
-    owner,
-    sweepMs: config.requests.sweepMs,
-    track: (work) => inflight.run(work),
-  });
-  const approvalSettings = { requiredByDefault: config.requireApproval, ttlMs: config.approvalTtlMs };
-  // Submissions being recorded right now: while more than the workers can run arrive at once (a
-  // burst), the workers wait, so that the acks go out first.
-  let taking = 0;
-  const worker = createRequestWorker({
-    requests,
-    logger,
-    yieldToIntake: () => taking > config.requests.concurrency,
-    sweepMs: config.requests.sweepMs,
-    concurrency: config.requests.concurrency,
-    track: (work) => inflight.run(work),
-    run: (id) =>
-      runRequest(
-        {
-          requests,
-          surface,
-          tokens,
-          katapult,
-          upcoming,
-          locks,
-          dailyLimit,
-          record,
-          explain: (failure) => explain(failure, { command: config.slack.command, operation: 'schedule' }),
-          logger,
-          now,
-          owner,
-          leaseMs: config.requests.leaseMs,
-          maxAttempts: config.requests.maxAttempts,
-          onOutcome: (outcome) => metrics.submission(outcome),
-          approvals: approvalDeps,
-        },
-        id,
-      ),
-  });
-  const reconciler = createReconciler({
-    upcoming,
-    locks,
-    tokens,
-    katapult,
-    surface: createReconcileSurface(
-      { upcoming, logger, reminderLeadSeconds: config.reminderLeadMinutes * 60, now },
-      clientFor,
-    ),
-    logger,
-    now,
-    intervalMs: config.reconcileIntervalMinutes * 60_000,
-    track: (work) => inflight.run(work),
-  });
-  metricsDeps.workerQueue = () => worker.stats();
-  const intake = createRequestIntake({
-    requests: {
-      ...requests,
-      async create(record, by, leaseMs) {
-        taking++;
-        try {
-          return await requests.create(record, by, leaseMs);
-        } finally {
-          taking--;
-        }
-      },
-    },
-    owner,
-    leaseMs: config.requests.leaseMs,
-    timeoutMs: INTAKE_TIMEOUT_MS,
-    kick: (id) => worker.kick(id),
-  });
+  const work = createWork(config, infra, state, clientFor, inflight);
+  const { requests, dailyLimit, approvalDeps, approvalSettings, worker, intake } = work;
 
   registerListeners(app, {
     command: config.slack.command,
@@ -398,24 +260,6 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     logger.event('error', 'listener_error', { error: error.message, code: error.code });
   });
 
-  // Awaited before the bot says it is ready: the carry-over fills the upcoming deletions that the
-  // listeners show and the reconciler reads (a one-off; later starts only read one key). The
-  // workers' first sweeps are started here, not waited for.
-  const startWork = async () => {
-    try {
-      const copied = await carryOverUpcoming(store.kv, store.audit, upcoming);
-      if (copied > 0) logger.event('info', 'upcoming_carried_over', { copied });
-    } catch (error) {
-      logger.event('error', 'upcoming_carry_over_failed', {
-        error: errorText(error),
-      });
-    }
-    worker.start();
-    reconciler.start();
-    approvalSweeper.start();
-    void approvalSweeper.sweep();
-  };
-
   const listeners: { close(): Promise<void> }[] = [];
   const listenMetrics = async (): Promise<number | null> => {
     if (config.http.metricsPort === null) return null;
@@ -460,7 +304,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
             logger.event(up ? 'info' : 'warn', up ? 'slack_reconnected' : 'slack_connection_lost', {});
         });
         metrics.socketModeConnected(true);
-        await startWork();
+        await work.start();
         // No Slack traffic comes over HTTP in Socket Mode, but probes and scrapes do.
         const server = await listenHealth(publicRoutes, config.http.port, overrides.host);
         listeners.push(server);
@@ -480,7 +324,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       })) as Server;
       refuseFutureTimestamps(server, now);
       const port = (server.address() as AddressInfo).port;
-      await startWork();
+      await work.start();
       const metricsPort = await listenMetrics();
       ready = true;
       logger.event('info', 'started', {
@@ -492,7 +336,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       return { port, metricsPort };
     },
     idle: (timeoutMs = 10_000) => inflight.drain(timeoutMs),
-    reconcile: () => reconciler.sweep(),
+    reconcile: () => work.reconciler.sweep(),
     async stop(graceMs = shutdownGraceMs(config.katapult.timeoutMs)) {
       // /readyz answers 503 from now on, so load balancers stop sending, and no new record is started
       // here. Socket Mode disconnects at once; over HTTP the listener stays open while work under way
@@ -501,9 +345,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       // The store closes last.
       ready = false;
       draining = true;
-      worker.stop();
-      reconciler.stop();
-      approvalSweeper.stop();
+      work.stop();
       if (socketMode) await app.stop().catch(() => undefined);
       const pending = inflight.size;
       const drained = await inflight.drain(graceMs);
