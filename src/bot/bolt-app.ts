@@ -1,0 +1,186 @@
+/**
+ * The Bolt app: how it authorizes (one workspace's bot token, or OAuth installations), its
+ * custom routes, the global middleware every listener runs behind, its error handler, and the
+ * listeners themselves.
+ */
+
+import { App, type AppOptions, ErrorCode } from '@slack/bolt';
+import type { BotOverrides } from '../app.js';
+import type { Config } from '../config.js';
+import type { InFlight } from '../lifecycle.js';
+import type { LogLevel } from '../log.js';
+import { decide } from '../scheduling/approvals.js';
+import { registerListeners } from '../slack/listeners/index.js';
+import { checkApprover } from '../slack/people/access.js';
+import { boundClientPools } from '../slack/platform/client-pools.js';
+import type { BotIdentity } from '../slack/platform/identity.js';
+import { createMetadataSigner } from '../slack/platform/signed-metadata.js';
+import {
+  createRefusalLog,
+  type InstalledWorkspace,
+  workspaceGuard,
+} from '../slack/platform/workspace-guard.js';
+import { createPolicyCatalogue } from '../slack/policy-catalogue.js';
+import { BOT_SCOPES } from '../slack/scopes.js';
+import type { Infrastructure } from './infrastructure.js';
+import type { HealthWiring } from './lifecycle.js';
+import { CLIENTS_KEPT, type ClientFor, listenerClientOptions } from './slack-clients.js';
+import type { Work, WorkspaceState } from './work.js';
+
+/**
+ * Single workspace: one bot token, checked at start (its identity). OAuth: each installation's
+ * token, sealed in the store. `installed`: the one workspace served, or null with OAuth.
+ */
+function authOptions(
+  config: Config,
+  { identity, installations }: Pick<Infrastructure, 'identity' | 'installations'>,
+): { auth: Partial<AppOptions>; installed: InstalledWorkspace | null } {
+  if (config.slack.oauth) {
+    return {
+      auth: {
+        clientId: config.slack.oauth.clientId,
+        clientSecret: config.slack.oauth.clientSecret,
+        stateSecret: config.slack.oauth.stateSecret,
+        scopes: [...BOT_SCOPES],
+        ...(installations ? { installationStore: installations } : {}),
+        installerOptions: { directInstall: false, stateVerification: true },
+      },
+      installed: null,
+    };
+  }
+  const { botId, botUserId, workspace } = identity as BotIdentity;
+  return { auth: { token: config.slack.botToken as string, botId, botUserId }, installed: workspace };
+}
+
+/**
+ * The Bolt app and its global middleware: the workspace guard, the bounded client pools and the
+ * tracking of every listener's work, then the error handler. Global middleware runs before every
+ * listener, whenever the listeners are registered (registerBotListeners, below).
+ */
+export function createBoltApp(
+  config: Config,
+  overrides: BotOverrides,
+  infra: Infrastructure,
+  health: HealthWiring,
+  inflight: InFlight,
+): App {
+  const { logger, metrics, now } = infra;
+  const { auth, installed } = authOptions(config, infra);
+  const { socketMode } = health.state;
+  const app = new App({
+    ...auth,
+    ...(config.slack.signingSecret ? { signingSecret: config.slack.signingSecret } : {}),
+    ...(socketMode ? { socketMode: true, appToken: config.slack.appToken as string } : {}),
+    logger,
+    // Without this Bolt resets the shared logger to info.
+    logLevel: config.logLevel as LogLevel,
+    clientOptions: listenerClientOptions(config, overrides, metrics),
+    ...(socketMode
+      ? {}
+      : {
+          customRoutes: Object.entries(health.publicRoutes).map(([path, handler]) => ({
+            path,
+            method: ['GET'],
+            handler,
+          })),
+        }),
+  });
+
+  // Before every listener: requests from any workspace but ours are answered with nothing done.
+  const refusedWorkspace = createRefusalLog(logger, now);
+  app.use(workspaceGuard(installed, refusedWorkspace));
+  // Bolt's own Web clients, one per workspace served: the most recent kept (src/slack/platform/client-pools.ts).
+  app.use(boundClientPools(app, CLIENTS_KEPT));
+  // Every listener's work, including what runs after its ack, is tracked: a shutdown waits for it.
+  app.use(async ({ next }) => {
+    await inflight.run(next);
+  });
+  app.error(async (error) => {
+    // OAuth: Bolt found no stored installation for the workspace (nothing was done).
+    if (error.code === ErrorCode.AuthorizationError) {
+      const teamId = /no installation for (\w+)/.exec(error.message)?.[1];
+      return refusedWorkspace('no_installation', teamId ? { teamId } : {});
+    }
+    logger.event('error', 'listener_error', { error: error.message, code: error.code });
+  });
+  return app;
+}
+
+/** The Slack listeners, given every part they use. */
+export function registerBotListeners(
+  app: App,
+  config: Config,
+  infra: Infrastructure,
+  state: WorkspaceState,
+  work: Work,
+  clientFor: ClientFor,
+): void {
+  const { store, tokens, katapult, installations, key, logger, metrics, now } = infra;
+  const { access, freezes, upcoming, users, trail, record } = state;
+  const { requests, dailyLimit, approvalDeps, approvalSettings, worker, intake } = work;
+  registerListeners(app, {
+    command: config.slack.command,
+    tokens,
+    katapult,
+    access,
+    upcoming,
+    catalogue: createPolicyCatalogue({ tokens, katapult, logger, now }),
+    reminderLeadSeconds: config.reminderLeadMinutes * 60,
+    maxPerUserPerDay: config.maxPerUserPerDay,
+    dailyLimit,
+    async forgetWorkspace(workspaceId) {
+      // Installations are keyed by the same workspace ID (enterprise for org-wide installs, else team).
+      await installations?.deleteInstallation({
+        teamId: workspaceId,
+        enterpriseId: undefined,
+        isEnterpriseInstall: false,
+      });
+      await tokens.remove(workspaceId);
+      await access.remove(workspaceId);
+      await freezes.remove(workspaceId);
+      await upcoming.forget(workspaceId);
+      await requests.forget(workspaceId);
+      await dailyLimit.forget(workspaceId);
+      await approvalDeps.holds.forget(workspaceId);
+      await trail.forget(workspaceId);
+    },
+    users,
+    claims: store,
+    intake,
+    freezes,
+    approvals: {
+      ...approvalSettings,
+      decide: (input) =>
+        decide(
+          {
+            ...approvalDeps,
+            claims: store,
+            mayDecide: async (r, userId) =>
+              checkApprover(
+                { users, access, logger, approvals: approvalSettings },
+                await clientFor(r.workspace),
+                { workspaceId: r.workspace, userId, requesterId: r.user },
+              ),
+            frozen: async (workspaceId) => (await freezes.get(workspaceId)).frozen,
+            run: (id) => worker.kick(id),
+          },
+          input,
+        ),
+      async pending(workspaceId) {
+        // A waiting record is sorted by its expiry (request-log.ts): from now on, only those are left.
+        const records = await requests.since(workspaceId, now(), 500);
+        return records.filter((r) => r.state === 'awaiting_approval' && (r.approval?.expiresAt ?? 0) > now());
+      },
+    },
+    record,
+    auditLog: trail,
+    // Keyed by the encryption key when one is configured (else the signing secret), so every replica agrees.
+    metadata: createMetadataSigner({
+      current: config.encryptionKey ?? config.slack.signingSecret ?? key,
+      old: config.oldEncryptionKeys,
+    }),
+    logger,
+    metrics,
+    now,
+  });
+}
