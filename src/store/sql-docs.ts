@@ -49,7 +49,7 @@ const toDoc = (r: Row): DocRow => ({
 
 export function createSqlDocs(query: SqlQuery, dialect: SqlDialect, now: () => number): Docs {
   const run = statementRunner(query, dialect, now);
-  return { ...leaseStatements(dialect.table, run), ...documentStatements(dialect.table, run) };
+  return { ...leaseStatements(dialect, run), ...documentStatements(dialect, run) };
 }
 
 /** Runs a statement: `$` marks a value, `@now` the store's clock. */
@@ -91,9 +91,10 @@ const docRows = async (run: Run, text: string, ...values: unknown[]): Promise<Do
  * renewing and giving back the lease, finding the expired ones.
  */
 function leaseStatements(
-  t: string,
+  dialect: SqlDialect,
   run: Run,
 ): Pick<Docs, 'insert' | 'update' | 'lease' | 'release' | 'expired'> {
+  const t = dialect.table;
   return {
     async insert(coll, doc) {
       const owner = doc.lease?.owner ?? null;
@@ -166,9 +167,10 @@ function leaseStatements(
 
 /** Reading, writing without a lease, listing and removing documents. */
 function documentStatements(
-  t: string,
+  dialect: SqlDialect,
   run: Run,
 ): Pick<Docs, 'get' | 'upsert' | 'list' | 'keys' | 'remove' | 'removePartition' | 'trim' | 'activeStats'> {
+  const t = dialect.table;
   return {
     async get(coll, key) {
       return (await docRows(run, `SELECT * FROM ${t} WHERE coll = $ AND key = $`, coll, key))[0] ?? null;
