@@ -9,6 +9,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { within } from './deadline.js';
 import type { Metrics } from './metrics.js';
 
 export type Route = '/healthz' | '/readyz' | '/metrics';
@@ -37,15 +38,11 @@ export function createHealth(deps: HealthDeps): Record<Route, Handler> {
   // Probes are cached briefly: probes from several orchestrators must not become store load.
   const storeState = (): Promise<StoreState> => {
     if (last && now() - last.at < PROBE_CACHE_MS) return last.state;
-    let timer: NodeJS.Timeout | undefined;
-    const state = Promise.race([
+    const state: Promise<StoreState> = within(
       deps.probeStore().then(() => 'ok' as const),
-      new Promise<StoreState>((resolve) => {
-        timer = setTimeout(() => resolve('unavailable'), PROBE_TIMEOUT_MS);
-      }),
-    ])
-      .catch(() => 'unavailable' as const)
-      .finally(() => clearTimeout(timer));
+      PROBE_TIMEOUT_MS,
+      'unavailable' as const,
+    ).catch(() => 'unavailable' as const);
     last = { at: now(), state };
     return state;
   };

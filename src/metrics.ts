@@ -58,6 +58,46 @@ export function packageVersion(): string {
 export function createMetrics(deps: MetricsDeps = {}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const counters = registerCounters(registry);
+  registerRequestGauges(registry, deps, pendingReader(deps, counters.storeErrors));
+  new Gauge({
+    name: `${PREFIX}build_info`,
+    help: 'Always 1; the labels say which build runs.',
+    labelNames: ['version', 'node'],
+    registers: [registry],
+  }).set({ version: packageVersion(), node: process.versions.node }, 1);
+
+  // Made on first use: in HTTP mode there is no connection to report, and a 0 would read as down.
+  let socketConnected: Gauge | undefined;
+
+  return {
+    registry,
+    socketModeConnected(up) {
+      socketConnected ??= new Gauge({
+        name: `${PREFIX}socket_mode_connected`,
+        help: 'Socket Mode only: 1 while the connection to Slack is up, 0 while it is down or reconnecting.',
+        registers: [registry],
+      });
+      socketConnected.set(up ? 1 : 0);
+    },
+    command: (outcome) => counters.commands.inc({ outcome }),
+    submission: (outcome) => counters.submissions.inc({ outcome }),
+    katapultRequest(operation, outcome, seconds) {
+      counters.katapultRequests.inc({ operation, outcome });
+      counters.katapultDuration.observe({ operation }, seconds);
+    },
+    katapultRetry: (operation) => counters.katapultRetries.inc({ operation }),
+    slackApiError: (method, error) => counters.slackErrors.inc({ method, error }),
+    storeError: (operation) => counters.storeErrors.inc({ operation }),
+    dmFallback: () => counters.dmFallbacks.inc(),
+    async render() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}
+
+/** The counters (and the Katapult duration histogram) every bot has. */
+function registerCounters(registry: Registry) {
   const commands = new Counter({
     name: `${PREFIX}commands_total`,
     help: 'Slash commands handled, by outcome.',
@@ -106,12 +146,29 @@ export function createMetrics(deps: MetricsDeps = {}): Metrics {
     help: 'Outcomes sent as a direct message because the channel post failed.',
     registers: [registry],
   });
+  return {
+    commands,
+    submissions,
+    katapultRequests,
+    katapultDuration,
+    katapultRetries,
+    slackErrors,
+    storeErrors,
+    dmFallbacks,
+  };
+}
+
+/**
+ * The request log's pending count for a scrape: read once per scrape, within
+ * PENDING_READ_TIMEOUT_MS; null (and a store error counted) when the store fails or is late.
+ */
+function pendingReader(deps: MetricsDeps, storeErrors: Counter): () => Promise<PendingRequests | null> {
   let pending: Promise<PendingRequests | null> | null = null;
   // The store read itself, while it is outstanding: a store that does not answer (a network
   // partition, a hung database) must not hold a scrape, nor pile up one more read per scrape.
   let reading: Promise<PendingRequests | null> | null = null;
   // Both gauges ask once per scrape: the first collect starts the read, the second reuses it.
-  const readPending = (): Promise<PendingRequests | null> => {
+  return (): Promise<PendingRequests | null> => {
     if (!pending) {
       const source = deps.pendingRequests;
       if (source && !reading) {
@@ -141,6 +198,14 @@ export function createMetrics(deps: MetricsDeps = {}): Metrics {
     }
     return pending;
   };
+}
+
+/** The gauges of requests not yet finished (the request log) and of this process's worker queue. */
+function registerRequestGauges(
+  registry: Registry,
+  deps: MetricsDeps,
+  readPending: () => Promise<PendingRequests | null>,
+): void {
   new Gauge({
     name: `${PREFIX}requests_pending`,
     help: 'Requests accepted and not yet finished.',
@@ -181,40 +246,6 @@ export function createMetrics(deps: MetricsDeps = {}): Metrics {
       this.set(deps.workerQueue?.().running ?? 0);
     },
   });
-  new Gauge({
-    name: `${PREFIX}build_info`,
-    help: 'Always 1; the labels say which build runs.',
-    labelNames: ['version', 'node'],
-    registers: [registry],
-  }).set({ version: packageVersion(), node: process.versions.node }, 1);
-
-  // Made on first use: in HTTP mode there is no connection to report, and a 0 would read as down.
-  let socketConnected: Gauge | undefined;
-
-  return {
-    registry,
-    socketModeConnected(up) {
-      socketConnected ??= new Gauge({
-        name: `${PREFIX}socket_mode_connected`,
-        help: 'Socket Mode only: 1 while the connection to Slack is up, 0 while it is down or reconnecting.',
-        registers: [registry],
-      });
-      socketConnected.set(up ? 1 : 0);
-    },
-    command: (outcome) => commands.inc({ outcome }),
-    submission: (outcome) => submissions.inc({ outcome }),
-    katapultRequest(operation, outcome, seconds) {
-      katapultRequests.inc({ operation, outcome });
-      katapultDuration.observe({ operation }, seconds);
-    },
-    katapultRetry: (operation) => katapultRetries.inc({ operation }),
-    slackApiError: (method, error) => slackErrors.inc({ method, error }),
-    storeError: (operation) => storeErrors.inc({ operation }),
-    dmFallback: () => dmFallbacks.inc(),
-    async render() {
-      return { contentType: registry.contentType, body: await registry.metrics() };
-    },
-  };
 }
 
 /** A Katapult failure as a label value: Katapult's error code, else the failure kind. */

@@ -3,6 +3,7 @@
  * acked, within a time well inside Slack's 3 s. A write that fails or does not finish in time is
  * refused (the caller says so in the modal); one that finishes late is cancelled, best effort.
  */
+import { within } from '../deadline.js';
 import type { RequestLog, RequestRecord } from './request-log.js';
 
 export class IntakeTimeoutError extends Error {
@@ -29,31 +30,23 @@ export function createRequestIntake(deps: {
   return {
     async accept(record) {
       const write = deps.requests.create(record, deps.owner, deps.leaseMs);
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((resolve) => {
-        timer = setTimeout(() => resolve('late'), deps.timeoutMs);
-      });
-      try {
-        const outcome = await Promise.race([write, late]);
-        if (outcome === 'late') {
-          // The person is told nothing was done: make that true if the write lands after all.
-          write
-            .then(async (created) => {
-              if (!created) return;
-              const r = await deps.requests.lease(record.id, deps.owner, deps.leaseMs);
-              if (r)
-                await deps.requests.save(
-                  { ...r, state: 'cancelled', error: 'store too slow at intake' },
-                  deps.owner,
-                );
-            })
-            .catch(() => undefined);
-          throw new IntakeTimeoutError(deps.timeoutMs);
-        }
-        return outcome ? 'accepted' : 'duplicate';
-      } finally {
-        clearTimeout(timer);
+      const outcome = await within(write, deps.timeoutMs, 'late' as const);
+      if (outcome === 'late') {
+        // The person is told nothing was done: make that true if the write lands after all.
+        write
+          .then(async (created) => {
+            if (!created) return;
+            const r = await deps.requests.lease(record.id, deps.owner, deps.leaseMs);
+            if (r)
+              await deps.requests.save(
+                { ...r, state: 'cancelled', error: 'store too slow at intake' },
+                deps.owner,
+              );
+          })
+          .catch(() => undefined);
+        throw new IntakeTimeoutError(deps.timeoutMs);
       }
+      return outcome ? 'accepted' : 'duplicate';
     },
     run: deps.kick,
   };

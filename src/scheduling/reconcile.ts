@@ -116,78 +116,6 @@ export function createReconciler(deps: ReconcileDeps): Reconciler {
   let stopped = false;
   let running: Promise<ReconcileSummary> | null = null;
 
-  const observe = async (workspaceId: string, policyId: string): Promise<Observed | string> => {
-    const result = await withWorkspaceToken(deps.tokens, workspaceId, (token) =>
-      deps.katapult.getDiskBackupPolicy(token, policyId),
-    );
-    if (result.ok) return { kind: 'scheduled', at: result.value.autoMoveToTrashAt };
-    const code = failureCode(result.failure);
-    if (code === 'disk_backup_policy_not_found') return { kind: 'not_found' };
-    if (code === 'object_in_trash') return { kind: 'in_trash' };
-    return code;
-  };
-
-  const reconcileOne = (
-    workspaceId: string,
-    policyId: string,
-    skipFreshMs: number,
-  ): Promise<'gone' | 'fresh' | 'same' | 'changed'> =>
-    deps.locks.withLock(
-      policyLock(workspaceId, policyId),
-      async () => {
-        const record = await deps.upcoming.get(workspaceId, policyId);
-        if (!record) return 'gone';
-        const last = await deps.upcoming.lastCheck(workspaceId, policyId);
-        if (skipFreshMs > 0 && last && deps.now() - last.at < skipFreshMs) return 'fresh';
-        const observed = await observe(workspaceId, policyId);
-        if (typeof observed === 'string') {
-          logger.event('warn', 'reconcile_katapult_failed', { policy_id: policyId, error: observed });
-          throw new SkipPolicy();
-        }
-        const action = decideReconcile(record, observed, Math.floor(deps.now() / 1000));
-        // A 404 is acted on only when an earlier pass saw it too: a passing glitch, or a token swapped
-        // for a moment, must not withdraw the reminder and restore offer of a move that still happens.
-        const unconfirmed = action.kind === 'gone' && !last?.missingSince;
-        if (action.kind === 'none' || unconfirmed) {
-          await deps.upcoming.markChecked(workspaceId, policyId, {
-            at: deps.now(),
-            missingSince: unconfirmed ? deps.now() : null,
-          });
-          if (unconfirmed) logger.event('warn', 'reconcile_policy_missing', { policy_id: policyId });
-          return 'same';
-        }
-        logger.event('info', 'reconciled', {
-          policy_id: policyId,
-          change: action.kind,
-          was: record.at,
-          ...(action.kind === 'moved' ? { now: action.at } : {}),
-        });
-        await deps.locks.withLock(followupsLock(workspaceId, policyId), async () => {
-          if (action.kind === 'moved') {
-            await deps.surface.rehold(workspaceId, record, action.at);
-            return;
-          }
-          // Read again under this lock: a request's follow-ups may have replaced the held messages since.
-          const held = (await deps.upcoming.get(workspaceId, policyId)) ?? record;
-          await deps.surface.dropHeld(workspaceId, held);
-          if (action.kind === 'trashed_early') {
-            // Kept (for the restore offer in the note and App Home) as moved now.
-            await deps.upcoming.put(workspaceId, {
-              ...held,
-              at: Math.floor(deps.now() / 1000),
-              reminderMessageId: null,
-              restoreMessageId: null,
-            });
-          } else {
-            await deps.upcoming.remove(workspaceId, policyId);
-          }
-        });
-        await deps.surface.note(workspaceId, record, action);
-        return 'changed';
-      },
-      { waitMs: LOCK_WAIT_MS },
-    );
-
   const pass = async (skipFreshMs: number): Promise<ReconcileSummary> => {
     const summary: ReconcileSummary = { checked: 0, fresh: 0, changed: 0, skipped: 0 };
     let after: string | undefined;
@@ -196,7 +124,7 @@ export function createReconciler(deps: ReconcileDeps): Reconciler {
       for (const { workspaceId, policyId } of page) {
         if (stopped) return summary;
         try {
-          const outcome = await deps.track(() => reconcileOne(workspaceId, policyId, skipFreshMs));
+          const outcome = await deps.track(() => reconcilePolicy(deps, workspaceId, policyId, skipFreshMs));
           if (outcome === 'fresh') summary.fresh++;
           if (outcome === 'same' || outcome === 'changed') summary.checked++;
           if (outcome === 'changed') summary.changed++;
@@ -255,6 +183,106 @@ export function createReconciler(deps: ReconcileDeps): Reconciler {
       clearInterval(timer);
     },
   };
+}
+
+/**
+ * Checks one policy under its lock: 'gone' (no record any more), 'fresh' (checked recently), 'same'
+ * (Katapult agrees, or a 404 not yet confirmed) or 'changed'. Throws SkipPolicy when Katapult did
+ * not answer.
+ */
+function reconcilePolicy(
+  deps: ReconcileDeps,
+  workspaceId: string,
+  policyId: string,
+  skipFreshMs: number,
+): Promise<'gone' | 'fresh' | 'same' | 'changed'> {
+  const { logger } = deps;
+  return deps.locks.withLock(
+    policyLock(workspaceId, policyId),
+    async () => {
+      const record = await deps.upcoming.get(workspaceId, policyId);
+      if (!record) return 'gone';
+      const last = await deps.upcoming.lastCheck(workspaceId, policyId);
+      if (skipFreshMs > 0 && last && deps.now() - last.at < skipFreshMs) return 'fresh';
+      const observed = await observe(deps, workspaceId, policyId);
+      if (typeof observed === 'string') {
+        logger.event('warn', 'reconcile_katapult_failed', { policy_id: policyId, error: observed });
+        throw new SkipPolicy();
+      }
+      const action = decideReconcile(record, observed, Math.floor(deps.now() / 1000));
+      // A 404 is acted on only when an earlier pass saw it too: a passing glitch, or a token swapped
+      // for a moment, must not withdraw the reminder and restore offer of a move that still happens.
+      const unconfirmed = action.kind === 'gone' && !last?.missingSince;
+      if (action.kind === 'none' || unconfirmed) {
+        await deps.upcoming.markChecked(workspaceId, policyId, {
+          at: deps.now(),
+          missingSince: unconfirmed ? deps.now() : null,
+        });
+        if (unconfirmed) logger.event('warn', 'reconcile_policy_missing', { policy_id: policyId });
+        return 'same';
+      }
+      logger.event('info', 'reconciled', {
+        policy_id: policyId,
+        change: action.kind,
+        was: record.at,
+        ...(action.kind === 'moved' ? { now: action.at } : {}),
+      });
+      await followChange(deps, workspaceId, policyId, record, action);
+      await deps.surface.note(workspaceId, record, action);
+      return 'changed';
+    },
+    { waitMs: LOCK_WAIT_MS },
+  );
+}
+
+/** What Katapult says about the policy now, or the failure code when it could not tell. */
+async function observe(
+  deps: ReconcileDeps,
+  workspaceId: string,
+  policyId: string,
+): Promise<Observed | string> {
+  const result = await withWorkspaceToken(deps.tokens, workspaceId, (token) =>
+    deps.katapult.getDiskBackupPolicy(token, policyId),
+  );
+  if (result.ok) return { kind: 'scheduled', at: result.value.autoMoveToTrashAt };
+  const code = failureCode(result.failure);
+  if (code === 'disk_backup_policy_not_found') return { kind: 'not_found' };
+  if (code === 'object_in_trash') return { kind: 'in_trash' };
+  return code;
+}
+
+/**
+ * Brings the record and the messages Slack holds for it in line with Katapult, under the policy's
+ * follow-ups lock: held again for the new time, or dropped (and the record kept as moved now, or
+ * removed).
+ */
+async function followChange(
+  deps: ReconcileDeps,
+  workspaceId: string,
+  policyId: string,
+  record: UpcomingDeletion,
+  action: Exclude<ReconcileAction, { kind: 'none' }>,
+): Promise<void> {
+  await deps.locks.withLock(followupsLock(workspaceId, policyId), async () => {
+    if (action.kind === 'moved') {
+      await deps.surface.rehold(workspaceId, record, action.at);
+      return;
+    }
+    // Read again under this lock: a request's follow-ups may have replaced the held messages since.
+    const held = (await deps.upcoming.get(workspaceId, policyId)) ?? record;
+    await deps.surface.dropHeld(workspaceId, held);
+    if (action.kind === 'trashed_early') {
+      // Kept (for the restore offer in the note and App Home) as moved now.
+      await deps.upcoming.put(workspaceId, {
+        ...held,
+        at: Math.floor(deps.now() / 1000),
+        reminderMessageId: null,
+        restoreMessageId: null,
+      });
+    } else {
+      await deps.upcoming.remove(workspaceId, policyId);
+    }
+  });
 }
 
 /** Katapult could not answer for a policy: logged already, checked again next time. */

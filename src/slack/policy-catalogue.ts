@@ -3,6 +3,7 @@
  * options request 3 seconds, so a search answers from the cache, or waits for a listing only up to a
  * budget; the modal warms the cache when it opens.
  */
+import { within } from '../deadline.js';
 import type { PolicySummary } from '../katapult/client.js';
 import type { AppLogger } from '../log.js';
 import { failureCode } from '../scheduling/katapult-call.js';
@@ -71,14 +72,7 @@ export function createPolicyCatalogue(
     },
     async search(workspaceId, query, budgetMs) {
       let policies = fresh(workspaceId);
-      if (!policies) {
-        let timer: NodeJS.Timeout | undefined;
-        const late = new Promise<null>((resolve) => {
-          timer = setTimeout(() => resolve(null), budgetMs);
-        });
-        policies = await Promise.race([load(workspaceId), late]);
-        clearTimeout(timer);
-      }
+      policies ??= await within(load(workspaceId), budgetMs, null);
       const q = query.trim().toLowerCase();
       // Names match on any part; IDs only on a longer piece (every policy ID starts with the same prefix).
       return (policies ?? []).filter(

@@ -9,7 +9,7 @@ import Keyv from 'keyv';
 import pg from 'pg';
 import { errorText } from '../log.js';
 import { createSqlDocs, docsSchema } from './sql-docs.js';
-import type { AuditEntry, Store } from './store.js';
+import type { AuditEntry, AuditLog, Store } from './store.js';
 
 export interface PostgresStoreOptions {
   retentionMs: number;
@@ -64,45 +64,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   // An idle connection that drops emits here; without a listener it would crash the process.
   pool.on('error', options.onError);
 
-  let setupClient: pg.PoolClient;
-  try {
-    setupClient = await pool.connect();
-  } catch (error) {
-    await pool.end().catch(() => undefined);
-    throw error;
-  }
-  try {
-    // Several replicas may start at once: CREATE … IF NOT EXISTS is not safe against itself in
-    // PostgreSQL (unique violation on the catalog), so creation is serialized by an advisory lock.
-    await setupClient.query('BEGIN');
-    await setupClient.query('SELECT pg_advisory_xact_lock($1)', [SETUP_LOCK.toString()]);
-    if (schema !== 'public') await setupClient.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    // Same definition as @keyv/postgres uses, created here under the lock so its own attempt is a no-op.
-    await setupClient.query(
-      `CREATE TABLE IF NOT EXISTS ${schema}.${KV_TABLE} (key VARCHAR(255) PRIMARY KEY, value TEXT)`,
-    );
-    await setupClient.query(
-      `CREATE TABLE IF NOT EXISTS ${claims} (key TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)`,
-    );
-    await setupClient.query(
-      `CREATE TABLE IF NOT EXISTS ${audit} (id BIGSERIAL PRIMARY KEY, workspace TEXT NOT NULL, at BIGINT NOT NULL, entry JSONB NOT NULL)`,
-    );
-    await setupClient.query(
-      `CREATE INDEX IF NOT EXISTS katapult_audit_log_workspace ON ${audit} (workspace, id)`,
-    );
-    await setupClient.query(`CREATE INDEX IF NOT EXISTS katapult_audit_log_at ON ${audit} (at)`);
-    for (const sql of docsSchema(docsTable, 'katapult_docs')) await setupClient.query(sql);
-    await setupClient.query('COMMIT');
-  } catch (error) {
-    await setupClient.query('ROLLBACK').catch(() => undefined);
-    setupClient.release();
-    await pool.end().catch(() => undefined);
-    // Tagged so openStore says "could not set up" rather than "could not connect".
-    throw Object.assign(new Error(errorText(error), { cause: error }), {
-      phase: 'setup',
-    });
-  }
-  setupClient.release();
+  await createTables(pool, schema, { claims, audit, docs: docsTable });
 
   let closed = false;
   // pg's Pool never settles a query still waiting for a connection when it is ended, so close()
@@ -151,40 +113,101 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     async release(key) {
       await query(`DELETE FROM ${claims} WHERE key = $1`, [key]);
     },
-    audit: {
-      async append(entry: AuditEntry) {
-        await query(`INSERT INTO ${audit} (workspace, at, entry) VALUES ($1, $2, $3)`, [
-          entry.workspace,
-          entry.at,
-          JSON.stringify(entry),
-        ]);
-        await query(`DELETE FROM ${audit} WHERE at < $1`, [now() - options.retentionMs]);
-        await query(
-          `DELETE FROM ${audit} WHERE workspace = $1 AND id <= (SELECT id FROM ${audit} WHERE workspace = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`,
-          [entry.workspace, options.maxPerWorkspace],
-        );
-      },
-      async forget(workspace) {
-        await query(`DELETE FROM ${audit} WHERE workspace = $1`, [workspace]);
-      },
-      async workspaces() {
-        const rows = (await query(`SELECT DISTINCT workspace FROM ${audit}`)) as { workspace: string }[];
-        return rows.map((r) => r.workspace);
-      },
-      async recent(workspace, limit) {
-        const rows = (await query(
-          `SELECT entry FROM ${audit} WHERE workspace = $1 AND at >= $2 ORDER BY id DESC LIMIT $3`,
-          [workspace, now() - options.retentionMs, Math.max(0, limit)],
-        )) as { entry: AuditEntry }[];
-        return rows.map((r) => r.entry);
-      },
-    },
+    audit: postgresAuditLog(query, audit, options, now),
     async close() {
       if (closed) return;
       closed = true;
       await kv.disconnect().catch(() => undefined);
       await Promise.allSettled([...inflight]);
       await pool.end();
+    },
+  };
+}
+
+/**
+ * Creates the schema and the tables (idempotent), in one transaction on a connection of the pool.
+ * Ends the pool when that fails; a failure after connecting is tagged `phase: 'setup'`.
+ */
+async function createTables(
+  pool: pg.Pool,
+  schema: string,
+  tables: { claims: string; audit: string; docs: string },
+): Promise<void> {
+  const { claims, audit, docs: docsTable } = tables;
+  let setupClient: pg.PoolClient;
+  try {
+    setupClient = await pool.connect();
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+  try {
+    // Several replicas may start at once: CREATE … IF NOT EXISTS is not safe against itself in
+    // PostgreSQL (unique violation on the catalog), so creation is serialized by an advisory lock.
+    await setupClient.query('BEGIN');
+    await setupClient.query('SELECT pg_advisory_xact_lock($1)', [SETUP_LOCK.toString()]);
+    if (schema !== 'public') await setupClient.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    // Same definition as @keyv/postgres uses, created here under the lock so its own attempt is a no-op.
+    await setupClient.query(
+      `CREATE TABLE IF NOT EXISTS ${schema}.${KV_TABLE} (key VARCHAR(255) PRIMARY KEY, value TEXT)`,
+    );
+    await setupClient.query(
+      `CREATE TABLE IF NOT EXISTS ${claims} (key TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)`,
+    );
+    await setupClient.query(
+      `CREATE TABLE IF NOT EXISTS ${audit} (id BIGSERIAL PRIMARY KEY, workspace TEXT NOT NULL, at BIGINT NOT NULL, entry JSONB NOT NULL)`,
+    );
+    await setupClient.query(
+      `CREATE INDEX IF NOT EXISTS katapult_audit_log_workspace ON ${audit} (workspace, id)`,
+    );
+    await setupClient.query(`CREATE INDEX IF NOT EXISTS katapult_audit_log_at ON ${audit} (at)`);
+    for (const sql of docsSchema(docsTable, 'katapult_docs')) await setupClient.query(sql);
+    await setupClient.query('COMMIT');
+  } catch (error) {
+    await setupClient.query('ROLLBACK').catch(() => undefined);
+    setupClient.release();
+    await pool.end().catch(() => undefined);
+    // Tagged so openStore says "could not set up" rather than "could not connect".
+    throw Object.assign(new Error(errorText(error), { cause: error }), {
+      phase: 'setup',
+    });
+  }
+  setupClient.release();
+}
+
+/** The audit log in table `audit`: each append prunes by age and by the cap per workspace. */
+function postgresAuditLog(
+  query: Query,
+  audit: string,
+  options: Pick<PostgresStoreOptions, 'retentionMs' | 'maxPerWorkspace'>,
+  now: () => number,
+): AuditLog {
+  return {
+    async append(entry: AuditEntry) {
+      await query(`INSERT INTO ${audit} (workspace, at, entry) VALUES ($1, $2, $3)`, [
+        entry.workspace,
+        entry.at,
+        JSON.stringify(entry),
+      ]);
+      await query(`DELETE FROM ${audit} WHERE at < $1`, [now() - options.retentionMs]);
+      await query(
+        `DELETE FROM ${audit} WHERE workspace = $1 AND id <= (SELECT id FROM ${audit} WHERE workspace = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`,
+        [entry.workspace, options.maxPerWorkspace],
+      );
+    },
+    async forget(workspace) {
+      await query(`DELETE FROM ${audit} WHERE workspace = $1`, [workspace]);
+    },
+    async workspaces() {
+      const rows = (await query(`SELECT DISTINCT workspace FROM ${audit}`)) as { workspace: string }[];
+      return rows.map((r) => r.workspace);
+    },
+    async recent(workspace, limit) {
+      const rows = (await query(
+        `SELECT entry FROM ${audit} WHERE workspace = $1 AND at >= $2 ORDER BY id DESC LIMIT $3`,
+        [workspace, now() - options.retentionMs, Math.max(0, limit)],
+      )) as { entry: AuditEntry }[];
+      return rows.map((r) => r.entry);
     },
   };
 }

@@ -48,7 +48,14 @@ const toDoc = (r: Row): DocRow => ({
 });
 
 export function createSqlDocs(query: SqlQuery, dialect: SqlDialect, now: () => number): Docs {
-  const t = dialect.table;
+  const run = statementRunner(query, dialect, now);
+  return { ...leaseStatements(dialect, run), ...documentStatements(dialect, run) };
+}
+
+/** Runs a statement: `$` marks a value, `@now` the store's clock. */
+type Run = (text: string, ...values: unknown[]) => Promise<unknown[]>;
+
+function statementRunner(query: SqlQuery, dialect: SqlDialect, now: () => number): Run {
   /**
    * A statement's SQL and, per placeholder, which value goes there (an index into the values, or
    * -1 for the caller's clock), compiled once per statement text, not per call.
@@ -66,17 +73,28 @@ export function createSqlDocs(query: SqlQuery, dialect: SqlDialect, now: () => n
     compiled.set(text, statement);
     return statement;
   };
-  /** Runs a statement: `$` marks a value, `@now` the store's clock. */
-  const run = (text: string, ...values: unknown[]): Promise<unknown[]> => {
+  return (text, ...values) => {
     const { sql, slots } = compiled.get(text) ?? compile(text);
     return query(
       sql,
       slots.map((slot) => (slot === -1 ? now() : values[slot])),
     );
   };
-  const rows = async (text: string, ...values: unknown[]) =>
-    ((await run(text, ...values)) as Row[]).map(toDoc);
+}
 
+/** A statement's rows as documents. */
+const docRows = async (run: Run, text: string, ...values: unknown[]): Promise<DocRow[]> =>
+  ((await run(text, ...values)) as Row[]).map(toDoc);
+
+/**
+ * Documents under a lease: creating one with its lease, writing it while the lease holds, taking,
+ * renewing and giving back the lease, finding the expired ones.
+ */
+function leaseStatements(
+  dialect: SqlDialect,
+  run: Run,
+): Pick<Docs, 'insert' | 'update' | 'lease' | 'release' | 'expired'> {
+  const t = dialect.table;
   return {
     async insert(coll, doc) {
       const owner = doc.lease?.owner ?? null;
@@ -97,22 +115,6 @@ export function createSqlDocs(query: SqlQuery, dialect: SqlDialect, now: () => n
       );
       return r.length === 1;
     },
-    async get(coll, key) {
-      return (await rows(`SELECT * FROM ${t} WHERE coll = $ AND key = $`, coll, key))[0] ?? null;
-    },
-    async upsert(coll, doc) {
-      await run(
-        `INSERT INTO ${t} (coll, key, part, sort, active, body) VALUES ($, $, $, $, $, $)
-         ON CONFLICT (coll, key) DO UPDATE SET part = excluded.part, sort = excluded.sort,
-           active = excluded.active, body = excluded.body`,
-        coll,
-        doc.key,
-        doc.partition,
-        doc.sort,
-        doc.active ? 1 : 0,
-        doc.body,
-      );
-    },
     async update(coll, key, owner, changes) {
       const r = await run(
         `UPDATE ${t} SET body = $, sort = COALESCE($, sort), active = COALESCE($, active)
@@ -127,7 +129,8 @@ export function createSqlDocs(query: SqlQuery, dialect: SqlDialect, now: () => n
       return r.length === 1;
     },
     async lease(coll, key, owner, ttlMs) {
-      const r = await rows(
+      const r = await docRows(
+        run,
         `UPDATE ${t} SET lease_owner = $, lease_expires = @now + $
          WHERE coll = $ AND key = $ AND active = 1
            AND (lease_owner IS NULL OR lease_expires IS NULL OR lease_expires <= @now OR lease_owner = $)
@@ -159,8 +162,35 @@ export function createSqlDocs(query: SqlQuery, dialect: SqlDialect, now: () => n
       )) as { key: string }[];
       return r.map((x) => x.key);
     },
+  };
+}
+
+/** Reading, writing without a lease, listing and removing documents. */
+function documentStatements(
+  dialect: SqlDialect,
+  run: Run,
+): Pick<Docs, 'get' | 'upsert' | 'list' | 'keys' | 'remove' | 'removePartition' | 'trim' | 'activeStats'> {
+  const t = dialect.table;
+  return {
+    async get(coll, key) {
+      return (await docRows(run, `SELECT * FROM ${t} WHERE coll = $ AND key = $`, coll, key))[0] ?? null;
+    },
+    async upsert(coll, doc) {
+      await run(
+        `INSERT INTO ${t} (coll, key, part, sort, active, body) VALUES ($, $, $, $, $, $)
+         ON CONFLICT (coll, key) DO UPDATE SET part = excluded.part, sort = excluded.sort,
+           active = excluded.active, body = excluded.body`,
+        coll,
+        doc.key,
+        doc.partition,
+        doc.sort,
+        doc.active ? 1 : 0,
+        doc.body,
+      );
+    },
     async list(coll, partition, options) {
-      return rows(
+      return docRows(
+        run,
         `SELECT * FROM ${t} WHERE coll = $ AND part = $ AND sort >= $ ORDER BY sort, key LIMIT $ OFFSET $`,
         coll,
         partition,

@@ -16,7 +16,7 @@ import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
 import sqlite3 from 'sqlite3';
 import { createSqlDocs, docsSchema } from './sql-docs.js';
-import type { AuditEntry, Store } from './store.js';
+import type { AuditEntry, AuditLog, Store } from './store.js';
 
 export async function openSqliteStore(
   url: string,
@@ -33,6 +33,67 @@ export async function openSqliteStore(
   const db = await openDatabase(file);
   const exec = (sql: string) =>
     new Promise<void>((resolve, reject) => db.exec(sql, (error) => (error ? reject(error) : resolve())));
+  const { query, finalizeAll } = preparedStatements(db);
+
+  await exec('PRAGMA journal_mode = WAL');
+  // With WAL, NORMAL is crash-safe (no corruption) and skips an fsync per commit on the request path.
+  await exec('PRAGMA synchronous = NORMAL');
+  await exec('CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)');
+  await exec(
+    'CREATE TABLE IF NOT EXISTS audit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, workspace TEXT NOT NULL, at INTEGER NOT NULL, entry TEXT NOT NULL)',
+  );
+  await exec('CREATE INDEX IF NOT EXISTS audit_log_workspace ON audit_log (workspace, id)');
+  await exec('CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log (at)');
+  for (const sql of docsSchema('docs', 'docs')) await exec(sql);
+  // Keyv's table, as its adapter defines it (its own attempt, on its own connection, is then a no-op).
+  await exec('CREATE TABLE IF NOT EXISTS keyv(key VARCHAR(255) PRIMARY KEY, value TEXT )');
+  // Opened once the file is in WAL mode: switching the mode needs the only connection.
+  const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 5000 });
+  // Keyv's reads and writes run on our connection too, with the same prepared statements (its
+  // `query` is a public field; it passes its values either spread or as one array).
+  adapter.query = (sql, ...params) =>
+    query(sql, ...(params.length === 1 && Array.isArray(params[0]) ? params[0] : params));
+  // A failed write must reach the person who asked for it, not only an 'error' event.
+  const kv = new Keyv({ store: adapter, namespace: 'katapult-chatops', throwOnErrors: true });
+  kv.on('error', options.onError);
+  const docs = createSqlDocs(
+    (sql, values) => query(sql, ...values),
+    { table: 'docs', placeholder: () => '?', clockSql: null },
+    now,
+  );
+
+  return {
+    kv,
+    async claim(key, ttlMs) {
+      const t = now();
+      const rows = await query(
+        `INSERT INTO claims (key, expires_at) VALUES (?, ?)
+         ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE claims.expires_at <= ?
+         RETURNING key`,
+        key,
+        t + ttlMs,
+        t,
+      );
+      if (Math.random() < 0.01) await query('DELETE FROM claims WHERE expires_at <= ?', t);
+      return rows.length === 1;
+    },
+    async release(key) {
+      await query('DELETE FROM claims WHERE key = ?', key);
+    },
+    audit: sqliteAuditLog(query, options, now),
+    docs,
+    async close() {
+      await kv.disconnect();
+      await finalizeAll();
+      await new Promise<void>((resolve, reject) => db.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
+
+type Query = (sql: string, ...params: unknown[]) => Promise<unknown[]>;
+
+/** Runs statements on `db`, each prepared once; `finalizeAll` lets them all go (at close). */
+function preparedStatements(db: sqlite3.Database): { query: Query; finalizeAll(): Promise<void> } {
   /**
    * Each statement text is prepared once (sqlite3 runs the calls on one statement in turn). One that
    * failed to prepare or to run is dropped from the cache, so the next call prepares it again; calls
@@ -65,95 +126,56 @@ export async function openSqliteStore(
       });
     });
   };
-
-  await exec('PRAGMA journal_mode = WAL');
-  // With WAL, NORMAL is crash-safe (no corruption) and skips an fsync per commit on the request path.
-  await exec('PRAGMA synchronous = NORMAL');
-  await exec('CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)');
-  await exec(
-    'CREATE TABLE IF NOT EXISTS audit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, workspace TEXT NOT NULL, at INTEGER NOT NULL, entry TEXT NOT NULL)',
-  );
-  await exec('CREATE INDEX IF NOT EXISTS audit_log_workspace ON audit_log (workspace, id)');
-  await exec('CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log (at)');
-  for (const sql of docsSchema('docs', 'docs')) await exec(sql);
-  // Keyv's table, as its adapter defines it (its own attempt, on its own connection, is then a no-op).
-  await exec('CREATE TABLE IF NOT EXISTS keyv(key VARCHAR(255) PRIMARY KEY, value TEXT )');
-  // Opened once the file is in WAL mode: switching the mode needs the only connection.
-  const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 5000 });
-  // Keyv's reads and writes run on our connection too, with the same prepared statements (its
-  // `query` is a public field; it passes its values either spread or as one array).
-  adapter.query = (sql, ...params) =>
-    query(sql, ...(params.length === 1 && Array.isArray(params[0]) ? params[0] : params));
-  // A failed write must reach the person who asked for it, not only an 'error' event.
-  const kv = new Keyv({ store: adapter, namespace: 'katapult-chatops', throwOnErrors: true });
-  kv.on('error', options.onError);
-  const docs = createSqlDocs(
-    (sql, values) => query(sql, ...values),
-    { table: 'docs', placeholder: () => '?', clockSql: null },
-    now,
-  );
-
-  let appends = 0;
   return {
-    kv,
-    async claim(key, ttlMs) {
-      const t = now();
-      const rows = await query(
-        `INSERT INTO claims (key, expires_at) VALUES (?, ?)
-         ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE claims.expires_at <= ?
-         RETURNING key`,
-        key,
-        t + ttlMs,
-        t,
-      );
-      if (Math.random() < 0.01) await query('DELETE FROM claims WHERE expires_at <= ?', t);
-      return rows.length === 1;
-    },
-    async release(key) {
-      await query('DELETE FROM claims WHERE key = ?', key);
-    },
-    audit: {
-      async append(entry: AuditEntry) {
-        await query(
-          'INSERT INTO audit_log (workspace, at, entry) VALUES (?, ?, ?)',
-          entry.workspace,
-          entry.at,
-          JSON.stringify(entry),
-        );
-        // Pruning is periodic (the first append, then every 50th in this process); `recent` applies
-        // the retention and the cap on read, so nothing older or beyond the cap is ever shown.
-        if (appends++ % 50 !== 0) return;
-        await query('DELETE FROM audit_log WHERE at < ?', now() - options.retentionMs);
-        await query(
-          'DELETE FROM audit_log WHERE workspace = ? AND id <= (SELECT id FROM audit_log WHERE workspace = ? ORDER BY id DESC LIMIT 1 OFFSET ?)',
-          entry.workspace,
-          entry.workspace,
-          options.maxPerWorkspace,
-        );
-      },
-      async forget(workspace) {
-        await query('DELETE FROM audit_log WHERE workspace = ?', workspace);
-      },
-      async workspaces() {
-        const rows = (await query('SELECT DISTINCT workspace FROM audit_log')) as { workspace: string }[];
-        return rows.map((r) => r.workspace);
-      },
-      async recent(workspace, limit) {
-        const rows = (await query(
-          'SELECT entry FROM audit_log WHERE workspace = ? AND at >= ? ORDER BY id DESC LIMIT ?',
-          workspace,
-          now() - options.retentionMs,
-          Math.min(limit, options.maxPerWorkspace),
-        )) as { entry: string }[];
-        return rows.map((r) => JSON.parse(r.entry) as AuditEntry);
-      },
-    },
-    docs,
-    async close() {
-      await kv.disconnect();
+    query,
+    async finalizeAll() {
       for (const prepared of statements.values()) (await prepared.catch(() => null))?.finalize();
       statements.clear();
-      await new Promise<void>((resolve, reject) => db.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
+
+/** The audit log in the `audit_log` table. */
+function sqliteAuditLog(
+  query: Query,
+  options: { retentionMs: number; maxPerWorkspace: number },
+  now: () => number,
+): AuditLog {
+  let appends = 0;
+  return {
+    async append(entry: AuditEntry) {
+      await query(
+        'INSERT INTO audit_log (workspace, at, entry) VALUES (?, ?, ?)',
+        entry.workspace,
+        entry.at,
+        JSON.stringify(entry),
+      );
+      // Pruning is periodic (the first append, then every 50th in this process); `recent` applies
+      // the retention and the cap on read, so nothing older or beyond the cap is ever shown.
+      if (appends++ % 50 !== 0) return;
+      await query('DELETE FROM audit_log WHERE at < ?', now() - options.retentionMs);
+      await query(
+        'DELETE FROM audit_log WHERE workspace = ? AND id <= (SELECT id FROM audit_log WHERE workspace = ? ORDER BY id DESC LIMIT 1 OFFSET ?)',
+        entry.workspace,
+        entry.workspace,
+        options.maxPerWorkspace,
+      );
+    },
+    async forget(workspace) {
+      await query('DELETE FROM audit_log WHERE workspace = ?', workspace);
+    },
+    async workspaces() {
+      const rows = (await query('SELECT DISTINCT workspace FROM audit_log')) as { workspace: string }[];
+      return rows.map((r) => r.workspace);
+    },
+    async recent(workspace, limit) {
+      const rows = (await query(
+        'SELECT entry FROM audit_log WHERE workspace = ? AND at >= ? ORDER BY id DESC LIMIT ?',
+        workspace,
+        now() - options.retentionMs,
+        Math.min(limit, options.maxPerWorkspace),
+      )) as { entry: string }[];
+      return rows.map((r) => JSON.parse(r.entry) as AuditEntry);
     },
   };
 }

@@ -95,25 +95,69 @@ export function accessFormView(input: {
   /** The approval in force (the stored choice, else the deployment's default). */
   approval?: ApprovalPolicy;
 }): types.ModalView {
+  const { policy, groups } = input;
   const defaultLimit = input.defaultLimit ?? null;
-  const approval = input.approval ?? input.policy.approval ?? { mode: 'off', groupIds: [] };
-  const whoOption = (who: Who) => option(WHO_LABELS[who], who);
-  // Slack shows at most 100 options: the chosen groups come first so saving never drops one.
-  const chosen = (id: string) => Number(input.policy.groupIds.includes(id));
-  const groupOptions = [...input.groups]
+  const approval = input.approval ?? policy.approval ?? { mode: 'off', groupIds: [] };
+  const blocks: Block[] = [];
+  if (input.problem) blocks.push(section(`:warning: ${input.problem}`));
+  const names = new Map(groups.map((g) => [g.id, g.name]));
+  blocks.push(
+    section(
+      `*Now:* ${describePolicy(policy, names)} ${describeDailyLimit(dailyLimitOf(policy, defaultLimit))} ${describeApproval(approval, names)}`,
+    ),
+  );
+  blocks.push(whoInput(policy));
+  blocks.push(
+    groups.length > 0
+      ? groupsInput(
+          { block: ACCESS_VIEW.groupsBlock, action: ACCESS_VIEW.groupsAction },
+          { label: 'User groups', hint: 'Used when “Members of chosen user groups” is picked.' },
+          groups,
+          policy.groupIds,
+        )
+      : context('This workspace has no user groups, so the group option works once one exists.'),
+  );
+  blocks.push(channelsInput(policy), outsidersInput(policy), limitInput(policy, defaultLimit));
+  blocks.push(approvalInput(approval));
+  if (groups.length > 0) {
+    blocks.push(
+      groupsInput(
+        { block: ACCESS_VIEW.approversBlock, action: ACCESS_VIEW.approversAction },
+        { label: APPROVALS.approversLabel, hint: APPROVALS.approversHint },
+        groups,
+        approval.groupIds,
+      ),
+    );
+  }
+  return modal({
+    callbackId: ACCESS_VIEW.callbackId,
+    title: 'Who may schedule',
+    submit: 'Save',
+    close: 'Cancel',
+    blocks,
+  });
+}
+
+/**
+ * The groups as options and the chosen ones among them. Slack shows at most 100 options: the
+ * chosen groups come first so saving never drops one.
+ */
+function groupChoice(
+  groups: { id: string; name: string }[],
+  chosenIds: string[],
+): { options: types.PlainTextOption[]; selected: types.PlainTextOption[] } {
+  const chosen = (id: string) => Number(chosenIds.includes(id));
+  const options = [...groups]
     .sort((a, b) => chosen(b.id) - chosen(a.id))
     .slice(0, SLACK_LIMITS.selectOptions)
     .map((g) => option(g.name || g.id, g.id));
-  const selectedGroups = groupOptions.filter((o) => input.policy.groupIds.includes(o.value ?? ''));
-  const blocks: Block[] = [];
-  if (input.problem) blocks.push(section(`:warning: ${input.problem}`));
-  const names = new Map(input.groups.map((g) => [g.id, g.name]));
-  blocks.push(
-    section(
-      `*Now:* ${describePolicy(input.policy, names)} ${describeDailyLimit(dailyLimitOf(input.policy, defaultLimit))} ${describeApproval(approval, names)}`,
-    ),
-  );
-  blocks.push({
+  return { options, selected: options.filter((o) => chosenIds.includes(o.value ?? '')) };
+}
+
+const whoOption = (who: Who) => option(WHO_LABELS[who], who);
+
+function whoInput(policy: AccessPolicy): Block {
+  return {
     type: 'input',
     block_id: ACCESS_VIEW.whoBlock,
     label: label('Who may schedule deletions'),
@@ -121,28 +165,37 @@ export function accessFormView(input: {
       type: 'radio_buttons',
       action_id: ACCESS_VIEW.whoAction,
       options: [whoOption('admins'), whoOption('groups'), whoOption('everyone')],
-      initial_option: whoOption(input.policy.who),
+      initial_option: whoOption(policy.who),
     },
-  });
-  if (groupOptions.length > 0) {
-    blocks.push({
-      type: 'input',
-      block_id: ACCESS_VIEW.groupsBlock,
-      optional: true,
-      label: label('User groups'),
-      hint: hint('Used when “Members of chosen user groups” is picked.'),
-      element: {
-        type: 'multi_static_select',
-        action_id: ACCESS_VIEW.groupsAction,
-        placeholder: placeholder('Choose groups'),
-        options: groupOptions,
-        ...(selectedGroups.length ? { initial_options: selectedGroups } : {}),
-      },
-    });
-  } else {
-    blocks.push(context('This workspace has no user groups, so the group option works once one exists.'));
-  }
-  blocks.push({
+  };
+}
+
+/** A pick of user groups (who may schedule, who may approve), the chosen ones selected. */
+function groupsInput(
+  ids: { block: string; action: string },
+  text: { label: string; hint: string },
+  groups: { id: string; name: string }[],
+  chosenIds: string[],
+): Block {
+  const { options, selected } = groupChoice(groups, chosenIds);
+  return {
+    type: 'input',
+    block_id: ids.block,
+    optional: true,
+    label: label(text.label),
+    hint: hint(text.hint),
+    element: {
+      type: 'multi_static_select',
+      action_id: ids.action,
+      placeholder: placeholder('Choose groups'),
+      options,
+      ...(selected.length ? { initial_options: selected } : {}),
+    },
+  };
+}
+
+function channelsInput(policy: AccessPolicy): Block {
+  return {
     type: 'input',
     block_id: ACCESS_VIEW.channelsBlock,
     optional: true,
@@ -153,18 +206,21 @@ export function accessFormView(input: {
       action_id: ACCESS_VIEW.channelsAction,
       placeholder: placeholder('Any channel'),
       filter: { include: ['public', 'private'], exclude_bot_users: true },
-      ...(input.policy.channelIds.length ? { initial_conversations: input.policy.channelIds } : {}),
+      ...(policy.channelIds.length ? { initial_conversations: policy.channelIds } : {}),
     },
-  });
+  };
+}
+
+function outsidersInput(policy: AccessPolicy): Block {
   const outsider = (value: string, text: string): types.Option => option(text, value);
   const outsiders = [
     outsider(ACCESS_VIEW.allowGuestsValue, 'Guests (single- and multi-channel)'),
     outsider(ACCESS_VIEW.allowExternalValue, 'People from other organizations (Slack Connect)'),
   ];
   const allowed = outsiders.filter((o) =>
-    o.value === ACCESS_VIEW.allowGuestsValue ? input.policy.allowGuests : input.policy.allowExternal,
+    o.value === ACCESS_VIEW.allowGuestsValue ? policy.allowGuests : policy.allowExternal,
   );
-  blocks.push({
+  return {
     type: 'input',
     block_id: ACCESS_VIEW.outsidersBlock,
     optional: true,
@@ -176,9 +232,12 @@ export function accessFormView(input: {
       options: outsiders,
       ...(allowed.length ? { initial_options: allowed } : {}),
     },
-  });
-  const limitValue = dailyLimitText(input.policy.maxPerUserPerDay);
-  blocks.push({
+  };
+}
+
+function limitInput(policy: AccessPolicy, defaultLimit: number | null): Block {
+  const limitValue = dailyLimitText(policy.maxPerUserPerDay);
+  return {
     type: 'input',
     block_id: ACCESS_VIEW.limitBlock,
     optional: true,
@@ -193,9 +252,13 @@ export function accessFormView(input: {
       placeholder: placeholder(dailyLimitText(defaultLimit) || 'unlimited'),
       ...(limitValue ? { initial_value: limitValue } : {}),
     },
-  });
-  const modeOption = (mode: ApprovalMode) => option(APPROVALS.modeLabels[mode], mode);
-  blocks.push({
+  };
+}
+
+const modeOption = (mode: ApprovalMode) => option(APPROVALS.modeLabels[mode], mode);
+
+function approvalInput(approval: ApprovalPolicy): Block {
+  return {
     type: 'input',
     block_id: ACCESS_VIEW.approvalBlock,
     label: label(APPROVALS.approvalLabel),
@@ -206,34 +269,5 @@ export function accessFormView(input: {
       options: [modeOption('off'), modeOption('admins'), modeOption('groups')],
       initial_option: modeOption(approval.mode),
     },
-  });
-  if (groupOptions.length > 0) {
-    // The approver groups chosen come first, so that saving never drops one.
-    const approverOptions = [...input.groups]
-      .sort((a, b) => Number(approval.groupIds.includes(b.id)) - Number(approval.groupIds.includes(a.id)))
-      .slice(0, SLACK_LIMITS.selectOptions)
-      .map((g) => option(g.name || g.id, g.id));
-    const selectedApprovers = approverOptions.filter((o) => approval.groupIds.includes(o.value ?? ''));
-    blocks.push({
-      type: 'input',
-      block_id: ACCESS_VIEW.approversBlock,
-      optional: true,
-      label: label(APPROVALS.approversLabel),
-      hint: hint(APPROVALS.approversHint),
-      element: {
-        type: 'multi_static_select',
-        action_id: ACCESS_VIEW.approversAction,
-        placeholder: placeholder('Choose groups'),
-        options: approverOptions,
-        ...(selectedApprovers.length ? { initial_options: selectedApprovers } : {}),
-      },
-    });
-  }
-  return modal({
-    callbackId: ACCESS_VIEW.callbackId,
-    title: 'Who may schedule',
-    submit: 'Save',
-    close: 'Cancel',
-    blocks,
-  });
+  };
 }
