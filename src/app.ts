@@ -52,6 +52,7 @@ import { createInstallationStore } from './slack/platform/installation-store.js'
 import { refuseFutureTimestamps } from './slack/platform/request-time.js';
 import { createMetadataSigner } from './slack/platform/signed-metadata.js';
 import {
+  answerMissingInstallations,
   createRefusalLog,
   type InstalledWorkspace,
   workspaceGuard,
@@ -367,6 +368,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   const inflight = new InFlight();
   // Before every listener: requests from any workspace but ours are answered with nothing done.
   const refusedWorkspace = createRefusalLog(logger, now);
+  answerMissingInstallations(app); // OAuth: no installation → the guard answers NOT_INSTALLED
   app.use(workspaceGuard(installed, refusedWorkspace));
   // Bolt's own Web clients, one per workspace served: the most recent kept (src/slack/platform/client-pools.ts).
   app.use(boundClientPools(app, CLIENTS_KEPT));
