@@ -46,11 +46,12 @@ import { registerListeners } from './slack/listeners/index.js';
 import { mayHaveBeenDone } from './slack/outbound/slack-writes.js';
 import { checkApprover } from './slack/people/access.js';
 import { createUserDirectory } from './slack/people/users.js';
-import { boundClientPools } from './slack/platform/client-pools.js';
+import { boundClientPools, dropClientPool } from './slack/platform/client-pools.js';
 import { type BotIdentity, checkBotToken } from './slack/platform/identity.js';
-import { createInstallationStore } from './slack/platform/installation-store.js';
+import { createInstallationStore, installedBotToken } from './slack/platform/installation-store.js';
 import { refuseFutureTimestamps } from './slack/platform/request-time.js';
 import { createMetadataSigner } from './slack/platform/signed-metadata.js';
+import { createWorkerClients } from './slack/platform/worker-clients.js';
 import {
   answerMissingInstallations,
   createRefusalLog,
@@ -299,7 +300,9 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       }),
   });
 
-  const installations = config.slack.oauth ? createInstallationStore(store.kv, box, redactor) : null;
+  const installations = config.slack.oauth
+    ? createInstallationStore(store.kv, box, redactor, { onStored: (id) => workerClients.forget(id) })
+    : null;
   // Single workspace: one bot token, checked above. OAuth: each installation's token, sealed in the store.
   let auth: Partial<AppOptions>;
   let installed: InstalledWorkspace | null = null;
@@ -394,33 +397,22 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   };
   const locks = createLocks(store.docs, { ttlMs: config.requests.leaseMs });
   const dailyLimit = createDailyLimit({ docs: store.docs, locks, now });
-  const clients = new Map<string, webApi.WebClient>();
-  /** A Web client for work that runs outside a Slack request: one attempt per call (slack-writes.ts). */
-  const clientFor = async (workspaceId: string): Promise<webApi.WebClient> => {
-    const cached = clients.get(workspaceId);
-    if (cached) return cached;
-    const token = installations
-      ? (
-          await installations.fetchInstallation({
-            teamId: workspaceId,
-            enterpriseId: workspaceId,
-            isEnterpriseInstall: workspaceId.startsWith('E'),
-          })
-        ).bot?.token
-      : config.slack.botToken;
-    if (!token) throw new Error(`no bot token for workspace ${workspaceId}`);
-    const client = new webApi.WebClient(token, {
-      ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
-      retryConfig: { retries: 0 },
-      rejectRateLimitedCalls: true,
-      timeout: overrides.slackWriteTimeoutMs ?? SLACK_WRITE_TIMEOUT_MS,
-      fetch: countingSlackFetch(metrics),
-      logger,
-    });
-    if (clients.size >= CLIENTS_KEPT) clients.delete(clients.keys().next().value as string);
-    clients.set(workspaceId, client);
-    return client;
-  };
+  /** Web clients for work that runs outside a Slack request: one attempt per call (slack-writes.ts). */
+  const workerClients = createWorkerClients({
+    tokenFor: async (id) => (installations ? installedBotToken(installations, id) : config.slack.botToken),
+    makeClient: (token) =>
+      new webApi.WebClient(token, {
+        ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+        retryConfig: { retries: 0 },
+        rejectRateLimitedCalls: true,
+        timeout: overrides.slackWriteTimeoutMs ?? SLACK_WRITE_TIMEOUT_MS,
+        fetch: countingSlackFetch(metrics),
+        logger,
+      }),
+    max: CLIENTS_KEPT,
+    onForget: (id) => dropClientPool(app, id),
+  });
+  const clientFor = workerClients.clientFor;
   const surface = createRequestSurface(
     {
       users,
@@ -535,6 +527,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
         enterpriseId: undefined,
         isEnterpriseInstall: false,
       });
+      workerClients.forget(workspaceId);
       await tokens.remove(workspaceId);
       await access.remove(workspaceId);
       await freezes.remove(workspaceId);
