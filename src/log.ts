@@ -137,8 +137,8 @@ const PAYLOAD_DUMPS = [
   'Calling ack()',
   'ack() call begins',
   'ack() response sent',
-  // Said by Bolt for every request from a workspace with no installation; the bot logs its own
-  // line for those instead, at most once a minute per workspace (src/slack/platform/workspace-guard.ts).
+  // Said by Bolt when its authorize step fails; the bot logs its own line instead (a refusal at most
+  // once a minute per workspace, src/slack/platform/workspace-guard.ts, or authorize_failed).
   'Authorization of incoming event did not succeed',
 ];
 

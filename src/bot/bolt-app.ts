@@ -4,7 +4,7 @@
  * listeners themselves.
  */
 
-import { App, type AppOptions, ErrorCode } from '@slack/bolt';
+import { App, type AppOptions, ErrorCode, type webApi } from '@slack/bolt';
 import type { BotOverrides } from '../app.js';
 import type { Config } from '../config.js';
 import type { InFlight } from '../lifecycle.js';
@@ -15,7 +15,9 @@ import { checkApprover } from '../slack/people/access.js';
 import { boundClientPools } from '../slack/platform/client-pools.js';
 import type { BotIdentity } from '../slack/platform/identity.js';
 import { createMetadataSigner } from '../slack/platform/signed-metadata.js';
+import type { WorkerClients } from '../slack/platform/worker-clients.js';
 import {
+  answerMissingInstallations,
   createRefusalLog,
   type InstalledWorkspace,
   workspaceGuard,
@@ -24,7 +26,7 @@ import { createPolicyCatalogue } from '../slack/policy-catalogue.js';
 import { BOT_SCOPES } from '../slack/scopes.js';
 import type { Infrastructure } from './infrastructure.js';
 import type { HealthWiring } from './lifecycle.js';
-import { CLIENTS_KEPT, type ClientFor, listenerClientOptions } from './slack-clients.js';
+import { CLIENTS_KEPT, listenerClientOptions } from './slack-clients.js';
 import type { Work, WorkspaceState } from './work.js';
 
 /**
@@ -88,6 +90,7 @@ export function createBoltApp(
 
   // Before every listener: requests from any workspace but ours are answered with nothing done.
   const refusedWorkspace = createRefusalLog(logger, now);
+  answerMissingInstallations(app); // OAuth: no installation → the guard answers NOT_INSTALLED
   app.use(workspaceGuard(installed, refusedWorkspace));
   // Bolt's own Web clients, one per workspace served: the most recent kept (src/slack/platform/client-pools.ts).
   app.use(boundClientPools(app, CLIENTS_KEPT));
@@ -97,9 +100,14 @@ export function createBoltApp(
   });
   app.error(async (error) => {
     // OAuth: Bolt found no stored installation for the workspace (nothing was done).
+    // A missing installation is answered by the workspace guard (answerMissingInstallations); what
+    // still fails here is Bolt's own "no installation" (if a Bolt release moved what that wraps) or
+    // an installation that could not be read (the store failed): the latter is an error, not a refusal.
     if (error.code === ErrorCode.AuthorizationError) {
-      const teamId = /no installation for (\w+)/.exec(error.message)?.[1];
-      return refusedWorkspace('no_installation', teamId ? { teamId } : {});
+      const teamId = /no installation for (\w+)/i.exec(error.message)?.[1];
+      if (teamId) return refusedWorkspace('no_installation', { teamId });
+      logger.event('error', 'authorize_failed', { error: error.message });
+      return;
     }
     logger.event('error', 'listener_error', { error: error.message, code: error.code });
   });
@@ -113,8 +121,9 @@ export function registerBotListeners(
   infra: Infrastructure,
   state: WorkspaceState,
   work: Work,
-  clientFor: ClientFor,
+  clients: Pick<WorkerClients<webApi.WebClient>, 'clientFor' | 'forget'>,
 ): void {
+  const { clientFor } = clients;
   const { store, tokens, katapult, installations, key, logger, metrics, now } = infra;
   const { access, freezes, upcoming, users, trail, record } = state;
   const { requests, dailyLimit, approvalDeps, approvalSettings, worker, intake } = work;
@@ -135,6 +144,7 @@ export function registerBotListeners(
         enterpriseId: undefined,
         isEnterpriseInstall: false,
       });
+      clients.forget(workspaceId);
       await tokens.remove(workspaceId);
       await access.remove(workspaceId);
       await freezes.remove(workspaceId);

@@ -45,6 +45,11 @@ export interface Infrastructure {
   tokens: WorkspaceTokens;
   /** OAuth: each installation (bot token included), sealed in the store. Single workspace: null. */
   installations: ReturnType<typeof createInstallationStore> | null;
+  /**
+   * Told of every installation stored (a new install or a reinstall): set by the worker clients
+   * (slack-clients.ts) so that the workspace's kept clients, with the old token, are dropped.
+   */
+  installationHooks: { stored(workspaceId: string): void };
 }
 
 export async function createInfrastructure(config: Config, overrides: BotOverrides): Promise<Infrastructure> {
@@ -69,7 +74,10 @@ export async function createInfrastructure(config: Config, overrides: BotOverrid
         error: errorText(error),
       }),
   });
-  const installations = config.slack.oauth ? createInstallationStore(store.kv, box, redactor) : null;
+  const installationHooks = { stored: (_workspaceId: string) => {} };
+  const installations = config.slack.oauth
+    ? createInstallationStore(store.kv, box, redactor, { onStored: (id) => installationHooks.stored(id) })
+    : null;
   return {
     redactor,
     logger,
@@ -83,6 +91,7 @@ export async function createInfrastructure(config: Config, overrides: BotOverrid
     katapult,
     tokens,
     installations,
+    installationHooks,
   };
 }
 

@@ -3,11 +3,14 @@
  * per call), and the options of the clients Bolt makes for the listeners (a few bounded retries).
  */
 
-import { webApi } from '@slack/bolt';
+import { type App, webApi } from '@slack/bolt';
 import type { BotOverrides } from '../app.js';
 import type { Config } from '../config.js';
 import { countingSlackFetch, type Metrics } from '../metrics.js';
 import { mayHaveBeenDone } from '../slack/outbound/slack-writes.js';
+import { dropClientPool } from '../slack/platform/client-pools.js';
+import { installedBotToken } from '../slack/platform/installation-store.js';
+import { createWorkerClients, type WorkerClients } from '../slack/platform/worker-clients.js';
 import type { Infrastructure } from './infrastructure.js';
 
 /** Per attempt of a Slack Web API call made from a request record (and of the listeners' client). */
@@ -35,38 +38,39 @@ export const CLIENTS_KEPT = 100;
 /** A workspace's Web client for work outside a Slack request. */
 export type ClientFor = (workspaceId: string) => Promise<webApi.WebClient>;
 
-/** A Web client for work that runs outside a Slack request: one attempt per call (slack-writes.ts). */
-export function createClientFor(
+/**
+ * Web clients for work that runs outside a Slack request: one attempt per call (slack-writes.ts).
+ * Each follows the workspace's installation (src/slack/platform/worker-clients.ts): a reinstall,
+ * uninstall or revoked token is picked up at the next use, and a stored installation drops the
+ * workspace's kept clients (Bolt's pool too) at once.
+ */
+export function createSlackClients(
   config: Config,
   overrides: BotOverrides,
-  { installations, metrics, logger }: Pick<Infrastructure, 'installations' | 'metrics' | 'logger'>,
-): ClientFor {
-  const clients = new Map<string, webApi.WebClient>();
-  return async (workspaceId) => {
-    const cached = clients.get(workspaceId);
-    if (cached) return cached;
-    const token = installations
-      ? (
-          await installations.fetchInstallation({
-            teamId: workspaceId,
-            enterpriseId: workspaceId,
-            isEnterpriseInstall: workspaceId.startsWith('E'),
-          })
-        ).bot?.token
-      : config.slack.botToken;
-    if (!token) throw new Error(`no bot token for workspace ${workspaceId}`);
-    const client = new webApi.WebClient(token, {
-      ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
-      retryConfig: { retries: 0 },
-      rejectRateLimitedCalls: true,
-      timeout: overrides.slackWriteTimeoutMs ?? SLACK_WRITE_TIMEOUT_MS,
-      fetch: countingSlackFetch(metrics),
-      logger,
-    });
-    if (clients.size >= CLIENTS_KEPT) clients.delete(clients.keys().next().value as string);
-    clients.set(workspaceId, client);
-    return client;
-  };
+  app: App,
+  {
+    installations,
+    installationHooks,
+    metrics,
+    logger,
+  }: Pick<Infrastructure, 'installations' | 'installationHooks' | 'metrics' | 'logger'>,
+): WorkerClients<webApi.WebClient> {
+  const clients = createWorkerClients({
+    tokenFor: async (id) => (installations ? installedBotToken(installations, id) : config.slack.botToken),
+    makeClient: (token) =>
+      new webApi.WebClient(token, {
+        ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+        retryConfig: { retries: 0 },
+        rejectRateLimitedCalls: true,
+        timeout: overrides.slackWriteTimeoutMs ?? SLACK_WRITE_TIMEOUT_MS,
+        fetch: countingSlackFetch(metrics),
+        logger,
+      }),
+    max: CLIENTS_KEPT,
+    onForget: (id) => dropClientPool(app, id),
+  });
+  installationHooks.stored = (id) => clients.forget(id);
+  return clients;
 }
 
 /** The options of every Web client Bolt makes for the listeners. */

@@ -45,6 +45,8 @@ export interface FakeSlack {
   teamId: string;
   /** Set: `auth.test` reports an org-wide install of this enterprise (Enterprise Grid). */
   enterpriseId: string | null;
+  /** The bot token `oauth.v2.access` hands out for an install in `team` (default `xoxb-installed-<team>-secret`). */
+  botTokenFor(team: string): string;
   /** The next call(s) to `method` fail with this Slack error code or HTTP answer. */
   fail(method: string, ...failures: SlackFailure[]): void;
   /** Delay (ms) added before answering `method`. */
@@ -118,7 +120,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           authed_user: { id: 'U0INSTALL' },
           scope: 'commands,chat:write,chat:write.public,users:read,usergroups:read',
           token_type: 'bot',
-          access_token: `xoxb-installed-${team}-secret`,
+          access_token: fake.botTokenFor(team),
           bot_user_id: FAKE_BOT_USER_ID,
           team: { id: team, name: `Team ${team}` },
           enterprise: null,
@@ -253,6 +255,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const fake: FakeSlack = {
     teamId: FAKE_TEAM_ID,
     enterpriseId: null,
+    botTokenFor: (team) => `xoxb-installed-${team}-secret`,
     apiUrl: `${base}/api/`,
     responseUrl: (id = 'cmd') => `${base}/response/${id}`,
     calls,

@@ -3,6 +3,7 @@
  * know is answered with nothing done, logged at most once a minute, and leaves nothing in the store.
  */
 import { ACTIONS, SCHEDULE_VIEW } from '../../src/slack/ids.js';
+import { NOT_INSTALLED } from '../../src/slack/platform/workspace-guard.js';
 import {
   CHANNEL,
   type Harness,
@@ -77,4 +78,18 @@ test('a submission, button clicks and App Home from a workspace with no stored i
   expect(await h.bot.store.kv.get(`installation:${other}`)).toBeUndefined();
   expect(await h.bot.store.audit.recent(other, 10)).toEqual([]);
   expect(h.logs.filter((l) => l.includes('"workspace_refused"') && l.includes(other))).toHaveLength(1);
+});
+
+test('the person who typed the command is told the app is not installed (a team, an org-wide install)', async () => {
+  for (const fields of [{ team_id: 'T0NOTINS3' }, { team_id: 'T0NOTINS4', enterprise_id: 'E0NOTINS1' }]) {
+    const res = await h.command({ text: 'dbp_stranger in 2 hours', ...fields });
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ response_type: 'ephemeral', text: NOT_INSTALLED });
+  }
+  await h.bot.idle();
+  expect(h.katapult.requests).toHaveLength(0);
+  expect(h.slack.calls.filter((c) => c.method !== 'auth.test')).toHaveLength(0);
+  expect(await h.bot.store.kv.get('installation:E0NOTINS1')).toBeUndefined();
+  expect(h.logs.filter((l) => l.includes('"workspace_refused"') && l.includes('T0NOTINS3'))).toHaveLength(1);
+  expect(h.logs.filter((l) => l.includes('"workspace_refused"') && l.includes('E0NOTINS1'))).toHaveLength(1);
 });

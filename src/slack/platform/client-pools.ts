@@ -32,3 +32,15 @@ export function boundClientPools(app: object, max: number): Middleware<AnyMiddle
     await next();
   };
 }
+
+/**
+ * Drops Bolt's pool for a workspace (on uninstall, tokens revoked, reinstall). Bolt picks a client
+ * by the token its `authorize` has just read from the installation store, so a client with an old
+ * token is never used again; it is only kept, with the token, until the bound above drops the pool,
+ * and an active workspace's pool never is. Org-wide installs: Bolt keys their pools by each request's
+ * team, which the workspace (enterprise) ID does not name; those are left to the bound.
+ */
+export function dropClientPool(app: object, workspaceId: string): void {
+  const pools = (app as { clients?: Record<string, unknown> }).clients;
+  if (pools) delete pools[workspaceId];
+}

@@ -5,6 +5,8 @@
  * Each installation's bot token is redacted from the log while the installation is in use: one entry
  * per workspace in the redactor, replaced on reinstall and dropped on uninstall, so the list does not
  * grow with reinstalls or uninstalled workspaces.
+ * `onStored` is told the workspace of every installation stored (a new install or a reinstall), so
+ * that what was kept for its previous token can be dropped.
  */
 import type { Installation, InstallationQuery, InstallationStore } from '@slack/bolt';
 import type Keyv from 'keyv';
@@ -24,10 +26,19 @@ export function installationKey(query: {
   return `installation:${id}`;
 }
 
+/** What `fetchInstallation` throws for a workspace with no stored installation. */
+export class NoInstallationError extends Error {
+  constructor(readonly workspaceId: string) {
+    super(`no installation for ${workspaceId}`);
+    this.name = 'NoInstallationError';
+  }
+}
+
 export function createInstallationStore(
   kv: Keyv,
   box: SecretBox,
   redactor: Redactor,
+  hooks: { onStored?(workspaceId: string): void } = {},
 ): InstallationStore & Required<Pick<InstallationStore, 'deleteInstallation'>> {
   return {
     async storeInstallation(installation: Installation) {
@@ -38,13 +49,13 @@ export function createInstallationStore(
       });
       if (installation.bot?.token) redactor.remember(key, installation.bot.token);
       await kv.set(key, { sealed: box.seal(JSON.stringify(installation), key) });
+      hooks.onStored?.(key.slice('installation:'.length));
     },
     async fetchInstallation(query: InstallationQuery<boolean>) {
       const key = installationKey(query);
       const record: unknown = await kv.get(key);
       const sealed = (record as { sealed?: unknown } | undefined)?.sealed;
-      if (typeof sealed !== 'string')
-        throw new Error(`no installation for ${key.slice('installation:'.length)}`);
+      if (typeof sealed !== 'string') throw new NoInstallationError(key.slice('installation:'.length));
       const installation = JSON.parse(box.open(sealed, key)) as Installation<'v1' | 'v2', boolean>;
       if (installation.bot?.token) redactor.remember(key, installation.bot.token);
       return installation;
@@ -55,4 +66,25 @@ export function createInstallationStore(
       redactor.forget(key);
     },
   };
+}
+
+/**
+ * The bot token of the workspace's installation (a workspace ID is the enterprise for org-wide
+ * installs, else the team), or null when none is stored. Other failures (the store) are thrown.
+ */
+export async function installedBotToken(
+  store: Pick<InstallationStore, 'fetchInstallation'>,
+  workspaceId: string,
+): Promise<string | null> {
+  try {
+    const installation = await store.fetchInstallation({
+      teamId: workspaceId,
+      enterpriseId: workspaceId,
+      isEnterpriseInstall: workspaceId.startsWith('E'),
+    });
+    return installation.bot?.token ?? null;
+  } catch (error) {
+    if (error instanceof NoInstallationError) return null;
+    throw error;
+  }
 }

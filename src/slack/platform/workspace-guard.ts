@@ -1,13 +1,15 @@
 /**
  * The first trust boundary: a request is handled only if it comes from the workspace this bot is
  * installed in. Single-workspace mode: the team (or, for an org-wide install, the enterprise) that
- * `auth.test` reported at start. OAuth mode: Bolt's `authorize` has already refused any workspace
- * whose installation the store does not know. Anything else gets an empty answer (a short note for
- * a slash command), is logged at most once a minute per workspace, and is neither audited nor
- * stored: a foreign workspace must not be able to grow our store.
+ * `auth.test` reported at start. OAuth mode: a workspace whose installation the store holds (one that
+ * was never installed, was uninstalled or had its tokens revoked has none; see
+ * `answerMissingInstallations`). Anything else gets an empty answer (a short note for a slash
+ * command), is logged at most once a minute per workspace, and is neither audited nor stored: a
+ * foreign workspace must not be able to grow our store.
  */
-import type { AnyMiddlewareArgs, Context, Middleware } from '@slack/bolt';
+import type { AnyMiddlewareArgs, App, Authorize, Context, Middleware } from '@slack/bolt';
 import type { AppLogger } from '../../log.js';
+import { NoInstallationError } from './installation-store.js';
 
 export interface InstalledWorkspace {
   teamId: string | null;
@@ -18,6 +20,41 @@ export interface InstalledWorkspace {
 export const NOT_INSTALLED = 'This app is not installed for your workspace, so nothing was done.';
 
 const LOG_EVERY_MS = 60_000;
+
+/** Set in the context of a request from a workspace with no stored installation (OAuth). */
+const NO_INSTALLATION = 'noInstallation';
+
+/**
+ * OAuth: the installer's `authorize` throws for a workspace with no stored installation, and Bolt
+ * then answers the request itself, before any middleware, with an empty 200: the person who typed
+ * the command sees nothing. Wrapped, a missing installation (and only that: a store failure is
+ * still thrown) gives a context with no token that says so, which `workspaceGuard` answers as it
+ * answers any workspace but ours (a slash command gets NOT_INSTALLED in its ack, over HTTP or
+ * Socket Mode alike). Bolt allows no `authorize` option next to the OAuth installer and keeps the
+ * installer's in a private field set by its constructor: if a release moves it, nothing is wrapped
+ * and such requests get Bolt's empty answer again (test/e2e/trust-oauth.test.ts then fails).
+ */
+export function answerMissingInstallations(app: App): void {
+  const bolt = app as unknown as { authorize?: Authorize<boolean> };
+  const authorize = bolt.authorize;
+  if (typeof authorize !== 'function') return;
+  bolt.authorize = async (source, body) => {
+    try {
+      return await authorize(source, body);
+    } catch (error) {
+      if (!isNoInstallation(error)) throw error;
+      return { [NO_INSTALLATION]: true };
+    }
+  };
+}
+
+/** Whether `error` or one of its causes (the installer wraps what the store threw) is a NoInstallationError. */
+function isNoInstallation(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    if (e instanceof NoInstallationError) return true;
+  }
+  return false;
+}
 
 /** Whether the request's context belongs to the installed workspace. */
 export function isInstalledWorkspace(installed: InstalledWorkspace, context: Context): boolean {
@@ -49,19 +86,23 @@ export function createRefusalLog(logger: AppLogger, now: () => number) {
 }
 
 /**
- * Bolt global middleware; register it before every listener. `installed` null (OAuth): every request
- * that reaches it was authorized against a stored installation.
+ * Bolt global middleware; register it before every listener. `installed` null (OAuth): a request
+ * is handled if its workspace has a stored installation (else authorize marked it, above).
  */
 export function workspaceGuard(
   installed: InstalledWorkspace | null,
   refused: ReturnType<typeof createRefusalLog>,
 ): Middleware<AnyMiddlewareArgs> {
   return async (args) => {
-    if (installed === null || isInstalledWorkspace(installed, args.context)) {
+    const ours =
+      installed === null
+        ? args.context[NO_INSTALLATION] !== true
+        : isInstalledWorkspace(installed, args.context);
+    if (ours) {
       await args.next();
       return;
     }
-    refused('not_installed', args.context);
+    refused(installed === null ? 'no_installation' : 'not_installed', args.context);
     // Events are acknowledged by Bolt itself; everything else expects an ack within 3 seconds.
     if ('command' in args) {
       await args.ack({ response_type: 'ephemeral', text: NOT_INSTALLED });
