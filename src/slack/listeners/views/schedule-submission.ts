@@ -10,9 +10,10 @@ import type { App, webApi } from '@slack/bolt';
 import { dailyLimitOf } from '../../../access/access-policy.js';
 import { recordEachPolicy } from '../../../audit/record.js';
 import { errorText } from '../../../log.js';
+import { dailyLimitRefusal, STORE_DOWN_INLINE } from '../../../messages/submission.js';
 import type { Reservation } from '../../../scheduling/daily-limit.js';
 import { choosePolicies } from '../../../scheduling/policy-id.js';
-import { checkDeletionTime, formatLocal } from '../../../time/local.js';
+import { checkDeletionTime } from '../../../time/local.js';
 import { decodeMetadata } from '../../blocks/schedule-modal.js';
 import { SCHEDULE_VIEW } from '../../ids.js';
 import { submissionGate } from '../../submission-gate.js';
@@ -23,9 +24,6 @@ import type { ListenerDeps } from '../deps.js';
 const RESERVE_BUDGET_MS = 1_000;
 /** How long a refusal waits for the person's zone (Slack wants the answer within 3 s). */
 const ZONE_BUDGET_MS = 700;
-
-export const STORE_DOWN_INLINE =
-  'The bot could not record this request (its storage is not answering), so nothing was done. Try again in a moment.';
 
 export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
   app.view(SCHEDULE_VIEW.callbackId, async ({ ack, body, view, context, client }) => {
@@ -156,22 +154,6 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
     }
     deps.intake.run(id);
   });
-}
-
-/** Why the daily limit refuses this submission, and when there is room for it, in the person's zone. */
-export function dailyLimitRefusal(
-  limit: number,
-  refused: Extract<Reservation, { ok: false }>,
-  count: number,
-  zone: string | null | undefined,
-): string {
-  const policies = (n: number) => `${n} polic${n === 1 ? 'y' : 'ies'}`;
-  if (count > limit || !Number.isFinite(refused.roomAt))
-    return `One person may schedule at most ${policies(limit)} in 24 hours here, and this form has ${count}. Pick fewer.`;
-  return (
-    `You have scheduled ${policies(refused.used)} in the last 24 hours, and one person may schedule at most ${limit} here. ` +
-    `There is room for ${count === 1 ? 'this one' : `these ${count}`} from ${formatLocal(refused.roomAt, zone)}.`
-  );
 }
 
 /**
