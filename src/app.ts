@@ -28,12 +28,7 @@ import {
   type Metrics,
   type MetricsDeps,
 } from './metrics.js';
-import {
-  type ApprovalDeps,
-  createApprovalHolds,
-  createApprovalSweeper,
-  decide,
-} from './scheduling/approvals.js';
+import { type ApprovalDeps, createApprovalHolds, createApprovalSweeper } from './scheduling/approvals.js';
 import { createDailyLimit } from './scheduling/daily-limit.js';
 import { createRequestIntake } from './scheduling/intake.js';
 import { createLocks } from './scheduling/locks.js';
@@ -42,9 +37,10 @@ import { createRequestLog } from './scheduling/request-log.js';
 import { createRequestWorker } from './scheduling/request-worker.js';
 import { runRequest } from './scheduling/run-request.js';
 import { carryOverUpcoming, createUpcomingDeletions } from './scheduling/upcoming.js';
+import { buildUseCases } from './scheduling/use-cases.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { mayHaveBeenDone } from './slack/outbound/slack-writes.js';
-import { checkApprover } from './slack/people/access.js';
+import { checkApprover, createPeopleChecks } from './slack/people/access.js';
 import { createUserDirectory } from './slack/people/users.js';
 import { boundClientPools } from './slack/platform/client-pools.js';
 import { type BotIdentity, checkBotToken } from './slack/platform/identity.js';
@@ -518,60 +514,9 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
 
   registerListeners(app, {
     command: config.slack.command,
-    tokens,
-    katapult,
-    access,
-    upcoming,
-    catalogue: createPolicyCatalogue({ tokens, katapult, logger, now }),
-    reminderLeadSeconds: config.reminderLeadMinutes * 60,
-    maxPerUserPerDay: config.maxPerUserPerDay,
-    dailyLimit,
-    async forgetWorkspace(workspaceId) {
-      // Installations are keyed by the same workspace ID (enterprise for org-wide installs, else team).
-      await installations?.deleteInstallation({
-        teamId: workspaceId,
-        enterpriseId: undefined,
-        isEnterpriseInstall: false,
-      });
-      await tokens.remove(workspaceId);
-      await access.remove(workspaceId);
-      await freezes.remove(workspaceId);
-      await upcoming.forget(workspaceId);
-      await requests.forget(workspaceId);
-      await dailyLimit.forget(workspaceId);
-      await approvalDeps.holds.forget(workspaceId);
-      await trail.forget(workspaceId);
-    },
     users,
-    claims: store,
-    intake,
-    freezes,
-    approvals: {
-      ...approvalSettings,
-      decide: (input) =>
-        decide(
-          {
-            ...approvalDeps,
-            claims: store,
-            mayDecide: async (r, userId) =>
-              checkApprover(
-                { users, access, logger, approvals: approvalSettings },
-                await clientFor(r.workspace),
-                { workspaceId: r.workspace, userId, requesterId: r.user },
-              ),
-            frozen: async (workspaceId) => (await freezes.get(workspaceId)).frozen,
-            run: (id) => worker.kick(id),
-          },
-          input,
-        ),
-      async pending(workspaceId) {
-        // A waiting record is sorted by its expiry (request-log.ts): from now on, only those are left.
-        const records = await requests.since(workspaceId, now(), 500);
-        return records.filter((r) => r.state === 'awaiting_approval' && (r.approval?.expiresAt ?? 0) > now());
-      },
-    },
-    record,
-    auditLog: trail,
+    people: createPeopleChecks({ users, access, logger, approvals: approvalSettings }),
+    catalogue: createPolicyCatalogue({ tokens, katapult, logger, now }),
     // Keyed by the encryption key when one is configured (else the signing secret), so every replica agrees.
     metadata: createMetadataSigner({
       current: config.encryptionKey ?? config.slack.signingSecret ?? key,
@@ -580,6 +525,43 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     logger,
     metrics,
     now,
+    ...buildUseCases({
+      command: config.slack.command,
+      tokens,
+      katapult,
+      access,
+      freezes,
+      upcoming,
+      requests,
+      dailyLimit,
+      trail,
+      record,
+      intake,
+      claims: store,
+      maxPerUserPerDay: config.maxPerUserPerDay,
+      approvals: {
+        ...approvalSettings,
+        deps: approvalDeps,
+        mayDecide: async (r, userId) =>
+          checkApprover(
+            { users, access, logger, approvals: approvalSettings },
+            await clientFor(r.workspace),
+            { workspaceId: r.workspace, userId, requesterId: r.user },
+          ),
+        run: (id) => worker.kick(id),
+      },
+      async deleteInstallation(workspaceId) {
+        // Installations are keyed by the same workspace ID (enterprise for org-wide installs, else team).
+        await installations?.deleteInstallation({
+          teamId: workspaceId,
+          enterpriseId: undefined,
+          isEnterpriseInstall: false,
+        });
+      },
+      logger,
+      metrics,
+      now,
+    }),
   });
   // Every listener's work, including what runs after its ack, is tracked: a shutdown waits for it.
   app.use(async ({ next }) => {
