@@ -4,6 +4,7 @@
  */
 import { type AppLogger, errorText } from '../log.js';
 import type { AuditEntry, AuditLog } from '../store/store.js';
+import { auditEntry } from './entry.js';
 
 export type AuditRecorder = (entry: AuditEntry) => Promise<void>;
 
@@ -34,7 +35,7 @@ export function createAuditRecorder(audit: Pick<AuditLog, 'append'>, logger: App
   };
 }
 
-/** The fields every entry of a submission shares; the rest default to "not known". */
+/** The fields every entry of a submission shares; the rest default to "not known" (auditEntry). */
 export type SubmissionAudit = Pick<AuditEntry, 'workspace' | 'user' | 'channel' | 'action' | 'outcome'> &
   Partial<Omit<AuditEntry, 'workspace' | 'user' | 'channel' | 'action' | 'outcome' | 'policyId'>>;
 
@@ -46,16 +47,6 @@ export async function recordEachPolicy(
   entry: SubmissionAudit,
 ): Promise<void> {
   for (const policyId of policyIds) {
-    await record({
-      at: now(),
-      requestedAt: null,
-      requestedLocal: null,
-      autoMoveToTrashAt: null,
-      requestId: null,
-      retryNum: null,
-      delivery: null,
-      ...entry,
-      policyId,
-    });
+    await record(auditEntry({ at: now(), ...entry, policyId }));
   }
 }

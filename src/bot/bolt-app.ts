@@ -9,9 +9,9 @@ import type { BotOverrides } from '../app.js';
 import type { Config } from '../config.js';
 import type { InFlight } from '../lifecycle.js';
 import type { LogLevel } from '../log.js';
-import { decide } from '../scheduling/approvals.js';
+import { buildUseCases } from '../scheduling/use-cases.js';
 import { registerListeners } from '../slack/listeners/index.js';
-import { checkApprover } from '../slack/people/access.js';
+import { checkApprover, createPeopleChecks } from '../slack/people/access.js';
 import { boundClientPools } from '../slack/platform/client-pools.js';
 import type { BotIdentity } from '../slack/platform/identity.js';
 import { createMetadataSigner } from '../slack/platform/signed-metadata.js';
@@ -129,61 +129,9 @@ export function registerBotListeners(
   const { requests, dailyLimit, approvalDeps, approvalSettings, worker, intake } = work;
   registerListeners(app, {
     command: config.slack.command,
-    tokens,
-    katapult,
-    access,
-    upcoming,
-    catalogue: createPolicyCatalogue({ tokens, katapult, logger, now }),
-    reminderLeadSeconds: config.reminderLeadMinutes * 60,
-    maxPerUserPerDay: config.maxPerUserPerDay,
-    dailyLimit,
-    async forgetWorkspace(workspaceId) {
-      // Installations are keyed by the same workspace ID (enterprise for org-wide installs, else team).
-      await installations?.deleteInstallation({
-        teamId: workspaceId,
-        enterpriseId: undefined,
-        isEnterpriseInstall: false,
-      });
-      clients.forget(workspaceId);
-      await tokens.remove(workspaceId);
-      await access.remove(workspaceId);
-      await freezes.remove(workspaceId);
-      await upcoming.forget(workspaceId);
-      await requests.forget(workspaceId);
-      await dailyLimit.forget(workspaceId);
-      await approvalDeps.holds.forget(workspaceId);
-      await trail.forget(workspaceId);
-    },
     users,
-    claims: store,
-    intake,
-    freezes,
-    approvals: {
-      ...approvalSettings,
-      decide: (input) =>
-        decide(
-          {
-            ...approvalDeps,
-            claims: store,
-            mayDecide: async (r, userId) =>
-              checkApprover(
-                { users, access, logger, approvals: approvalSettings },
-                await clientFor(r.workspace),
-                { workspaceId: r.workspace, userId, requesterId: r.user },
-              ),
-            frozen: async (workspaceId) => (await freezes.get(workspaceId)).frozen,
-            run: (id) => worker.kick(id),
-          },
-          input,
-        ),
-      async pending(workspaceId) {
-        // A waiting record is sorted by its expiry (request-log.ts): from now on, only those are left.
-        const records = await requests.since(workspaceId, now(), 500);
-        return records.filter((r) => r.state === 'awaiting_approval' && (r.approval?.expiresAt ?? 0) > now());
-      },
-    },
-    record,
-    auditLog: trail,
+    people: createPeopleChecks({ users, access, logger, approvals: approvalSettings }),
+    catalogue: createPolicyCatalogue({ tokens, katapult, logger, now }),
     // Keyed by the encryption key when one is configured (else the signing secret), so every replica agrees.
     metadata: createMetadataSigner({
       current: config.encryptionKey ?? config.slack.signingSecret ?? key,
@@ -192,5 +140,48 @@ export function registerBotListeners(
     logger,
     metrics,
     now,
+    ...buildUseCases({
+      command: config.slack.command,
+      tokens,
+      katapult,
+      access,
+      freezes,
+      upcoming,
+      requests,
+      dailyLimit,
+      trail,
+      record,
+      intake,
+      claims: store,
+      maxPerUserPerDay: config.maxPerUserPerDay,
+      approvals: {
+        ...approvalSettings,
+        deps: approvalDeps,
+        mayDecide: async (r, userId) =>
+          checkApprover(
+            { users, access, logger, approvals: approvalSettings },
+            await clientFor(r.workspace),
+            {
+              workspaceId: r.workspace,
+              userId,
+              requesterId: r.user,
+            },
+          ),
+        run: (id) => worker.kick(id),
+      },
+      async deleteInstallation(workspaceId) {
+        // Installations are keyed by the same workspace ID (enterprise for org-wide installs, else team).
+        await installations?.deleteInstallation({
+          teamId: workspaceId,
+          enterpriseId: undefined,
+          isEnterpriseInstall: false,
+        });
+        // The workspace's kept Web clients carry the token just revoked.
+        clients.forget(workspaceId);
+      },
+      logger,
+      metrics,
+      now,
+    }),
   });
 }

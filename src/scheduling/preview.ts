@@ -3,6 +3,8 @@ import type { DiskBackupPolicyDetails, PolicySummary } from '../katapult/client.
 import type { WorkspaceTokens } from '../tokens/workspace-tokens.js';
 import { type KatapultCallResult, withWorkspaceToken } from './katapult-call.js';
 
+export type { DiskBackupPolicyDetails, PolicySummary };
+
 export interface KatapultReader {
   getDiskBackupPolicy(token: string, policyId: string): Promise<DiskBackupPolicyDetails>;
   listOrganizationPolicies(

@@ -1,8 +1,8 @@
 import { Redactor } from '../../src/log.js';
 import { escapeMrkdwn } from '../../src/messages/mrkdwn.js';
+import { dailyLimitRefusal } from '../../src/messages/submission.js';
 import { checkPolicyId, choosePolicies } from '../../src/scheduling/policy-id.js';
 import { parseCommandText } from '../../src/slack/listeners/commands/command-text.js';
-import { dailyLimitRefusal } from '../../src/slack/listeners/views/schedule-submission.js';
 import { quoteAtMost } from '../../src/text.js';
 import { parseWhen } from '../../src/time/when.js';
 

@@ -9,7 +9,6 @@ import { parseWhen } from '../../time/when.js';
 import { refusalText } from '../blocks/access.js';
 import { buildScheduleModal, type ScheduleModalInput, scheduleNoticeView } from '../blocks/schedule-modal.js';
 import type { ListenerDeps } from '../listeners/deps.js';
-import { checkAccess } from '../people/access.js';
 import { withSignedMetadata } from '../platform/signed-metadata.js';
 import { slackErrorCode, slackErrorText } from '../workspace.js';
 
@@ -116,23 +115,16 @@ export async function openScheduleModal(
   );
   if (!('id' in opened)) return opened;
 
-  const access = await checkAccess(deps, client, { workspaceId, userId, channelId });
+  const access = await deps.people.mayUse(client, { workspaceId, userId, channelId });
   if (!access.allowed) {
     await updateView(client, deps, opened, scheduleNoticeView(refusalText(access.reason, deps.command)));
-    await deps.record({
-      at: deps.now(),
-      workspace: workspaceId,
-      user: userId,
-      channel: channelId,
-      action: 'schedule',
+    await deps.refuseScheduleForm({
+      workspaceId,
+      userId,
+      channelId,
       policyId,
-      requestedAt: null,
-      requestedLocal: null,
-      outcome: `refused:${access.reason}`,
-      autoMoveToTrashAt: null,
-      requestId: null,
+      reason: access.reason,
       retryNum: input.retryNum,
-      delivery: null,
     });
     return true;
   }

@@ -2,16 +2,25 @@
 import type { webApi } from '@slack/bolt';
 import {
   type AccessDecision,
+  type AccessPolicies,
   approvalOf,
   decide,
   mayApprove,
   type Refusal,
 } from '../../access/access-policy.js';
-import { errorText } from '../../log.js';
+import { type AppLogger, errorText } from '../../log.js';
 import type { DecisionRefusal } from '../../scheduling/approvals.js';
-import type { ListenerDeps } from '../listeners/deps.js';
 import { slackErrorCode, slackErrorText } from '../workspace.js';
-import type { SlackUserProfile } from './users.js';
+import type { SlackUserProfile, UserDirectory } from './users.js';
+
+/** What the checks read: Slack's facts about a person (cached briefly), and the stored policy. */
+export interface PeopleDeps {
+  users: UserDirectory;
+  access: Pick<AccessPolicies, 'get'>;
+  logger: AppLogger;
+}
+
+type ApproverCheck = { allowed: true } | { allowed: false; reason: DecisionRefusal };
 
 export type AccessCheck =
   | { allowed: true; profile: SlackUserProfile }
@@ -22,7 +31,7 @@ export type AccessCheck =
     };
 
 export async function checkAccess(
-  deps: Pick<ListenerDeps, 'users' | 'access' | 'logger'>,
+  deps: PeopleDeps,
   client: webApi.WebClient,
   input: { workspaceId: string; userId: string; channelId: string },
 ): Promise<AccessCheck> {
@@ -57,7 +66,7 @@ export async function checkAccess(
 
 /** Whether the user is a workspace admin or owner; false (and a warning) when Slack cannot say. */
 export async function isWorkspaceAdmin(
-  deps: Pick<ListenerDeps, 'users' | 'logger'>,
+  deps: Pick<PeopleDeps, 'users' | 'logger'>,
   client: webApi.WebClient,
   workspaceId: string,
   userId: string,
@@ -76,12 +85,10 @@ export async function isWorkspaceAdmin(
  * `users.info` and the stored approval policy (never what a button or a modal carried).
  */
 export async function checkApprover(
-  deps: Pick<ListenerDeps, 'users' | 'access' | 'logger'> & {
-    approvals: Pick<ListenerDeps['approvals'], 'requiredByDefault'>;
-  },
+  deps: PeopleDeps & { approvals: { requiredByDefault: boolean } },
   client: webApi.WebClient,
   input: { workspaceId: string; userId: string; requesterId: string | null; fresh?: boolean },
-): Promise<{ allowed: true } | { allowed: false; reason: DecisionRefusal }> {
+): Promise<ApproverCheck> {
   let profile: SlackUserProfile;
   try {
     profile = await deps.users.lookup(client, input.workspaceId, input.userId, {
@@ -109,4 +116,27 @@ export async function checkApprover(
     });
     return { allowed: false, reason: code ? 'lookup_failed' : 'store_unavailable' };
   }
+}
+
+/** The checks above, bound to their parts: what the listeners are given (they never see the store). */
+export interface PeopleChecks {
+  /** Whether the user may schedule (and restore) in the channel. */
+  mayUse(
+    client: webApi.WebClient,
+    input: { workspaceId: string; userId: string; channelId: string },
+  ): Promise<AccessCheck>;
+  /** Whether the user may decide requests of `requesterId` (null: anyone's). */
+  mayApprove(
+    client: webApi.WebClient,
+    input: { workspaceId: string; userId: string; requesterId: string | null; fresh?: boolean },
+  ): Promise<ApproverCheck>;
+}
+
+export function createPeopleChecks(
+  deps: PeopleDeps & { approvals: { requiredByDefault: boolean } },
+): PeopleChecks {
+  return {
+    mayUse: (client, input) => checkAccess(deps, client, input),
+    mayApprove: (client, input) => checkApprover(deps, client, input),
+  };
 }

@@ -4,12 +4,13 @@
  * ends. `chat.update` is idempotent, so it may be repeated; `chat.postMessage` goes through writeOnce.
  */
 import type { webApi } from '@slack/bolt';
+import type { AppLogger } from '../../log.js';
 import type { ApprovalSurface } from '../../scheduling/approvals.js';
-import { previewPolicy } from '../../scheduling/preview.js';
+import { type KatapultReader, previewPolicy } from '../../scheduling/preview.js';
 import type { RequestRecord } from '../../scheduling/request-log.js';
+import type { WorkspaceTokens } from '../../tokens/workspace-tokens.js';
 import { approvalClosedMessage, approvalRequestMessage, policySummary } from '../blocks/approval.js';
 import type { SlackMessage } from '../blocks/common.js';
-import type { ListenerDeps } from '../listeners/deps.js';
 import { tellPrivately } from '../outbound/deliver.js';
 import { writeOnce } from '../outbound/slack-writes.js';
 import { slackErrorCode, slackErrorText } from '../workspace.js';
@@ -17,7 +18,7 @@ import { slackErrorCode, slackErrorText } from '../workspace.js';
 /** Edits the request message; a failure is logged (the outcome is also told to the people concerned). */
 export async function editRequestMessage(
   client: webApi.WebClient,
-  deps: Pick<ListenerDeps, 'logger'>,
+  deps: { logger: AppLogger },
   r: RequestRecord,
   content: SlackMessage,
 ): Promise<boolean> {
@@ -36,7 +37,7 @@ export async function editRequestMessage(
 }
 
 export function createApprovalSurface(
-  deps: Pick<ListenerDeps, 'logger' | 'tokens' | 'katapult'>,
+  deps: { logger: AppLogger; tokens: WorkspaceTokens; katapult: KatapultReader },
   clientFor: (workspaceId: string) => Promise<webApi.WebClient>,
 ): ApprovalSurface {
   return {

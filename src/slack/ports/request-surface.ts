@@ -4,29 +4,24 @@
  * for the record's workspace that never retries a write after a timeout (see slack-writes.ts).
  */
 import type { webApi } from '@slack/bolt';
+import type { Freezes } from '../../access/freeze.js';
+import type { Metrics } from '../../metrics.js';
 import type { RequestSurface } from '../../scheduling/run-request.js';
 import { refusalText } from '../blocks/access.js';
 import { approvedOutcomeMessage } from '../blocks/approval.js';
 import { requestOutcomeMessage } from '../blocks/request.js';
-import type { ListenerDeps } from '../listeners/deps.js';
 import { deliver, tellPrivately } from '../outbound/deliver.js';
-import { followupsFit, replaceFollowups } from '../outbound/followups.js';
-import { checkAccess } from '../people/access.js';
+import { type FollowupDeps, followupsFit, replaceFollowups } from '../outbound/followups.js';
+import { checkAccess, type PeopleDeps } from '../people/access.js';
 import { editRequestMessage } from './approval-surface.js';
 
 export function createRequestSurface(
-  deps: Pick<
-    ListenerDeps,
-    | 'metrics'
-    | 'users'
-    | 'access'
-    | 'freezes'
-    | 'logger'
-    | 'command'
-    | 'upcoming'
-    | 'reminderLeadSeconds'
-    | 'now'
-  >,
+  deps: PeopleDeps &
+    FollowupDeps & {
+      metrics: Pick<Metrics, 'dmFallback'>;
+      freezes: Pick<Freezes, 'get'>;
+      command: string;
+    },
   clientFor: (workspaceId: string) => Promise<webApi.WebClient>,
 ): RequestSurface {
   return {

@@ -20,7 +20,7 @@ export function registerApprovalButtons(app: App, deps: ListenerDeps): void {
     await ack();
     const workspaceId = workspaceIdOf(context);
     if (!workspaceId || !action.value) return;
-    const result = await deps.approvals.decide({
+    const result = await deps.decideApproval({
       workspaceId,
       id: action.value,
       userId: body.user.id,
@@ -65,7 +65,7 @@ export function registerApprovalButtons(app: App, deps: ListenerDeps): void {
     // Cut as every text is (never inside a character): Slack's max_length may count differently.
     const reason = typed ? clip(typed, REASON_MAX) : undefined;
     await ack({ response_action: 'update', view: notice(':hourglass_flowing_sand: Denying…') });
-    const result = await deps.approvals.decide({
+    const result = await deps.decideApproval({
       workspaceId,
       id,
       userId: body.user.id,

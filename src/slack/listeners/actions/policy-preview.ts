@@ -10,10 +10,9 @@ import type {
   BlockElementAction,
   SlackActionMiddlewareArgs,
 } from '@slack/bolt';
-import type { PolicySummary } from '../../../katapult/client.js';
 import { explain } from '../../../messages/explain.js';
 import { checkPolicyId } from '../../../scheduling/policy-id.js';
-import { previewPolicy } from '../../../scheduling/preview.js';
+import type { PolicySummary } from '../../../scheduling/preview.js';
 import { refusalText } from '../../blocks/access.js';
 import { clip } from '../../blocks/common.js';
 import {
@@ -24,7 +23,6 @@ import {
 } from '../../blocks/schedule-modal.js';
 import { SCHEDULE_VIEW } from '../../ids.js';
 import { updateView } from '../../outbound/modals.js';
-import { checkAccess } from '../../people/access.js';
 import { withSignedMetadata } from '../../platform/signed-metadata.js';
 import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
@@ -65,7 +63,7 @@ export function registerPolicyPreview(app: App, deps: ListenerDeps): void {
     const policy = checkPolicyId(chosen[0]);
     if (!view || !meta || !workspaceId) return;
     let preview: string;
-    const access = await checkAccess(deps, client, {
+    const access = await deps.people.mayUse(client, {
       workspaceId,
       userId: body.user.id,
       channelId: meta.channelId,
@@ -79,7 +77,7 @@ export function registerPolicyPreview(app: App, deps: ListenerDeps): void {
     } else if (!policy.ok) {
       preview = `:warning: ${policy.reason}`;
     } else {
-      const result = await previewPolicy(deps, { workspaceId, policyId: policy.policyId });
+      const result = await deps.previewPolicy({ workspaceId, policyId: policy.policyId });
       if (result.ok) {
         preview = previewText(result.value);
       } else {
@@ -104,7 +102,7 @@ export function registerPolicyPreview(app: App, deps: ListenerDeps): void {
     const meta = decodeMetadata(deps.metadata.open(body.view?.private_metadata));
     if (!workspaceId || !meta) return ack({ options: [] });
     // Only people allowed to schedule may browse what the organization's policies back up.
-    const access = await checkAccess(deps, client, {
+    const access = await deps.people.mayUse(client, {
       workspaceId,
       userId: body.user.id,
       channelId: meta.channelId,

@@ -1,16 +1,11 @@
 /**
- * `app_home_opened`, and its pager: publish the viewer's App Home. Each part that cannot be read
- * says so. Upcoming deletions come from their own index, paged, however old or large the audit log,
- * and (with their channels) are shown only to admins and to people the access policy allows in at
- * least one channel: App Home has no channel of its own.
+ * `app_home_opened`, and its pager: publish the viewer's App Home. What the viewer may see is the
+ * use case's (src/scheduling/home.ts); Slack's facts about the viewer come from here.
  */
 import type { App, BlockAction, ButtonAction, webApi } from '@slack/bolt';
-import { approvalOf } from '../../../access/access-policy.js';
-import { KEEP_AFTER_MOVE_SECONDS } from '../../../scheduling/upcoming.js';
 import { PENDING_SHOWN } from '../../blocks/approval.js';
 import { HOME_PAGE_SIZE, homeView } from '../../blocks/home.js';
 import { ACTIONS } from '../../ids.js';
-import { checkAccess, checkApprover } from '../../people/access.js';
 import { slackErrorText, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
@@ -37,79 +32,37 @@ async function publishHome(
   userId: string,
   offset: number,
 ): Promise<void> {
-  const event = { user: userId };
-  {
-    const soft = async <T>(what: string, read: () => Promise<T>): Promise<T | null> => {
-      try {
-        return await read();
-      } catch (error) {
-        deps.logger.event('warn', 'app_home_part_failed', {
-          part: what,
-          error: slackErrorText(error),
-        });
-        return null;
-      }
-    };
-    const nowSeconds = Math.floor(deps.now() / 1000);
-    const [profile, token, access, freeze] = await Promise.all([
-      soft('profile', () => deps.users.lookup(client, workspaceId, event.user)),
-      soft('token', async () => {
-        const s = await deps.tokens.status(workspaceId);
-        if (!s.ok) throw new Error(s.failure.kind);
-        return { status: s.status, fallback: s.fallback };
+  const home = await deps.readHome(
+    { workspaceId, offset, pageSize: HOME_PAGE_SIZE },
+    {
+      profile: () => deps.users.lookup(client, workspaceId, userId),
+      mayDecide: async () =>
+        (await deps.people.mayApprove(client, { workspaceId, userId, requesterId: null, fresh: false }))
+          .allowed,
+      mayScheduleIn: async (channelId) =>
+        (await deps.people.mayUse(client, { workspaceId, userId, channelId })).allowed,
+      partFailed: (part, error) =>
+        deps.logger.event('warn', 'app_home_part_failed', { part, error: slackErrorText(error) }),
+    },
+  );
+  await client.views
+    .publish({
+      user_id: userId,
+      view: homeView({
+        command: deps.command,
+        token: home.token,
+        access: home.access,
+        upcoming: home.upcoming?.items ?? null,
+        upcomingPage: { offset, more: home.upcoming?.more ?? false },
+        history: home.history,
+        nowSeconds: home.nowSeconds,
+        freeze: home.freeze,
+        pending: home.pending?.slice(0, PENDING_SHOWN) ?? null,
       }),
-      soft('access', () => deps.access.get(workspaceId)),
-      soft('freeze', () => deps.freezes.get(workspaceId)),
-    ]);
-    // Requests waiting for approval: only to those who may decide them.
-    const decides = (
-      await checkApprover(deps, client, { workspaceId, userId: event.user, requesterId: null, fresh: false })
-    ).allowed;
-    const waiting = decides ? await soft('pending', () => deps.approvals.pending(workspaceId)) : null;
-    const approvalsOn =
-      access !== null && approvalOf(access, deps.approvals.requiredByDefault).mode !== 'off';
-    const pending = waiting && (approvalsOn || waiting.length > 0) ? waiting : null;
-    const seesSchedules =
-      profile?.isAdmin === true ||
-      (access !== null &&
-        (
-          await checkAccess(deps, client, {
-            workspaceId,
-            userId: event.user,
-            channelId: access.channelIds[0] ?? '',
-          })
-        ).allowed);
-    const upcoming = seesSchedules
-      ? ((await soft('upcoming', () =>
-          deps.upcoming.list(workspaceId, {
-            fromSeconds: nowSeconds - KEEP_AFTER_MOVE_SECONDS,
-            limit: HOME_PAGE_SIZE + 1,
-            offset,
-          }),
-        )) ?? [])
-      : null;
-    const history = profile?.isAdmin
-      ? await soft('history', () => deps.auditLog.recent(workspaceId, 10))
-      : null;
-    await client.views
-      .publish({
-        user_id: event.user,
-        view: homeView({
-          command: deps.command,
-          token,
-          access,
-          upcoming: upcoming === null ? null : upcoming.slice(0, HOME_PAGE_SIZE),
-          upcomingPage: { offset, more: (upcoming ?? []).length > HOME_PAGE_SIZE },
-          history: profile?.isAdmin ? (history ?? []) : null,
-          nowSeconds,
-          freeze,
-          pending: pending?.slice(0, PENDING_SHOWN) ?? null,
-        }),
-      })
-      .catch((error: unknown) =>
-        deps.logger.event('warn', 'views_publish_failed', {
-          slack_error: slackErrorText(error),
-        }),
-      );
-  }
+    })
+    .catch((error: unknown) =>
+      deps.logger.event('warn', 'views_publish_failed', {
+        slack_error: slackErrorText(error),
+      }),
+    );
 }

@@ -1,9 +1,11 @@
-/** Submission of the admin access modal: check the submitter is an admin, save, audit. */
+/**
+ * Submission of the admin access modal: read and check the form (inline errors), then the use case
+ * (src/scheduling/change-access.ts) checks the submitter is an admin, saves and audits.
+ */
 import type { App } from '@slack/bolt';
-import { type ApprovalMode, approvalOf, type Who } from '../../../access/access-policy.js';
 import { MAX_PER_USER_PER_DAY_CEILING } from '../../../config.js';
-import { errorText } from '../../../log.js';
 import { APPROVALS } from '../../../messages/approvals.js';
+import type { AccessOutcome, ApprovalMode, Who } from '../../../scheduling/change-access.js';
 import { describeApproval, describeDailyLimit, describePolicy } from '../../blocks/access.js';
 import { ADMINS_ONLY, noticeModal } from '../../blocks/common.js';
 import { ACCESS_VIEW } from '../../ids.js';
@@ -53,89 +55,46 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
     )
       .map((o) => o.value)
       .filter((v): v is string => typeof v === 'string' && ID.test(v));
-    const allowGuests = outsiders.includes(ACCESS_VIEW.allowGuestsValue);
-    const allowExternal = outsiders.includes(ACCESS_VIEW.allowExternalValue);
     const limit = parseDailyLimit(values[ACCESS_VIEW.limitBlock]?.[ACCESS_VIEW.limitAction]?.value);
-    if (!limit.ok) {
-      await ack({
-        response_action: 'errors',
-        errors: {
-          [ACCESS_VIEW.limitBlock]: `Type a whole number from 1 to ${MAX_PER_USER_PER_DAY_CEILING}, “unlimited”, or leave it empty.`,
-        },
-      });
-      return;
-    }
-    if (!workspaceId || !who) {
-      await ack({
-        response_action: 'errors',
-        errors: { [ACCESS_VIEW.whoBlock]: 'Choose who may schedule deletions.' },
-      });
-      return;
-    }
-    if (who === 'groups' && groupIds.length === 0) {
-      await ack({
-        response_action: 'errors',
-        errors: { [ACCESS_VIEW.whoBlock]: 'Choose at least one user group, or another option.' },
-      });
-      return;
-    }
-    if (mode === 'groups' && approverIds.length === 0) {
-      await ack({
-        response_action: 'errors',
-        errors: { [ACCESS_VIEW.approvalBlock]: APPROVALS.approversMissing },
-      });
-      return;
-    }
+    const refuse = (block: string, text: string) =>
+      ack({ response_action: 'errors', errors: { [block]: text } });
+    if (!limit.ok)
+      return refuse(
+        ACCESS_VIEW.limitBlock,
+        `Type a whole number from 1 to ${MAX_PER_USER_PER_DAY_CEILING}, “unlimited”, or leave it empty.`,
+      );
+    if (!workspaceId || !who) return refuse(ACCESS_VIEW.whoBlock, 'Choose who may schedule deletions.');
+    if (who === 'groups' && groupIds.length === 0)
+      return refuse(ACCESS_VIEW.whoBlock, 'Choose at least one user group, or another option.');
+    if (mode === 'groups' && approverIds.length === 0)
+      return refuse(ACCESS_VIEW.approvalBlock, APPROVALS.approversMissing);
     // Everything with I/O happens after the ack: the modal shows "saving…" meanwhile.
     await ack({ response_action: 'update', view: notice(':hourglass_flowing_sand: Saving…') });
-    const show = (text: string) => updateView(client, deps, { id: view.id }, notice(text));
-    if (!(await isWorkspaceAdmin(deps, client, workspaceId, userId, { fresh: true }))) {
-      await show(ADMINS_ONLY('change who may schedule deletions'));
-      return;
-    }
-    // A form opened before the approval question existed leaves the approval as it was.
-    const approvalChoice = mode
-      ? { mode, groupIds: mode === 'groups' ? approverIds : [] }
-      : (await deps.access.get(workspaceId).catch(() => null))?.approval;
-    const policy = {
-      who,
-      groupIds: who === 'groups' ? groupIds : [],
-      channelIds,
-      allowGuests,
-      allowExternal,
-      ...(limit.value !== undefined ? { maxPerUserPerDay: limit.value } : {}),
-      ...(approvalChoice ? { approval: approvalChoice } : {}),
-      updatedBy: userId,
-      updatedAt: deps.now(),
-    };
-    try {
-      await deps.access.set(workspaceId, policy);
-    } catch (error) {
-      deps.logger.event('error', 'store_failed', {
-        operation: 'save access policy',
-        error: errorText(error),
-      });
-      await show(':warning: The bot could not save this, so nothing changed. Try again shortly.');
-      return;
-    }
-    const approval = approvalOf(policy, deps.approvals.requiredByDefault);
-    await show(
-      `:white_check_mark: Saved. ${describePolicy(policy)} ${describeDailyLimit(limit.value === undefined ? deps.maxPerUserPerDay : limit.value)} ${describeApproval(approval)}`,
+    await deps.changeAccess(
+      {
+        workspaceId,
+        userId,
+        who,
+        groupIds,
+        channelIds,
+        allowGuests: outsiders.includes(ACCESS_VIEW.allowGuestsValue),
+        allowExternal: outsiders.includes(ACCESS_VIEW.allowExternalValue),
+        dailyLimit: limit.value,
+        // A form opened before the approval question existed leaves the approval as it was.
+        approval: mode ? { mode, groupIds: approverIds } : null,
+        retryNum: context.retryNum ?? null,
+      },
+      {
+        isAdmin: () => isWorkspaceAdmin(deps, client, workspaceId, userId, { fresh: true }),
+        show: (outcome) => updateView(client, deps, { id: view.id }, notice(outcomeText(outcome))),
+      },
     );
-    await deps.record({
-      at: deps.now(),
-      workspace: workspaceId,
-      user: userId,
-      channel: null,
-      action: 'access_changed',
-      policyId: null,
-      requestedAt: null,
-      requestedLocal: null,
-      outcome: `${who}${policy.groupIds.length ? `:${policy.groupIds.join(',')}` : ''}${channelIds.length ? ` in ${channelIds.join(',')}` : ''}${allowGuests ? ' +guests' : ''}${allowExternal ? ' +external' : ''}${limit.value !== undefined ? ` max/day:${limit.value ?? 'unlimited'}` : ''}${approval.mode === 'off' ? '' : ` approval:${approval.mode}${approval.groupIds.length ? `:${approval.groupIds.join(',')}` : ''}`}`,
-      autoMoveToTrashAt: null,
-      requestId: null,
-      retryNum: context.retryNum ?? null,
-      delivery: null,
-    });
   });
+}
+
+function outcomeText(outcome: AccessOutcome): string {
+  if (outcome.kind === 'not_admin') return ADMINS_ONLY('change who may schedule deletions');
+  if (outcome.kind === 'not_saved')
+    return ':warning: The bot could not save this, so nothing changed. Try again shortly.';
+  return `:white_check_mark: Saved. ${describePolicy(outcome.policy)} ${describeDailyLimit(outcome.dailyLimit)} ${describeApproval(outcome.approval)}`;
 }

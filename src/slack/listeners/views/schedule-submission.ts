@@ -1,31 +1,15 @@
 /**
- * Submission of the scheduling modal: validate before any I/O (inline errors), record the request
- * in the store's request log (with its idempotency key) before the ack, then ack and hand it to
- * the worker. A store that cannot record it in time gets an inline error: nothing is acked that is
- * not recorded. The scheduling itself (access, Katapult, post, follow-ups, audit) runs from the
- * record in src/scheduling/run-request.ts, so a crash after the ack loses nothing.
+ * Submission of the scheduling modal: validate before any I/O (inline errors), then the use case
+ * (src/scheduling/submit-schedule.ts) records the request before Slack gets its answer, or refuses
+ * it inline: nothing is acked that is not recorded. The scheduling itself runs from the record.
  */
-
 import type { App, webApi } from '@slack/bolt';
-import { dailyLimitOf } from '../../../access/access-policy.js';
-import { recordEachPolicy } from '../../../audit/record.js';
-import { errorText } from '../../../log.js';
-import type { Reservation } from '../../../scheduling/daily-limit.js';
 import { choosePolicies } from '../../../scheduling/policy-id.js';
-import { checkDeletionTime, formatLocal } from '../../../time/local.js';
+import { checkDeletionTime } from '../../../time/local.js';
 import { decodeMetadata } from '../../blocks/schedule-modal.js';
 import { SCHEDULE_VIEW } from '../../ids.js';
-import { submissionGate } from '../../submission-gate.js';
 import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
-
-/** How long the daily-limit reservation may take before the submission is refused as store trouble. */
-const RESERVE_BUDGET_MS = 1_000;
-/** How long a refusal waits for the person's zone (Slack wants the answer within 3 s). */
-const ZONE_BUDGET_MS = 700;
-
-export const STORE_DOWN_INLINE =
-  'The bot could not record this request (its storage is not answering), so nothing was done. Try again in a moment.';
 
 export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
   app.view(SCHEDULE_VIEW.callbackId, async ({ ack, body, view, context, client }) => {
@@ -62,144 +46,29 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
       return;
     }
 
-    const id = `${workspaceId}:${view.id}`;
-    const policyIds = policy.policyIds;
+    const userId = body.user.id;
     const errorBlock = picked.length > 0 ? SCHEDULE_VIEW.pickBlock : SCHEDULE_VIEW.policyBlock;
-    // The emergency stop and, with approvals, a channel approvers can see: refused inline.
-    const gate = await submissionGate(deps, {
-      workspaceId,
-      userId: body.user.id,
-      channelId: meta.channelId,
-      policyIds,
-      atSeconds: time.atSeconds,
-    });
-    if (!gate.ok) {
-      await ack({ response_action: 'errors', errors: { [errorBlock]: gate.text ?? STORE_DOWN_INLINE } });
-      await gate.afterAck?.();
-      return;
-    }
-    // The per-person daily limit: the policies are reserved before anything is recorded or called.
-    const who = { workspace: workspaceId, user: body.user.id, requestId: id, policyIds };
-    let reserved = false;
-    try {
-      const limit = dailyLimitOf(gate.policy, deps.maxPerUserPerDay);
-      const reservation: Reservation =
-        limit === null ? { ok: true } : await reserveInTime(deps, { ...who, limit });
-      if (!reservation.ok && limit !== null) {
-        deps.metrics.submission('refused');
-        await ack({
-          response_action: 'errors',
-          errors: {
-            [errorBlock]: dailyLimitRefusal(
-              limit,
-              reservation,
-              policyIds.length,
-              await zoneOf(deps, client, workspaceId, body.user.id),
-            ),
-          },
-        });
-        await auditRefusal(
-          deps,
-          { ...who, channel: meta.channelId, atSeconds: time.atSeconds },
-          context.retryNum,
-        );
-        return;
-      }
-      reserved = limit !== null;
-    } catch (error) {
-      deps.logger.event('error', 'request_not_recorded', {
-        stage: 'daily_limit',
-        error: errorText(error),
-      });
-      deps.metrics.submission('store_error');
-      await ack({ response_action: 'errors', errors: { [errorBlock]: STORE_DOWN_INLINE } });
-      return;
-    }
-
-    let accepted: 'accepted' | 'duplicate';
-    try {
-      accepted = await deps.intake.accept({
-        id,
-        workspace: workspaceId,
-        user: body.user.id,
-        channel: meta.channelId,
+    await deps.submitSchedule(
+      {
+        workspaceId,
+        userId,
+        channelId: meta.channelId,
+        viewId: view.id,
         botUserId: context.botUserId ?? null,
+        policyIds: policy.policyIds,
         atSeconds: time.atSeconds,
-        createdAt: deps.now(),
         retryNum: context.retryNum ?? null,
-        state: 'pending',
-        attempts: 0,
-        policies: policyIds.map((policyId) => ({ policyId })),
-        ...(gate.needsApproval ? { approval: { expiresAt: deps.now() + deps.approvals.ttlMs } } : {}),
-      });
-    } catch (error) {
-      deps.logger.event('error', 'request_not_recorded', {
-        error: errorText(error),
-      });
-      // Nothing was recorded, so nothing will be scheduled: give the places back (best effort).
-      if (reserved) await deps.dailyLimit.release({ ...who, unrecorded: true }).catch(() => undefined);
-      deps.metrics.submission('store_error');
-      await ack({ response_action: 'errors', errors: { [errorBlock]: STORE_DOWN_INLINE } });
-      return;
-    }
-    await ack();
-    if (accepted === 'duplicate') {
-      deps.metrics.submission('duplicate');
-      // Slack retried, the user double-clicked, or another replica has it: it is being handled.
-      deps.logger.event('info', 'duplicate_submission', {
-        workspace: workspaceId,
-        user: body.user.id,
-        view: view.id,
-        retry_num: context.retryNum ?? null,
-      });
-      return;
-    }
-    deps.intake.run(id);
+      },
+      {
+        zone: () => zoneOf(deps, client, workspaceId, userId),
+        answer: (refusal) =>
+          refusal === null ? ack() : ack({ response_action: 'errors', errors: { [errorBlock]: refusal } }),
+      },
+    );
   });
 }
 
-/** Why the daily limit refuses this submission, and when there is room for it, in the person's zone. */
-export function dailyLimitRefusal(
-  limit: number,
-  refused: Extract<Reservation, { ok: false }>,
-  count: number,
-  zone: string | null | undefined,
-): string {
-  const policies = (n: number) => `${n} polic${n === 1 ? 'y' : 'ies'}`;
-  if (count > limit || !Number.isFinite(refused.roomAt))
-    return `One person may schedule at most ${policies(limit)} in 24 hours here, and this form has ${count}. Pick fewer.`;
-  return (
-    `You have scheduled ${policies(refused.used)} in the last 24 hours, and one person may schedule at most ${limit} here. ` +
-    `There is room for ${count === 1 ? 'this one' : `these ${count}`} from ${formatLocal(refused.roomAt, zone)}.`
-  );
-}
-
-/**
- * Reserves within RESERVE_BUDGET_MS, leaving the rest of Slack's 3 s to the intake; a reservation
- * that lands later is given back, since the person is told nothing was done.
- */
-async function reserveInTime(
-  deps: ListenerDeps,
-  input: Parameters<ListenerDeps['dailyLimit']['reserve']>[0],
-): Promise<Reservation> {
-  const reserving = deps.dailyLimit.reserve(input);
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => {
-    timer = setTimeout(() => resolve('late'), RESERVE_BUDGET_MS);
-  });
-  try {
-    const outcome = await Promise.race([reserving, late]);
-    if (outcome !== 'late') return outcome;
-    reserving
-      .then((r) => (r.ok ? deps.dailyLimit.release({ ...input, unrecorded: true }) : undefined))
-      .catch(() => undefined);
-    throw new Error(`the daily limit was not checked within ${RESERVE_BUDGET_MS} ms`);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The person's zone for a refusal written before the ack: cached, else asked briefly, else UTC. */
+/** The person's zone for a refusal written before the ack: cached, else asked (the use case bounds the wait). */
 async function zoneOf(
   deps: ListenerDeps,
   client: webApi.WebClient,
@@ -208,33 +77,8 @@ async function zoneOf(
 ): Promise<string | null> {
   const cached = deps.users.cached(workspaceId, userId);
   if (cached) return cached.tz;
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), ZONE_BUDGET_MS);
-  });
-  const asked = deps.users
+  return deps.users
     .lookup(client, workspaceId, userId)
     .then((p) => p.tz)
     .catch(() => null);
-  try {
-    return await Promise.race([asked, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function auditRefusal(
-  deps: ListenerDeps,
-  input: { workspace: string; user: string; channel: string; policyIds: string[]; atSeconds: number },
-  retryNum: number | undefined,
-): Promise<void> {
-  await recordEachPolicy(deps.record, deps.now, input.policyIds, {
-    workspace: input.workspace,
-    user: input.user,
-    channel: input.channel,
-    action: 'schedule',
-    requestedAt: input.atSeconds,
-    outcome: 'refused:daily_limit',
-    retryNum: retryNum ?? null,
-  });
 }

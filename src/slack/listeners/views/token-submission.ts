@@ -1,11 +1,12 @@
 /**
- * Submission of the admin token modal: remove, or check a new token with Katapult and save it.
- * The check can take longer than Slack's 3 seconds, so the modal first turns into "checking…".
+ * Submission of the admin token modal: remove, or have the use case (src/scheduling/set-token.ts)
+ * check a new token with Katapult and save it. The check can take longer than Slack's 3 seconds, so
+ * the modal first turns into "checking…".
  */
 import type { App, types } from '@slack/bolt';
 import { explain } from '../../../messages/explain.js';
 import { code, escapeMrkdwn } from '../../../messages/mrkdwn.js';
-import { failureCode } from '../../../scheduling/katapult-call.js';
+import type { TokenOutcome } from '../../../scheduling/set-token.js';
 import {
   tokenCheckingView,
   tokenDoneView,
@@ -50,62 +51,43 @@ export function registerTokenSubmission(app: App, deps: ListenerDeps): void {
     }
     // Everything with I/O happens after the ack: the modal shows "checking…" meanwhile.
     await ack({ response_action: 'update', view: tokenCheckingView() });
-    const show = (next: types.ModalView) => updateView(client, deps, { id: view.id }, next);
-    // The modal only opens for admins, but a submission is checked again: it is what changes things.
-    if (!(await isWorkspaceAdmin(deps, client, workspaceId, userId, { fresh: true }))) {
-      deps.logger.event('warn', 'token_change_refused', { workspace: workspaceId, user: userId });
-      await show(tokenRefusedView());
-      return;
-    }
+    await deps.setToken(
+      { workspaceId, userId, token: remove ? null : token, retryNum: context.retryNum ?? null },
+      {
+        // The modal only opens for admins, but a submission is checked again: it is what changes things.
+        isAdmin: () => isWorkspaceAdmin(deps, client, workspaceId, userId, { fresh: true }),
+        changed: () => deps.catalogue.forget(workspaceId),
+        show: (outcome) => updateView(client, deps, { id: view.id }, outcomeView(deps, outcome)),
+      },
+    );
+  });
+}
 
-    const audit = (action: 'token_set' | 'token_removed', outcome: string) =>
-      deps.record({
-        at: deps.now(),
-        workspace: workspaceId,
-        user: userId,
-        channel: null,
-        action,
-        policyId: null,
-        requestedAt: null,
-        requestedLocal: null,
-        outcome,
-        autoMoveToTrashAt: null,
-        requestId: null,
-        retryNum: context.retryNum ?? null,
-        delivery: null,
-      });
-    if (remove) {
-      const removed = await deps.tokens.remove(workspaceId);
-      if (removed.ok) deps.catalogue.forget(workspaceId);
-      await show(
-        tokenDoneView(
-          removed.ok
-            ? ':white_check_mark: The Katapult API token was removed. Scheduling is off until an admin sets a new one.'
-            : `:warning: ${explain(removed.failure, { command: deps.command, operation: 'token' }).summary}`,
-        ),
+function outcomeView(deps: ListenerDeps, outcome: TokenOutcome): types.ModalView {
+  switch (outcome.kind) {
+    case 'refused':
+      return tokenRefusedView();
+    case 'removed':
+      return tokenDoneView(
+        ':white_check_mark: The Katapult API token was removed. Scheduling is off until an admin sets a new one.',
       );
-      await audit('token_removed', removed.ok ? 'removed' : removed.failure.kind);
-      return;
+    case 'not_removed':
+      return tokenDoneView(
+        `:warning: ${explain(outcome.failure, { command: deps.command, operation: 'token' }).summary}`,
+      );
+    case 'saved': {
+      const org = outcome.organizationName ? ` for ${escapeMrkdwn(outcome.organizationName)}` : '';
+      return tokenDoneView(
+        `:white_check_mark: Saved. Katapult accepted the token${org}; it ends in ${code(outcome.last4)}. Whoever the access policy allows (\`${deps.command} access\`) can now use \`${deps.command}\`.`,
+      );
     }
-
-    const result = await deps.tokens.set(workspaceId, token, userId, deps.now());
-    if (result.ok) deps.catalogue.forget(workspaceId);
-    await audit('token_set', result.ok ? 'saved' : failureCode(result.failure));
-    let next: types.ModalView;
-    if (result.ok) {
-      const org = result.organizationName ? ` for ${escapeMrkdwn(result.organizationName)}` : '';
-      next = tokenDoneView(
-        `:white_check_mark: Saved. Katapult accepted the token${org}; it ends in ${code(result.last4)}. Whoever the access policy allows (\`${deps.command} access\`) can now use \`${deps.command}\`.`,
-      );
-    } else {
-      const why = explain(result.failure, { command: deps.command, operation: 'token' });
-      const status = await deps.tokens.status(workspaceId);
-      next = tokenFormView({
-        status: status.ok ? status.status : null,
-        fallback: status.ok && status.fallback,
+    case 'not_saved': {
+      const why = explain(outcome.failure, { command: deps.command, operation: 'token' });
+      return tokenFormView({
+        status: outcome.status.ok ? outcome.status.status : null,
+        fallback: outcome.status.ok && outcome.status.fallback,
         problem: `The token was not saved. ${why.summary} ${why.next}`,
       });
     }
-    await show(next);
-  });
+  }
 }
