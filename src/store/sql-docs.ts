@@ -209,5 +209,33 @@ export function createSqlDocs(query: SqlQuery, dialect: SqlDialect, now: () => n
       const row = r[0];
       return { count: Number(row?.n ?? 0), oldestSort: row?.oldest == null ? null : Number(row.oldest) };
     },
+    ...sweepStatements(t, run),
+  };
+}
+
+/** What a retention sweep needs: a bounded count, and a removal fenced on what was read. */
+function sweepStatements(
+  t: string,
+  run: (text: string, ...values: unknown[]) => Promise<unknown[]>,
+): Pick<Docs, 'count' | 'removeIfUnchanged'> {
+  return {
+    async count(coll, options) {
+      const r = (await run(
+        `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${t} WHERE coll = $ LIMIT $) AS counted`,
+        coll,
+        Math.max(0, Math.floor(options?.max ?? Number.MAX_SAFE_INTEGER)),
+      )) as { n: number | string }[];
+      return Number(r[0]?.n ?? 0);
+    },
+    async removeIfUnchanged(coll, key, seen) {
+      const r = await run(
+        `DELETE FROM ${t} WHERE coll = $ AND key = $ AND sort = $ AND body = $ RETURNING key`,
+        coll,
+        key,
+        seen.sort,
+        seen.body,
+      );
+      return r.length === 1;
+    },
   };
 }

@@ -70,6 +70,7 @@ export async function openSqliteStore(
   // With WAL, NORMAL is crash-safe (no corruption) and skips an fsync per commit on the request path.
   await exec('PRAGMA synchronous = NORMAL');
   await exec('CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)');
+  await exec('CREATE INDEX IF NOT EXISTS claims_expires ON claims (expires_at)');
   await exec(
     'CREATE TABLE IF NOT EXISTS audit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, workspace TEXT NOT NULL, at INTEGER NOT NULL, entry TEXT NOT NULL)',
   );
@@ -154,6 +155,23 @@ export async function openSqliteStore(
       for (const prepared of statements.values()) (await prepared.catch(() => null))?.finalize();
       statements.clear();
       await new Promise<void>((resolve, reject) => db.close((error) => (error ? reject(error) : resolve())));
+    },
+    async pruneClaims(limit) {
+      const t = now();
+      const rows = await query(
+        'DELETE FROM claims WHERE key IN (SELECT key FROM claims WHERE expires_at <= ? LIMIT ?) AND expires_at <= ? RETURNING key',
+        t,
+        Math.max(0, Math.floor(limit)),
+        t,
+      );
+      return rows.length;
+    },
+    async countClaims(max) {
+      const rows = (await query(
+        'SELECT COUNT(*) AS n FROM (SELECT 1 FROM claims LIMIT ?)',
+        Math.max(0, Math.floor(max)),
+      )) as { n: number }[];
+      return Number(rows[0]?.n ?? 0);
     },
   };
 }
