@@ -187,6 +187,17 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       await Promise.allSettled([...inflight]);
       await pool.end();
     },
+    ...claimSweep(query, claims, now),
+  };
+}
+
+/** Lapsed claims stay in the table until removed: the retention sweep removes them in batches. */
+function claimSweep(
+  query: Query,
+  claims: string,
+  now: () => number,
+): Pick<Store, 'pruneClaims' | 'countClaims'> {
+  return {
     async pruneClaims(limit) {
       const t = now();
       // The outer condition is judged again on each row as it is deleted: a claim taken anew

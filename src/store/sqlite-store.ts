@@ -156,6 +156,16 @@ export async function openSqliteStore(
       statements.clear();
       await new Promise<void>((resolve, reject) => db.close((error) => (error ? reject(error) : resolve())));
     },
+    ...claimSweep(query, now),
+  };
+}
+
+/** Lapsed claims stay in the table until removed: the retention sweep removes them in batches. */
+function claimSweep(
+  query: (sql: string, ...params: unknown[]) => Promise<unknown[]>,
+  now: () => number,
+): Pick<Store, 'pruneClaims' | 'countClaims'> {
+  return {
     async pruneClaims(limit) {
       const t = now();
       const rows = await query(
