@@ -56,7 +56,7 @@ export const KEEP_AFTER_MOVE_SECONDS = 7 * 86_400;
 
 export const UPCOMING = 'upcoming';
 /** Kept apart from the records, so marking a check never races with replacing the held messages. */
-const CHECKED = 'upcoming-checked';
+export const CHECKED = 'upcoming-checked';
 
 function isRecord(v: unknown): v is UpcomingDeletion {
   if (typeof v !== 'object' || v === null) return false;
