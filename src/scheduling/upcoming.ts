@@ -1,7 +1,8 @@
 /**
  * Deletions scheduled through the bot: an index of its own in the store, one record per policy,
  * written when Katapult accepts a schedule, replaced by a reschedule, kept after the move for as
- * long as a restore can still be offered, removed on uninstall. It carries the Slack messages Slack
+ * long as a restore can still be offered (then the retention sweep, retention.ts, removes it),
+ * removed on uninstall. It carries the Slack messages Slack
  * holds for the policy (the reminder before, the restore offer after) so they can be replaced.
  */
 import type Keyv from 'keyv';
