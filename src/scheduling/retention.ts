@@ -57,8 +57,6 @@ export interface RetentionSettings {
   countMax?: number;
 }
 
-export const FINISHED_REQUEST_MS_DEFAULT = 7 * 86_400_000;
-
 export interface RetentionDeps {
   docs: Docs;
   /** The store itself: lapsed claims are pruned (SQL) and counted through it. */
