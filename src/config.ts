@@ -55,6 +55,11 @@ export interface Config {
   };
   /** Minutes between comparisons of the upcoming deletions with Katapult's schedule; 0: never. */
   reconcileIntervalMinutes: number;
+  /**
+   * Removal of records nothing needs any more (src/scheduling/retention.ts, docs/retention.md): how
+   * long a finished request is kept, the time between sweeps (0: none) and the records per batch.
+   */
+  retention: { finishedRequestMs: number; intervalMs: number; batchSize: number };
   /** Where the default SQLite file and a generated encryption key live. */
   dataDir: string;
   /** 32-byte AES key from TOKEN_ENCRYPTION_KEY; null means "load or generate one in dataDir". */
@@ -323,6 +328,11 @@ export function parseConfig(env: Env): Config {
       concurrency: integer(env, 'REQUEST_CONCURRENCY', 16, 1, 256),
     },
     reconcileIntervalMinutes: integer(env, 'RECONCILE_INTERVAL_MINUTES', 60, 0, 7 * 24 * 60),
+    retention: {
+      finishedRequestMs: integer(env, 'REQUEST_RETENTION_DAYS', 7, 1, 3650) * 86_400_000,
+      intervalMs: integer(env, 'RETENTION_SWEEP_MINUTES', 10, 0, 24 * 60) * 60_000,
+      batchSize: integer(env, 'RETENTION_BATCH_SIZE', 200, 10, 5000),
+    },
     audit: {
       retentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 90, 1, 3650),
       maxPerWorkspace: integer(env, 'AUDIT_MAX_ENTRIES', 10_000, 20, 1_000_000),

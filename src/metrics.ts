@@ -20,6 +20,8 @@ export interface MetricsDeps {
   pendingRequests?: () => Promise<PendingRequests>;
   /** This process's request worker queue, read at each scrape. */
   workerQueue?: () => { queued: number; running: number; oldestQueuedMs: number };
+  /** Stored records per kind (src/scheduling/retention.ts), counted up to a bound; read at a scrape. */
+  storedRecords?: () => Promise<Partial<Record<string, number>>>;
 }
 
 export interface Metrics {
@@ -60,6 +62,7 @@ export function createMetrics(deps: MetricsDeps = {}): Metrics {
   collectDefaultMetrics({ register: registry });
   const counters = registerCounters(registry);
   registerRequestGauges(registry, deps, pendingReader(deps, counters.storeErrors));
+  registerStoredRecords(registry, deps);
   new Gauge({
     name: `${PREFIX}build_info`,
     help: 'Always 1; the labels say which build runs.',
@@ -375,6 +378,32 @@ export function countStoreFailures<T extends object>(
         }
         return result;
       };
+    },
+  });
+}
+
+/**
+ * Stored records per kind: what retention keeps. Growth between releases, not a level, is the
+ * signal (deploy/prometheus/alerts.yml KatapultChatopsStoredRecordsGrowing). A read that fails or
+ * takes over a second leaves the last values.
+ */
+function registerStoredRecords(registry: Registry, deps: MetricsDeps): void {
+  new Gauge({
+    name: `${PREFIX}stored_records`,
+    help: 'Records kept in the store, per kind (requests, upcoming, locks, …), counted up to 100,000.',
+    labelNames: ['kind'],
+    registers: [registry],
+    async collect() {
+      const read = deps.storedRecords;
+      if (!read) return;
+      const counts = await within(
+        read().catch(() => null),
+        1_000,
+        null,
+      );
+      for (const [kind, count] of Object.entries(counts ?? {})) {
+        if (count !== undefined) this.set({ kind }, count);
+      }
     },
   });
 }

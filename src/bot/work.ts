@@ -22,6 +22,7 @@ import { createLocks, type Locks } from '../scheduling/locks.js';
 import { createReconciler, type Reconciler } from '../scheduling/reconcile.js';
 import { createRequestLog, type RequestLog } from '../scheduling/request-log.js';
 import { createRequestWorker, type RequestWorker } from '../scheduling/request-worker.js';
+import { createRetention, type Retention } from '../scheduling/retention.js';
 import { runRequest } from '../scheduling/run-request.js';
 import {
   carryOverUpcoming,
@@ -71,6 +72,8 @@ export interface Work {
   approvalSettings: { requiredByDefault: boolean; ttlMs: number };
   worker: RequestWorker;
   reconciler: Reconciler;
+  /** Removes records nothing needs any more (src/scheduling/retention.ts), every RETENTION_SWEEP_MINUTES. */
+  retention: Retention;
   intake: RequestIntake;
   /** Carries the upcoming deletions over, then starts the workers. */
   start(): Promise<void>;
@@ -105,6 +108,15 @@ export function createWork(
   });
   const reconciler = createUpcomingReconciler(config, infra, state, scheduling);
   metricsDeps.workerQueue = () => worker.stats();
+  const retention = createRetention({
+    docs: store.docs,
+    claims: store,
+    now,
+    logger: infra.logger,
+    settings: config.retention,
+    track,
+  });
+  metricsDeps.storedRecords = cachedCounts(() => retention.counts(), now);
   const intake = createRequestIntake({
     requests: intakeLoad.requests,
     owner,
@@ -120,11 +132,16 @@ export function createWork(
     approvalSettings: approvals.settings,
     worker,
     reconciler,
+    retention,
     intake,
-    start: () => startWork(infra, state, { worker, reconciler, approvalSweeper: approvals.sweeper }),
+    async start() {
+      await startWork(infra, state, { worker, reconciler, approvalSweeper: approvals.sweeper });
+      retention.start();
+    },
     stop() {
       worker.stop();
       reconciler.stop();
+      retention.stop();
       approvals.sweeper.stop();
     },
   };
@@ -304,5 +321,26 @@ function countIntake(requests: RequestLog): { requests: RequestLog; taking(): nu
       },
     },
     taking: () => taking,
+  };
+}
+
+/** How long a count of stored records is reused: counting every kind at each scrape would cost more than it tells. */
+const COUNTS_TTL_MS = 5 * 60_000;
+
+/** The stored-record counts, read at most once per COUNTS_TTL_MS (a failed read is tried again at the next scrape). */
+function cachedCounts(
+  read: () => Promise<Partial<Record<string, number>>>,
+  now: () => number,
+): () => Promise<Partial<Record<string, number>>> {
+  let last: { at: number; counts: Promise<Partial<Record<string, number>>> } | null = null;
+  return () => {
+    if (!last || now() - last.at >= COUNTS_TTL_MS) {
+      const counts = read();
+      last = { at: now(), counts };
+      counts.catch(() => {
+        last = null;
+      });
+    }
+    return last.counts;
   };
 }

@@ -15,7 +15,7 @@ import { MIN_LEAD_SECONDS } from '../time/local.js';
 import type { DailyLimit } from './daily-limit.js';
 import type { RequestLog, RequestRecord } from './request-log.js';
 
-const HOLDS = 'approval_hold';
+export const HOLDS = 'approval_hold';
 
 /** The lease owner of a waiting request's hold (any replica can name it, to decide). */
 export const holdOwner = (id: string) => `approval-hold:${id}`;

@@ -7,12 +7,20 @@
  * window has passed it, unless the policy was not scheduled (refused, failed, superseded): then it
  * is released. Reserving again for the same request (Slack retried the submission) changes nothing:
  * a marker of the request (not counted) stays for the window, even when all its policies failed.
+ *
+ * The markers live in a partition of their own, apart from the counted reservations, so the count
+ * reads only what counts, in full, however many failed submissions a person made today (markers
+ * written before they had their own partition are skipped, and leave with the window). The
+ * retention sweep (retention.ts) removes whatever the window has passed.
  */
 import type { Docs } from '../store/docs.js';
 import type { Locks } from './locks.js';
 
 export const DAILY_LIMIT_WINDOW_MS = 24 * 60 * 60 * 1000;
-const COLLECTION = 'daily';
+/** The collection of reservations and request markers. */
+export const RESERVATIONS = 'daily';
+/** The counted reservations in one window are read in pages of this many. */
+const PAGE = 1000;
 
 export type Reservation =
   | { ok: true }
@@ -43,9 +51,22 @@ export interface DailyLimit {
 }
 
 const partition = (workspace: string, user: string) => `${workspace}:${user}`;
+/** Where a person's request markers live: never listed, only read by key. */
+const markerPartition = (part: string) => `${part}|requests`;
 const docKey = (requestId: string, policyId: string) => `${requestId}|${policyId}`;
 /** The request's marker: policy IDs are never empty, so it never names a policy. */
 const markerKey = (requestId: string) => docKey(requestId, '');
+
+/** The times of a person's counted reservations from `minSort` on, oldest first: all of them. */
+async function countedSince(docs: Docs, part: string, minSort: number): Promise<number[]> {
+  const counted: number[] = [];
+  for (let offset = 0; ; offset += PAGE) {
+    const rows = await docs.list(RESERVATIONS, part, { minSort, limit: PAGE, offset });
+    // A marker written here before markers had their own partition is not a place.
+    for (const r of rows) if (!r.key.endsWith('|')) counted.push(r.sort);
+    if (rows.length < PAGE) return counted;
+  }
+}
 
 export function createDailyLimit(deps: { docs: Docs; locks: Locks; now: () => number }): DailyLimit {
   const { docs } = deps;
@@ -57,13 +78,10 @@ export function createDailyLimit(deps: { docs: Docs; locks: Locks; now: () => nu
         async () => {
           const now = deps.now();
           const from = now - DAILY_LIMIT_WINDOW_MS;
-          await docs.trim(COLLECTION, part, { beforeSort: from + 1, keep: Number.MAX_SAFE_INTEGER });
-          const rows = await docs.list(COLLECTION, part, { minSort: from + 1, limit: limit + 1000 });
-          if (rows.some((r) => r.key === markerKey(requestId))) return { ok: true };
-          const counted = rows
-            .filter((r) => !r.key.endsWith('|'))
-            .map((r) => r.sort)
-            .sort((a, b) => a - b);
+          const marker = await docs.get(RESERVATIONS, markerKey(requestId));
+          if (marker && marker.sort > from) return { ok: true };
+          await docs.trim(RESERVATIONS, part, { beforeSort: from + 1, keep: Number.MAX_SAFE_INTEGER });
+          const counted = await countedSince(docs, part, from + 1);
           const over = counted.length + policyIds.length - limit;
           if (over > 0) {
             // Room comes when `over` of the counted ones have left the window (the oldest first).
@@ -76,9 +94,9 @@ export function createDailyLimit(deps: { docs: Docs; locks: Locks; now: () => nu
           }
           await Promise.all(
             ['', ...policyIds].map((policyId) =>
-              docs.upsert(COLLECTION, {
+              docs.upsert(RESERVATIONS, {
                 key: docKey(requestId, policyId),
-                partition: part,
+                partition: policyId === '' ? markerPartition(part) : part,
                 sort: now,
                 active: false,
                 body: '{}',
@@ -93,18 +111,18 @@ export function createDailyLimit(deps: { docs: Docs; locks: Locks; now: () => nu
     async release({ requestId, policyIds, unrecorded }) {
       const keys = policyIds.map((policyId) => docKey(requestId, policyId));
       await Promise.all(
-        [...keys, ...(unrecorded ? [markerKey(requestId)] : [])].map((k) => docs.remove(COLLECTION, k)),
+        [...keys, ...(unrecorded ? [markerKey(requestId)] : [])].map((k) => docs.remove(RESERVATIONS, k)),
       );
     },
     async forget(workspace) {
       // Keys start with the request ID, which starts with the workspace: `<workspace>:<view>|<policy>`.
       const prefix = `${workspace}:`;
       for (;;) {
-        const keys = (await docs.keys(COLLECTION, { afterKey: prefix, limit: 500 })).filter((k) =>
+        const keys = (await docs.keys(RESERVATIONS, { afterKey: prefix, limit: 500 })).filter((k) =>
           k.startsWith(prefix),
         );
         if (keys.length === 0) return;
-        await Promise.all(keys.map((k) => docs.remove(COLLECTION, k)));
+        await Promise.all(keys.map((k) => docs.remove(RESERVATIONS, k)));
       }
     },
   };

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Docs } from '../store/docs.js';
 
-const LOCKS = 'lock';
+export const LOCKS = 'lock';
 
 export class LockBusyError extends Error {
   constructor(readonly lock: string) {

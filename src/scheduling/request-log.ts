@@ -2,7 +2,9 @@
  * The request log: every accepted submission is one record in the store, written (with its
  * idempotency key) before Slack is acked. A worker leases the record, runs it step by step and
  * writes each step's outcome back, so that after a crash another worker repeats only what did not
- * finish. Records end `done`, `failed` or `superseded`, and are kept a week for history.
+ * finish. Records end `done`, `failed` or `superseded` (or `cancelled`, `denied`, `expired`), and
+ * are kept for history until the retention sweep (retention.ts) removes them, a week after they
+ * ended by default (REQUEST_RETENTION_DAYS); a record that has not ended is never removed.
  */
 import type { ScheduledDeletion } from '../katapult/client.js';
 import type { Explanation } from '../messages/explain.js';
@@ -100,8 +102,6 @@ export interface RequestLog {
   /** Records whose worker is gone (lease expired), oldest first. */
   abandoned(limit: number): Promise<string[]>;
   pending(): Promise<{ count: number; oldestCreatedAt: number | null }>;
-  /** Drops ended records of a workspace older than `beforeMs` (and beyond the newest `keep`). */
-  prune(workspace: string, beforeMs: number, keep: number): Promise<void>;
   forget(workspace: string): Promise<void>;
   /** A workspace's requests created since `sinceMs` (newest last), at most `limit`. */
   since(workspace: string, sinceMs: number, limit: number): Promise<RequestRecord[]>;
@@ -183,7 +183,6 @@ export function createRequestLog(docs: Docs, now: () => number = Date.now): Requ
       const stats = await docs.activeStats(REQUESTS);
       return { count: stats.count, oldestCreatedAt: stats.oldestSort };
     },
-    prune: (workspace, beforeMs, keep) => docs.trim(REQUESTS, workspace, { beforeSort: beforeMs, keep }),
     forget: (workspace) => docs.removePartition(REQUESTS, workspace),
     async since(workspace, sinceMs, limit) {
       const rows = await docs.list(REQUESTS, workspace, { minSort: sinceMs, limit });

@@ -1,7 +1,8 @@
 /**
  * Deletions scheduled through the bot: an index of its own in the store, one record per policy,
  * written when Katapult accepts a schedule, replaced by a reschedule, kept after the move for as
- * long as a restore can still be offered, removed on uninstall. It carries the Slack messages Slack
+ * long as a restore can still be offered (then the retention sweep, retention.ts, removes it),
+ * removed on uninstall. It carries the Slack messages Slack
  * holds for the policy (the reminder before, the restore offer after) so they can be replaced.
  */
 import type Keyv from 'keyv';
@@ -56,7 +57,7 @@ export const KEEP_AFTER_MOVE_SECONDS = 7 * 86_400;
 
 export const UPCOMING = 'upcoming';
 /** Kept apart from the records, so marking a check never races with replacing the held messages. */
-const CHECKED = 'upcoming-checked';
+export const CHECKED = 'upcoming-checked';
 
 function isRecord(v: unknown): v is UpcomingDeletion {
   if (typeof v !== 'object' || v === null) return false;

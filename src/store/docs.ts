@@ -65,4 +65,15 @@ export interface Docs {
   trim(collection: string, partition: string, options: { beforeSort: number; keep: number }): Promise<void>;
   /** How many active documents, and the smallest `sort` among them. */
   activeStats(collection: string): Promise<{ count: number; oldestSort: number | null }>;
+  /**
+   * How many documents a collection holds, counted up to `max` (so a gauge stays cheap however far
+   * a collection grew): SQL counts at most `max` entries of the primary key's index, Redis reads the
+   * size of the collection's key set.
+   */
+  count(collection: string, options?: { max?: number }): Promise<number>;
+  /**
+   * Removes the document only if it is still as it was read (same `sort`, same `body`): a sweep
+   * removes the record it judged, never a newer version written since. True when it was removed.
+   */
+  removeIfUnchanged(collection: string, key: string, seen: { sort: number; body: string }): Promise<boolean>;
 }

@@ -121,6 +121,34 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       await Promise.allSettled([...inflight]);
       await pool.end();
     },
+    ...claimSweep(query, claims, now),
+  };
+}
+
+/** Lapsed claims stay in the table until removed: the retention sweep removes them in batches. */
+function claimSweep(
+  query: Query,
+  claims: string,
+  now: () => number,
+): Pick<Store, 'pruneClaims' | 'countClaims'> {
+  return {
+    async pruneClaims(limit) {
+      const t = now();
+      // The outer condition is judged again on each row as it is deleted: a claim taken anew
+      // meanwhile (a later expiry) stays.
+      const rows = await query(
+        `DELETE FROM ${claims} WHERE key IN (SELECT key FROM ${claims} WHERE expires_at <= $1 LIMIT $2)
+           AND expires_at <= $1 RETURNING key`,
+        [t, Math.max(0, Math.floor(limit))],
+      );
+      return rows.length;
+    },
+    async countClaims(max) {
+      const rows = (await query(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${claims} LIMIT $1) AS counted`, [
+        Math.max(0, Math.floor(max)),
+      ])) as { n: string | number }[];
+      return Number(rows[0]?.n ?? 0);
+    },
   };
 }
 
@@ -154,6 +182,7 @@ async function createTables(
     await setupClient.query(
       `CREATE TABLE IF NOT EXISTS ${claims} (key TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)`,
     );
+    await setupClient.query(`CREATE INDEX IF NOT EXISTS katapult_claims_expires ON ${claims} (expires_at)`);
     await setupClient.query(
       `CREATE TABLE IF NOT EXISTS ${audit} (id BIGSERIAL PRIMARY KEY, workspace TEXT NOT NULL, at BIGINT NOT NULL, entry JSONB NOT NULL)`,
     );

@@ -96,6 +96,13 @@ if n > keep then
 end
 return 1`;
 
+const REMOVE_IF_UNCHANGED = `${PRELUDE}
+local k, s, b = ARGV[3], ARGV[4], ARGV[5]
+local h = redis.call('HMGET', doc(k), 's', 'b')
+if not h[1] or tonumber(h[1]) ~= tonumber(s) or h[2] ~= b then return 0 end
+drop(k)
+return 1`;
+
 function toDoc(key: string, flat: string[]): DocRow | null {
   const h: Record<string, string> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i] as string] = flat[i + 1] as string;
@@ -183,6 +190,13 @@ export function createRedisDocs(client: RedisClientType, namespace: string): Doc
       const key = `${ns}:active:${coll}`;
       const [count, first] = await Promise.all([client.zCard(key), client.zRangeWithScores(key, 0, 0)]);
       return { count, oldestSort: first[0]?.score ?? null };
+    },
+    async count(coll, options) {
+      const n = await client.zCard(`${ns}:keys:${coll}`);
+      return Math.min(n, Math.max(0, Math.floor(options?.max ?? Number.MAX_SAFE_INTEGER)));
+    },
+    async removeIfUnchanged(coll, key, seen) {
+      return Number(await script(REMOVE_IF_UNCHANGED, coll, key, seen.sort, seen.body)) === 1;
     },
   };
 }

@@ -49,7 +49,11 @@ const toDoc = (r: Row): DocRow => ({
 
 export function createSqlDocs(query: SqlQuery, dialect: SqlDialect, now: () => number): Docs {
   const run = statementRunner(query, dialect, now);
-  return { ...leaseStatements(dialect, run), ...documentStatements(dialect, run) };
+  return {
+    ...leaseStatements(dialect, run),
+    ...documentStatements(dialect, run),
+    ...sweepStatements(dialect.table, run),
+  };
 }
 
 /** Runs a statement: `$` marks a value, `@now` the store's clock. */
@@ -238,6 +242,33 @@ function documentStatements(
       )) as { n: number | string; oldest: number | string | null }[];
       const row = r[0];
       return { count: Number(row?.n ?? 0), oldestSort: row?.oldest == null ? null : Number(row.oldest) };
+    },
+  };
+}
+
+/** What a retention sweep needs: a bounded count, and a removal fenced on what was read. */
+function sweepStatements(
+  t: string,
+  run: (text: string, ...values: unknown[]) => Promise<unknown[]>,
+): Pick<Docs, 'count' | 'removeIfUnchanged'> {
+  return {
+    async count(coll, options) {
+      const r = (await run(
+        `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${t} WHERE coll = $ LIMIT $) AS counted`,
+        coll,
+        Math.max(0, Math.floor(options?.max ?? Number.MAX_SAFE_INTEGER)),
+      )) as { n: number | string }[];
+      return Number(r[0]?.n ?? 0);
+    },
+    async removeIfUnchanged(coll, key, seen) {
+      const r = await run(
+        `DELETE FROM ${t} WHERE coll = $ AND key = $ AND sort = $ AND body = $ RETURNING key`,
+        coll,
+        key,
+        seen.sort,
+        seen.body,
+      );
+      return r.length === 1;
     },
   };
 }

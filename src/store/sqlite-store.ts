@@ -39,6 +39,7 @@ export async function openSqliteStore(
   // With WAL, NORMAL is crash-safe (no corruption) and skips an fsync per commit on the request path.
   await exec('PRAGMA synchronous = NORMAL');
   await exec('CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)');
+  await exec('CREATE INDEX IF NOT EXISTS claims_expires ON claims (expires_at)');
   await exec(
     'CREATE TABLE IF NOT EXISTS audit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, workspace TEXT NOT NULL, at INTEGER NOT NULL, entry TEXT NOT NULL)',
   );
@@ -87,6 +88,7 @@ export async function openSqliteStore(
       await finalizeAll();
       await new Promise<void>((resolve, reject) => db.close((error) => (error ? reject(error) : resolve())));
     },
+    ...claimSweep(query, now),
   };
 }
 
@@ -176,6 +178,32 @@ function sqliteAuditLog(
         Math.min(limit, options.maxPerWorkspace),
       )) as { entry: string }[];
       return rows.map((r) => JSON.parse(r.entry) as AuditEntry);
+    },
+  };
+}
+
+/** Lapsed claims stay in the table until removed: the retention sweep removes them in batches. */
+function claimSweep(
+  query: (sql: string, ...params: unknown[]) => Promise<unknown[]>,
+  now: () => number,
+): Pick<Store, 'pruneClaims' | 'countClaims'> {
+  return {
+    async pruneClaims(limit) {
+      const t = now();
+      const rows = await query(
+        'DELETE FROM claims WHERE key IN (SELECT key FROM claims WHERE expires_at <= ? LIMIT ?) AND expires_at <= ? RETURNING key',
+        t,
+        Math.max(0, Math.floor(limit)),
+        t,
+      );
+      return rows.length;
+    },
+    async countClaims(max) {
+      const rows = (await query(
+        'SELECT COUNT(*) AS n FROM (SELECT 1 FROM claims LIMIT ?)',
+        Math.max(0, Math.floor(max)),
+      )) as { n: number }[];
+      return Number(rows[0]?.n ?? 0);
     },
   };
 }

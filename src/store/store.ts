@@ -60,4 +60,14 @@ export interface Store {
   /** Documents with leases: the request log, the upcoming-deletions index, owned locks. */
   docs: Docs;
   close(): Promise<void>;
+  /**
+   * Removes up to `limit` claims whose TTL has passed and says how many. SQL keeps a lapsed claim
+   * until something removes it; Redis expires each one by itself (PX), so there it removes nothing.
+   */
+  pruneClaims(limit: number): Promise<number>;
+  /**
+   * Claims stored (lapsed ones not removed yet included), counted up to `max`; null on Redis, whose
+   * claims expire by themselves and have no cheap count.
+   */
+  countClaims(max: number): Promise<number | null>;
 }

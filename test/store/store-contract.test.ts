@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { jest } from '@jest/globals';
 import { createClient } from '@keyv/redis';
 import KeyvSqlite from '@keyv/sqlite';
 import pg from 'pg';
@@ -40,6 +41,8 @@ interface Backend {
   raw(key: string): Promise<string | null>;
   /** Removes everything this run created. */
   cleanup(): Promise<void>;
+  /** Whether the backend still holds the claim `key`, lapsed or not. */
+  claimStored(key: string): Promise<boolean>;
 }
 
 const defaults: StoreOptions = { retentionMs: 90 * DAY, maxPerWorkspace: 1000 };
@@ -347,6 +350,84 @@ function storeContract(setup: () => Promise<Backend>): void {
     expect(await store.docs.activeStats(coll)).toEqual({ count: 0, oldestSort: null });
   });
 
+  test('docs: count by collection, bounded by max', async () => {
+    const store = await open();
+    const [coll, other] = [unique('c'), unique('c')];
+    expect(await store.docs.count(coll)).toBe(0);
+    for (let i = 0; i < 5; i++) {
+      await store.docs.upsert(coll, {
+        key: `k${i}`,
+        partition: `T${i % 2}`,
+        sort: i,
+        active: i < 2,
+        body: '{}',
+      });
+    }
+    await store.docs.upsert(other, { key: 'k0', partition: 'T0', sort: 0, active: false, body: '{}' });
+    expect(await store.docs.count(coll)).toBe(5);
+    expect(await store.docs.count(coll, { max: 3 })).toBe(3);
+    expect(await store.docs.count(coll, { max: 50 })).toBe(5);
+    expect(await store.docs.count(other)).toBe(1);
+    await store.docs.remove(coll, 'k1');
+    expect(await store.docs.count(coll)).toBe(4);
+  });
+
+  test('docs: removeIfUnchanged removes only the version that was read, and every index of it', async () => {
+    const [a, b] = [await open(), await open()];
+    const coll = unique('c');
+    const doc = { key: unique('k'), partition: 'T1', sort: 1_700_000_000_123, active: true, body: '{"v":1}' };
+    await a.docs.upsert(coll, doc);
+    const seen = { sort: doc.sort, body: doc.body };
+    // Written again since it was read (another body, or the same body at another time): it stays.
+    await b.docs.upsert(coll, { ...doc, body: '{"v":2}' });
+    expect(await a.docs.removeIfUnchanged(coll, doc.key, seen)).toBe(false);
+    await b.docs.upsert(coll, { ...doc, sort: doc.sort + 1 });
+    expect(await a.docs.removeIfUnchanged(coll, doc.key, seen)).toBe(false);
+    expect((await a.docs.get(coll, doc.key))?.sort).toBe(doc.sort + 1);
+    await b.docs.upsert(coll, doc);
+    expect(await a.docs.removeIfUnchanged(coll, doc.key, seen)).toBe(true);
+    expect(await b.docs.get(coll, doc.key)).toBeNull();
+    expect(await b.docs.keys(coll, { limit: 10 })).toEqual([]);
+    expect(await b.docs.list(coll, 'T1', { limit: 10 })).toEqual([]);
+    expect(await b.docs.activeStats(coll)).toEqual({ count: 0, oldestSort: null });
+    expect(await b.docs.count(coll)).toBe(0);
+    expect(await a.docs.removeIfUnchanged(coll, doc.key, seen)).toBe(false); // already gone
+  });
+
+  test('claims: a lapsed claim leaves the store, by its own TTL (Redis) or by pruneClaims in batches (SQL)', async () => {
+    // No random clean-up inside claim() during this test: what goes, goes through pruneClaims.
+    const random = jest.spyOn(Math, 'random').mockReturnValue(0.5);
+    try {
+      let clock = Date.now();
+      const store = await open({ now: () => clock });
+      while ((await store.pruneClaims(500)) > 0);
+      const before = await store.countClaims(1_000_000);
+      const short = Array.from({ length: 5 }, () => unique('restore:T:dbp'));
+      const long = unique('approval:T:V');
+      for (const key of short) expect(await store.claim(key, 150)).toBe(true);
+      expect(await store.claim(long, 60_000)).toBe(true);
+      expect(await store.countClaims(1_000_000)).toBe(before === null ? null : before + 6);
+      clock += 2_000;
+      await sleep(300);
+      const batches: number[] = [];
+      do batches.push(await store.pruneClaims(2));
+      while (batches.at(-1) !== 0);
+      if (before === null) {
+        expect(batches).toEqual([0]); // Redis: nothing to remove, it expired them itself
+      } else {
+        expect(batches).toEqual([2, 2, 1, 0]);
+        expect(await store.countClaims(1_000_000)).toBe(before + 1);
+        expect(await store.countClaims(0)).toBe(0);
+      }
+      for (const key of short) expect(await backend.claimStored(key)).toBe(false);
+      expect(await backend.claimStored(long)).toBe(true);
+      expect(await store.claim(long, 60_000)).toBe(false);
+      expect(await store.claim(short[0] as string, 60_000)).toBe(true);
+    } finally {
+      random.mockRestore();
+    }
+  });
+
   test('audit: newest first, limited, per workspace, shared between stores', async () => {
     const [a, b] = [await open(), await open()];
     const [w1, w2] = [unique('T'), unique('T')];
@@ -421,6 +502,10 @@ describe('SQLite store', () => {
         )) as { value: string }[];
         return rows[0]?.value ?? null;
       },
+      async claimStored(key) {
+        reader ??= new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 5000 });
+        return ((await reader.query('SELECT key FROM claims WHERE key = ?', key)) as unknown[]).length === 1;
+      },
       async cleanup() {
         await reader?.disconnect();
         await rm(dir, { recursive: true, force: true });
@@ -439,6 +524,7 @@ describeWithService('redis', 'Redis store', () => {
     return {
       open: (options) => openRedisStore(url, { ...options, onError, namespace }),
       raw: (key) => client.get(`${namespace}::${key}`),
+      claimStored: async (key) => (await client.exists(`${namespace}:claim:${key}`)) === 1,
       async cleanup() {
         const keys: string[] = [];
         for await (const batch of client.scanIterator({ MATCH: `${namespace}:*`, COUNT: 500 })) {
@@ -464,6 +550,10 @@ describeWithService('postgres', 'PostgreSQL store', () => {
           [`katapult-chatops:${key}`],
         );
         return rows[0]?.value ?? null;
+      },
+      async claimStored(key) {
+        const { rows } = await pool.query(`SELECT key FROM ${schema}.katapult_claims WHERE key = $1`, [key]);
+        return rows.length === 1;
       },
       async cleanup() {
         await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);

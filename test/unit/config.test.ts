@@ -122,6 +122,30 @@ test('RECONCILE_INTERVAL_MINUTES: hourly by default, 0 turns it off, anything bu
   }
 });
 
+test('retention: finished requests a week, a sweep every 10 minutes in batches of 200 by default; 0 minutes turns the sweep off', () => {
+  expect(parseConfig(base).retention).toEqual({
+    finishedRequestMs: 7 * 86_400_000,
+    intervalMs: 10 * 60_000,
+    batchSize: 200,
+  });
+  const set = parseConfig({
+    ...base,
+    REQUEST_RETENTION_DAYS: '30',
+    RETENTION_SWEEP_MINUTES: '0',
+    RETENTION_BATCH_SIZE: '1000',
+  });
+  expect(set.retention).toEqual({ finishedRequestMs: 30 * 86_400_000, intervalMs: 0, batchSize: 1000 });
+  for (const [name, bad] of [
+    ['REQUEST_RETENTION_DAYS', '0'],
+    ['REQUEST_RETENTION_DAYS', '1.5'],
+    ['RETENTION_SWEEP_MINUTES', String(24 * 60 + 1)],
+    ['RETENTION_BATCH_SIZE', '5'],
+    ['RETENTION_BATCH_SIZE', 'all'],
+  ] as const) {
+    expect(() => parseConfig({ ...base, [name]: bad })).toThrow(new RegExp(`^${name}: `));
+  }
+});
+
 test('approvals and the emergency stop: off, 24 hours and not frozen by default; decimals of an hour allowed', () => {
   const c = parseConfig(base);
   expect(c.requireApproval).toBe(false);
