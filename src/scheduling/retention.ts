@@ -18,6 +18,7 @@ import type { Store } from '../store/store.js';
 import { HOLDS } from './approvals.js';
 import { DAILY_LIMIT_WINDOW_MS, RESERVATIONS } from './daily-limit.js';
 import { LOCKS } from './locks.js';
+import { periodic } from './periodic.js';
 import { REQUESTS } from './request-log.js';
 import { CHECKED, KEEP_AFTER_MOVE_SECONDS, UPCOMING } from './upcoming.js';
 
@@ -250,7 +251,6 @@ export function createRetention(deps: RetentionDeps): Retention {
   const owner = `retention:${randomUUID()}`;
   /** Where each kind's walk goes on from (the last key seen; undefined: the beginning). */
   const cursors = new Map<RecordKind, string | undefined>();
-  let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let running: Promise<RetentionPass> | null = null;
 
@@ -310,6 +310,8 @@ export function createRetention(deps: RetentionDeps): Retention {
     return running;
   };
 
+  const timer = periodic(() => void sweep().catch(() => undefined), settings.intervalMs, 60_000);
+
   return {
     sweep,
     async counts() {
@@ -324,21 +326,12 @@ export function createRetention(deps: RetentionDeps): Retention {
     },
     start() {
       stopped = false;
-      if (settings.intervalMs <= 0) return;
-      // The first pass a while after start (spread over replicas and restarts), then every interval.
-      const first = Math.min(settings.intervalMs, 60_000) * (0.5 + Math.random() / 2);
-      const periodic = () => void sweep().catch(() => undefined);
-      timer = setTimeout(() => {
-        periodic();
-        timer = setInterval(periodic, settings.intervalMs);
-        timer.unref();
-      }, first);
-      timer.unref();
+      // The first pass within a minute of start, then every interval.
+      timer.start();
     },
     stop() {
       stopped = true;
-      clearTimeout(timer);
-      clearInterval(timer);
+      timer.stop();
     },
   };
 }
