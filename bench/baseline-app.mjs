@@ -1,12 +1,8 @@
 /**
- * Baseline "bare Bolt": the least a Bolt app can do for the same traffic as the bot. Same
- * @slack/bolt, same HTTPReceiver (signature check, body parsing, ack), same WebClient against the
- * same fake Slack, a GET /healthz custom route and the bot's `{"event":"started","mode":"http",…}`
- * line. The command listener acks and opens the bot's own scheduling modal (a copy,
- * bench/baseline-payloads.mjs); run directly, the view listener acks and posts a fixed message (it
- * names the view id only so the benchmark can match the post to its submission).
- *
- * `boltBaseline` is also the base of the same-work baseline (bench/same-work-app.mjs).
+ * Baseline "bare Bolt": the least a Bolt app can do for the bot's traffic (same @slack/bolt,
+ * HTTPReceiver and WebClient). A command: ack, views.open of the bot's own modal (a copy,
+ * bench/baseline-payloads.mjs); a submission: ack, one fixed post naming the view id (so the
+ * benchmark can match it). `boltBaseline` is also the base of bench/same-work-app.mjs.
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -1,11 +1,7 @@
 /**
- * The fake Slack Web API and fake Katapult API of the tests (support/fakes), run in the benchmark
- * process and instrumented: every call they receive is timed (hrMs, once the fake has read and
- * decoded it) and charged to the benchmark request that caused it through the id the request carried
- * (`bench<run>n<seq>` in the trigger_id, view id or policy id); calls without one (users.info,
- * chat.scheduleMessage…) are charged to the phase by the caller's bot token, or counted as stray.
- * The fakes' call arrays get a `push` that times and counts instead of keeping, so the benchmark's
- * own memory and CPU stay flat over tens of thousands of calls.
+ * The fakes of the tests (support/fakes), instrumented: every call is timed (hrMs) and charged to the
+ * request that caused it by the id it carried (`bench<run>n<seq>`: trigger_id, view id, policy id), or
+ * to the phase by the caller's bot token, or counted as stray. Calls are counted, not kept.
  */
 import { type FakeKatapult, startFakeKatapult } from '../support/fakes/katapult-api.js';
 import { type FakeSlack, type SlackCall, startFakeSlack } from '../support/fakes/slack-api.js';
@@ -25,11 +21,7 @@ export async function waitFor(done: () => boolean, timeoutMs: number, signal: Ab
   }
 }
 
-/**
- * What the fakes saw for one phase (one load run against one target): per request i, when its
- * follow-up (views.open or chat.postMessage) and its Katapult call arrived (hrMs; NaN: not yet), the
- * posts that went elsewhere or read like a failure, and every Slack call charged to it, by method.
- */
+/** What the fakes saw for one phase: when each request's follow-up and Katapult call arrived (NaN: not yet)… */
 export class PhaseRecorder {
   readonly followAt: Float64Array;
   readonly katapultAt: Float64Array;
@@ -49,10 +41,8 @@ export class PhaseRecorder {
     /** The target's bot token: calls without a request id are charged by it. */
     readonly token: string,
   ) {
-    [this.followAt, this.katapultAt] = [
-      new Float64Array(size).fill(Number.NaN),
-      new Float64Array(size).fill(Number.NaN),
-    ];
+    const nan = () => new Float64Array(size).fill(Number.NaN);
+    [this.followAt, this.katapultAt] = [nan(), nan()];
   }
 }
 

@@ -1,14 +1,7 @@
 /**
- * The load generator (autocannon), run in a worker thread (bench/phase.ts, `loadGenerator`) so that
- * the load does not share an event loop with the fakes. Plain JavaScript, so that it loads the same
- * way under tsx and under Jest.
- *
- * In:  { id, spec: { url, path, secret, connections, bodies, amount, timeoutSec } }
- * Out: { id, result } | { id, error }
- *
- * Request i sends bodies[i], signed in autocannon's `setupRequest` hook just before it is written
- * (Slack's scheme: X-Slack-Signature = v0=hex(HMAC-SHA256(secret, "v0:" + ts + ":" + body))). Times
- * are process.hrtime in milliseconds: the same monotonic clock in every thread.
+ * The load generator (autocannon) in a worker thread, so the load does not share an event loop with
+ * the fakes. Request i sends bodies[i], signed (Slack's v0 scheme) just before it is written. Times
+ * are process.hrtime in ms, the same clock in every thread. Plain JavaScript: loads under tsx and Jest.
  */
 import { createHmac } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -96,13 +89,13 @@ async function run(spec) {
   };
 }
 
-parentPort?.on('message', ({ id, spec }) => {
+parentPort?.on('message', (spec) => {
   run(spec).then(
     (result) => {
       const { sentAt, ackAt, status, emptyBody, firstOnConnection } = result;
       const buffers = [sentAt, ackAt, status, emptyBody, firstOnConnection].map((a) => a.buffer);
-      parentPort?.postMessage({ id, result }, buffers);
+      parentPort?.postMessage({ result }, buffers);
     },
-    (error) => parentPort?.postMessage({ id, error: String(error?.stack ?? error) }),
+    (error) => parentPort?.postMessage({ error: String(error?.stack ?? error) }),
   );
 });

@@ -1,11 +1,10 @@
 /**
- * One phase: `amount` signed requests of one kind at one concurrency against one target, with the
- * fakes timing the follow-up calls each request causes and the probe's CPU, event-loop and post-GC
- * memory figures around it. `startHarness` starts what every phase of a run shares (the fakes and the
- * load generator); `runPhase` does the I/O; `phaseData` turns what it saw into the phase's figures
- * (pure, unit-tested).
+ * One phase: signed requests of one kind at one concurrency against one target; the fakes time the
+ * calls they cause, the probe reads CPU, event loop and memory around it. `runPhase` does the I/O,
+ * `phaseData` (pure) makes the figures; `startHarness` starts what every phase shares.
  */
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { SCHEDULE_VIEW as V } from '../src/slack/ids.js';
@@ -13,7 +12,7 @@ import { createMetadataSigner } from '../src/slack/signed-metadata.js';
 import { commandBody, viewSubmissionBody } from '../support/slack-requests.js';
 import { correlationId, PhaseRecorder, startInstrumentedFakes, waitFor } from './fakes.js';
 import type { ProbeReport, Target, TargetName } from './processes.js';
-import { abortable, benchEncryptionKey, killAll, SLACK_TOKENS } from './processes.js';
+import { benchEncryptionKey, killAll, SLACK_TOKENS } from './processes.js';
 import type { BenchOptions, Kind } from './run.js';
 import { hrMs, MB, percentile, round } from './stats.js';
 
@@ -39,23 +38,15 @@ export interface LoadResult {
   };
 }
 
-/** The load generator in its worker thread; one run at a time. */
+/** The load generator in its worker thread (bench/load-worker.mjs); one run at a time. */
 function loadGenerator() {
   const worker = new Worker(new URL('./load-worker.mjs', import.meta.url));
-  let nextId = 0;
-  const run = (spec: Record<string, unknown>) =>
-    new Promise<LoadResult>((resolve, reject) => {
-      const id = ++nextId;
-      const onExit = (code: number) => reject(new Error(`load generator exited (code ${code})`));
-      const onMessage = (m: { id: number; result?: LoadResult; error?: string }) => {
-        if (m.id !== id) return;
-        worker.off('message', onMessage).off('exit', onExit);
-        if (m.result) resolve(m.result);
-        else reject(new Error(`load generator: ${m.error}`));
-      };
-      worker.on('message', onMessage).once('exit', onExit);
-      worker.postMessage({ id, spec });
-    });
+  const run = async (spec: Record<string, unknown>, signal: AbortSignal) => {
+    worker.postMessage(spec);
+    const [answer] = (await once(worker, 'message', { signal })) as { result?: LoadResult; error?: string }[];
+    if (!answer?.result) throw new Error(`load generator: ${answer?.error}`);
+    return answer.result;
+  };
   return { run, close: () => worker.terminate() };
 }
 
@@ -82,9 +73,9 @@ export function requestBodies(kind: Kind, run: number, amount: number, { to, sec
   });
 }
 
+/** What a phase saw; its requests are the recorder's `size`. */
 export interface PhaseInput {
   phase: Phase;
-  amount: number;
   katapultLatencyMs: number;
   result: LoadResult;
   recorder: PhaseRecorder;
@@ -97,6 +88,10 @@ export interface PhaseInput {
 export type PhaseData = ReturnType<typeof phaseData>;
 export type PhaseSummary = PhaseData['summary'];
 
+/** Requests answered 200 with an empty body (a plain ack): each is followed by a Slack call. */
+export const accepted = (r: LoadResult) =>
+  r.status.filter((s, i) => s === 200 && r.emptyBody[i] === 1).length;
+
 /** Nearest-rank percentiles of `values`, named: `pick(v, { p50: 50, max: 100 })`. */
 function pick<K extends string>(values: ArrayLike<number>, at: Record<K, number>) {
   const entries = Object.entries<number>(at).map(([name, p]) => [name, round(percentile(values, p), 3)]);
@@ -105,14 +100,15 @@ function pick<K extends string>(values: ArrayLike<number>, at: Record<K, number>
 
 /** The phase's figures from what the load generator, the fakes and the probe saw. Pure. */
 export function phaseData(input: PhaseInput) {
-  const { amount, result, recorder: rec, probe, before, katapultLatencyMs: latency } = input;
+  const { result, recorder: rec, probe, before, katapultLatencyMs: latency } = input;
+  const amount = rec.size;
   const series = () => new Float64Array(amount).fill(Number.NaN);
   const [ack, follow, beforeKatapult, afterKatapult] = [series(), series(), series(), series()];
   // The first request on each new connection also pays for the connection (and, under load, for the
   // target getting round to it): left out of the percentiles, reported on its own.
   const [connectionAck, connectionFollow] = [[] as number[], [] as number[]];
   let [firstSent, lastAck] = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
-  let [acked, ok, expected] = [0, 0, 0];
+  let [acked, ok] = [0, 0];
   for (let i = 0; i < amount; i++) {
     const [sent, acks] = [result.sentAt[i] as number, result.ackAt[i] as number];
     const [followed, called] = [rec.followAt[i] as number, rec.katapultAt[i] as number];
@@ -125,7 +121,6 @@ export function phaseData(input: PhaseInput) {
       else ack[i] = acks - sent;
     }
     if (result.status[i] === 200) ok++;
-    if (result.status[i] === 200 && result.emptyBody[i] === 1) expected++;
     const calledKatapult = Number.isFinite(called);
     if (Number.isFinite(followed)) {
       const value = followed - sent - (calledKatapult ? latency : 0);
@@ -165,7 +160,7 @@ export function phaseData(input: PhaseInput) {
     ackMs: pick(ack, { p50: 50, p95: 95, p99: 99, max: 100 }),
     follow: {
       method: rec.follow,
-      expected,
+      expected: accepted(result),
       received: rec.followCount,
       duplicates: rec.duplicateFollows,
       ...pick(follow, { p50Ms: 50, p99Ms: 99, maxMs: 100 }),
@@ -240,7 +235,7 @@ export async function startHarness(options: BenchOptions, outer?: AbortSignal) {
 /** Drives one phase and waits for its follow-ups and background work to finish. */
 export async function runPhase(ctx: PhaseContext, target: Target, phase: Step, amount: number) {
   const { fakes, signal, options, teamFor } = ctx;
-  const run = ctx.nextRun();
+  const [run, tagged] = [ctx.nextRun(), { target: target.name, ...phase }];
   const teamOf = teamFor && ((seq: number) => teamFor(target, seq));
   const to = { to: target.name, secret: ctx.signingSecret, url: fakes.slack.responseUrl('bench'), teamOf };
   const bodies = requestBodies(phase.kind, run, amount, to);
@@ -249,34 +244,22 @@ export async function runPhase(ctx: PhaseContext, target: Target, phase: Step, a
   fakes.track(recorder);
   let input: PhaseInput;
   try {
-    const before = await abortable(target.probe('reset'), signal);
+    const before = await target.probe('reset');
     const benchCpuBefore = process.cpuUsage();
     ctx.benchEld.reset();
     const spec = { url: target.baseUrl, path: '/slack/events', secret: ctx.signingSecret, amount };
     const load = { ...spec, connections: phase.concurrency, bodies, timeoutSec: options.requestTimeoutSec };
-    const result = await abortable(ctx.load.run(load), signal);
-    let expected = 0;
-    for (let i = 0; i < amount; i++) if (result.status[i] === 200 && result.emptyBody[i] === 1) expected++;
-    await waitFor(() => recorder.followCount >= expected, options.followTimeoutMs, signal);
+    const result = await ctx.load.run(load, signal);
+    await waitFor(() => recorder.followCount >= accepted(result), options.followTimeoutMs, signal);
     const benchCpu = process.cpuUsage(benchCpuBefore);
     const fakesEld = { p99Ms: ctx.benchEld.percentile(99) / 1e6, maxMs: ctx.benchEld.max / 1e6 };
     // Let the work that follows the follow-up (audit, reminders…) finish before the next phase.
     await waitFor(() => hrMs() - recorder.lastCallAt >= 150, 5000, signal, 20);
     await ctx.settle();
     // Event-loop and peak figures of the phase; memory after a full GC (the leak check's timeline).
-    const probe = await abortable(target.probe('gc'), signal);
+    const probe = await target.probe('gc');
     const { katapultLatencyMs } = options;
-    input = {
-      phase: { target: target.name, ...phase },
-      amount,
-      katapultLatencyMs,
-      result,
-      recorder,
-      before,
-      probe,
-      benchCpu,
-      fakesEld,
-    };
+    input = { phase: tagged, katapultLatencyMs, result, recorder, before, probe, benchCpu, fakesEld };
   } finally {
     fakes.untrack(recorder);
   }

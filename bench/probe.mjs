@@ -1,19 +1,15 @@
 /**
- * Preloaded into every target (`node --import bench/probe.mjs …`); does nothing unless the process
- * was started by the benchmark (an IPC channel and BENCH_PROBE=1). Then it samples event-loop delay
- * (monitorEventLoopDelay, resolution BENCH_PROBE_RESOLUTION_MS: every sample includes it) and RSS
- * every 50 ms (keeping the peak), answers `{ type: 'bench:probe', id, op }` with the figures
- * ('reset' also clears the histogram and the peak; 'gc' reads memory after a full GC), and exits when
- * the IPC channel closes, so a killed benchmark leaves no process behind.
+ * Preloaded into every target by the benchmark (IPC channel and BENCH_PROBE=1): samples event-loop
+ * delay and peak RSS, answers `{ type: 'bench:probe', op }` ('reset' also clears them; 'gc' reads
+ * memory after a full GC), and exits when the IPC channel closes.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
 if (typeof process.send === 'function' && process.env.BENCH_PROBE === '1') {
-  const eld = monitorEventLoopDelay({
-    resolution: Math.max(1, Number(process.env.BENCH_PROBE_RESOLUTION_MS) || 1),
-  });
+  const resolution = Math.max(1, Number(process.env.BENCH_PROBE_RESOLUTION_MS) || 1);
+  const eld = monitorEventLoopDelay({ resolution });
   eld.enable();
   let peakRss = process.memoryUsage.rss();
   setInterval(() => {
@@ -44,9 +40,9 @@ if (typeof process.send === 'function' && process.env.BENCH_PROBE === '1') {
   process.on('message', (msg) => {
     if (msg?.type !== 'bench:probe') return;
     try {
-      process.send?.({ id: msg.id, report: report(msg.op) });
+      process.send?.({ report: report(msg.op) });
     } catch (error) {
-      process.send?.({ id: msg.id, error: String(error) });
+      process.send?.({ error: String(error) });
     }
   });
   process.on('disconnect', () => process.exit(0));

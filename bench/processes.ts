@@ -1,13 +1,11 @@
 /**
- * The processes a run measures: the bot (`node dist/main.js`, or its sources through tsx), bare Bolt
- * (bench/baseline-app.mjs) and same-work (bench/same-work-app.mjs), each started as
- * `node --import bench/probe.mjs …` in an empty folder with the same environment but its Slack token
- * (so the fake Slack can tell whose call it is). `launch` learns the port from the
- * `{"event":"started",…}` line, times spawn → GET /healthz 200 and talks to the probe over IPC. Every
- * child is tracked, so that `killAll` (on any failure and at exit) leaves no process behind.
+ * The processes a run measures (the bot, bare Bolt, same-work), each started as `node --import
+ * bench/probe.mjs …` in an empty folder with the same environment but its Slack token; and their
+ * store. Every child is tracked, so that `killAll` (on any failure and at exit) leaves none behind.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
@@ -42,33 +40,21 @@ export interface ProbeReport {
   external: number;
   cpu: { user: number; system: number };
 }
-
 export type Target = Awaited<ReturnType<typeof launch>>;
 
 /** The bots' encryption key, from the run's signing secret, so the load signs modal metadata as the bot does. */
 export const benchEncryptionKey = (secret: string) =>
   createHash('sha256').update(`bench-encryption-key:${secret}`).digest();
 
-/** `promise`, or a rejection as soon as `signal` aborts. */
-export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  let onAbort = () => {};
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  return Promise.race([promise, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
-}
-
 const live = new Set<ChildProcess>();
 const running = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** SIGKILLs every child still running. Synchronous, so it can run in an 'exit' handler. */
 export function killAll(): void {
   for (const child of live) if (running(child)) child.kill('SIGKILL');
   live.clear();
 }
-
 export const liveChildren = () => [...live].filter(running).length;
 
 /** GET `url`: its status, or 0 if the connection failed. */
@@ -80,140 +66,112 @@ const getStatus = (url: string) =>
     req.on('timeout', () => req.destroy()).on('error', () => resolve(0));
   });
 
-/** Starts one target; `env` is added to (undefined: removed from) the environment every target gets. */
-type Env = Record<string, string | undefined>;
 type Harness = {
   options: BenchOptions;
   fakes: InstrumentedFakes;
   signingSecret: string;
   signal: AbortSignal;
 };
-export async function launch(ctx: Harness, name: TargetName, env: Env = {}) {
-  const { options } = ctx;
-  const cwd = await mkdtemp(path.join(tmpdir(), `katapult-bench-${name}-`));
-  const bot = options.bot === 'dist' ? 'dist/main.js' : 'src/main.ts';
-  const app = { bot, baseline: 'bench/baseline-app.mjs', 'same-work': 'bench/same-work-app.mjs' }[name];
-  if (!existsSync(path.join(ROOT, app))) throw new Error(`${app} is missing: run npm run build first`);
+
+/** Starts one target; `env` is added to (undefined: removed from) the environment every target gets. */
+export async function launch(ctx: Harness, name: TargetName, env: Record<string, string | undefined> = {}) {
+  const { options: o, fakes, signingSecret } = ctx;
+  const app = { bot: o.bot === 'dist' ? 'dist/main.js' : 'src/main.ts', baseline: 'bench/baseline-app.mjs' };
+  const file = path.join(ROOT, { ...app, 'same-work': 'bench/same-work-app.mjs' }[name]);
+  if (!existsSync(file)) throw new Error(`${file} is missing: run npm run build first`);
   const tsx =
-    name === 'bot' && options.bot === 'src' ? ['--import', pathToFileURL(require.resolve('tsx')).href] : [];
-  const profile = options.cpuProfDir
-    ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(ROOT, options.cpuProfDir, name)}`]
+    name === 'bot' && o.bot === 'src' ? ['--import', pathToFileURL(require.resolve('tsx')).href] : [];
+  const profile = o.cpuProfDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(ROOT, o.cpuProfDir, name)}`]
     : [];
-  const probe = pathToFileURL(path.join(ROOT, 'bench/probe.mjs')).href;
-  const args = ['--import', probe, ...profile, ...tsx, path.join(ROOT, app)];
-  const allEnv: Record<string, string | undefined> = {
+  const probe = path.join(ROOT, 'bench/probe.mjs');
+  const args = ['--import', pathToFileURL(probe).href, ...profile, ...tsx, file];
+  // An empty working folder, so that a developer's .env in the project root cannot change the run.
+  const cwd = await mkdtemp(path.join(tmpdir(), `katapult-bench-${name}-`));
+  const all: Record<string, string | undefined> = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     SLACK_BOT_TOKEN: SLACK_TOKENS[name],
-    SLACK_SIGNING_SECRET: ctx.signingSecret,
-    SLACK_API_URL: ctx.fakes.slack.apiUrl,
-    KATAPULT_API_URL: ctx.fakes.katapult.baseUrl,
+    SLACK_SIGNING_SECRET: signingSecret,
+    SLACK_API_URL: fakes.slack.apiUrl,
+    KATAPULT_API_URL: fakes.katapult.baseUrl,
     KATAPULT_API_TOKEN: FAKE_KATAPULT_VALID_TOKEN,
     PORT: '0',
-    TOKEN_ENCRYPTION_KEY: benchEncryptionKey(ctx.signingSecret).toString('base64'),
+    TOKEN_ENCRYPTION_KEY: benchEncryptionKey(signingSecret).toString('base64'),
     LOG_LEVEL: 'info',
     DATA_DIR: path.join(cwd, 'data'),
     BENCH_PROBE: '1',
-    BENCH_PROBE_RESOLUTION_MS: String(options.eldResolutionMs),
-    BENCH_BARE_LISTENERS: name === 'bot' ? undefined : String(options.bareListeners),
-    TSX_TSCONFIG_PATH: options.bot === 'src' ? path.join(ROOT, 'tsconfig.json') : undefined,
+    BENCH_PROBE_RESOLUTION_MS: String(o.eldResolutionMs),
+    BENCH_BARE_LISTENERS: name === 'bot' ? undefined : String(o.bareListeners),
+    TSX_TSCONFIG_PATH: o.bot === 'src' ? path.join(ROOT, 'tsconfig.json') : undefined,
     ...env,
   };
-  const readyTimeoutMs = options.bot === 'src' ? 40_000 : 20_000;
   const started = hrMs();
-  // An empty working folder, so that a developer's .env in the project root cannot change the run.
   const child = spawn(process.execPath, args, {
     cwd,
-    env: Object.fromEntries(Object.entries(allEnv).filter(([, v]) => v !== undefined)),
+    env: Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined)),
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   live.add(child);
   const logEvents = { stdout: {} as Record<string, number>, stderr: {} as Record<string, number> };
   const stderrTail: string[] = [];
-  let onStarted = (_port: number) => {};
+  let port = 0;
   for (const stream of ['stdout', 'stderr'] as const) {
     createInterface({ input: child[stream] as NodeJS.ReadableStream }).on('line', (line) => {
       const event = /"event":"([^"\\]{1,80})"/.exec(line)?.[1] ?? '(other)';
       logEvents[stream][event] = (logEvents[stream][event] ?? 0) + 1;
-      if (stream === 'stderr') stderrTail.push(line.slice(0, 500)) > 30 && stderrTail.shift();
-      if (event !== 'started') return;
-      const { mode, port } = JSON.parse(line) as { mode?: string; port?: unknown };
-      if (mode === 'http' && typeof port === 'number') onStarted(port);
+      if (stream === 'stderr' && stderrTail.push(line.slice(0, 500)) > 30) stderrTail.shift();
+      const started =
+        event === 'started' && stream === 'stdout'
+          ? (JSON.parse(line) as { mode?: string; port?: unknown })
+          : {};
+      if (started.mode === 'http' && typeof started.port === 'number') port = started.port;
     });
   }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const exitError = () =>
-    new Error(
-      `${name} exited (code ${child.exitCode}, signal ${child.signalCode})\n${stderrTail.join('\n')}`,
-    );
+    new Error(`${name} exited (${child.exitCode ?? child.signalCode})\n${stderrTail.join('\n')}`);
   const stop = async (signal: NodeJS.Signals) => {
-    if (running(child)) {
-      child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
+    const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+    if (running(child)) child.kill(signal);
+    await exited;
+    clearTimeout(force);
     live.delete(child);
     await rm(cwd, { recursive: true, force: true }).catch(() => undefined);
   };
-
-  let port = 0;
-  let timer: NodeJS.Timeout | undefined;
+  // Ready: the started line is out and GET /healthz answers 200.
+  const timeoutMs = o.bot === 'src' ? 40_000 : 20_000;
   try {
-    port = await abortable(
-      new Promise<number>((resolve, reject) => {
-        const late = () => reject(new Error(`${name}: no started line in ${readyTimeoutMs} ms`));
-        timer = setTimeout(late, readyTimeoutMs);
-        onStarted = resolve;
-        child.once('error', reject);
-        exited.then(() => reject(exitError()));
-      }),
-      ctx.signal,
-    );
-    while ((await getStatus(`http://127.0.0.1:${port}/healthz`)) !== 200) {
+    while (port === 0 || (await getStatus(`http://127.0.0.1:${port}/healthz`)) !== 200) {
       if (!running(child)) throw exitError();
-      if (hrMs() - started > readyTimeoutMs)
-        throw new Error(`${name}: GET /healthz not 200 in ${readyTimeoutMs} ms`);
+      if (hrMs() - started > timeoutMs) throw new Error(`${name} was not ready within ${timeoutMs} ms`);
       ctx.signal.throwIfAborted();
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await sleep(port === 0 ? 1 : 5);
     }
   } catch (error) {
     await stop('SIGKILL');
     throw error;
-  } finally {
-    clearTimeout(timer);
   }
-  const spawnToReadyMs = hrMs() - started;
-
-  let nextId = 0;
   return {
     name,
-    pid: child.pid ?? -1,
     /** http://127.0.0.1:<port> */
     baseUrl: `http://127.0.0.1:${port}`,
-    spawnToReadyMs,
+    spawnToReadyMs: hrMs() - started,
     /** Event names of the JSON log lines seen on stdout and stderr, counted. */
     logEvents,
     stderrTail,
     /** 'reset' reports, then clears the event-loop histogram and the peak; 'gc' reads memory after a full GC. */
-    probe: (op: 'report' | 'reset' | 'gc') =>
-      new Promise<ProbeReport>((resolve, reject) => {
-        if (!running(child)) return reject(exitError());
-        const id = ++nextId;
-        const done = (error: Error | null, report?: ProbeReport) => {
-          clearTimeout(silence);
-          child.off('message', onMessage).off('exit', onExit);
-          if (report) resolve(report);
-          else reject(error);
-        };
-        const onMessage = (m: { id?: number; report?: ProbeReport; error?: string }) => {
-          if (m?.id === id) done(new Error(`${name} probe: ${m.error}`), m.report);
-        };
-        const onExit = () => done(exitError());
-        const silence = setTimeout(() => done(new Error(`${name}: probe silent for 10 s`)), 10_000);
-        child.on('message', onMessage).once('exit', onExit);
-        child.send({ type: 'bench:probe', id, op });
-      }),
+    async probe(op: 'report' | 'reset' | 'gc'): Promise<ProbeReport> {
+      if (!running(child)) throw exitError();
+      child.send({ type: 'bench:probe', op });
+      const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(10_000)]);
+      const [answer] = (await once(child, 'message', { signal })) as {
+        report?: ProbeReport;
+        error?: string;
+      }[];
+      if (!answer?.report) throw new Error(`${name} probe: ${answer?.error}`);
+      return answer.report;
+    },
     stop: () => stop('SIGTERM'),
   };
 }
@@ -222,12 +180,6 @@ export async function launch(ctx: Harness, name: TargetName, env: Env = {}) {
 const DROP_TABLES =
   'DROP TABLE IF EXISTS public.katapult_kv, public.katapult_claims, public.katapult_audit_log, ' +
   'public.katapult_docs, public.same_work_claims, public.same_work_audit';
-
-/** The URL without credentials, for the report. */
-const shownUrl = (url: string) => {
-  const u = new URL(url);
-  return `${u.protocol}//${u.host}${u.pathname}`;
-};
 
 /**
  * The store the bot and the same-work baseline share. SQLite: each process's own file in its fresh
@@ -238,27 +190,23 @@ const shownUrl = (url: string) => {
 export async function prepareStore(kind: StoreKind, url: string) {
   if (kind === 'sqlite')
     return { env: {}, shown: 'sqlite://<DATA_DIR>/katapult-chatops.sqlite (one file per process)' };
-  const database = decodeURIComponent(new URL(url).pathname.slice(1));
-  if (!/bench/i.test(database) || !/^\w+$/.test(database)) {
-    throw new Error(
-      `--postgres-url: the database name must contain "bench" (it is emptied), got "${database}"`,
-    );
-  }
+  const { protocol, host, pathname } = new URL(url);
+  const [database, shown] = [decodeURIComponent(pathname.slice(1)), `${protocol}//${host}${pathname}`];
+  if (!/bench/i.test(database) || !/^\w+$/.test(database))
+    throw new Error(`--postgres-url: its database must contain "bench" (it is emptied), not "${database}"`);
   const query = async (connectionString: string, sql: string, params: string[] = []) => {
     const client = new pg.Client({ connectionString, connectionTimeoutMillis: 3000 });
     await client.connect();
     return client.query(sql, params).finally(() => client.end().catch(() => undefined));
   };
   try {
-    const admin = new URL(url);
-    admin.pathname = '/postgres';
-    const found = await query(admin.href, 'SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (found.rowCount === 0) await query(admin.href, `CREATE DATABASE ${database}`);
+    const admin = Object.assign(new URL(url), { pathname: '/postgres' }).href;
+    const found = await query(admin, 'SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (found.rowCount === 0) await query(admin, `CREATE DATABASE ${database}`);
     await query(url, DROP_TABLES);
   } catch (error) {
-    throw new Error(
-      `PostgreSQL at ${shownUrl(url)} is not usable (${(error as { code?: string }).code ?? (error as Error).message}): start it, set BENCH_POSTGRES_URL, or run with --store sqlite`,
-    );
+    const why = (error as { code?: string }).code ?? (error as Error).message;
+    throw new Error(`PostgreSQL at ${shown} is not usable (${why}): start it, or run with --store sqlite`);
   }
-  return { env: { STORE_URL: url }, shown: shownUrl(url) };
+  return { env: { STORE_URL: url }, shown };
 }

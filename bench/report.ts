@@ -1,7 +1,6 @@
 /**
- * The main run's report: from the phases to the figures per level and target (pure, unit-tested on
- * hand-made phases), the gated targets judged (bench/targets.ts), the machine it ran on, the
- * Markdown, and the files. docs/benchmarks.md says what each figure means.
+ * The main run's report: the phases' figures per level and target (pure), the targets judged, the
+ * machine, the Markdown and the files. docs/benchmarks.md says what each figure means.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -12,21 +11,10 @@ import path from 'node:path';
 import type { PhaseData, PhaseSummary } from './phase.js';
 import { type ProbeReport, ROOT, TARGETS, type TargetName } from './processes.js';
 import type { BenchOptions, Kind, StoreKind } from './run.js';
-import {
-  fmtRatio,
-  MB,
-  maxOf,
-  mb,
-  median,
-  minOf,
-  ms,
-  percentile,
-  ratio,
-  round,
-  slopePer10k,
-} from './stats.js';
+import * as stats from './stats.js';
 import { BASELINES, evaluateTargets, type TargetCheck } from './targets.js';
 
+const { fmtRatio, MB, maxOf, mb, median, minOf, ms, percentile, ratio, round, slopePer10k } = stats;
 const sum = <T>(items: T[], pick: (x: T) => number) => items.reduce((n, x) => n + pick(x), 0);
 /** The phases whose summary has every field of `pattern`. */
 const only = (phases: PhaseData[], pattern: Partial<Record<keyof PhaseSummary, unknown>>) => {
@@ -35,9 +23,13 @@ const only = (phases: PhaseData[], pattern: Partial<Record<keyof PhaseSummary, u
 };
 type Series = 'ack' | 'follow' | 'beforeKatapult' | 'afterKatapult';
 type Pool = (at: (series: Series, p: number) => number | null, mine: PhaseData[]) => number | null;
-const worst = (pick: (s: PhaseSummary) => (number | null)[]): Pool => {
-  return (_, mine) => maxOf(mine.flatMap((p) => pick(p.summary)));
-};
+function worst(pick: (s: PhaseSummary) => (number | null)[]): Pool {
+  return (_, m) => maxOf(m.flatMap((p) => pick(p.summary)));
+}
+const cpuMs = (p: PhaseData) => (p.summary.cpuMsPerRequest ?? 0) * p.summary.requests;
+const activeMs = (p: PhaseData) => p.activeMs;
+const round3 = (v: number | null) => round(v, 3);
+type Level = number | null;
 
 /** The per-level figures: its name, the name of its bot / baseline ratio (if any), how the rounds are pooled. */
 const METRICS = [
@@ -54,12 +46,6 @@ const METRICS = [
   ['harnessEldP99Ms', null, worst((s) => [s.harnessEld.loadGeneratorP99Ms, s.harnessEld.fakesP99Ms])],
   ['peakRssMB', null, worst((s) => [s.peakRssMB])],
 ] as const satisfies readonly (readonly [string, string | null, Pool])[];
-function cpuMs(p: PhaseData) {
-  return (p.summary.cpuMsPerRequest ?? 0) * p.summary.requests;
-}
-function activeMs(p: PhaseData) {
-  return p.activeMs;
-}
 type Counts = { requests: number; ok: number; non200: number; followMissing: number };
 export type Metrics = Counts & Record<(typeof METRICS)[number][0], number | null>;
 type Ratios = Record<NonNullable<(typeof METRICS)[number][1]>, number | null>;
@@ -93,13 +79,13 @@ export function levelsOf(phases: PhaseData[], levels: number[], kinds: Kind[]) {
   );
 }
 
-/** The figures compared per alternating round, and against which baseline (issue 14). */
-const FIGURES: Record<string, (s: PhaseSummary) => number | null> = {
-  cpuPerRequest: (s) => s.cpuMsPerRequest,
-  acksPerSec: (s) => s.acksPerSec,
-  ackP99: (s) => s.ackMs.p99,
-  eldP99: (s) => s.eldP99Ms,
-  followP99: (s) => s.follow.p99Ms,
+/** The figures compared per alternating round (issue 14): label, figure. */
+const FIGURES: Record<string, [string, (s: PhaseSummary) => number | null]> = {
+  cpuPerRequest: ['CPU per request', (s) => s.cpuMsPerRequest],
+  acksPerSec: ['acks/s', (s) => s.acksPerSec],
+  ackP99: ['ack p99', (s) => s.ackMs.p99],
+  eldP99: ['event-loop delay p99', (s) => s.eldP99Ms],
+  followP99: ['request → follow-up p99', (s) => s.follow.p99Ms],
 };
 const COMPARED = [
   ['same-work', 'submission', ['cpuPerRequest', 'acksPerSec', 'ackP99', 'eldP99', 'followP99']],
@@ -107,14 +93,8 @@ const COMPARED = [
 ] as const;
 
 /** bot / baseline per round: each measured bot phase against the baseline's of the same kind, level and round. */
-export function pairRatios(
-  phases: PhaseData[],
-  against: TargetName,
-  kind: Kind,
-  figure: string,
-  c: number | null,
-) {
-  const pick = FIGURES[figure] as (s: PhaseSummary) => number | null;
+export function pairRatios(phases: PhaseData[], against: TargetName, kind: Kind, figure: string, c: Level) {
+  const [, pick] = FIGURES[figure] as [string, (s: PhaseSummary) => number | null];
   const measured = only(phases, { stage: 'measure', kind });
   return only(measured, { target: 'bot' }).flatMap(({ summary: bot }) => {
     const peer = only(measured, { target: against, concurrency: bot.concurrency, round: bot.round })[0];
@@ -122,8 +102,6 @@ export function pairRatios(
     return r !== null && Number.isFinite(r) ? [r] : [];
   });
 }
-
-const round3 = (v: number | null) => round(v, 3);
 
 /** Median and spread of the per-round ratios: over every level (concurrency null), and per level. */
 export function roundRatios(phases: PhaseData[], levels: number[]) {
@@ -145,36 +123,26 @@ export function postGcRss(phases: PhaseData[], target: TargetName): number | nul
   return round(median(own.map((p) => p.summary.afterGcMB.rss)), 1);
 }
 
-export const inMB = (p: Pick<ProbeReport, 'rss' | 'heapUsed' | 'heapTotal' | 'external'>) => {
-  const r = (bytes: number) => round(bytes / MB, 1) ?? 0;
-  return {
-    rssMB: r(p.rss),
-    heapUsedMB: r(p.heapUsed),
-    heapTotalMB: r(p.heapTotal),
-    externalMB: r(p.external),
-  };
-};
+const MEMORY = ['rss', 'heapUsed', 'heapTotal', 'external'] as const;
+type Memory = Record<(typeof MEMORY)[number], number>;
+type InMB = Record<`${keyof Memory}MB`, number>;
+type Probe = ProbeReport | undefined;
+/** Memory figures as `rssMB`, `heapUsedMB`, `heapTotalMB`, `externalMB` (bytes unless `scale` says otherwise). */
+export const inMB = (p: Memory, scale = 1 / MB) =>
+  Object.fromEntries(MEMORY.map((k) => [`${k}MB`, round(p[k] * scale, 1) ?? 0])) as InMB;
 
 /**
  * One target's memory: after warm-up and at the end (both after a full GC), and the leak-check soak's
  * trend: one post-GC point per chunk (after its last kind), at the requests sent since the warm-up.
  */
-export function memoryOf(
-  phases: PhaseData[],
-  target: TargetName,
-  last?: Kind,
-  w?: ProbeReport,
-  a?: ProbeReport,
-) {
+export function memoryOf(phases: PhaseData[], target: TargetName, last?: Kind, w?: Probe, a?: Probe) {
   const own = only(phases, { target });
-  const timeline: (ReturnType<typeof inMB> & { requests: number })[] = [];
+  const timeline: (InMB & { requests: number })[] = [];
   let [requests, soakRequests] = [0, 0];
   for (const { summary: s } of own.filter((p) => p.summary.stage !== 'warmup')) {
     requests += s.requests;
     if (s.stage === 'soak') soakRequests += s.requests;
-    const m = s.afterGcMB;
-    const point = { rssMB: m.rss, heapUsedMB: m.heapUsed, heapTotalMB: m.heapTotal, externalMB: m.external };
-    if (s.stage === 'soak' && s.kind === last) timeline.push({ requests, ...point });
+    if (s.stage === 'soak' && s.kind === last) timeline.push({ requests, ...inMB(s.afterGcMB, 1) });
   }
   const growth = (pick: (r: ProbeReport) => number) => (w && a ? round((pick(a) - pick(w)) / MB, 2) : null);
   const trend = (pick: (p: (typeof timeline)[number]) => number) =>
@@ -203,10 +171,8 @@ export const spawnSummary = (samples: number[]) => {
   const [median, max] = [round(percentile(samples, 50), 1), round(maxOf(samples), 1)];
   return { samples: samples.map((v) => round(v, 1) ?? 0), median, max };
 };
-
 const named = (store: string, { stage, target, concurrency, kind, round }: PhaseSummary) =>
   `${store}: ${stage} ${target} c=${concurrency} ${kind}${round ? ` round ${round}` : ''}`;
-
 /** Measured phases whose tail latencies are partly the benchmark's own (its load generator or fakes stalled). */
 export function noiseNotesOf(store: StoreKind, phases: PhaseSummary[]): string[] {
   return phases.flatMap((p) => {
@@ -222,7 +188,6 @@ export function noiseNotesOf(store: StoreKind, phases: PhaseSummary[]): string[]
 
 type Events = { stdout: Record<string, number>; stderr: Record<string, number> };
 export type LogEvents = Partial<Record<TargetName, Events>>;
-
 /** Everything that did not go as expected (a correctness matter, never timing), one line each. */
 export function problemsOf(store: string, phases: PhaseSummary[], events: LogEvents, timeoutMs: number) {
   const problems = phases.flatMap((p) => {
@@ -253,7 +218,7 @@ export interface StoreData {
   storeUrl: string;
   phases: PhaseData[];
   spawnSamples: Record<TargetName, number[]>;
-  afterWarmup: Partial<Record<TargetName, ProbeReport>>;
+  afterWarmup?: Partial<Record<TargetName, ProbeReport>>;
   after: Partial<Record<TargetName, ProbeReport>>;
   logEvents: LogEvents;
 }
@@ -270,7 +235,7 @@ export function storeReport(data: StoreData, options: BenchOptions) {
     levels: levelsOf(phases, options.concurrency, options.kinds),
     /** Ratios per alternating round: the gated ones over every level, the reported ones per level. */
     rounds: roundRatios(phases, options.concurrency),
-    memory: each((n) => memoryOf(phases, n, options.kinds.at(-1), data.afterWarmup[n], data.after[n])),
+    memory: each((n) => memoryOf(phases, n, options.kinds.at(-1), data.afterWarmup?.[n], data.after[n])),
     postGcRssMB: each((n) => postGcRss(phases, n)),
     eventLoop: each((n) => ({
       worstP99Ms: maxOf(measured(n).map((s) => s.eldP99Ms)),
@@ -278,12 +243,8 @@ export function storeReport(data: StoreData, options: BenchOptions) {
       resolutionMs: options.eldResolutionMs,
     })),
   };
-  return {
-    ...run,
-    targets: evaluateTargets(run),
-    logEvents: data.logEvents,
-    phases: phases.map((p) => p.summary),
-  };
+  const summaries = phases.map((p) => p.summary);
+  return { ...run, targets: evaluateTargets(run), logEvents: data.logEvents, phases: summaries };
 }
 export type StoreReport = ReturnType<typeof storeReport>;
 
@@ -297,8 +258,8 @@ export function otherCpuShare(m: CpuTimes) {
 export function machineMeter() {
   const busy = () => sum(os.cpus(), ({ times: t }) => t.user + t.nice + t.sys + t.irq);
   const loadAvg = () => os.loadavg().map((v) => round(v, 2) ?? 0);
-  const git = (...args: string[]) =>
-    execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: 'pipe' }).trim();
+  const git = (...a: string[]) =>
+    execFileSync('git', a, { cwd: ROOT, encoding: 'utf8', stdio: 'pipe' }).trim();
   const bolt = path.join(ROOT, 'node_modules/@slack/bolt/package.json');
   const start = {
     os: `${os.type()} ${os.release()} ${os.arch()}`,
@@ -329,11 +290,8 @@ export type Machine = ReturnType<ReturnType<typeof machineMeter>>;
 type Run = { startedAt: Date; machine: Machine; strayCalls: Record<string, number> };
 
 /** The whole report, targets judged. */
-export function buildReport(
-  options: BenchOptions,
-  data: StoreData[],
-  { startedAt, machine, strayCalls }: Run,
-) {
+export function buildReport(options: BenchOptions, data: StoreData[], run: Run) {
+  const { startedAt, machine, strayCalls } = run;
   const stores = data.map((d) => storeReport(d, options));
   // The main run's settings (the other scenarios' are left out).
   const { deadlineMs, burst, target, workspaces, touch, organization, redactorLines, ...shown } = options;
@@ -357,32 +315,35 @@ export function buildReport(
 }
 export type BenchReport = ReturnType<typeof buildReport>;
 
-// ---- Markdown ----------------------------------------------------------------------------------
-
 const LABEL: Record<TargetName, string> = { bot: 'bot', baseline: 'bare Bolt', 'same-work': 'same-work' };
 const STORE: Record<StoreKind, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' };
-const FIGURE: Record<string, string> = {
-  cpuPerRequest: 'CPU per request',
-  acksPerSec: 'acks/s',
-  ackP99: 'ack p99',
-  eldP99: 'event-loop delay p99',
-  followP99command: 'command → views.open p99',
-  followP99submission: 'submission → post p99',
-};
-const RATIO_COLUMNS = [
-  'acksPerSec',
-  'ackP50',
-  'ackP95',
-  'ackP99',
-  'followP50',
-  'followP99',
-  'cpuPerRequest',
-] as const;
-const table = (head: string, rows: string[][]) => [
-  head,
-  head.replace(/[^|]+/g, '---'),
-  ...rows.map((cells) => `| ${cells.join(' | ')} |`),
-  '',
+const table = (head: string[], rows: string[][]) =>
+  [head, head.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).concat('');
+/** The columns of the throughput table: heading, figure, and the name of its bot / baseline ratio. */
+const COLUMNS: [string, (m: Metrics) => string, keyof Ratios | null][] = [
+  [
+    'acks/s',
+    (m) => `${m.acksPerSec?.toFixed(0) ?? 'n/a'}${m.non200 ? ` (${m.non200} non-200)` : ''}`,
+    'acksPerSec',
+  ],
+  ['ack p50', (m) => ms(m.ackP50Ms), 'ackP50'],
+  ['ack p95', (m) => ms(m.ackP95Ms), 'ackP95'],
+  ['ack p99', (m) => ms(m.ackP99Ms), 'ackP99'],
+  ['follow-up p50', (m) => ms(m.followP50Ms), 'followP50'],
+  [
+    'follow-up p99',
+    (m) => `${ms(m.followP99Ms)}${m.followMissing ? ` (${m.followMissing} missing)` : ''}`,
+    'followP99',
+  ],
+  ['CPU ms/req', (m) => ms(m.cpuMsPerRequest), 'cpuPerRequest'],
+  ['ELD p99', (m) => ms(m.eldP99Ms), null],
+  ['harness ELD p99', (m) => ms(m.harnessEldP99Ms), null],
+  ['peak RSS (MB)', (m) => mb(m.peakRssMB), null],
+  [
+    'p99 request → Katapult / Katapult → post',
+    (m) => `${ms(m.beforeKatapultP99Ms)} / ${ms(m.afterKatapultP99Ms)}`,
+    null,
+  ],
 ];
 
 /** The run, its settings and the gated targets (and problems, if any): the block in docs/benchmarks.md. */
@@ -405,7 +366,7 @@ export function renderSummary(report: BenchReport): string[] {
       `${o.bareListeners > 0 ? `, both baselines with ${o.bareListeners} no-op listeners` : ''}.`,
     '',
     ...table(
-      '| Store | Target (gated) | Threshold | Measured | Met |',
+      ['Store', 'Target (gated)', 'Threshold', 'Measured', 'Met'],
       report.targets.map((t) => [STORE[t.store], t.target, t.threshold, t.measured, met(t)]),
     ),
     ...report.problems.map((p) => `- **Problem:** ${p}`),
@@ -417,95 +378,68 @@ export function renderSummary(report: BenchReport): string[] {
 /** The whole report: the summary, then every store's figures (latencies in ms; see docs/benchmarks.md). */
 export function renderMarkdown(report: BenchReport): string {
   const out = renderSummary(report);
-  const x = fmtRatio;
   for (const run of report.stores) {
     const levels = run.levels.flatMap((l) => {
-      const row = (name: string, m: Metrics) => {
-        const acks = `${m.acksPerSec?.toFixed(0) ?? 'n/a'}${m.non200 > 0 ? ` (${m.non200} non-200)` : ''}`;
-        const follow = `${ms(m.followP99Ms)}${m.followMissing > 0 ? ` (${m.followMissing} missing)` : ''}`;
-        const latencies = [m.ackP50Ms, m.ackP95Ms, m.ackP99Ms, m.followP50Ms].map(ms);
-        const rest = [m.cpuMsPerRequest, m.eldP99Ms, m.harnessEldP99Ms].map(ms);
-        const split = `${ms(m.beforeKatapultP99Ms)} / ${ms(m.afterKatapultP99Ms)}`;
-        return [
-          `${l.concurrency}`,
-          l.kind,
-          name,
-          acks,
-          ...latencies,
-          follow,
-          ...rest,
-          mb(m.peakRssMB),
-          split,
-        ];
-      };
+      const row = (name: string, m: Metrics | null) => m && [name, ...COLUMNS.map(([, f]) => f(m))];
       const ratioRow = (name: string, r: Ratios | null) =>
-        r && [
-          `${l.concurrency}`,
-          l.kind,
-          `*${name}*`,
-          ...RATIO_COLUMNS.map((k) => `*${x(r[k])}*`),
-          '',
-          '',
-          '',
-          '',
-        ];
-      const same = l.sameWork && row('same-work', l.sameWork);
-      const rows = [row('bot', l.bot), row('bare Bolt', l.baseline), same, ratioRow('bot / bare', l.ratio)];
-      return [...rows, ratioRow('bot / same-work', l.vsSameWork)].filter((r) => r !== null);
+        r && [`*${name}*`, ...COLUMNS.map(([, , k]) => (k ? `*${fmtRatio(r[k])}*` : ''))];
+      const rows = [row('bot', l.bot), row('bare Bolt', l.baseline), row('same-work', l.sameWork)];
+      rows.push(ratioRow('bot / bare', l.ratio), ratioRow('bot / same-work', l.vsSameWork));
+      return rows.flatMap((r) => (r ? [[`${l.concurrency}`, l.kind, ...r]] : []));
     });
-    const rounds = run.rounds
-      .filter((r) => r.concurrency !== null)
-      .map((r) => {
-        const figure = FIGURE[r.figure === 'followP99' ? `followP99${r.kind}` : r.figure] ?? r.figure;
-        const spread = `${x(r.min)}–${x(r.max)}`;
-        return [figure, LABEL[r.against], r.kind, `${r.concurrency}`, x(r.median), spread, `${r.rounds}`];
-      });
-    const row = (title: string, f: (n: TargetName) => string | number | null | undefined) => [
+    const rounds = run.rounds.flatMap((r) => {
+      const figure = FIGURES[r.figure]?.[0] ?? r.figure;
+      const spread = [fmtRatio(r.median), `${fmtRatio(r.min)}–${fmtRatio(r.max)}`, `${r.rounds}`];
+      return r.concurrency === null
+        ? []
+        : [[figure, LABEL[r.against], r.kind, `${r.concurrency}`, ...spread]];
+    });
+    type Figure = string | number | null | undefined;
+    const row = (title: string, f: (n: TargetName) => Figure) => [
       title,
       ...TARGETS.map((n) => `${f(n) ?? 'n/a'}`),
     ];
-    const [s, mem] = [run.spawnToReadyMs, run.memory];
+    const mem = (title: string, f: (m: StoreReport['memory'][TargetName]) => Figure) =>
+      row(title, (n) => f(run.memory[n]));
+    const s = run.spawnToReadyMs;
     out.push(
       `### On ${STORE[run.store]} (\`${run.storeUrl}\`)`,
       '',
       '#### Reported, not gated: bot / baseline per alternating round (median and spread)',
       '',
-      ...table('| Figure | Against | Request | Concurrency | median | spread | rounds |', rounds),
+      ...table(['Figure', 'Against', 'Request', 'Concurrency', 'median', 'spread', 'rounds'], rounds),
       '#### Throughput and latency (ms; ratio rows: bot / baseline, rounds pooled)',
       '',
-      ...table(
-        '| Concurrency | Request | Target | acks/s | ack p50 | ack p95 | ack p99 | follow-up p50 | follow-up p99 ' +
-          '| CPU ms/req | ELD p99 | harness ELD p99 | peak RSS (MB) | p99 request → Katapult / Katapult → post |',
-        levels,
-      ),
+      ...table(['Concurrency', 'Request', 'Target', ...COLUMNS.map(([heading]) => heading)], levels),
       '#### Start-up, memory, event loop',
       '',
-      ...table(`| | ${TARGETS.map((n) => LABEL[n]).join(' | ')} |`, [
-        row('spawn → `/healthz` 200, median (ms)', (n) => ms(s[n].median)),
-        row('spawn → `/healthz` 200, samples (ms)', (n) => s[n].samples.map((v) => v.toFixed(0)).join(', ')),
-        row('post-GC RSS, median over the phases (MB)', (n) => mb(run.postGcRssMB[n])),
-        row('RSS after warm-up, after GC (MB)', (n) => mb(mem[n].afterWarmup?.rssMB)),
-        row('RSS after the measured requests, after GC (MB)', (n) => mb(mem[n].after?.rssMB)),
-        row('requests between the two', (n) => mem[n].requestsBetween),
-        row('RSS growth (MB)', (n) => mb(mem[n].rssGrowthMB)),
-        row('V8 heap used growth (MB)', (n) => mb(mem[n].heapGrowthMB)),
-        row('leak-check soak: requests, post-GC samples', (n) => {
-          return mem[n].soak ? `${mem[n].soak?.requests}, ${mem[n].timeline.length}` : 'not run';
-        }),
-        row('soak: RSS trend (MB per 10,000 requests)', (n) => mb(mem[n].soak?.rssTrendMBPer10k)),
-        row('soak: V8 heap used trend (MB per 10,000 requests)', (n) =>
-          mb(mem[n].soak?.heapUsedTrendMBPer10k),
-        ),
-        row('peak RSS, whole run (MB)', (n) => mb(mem[n].peakRssMB)),
-        row('event-loop delay p99, worst phase (ms)', (n) => ms(run.eventLoop[n].worstP99Ms)),
-        row('event-loop delay max, worst phase (ms)', (n) => ms(run.eventLoop[n].maxMs)),
-      ]),
+      ...table(
+        ['', ...TARGETS.map((n) => LABEL[n])],
+        [
+          row('spawn → `/healthz` 200, median (ms)', (n) => ms(s[n].median)),
+          row('spawn → `/healthz` 200, samples (ms)', (n) =>
+            s[n].samples.map((v) => v.toFixed(0)).join(', '),
+          ),
+          row('post-GC RSS, median over the phases (MB)', (n) => mb(run.postGcRssMB[n])),
+          mem('RSS after warm-up, after GC (MB)', (m) => mb(m.afterWarmup?.rssMB)),
+          mem('RSS after the measured requests, after GC (MB)', (m) => mb(m.after?.rssMB)),
+          mem('requests between the two', (m) => m.requestsBetween),
+          mem('RSS growth (MB)', (m) => mb(m.rssGrowthMB)),
+          mem('V8 heap used growth (MB)', (m) => mb(m.heapGrowthMB)),
+          mem('leak-check soak: requests, post-GC samples', (m) =>
+            m.soak ? `${m.soak.requests}, ${m.timeline.length}` : 'not run',
+          ),
+          mem('soak: RSS trend (MB per 10,000 requests)', (m) => mb(m.soak?.rssTrendMBPer10k)),
+          mem('soak: V8 heap used trend (MB per 10,000 requests)', (m) => mb(m.soak?.heapUsedTrendMBPer10k)),
+          mem('peak RSS, whole run (MB)', (m) => mb(m.peakRssMB)),
+          row('event-loop delay p99, worst phase (ms)', (n) => ms(run.eventLoop[n].worstP99Ms)),
+          row('event-loop delay max, worst phase (ms)', (n) => ms(run.eventLoop[n].maxMs)),
+        ],
+      ),
     );
   }
   return out.join('\n');
 }
-
-// ---- files ---------------------------------------------------------------------------------------
 
 const DOCS_START =
   '<!-- bench:results:start (generated by `npm run bench`; edits inside are overwritten) -->';
@@ -520,9 +454,8 @@ export async function writeResult(file: string, text: string): Promise<string> {
 
 /** Replaces the generated block of the docs page (the rest is kept), formatted as `biome check` wants it. */
 export async function updateDocs(file: string, markdown: string): Promise<string> {
-  const current = existsSync(path.resolve(ROOT, file))
-    ? await readFile(path.resolve(ROOT, file), 'utf8')
-    : '';
+  const full = path.resolve(ROOT, file);
+  const current = existsSync(full) ? await readFile(full, 'utf8') : '';
   const [start, end] = [current.indexOf(DOCS_START.slice(0, 30)), current.indexOf(DOCS_END)];
   const block = `${DOCS_START}\n\n${markdown.trim()}\n\n${DOCS_END}`;
   const page =

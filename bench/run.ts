@@ -1,32 +1,18 @@
 /**
- * The benchmark runner (`npm run bench`, or `npx tsx bench/run.ts --help`). Three scenarios:
- *
- * - the main run (default): the bot against two baselines under the same traffic, bare Bolt
- *   (bench/baseline-app.mjs) and same-work (bench/same-work-app.mjs: bare Bolt doing the bot's work
- *   by hand, on the same store):
- *     1. start the fakes (in this process) and the load generator (a worker thread);
- *     then, for each store (--store):
- *     2. prepare it and time cold starts of the three, alternating; the last three stay up;
- *     3. warm them up, then read their memory after a full GC;
- *     4. per concurrency level and round, drive bot, bare Bolt, same-work, bot… with signed slash
- *        commands and view submissions (bench/phase.ts; same-work gets submissions only);
- *     5. a leak-check soak of the bot and bare Bolt, memory read after a full GC after each chunk;
- *     6. stop them;
- *     and last, 7. aggregate the phases and judge the targets (bench/report.ts, bench/targets.ts).
- *   It prints the report as Markdown, writes it to bench/results/latest.json (and .md), and its
- *   summary into docs/benchmarks.md;
- * - `--burst N` (bench/burst.ts): N submissions at once;
- * - `--workspaces N` (bench/workspaces.ts): the bot with N installations against the bot with one.
- * `--cpu-prof` starts every target under Node's own profiler and points at the profiles afterwards.
+ * The benchmark runner (`npm run bench`; `npx tsx bench/run.ts --help`). By default the main run: the
+ * bot against bare Bolt (bench/baseline-app.mjs) and same-work (bench/same-work-app.mjs) under the
+ * same traffic, in the numbered steps below; its report goes to bench/results/latest.json and .md, its
+ * summary into docs/benchmarks.md. `--burst N` (bench/burst.ts) and `--workspaces N`
+ * (bench/workspaces.ts) are the other scenarios; `--cpu-prof` profiles every target with Node's own.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runBurst } from './burst.js';
-import { type PhaseContext, phaseLine, runPhase, type Stage, startHarness } from './phase.js';
+import { type PhaseContext, type PhaseData, phaseLine, runPhase, type Stage, startHarness } from './phase.js';
 import type { Target, TargetName } from './processes.js';
-import { abortable, launch, type ProbeReport, prepareStore, ROOT, TARGETS } from './processes.js';
+import { launch, type ProbeReport, prepareStore, ROOT, TARGETS } from './processes.js';
 import {
   type BenchReport,
   buildReport,
@@ -75,28 +61,16 @@ export const DEFAULT_OPTIONS = {
 export type BenchOptions = typeof DEFAULT_OPTIONS;
 
 /** A few hundred requests at one concurrency, the bot run from its sources, no docs written. */
-export const SMOKE_OPTIONS: BenchOptions = {
-  ...DEFAULT_OPTIONS,
-  requests: 150,
-  concurrency: [8],
-  rounds: 1,
-  warmup: 20,
-  leakRequests: 0,
-  spawnSamples: 1,
-  bot: 'src',
-  followTimeoutMs: 10_000,
-  out: 'bench/results/smoke.json',
-  docs: null,
-  smoke: true,
-  deadlineMs: 50_000,
-  stores: ['sqlite'],
-};
-const sqlite: StoreKind[] = ['sqlite'];
-const BURST = { stores: sqlite };
-const WORKSPACES = { requests: 1200, rounds: 4, concurrency: [8], warmup: 200, stores: sqlite };
+const SMOKE =
+  '--requests 150 --concurrency 8 --rounds 1 --warmup 20 --leak-requests 0 --spawn-samples 1 --bot src';
+const SMOKE_MORE = '--store sqlite --out bench/results/smoke.json --no-docs --deadline 50';
+/** The burst runs on SQLite; the workspaces scenario, 300 requests per phase, 4 rounds, concurrency 8. */
+const BURST = '--store sqlite';
+const WORKSPACES = '--requests 1200 --rounds 4 --concurrency 8 --warmup 200 --store sqlite';
 
 export class UsageError extends Error {}
 type Parse = (raw: string, flag: string) => unknown;
+type Log = (line: string) => void;
 const count = (min: number) => (raw: string, flag: string) => {
   if (/^\d+$/.test(raw.trim()) && Number(raw) >= min) return Number(raw);
   throw new UsageError(`${flag}: expected a whole number >= ${min}, got "${raw}"`);
@@ -140,20 +114,24 @@ const BOOLEANS = ['no-out', 'no-docs', 'cpu-prof', 'smoke', 'no-touch', 'organiz
 export const USAGE = `Usage: npm run bench -- [options]     (or: npx tsx bench/run.ts [options])
 
 ${FLAGS.map(([flag, key, , help]) => `  --${flag.padEnd(18)}${help} (${DEFAULT_OPTIONS[key]})`).join('\n')}
-  --smoke             a small run: the bot from src/, SQLite, writes ${SMOKE_OPTIONS.out} only
+  --smoke             a small run: ${SMOKE} ${SMOKE_MORE}
   --no-touch, --organization: see bench/workspaces.ts
-Defaults in parentheses. The burst runs on SQLite; the workspaces scenario with ${JSON.stringify(WORKSPACES)}.
+Defaults in parentheses; --burst adds ${BURST}, --workspaces ${WORKSPACES}.
 `;
 
-/** Defaults, then flags; null when help was asked for. */
-export function parseOptions(argv: string[]) {
+/** The defaults, the smoke run's or a scenario's, then the flags; null when help was asked for. */
+export function parseOptions(argv: string[]): BenchOptions | null {
   const strings = Object.fromEntries(FLAGS.map(([flag]) => [flag, { type: 'string' as const }]));
   const booleans = Object.fromEntries(BOOLEANS.map((flag) => [flag, { type: 'boolean' as const }]));
   const options = { ...strings, ...booleans, help: { type: 'boolean' as const, short: 'h' } };
-  const values: Record<string, string | boolean | undefined> = parseArgs({ args: argv, options }).values;
-  if (values.help) return null;
-  const scenario = values.burst ? BURST : values.workspaces ? WORKSPACES : {};
-  const o: BenchOptions = { ...(values.smoke ? SMOKE_OPTIONS : DEFAULT_OPTIONS), ...scenario };
+  const read = (args: string[]) => parseArgs({ args, options }).values as Record<string, string | boolean>;
+  const given = read(argv);
+  if (given.help) return null;
+  const scenario = given.burst ? BURST : given.workspaces ? WORKSPACES : '';
+  const preset = `${given.smoke ? `${SMOKE} ${SMOKE_MORE}` : ''} ${scenario}`.split(' ').filter(Boolean);
+  const values = { ...read(preset), ...given };
+  const o: BenchOptions = { ...DEFAULT_OPTIONS, smoke: Boolean(values.smoke) };
+  if (values.smoke) o.followTimeoutMs = 10_000;
   for (const [flag, key, parse] of FLAGS)
     if (typeof values[flag] === 'string')
       (o as Record<string, unknown>)[key] = parse(values[flag], `--${flag}`);
@@ -170,39 +148,26 @@ export function parseOptions(argv: string[]) {
     throw new UsageError(`--warmup must be 0 or at least the largest concurrency (${widest})`);
   return o;
 }
+export const SMOKE_OPTIONS = parseOptions(['--smoke']) as BenchOptions;
 
 /** Steps 2 to 6 on one store; every target started is stopped when it returns or throws. */
-async function measureStore(ctx: PhaseContext, store: StoreKind, log: (line: string) => void) {
-  const { options: o, signal } = ctx;
-  const prepared = await prepareStore(store, o.postgresUrl);
+async function measureStore(ctx: PhaseContext, store: StoreKind, log: Log): Promise<StoreData> {
+  const { options: o } = ctx;
+  const { env, shown: storeUrl } = await prepareStore(store, o.postgresUrl);
+  const [phases, running, stopped] = [[] as PhaseData[], new Map<TargetName, Target>(), [] as Target[]];
   const spawnSamples: Record<TargetName, number[]> = { bot: [], baseline: [], 'same-work': [] };
-  const data: StoreData = {
-    store,
-    storeUrl: prepared.shown,
-    phases: [],
-    spawnSamples,
-    afterWarmup: {},
-    after: {},
-    logEvents: {},
-  };
-  const running = new Map<TargetName, Target>();
   const stop = async (target: Target) => {
-    const events = data.logEvents[target.name] ?? { stdout: {}, stderr: {} };
-    data.logEvents[target.name] = events;
-    for (const stream of ['stdout', 'stderr'] as const)
-      for (const [event, n] of Object.entries(target.logEvents[stream]))
-        events[stream][event] = (events[stream][event] ?? 0) + n;
     running.delete(target.name);
+    stopped.push(target);
     await target.stop();
   };
   const phase = async (target: Target, kind: Kind, c: number, n: number, stage: Stage, round = 0) => {
-    const result = await runPhase(ctx, target, { kind, concurrency: c, stage, round }, n);
-    data.phases.push(result);
-    log(`${store} ${phaseLine(result)}`);
+    phases.push(await runPhase(ctx, target, { kind, concurrency: c, stage, round }, n));
+    log(`${store} ${phaseLine(phases.at(-1) as PhaseData)}`);
   };
   const probeAll = async () => {
     const out: Partial<Record<TargetName, ProbeReport>> = {};
-    for (const [name, target] of running) out[name] = await abortable(target.probe('gc'), signal);
+    for (const [name, target] of running) out[name] = await target.probe('gc');
     return out;
   };
   const kindsOf = (name: TargetName) => o.kinds.filter((k) => name !== 'same-work' || k === 'submission');
@@ -210,7 +175,7 @@ async function measureStore(ctx: PhaseContext, store: StoreKind, log: (line: str
     // 2. Cold starts, alternating, each in a fresh data folder; the last three stay up.
     for (let i = 0; i < o.spawnSamples; i++) {
       for (const name of TARGETS) {
-        const target = await launch(ctx, name, prepared.env);
+        const target = await launch(ctx, name, env);
         running.set(name, target);
         spawnSamples[name].push(target.spawnToReadyMs);
         log(`${store} ${name}: spawn → /healthz 200 in ${target.spawnToReadyMs.toFixed(0)} ms`);
@@ -222,7 +187,7 @@ async function measureStore(ctx: PhaseContext, store: StoreKind, log: (line: str
     // 3. Warm-up at the widest concurrency, then the memory reference point.
     for (const target of o.warmup > 0 ? targets : [])
       for (const kind of kindsOf(target.name)) await phase(target, kind, widest, o.warmup, 'warmup');
-    data.afterWarmup = await probeAll();
+    const afterWarmup = await probeAll();
     // 4. Measured phases: per concurrency, per round, each target in turn, each of its kinds.
     for (const c of o.concurrency)
       for (let r = 1; r <= o.rounds; r++)
@@ -232,26 +197,34 @@ async function measureStore(ctx: PhaseContext, store: StoreKind, log: (line: str
     // 5. Leak check: `leakRequests` more per target (both kinds) at the widest concurrency, in chunks,
     // bot and bare Bolt in turn, memory read after a full GC after each chunk.
     const chunk = Math.max(widest, Math.min(500, Math.floor(o.leakRequests / (10 * o.kinds.length))));
-    const sent: Record<string, number> = { bot: 0, baseline: 0 };
-    while ((sent.bot as number) < o.leakRequests) {
-      for (const target of targets.filter((t) => t.name !== 'same-work')) {
+    const sent = { bot: 0, baseline: 0, 'same-work': 0 };
+    while (sent.bot < o.leakRequests) {
+      for (const target of targets.slice(0, 2)) {
         for (const kind of o.kinds) {
-          const amount = Math.max(widest, Math.min(chunk, o.leakRequests - (sent[target.name] as number)));
+          const amount = Math.max(widest, Math.min(chunk, o.leakRequests - sent[target.name]));
           await phase(target, kind, widest, amount, 'soak');
-          sent[target.name] = (sent[target.name] as number) + amount;
+          sent[target.name] += amount;
         }
       }
     }
-    data.after = await probeAll();
+    const after = await probeAll();
     // 6. Stop them.
     for (const target of targets) await stop(target);
-    return data;
+    const logEvents: StoreData['logEvents'] = {};
+    for (const { name, logEvents: seen } of stopped) {
+      const events = logEvents[name] ?? { stdout: {}, stderr: {} };
+      for (const stream of ['stdout', 'stderr'] as const)
+        for (const [event, n] of Object.entries(seen[stream]))
+          events[stream][event] = (events[stream][event] ?? 0) + n;
+      logEvents[name] = events;
+    }
+    return { store, storeUrl, phases, spawnSamples, afterWarmup, after, logEvents };
   } finally {
     await Promise.allSettled([...running.values()].map((t) => t.stop()));
   }
 }
 
-export type Hooks = { log?: (line: string) => void; signal?: AbortSignal };
+export type Hooks = { log?: Log; signal?: AbortSignal };
 
 /** The main run (the smoke test's entry point). */
 export async function runBenchmark(options: BenchOptions, hooks: Hooks = {}): Promise<BenchReport> {
@@ -272,29 +245,11 @@ export async function runBenchmark(options: BenchOptions, hooks: Hooks = {}): Pr
   }
 }
 
-/** One line per profile written since `since`: where it is, and the three functions with the most self time. */
-type Frame = { functionName: string; url: string; lineNumber: number };
+/** Points at the profiles written since `since` (open them in Chrome DevTools or VS Code). */
 async function pointAtProfiles(dir: string, since: number) {
-  for (const name of await readdir(dir, { recursive: true }).catch(() => [])) {
-    const file = path.join(dir, name);
-    if (!file.endsWith('.cpuprofile') || (await stat(file)).mtimeMs < since) continue;
-    const { nodes, samples, timeDeltas } = JSON.parse(await readFile(file, 'utf8'));
-    const frames = new Map<number, Frame>(
-      nodes.map((n: { id: number; callFrame: Frame }) => [n.id, n.callFrame]),
-    );
-    const self = new Map<string, number>();
-    samples.forEach((id: number, i: number) => {
-      const { functionName: fn, url, lineNumber } = frames.get(id) as Frame;
-      const key = `${fn || '(anonymous)'} ${path.basename(url)}:${lineNumber + 1}`;
-      if (fn !== '(idle)') self.set(key, (self.get(key) ?? 0) + (timeDeltas[i] ?? 0));
-    });
-    const busy = [...self.values()].reduce((a, b) => a + b, 0);
-    const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 3);
-    const shares = top.map(([k, t]) => `${k} ${((100 * t) / busy).toFixed(0)}%`);
-    const where = path.relative(ROOT, file);
-    process.stderr.write(`${where}: ${(busy / 1000).toFixed(0)} ms busy; most self time: ${shares.join(', ')}
-`);
-  }
+  const files = (await readdir(dir, { recursive: true }).catch(() => [])).map((f) => path.join(dir, f));
+  for (const file of files.filter((f) => f.endsWith('.cpuprofile')))
+    if ((await stat(file)).mtimeMs >= since) process.stderr.write(`profile: ${path.relative(ROOT, file)}\n`);
 }
 
 async function cli(): Promise<number> {
@@ -303,9 +258,9 @@ async function cli(): Promise<number> {
     options = parseOptions(process.argv.slice(2));
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
-    return error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-      ? 2
-      : 1;
+    const usage =
+      error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    return usage ? 2 : 1;
   }
   if (!options) {
     process.stdout.write(USAGE);
@@ -335,12 +290,9 @@ async function cli(): Promise<number> {
     const markdown = renderMarkdown(report);
     process.stdout.write(`\n${markdown}\n`);
     if (options.out) written.push(await writeResult(options.out, json(report)));
-    if (options.out)
-      written.push(await writeResult(options.out.replace(/(\.json)?$/, '.md'), `${markdown}\n`));
+    if (options.out) written.push(await writeResult(options.out.replace(/(\.json)?$/, '.md'), markdown));
     if (options.docs) written.push(await updateDocs(options.docs, renderSummary(report).join('\n')));
-    failed = report.stores.some((r) =>
-      r.phases.some((p) => p.non200 > 0 || p.follow.received < p.follow.expected),
-    );
+    failed = report.problems.length > 0;
   }
   if (written.length) process.stderr.write(`wrote ${written.join(', ')}\n`);
   if (options.cpuProfDir) await pointAtProfiles(path.resolve(ROOT, options.cpuProfDir), started);
@@ -348,15 +300,8 @@ async function cli(): Promise<number> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  cli().then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(
-        `benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : error}\n`,
-      );
-      process.exitCode = 1;
-    },
-  );
+  process.exitCode = await cli().catch((error: Error) => {
+    process.stderr.write(`benchmark failed: ${error.stack}${error.cause ? `\n${error.cause}` : ''}\n`);
+    return 1;
+  });
 }

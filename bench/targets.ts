@@ -1,8 +1,6 @@
 /**
- * The gated targets (issue 14) and the baselines they are judged against. The main run judges four
- * per store, as ratios within one run (medians over alternating rounds: bot, bare Bolt, same-work,
- * bot…), written to the report's `targets` (bench/results/latest.json, and docs/benchmarks.md); the
- * workspaces run judges two (many workspaces against one); the burst counts acks later than 3 s.
+ * The gated targets (issue 14) and the baselines they are judged against: four per store in the main
+ * run (the report's `targets`), two in the workspaces run; the burst counts acks later than 3 s.
  */
 import type { TargetName } from './processes.js';
 import type { StoreKind } from './run.js';

@@ -1,16 +1,7 @@
 /**
- * The workspaces scenario (`npx tsx bench/run.ts --workspaces 10000`, after `npm run build`): the bot
- * in OAuth mode with N installations in its store against the same bot with one, in the same run.
- *   1. seed two SQLite stores through the bot's own code (installation store and token store, sealed
- *      with the run's key), each workspace with its own bot token (`xoxb-installed-<team>-secret`,
- *      which the fake Slack reads as that team's) and its own Katapult token;
- *   2. start both bots on them;
- *   3. warm both up, then "touch": one command per workspace to the N-workspace bot (every
- *      per-workspace cache as full as it gets), as many to the other;
- *   4. alternating rounds (one, many; many, one…), commands then submissions, each request to the
- *      N-workspace bot from the next workspace in a stride over all N;
- *   5. compare: CPU per request (median of per-round ratios, many / one), post-GC RSS (many − one),
- *      and the redactor's cost per log line with every workspace's secrets (in this process).
+ * `--workspaces N`: the bot in OAuth mode with N installations in its store against the same bot with
+ * one, in the numbered steps below; then the redactor's cost per log line with every workspace's
+ * secrets (in this process). docs/benchmarks.md describes the steps.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -109,18 +100,9 @@ export async function seed(dataDir: string, count: number, key: Buffer, organiza
  */
 export function redactorFigure(count: number, lineCount = 20_000) {
   const line = (i: number) =>
-    JSON.stringify({
-      level: 'info',
-      time: '2026-11-27T18:00:00.000Z',
-      event: 'request_done',
-      workspace: teamId(i % Math.max(1, count)),
-      user: USER,
-      request: `req_${i.toString(36)}_0123456789abcdef`,
-      policy: 'dbp_0123456789abcdef',
-      outcome: 'scheduled',
-      at: 1_796_000_000 + i,
-      msg: 'Deletion scheduled; reminder and restore offer held.',
-    });
+    `{"level":"info","time":"2026-11-27T18:00:00.000Z","event":"request_done","workspace":"${teamId(i % Math.max(1, count))}",` +
+    `"user":"${USER}","request":"req_${i.toString(36)}_0123456789abcdef","policy":"dbp_0123456789abcdef","outcome":"scheduled",` +
+    `"at":${1_796_000_000 + i},"msg":"Deletion scheduled; reminder and restore offer held."}`;
   const lines = Array.from({ length: lineCount }, (_, i) => line(i));
   const build = (n: number) => {
     const redactor = new Redactor();
@@ -150,25 +132,29 @@ export function redactorFigure(count: number, lineCount = 20_000) {
   gc();
   const heapMB = (process.memoryUsage().heapUsed - heapBefore) / MB;
   const none = build(0);
+  // A line with a secret in it: one redaction.
+  const leak = (l: string) => `${l.slice(0, -1)},"leak":"${katapultTokenOf(7)}"}`;
   const noneNs = time((l) => none.apply(l));
   const manyNs = time((l) => many.apply(l));
+  const oneSecretNs = time((l) => many.apply(leak(l)));
   return {
     lineChars: lines[0]?.length ?? 0,
     secrets: { deployment: 4, perWorkspace: 2 * count },
     nsPerLine: { deploymentOnly: round(noneNs, 0), withWorkspaces: round(manyNs, 0) },
     ratio: round(manyNs / noneNs, 2),
     heapMB: round(heapMB, 1),
-    // A line with a secret in it: one redaction.
-    nsPerLineWithOneSecret: round(
-      time((l) => many.apply(`${l.slice(0, -1)},"leak":"${katapultTokenOf(7)}"}`)),
-      0,
-    ),
+    nsPerLineWithOneSecret: round(oneSecretNs, 0),
   };
 }
 
 type Memory = ReturnType<typeof inMB> & { stage: string };
 type Calls = { stage: Stage; kind: Kind; round: number; perRequest: Record<string, number> };
-type Side = { label: 'one' | 'many'; workspaces: number; dataDir: string; target: Target; seedMs: number };
+type Side = { label: 'one' | 'many'; workspaces: number; dataDir: string; target: Target; seedMs: number } & {
+  phases: PhaseSummary[];
+  memory: Memory[];
+  calls: Calls[];
+  cursor: number;
+};
 
 export async function runWorkspaces(options: BenchOptions, hooks: Hooks = {}) {
   const log = hooks.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -178,13 +164,9 @@ export async function runWorkspaces(options: BenchOptions, hooks: Hooks = {}) {
   const tokens = Array.from({ length: count }, (_, i) => [katapultTokenOf(i), ORGANIZATION]);
   ctx.fakes.katapult.setTokens(Object.fromEntries(tokens));
   const sides: Side[] = [];
-  const phases = new Map<Side, PhaseSummary[]>();
-  const memory = new Map<Side, Memory[]>();
-  const calls = new Map<Side, Calls[]>();
-  const cursor = new Map<Target, number>();
   const memOf = async (side: Side, stage: string) => {
     const report = await side.target.probe('gc');
-    memory.set(side, [...(memory.get(side) ?? []), { stage, ...inMB(report) }]);
+    side.memory.push({ stage, ...inMB(report) });
     return report;
   };
   try {
@@ -195,16 +177,25 @@ export async function runWorkspaces(options: BenchOptions, hooks: Hooks = {}) {
       const seedMs = await seed(dataDir, workspaces, key, options.organization);
       log(`${label}: ${workspaces} installation(s) seeded in ${(seedMs / 1000).toFixed(1)} s`);
       const target = await launch(ctx, 'bot', { ...OAUTH_MODE, DATA_DIR: dataDir });
-      log(`${label}: started in ${target.spawnToReadyMs.toFixed(0)} ms (pid ${target.pid})`);
-      sides.push({ label, workspaces, dataDir, target, seedMs });
+      log(`${label}: started in ${target.spawnToReadyMs.toFixed(0)} ms`);
+      sides.push({
+        label,
+        workspaces,
+        dataDir,
+        target,
+        seedMs,
+        phases: [],
+        memory: [],
+        calls: [],
+        cursor: 0,
+      });
     }
     // Calls from the installations' tokens carry no request id (users.info, chat.scheduleMessage…):
     // none is charged to a phase; each phase waits until the fakes have seen none for 300 ms instead.
     ctx.tokenOf = () => 'xoxb-none';
     ctx.teamFor = (target) => {
-      const [n, size] = [cursor.get(target) ?? 0, sides.find((s) => s.target === target)?.workspaces ?? 1];
-      cursor.set(target, n + 1);
-      return teamId((n * STRIDE) % size);
+      const side = sides.find((s) => s.target === target) as Side;
+      return teamId((side.cursor++ * STRIDE) % side.workspaces);
     };
     ctx.settle = async () => {
       const total = () => Object.values(ctx.fakes.stray).reduce((a, b) => a + b, 0);
@@ -217,20 +208,16 @@ export async function runWorkspaces(options: BenchOptions, hooks: Hooks = {}) {
     const phase = async (side: Side, kind: Kind, amount: number, stage: Stage, round = 0) => {
       const before = { ...ctx.fakes.stray };
       const data = await runPhase(ctx, side.target, { kind, concurrency, stage, round }, amount);
-      phases.set(side, [...(phases.get(side) ?? []), data.summary]);
+      side.phases.push(data.summary);
       // Outbound calls without a request id, per request (users.info, policy listings, scheduleMessage…).
-      const made = Object.entries(ctx.fakes.stray).map(
-        ([method, n]) => [method, n - (before[method] ?? 0)] as const,
-      );
-      const perRequest = Object.fromEntries(
-        made.filter(([, n]) => n > 0).map(([m, n]) => [m, round2(n / amount)]),
-      );
-      calls.set(side, [...(calls.get(side) ?? []), { stage, kind, round, perRequest }]);
+      const perRequest: Record<string, number> = {};
+      for (const [method, n] of Object.entries(ctx.fakes.stray))
+        if (n > (before[method] ?? 0)) perRequest[method] = round2((n - (before[method] ?? 0)) / amount);
+      side.calls.push({ stage, kind, round, perRequest });
       log(`${side.label.padEnd(4)} ${phaseLine(data)}`);
       return data.summary.cpuMsPerRequest ?? Number.NaN;
     };
     for (const side of sides) await memOf(side, 'started');
-
     // 3. Warm-up, then every workspace once.
     for (const side of warmup > 0 ? sides : [])
       for (const kind of kinds) await phase(side, kind, warmup, 'warmup');
@@ -240,7 +227,6 @@ export async function runWorkspaces(options: BenchOptions, hooks: Hooks = {}) {
         await memOf(side, `touched ${Math.min(sent + 2000, count)}`);
       }
     }
-
     // 4. Alternating rounds (one, many; many, one…).
     const ratios: Record<Kind, number[]> = { command: [], submission: [] };
     for (let r = 1; r <= rounds; r++) {
@@ -252,50 +238,35 @@ export async function runWorkspaces(options: BenchOptions, hooks: Hooks = {}) {
         ratios[kind].push((cpu.get(`many ${kind}`) ?? 0) / (cpu.get(`one ${kind}`) ?? 0));
     }
     const [one, many] = [await memOf(sides[0] as Side, 'end'), await memOf(sides[1] as Side, 'end')];
-
     // 5. Compare.
     const cpuOf = (side: Side | undefined, k: Kind) =>
-      only(side && phases.get(side), k).map((p) => p.cpuMsPerRequest);
-    const perKind = Object.fromEntries(
-      kinds.map((k) => {
-        const [ratioMedian, each] = [round(percentile(ratios[k], 50), 3), ratios[k].map((v) => round(v, 3))];
-        return [
-          k,
-          { ratioMedian, ratios: each, oneCpuMs: cpuOf(sides[0], k), manyCpuMs: cpuOf(sides[1], k) },
-        ];
-      }),
-    );
+      side?.phases.filter((p) => p.stage === 'measure' && p.kind === k).map((p) => p.cpuMsPerRequest);
+    const ofKind = (k: Kind) => ({
+      ratioMedian: round(percentile(ratios[k], 50), 3),
+      ratios: ratios[k].map((v) => round(v, 3)),
+      oneCpuMs: cpuOf(sides[0], k),
+      manyCpuMs: cpuOf(sides[1], k),
+    });
     for (const side of sides) await side.target.stop();
     const redactor = redactorFigure(count, options.redactorLines);
     log(`redactor: ${JSON.stringify(redactor)}`);
     const bySide = <T>(f: (s: Side) => T) => Object.fromEntries(sides.map((s) => [s.label, f(s)]));
     const { touch, bot, organization } = options;
-    const cpuProf = options.cpuProfDir !== null;
-    const settings = {
-      workspaces: count,
-      requests: perRound,
-      rounds,
-      concurrency,
-      warmup,
-      touch,
-      kinds,
-      bot,
-      cpuProf,
-      organization,
-    };
+    const more = { touch, kinds, bot, cpuProf: options.cpuProfDir !== null, organization };
+    const settings = { workspaces: count, requests: perRound, rounds, concurrency, warmup, ...more };
     const cpuRatio = round(percentile(Object.values(ratios).flat(), 50), 3);
     return {
       startedAt: new Date().toISOString(),
       settings,
       seedSeconds: bySide((s) => round(s.seedMs / 1000, 1)),
       targets: workspacesTargets(cpuRatio, round((many.rss - one.rss) / MB, 1)),
-      perKind,
+      perKind: Object.fromEntries(kinds.map((k) => [k, ofKind(k)])),
       redactor,
-      memory: bySide((s) => memory.get(s)),
-      callsPerRequest: bySide((s) => calls.get(s)?.filter((c) => c.stage !== 'warmup')),
+      memory: bySide((s) => s.memory),
+      callsPerRequest: bySide((s) => s.calls.filter((c) => c.stage !== 'warmup')),
       logEvents: bySide((s) => s.target.logEvents),
       stray: { ...ctx.fakes.stray },
-      problems: sides.flatMap((s) => problemsOf(s.label, phases.get(s) ?? [], {}, options.followTimeoutMs)),
+      problems: sides.flatMap((s) => problemsOf(s.label, s.phases, {}, options.followTimeoutMs)),
     };
   } finally {
     await ctx.close();
@@ -304,5 +275,3 @@ export async function runWorkspaces(options: BenchOptions, hooks: Hooks = {}) {
 }
 
 const round2 = (v: number) => round(v, 2) ?? 0;
-const only = (phases: PhaseSummary[] | undefined, kind: Kind) =>
-  (phases ?? []).filter((p) => p.stage === 'measure' && p.kind === kind);

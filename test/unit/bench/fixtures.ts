@@ -87,7 +87,6 @@ export function phase(spec: PhaseSpec): PhaseData {
       round: spec.round ?? 1,
       stage: spec.stage ?? 'measure',
     },
-    amount: acks.length,
     katapultLatencyMs: 0,
     result: loadResult(sent, acks),
     recorder: recorder(

@@ -16,7 +16,6 @@ const input = (rest: Omit<PhaseInput, keyof typeof base | 'before'>): PhaseInput
 test('ack and follow-up latencies leave out the first request on each connection', () => {
   const data = phaseData(
     input({
-      amount: 4,
       katapultLatencyMs: 0,
       result: loadResult([0, 0, 10, 20], [50, 2, 4, 6], [0]),
       recorder: recorder([60, 3, 15, 27]),
@@ -43,7 +42,6 @@ test('ack and follow-up latencies leave out the first request on each connection
 test('a submission that called Katapult has the Katapult latency taken off its follow-up', () => {
   const data = phaseData(
     input({
-      amount: 2,
       katapultLatencyMs: 50,
       result: loadResult([0, 100], [1, 1]),
       recorder: recorder([60, 170], [5, 110], 'submission'),
@@ -61,7 +59,6 @@ test('non-200 answers are counted, and expect no follow-up', () => {
   result.status[1] = 500;
   const data = phaseData(
     input({
-      amount: 3,
       katapultLatencyMs: 0,
       result,
       recorder: recorder([5, Number.NaN, 6]),
