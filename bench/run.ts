@@ -129,17 +129,19 @@ export function parseOptions(argv: string[]): BenchOptions | null {
   if (given.help) return null;
   const scenario = given.burst ? BURST : given.workspaces ? WORKSPACES : '';
   const preset = `${given.smoke ? `${SMOKE} ${SMOKE_MORE}` : ''} ${scenario}`.split(' ').filter(Boolean);
-  const values = { ...read(preset), ...given };
-  const o: BenchOptions = { ...DEFAULT_OPTIONS, smoke: Boolean(values.smoke) };
-  if (values.smoke) o.followTimeoutMs = 10_000;
-  for (const [flag, key, parse] of FLAGS)
-    if (typeof values[flag] === 'string')
-      (o as Record<string, unknown>)[key] = parse(values[flag], `--${flag}`);
-  if (values['no-out']) o.out = null;
-  if (values['no-docs']) o.docs = null;
-  if (values['cpu-prof']) o.cpuProfDir ??= 'bench/results/profiles';
-  if (values['no-touch']) o.touch = false;
-  if (values.organization) o.organization = true;
+  const o: BenchOptions = { ...DEFAULT_OPTIONS, smoke: Boolean(given.smoke) };
+  if (given.smoke) o.followTimeoutMs = 10_000;
+  // The preset's flags, then the given ones (which win).
+  for (const values of [read(preset), given]) {
+    for (const [flag, key, parse] of FLAGS)
+      if (typeof values[flag] === 'string')
+        (o as Record<string, unknown>)[key] = parse(values[flag], `--${flag}`);
+    if (values['no-out']) o.out = null;
+    if (values['no-docs']) o.docs = null;
+    if (values['cpu-prof']) o.cpuProfDir ??= 'bench/results/profiles';
+    if (values['no-touch']) o.touch = false;
+    if (values.organization) o.organization = true;
+  }
   const widest = Math.max(...o.concurrency);
   const perRound = `--requests ${o.requests} over ${o.rounds} round(s)`;
   if (!o.burst && Math.floor(o.requests / o.rounds) < widest)

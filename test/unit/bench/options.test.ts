@@ -4,7 +4,23 @@ import { DEFAULT_OPTIONS, parseOptions, SMOKE_OPTIONS, UsageError } from '../../
 test('flags override the defaults; the smoke run and the scenarios bring their own', () => {
   expect(parseOptions([])).toEqual(DEFAULT_OPTIONS);
   expect(parseOptions(['-h'])).toBeNull();
-  expect(parseOptions(['--smoke'])).toEqual(SMOKE_OPTIONS);
+  expect(SMOKE_OPTIONS).toMatchObject({
+    smoke: true,
+    requests: 150,
+    concurrency: [8],
+    rounds: 1,
+    bot: 'src',
+    stores: ['sqlite'],
+    out: 'bench/results/smoke.json',
+    docs: null,
+    deadlineMs: 50_000,
+    followTimeoutMs: 10_000,
+  });
+  // Given flags win over the smoke run's own.
+  expect(parseOptions(['--smoke', '--docs', 'x.md', '--requests', '40'])).toMatchObject({
+    docs: 'x.md',
+    requests: 40,
+  });
   const flags = [
     '--requests',
     '600',
