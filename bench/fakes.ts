@@ -1,12 +1,7 @@
 /**
- * The fake Slack Web API and fake Katapult API of the tests (support/fakes), run in the benchmark
- * process and instrumented: every call they receive is timed (hrMs, when the fake has read and
- * decoded it) and matched to the benchmark request that caused it through the id that request
- * carried (`bench<run>n<seq>` in the trigger_id, view id or policy id).
- *
- * The fakes keep every call in an array (`calls`, `requests`); the benchmark replaces that array's
- * `push` so that calls are timed and counted instead of kept, which keeps the benchmark process's
- * memory and CPU flat over tens of thousands of calls.
+ * The fakes of the tests (support/fakes), instrumented: every call is timed (hrMs) and charged to the
+ * request that caused it by the id it carried (`bench<run>n<seq>`: trigger_id, view id, policy id), or
+ * to the phase by the caller's bot token, or counted as stray. Calls are counted, not kept.
  */
 import { type FakeKatapult, startFakeKatapult } from '../support/fakes/katapult-api.js';
 import { type FakeSlack, type SlackCall, startFakeSlack } from '../support/fakes/slack-api.js';
@@ -15,170 +10,116 @@ import { hrMs } from './stats.js';
 /** `bench<run>n<seq>`, the correlation id carried by each benchmark request. */
 export const correlationId = (run: number, seq: number) => `bench${run}n${seq}`;
 const CORRELATION = /bench(\d+)n(\d+)/i;
+const FAILURE_TEXT = /could not|not\*? scheduled|refus|not allowed|only workspace admins/i;
 
-export type FollowMethod = 'views.open' | 'chat.postMessage';
+/** Polls `done` every `stepMs` until it is true or `timeoutMs` passed. */
+export async function waitFor(done: () => boolean, timeoutMs: number, signal: AbortSignal, stepMs = 10) {
+  const deadline = hrMs() + timeoutMs;
+  while (!done() && hrMs() < deadline) {
+    signal.throwIfAborted();
+    await new Promise((resolve) => setTimeout(resolve, stepMs));
+  }
+}
 
-/** What the fakes saw for one phase (one load run against one target). */
+/** What the fakes saw for one phase: when each request's follow-up and Katapult call arrived (NaN: not yet)… */
 export class PhaseRecorder {
-  /** hrMs at which the follow-up call (views.open or chat.postMessage) for request i arrived. */
   readonly followAt: Float64Array;
-  /** hrMs at which the Katapult schedule call for request i arrived. */
   readonly katapultAt: Float64Array;
+  readonly oddPosts: string[] = [];
+  readonly slackCalls: Record<string, number> = {};
   followCount = 0;
   duplicateFollows = 0;
   katapultCalls = 0;
-  /** Follow-up posts that went elsewhere than the expected channel, or read like a failure. */
-  readonly oddPosts: string[] = [];
   oddPostCount = 0;
-  readonly slackCalls: Record<string, number> = {};
-  /** hrMs of the last fake-API call charged to this phase. */
   lastCallAt = hrMs();
 
   constructor(
     readonly run: number,
     readonly size: number,
-    readonly follow: FollowMethod,
+    readonly follow: 'views.open' | 'chat.postMessage',
     readonly channel: string,
     /** The target's bot token: calls without a request id are charged by it. */
     readonly token: string,
   ) {
-    this.followAt = new Float64Array(size).fill(Number.NaN);
-    this.katapultAt = new Float64Array(size).fill(Number.NaN);
-  }
-
-  /** Resolves when `expected` follow-ups arrived, or after `timeoutMs` (check `followCount`). */
-  async waitForFollowUps(expected: number, timeoutMs: number, signal: AbortSignal): Promise<void> {
-    const deadline = hrMs() + timeoutMs;
-    while (this.followCount < expected && hrMs() < deadline) {
-      signal.throwIfAborted();
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
-
-  /** Waits until no call has been charged to this phase for `quietMs` (at most `maxMs`): background work is done. */
-  async waitForQuiet(quietMs: number, maxMs: number, signal: AbortSignal): Promise<void> {
-    const deadline = hrMs() + maxMs;
-    while (hrMs() - this.lastCallAt < quietMs && hrMs() < deadline) {
-      signal.throwIfAborted();
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const nan = () => new Float64Array(size).fill(Number.NaN);
+    [this.followAt, this.katapultAt] = [nan(), nan()];
   }
 }
 
-export interface InstrumentedFakes {
-  slack: FakeSlack;
-  katapult: FakeKatapult;
-  /** Starts attributing calls that carry run `run`'s ids to `recorder`. */
-  track(recorder: PhaseRecorder): void;
-  untrack(recorder: PhaseRecorder): void;
-  /** Calls that matched no tracked phase (by method). */
-  readonly stray: Record<string, number>;
-  close(): Promise<void>;
-}
+export type InstrumentedFakes = Awaited<ReturnType<typeof startInstrumentedFakes>>;
 
-const FAILURE_TEXT = /could not|not\*? scheduled|refus|not allowed|only workspace admins/i;
-
-export async function startInstrumentedFakes(options: {
-  katapultLatencyMs: number;
-  users: Record<string, { tz: string; is_admin: boolean }>;
-}): Promise<InstrumentedFakes> {
-  const slack = await startFakeSlack();
-  let katapult: FakeKatapult;
-  try {
-    katapult = await startFakeKatapult({ latencyMs: options.katapultLatencyMs });
-  } catch (error) {
-    await slack.close();
-    throw error;
-  }
-  for (const [id, user] of Object.entries(options.users)) slack.users.set(id, user);
-
+export async function startInstrumentedFakes(katapultLatencyMs: number) {
+  const slack: FakeSlack = await startFakeSlack();
+  const katapult: FakeKatapult = await startFakeKatapult({ latencyMs: katapultLatencyMs }).catch((error) =>
+    slack.close().then(() => Promise.reject(error)),
+  );
   const phases = new Map<number, PhaseRecorder>();
+  /** Calls that matched no tracked phase, by method. */
   const stray: Record<string, number> = {};
-  const match = (text: string): { recorder: PhaseRecorder; seq: number } | null => {
+  const match = (text: string) => {
     const m = CORRELATION.exec(text);
-    if (!m) return null;
-    const recorder = phases.get(Number(m[1]));
-    const seq = Number(m[2]);
+    const [recorder, seq] = [phases.get(Number(m?.[1])), Number(m?.[2])];
     return recorder && seq < recorder.size ? { recorder, seq } : null;
   };
   const countStray = (method: string) => {
     stray[method] = (stray[method] ?? 0) + 1;
   };
 
-  const onSlackCall = (call: SlackCall) => {
+  const onSlackCall = ({ method, args, token }: SlackCall) => {
     const t = hrMs();
-    let hit: { recorder: PhaseRecorder; seq: number } | null = null;
-    if (call.method === 'views.open') {
-      hit = match(String(call.args.trigger_id ?? ''));
-    } else if (call.method === 'chat.postMessage') {
-      hit = match(String(call.args.text ?? '')) ?? match(JSON.stringify(call.args.blocks ?? ''));
-    }
-    if (!hit) {
-      // users.info, views.update and the like carry no request id: charge them by the caller's token.
-      for (const recorder of phases.values()) {
-        if (recorder.token === call.token) hit = { recorder, seq: -1 };
-      }
-    }
-    if (!hit) {
-      countStray(call.method);
-      return;
-    }
+    const text = String(args.text ?? '');
+    let hit =
+      method === 'views.open'
+        ? match(String(args.trigger_id ?? ''))
+        : method === 'chat.postMessage'
+          ? (match(text) ?? match(JSON.stringify(args.blocks ?? '')))
+          : null;
+    for (const recorder of phases.values()) if (!hit && recorder.token === token) hit = { recorder, seq: -1 };
+    if (!hit) return countStray(method);
     const { recorder, seq } = hit;
     recorder.lastCallAt = t;
-    recorder.slackCalls[call.method] = (recorder.slackCalls[call.method] ?? 0) + 1;
-    if (seq < 0 || call.method !== recorder.follow) return;
-    if (Number.isFinite(recorder.followAt[seq])) {
-      recorder.duplicateFollows++;
-      return;
-    }
+    recorder.slackCalls[method] = (recorder.slackCalls[method] ?? 0) + 1;
+    if (seq < 0 || method !== recorder.follow) return;
+    if (Number.isFinite(recorder.followAt[seq])) return recorder.duplicateFollows++;
     recorder.followAt[seq] = t;
     recorder.followCount++;
-    if (call.method === 'chat.postMessage') {
-      const text = String(call.args.text ?? '');
-      if (call.args.channel !== recorder.channel || FAILURE_TEXT.test(text)) {
-        recorder.oddPostCount++;
-        if (recorder.oddPosts.length < 5)
-          recorder.oddPosts.push(`${String(call.args.channel)}: ${text.slice(0, 200)}`);
-      }
-    }
+    const odd = args.channel !== recorder.channel || FAILURE_TEXT.test(text);
+    if (method === 'chat.postMessage' && odd && recorder.oddPostCount++ < 5)
+      recorder.oddPosts.push(`${String(args.channel)}: ${text.slice(0, 200)}`);
   };
-
-  // The fakes push each call onto these arrays right after reading and decoding it.
-  Object.defineProperty(slack.calls, 'push', {
-    configurable: true,
-    value: (...calls: SlackCall[]) => {
-      for (const call of calls) onSlackCall(call);
+  const onKatapultCall = ({
+    path,
+    body,
+  }: {
+    path: string;
+    body?: { disk_backup_policy?: { id?: unknown } };
+  }) => {
+    const id = body?.disk_backup_policy?.id;
+    const hit = typeof id === 'string' ? match(id) : null;
+    if (!hit) return countStray(`katapult ${path}`);
+    hit.recorder.katapultCalls++;
+    hit.recorder.lastCallAt = hrMs();
+    if (Number.isNaN(hit.recorder.katapultAt[hit.seq]))
+      hit.recorder.katapultAt[hit.seq] = hit.recorder.lastCallAt;
+  };
+  // The fakes push each call onto these arrays right after reading and decoding it: time it instead.
+  const intercept = (calls: unknown[], on: (call: never) => unknown) => {
+    const push = (...items: never[]) => {
+      for (const item of items) on(item);
       return 0;
-    },
-  });
-  Object.defineProperty(katapult.requests, 'push', {
-    configurable: true,
-    value: (...requests: { path: string; body: unknown }[]) => {
-      const t = hrMs();
-      for (const request of requests) {
-        const id = (request.body as { disk_backup_policy?: { id?: unknown } } | undefined)?.disk_backup_policy
-          ?.id;
-        const hit = typeof id === 'string' ? match(id) : null;
-        if (!hit) {
-          countStray(`katapult ${request.path}`);
-          continue;
-        }
-        hit.recorder.katapultCalls++;
-        hit.recorder.lastCallAt = t;
-        if (!Number.isFinite(hit.recorder.katapultAt[hit.seq])) hit.recorder.katapultAt[hit.seq] = t;
-      }
-      return 0;
-    },
-  });
+    };
+    Object.defineProperty(calls, 'push', { configurable: true, value: push });
+  };
+  intercept(slack.calls, onSlackCall);
+  intercept(katapult.requests, onKatapultCall);
 
   return {
     slack,
     katapult,
     stray,
-    track: (recorder) => phases.set(recorder.run, recorder),
-    untrack: (recorder) => phases.delete(recorder.run),
-    async close() {
-      await Promise.allSettled([slack.close(), katapult.close()]);
-    },
+    /** Attributes calls that carry run `recorder.run`'s ids (or its token) to `recorder`. */
+    track: (recorder: PhaseRecorder) => phases.set(recorder.run, recorder),
+    untrack: (recorder: PhaseRecorder) => phases.delete(recorder.run),
+    close: () => Promise.allSettled([slack.close(), katapult.close()]),
   };
 }

@@ -1,255 +1,212 @@
 /**
- * Starts the bot and the baseline as child processes (`node --import bench/probe.mjs …`), learns
- * their port from the `{"event":"started","port":N}` line on stdout, times spawn to GET /healthz 200,
- * talks to the probe over IPC, and stops them. Every child is tracked so that `killAll` (run on any
- * failure and at exit) leaves no process behind.
+ * The processes a run measures (the bot, bare Bolt, same-work), each started as `node --import
+ * bench/probe.mjs …` in an empty folder with the same environment but its Slack token; and their
+ * store. Every child is tracked, so that `killAll` (on any failure and at exit) leaves none behind.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import pg from 'pg';
+import { FAKE_KATAPULT_VALID_TOKEN } from '../support/fakes/katapult-api.js';
+import type { InstrumentedFakes } from './fakes.js';
+import type { BenchOptions, StoreKind } from './run.js';
 import { hrMs } from './stats.js';
 
-/** The bot, the bare Bolt baseline (`baseline`) and the same-work baseline. */
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const require = createRequire(import.meta.url);
 export type TargetName = 'bot' | 'baseline' | 'same-work';
+export const TARGETS: readonly TargetName[] = ['bot', 'baseline', 'same-work'];
+export const SLACK_TOKENS: Record<TargetName, string> = {
+  bot: 'xoxb-bench-bot-0000-1111',
+  baseline: 'xoxb-bench-baseline-0000-1111',
+  'same-work': 'xoxb-bench-same-work-0000-1111',
+};
 
+/** What bench/probe.mjs answers: event-loop delay and peak RSS since the last reset, memory, CPU (µs). */
 export interface ProbeReport {
-  eld: {
-    resolutionMs: number;
-    count: number;
-    p50Ms: number | null;
-    p99Ms: number | null;
-    maxMs: number | null;
-    meanMs: number | null;
-  };
+  eld: { p99Ms: number | null; maxMs: number | null };
   rss: number;
   peakRss: number;
   heapUsed: number;
   heapTotal: number;
   external: number;
-  arrayBuffers: number;
-  /** The memory figures were read after a full GC. */
-  afterGc: boolean;
-  uptimeMs: number;
-  /** Cumulative CPU time of the process (all threads), microseconds. */
   cpu: { user: number; system: number };
 }
+export type Target = Awaited<ReturnType<typeof launch>>;
 
-export interface LaunchSpec {
-  name: TargetName;
-  /** Arguments after `node --import <probe>`. */
-  args: string[];
-  env: Record<string, string>;
-  readyTimeoutMs: number;
-}
-
-export interface Target {
-  readonly name: TargetName;
-  readonly pid: number;
-  readonly port: number;
-  /** http://127.0.0.1:<port> */
-  readonly baseUrl: string;
-  readonly spawnToStartedMs: number;
-  readonly spawnToReadyMs: number;
-  /** Event names of the JSON log lines seen on stdout and stderr, counted. */
-  readonly logEvents: { stdout: Record<string, number>; stderr: Record<string, number> };
-  /** Last stderr lines, for error messages. */
-  stderrTail(): string[];
-  probe(op: 'report' | 'reset' | 'gc'): Promise<ProbeReport>;
-  stop(): Promise<void>;
-}
+/** The bots' encryption key, from the run's signing secret, so the load signs modal metadata as the bot does. */
+export const benchEncryptionKey = (secret: string) =>
+  createHash('sha256').update(`bench-encryption-key:${secret}`).digest();
 
 const live = new Set<ChildProcess>();
+const running = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** SIGKILLs every child still running. Synchronous, so it can run in an 'exit' handler. */
 export function killAll(): void {
-  for (const child of live) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
+  for (const child of live) if (running(child)) child.kill('SIGKILL');
   live.clear();
 }
+export const liveChildren = () => [...live].filter(running).length;
 
-export function liveChildren(): number {
-  let n = 0;
-  for (const child of live) if (child.exitCode === null && child.signalCode === null) n++;
-  return n;
-}
-
-/** GET `url`, resolving with the status code, or 0 if the connection failed. */
-function getStatus(url: string, timeoutMs: number): Promise<number> {
-  return new Promise((resolve) => {
-    const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
+/** GET `url`: its status, or 0 if the connection failed. */
+const getStatus = (url: string) =>
+  new Promise<number>((resolve) => {
+    const req = http.get(url, { agent: false, timeout: 1000 }, (res) => {
+      res.resume().on('end', () => resolve(res.statusCode ?? 0));
     });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(0));
+    req.on('timeout', () => req.destroy()).on('error', () => resolve(0));
   });
-}
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const EVENT = /"event":"([^"\\]{1,80})"/;
+type Harness = {
+  options: BenchOptions;
+  fakes: InstrumentedFakes;
+  signingSecret: string;
+  signal: AbortSignal;
+};
 
-class LineSplitter {
-  private rest = '';
-  constructor(private readonly onLine: (line: string) => void) {}
-  push(chunk: string): void {
-    const text = this.rest + chunk;
-    const lines = text.split('\n');
-    this.rest = lines.pop() ?? '';
-    for (const line of lines) if (line) this.onLine(line);
-  }
-}
-
-export async function launch(spec: LaunchSpec, probeUrl: string): Promise<Target> {
-  const cwd = await mkdtemp(path.join(tmpdir(), `katapult-bench-${spec.name}-`));
-  const env = { ...spec.env, DATA_DIR: spec.env.DATA_DIR ?? path.join(cwd, 'data') };
+/** Starts one target; `env` is added to (undefined: removed from) the environment every target gets. */
+export async function launch(ctx: Harness, name: TargetName, env: Record<string, string | undefined> = {}) {
+  const { options: o, fakes, signingSecret } = ctx;
+  const app = { bot: o.bot === 'dist' ? 'dist/main.js' : 'src/main.ts', baseline: 'bench/baseline-app.mjs' };
+  const file = path.join(ROOT, { ...app, 'same-work': 'bench/same-work-app.mjs' }[name]);
+  if (!existsSync(file)) throw new Error(`${file} is missing: run npm run build first`);
+  const tsx =
+    name === 'bot' && o.bot === 'src' ? ['--import', pathToFileURL(require.resolve('tsx')).href] : [];
+  const profile = o.cpuProfDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(ROOT, o.cpuProfDir, name)}`]
+    : [];
+  const probe = path.join(ROOT, 'bench/probe.mjs');
+  const args = ['--import', pathToFileURL(probe).href, ...profile, ...tsx, file];
+  // An empty working folder, so that a developer's .env in the project root cannot change the run.
+  const cwd = await mkdtemp(path.join(tmpdir(), `katapult-bench-${name}-`));
+  const all: Record<string, string | undefined> = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    SLACK_BOT_TOKEN: SLACK_TOKENS[name],
+    SLACK_SIGNING_SECRET: signingSecret,
+    SLACK_API_URL: fakes.slack.apiUrl,
+    KATAPULT_API_URL: fakes.katapult.baseUrl,
+    KATAPULT_API_TOKEN: FAKE_KATAPULT_VALID_TOKEN,
+    PORT: '0',
+    TOKEN_ENCRYPTION_KEY: benchEncryptionKey(signingSecret).toString('base64'),
+    LOG_LEVEL: 'info',
+    DATA_DIR: path.join(cwd, 'data'),
+    BENCH_PROBE: '1',
+    BENCH_PROBE_RESOLUTION_MS: String(o.eldResolutionMs),
+    BENCH_BARE_LISTENERS: name === 'bot' ? undefined : String(o.bareListeners),
+    TSX_TSCONFIG_PATH: o.bot === 'src' ? path.join(ROOT, 'tsconfig.json') : undefined,
+    ...env,
+  };
   const started = hrMs();
-  // cwd is an empty folder so that a developer's .env in the project root cannot change the run.
-  const child = spawn(process.execPath, ['--import', probeUrl, ...spec.args], {
+  const child = spawn(process.execPath, args, {
     cwd,
-    env,
+    env: Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined)),
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   live.add(child);
-
   const logEvents = { stdout: {} as Record<string, number>, stderr: {} as Record<string, number> };
-  const tail: string[] = [];
-  const countEvent = (bucket: Record<string, number>, line: string) => {
-    const event = EVENT.exec(line)?.[1] ?? '(other)';
-    bucket[event] = (bucket[event] ?? 0) + 1;
-  };
-  let onStarted: ((port: number) => void) | null = null;
-  const stdout = new LineSplitter((line) => {
-    countEvent(logEvents.stdout, line);
-    if (onStarted && line.includes('"started"')) {
-      try {
-        const parsed = JSON.parse(line) as { event?: unknown; mode?: unknown; port?: unknown };
-        if (parsed.event === 'started' && parsed.mode === 'http' && typeof parsed.port === 'number') {
-          onStarted(parsed.port);
-        }
-      } catch {
-        // not JSON: ignore
-      }
-    }
-  });
-  const stderr = new LineSplitter((line) => {
-    countEvent(logEvents.stderr, line);
-    tail.push(line.slice(0, 500));
-    if (tail.length > 30) tail.shift();
-  });
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => stdout.push(chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
-
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const describeExit = () =>
-    `${spec.name} exited (code ${child.exitCode}, signal ${child.signalCode})${tail.length ? `:\n${tail.join('\n')}` : ''}`;
-
-  const cleanupDir = () => rm(cwd, { recursive: true, force: true }).catch(() => undefined);
-  const forceStop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-    live.delete(child);
-    await cleanupDir();
-  };
-
-  let port: number;
-  let spawnToStartedMs: number;
-  let spawnToReadyMs: number;
-  try {
-    port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(new Error(`${spec.name} did not print its started line within ${spec.readyTimeoutMs} ms`)),
-        spec.readyTimeoutMs,
-      );
-      onStarted = (p) => {
-        clearTimeout(timer);
-        onStarted = null;
-        resolve(p);
-      };
-      child.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      exited.then(() => {
-        clearTimeout(timer);
-        reject(new Error(describeExit()));
-      });
+  const stderrTail: string[] = [];
+  let port = 0;
+  for (const stream of ['stdout', 'stderr'] as const) {
+    createInterface({ input: child[stream] as NodeJS.ReadableStream }).on('line', (line) => {
+      const event = /"event":"([^"\\]{1,80})"/.exec(line)?.[1] ?? '(other)';
+      logEvents[stream][event] = (logEvents[stream][event] ?? 0) + 1;
+      if (stream === 'stderr' && stderrTail.push(line.slice(0, 500)) > 30) stderrTail.shift();
+      const started =
+        event === 'started' && stream === 'stdout'
+          ? (JSON.parse(line) as { mode?: string; port?: unknown })
+          : {};
+      if (started.mode === 'http' && typeof started.port === 'number') port = started.port;
     });
-    spawnToStartedMs = hrMs() - started;
-    const healthz = `http://127.0.0.1:${port}/healthz`;
-    for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(describeExit());
-      if (hrMs() - started > spec.readyTimeoutMs) {
-        throw new Error(`${spec.name}: GET /healthz did not answer 200 within ${spec.readyTimeoutMs} ms`);
-      }
-      if ((await getStatus(healthz, 1000)) === 200) break;
-      await sleep(5);
+  }
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exitError = () =>
+    new Error(`${name} exited (${child.exitCode ?? child.signalCode})\n${stderrTail.join('\n')}`);
+  const stop = async (signal: NodeJS.Signals) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+    if (running(child)) child.kill(signal);
+    await exited;
+    clearTimeout(force);
+    live.delete(child);
+    await rm(cwd, { recursive: true, force: true }).catch(() => undefined);
+  };
+  // Ready: the started line is out and GET /healthz answers 200.
+  const timeoutMs = o.bot === 'src' ? 40_000 : 20_000;
+  try {
+    while (port === 0 || (await getStatus(`http://127.0.0.1:${port}/healthz`)) !== 200) {
+      if (!running(child)) throw exitError();
+      if (hrMs() - started > timeoutMs) throw new Error(`${name} was not ready within ${timeoutMs} ms`);
+      ctx.signal.throwIfAborted();
+      await sleep(port === 0 ? 1 : 5);
     }
-    spawnToReadyMs = hrMs() - started;
   } catch (error) {
-    await forceStop();
+    await stop('SIGKILL');
     throw error;
   }
-
-  let nextId = 0;
-  const pending = new Map<number, { resolve: (r: ProbeReport) => void; reject: (e: Error) => void }>();
-  child.on('message', (msg: unknown) => {
-    const m = msg as { type?: unknown; id?: unknown; ok?: unknown; report?: ProbeReport; error?: unknown };
-    if (m?.type !== 'bench:probe' || typeof m.id !== 'number') return;
-    const waiter = pending.get(m.id);
-    if (!waiter) return;
-    pending.delete(m.id);
-    if (m.ok && m.report) waiter.resolve(m.report);
-    else waiter.reject(new Error(`${spec.name} probe: ${String(m.error)}`));
-  });
-  exited.then(() => {
-    for (const waiter of pending.values()) waiter.reject(new Error(describeExit()));
-    pending.clear();
-  });
-
   return {
-    name: spec.name,
-    pid: child.pid ?? -1,
-    port,
+    name,
+    /** http://127.0.0.1:<port> */
     baseUrl: `http://127.0.0.1:${port}`,
-    spawnToStartedMs,
-    spawnToReadyMs,
+    spawnToReadyMs: hrMs() - started,
+    /** Event names of the JSON log lines seen on stdout and stderr, counted. */
     logEvents,
-    stderrTail: () => [...tail],
-    probe(op) {
-      if (child.exitCode !== null || child.signalCode !== null)
-        return Promise.reject(new Error(describeExit()));
-      const id = ++nextId;
-      return new Promise<ProbeReport>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          reject(new Error(`${spec.name}: the probe did not answer "${op}" within 10 s (was it preloaded?)`));
-        }, 10_000);
-        pending.set(id, {
-          resolve: (r) => {
-            clearTimeout(timer);
-            resolve(r);
-          },
-          reject: (e) => {
-            clearTimeout(timer);
-            reject(e);
-          },
-        });
-        child.send({ type: 'bench:probe', id, op });
-      });
+    stderrTail,
+    /** 'reset' reports, then clears the event-loop histogram and the peak; 'gc' reads memory after a full GC. */
+    async probe(op: 'report' | 'reset' | 'gc'): Promise<ProbeReport> {
+      if (!running(child)) throw exitError();
+      child.send({ type: 'bench:probe', op });
+      const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(10_000)]);
+      const [answer] = (await once(child, 'message', { signal })) as {
+        report?: ProbeReport;
+        error?: string;
+      }[];
+      if (!answer?.report) throw new Error(`${name} probe: ${answer?.error}`);
+      return answer.report;
     },
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
-      live.delete(child);
-      await cleanupDir();
-    },
+    stop: () => stop('SIGTERM'),
   };
+}
+
+/** Every table the bot (src/store/postgres-store.ts) and the same-work app create. */
+const DROP_TABLES =
+  'DROP TABLE IF EXISTS public.katapult_kv, public.katapult_claims, public.katapult_audit_log, ' +
+  'public.katapult_docs, public.same_work_claims, public.same_work_audit';
+
+/**
+ * The store the bot and the same-work baseline share. SQLite: each process's own file in its fresh
+ * DATA_DIR (the bot's default STORE_URL; the same-work app computes it the same way). PostgreSQL: one
+ * database for both, created if missing and emptied first; its name must contain "bench", so that a
+ * mistyped URL cannot empty a real one. Returns the environment the targets get, and the store's name.
+ */
+export async function prepareStore(kind: StoreKind, url: string) {
+  if (kind === 'sqlite')
+    return { env: {}, shown: 'sqlite://<DATA_DIR>/katapult-chatops.sqlite (one file per process)' };
+  const { protocol, host, pathname } = new URL(url);
+  const [database, shown] = [decodeURIComponent(pathname.slice(1)), `${protocol}//${host}${pathname}`];
+  if (!/bench/i.test(database) || !/^\w+$/.test(database))
+    throw new Error(`--postgres-url: its database must contain "bench" (it is emptied), not "${database}"`);
+  const query = async (connectionString: string, sql: string, params: string[] = []) => {
+    const client = new pg.Client({ connectionString, connectionTimeoutMillis: 3000 });
+    await client.connect();
+    return client.query(sql, params).finally(() => client.end().catch(() => undefined));
+  };
+  try {
+    const admin = Object.assign(new URL(url), { pathname: '/postgres' }).href;
+    const found = await query(admin, 'SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (found.rowCount === 0) await query(admin, `CREATE DATABASE ${database}`);
+    await query(url, DROP_TABLES);
+  } catch (error) {
+    const why = (error as { code?: string }).code ?? (error as Error).message;
+    throw new Error(`PostgreSQL at ${shown} is not usable (${why}): start it, or run with --store sqlite`);
+  }
+  return { env: { STORE_URL: url }, shown };
 }

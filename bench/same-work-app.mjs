@@ -1,11 +1,12 @@
 /**
- * Baseline "same-work": a bare Bolt app (bench/bolt-baseline.mjs: same @slack/bolt, same
+ * Baseline "same-work": a bare Bolt app (bench/baseline-app.mjs: same @slack/bolt, same
  * HTTPReceiver, same WebClient) whose submission listener does the work the bot does, written
  * plainly by hand: ack, one idempotency claim in the store, the Katapult schedule call through
  * node-fetch (same URL, same token header as the bot), `chat.postMessage`, the two
  * `chat.scheduleMessage` (reminder an hour before the move, restore offer a minute after), with the
- * bot's Block Kit messages written by hand (bench/baseline-payloads.mjs), and one audit row in the store. Same STORE_URL and same driver as the bot: sqlite3 (WAL,
- * synchronous = NORMAL, as the bot sets it) or pg (a pool of 10, as the bot's).
+ * bot's Block Kit messages written by hand (bench/baseline-payloads.mjs), and one audit row in the
+ * store. Same STORE_URL and same driver as the bot: sqlite3 (WAL, synchronous = NORMAL, as the bot
+ * sets it) or pg (a pool of 10, as the bot's).
  *
  * The difference between the bot and this app is the bot's overhead; the difference between this
  * app and bench/baseline-app.mjs is the price of the work itself.
@@ -13,13 +14,13 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import fetch from 'node-fetch';
+import { boltBaseline, env, VIEW } from './baseline-app.mjs';
 import {
   refusedMessage,
   reminderMessage,
   restoreOfferMessage,
   scheduledMessage,
 } from './baseline-payloads.mjs';
-import { boltBaseline, env, VIEW } from './bolt-baseline.mjs';
 
 const KATAPULT_URL = (env.KATAPULT_API_URL ?? 'https://api.katapult.io/core/v1').replace(/\/+$/, '');
 const KATAPULT_TOKEN = env.KATAPULT_API_TOKEN ?? '';

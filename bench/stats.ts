@@ -1,81 +1,50 @@
-/** Small numeric helpers for the benchmark: a monotonic clock shared by all threads, percentiles. */
+/** Numeric helpers: a monotonic clock shared by every thread and process, percentiles, rounding. */
 
-/** process.hrtime in milliseconds: monotonic and the same clock in every thread (and process). */
+/** process.hrtime in milliseconds: monotonic, and the same clock in every thread and process. */
 export const hrMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+export const MB = 1024 * 1024;
+
+const finite = (values: ArrayLike<number | null>) =>
+  Array.from(values).filter((v): v is number => v !== null && Number.isFinite(v));
 
 /** Nearest-rank percentile of the finite values; null when there are none. */
-export function percentile(values: ArrayLike<number>, p: number): number | null {
-  const sorted = sortedFinite(values);
-  return rank(sorted, p);
-}
-
-export function sortedFinite(values: ArrayLike<number>): Float64Array {
-  const out: number[] = [];
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i] as number;
-    if (Number.isFinite(v)) out.push(v);
-  }
-  return Float64Array.from(out).sort();
-}
-
-/** Nearest-rank percentile of an already sorted array. */
-export function rank(sorted: Float64Array, p: number): number | null {
-  if (sorted.length === 0) return null;
+export function percentile(values: ArrayLike<number | null>, p: number): number | null {
+  const sorted = finite(values).sort((a, b) => a - b);
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[index] ?? null;
 }
 
-export function median(values: number[]): number | null {
-  return percentile(values, 50);
+/** The middle value (the mean of the two middle ones for an even count); null when there is none. */
+export function median(values: (number | null)[]): number | null {
+  const sorted = finite(values).sort((a, b) => a - b);
+  const [low, high] = [sorted[(sorted.length - 1) >> 1], sorted[sorted.length >> 1]];
+  return low === undefined || high === undefined ? null : (low + high) / 2;
 }
 
-export function ratio(a: number | null, b: number | null): number | null {
-  if (a === null || b === null || b === 0) return null;
-  return a / b;
-}
+export const ratio = (a: number | null, b: number | null) =>
+  a === null || b === null || b === 0 ? null : a / b;
 
 export function round(value: number | null, digits = 2): number | null {
   if (value === null || !Number.isFinite(value)) return null;
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
+  return Math.round(value * 10 ** digits) / 10 ** digits;
 }
 
-export const MB = 1024 * 1024;
+export const maxOf = (v: (number | null)[]) => (finite(v).length ? Math.max(...finite(v)) : null);
+export const minOf = (v: (number | null)[]) => (finite(v).length ? Math.min(...finite(v)) : null);
 
-export function maxOf(values: (number | null)[]): number | null {
-  const finite = values.filter((v): v is number => v !== null && Number.isFinite(v));
-  return finite.length ? Math.max(...finite) : null;
-}
-
-export function minOf(values: (number | null)[]): number | null {
-  const finite = values.filter((v): v is number => v !== null && Number.isFinite(v));
-  return finite.length ? Math.min(...finite) : null;
-}
-
-/** Least-squares slope of `value` against `requests`, scaled to "per 10,000 requests". */
-export function slopePer10k<T extends { requests: number }>(
-  points: T[],
-  value: (p: T) => number,
-): number | null {
+/** Least-squares slope of `y` against `x`, scaled to "per 10,000" of x. */
+export function slopePer10k(points: { x: number; y: number }[]): number | null {
   if (points.length < 2) return null;
-  const n = points.length;
-  const mx = points.reduce((a, p) => a + p.requests, 0) / n;
-  const my = points.reduce((a, p) => a + value(p), 0) / n;
-  let sxy = 0;
-  let sxx = 0;
-  for (const p of points) {
-    sxy += (p.requests - mx) * (value(p) - my);
-    sxx += (p.requests - mx) ** 2;
-  }
-  return sxx === 0 ? null : (sxy / sxx) * 10_000;
+  const mx = points.reduce((a, p) => a + p.x, 0) / points.length;
+  const my = points.reduce((a, p) => a + p.y, 0) / points.length;
+  const sxx = points.reduce((a, p) => a + (p.x - mx) ** 2, 0);
+  return sxx === 0 ? null : (points.reduce((a, p) => a + (p.x - mx) * (p.y - my), 0) / sxx) * 10_000;
 }
 
-/** The middle value (the mean of the two middle ones for an even count); null when there is none. */
-export function midMedian(values: (number | null)[]): number | null {
-  const sorted = values.filter((v): v is number => v !== null && Number.isFinite(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return null;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+/** Formatting for the report: ratios as `1.23×`, milliseconds to 3 significant digits, MB to one decimal. */
+export const fmtRatio = (r: number | null) => (r === null ? 'n/a' : `${r.toFixed(2)}×`);
+export const mb = (v: number | null | undefined) => (v == null ? 'n/a' : v.toFixed(1));
+export function ms(v: number | null): string {
+  if (v === null || !Number.isFinite(v)) return 'n/a';
+  return v.toFixed(Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2);
 }

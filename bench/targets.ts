@@ -1,26 +1,10 @@
 /**
- * The three processes a run measures, and how each is started: the bot (`node dist/main.js`, or
- * its sources through tsx), the bare Bolt baseline (bench/baseline-app.mjs) and the same-work
- * baseline (bench/same-work-app.mjs). All get the same environment but for their Slack token (so
- * the fake Slack can tell whose call it is).
+ * The gated targets (issue 14) and the baselines they are judged against: four per store in the main
+ * run (the report's `targets`), two in the workspaces run; the burst counts acks later than 3 s.
  */
-import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { FAKE_KATAPULT_VALID_TOKEN } from '../support/fakes/katapult-api.js';
-import type { InstrumentedFakes } from './fakes.js';
-import type { BenchOptions } from './options.js';
-import type { LaunchSpec, TargetName } from './processes.js';
-import type { Kind } from './report.js';
-
-export const TARGETS: readonly TargetName[] = ['bot', 'baseline', 'same-work'];
-
-export const SLACK_TOKENS: Record<TargetName, string> = {
-  bot: 'xoxb-bench-bot-0000-1111',
-  baseline: 'xoxb-bench-baseline-0000-1111',
-  'same-work': 'xoxb-bench-same-work-0000-1111',
-};
+import type { TargetName } from './processes.js';
+import type { StoreKind } from './run.js';
+import { fmtRatio, mb, ms, ratio } from './stats.js';
 
 export const BASELINES = {
   bare: {
@@ -31,72 +15,91 @@ export const BASELINES = {
   sameWork: {
     name: 'same-work',
     file: 'bench/same-work-app.mjs',
-    does:
-      'bare Bolt doing the bot’s work by hand: submission → ack, one claim in the store, Katapult ' +
-      'schedule (node-fetch), chat.postMessage, two chat.scheduleMessage (the bot’s own Block Kit messages, copied), ' +
-      'one audit row in the store ' +
-      '(same STORE_URL and driver as the bot)',
+    does: 'bare Bolt doing the bot’s work by hand: submission → ack, one claim in the store, Katapult schedule (node-fetch), chat.postMessage, two chat.scheduleMessage (the bot’s own Block Kit messages, copied), one audit row in the store (same STORE_URL and driver as the bot)',
   },
 } as const;
 
-/** The request kinds a target is measured on: the same-work baseline only differs in submissions. */
-export function kindsOf(name: TargetName, kinds: readonly Kind[]): Kind[] {
-  return name === 'same-work' ? kinds.filter((k) => k === 'submission') : [...kinds];
-}
+/** Slack wants every ack within 3 s. */
+export const SLACK_ACK_LIMIT_MS = 3000;
 
-/** The bots' encryption key, derived from the run's signing secret so the load can sign modal metadata as the bot does. */
-export function benchEncryptionKey(signingSecret: string): Buffer {
-  return createHash('sha256').update(`bench-encryption-key:${signingSecret}`).digest();
-}
+type Spread = { median: number | null; min: number | null; max: number | null; rounds: number };
+type Figures = {
+  store: StoreKind;
+  rounds: (Spread & { figure: string; against: TargetName; concurrency: number | null })[];
+  postGcRssMB: Record<TargetName, number | null>;
+  spawnToReadyMs: Record<TargetName, { samples: number[]; median: number | null }>;
+};
 
-/** The launch of one target, on the store whose environment is `storeEnv`. */
-export function launchSpec(
-  name: TargetName,
-  options: BenchOptions,
-  root: string,
-  fakes: InstrumentedFakes,
-  signingSecret: string,
-  storeEnv: Record<string, string>,
-): LaunchSpec {
-  const profile = options.cpuProfDir
-    ? [
-        '--cpu-prof',
-        `--cpu-prof-dir=${path.resolve(root, options.cpuProfDir)}`,
-        `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`,
-      ]
-    : [];
-  const botEntry = path.join(root, options.bot === 'dist' ? 'dist/main.js' : 'src/main.ts');
-  const tsx = () => pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const args =
-    name === 'baseline'
-      ? [path.join(root, 'bench/baseline-app.mjs')]
-      : name === 'same-work'
-        ? [path.join(root, 'bench/same-work-app.mjs')]
-        : options.bot === 'dist'
-          ? [botEntry]
-          : ['--import', tsx(), botEntry];
-  return {
-    name,
-    args: [...profile, ...args],
-    env: {
-      ...(process.env.PATH ? { PATH: process.env.PATH } : {}),
-      ...(process.env.HOME ? { HOME: process.env.HOME } : {}),
-      SLACK_BOT_TOKEN: SLACK_TOKENS[name],
-      SLACK_SIGNING_SECRET: signingSecret,
-      SLACK_API_URL: fakes.slack.apiUrl,
-      KATAPULT_API_URL: fakes.katapult.baseUrl,
-      KATAPULT_API_TOKEN: FAKE_KATAPULT_VALID_TOKEN,
-      PORT: '0',
-      TOKEN_ENCRYPTION_KEY: benchEncryptionKey(signingSecret).toString('base64'),
-      LOG_LEVEL: 'info',
-      BENCH_PROBE: '1',
-      BENCH_PROBE_RESOLUTION_MS: String(options.eldResolutionMs),
-      ...(name !== 'bot' && options.bareListeners > 0
-        ? { BENCH_BARE_LISTENERS: String(options.bareListeners) }
-        : {}),
-      ...storeEnv,
-      ...(options.bot === 'src' ? { TSX_TSCONFIG_PATH: path.join(root, 'tsconfig.json') } : {}),
-    },
-    readyTimeoutMs: options.bot === 'src' ? 40_000 : 20_000,
-  };
+/** One store's gated targets: [id, against, target, threshold, what was measured, its value, the most it may be]. */
+export function evaluateTargets({ store, rounds, postGcRssMB: rss, spawnToReadyMs: spawn }: Figures) {
+  const gated = rounds.filter((r) => r.figure === 'cpuPerRequest' && r.concurrency === null);
+  const cpu = (against: TargetName) => gated.find((r) => r.against === against);
+  const spread = (r?: Spread) =>
+    r
+      ? `${fmtRatio(r.median)} (rounds ${fmtRatio(r.min)}–${fmtRatio(r.max)}, n=${r.rounds})`
+      : 'not measured';
+  const [sub, cmd] = [cpu('same-work'), cpu('baseline')];
+  const diff = rss.bot === null || rss.baseline === null ? null : rss.bot - rss.baseline;
+  const start = ratio(spawn.bot.median, spawn.baseline.median);
+  const every = 'median of per-round ratios, every concurrency';
+  const gates: [string, TargetName, string, string, string, number | null | undefined, number][] = [
+    [
+      'cpu-per-submission-vs-same-work',
+      'same-work',
+      `CPU per submission, bot / same-work (${every})`,
+      '≤ 1.20×',
+      spread(sub),
+      sub?.median,
+      1.2,
+    ],
+    [
+      'cpu-per-command-vs-bare',
+      'baseline',
+      `CPU per command, bot / bare Bolt (${every})`,
+      '≤ 1.10×',
+      spread(cmd),
+      cmd?.median,
+      1.1,
+    ],
+    [
+      'post-gc-rss-vs-bare',
+      'baseline',
+      'post-GC RSS, bot − bare Bolt (medians over the measured and soak phases)',
+      '≤ +20 MB',
+      diff === null
+        ? 'not measured'
+        : `${diff >= 0 ? '+' : ''}${diff.toFixed(1)} MB (${mb(rss.bot)} against ${mb(rss.baseline)})`,
+      diff,
+      20,
+    ],
+    [
+      'start-to-ready-vs-bare',
+      'baseline',
+      `spawn → GET /healthz 200, bot / bare Bolt (medians of ${spawn.bot.samples.length} alternating starts)`,
+      '≤ 1.50×',
+      `${fmtRatio(start)} (${ms(spawn.bot.median)} against ${ms(spawn.baseline.median)} ms)`,
+      start,
+      1.5,
+    ],
+  ];
+  return gates.map(([id, against, target, threshold, measured, value, max]) => {
+    return { id, store, against, target, threshold, measured, met: value == null ? null : value <= max };
+  });
 }
+export type TargetCheck = ReturnType<typeof evaluateTargets>[number];
+
+/** The workspaces run's two: N installations cost little more CPU per request, and memory, than one. */
+export const workspacesTargets = (cpuRatio: number | null, rssGrowthMB: number | null) => [
+  {
+    target: 'CPU per request, many / one (median of per-round ratios, both kinds)',
+    threshold: '≤ 1.10×',
+    measured: cpuRatio,
+    met: cpuRatio !== null && cpuRatio <= 1.1,
+  },
+  {
+    target: 'post-GC RSS, many − one (after the same requests)',
+    threshold: '≤ +30 MB',
+    measured: rssGrowthMB,
+    met: rssGrowthMB !== null && rssGrowthMB <= 30,
+  },
+];

@@ -5,10 +5,9 @@
  * No thresholds: it checks that the whole pipeline works and that every request was answered 200
  * and followed by its Slack call.
  */
-import { SMOKE_OPTIONS } from '../../bench/options.js';
 import { liveChildren } from '../../bench/processes.js';
 import type { BenchReport } from '../../bench/report.js';
-import { runBenchmark } from '../../bench/run.js';
+import { runBenchmark, SMOKE_OPTIONS } from '../../bench/run.js';
 
 let report: BenchReport;
 

@@ -5,23 +5,27 @@
  * every workspace answered 200 and followed by its Slack call) and that the report is complete.
  */
 import { liveChildren } from '../../bench/processes.js';
+import { parseOptions } from '../../bench/run.js';
 import { runWorkspaces } from '../../bench/workspaces.js';
 
 let result: Awaited<ReturnType<typeof runWorkspaces>>;
 
 beforeAll(async () => {
-  result = await runWorkspaces({
-    workspaces: 5,
-    requests: 10,
-    rounds: 1,
-    concurrency: 2,
-    warmup: 0,
-    touch: true,
-    kinds: ['command', 'submission'],
-    bot: 'src',
-    redactorLines: 200,
-    log: () => undefined,
-  });
+  const flags = [
+    '--workspaces',
+    '5',
+    '--requests',
+    '10',
+    '--rounds',
+    '1',
+    '--concurrency',
+    '2',
+    '--warmup',
+    '0',
+  ];
+  const options = parseOptions([...flags, '--bot', 'src', '--deadline', '45']);
+  if (!options) throw new Error('no options');
+  result = await runWorkspaces({ ...options, redactorLines: 200 }, { log: () => undefined });
 }, 50_000);
 
 afterAll(() => {

@@ -1,31 +1,31 @@
-/** Phase data built by hand, for the aggregation tests (no process is spawned). */
-import type { LoadResult } from '../../../bench/load.js';
-import { type PhaseData, type PhaseInput, phaseData, type RecorderView } from '../../../bench/phase.js';
+/** Phase data built by hand, for the report tests (no process is spawned). */
+import { PhaseRecorder } from '../../../bench/fakes.js';
+import {
+  type LoadResult,
+  type PhaseData,
+  type PhaseInput,
+  phaseData,
+  type Stage,
+} from '../../../bench/phase.js';
 import type { ProbeReport, TargetName } from '../../../bench/processes.js';
-import type { Kind, Stage } from '../../../bench/report.js';
+import type { Kind } from '../../../bench/run.js';
 
 const MB = 1024 * 1024;
 
-export function probe(
-  overrides: Partial<ProbeReport> & { cpuMs?: number; rssMB?: number } = {},
-): ProbeReport {
-  const { cpuMs = 0, rssMB = 100, ...rest } = overrides;
+export function probe(overrides: { cpuMs?: number; rssMB?: number } = {}): ProbeReport {
+  const { cpuMs = 0, rssMB = 100 } = overrides;
   return {
-    eld: { resolutionMs: 1, count: 10, p50Ms: 1, p99Ms: 5, maxMs: 9, meanMs: 1.5 },
+    eld: { p99Ms: 5, maxMs: 9 },
     rss: rssMB * MB,
     peakRss: (rssMB + 10) * MB,
     heapUsed: 20 * MB,
     heapTotal: 30 * MB,
     external: 2 * MB,
-    arrayBuffers: 0,
-    afterGc: true,
-    uptimeMs: 1000,
     cpu: { user: cpuMs * 1000, system: 0 },
-    ...rest,
   };
 }
 
-/** `acks[i]` ms after `sent[i]`; follow-ups `follows[i]` ms after sending (NaN: none). */
+/** `acks[i]` ms after `sent[i]`; the requests at `firstOnConnection` opened their connection. */
 export function loadResult(sent: number[], acks: number[], firstOnConnection: number[] = []): LoadResult {
   const n = sent.length;
   return {
@@ -35,39 +35,30 @@ export function loadResult(sent: number[], acks: number[], firstOnConnection: nu
     status: Uint16Array.from({ length: n }, () => 200),
     emptyBody: Uint8Array.from({ length: n }, () => 1),
     firstOnConnection: Uint8Array.from({ length: n }, (_, i) => (firstOnConnection.includes(i) ? 1 : 0)),
-    statusCounts: { '200': n },
-    unexpectedBodyCount: 0,
-    unexpectedBodies: [],
-    extraRequests: 0,
-    autocannon: {
-      errors: 0,
-      timeouts: 0,
-      non2xx: 0,
-      resets: 0,
-      mismatches: 0,
-      totalRequests: n,
-      totalCompleted: n,
-    },
+    ackBodies: 0,
+    ackBodySamples: [],
+    load: { errors: 0, timeouts: 0, non2xx: 0, resets: 0, extraRequests: 0, statusCounts: { '200': n } },
   };
 }
 
+/** The fakes saw follow-up i at `followAt[i]` and Katapult call i at `katapultAt[i]` (NaN: never). */
 export function recorder(
   followAt: number[],
   katapultAt: number[] = [],
   kind: Kind = 'command',
-): RecorderView {
-  const n = followAt.length;
-  return {
-    follow: kind === 'command' ? 'views.open' : 'chat.postMessage',
-    followAt: Float64Array.from(followAt),
-    katapultAt: Float64Array.from({ length: n }, (_, i) => katapultAt[i] ?? Number.NaN),
-    followCount: followAt.filter(Number.isFinite).length,
-    duplicateFollows: 0,
-    katapultCalls: katapultAt.filter(Number.isFinite).length,
-    oddPostCount: 0,
-    oddPosts: [],
-    slackCalls: {},
-  };
+): PhaseRecorder {
+  const rec = new PhaseRecorder(
+    1,
+    followAt.length,
+    kind === 'command' ? 'views.open' : 'chat.postMessage',
+    'C',
+    'x',
+  );
+  rec.followAt.set(followAt);
+  rec.katapultAt.set(katapultAt);
+  rec.followCount = followAt.filter(Number.isFinite).length;
+  rec.katapultCalls = katapultAt.filter(Number.isFinite).length;
+  return rec;
 }
 
 export interface PhaseSpec {
@@ -82,9 +73,6 @@ export interface PhaseSpec {
   cpuMs?: number;
   /** Post-GC RSS at the end of the phase. */
   rssMB?: number;
-  katapultLatencyMs?: number;
-  followAfter?: number[];
-  katapultAfter?: number[];
 }
 
 export function phase(spec: PhaseSpec): PhaseData {
@@ -92,17 +80,18 @@ export function phase(spec: PhaseSpec): PhaseData {
   const sent = acks.map((_, i) => 1000 + i * 10);
   const kind = spec.kind ?? 'command';
   const input: PhaseInput = {
-    target: spec.target,
-    kind,
-    connections: spec.concurrency ?? 1,
-    amount: acks.length,
-    stage: spec.stage ?? 'measure',
-    round: spec.round ?? 1,
-    katapultLatencyMs: spec.katapultLatencyMs ?? 0,
+    phase: {
+      target: spec.target,
+      kind,
+      concurrency: spec.concurrency ?? 1,
+      round: spec.round ?? 1,
+      stage: spec.stage ?? 'measure',
+    },
+    katapultLatencyMs: 0,
     result: loadResult(sent, acks),
     recorder: recorder(
-      sent.map((s, i) => s + (spec.followAfter?.[i] ?? (acks[i] as number) + 1)),
-      spec.katapultAfter ? sent.map((s, i) => s + (spec.katapultAfter?.[i] as number)) : [],
+      sent.map((s, i) => s + (acks[i] as number) + 1),
+      [],
       kind,
     ),
     before: probe(),

@@ -1,20 +1,24 @@
-/** The aggregation: pure functions over hand-made phase data. */
+/** The report: pure functions over hand-made phase data. */
+import type { PhaseData } from '../../../bench/phase.js';
 import {
   buildReport,
   levelsOf,
+  type Machine,
   memoryOf,
   metricsOf,
   noiseNotesOf,
+  otherCpuShare,
   pairRatios,
   postGcRss,
   problemsOf,
+  renderMarkdown,
   roundRatios,
   spawnSummary,
-} from '../../../bench/aggregate.js';
-import { otherCpuShare } from '../../../bench/machine.js';
-import { SMOKE_OPTIONS } from '../../../bench/options.js';
-import type { Machine } from '../../../bench/report.js';
+} from '../../../bench/report.js';
+import { SMOKE_OPTIONS } from '../../../bench/run.js';
 import { phase, probe } from './fixtures.js';
+
+const summaries = (phases: PhaseData[]) => phases.map((p) => p.summary);
 
 test('metrics pool the latencies of every measured round and weigh CPU by requests', () => {
   const phases = [
@@ -69,7 +73,7 @@ test('problems name the phase and what went wrong', () => {
   bad.summary.follow.received = 0;
   const problems = problemsOf(
     'sqlite',
-    [bad, phase({ target: 'baseline' })],
+    summaries([bad, phase({ target: 'baseline' })]),
     { bot: { stdout: {}, stderr: { crash: 2 } }, baseline: { stdout: {}, stderr: {} } },
     1000,
   );
@@ -79,9 +83,9 @@ test('problems name the phase and what went wrong', () => {
     'sqlite: bot logged on stderr: crash ×2',
   ]);
   const quiet = { bot: { stdout: {}, stderr: {} }, baseline: { stdout: { started: 1 }, stderr: {} } };
-  expect(problemsOf('sqlite', [phase({ target: 'bot' })], quiet, 1000)).toEqual([]);
+  expect(problemsOf('sqlite', summaries([phase({ target: 'bot' })]), quiet, 1000)).toEqual([]);
   const noKatapult = phase({ target: 'same-work', kind: 'submission' });
-  expect(problemsOf('postgres', [noKatapult], {}, 1000)).toEqual([
+  expect(problemsOf('postgres', [noKatapult.summary], {}, 1000)).toEqual([
     'postgres: measure same-work c=1 submission round 1: 0 Katapult calls for 4 submissions',
   ]);
 });
@@ -89,8 +93,8 @@ test('problems name the phase and what went wrong', () => {
 test('a stalled harness is a note on noise, not a problem', () => {
   const stalled = phase({ target: 'bot' });
   stalled.summary.harnessEld = { ...stalled.summary.harnessEld, fakesMaxMs: 150 };
-  expect(problemsOf('sqlite', [stalled], {}, 1000)).toEqual([]);
-  expect(noiseNotesOf('sqlite', [stalled, phase({ target: 'baseline' })])).toEqual([
+  expect(problemsOf('sqlite', [stalled.summary], {}, 1000)).toEqual([]);
+  expect(noiseNotesOf('sqlite', summaries([stalled, phase({ target: 'baseline' })]))).toEqual([
     expect.stringMatching(
       /^sqlite: measure bot c=1 command round 1: the harness itself stalled for up to 150 ms/,
     ),
@@ -133,8 +137,7 @@ test('ratios are taken per alternating round, then their median and spread', () 
     // a bot phase without its peer is left out
     phase({ target: 'bot', kind: 'submission', round: 3, acks: [1], cpuMs: 100 }),
   ];
-  const cpu = (s: { cpuMsPerRequest: number | null }) => s.cpuMsPerRequest;
-  expect(pairRatios(phases, 'same-work', 'submission', cpu, null)).toEqual([1.5, 1, 3]);
+  expect(pairRatios(phases, 'same-work', 'submission', 'cpuPerRequest', null)).toEqual([1.5, 1, 3]);
   const rounds = roundRatios(phases, [1, 16]);
   expect(rounds.find((r) => r.figure === 'cpuPerRequest' && r.concurrency === null)).toEqual({
     figure: 'cpuPerRequest',
@@ -184,13 +187,9 @@ test('the report evaluates its targets from the aggregated figures', () => {
     phase({ target: 'bot', kind, acks: [1], cpuMs: botCpu, rssMB: 150 }),
     phase({ target: peer, kind, acks: [1], cpuMs: peerCpu, rssMB: 120 }),
   ];
-  const report = buildReport({
-    options: { ...SMOKE_OPTIONS, concurrency: [1] },
-    machine,
-    startedAt: new Date(0),
-    finishedAt: new Date(1000),
-    durationSec: 1,
-    stores: [
+  const report = buildReport(
+    { ...SMOKE_OPTIONS, concurrency: [1] },
+    [
       {
         store: 'sqlite',
         storeUrl: 'sqlite://x',
@@ -205,8 +204,8 @@ test('the report evaluates its targets from the aggregated figures', () => {
         },
       },
     ],
-    strayCalls: {},
-  });
+    { startedAt: new Date(0), machine, strayCalls: {} },
+  );
   const met = Object.fromEntries(report.targets.map((t) => [t.id, t.met]));
   expect(met).toEqual({
     'cpu-per-submission-vs-same-work': false,
@@ -217,4 +216,10 @@ test('the report evaluates its targets from the aggregated figures', () => {
   expect(report.targets.every((t) => t.store === 'sqlite')).toBe(true);
   expect(report.baselines.sameWork.name).toBe('same-work');
   expect(report.stores[0]?.levels).toHaveLength(2);
+  const markdown = renderMarkdown(report);
+  expect(markdown).toContain(
+    '| SQLite | CPU per command, bot / bare Bolt (median of per-round ratios, every concurrency) |',
+  );
+  expect(markdown).toMatch(/\| 1 \| submission \| \*bot \/ same-work\* \| /);
+  expect(markdown).toContain('| spawn → `/healthz` 200, median (ms) | 300 | 150 | 160 |');
 });
