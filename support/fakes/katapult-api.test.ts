@@ -137,6 +137,20 @@ describe('the fake Katapult server itself', () => {
       fake.latencyMs = 0;
     }
   });
+
+  it('waitFor resolves when a matching request arrives (before its latency), and fails clearly', async () => {
+    fake.latencyMs = 60_000;
+    try {
+      const arrived = fake.waitFor((r) => r.path === '/users/current');
+      void raw('/users/current', { method: 'GET', headers: auth }).catch(() => undefined);
+      expect((await arrived).map((r) => r.method)).toEqual(['GET']);
+      await expect(fake.waitFor((r) => r.method === 'PATCH', 1, 20)).rejects.toThrow(
+        'expected 1 matching request(s), saw 0',
+      );
+    } finally {
+      fake.latencyMs = 0;
+    }
+  });
 });
 
 describe('the fake Katapult server: the read and restore routes', () => {

@@ -52,8 +52,15 @@ export interface FakeSlack {
   callsTo(method: string): SlackCall[];
   /** Calls refused for breaking Slack's limits (a test that expects none can assert this is empty). */
   refusals(): SlackCall[];
-  /** Resolves once `method` has been called `count` times (rejects after `timeoutMs`). */
-  waitFor(method: string, count?: number, timeoutMs?: number): Promise<SlackCall[]>;
+  /**
+   * Resolves once `count` calls were made to `method`, or that match the predicate (rejects after
+   * `timeoutMs`), with every such call so far.
+   */
+  waitFor(
+    method: string | ((call: SlackCall) => boolean),
+    count?: number,
+    timeoutMs?: number,
+  ): Promise<SlackCall[]>;
   reset(): void;
   close(): Promise<void>;
 }
@@ -91,7 +98,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const groups = new Map<string, { handle: string; users: string[] }>();
   const failures = new Map<string, SlackFailure[]>();
   const delays = new Map<string, number>();
-  const waiters: { method: string; count: number; resolve: () => void }[] = [];
+  const waiters: { match: (call: SlackCall) => boolean; count: number; resolve: () => void }[] = [];
   const sockets = new Set<Socket>();
   let viewCounter = 0;
   let tsCounter = 0;
@@ -204,7 +211,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     const call: SlackCall = { method, token, args, raw };
     calls.push(call);
     for (const w of [...waiters]) {
-      if (w.method === method && calls.filter((c) => c.method === method).length >= w.count) {
+      if (w.match(call) && calls.filter(w.match).length >= w.count) {
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve();
       }
@@ -263,15 +270,17 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     callsTo: (method) => calls.filter((c) => c.method === method),
     refusals: () => calls.filter((c) => c.refused),
     waitFor(method, count = 1, timeoutMs = 5000) {
-      const done = () => calls.filter((c) => c.method === method);
+      const match = typeof method === 'string' ? (c: SlackCall) => c.method === method : method;
+      const what = typeof method === 'string' ? method : 'matching';
+      const done = () => calls.filter(match);
       if (done().length >= count) return Promise.resolve(done());
       return new Promise((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new Error(`fake Slack: expected ${count} ${method} call(s), saw ${done().length}`)),
+          () => reject(new Error(`fake Slack: expected ${count} ${what} call(s), saw ${done().length}`)),
           timeoutMs,
         );
         waiters.push({
-          method,
+          match,
           count,
           resolve: () => {
             clearTimeout(timer);
