@@ -27,7 +27,7 @@ const scheduleCalls = () =>
 /** The modal as the user ends up seeing it: the last views.open or views.update. */
 async function finalView(): Promise<string> {
   await h.slack.waitFor('views.open');
-  await new Promise((r) => setTimeout(r, 200));
+  expect(await h.bot.idle()).toBe(true); // any views.update after it is made by then
   return JSON.stringify(
     [...h.slack.callsTo('views.open'), ...h.slack.callsTo('views.update')].at(-1)?.args.view,
   );
@@ -133,7 +133,7 @@ describe('submission', () => {
     const res = await h.submitSchedule(input);
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ response_action: 'errors', errors: { [block]: expect.any(String) } });
-    await new Promise((r) => setTimeout(r, 100));
+    expect(await h.bot.idle()).toBe(true);
     expect(scheduleCalls()).toHaveLength(0);
     expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
   });
@@ -276,7 +276,7 @@ describe('request verification', () => {
       { signature: `v0=${'0'.repeat(64)}` },
     );
     expect(res.status).toBe(401);
-    await new Promise((r) => setTimeout(r, 200));
+    expect(await h.bot.idle()).toBe(true);
     expect(scheduleCalls()).toHaveLength(0);
     expect(h.slack.calls).toHaveLength(0);
   });
@@ -284,7 +284,7 @@ describe('request verification', () => {
   test('a stale (replayed) request is refused with 401 and causes nothing', async () => {
     const res = await h.command({ text: '' }, { timestamp: Math.floor(Date.now() / 1000) - 10 * 60 });
     expect(res.status).toBe(401);
-    await new Promise((r) => setTimeout(r, 200));
+    expect(await h.bot.idle()).toBe(true);
     expect(h.slack.calls).toHaveLength(0);
   });
 
