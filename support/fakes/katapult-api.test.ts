@@ -138,6 +138,25 @@ describe('the fake Katapult server itself', () => {
     }
   });
 
+  it('a reply heldUntil a promise is answered once it settles', async () => {
+    let release: () => void = () => undefined;
+    fake.enqueue('GET /users/current', {
+      status: 418,
+      body: { held: true },
+      heldUntil: new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+    });
+    let answered = false;
+    const res = raw('/users/current', { method: 'GET', headers: auth }).finally(() => {
+      answered = true;
+    });
+    await fake.waitFor((r) => r.path === '/users/current');
+    expect(answered).toBe(false);
+    release();
+    expect((await res).status).toBe(418);
+  });
+
   it('waitFor resolves when a matching request arrives (before its latency), and fails clearly', async () => {
     fake.latencyMs = 60_000;
     try {

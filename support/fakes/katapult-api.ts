@@ -62,7 +62,15 @@ export interface RecordedKatapultRequest {
 }
 
 export type FakeKatapultReply =
-  | { status: number; body?: unknown; rawBody?: string; headers?: Record<string, string>; delayMs?: number }
+  | {
+      status: number;
+      body?: unknown;
+      rawBody?: string;
+      headers?: Record<string, string>;
+      delayMs?: number;
+      /** Answered only once this settles (after `delayMs`): the test decides when the call ends. */
+      heldUntil?: Promise<unknown>;
+    }
   | { hangUp: true };
 
 /**
@@ -351,6 +359,7 @@ class FakeKatapultServer implements FakeKatapult {
     }
     if (queued) {
       await this.wait(queued.delayMs ?? 0);
+      await queued.heldUntil?.catch(() => undefined);
       this.send(res, this.scripted(queued));
       return;
     }
