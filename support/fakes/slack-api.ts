@@ -49,6 +49,11 @@ export interface FakeSlack {
   fail(method: string, ...failures: SlackFailure[]): void;
   /** Delay (ms) added before answering `method`. */
   delay(method: string, ms: number): void;
+  /**
+   * Calls to `method` are recorded at once but answered only when the returned function is called
+   * (then also every later call answers at once): the test decides how long Slack takes.
+   */
+  hold(method: string): () => void;
   callsTo(method: string): SlackCall[];
   /** Calls refused for breaking Slack's limits (a test that expects none can assert this is empty). */
   refusals(): SlackCall[];
@@ -98,6 +103,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const groups = new Map<string, { handle: string; users: string[] }>();
   const failures = new Map<string, SlackFailure[]>();
   const delays = new Map<string, number>();
+  const holds = new Map<string, Promise<void>>();
   const waiters: { match: (call: SlackCall) => boolean; count: number; resolve: () => void }[] = [];
   const sockets = new Set<Socket>();
   let viewCounter = 0;
@@ -218,6 +224,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     }
     const wait = delays.get(method);
     if (wait) await new Promise((r) => setTimeout(r, wait));
+    await holds.get(method);
     const failure = failures.get(method)?.shift();
     if (failure !== undefined) {
       if (typeof failure === 'string') {
@@ -267,6 +274,19 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     groups,
     fail: (method, ...f) => failures.set(method, [...(failures.get(method) ?? []), ...f]),
     delay: (method, ms) => delays.set(method, ms),
+    hold(method) {
+      let release: () => void = () => undefined;
+      holds.set(
+        method,
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+      );
+      return () => {
+        holds.delete(method);
+        release();
+      };
+    },
     callsTo: (method) => calls.filter((c) => c.method === method),
     refusals: () => calls.filter((c) => c.refused),
     waitFor(method, count = 1, timeoutMs = 5000) {
@@ -293,6 +313,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       calls.length = 0;
       failures.clear();
       delays.clear();
+      holds.clear();
     },
     async close() {
       for (const s of sockets) s.destroy();
