@@ -96,7 +96,7 @@ export interface FakeKatapult {
   /** Added to every default answer (default 0). */
   latencyMs: number;
   /**
-   * Resolves once `count` recorded requests match (rejects after `timeoutMs`), with every matching
+   * Resolves once `count` recorded requests match (rejects after `timeoutMs`, default 10 s), with every matching
    * request so far. Requests are recorded when they arrive, before any latency or scripted delay.
    */
   waitFor(
@@ -254,7 +254,7 @@ class FakeKatapultServer implements FakeKatapult {
   waitFor(
     match: (request: RecordedKatapultRequest) => boolean,
     count = 1,
-    timeoutMs = 5000,
+    timeoutMs = 10_000,
   ): Promise<RecordedKatapultRequest[]> {
     const done = () => this.requests.filter(match);
     if (done().length >= count) return Promise.resolve(done());

@@ -59,7 +59,8 @@ export interface FakeSlack {
   refusals(): SlackCall[];
   /**
    * Resolves once `count` calls were made to `method`, or that match the predicate (rejects after
-   * `timeoutMs`), with every such call so far.
+   * `timeoutMs`, default 10 s: generous, as waiting costs nothing once the call is made), with every
+   * such call so far.
    */
   waitFor(
     method: string | ((call: SlackCall) => boolean),
@@ -289,7 +290,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     },
     callsTo: (method) => calls.filter((c) => c.method === method),
     refusals: () => calls.filter((c) => c.refused),
-    waitFor(method, count = 1, timeoutMs = 5000) {
+    waitFor(method, count = 1, timeoutMs = 10_000) {
       const match = typeof method === 'string' ? (c: SlackCall) => c.method === method : method;
       const what = typeof method === 'string' ? method : 'matching';
       const done = () => calls.filter(match);
