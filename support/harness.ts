@@ -251,7 +251,9 @@ export async function setWorkspaceToken(h: Harness, token = KATAPULT_TOKEN): Pro
   const before = h.slack.callsTo('views.update').length;
   const res = await h.submitToken({ token });
   if (res.status !== 200) throw new Error(`token submission answered ${res.status}`);
-  await h.slack.waitFor('views.update', before + 1);
+  // The save waits for Katapult to accept the token (its calls time out after KATAPULT_TIMEOUT_MS,
+  // and are retried): a loaded machine may need well over 5 s.
+  await h.slack.waitFor('views.update', before + 1, 20_000);
 }
 
 /** A schedule modal's `private_metadata` for `channelId`, signed as the bot with this encryption key signs it. */

@@ -137,6 +137,39 @@ describe('the fake Katapult server itself', () => {
       fake.latencyMs = 0;
     }
   });
+
+  it('a reply heldUntil a promise is answered once it settles', async () => {
+    let release: () => void = () => undefined;
+    fake.enqueue('GET /users/current', {
+      status: 418,
+      body: { held: true },
+      heldUntil: new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+    });
+    let answered = false;
+    const res = raw('/users/current', { method: 'GET', headers: auth }).finally(() => {
+      answered = true;
+    });
+    await fake.waitFor((r) => r.path === '/users/current');
+    expect(answered).toBe(false);
+    release();
+    expect((await res).status).toBe(418);
+  });
+
+  it('waitFor resolves when a matching request arrives (before its latency), and fails clearly', async () => {
+    fake.latencyMs = 60_000;
+    try {
+      const arrived = fake.waitFor((r) => r.path === '/users/current');
+      void raw('/users/current', { method: 'GET', headers: auth }).catch(() => undefined);
+      expect((await arrived).map((r) => r.method)).toEqual(['GET']);
+      await expect(fake.waitFor((r) => r.method === 'PATCH', 1, 20)).rejects.toThrow(
+        'expected 1 matching request(s), saw 0',
+      );
+    } finally {
+      fake.latencyMs = 0;
+    }
+  });
 });
 
 describe('the fake Katapult server: the read and restore routes', () => {

@@ -62,7 +62,15 @@ export interface RecordedKatapultRequest {
 }
 
 export type FakeKatapultReply =
-  | { status: number; body?: unknown; rawBody?: string; headers?: Record<string, string>; delayMs?: number }
+  | {
+      status: number;
+      body?: unknown;
+      rawBody?: string;
+      headers?: Record<string, string>;
+      delayMs?: number;
+      /** Answered only once this settles (after `delayMs`): the test decides when the call ends. */
+      heldUntil?: Promise<unknown>;
+    }
   | { hangUp: true };
 
 /**
@@ -87,6 +95,15 @@ export interface FakeKatapult {
   setTokens(tokens: Record<string, string | FakeKatapultToken>): void;
   /** Added to every default answer (default 0). */
   latencyMs: number;
+  /**
+   * Resolves once `count` recorded requests match (rejects after `timeoutMs`, default 10 s), with every matching
+   * request so far. Requests are recorded when they arrive, before any latency or scripted delay.
+   */
+  waitFor(
+    match: (request: RecordedKatapultRequest) => boolean,
+    count?: number,
+    timeoutMs?: number,
+  ): Promise<RecordedKatapultRequest[]>;
   /** Clears requests and queues (the policy catalogue is kept; see `resetPolicies`). */
   reset(): void;
   /** Adds a policy to the catalogue, or replaces the one with that id (which is then out of the trash). */
@@ -172,6 +189,7 @@ class FakeKatapultServer implements FakeKatapult {
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly queues = new Map<string, FakeKatapultReply[]>();
+  private readonly waiters = new Set<() => void>();
   private tokens = new Map<string, TokenInfo>();
   private remaining = FAKE_KATAPULT_RATE_LIMIT;
   private readonly catalogue: FakePolicyCatalogue;
@@ -231,6 +249,28 @@ class FakeKatapultServer implements FakeKatapult {
         ];
       }),
     );
+  }
+
+  waitFor(
+    match: (request: RecordedKatapultRequest) => boolean,
+    count = 1,
+    timeoutMs = 10_000,
+  ): Promise<RecordedKatapultRequest[]> {
+    const done = () => this.requests.filter(match);
+    if (done().length >= count) return Promise.resolve(done());
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (done().length < count) return;
+        this.waiters.delete(check);
+        clearTimeout(timer);
+        resolve(done());
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(new Error(`fake katapult: expected ${count} matching request(s), saw ${done().length}`));
+      }, timeoutMs);
+      this.waiters.add(check);
+    });
   }
 
   reset(): void {
@@ -309,6 +349,7 @@ class FakeKatapultServer implements FakeKatapult {
       rawBody,
       body: body.ok ? body.value : undefined,
     });
+    for (const check of [...this.waiters]) check();
     this.remaining = Math.max(0, this.remaining - 1);
 
     const queued = this.queues.get(`${method} ${path}`)?.shift();
@@ -318,6 +359,7 @@ class FakeKatapultServer implements FakeKatapult {
     }
     if (queued) {
       await this.wait(queued.delayMs ?? 0);
+      await queued.heldUntil?.catch(() => undefined);
       this.send(res, this.scripted(queued));
       return;
     }

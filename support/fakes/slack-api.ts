@@ -51,11 +51,24 @@ export interface FakeSlack {
   fail(method: string, ...failures: SlackFailure[]): void;
   /** Delay (ms) added before answering `method`. */
   delay(method: string, ms: number): void;
+  /**
+   * Calls to `method` are recorded at once but answered only when the returned function is called
+   * (then also every later call answers at once): the test decides how long Slack takes.
+   */
+  hold(method: string): () => void;
   callsTo(method: string): SlackCall[];
   /** Calls refused for breaking Slack's limits (a test that expects none can assert this is empty). */
   refusals(): SlackCall[];
-  /** Resolves once `method` has been called `count` times (rejects after `timeoutMs`). */
-  waitFor(method: string, count?: number, timeoutMs?: number): Promise<SlackCall[]>;
+  /**
+   * Resolves once `count` calls were made to `method`, or that match the predicate (rejects after
+   * `timeoutMs`, default 10 s: generous, as waiting costs nothing once the call is made), with every
+   * such call so far.
+   */
+  waitFor(
+    method: string | ((call: SlackCall) => boolean),
+    count?: number,
+    timeoutMs?: number,
+  ): Promise<SlackCall[]>;
   reset(): void;
   close(): Promise<void>;
 }
@@ -93,7 +106,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const groups = new Map<string, { handle: string; users: string[] }>();
   const failures = new Map<string, SlackFailure[]>();
   const delays = new Map<string, number>();
-  const waiters: { method: string; count: number; resolve: () => void }[] = [];
+  const holds = new Map<string, Promise<void>>();
+  const waiters: { match: (call: SlackCall) => boolean; count: number; resolve: () => void }[] = [];
   const sockets = new Set<Socket>();
   let viewCounter = 0;
   let tsCounter = 0;
@@ -206,13 +220,14 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     const call: SlackCall = { method, token, args, raw };
     calls.push(call);
     for (const w of [...waiters]) {
-      if (w.method === method && calls.filter((c) => c.method === method).length >= w.count) {
+      if (w.match(call) && calls.filter(w.match).length >= w.count) {
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve();
       }
     }
     const wait = delays.get(method);
     if (wait) await new Promise((r) => setTimeout(r, wait));
+    await holds.get(method);
     const failure = failures.get(method)?.shift();
     if (failure !== undefined) {
       if (typeof failure === 'string') {
@@ -263,18 +278,33 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     groups,
     fail: (method, ...f) => failures.set(method, [...(failures.get(method) ?? []), ...f]),
     delay: (method, ms) => delays.set(method, ms),
+    hold(method) {
+      let release: () => void = () => undefined;
+      holds.set(
+        method,
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+      );
+      return () => {
+        holds.delete(method);
+        release();
+      };
+    },
     callsTo: (method) => calls.filter((c) => c.method === method),
     refusals: () => calls.filter((c) => c.refused),
-    waitFor(method, count = 1, timeoutMs = 5000) {
-      const done = () => calls.filter((c) => c.method === method);
+    waitFor(method, count = 1, timeoutMs = 10_000) {
+      const match = typeof method === 'string' ? (c: SlackCall) => c.method === method : method;
+      const what = typeof method === 'string' ? method : 'matching';
+      const done = () => calls.filter(match);
       if (done().length >= count) return Promise.resolve(done());
       return new Promise((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new Error(`fake Slack: expected ${count} ${method} call(s), saw ${done().length}`)),
+          () => reject(new Error(`fake Slack: expected ${count} ${what} call(s), saw ${done().length}`)),
           timeoutMs,
         );
         waiters.push({
-          method,
+          match,
           count,
           resolve: () => {
             clearTimeout(timer);
@@ -287,6 +317,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       calls.length = 0;
       failures.clear();
       delays.clear();
+      holds.clear();
     },
     async close() {
       for (const s of sockets) s.destroy();

@@ -50,7 +50,8 @@ const scheduleCalls = (on: Harness = h) =>
   on.katapult.requests.filter(
     (r) => r.method === 'DELETE' && r.path.endsWith('/disk_backup_policy/schedule'),
   );
-const settle = (ms = 300) => new Promise((r) => setTimeout(r, ms));
+/** Lets the work the last request started finish (Bot.idle), so that what did not happen can be checked. */
+const settle = async (on: Harness = h) => expect(await on.bot.idle()).toBe(true);
 const audit = (on: Harness = h) =>
   createAuditTrail(on.bot.store.audit, on.bot.store.docs, { retentionMs: 86_400_000 }).recent(TEAM, 50);
 /** The approval entries of one policy, newest first. */
@@ -162,8 +163,7 @@ describe('a submission with approval on', () => {
     const { id } = await request('dbp_twice');
     await Promise.all([press(ACTIONS.approve, id, ADMIN2), press(ACTIONS.approve, id, ADMIN2)]);
     await h.slack.waitFor('chat.update');
-    await h.bot.idle();
-    await settle(500);
+    await settle();
     expect(scheduleCalls()).toHaveLength(1);
     expect(h.slack.callsTo('chat.update')).toHaveLength(1);
     // One decision, not two that happened to run once.
@@ -414,8 +414,7 @@ describe('two bot instances on one store', () => {
     a.katapult.reset();
     await Promise.all([press(ACTIONS.approve, id, ADMIN2, a), press(ACTIONS.approve, id, ADMIN2, b)]);
     await a.slack.waitFor('chat.update');
-    await Promise.all([a.bot.idle(), b.bot.idle()]);
-    await settle(500);
+    await Promise.all([settle(a), settle(b)]);
     expect(scheduleCalls(a)).toHaveLength(1);
     expect(a.slack.callsTo('chat.update')).toHaveLength(1);
     expect(await approvals('dbp_replicas')).toEqual(['approved', 'requested']);
@@ -453,7 +452,7 @@ describe('expiry', () => {
     await press(ACTIONS.approve, id, ADMIN2, e);
     const refused = await e.slack.waitFor('chat.postEphemeral', 3);
     expect(JSON.stringify(refused.at(-1)?.args.text)).toContain('expired');
-    await settle();
+    await settle(e);
     expect(scheduleCalls(e)).toHaveLength(0);
   });
 });
@@ -477,7 +476,7 @@ describe('KATAPULT_FROZEN=true', () => {
     expect(res.text).toContain('KATAPULT_FROZEN=true');
     await f.command({ text: 'unfreeze', user_id: ADMIN, response_url: f.slack.responseUrl('u') });
     expect(JSON.stringify((await f.slack.waitFor('response_url'))[0]?.args)).toContain('whole deployment');
-    await settle();
+    await settle(f);
     expect(scheduleCalls(f)).toHaveLength(0);
     expect(f.slack.callsTo('chat.postMessage')).toHaveLength(0);
   });

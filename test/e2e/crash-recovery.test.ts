@@ -20,7 +20,7 @@ import {
   signedMetadata,
 } from '../../support/harness.js';
 import { postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
-import { type BotProcess, startBotProcess, until } from '../helpers/bot-process.js';
+import { type BotProcess, startBotProcess } from '../helpers/bot-process.js';
 import { describeWithService, type ServiceKind, serviceUrl } from '../helpers/services.js';
 
 type Kind = ServiceKind | 'sqlite';
@@ -94,7 +94,7 @@ function crashSuite(kind: Kind, replicas: boolean): void {
     );
     expect(res.status).toBe(200);
     expect(res.text).toBe(''); // acked: the modal closed
-    await until('the Katapult call', () => katapult.requests.find((r) => r.method === 'DELETE'), 15_000);
+    await katapult.waitFor((r) => r.method === 'DELETE', 1, 15_000);
     first.bot.kill();
     await first.bot.exited;
     const killedAt = Date.now();
@@ -106,7 +106,11 @@ function crashSuite(kind: Kind, replicas: boolean): void {
       throw e;
     });
     expect(Date.now() - killedAt).toBeLessThan(60_000);
-    await new Promise((r) => setTimeout(r, 1500)); // a second post would arrive by now
+    // The process that took over audits the outcome after posting it, then ends the record (which
+    // no other process can lease from then on): a second post would have been made before.
+    await Promise.any(
+      bots.slice(1).map((b) => b.waitForOutput(new RegExp(`"event":"audit_schedule".*"${policyId}"`))),
+    );
     const channelPosts = slack.callsTo('chat.postMessage').filter((c) => c.args.channel === CHANNEL);
     expect(channelPosts).toHaveLength(1);
     expect(String(posts[0]?.args.text)).toContain(policyId);

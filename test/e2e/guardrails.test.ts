@@ -41,7 +41,8 @@ afterEach(async () => {
 });
 
 const scheduleCalls = () => h.katapult.requests.filter((r) => r.method === 'DELETE');
-const settle = () => new Promise((r) => setTimeout(r, 300));
+/** Lets the work the last request started finish (Bot.idle), so that what did not happen can be checked. */
+const settle = async () => expect(await h.bot.idle()).toBe(true);
 /** The private note (ephemeral in the channel) the last refusal or problem produced. */
 const privateNote = async () => JSON.stringify((await h.slack.waitFor('chat.postEphemeral')).at(-1)?.args);
 const audit = () => auditTrailOf(h);

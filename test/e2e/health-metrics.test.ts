@@ -19,7 +19,7 @@ import {
   startHarness,
 } from '../../support/harness.js';
 import { viewSubmissionBody } from '../../support/slack-requests.js';
-import { until } from '../helpers/bot-process.js';
+import { poll } from '../helpers/poll.js';
 
 /** A scheduling submission as the object Socket Mode carries. */
 function schedulePayload(encryptionKey: string, policyId: string, at: number): Record<string, unknown> {
@@ -77,11 +77,17 @@ const FAMILIES = [
   'process_cpu_seconds_total',
 ];
 
-/** Starts a schedule whose Katapult call takes `delayMs`, stops the bot meanwhile, and returns /readyz as it drains. */
+/**
+ * Starts a schedule whose Katapult call is held, stops the bot meanwhile, reads /readyz as it
+ * drains, then lets the call end (the stop waits for it, and for its post).
+ */
 async function readyzWhileDraining(h: Harness, readyzUrl: string, submit: () => Promise<unknown>) {
+  let answer: () => void = () => undefined;
   h.katapult.enqueue('DELETE /disk_backup_policies/disk_backup_policy/schedule', {
     status: 200,
-    delayMs: 1500,
+    heldUntil: new Promise<void>((resolve) => {
+      answer = resolve;
+    }),
     body: {
       disk_backup_policy: {
         id: 'dbp_drain',
@@ -91,14 +97,16 @@ async function readyzWhileDraining(h: Harness, readyzUrl: string, submit: () => 
     },
   });
   await submit();
-  await until('the Katapult call', () =>
-    h.katapult.requests.find((r) => r.method === 'DELETE' && r.rawBody.includes('dbp_drain')),
-  );
+  await h.katapult.waitFor((r) => r.method === 'DELETE' && r.rawBody.includes('dbp_drain'));
   const stopping = h.bot.stop();
-  const res = await fetch(readyzUrl);
-  const body = (await res.json()) as { ready: boolean; draining: boolean };
-  await stopping;
-  return { status: res.status, body };
+  try {
+    const res = await fetch(readyzUrl);
+    const body = (await res.json()) as { ready: boolean; draining: boolean };
+    return { status: res.status, body };
+  } finally {
+    answer();
+    await stopping;
+  }
 }
 
 describe('HTTP mode', () => {
@@ -341,13 +349,9 @@ describe('Socket Mode', () => {
     const before = socket.connections.length;
     socket.disconnect('refresh_requested');
     // The client waits about 5 s before it reconnects: the drop shows meanwhile.
-    const statusBecomes = async (status: number, timeoutMs: number) => {
-      const end = Date.now() + timeoutMs;
-      while ((await readyz()).status !== status) {
-        if (Date.now() > end) throw new Error(`/readyz did not become ${status} within ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
+    // The bot's readiness follows the client's events, which the test cannot see: polled.
+    const statusBecomes = (status: number, timeoutMs: number) =>
+      poll(`/readyz to become ${status}`, async () => (await readyz()).status === status, { timeoutMs });
     await statusBecomes(503, 4000);
     expect(await readyz()).toMatchObject({ body: { ready: false, draining: false, slack: 'disconnected' } });
     expect(sample(await metricsOf(h.baseUrl), 'katapult_chatops_socket_mode_connected')).toBe(0);
@@ -363,8 +367,8 @@ describe('Socket Mode', () => {
       type: 'interactive',
       payload: schedulePayload(h.encryptionKey, 'dbp_socket', inMinutes(30)),
     });
-    await until('the scheduled deletion', () =>
-      slack.callsTo('chat.postMessage').find((c) => JSON.stringify(c.args).includes('dbp_socket')),
+    await slack.waitFor(
+      (c) => c.method === 'chat.postMessage' && JSON.stringify(c.args).includes('dbp_socket'),
     );
     await h.bot.idle();
     const after = await metricsOf(h.baseUrl);

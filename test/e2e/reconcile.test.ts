@@ -4,7 +4,7 @@
  * messages Slack holds are deleted (and held again for a new time), and a note goes to the channel.
  */
 import { createLogger, Redactor } from '../../src/log.js';
-import { createLocks } from '../../src/scheduling/locks.js';
+import { createLocks, policyLock } from '../../src/scheduling/locks.js';
 import { createReconciler } from '../../src/scheduling/reconcile.js';
 import { createUpcomingDeletions } from '../../src/scheduling/upcoming.js';
 import { ACTIONS } from '../../src/slack/ids.js';
@@ -149,16 +149,30 @@ test('two replicas sharing the store: in their periodic passes each policy is ch
   const unexpected = async () => {
     throw new Error('nothing changed: Slack must not be touched');
   };
-  const replica = (name: string) =>
-    createReconciler({
+  // The passes overlap on the policy: whoever checks it first gets Katapult's answer only once
+  // the other replica has asked for the policy's lock too (and waits for it, or finds it fresh).
+  const policyLockName = policyLock('T0FAKE001', 'dbp_rc_replicas');
+  const askers = new Set<string>();
+  let bothAsked: () => void = () => undefined;
+  const overlap = new Promise<void>((resolve) => {
+    bothAsked = resolve;
+  });
+  const replica = (name: string): ReturnType<typeof createReconciler> => {
+    const locks = createLocks(docs);
+    return createReconciler({
       upcoming,
-      locks: createLocks(docs),
+      locks: {
+        withLock(lock, work, options) {
+          if (lock === policyLockName && askers.add(name).size === 2) bothAsked();
+          return locks.withLock(lock, work, options);
+        },
+      },
       tokens: { tokenFor: async () => ({ ok: true, token: KATAPULT_TOKEN }) } as unknown as WorkspaceTokens,
       katapult: {
         async getDiskBackupPolicy(_token, policyId) {
           checks.push(`${name}:${policyId}`);
-          // Katapult agrees with the index, a little slowly.
-          await new Promise((r) => setTimeout(r, 50));
+          // Katapult agrees with the index.
+          if (policyId === 'dbp_rc_replicas') await overlap;
           return { autoMoveToTrashAt: (await upcoming.get('T0FAKE001', policyId))?.at ?? null };
         },
       },
@@ -168,6 +182,7 @@ test('two replicas sharing the store: in their periodic passes each policy is ch
       intervalMs: 3_600_000,
       track: (work) => work(),
     });
+  };
   const periodic = { skipFreshMs: 1_800_000 };
   const [a, b] = await Promise.all([replica('a').sweep(periodic), replica('b').sweep(periodic)]);
   expect(checks.filter((c) => c.endsWith(':dbp_rc_replicas'))).toHaveLength(1);

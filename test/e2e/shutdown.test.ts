@@ -21,7 +21,8 @@ import {
   startHarness,
 } from '../../support/harness.js';
 import { postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
-import { startBotProcess, until } from '../helpers/bot-process.js';
+import { startBotProcess } from '../helpers/bot-process.js';
+import { poll } from '../helpers/poll.js';
 
 const ENCRYPTION_KEY = randomBytes(32).toString('base64');
 
@@ -66,9 +67,13 @@ test('SIGTERM during an in-flight Katapult call: the call completes, the result 
   });
   try {
     const port = await bot.port();
+    // The call ends when the test says: the drain must wait for it however long it takes.
+    let answer: () => void = () => undefined;
     katapult.enqueue('DELETE /disk_backup_policies/disk_backup_policy/schedule', {
       status: 200,
-      delayMs: 1500,
+      heldUntil: new Promise<void>((resolve) => {
+        answer = resolve;
+      }),
       body: {
         disk_backup_policy: {
           id: 'dbp_sigterm',
@@ -98,15 +103,16 @@ test('SIGTERM during an in-flight Katapult call: the call completes, the result 
       }),
     );
     expect(res.status).toBe(200);
-    await until('the Katapult call', () => katapult.requests.find((r) => r.method === 'DELETE'));
+    await katapult.waitFor((r) => r.method === 'DELETE');
     bot.child.kill('SIGTERM');
-    // While the call under way finishes, /readyz says 503 so that load balancers stop sending.
-    let readyz = 0;
-    for (let i = 0; i < 20 && readyz !== 503; i += 1) {
-      readyz = (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
-      if (readyz !== 503) await new Promise((r) => setTimeout(r, 25));
-    }
-    expect(readyz).toBe(503);
+    // While the call under way finishes, /readyz says 503 so that load balancers stop sending (the
+    // signal reaches the child when it does: polled).
+    await poll(
+      '/readyz to say 503',
+      async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 503,
+    );
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(0);
+    answer();
     const [post] = await slack.waitFor('chat.postMessage', 1, 10_000);
     expect(JSON.stringify(post?.args.blocks)).toContain('dbp_sigterm');
     expect(await bot.exited).toBe(0);
@@ -158,15 +164,11 @@ test('SIGTERM while Socket Mode is reconnecting (the connection dropped, the new
   try {
     await bot.port();
     await socket.close();
-    // At least one reconnect has been tried (a second apps.connections.open) and has failed: its
-    // start() is still pending inside the client when the stop disconnects it.
-    const opened = slack.callsTo('apps.connections.open').length;
-    await until(
-      'a reconnect',
-      () => (slack.callsTo('apps.connections.open').length > opened ? true : undefined),
-      20_000,
-    );
-    await new Promise((r) => setTimeout(r, 500));
+    // At least one reconnect has been tried (a second apps.connections.open) and has failed (the
+    // client logged its second WebSocket error): the client is waiting to try again when the stop
+    // disconnects it.
+    await slack.waitFor('apps.connections.open', 2, 20_000);
+    await bot.waitForOutput(/WebSocket error occurred[\s\S]*WebSocket error occurred/, 20_000);
     bot.child.kill('SIGTERM');
     expect(await bot.exited).toBe(0);
     expect(bot.output()).not.toContain('ERR_UNHANDLED_REJECTION');

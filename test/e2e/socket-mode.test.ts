@@ -111,13 +111,12 @@ const scheduleCalls = () =>
   h.katapult.requests.filter((r) => r.method === 'DELETE' && r.path.endsWith('/disk_backup_policy/schedule'));
 
 async function waitForCall(from: number, method: string, timeoutMs = 5000): Promise<SlackCall> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const call = callsSince(from, method)[0];
-    if (call) return call;
-    if (Date.now() > end) throw new Error(`fake Slack: no ${method} call`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const [call] = await slack.waitFor(
+    (c) => c.method === method && slack.calls.indexOf(c) >= from,
+    1,
+    timeoutMs,
+  );
+  return call as SlackCall;
 }
 
 describe('connecting', () => {
@@ -159,7 +158,7 @@ describe('over the socket', () => {
     const ack = await command({ text: 'help' });
     expect(ack).toMatchObject({ response_type: 'ephemeral' });
     expect(JSON.stringify(ack)).toContain('/katapult token');
-    await new Promise((r) => setTimeout(r, 100));
+    expect(await h.bot.idle()).toBe(true);
     expect(callsSince(from, 'views.open')).toHaveLength(0);
     expect(callsSince(from, 'response_url')).toHaveLength(0);
   });
@@ -194,7 +193,7 @@ describe('over the socket', () => {
         [SCHEDULE_VIEW.whenBlock]: expect.any(String),
       },
     });
-    await new Promise((r) => setTimeout(r, 100));
+    expect(await h.bot.idle()).toBe(true);
     expect(scheduleCalls()).toHaveLength(0);
     expect(callsSince(from, 'chat.postMessage')).toHaveLength(0);
   });
@@ -212,7 +211,7 @@ describe('over the socket', () => {
       retry_reason: 'timeout',
     });
     expect(again).toEqual({});
-    await new Promise((r) => setTimeout(r, 100));
+    expect(await h.bot.idle()).toBe(true);
     expect(scheduleCalls()).toHaveLength(1);
     expect(callsSince(from, 'chat.postMessage')).toHaveLength(1);
     const duplicate = h.logs.find((l) => l.includes('"event":"duplicate_submission"'));

@@ -23,7 +23,8 @@ import { useSharedHarness } from '../helpers/shared-harness.js';
 // Admins only: MEMBER may not schedule anywhere.
 const shared = useSharedHarness({ env: { KATAPULT_DEFAULT_ACCESS: 'admins' } });
 const RESTORE_PATH = '/trash_objects/trash_object/restore';
-const settle = () => new Promise((r) => setTimeout(r, 300));
+/** Lets the work the last request started finish (Bot.idle), so that what did not happen can be checked. */
+const settle = async () => expect(await shared.h.bot.idle()).toBe(true);
 
 beforeEach(() => {
   shared.h.katapult.setTokens({ [KATAPULT_TOKEN]: 'Acme Ops' });

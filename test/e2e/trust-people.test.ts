@@ -44,7 +44,8 @@ afterEach(async () => {
 });
 
 const scheduleCalls = () => h.katapult.requests.filter((r) => r.method === 'DELETE');
-const settle = () => new Promise((r) => setTimeout(r, 300));
+/** Lets the work the last request started finish (Bot.idle), so that what did not happen can be checked. */
+const settle = async () => expect(await h.bot.idle()).toBe(true);
 const outcomesOf = async (user: string) => {
   await h.bot.idle();
   return (await auditTrailOf(h)).filter((e) => e.user === user).map((e) => e.outcome);

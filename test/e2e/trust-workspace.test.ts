@@ -19,7 +19,8 @@ import { useSharedHarness } from '../helpers/shared-harness.js';
 
 const shared = useSharedHarness();
 const OTHER_TEAM = 'T0OTHER01';
-const settle = () => new Promise((r) => setTimeout(r, 300));
+/** Lets the work the last request started finish (Bot.idle), so that what did not happen can be checked. */
+const settle = async () => expect(await shared.h.bot.idle()).toBe(true);
 const katapultCalls = () => shared.h.katapult.requests.length;
 const slackWrites = () =>
   shared.h.slack.calls.filter((c) => /^(chat\.|views\.|response_url)/.test(c.method)).length;

@@ -1,7 +1,7 @@
 /**
  * The real entry point (src/main.ts) as a child process, run from an empty folder so a developer's
- * own .env cannot leak into the test. Its JSON log lines are collected; `port` resolves from the
- * "started" line.
+ * own .env cannot leak into the test. Its JSON log lines are collected; `waitForOutput` resolves as
+ * soon as a line it waits for is written, and `port` from the "started" line.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
@@ -11,6 +11,8 @@ export interface BotProcess {
   child: ChildProcess;
   output(): string;
   exited: Promise<number | null>;
+  /** Resolves with the first match of `pattern` in the output, as soon as it is written (rejects after `timeoutMs`). */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** The HTTP port, once the bot logged that it started. */
   port(): Promise<number>;
   kill(): void;
@@ -24,28 +26,43 @@ export function startBotProcess(env: Record<string, string>, cwd: string): BotPr
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout?.on('data', (d: Buffer) => {
+  const watchers = new Set<() => void>();
+  const append = (d: Buffer) => {
     out += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
+    for (const check of [...watchers]) check();
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const waitForOutput = (pattern: RegExp, timeoutMs = 15_000) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const check = () => {
+        const match = out.match(pattern);
+        if (!match) return;
+        watchers.delete(check);
+        clearTimeout(timer);
+        resolve(match);
+      };
+      const timer = setTimeout(() => {
+        watchers.delete(check);
+        reject(new Error(`no ${pattern} in the bot's output within ${timeoutMs} ms:\n${out}`));
+      }, timeoutMs);
+      watchers.add(check);
+      check();
+    });
   return {
     child,
     output: () => out,
     exited,
-    port: () =>
-      until('the bot to start', () => {
-        const port = out.match(/"event":"started".*"port":(\d+)/)?.[1];
-        return port ? Number(port) : undefined;
-      }),
+    waitForOutput,
+    port: async () => Number((await waitForOutput(/"event":"started".*"port":(\d+)/))[1]),
     kill: () => {
       child.kill('SIGKILL');
     },
   };
 }
 
+/** Polls `probe` every 25 ms until it gives a value (for a child that is not a BotProcess). */
 export async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {

@@ -29,7 +29,8 @@ export function pendingRecord(id: string, policyIds: string[]): RequestRecord {
 
 /**
  * The deps of one worker (`owner`) on `store`: Katapult accepts every schedule after `katapult`
- * (which may throw) has run; the lease is short so a takeover needs no long wait.
+ * (which may throw) has run; the lease is short, so a test that moves the store's clock on
+ * (test/helpers/clock.ts) past it can take the record over at once.
  */
 export function runRequestDeps(
   store: Store,
@@ -38,6 +39,8 @@ export function runRequestDeps(
     katapult?: (policyId: string) => Promise<void>;
     locks?: Locks;
     dailyLimit?: RunRequestDeps['dailyLimit'];
+    /** The workers' clock; give the store the same one (default Date.now). */
+    now?: () => number;
   },
 ): (owner: string) => RunRequestDeps {
   const locks = parts.locks ?? createLocks(store.docs, { ttlMs: 2000 });
@@ -57,7 +60,7 @@ export function runRequestDeps(
     record: async () => undefined,
     explain: (failure) => explain(failure, { command: '/katapult', operation: 'schedule' }),
     logger: createLogger({ level: 'error', redactor: new Redactor(), sink: () => undefined }),
-    now: Date.now,
+    now: parts.now ?? Date.now,
     owner,
     leaseMs: 300,
     maxAttempts: 5,

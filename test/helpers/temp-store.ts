@@ -6,7 +6,12 @@ import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 
 /** Registers the hooks; call the returned function inside a test for the current store. */
-export function useTempSqliteStore(options: { maxPerWorkspace?: number } = {}): () => Store {
+export function useTempSqliteStore(
+  options: {
+    maxPerWorkspace?: number /** The store's clock (it judges leases and TTLs). */;
+    now?: () => number;
+  } = {},
+): () => Store {
   let dir: string;
   let store: Store | undefined;
   beforeEach(async () => {
@@ -15,6 +20,7 @@ export function useTempSqliteStore(options: { maxPerWorkspace?: number } = {}): 
       retentionMs: 90 * 86_400_000,
       maxPerWorkspace: options.maxPerWorkspace ?? 1000,
       onError: () => undefined,
+      ...(options.now ? { now: options.now } : {}),
     });
   });
   afterEach(async () => {

@@ -23,6 +23,7 @@ import { openRedisStore } from '../../src/store/redis-store.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import type { AuditEntry, Store } from '../../src/store/store.js';
 import { createTokenStore } from '../../src/store/token-store.js';
+import { poll } from '../helpers/poll.js';
 import { describeWithService, serviceUrl } from '../helpers/services.js';
 
 const RUN = `${process.pid}_${randomBytes(4).toString('hex')}`;
@@ -65,8 +66,6 @@ function entry(workspace: string, at: number, outcome: string): AuditEntry {
     delivery: 'channel',
   };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** 'rejected' is the only good answer after close(): 'hung' would stall a Slack request forever. */
 async function outcomeOf(op: () => Promise<unknown>): Promise<'resolved' | 'rejected' | 'hung'> {
@@ -170,8 +169,8 @@ function storeContract(setup: () => Promise<Backend>): void {
     const key = unique('submission:T:V');
     expect(await store.claim(key, 150)).toBe(true);
     expect(await store.claim(key, 150)).toBe(false);
-    await sleep(300);
-    expect(await store.claim(key, 150)).toBe(true);
+    // The TTL runs on the store's clock (Redis's own): nothing announces the expiry, so poll for it.
+    await poll('the claim to expire', () => store.claim(key, 60_000));
     expect(await store.claim(key, 150)).toBe(false);
   });
 
@@ -219,6 +218,50 @@ function storeContract(setup: () => Promise<Backend>): void {
     expect(await a.docs.get(coll, unique('absent'))).toBeNull();
   });
 
+  test('docs: increment counts each of 50 concurrent writes on two stores; the latest write gives the rest', async () => {
+    const [a, b] = [await open(), await open()];
+    const coll = unique('c');
+    const key = unique('k');
+    const doc = (i: number) => ({
+      key,
+      partition: 'T1',
+      sort: i,
+      active: false,
+      // Any count in the body is replaced; the rest is kept as written (quotes and all).
+      body: JSON.stringify({ i, note: 'say "hi"\n', count: 99, nested: { count: 5 } }),
+    });
+    expect(await a.docs.increment(coll, doc(0), 'count')).toBe(1);
+    const counts = await Promise.all(
+      Array.from({ length: 49 }, (_, i) => (i % 2 ? a : b).docs.increment(coll, doc(i + 1), 'count')),
+    );
+    // Every write saw the one before it: no two got the same count, none was lost.
+    expect(counts.sort((x, y) => x - y)).toEqual(Array.from({ length: 49 }, (_, i) => i + 2));
+    const got = await b.docs.get(coll, key);
+    const body = JSON.parse(got?.body ?? 'null') as { i: number; count: number };
+    expect(body).toEqual({ i: body.i, note: 'say "hi"\n', count: 50, nested: { count: 5 } });
+    expect(got).toMatchObject({ partition: 'T1', sort: body.i, active: false });
+    expect((await a.docs.list(coll, 'T1', { limit: 10 })).map((r) => r.key)).toEqual([key]);
+
+    // Counting on a document written without one; moving it to another partition; an empty body.
+    const other = unique('k');
+    await a.docs.upsert(coll, { key: other, partition: 'T1', sort: 1, active: false, body: '{"x":1}' });
+    expect(
+      await b.docs.increment(coll, { key: other, partition: 'T2', sort: 2, active: true, body: '{}' }, 'n'),
+    ).toBe(1);
+    expect(
+      await a.docs.increment(coll, { key: other, partition: 'T2', sort: 3, active: true, body: '{}' }, 'n'),
+    ).toBe(2);
+    expect(await a.docs.get(coll, other)).toMatchObject({
+      partition: 'T2',
+      sort: 3,
+      active: true,
+      body: '{"n":2}',
+    });
+    expect((await a.docs.list(coll, 'T1', { limit: 10 })).map((r) => r.key)).toEqual([key]);
+    expect((await a.docs.list(coll, 'T2', { limit: 10 })).map((r) => r.key)).toEqual([other]);
+    await expect(a.docs.increment(coll, { ...doc(0), body: '[1]' }, 'count')).rejects.toThrow('JSON object');
+  });
+
   test('docs: one lease among 20 concurrent takers on two stores; expiry, renewal and release', async () => {
     const [a, b] = [await open(), await open()];
     const coll = unique('c');
@@ -234,7 +277,9 @@ function storeContract(setup: () => Promise<Backend>): void {
     expect(await a.docs.lease(coll, key, 'late', 400)).toBeNull();
     expect(await b.docs.lease(coll, key, owner, 1500)).not.toBeNull(); // renewal by the holder, shorter
     expect(await a.docs.expired(coll, 10)).toEqual([]);
-    await sleep(1700);
+    // Renewed once more, for 1 ms: the lease expires (on the store's clock) at once.
+    expect(await b.docs.lease(coll, key, owner, 1)).not.toBeNull();
+    await poll('the lease to expire', async () => (await a.docs.expired(coll, 10)).length > 0);
     expect(await a.docs.expired(coll, 10)).toEqual([key]);
     expect((await a.docs.lease(coll, key, 'late', 60_000))?.leaseOwner).toBe('late');
     await b.docs.release(coll, key, owner); // not the holder any more: no effect
@@ -408,7 +453,13 @@ function storeContract(setup: () => Promise<Backend>): void {
       expect(await store.claim(long, 60_000)).toBe(true);
       expect(await store.countClaims(1_000_000)).toBe(before === null ? null : before + 6);
       clock += 2_000;
-      await sleep(300);
+      // Redis expires them by its own clock (PX): nothing announces it, so poll for it.
+      if (before === null) {
+        await poll('the short claims to expire', async () => {
+          for (const key of short) if (await backend.claimStored(key)) return false;
+          return true;
+        });
+      }
       const batches: number[] = [];
       do batches.push(await store.pruneClaims(2));
       while (batches.at(-1) !== 0);

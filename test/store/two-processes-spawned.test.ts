@@ -21,7 +21,7 @@ import {
   signedMetadata,
 } from '../../support/harness.js';
 import { postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
-import { type BotProcess, startBotProcess, until } from '../helpers/bot-process.js';
+import { type BotProcess, startBotProcess } from '../helpers/bot-process.js';
 import { describeWithService, type ServiceKind, serviceUrl } from '../helpers/services.js';
 
 const ENCRYPTION_KEY = randomBytes(32).toString('base64');
@@ -119,14 +119,12 @@ function replicas(kind: ServiceKind): void {
         },
       }),
     );
-    const schedule = await until('the Katapult call', () =>
-      katapult.requests.find((r) => r.method === 'DELETE'),
-    );
-    expect(schedule.headers.authorization).toBe(`Bearer ${KATAPULT_TOKEN}`);
+    const [schedule] = await katapult.waitFor((r) => r.method === 'DELETE');
+    expect(schedule?.headers.authorization).toBe(`Bearer ${KATAPULT_TOKEN}`);
   }, 30_000);
 
   test('one submission delivered to both replicas at once → exactly one Katapult call and one post', async () => {
-    await until('the previous post', () => (slack.callsTo('chat.postMessage').length > 0 ? true : undefined));
+    await slack.waitFor('chat.postMessage', 1, 15_000); // the previous test's
     slack.reset();
     katapult.reset();
     katapult.latencyMs = 100;
@@ -151,7 +149,9 @@ function replicas(kind: ServiceKind): void {
     const answers = await Promise.all([0, 1, 0, 1].map((i) => postSigned(events(i), SIGNING_SECRET, body)));
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
     await slack.waitFor('chat.postMessage', 1, 10_000);
-    await new Promise((r) => setTimeout(r, 500));
+    // The replica that ran it audits the outcome after the post; a duplicate run, started at its
+    // delivery, would have called Katapult (100 ms) by then.
+    await Promise.any(bots.map((b) => b.waitForOutput(/"event":"audit_schedule".*"dbp_replica_once"/)));
     expect(katapult.requests.filter((r) => r.method === 'DELETE')).toHaveLength(1);
     expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
     for (const b of bots) expect(b.output()).not.toContain(KATAPULT_TOKEN);

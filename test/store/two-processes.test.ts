@@ -30,7 +30,6 @@ import { leaksOf } from '../helpers/secrets.js';
 import { describeWithService, serviceUrl } from '../helpers/services.js';
 
 const RUN = `${process.pid.toString(36)}${randomBytes(3).toString('hex')}`.toUpperCase();
-const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
 
 function twoBots(storeUrl: () => string, cleanup: (team: string) => Promise<void>, team: string): void {
   let slack: FakeSlack;
@@ -109,7 +108,7 @@ function twoBots(storeUrl: () => string, cleanup: (team: string) => Promise<void
     const res = await post(b, scheduleSubmission(`V2P${RUN}X${++views}`, 'dbp_via_b'));
     expect(res.status).toBe(200);
     await slack.waitFor('chat.postMessage');
-    await settle(); // the audit entry is written after the post
+    await Promise.all([a.bot.idle(), b.bot.idle()]); // the audit entry is written after the post
     expect(scheduleCalls()).toHaveLength(1);
     expect(scheduleCalls()[0]?.headers.authorization).toBe(`Bearer ${KATAPULT_TOKEN}`);
     const audited = await a.bot.store.audit.recent(team, 50);
@@ -126,7 +125,8 @@ function twoBots(storeUrl: () => string, cleanup: (team: string) => Promise<void
       const results = await Promise.all([post(a, body), post(b, body), post(a, body), post(b, body)]);
       expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200]);
       await slack.waitFor('chat.postMessage');
-      await settle();
+      // Both instances have finished what the four deliveries started.
+      expect(await Promise.all([a.bot.idle(), b.bot.idle()])).toEqual([true, true]);
       expect(scheduleCalls()).toHaveLength(1);
       expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
       const audited = await b.bot.store.audit.recent(team, 50);

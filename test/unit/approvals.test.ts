@@ -15,11 +15,14 @@ import {
 import { createRequestLog, type RequestRecord } from '../../src/scheduling/request-log.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
+import { testClock } from '../helpers/clock.js';
 
 const logger = { event: () => undefined } as unknown as AppLogger;
 let store: Store;
 let dir: string;
 let clock = 1_800_000_000_000;
+/** The store's own clock (it judges the holds' leases): real time, moved on instead of waited for. */
+const storeClock = testClock();
 let n = 0;
 
 beforeAll(async () => {
@@ -28,6 +31,7 @@ beforeAll(async () => {
     retentionMs: 86_400_000,
     maxPerWorkspace: 100,
     onError: () => undefined,
+    now: storeClock.now,
   });
 });
 afterAll(async () => {
@@ -171,7 +175,7 @@ test('the expiry sweep leaves a request alone until its hold lapses, then closes
   const lapsed: RequestRecord = { ...record, approval: { expiresAt: clock, messageTs: '1.2' } };
   await deps.holds.hold(lapsed, clock);
   await requests.put(lapsed);
-  await new Promise((r) => setTimeout(r, 20));
+  storeClock.advance(20); // past its 1 ms lease
   await sweepApprovals(swept, 'sweeper');
   await sweepApprovals(swept, 'sweeper');
   expect((await requests.get(id))?.state).toBe('expired');

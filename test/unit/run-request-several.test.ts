@@ -7,10 +7,12 @@
 import { KatapultApiError } from '../../src/katapult/errors.js';
 import { createRequestLog, type RequestRecord } from '../../src/scheduling/request-log.js';
 import { type RequestSurface, runRequest } from '../../src/scheduling/run-request.js';
+import { testClock } from '../helpers/clock.js';
 import { pendingRecord, runRequestDeps } from '../helpers/run-request.js';
 import { useTempSqliteStore } from '../helpers/temp-store.js';
 
-const currentStore = useTempSqliteStore();
+const clock = testClock();
+const currentStore = useTempSqliteStore({ now: clock.now });
 
 const ID = 'T1:VSEVERAL';
 
@@ -30,6 +32,7 @@ function harness(katapult: (policyId: string) => Promise<void>) {
   };
   const deps = runRequestDeps(currentStore(), {
     surface,
+    now: clock.now,
     katapult: async (policyId) => {
       calls.push(policyId);
       await katapult(policyId);
@@ -45,11 +48,16 @@ function harness(katapult: (policyId: string) => Promise<void>) {
 
 test('broken off after two of three outcomes: the next worker calls only the third, and posts once', async () => {
   let crash = true;
+  let othersCalled: () => void = () => undefined;
+  const others = new Promise<void>((resolve) => {
+    othersCalled = resolve;
+  });
   const h = harness(async (policyId) => {
     if (policyId === 'dbp_c' && crash) {
-      await new Promise((r) => setTimeout(r, 50)); // the other two finish first
+      await others; // the other two are answered first
       throw new Error('the process died here');
     }
+    if (h.calls.includes('dbp_a') && h.calls.includes('dbp_b')) othersCalled();
     if (policyId === 'dbp_b')
       throw new KatapultApiError(404, 'disk_backup_policy_not_found', null, {}, null, 1);
   });
@@ -67,7 +75,7 @@ test('broken off after two of three outcomes: the next worker calls only the thi
   expect(h.announced).toHaveLength(0);
 
   crash = false;
-  await new Promise((r) => setTimeout(r, 350)); // the first worker's lease expires
+  clock.advance(350); // the first worker's lease (300 ms) expires
   expect(await runRequest(h.deps('worker-2'), ID)).toBe(true);
   expect(h.calls.sort()).toEqual(['dbp_a', 'dbp_b', 'dbp_c', 'dbp_c']);
   expect(h.announced).toHaveLength(1);

@@ -9,10 +9,12 @@ import { createLocks, LockBusyError, policyLock } from '../../src/scheduling/loc
 import { createRequestLog, type RequestRecord } from '../../src/scheduling/request-log.js';
 import { type RequestSurface, runRequest, UNKNOWN_POST_TEXT } from '../../src/scheduling/run-request.js';
 import { createUpcomingDeletions, type UpcomingDeletion } from '../../src/scheduling/upcoming.js';
+import { testClock } from '../helpers/clock.js';
 import { AT, pendingRecord, runRequestDeps } from '../helpers/run-request.js';
 import { useTempSqliteStore } from '../helpers/temp-store.js';
 
-const currentStore = useTempSqliteStore();
+const clock = testClock();
+const currentStore = useTempSqliteStore({ now: clock.now });
 
 const ID = 'T1:VSINGLE';
 const record = () => pendingRecord(ID, ['dbp_one']);
@@ -38,7 +40,7 @@ function harness(options: { announce?: () => Promise<void>; hold?: () => Promise
       await options.hold?.();
     },
   };
-  const deps = runRequestDeps(currentStore(), { surface, locks });
+  const deps = runRequestDeps(currentStore(), { surface, locks, now: clock.now });
   return { posts, told, held, locks, deps };
 }
 
@@ -85,7 +87,7 @@ test('a worker that dies after the post: the next one does not post again, tells
   expect((await requests.get(ID))?.post).toEqual({ state: 'sending' });
 
   die = false;
-  await new Promise((r) => setTimeout(r, 350)); // the first worker's lease expires
+  clock.advance(350); // the first worker's lease (300 ms) expires
   expect(await runRequest(h.deps('worker-2'), ID)).toBe(true);
   expect(h.posts).toHaveLength(1);
   expect(h.told).toEqual([UNKNOWN_POST_TEXT]);
