@@ -20,18 +20,13 @@ export interface AuditTrail extends Pick<AuditLog, 'append' | 'recent' | 'forget
 export function createAuditTrail(audit: AuditLog, docs: Docs, options: { retentionMs: number }): AuditTrail {
   const appendRefusal = async (entry: AuditEntry) => {
     const key = `${entry.workspace}:${entry.user}:${Math.floor(entry.at / REFUSAL_WINDOW_MS)}`;
-    const existing = await docs.get(REFUSALS, key);
-    const previous = existing ? (JSON.parse(existing.body) as AuditEntry) : null;
-    const merged: AuditEntry = previous
-      ? { ...entry, count: (previous.count ?? 1) + 1 }
-      : { ...entry, count: 1 };
-    await docs.upsert(REFUSALS, {
-      key,
-      partition: entry.workspace,
-      sort: entry.at,
-      active: false,
-      body: JSON.stringify(merged),
-    });
+    // One atomic write that counts: refusals recorded at the same time (parallel workers,
+    // replicas) each add one, where a read then a write would lose some.
+    await docs.increment(
+      REFUSALS,
+      { key, partition: entry.workspace, sort: entry.at, active: false, body: JSON.stringify(entry) },
+      'count',
+    );
     await docs.trim(REFUSALS, entry.workspace, {
       beforeSort: entry.at - options.retentionMs,
       keep: REFUSALS_KEPT,

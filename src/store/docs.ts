@@ -40,6 +40,13 @@ export interface Docs {
   get(collection: string, key: string): Promise<DocRow | null>;
   /** Creates or replaces the document (its lease, if any, is kept). */
   upsert(collection: string, doc: Omit<NewDoc, 'lease'>): Promise<void>;
+  /**
+   * Creates or replaces the document like `upsert`, and counts: `doc.body` is a JSON object, and
+   * its `field` is written as one more than the stored document's (1 when there is none, or it has
+   * none). One atomic write, so concurrent increments of a key are never lost (whichever came last
+   * gives the rest of the body). Returns the count written.
+   */
+  increment(collection: string, doc: Omit<NewDoc, 'lease'>, field: string): Promise<number>;
   /** Fenced write: applies only while `owner` holds the lease; false otherwise. */
   update(collection: string, key: string, owner: string, changes: DocChanges): Promise<boolean>;
   /**
@@ -65,4 +72,21 @@ export interface Docs {
   trim(collection: string, partition: string, options: { beforeSort: number; keep: number }): Promise<void>;
   /** How many active documents, and the smallest `sort` among them. */
   activeStats(collection: string): Promise<{ count: number; oldestSort: number | null }>;
+}
+
+/**
+ * For `increment`: the body without `field`, as the text before and after its count, which goes
+ * first (`{"count":` n `,…}`), so that a backend writes the whole body in the same statement that
+ * reads the old count.
+ */
+export function aroundCount(body: string, field: string): { head: string; tail: string } {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(field))
+    throw new TypeError(`increment: field ${JSON.stringify(field)}`);
+  const parsed: unknown = JSON.parse(body);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new TypeError('increment: the body must be a JSON object');
+  }
+  const { [field]: _replaced, ...rest } = parsed as Record<string, unknown>;
+  const text = JSON.stringify(rest);
+  return { head: `{"${field}":`, tail: text === '{}' ? '}' : `,${text.slice(1)}` };
 }

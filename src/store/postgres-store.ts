@@ -92,6 +92,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       placeholder: (n) => `$${n}`,
       // Leases are judged by the database's clock, the same for every replica.
       clockSql: '(floor(extract(epoch from clock_timestamp()) * 1000))::bigint',
+      json: (column) => `(${column})::jsonb`,
     },
     now,
   );

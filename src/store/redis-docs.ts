@@ -4,7 +4,7 @@
  * leases are judged by the Redis server's clock (`TIME`).
  */
 import type { RedisClientType } from '@keyv/redis';
-import type { DocRow, Docs } from './docs.js';
+import { aroundCount, type DocRow, type Docs } from './docs.js';
 
 /** Shared Lua prelude: the server's clock, and the index keys of a document. */
 const PRELUDE = `
@@ -43,6 +43,20 @@ if old and old ~= p then redis.call('ZREM', part(old), k) end
 redis.call('HSET', doc(k), 'p', p, 's', s, 'a', a, 'b', b)
 index(k, p, s, a)
 return 1`;
+
+/** The old count is read from the stored body; the new body is the caller's, around the new count. */
+const INCREMENT = `${PRELUDE}
+local k, p, s, a, field, head, tail = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local h = redis.call('HMGET', doc(k), 'p', 'b')
+local n = 1
+if h[2] then
+  local ok, body = pcall(cjson.decode, h[2])
+  if ok and type(body) == 'table' and tonumber(body[field]) then n = math.floor(tonumber(body[field])) + 1 end
+end
+if h[1] and h[1] ~= p then redis.call('ZREM', part(h[1]), k) end
+redis.call('HSET', doc(k), 'p', p, 's', s, 'a', a, 'b', head .. string.format('%d', n) .. tail)
+index(k, p, s, a)
+return n`;
 
 const UPDATE = `${PRELUDE}
 local k, owner, b, s, a = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
@@ -139,6 +153,13 @@ export function createRedisDocs(client: RedisClientType, namespace: string): Doc
     get: getDoc,
     async upsert(coll, doc) {
       await script(UPSERT, coll, doc.key, doc.partition, doc.sort, doc.active ? '1' : '0', doc.body);
+    },
+    async increment(coll, doc, field) {
+      const { head, tail } = aroundCount(doc.body, field);
+      const active = doc.active ? '1' : '0';
+      return Number(
+        await script(INCREMENT, coll, doc.key, doc.partition, doc.sort, active, field, head, tail),
+      );
     },
     async update(coll, key, owner, changes) {
       const active = changes.active === undefined ? '' : changes.active ? '1' : '0';

@@ -3,7 +3,7 @@
  * PostgreSQL differ only in placeholders and the clock: PostgreSQL judges leases by its own clock,
  * SQLite (in this process) by the caller's.
  */
-import type { DocRow, Docs } from './docs.js';
+import { aroundCount, type DocRow, type Docs } from './docs.js';
 
 export type SqlQuery = (sql: string, values: unknown[]) => Promise<unknown[]>;
 
@@ -13,6 +13,11 @@ export interface SqlDialect {
   placeholder(n: number): string;
   /** The store's clock in unix ms: an SQL expression, or null to pass the caller's `now()` as a value. */
   clockSql: string | null;
+  /**
+   * SQL that reads a TEXT column as JSON for `->>` (used by `increment`). Default: the column as it
+   * is, which SQLite reads as JSON; PostgreSQL needs a cast to jsonb.
+   */
+  json?: (column: string) => string;
 }
 
 export const DOCS_COLUMNS =
@@ -169,7 +174,10 @@ function leaseStatements(
 function documentStatements(
   dialect: SqlDialect,
   run: Run,
-): Pick<Docs, 'get' | 'upsert' | 'list' | 'keys' | 'remove' | 'removePartition' | 'trim' | 'activeStats'> {
+): Pick<
+  Docs,
+  'get' | 'upsert' | 'increment' | 'list' | 'keys' | 'remove' | 'removePartition' | 'trim' | 'activeStats'
+> {
   const t = dialect.table;
   return {
     async get(coll, key) {
@@ -187,6 +195,29 @@ function documentStatements(
         doc.active ? 1 : 0,
         doc.body,
       );
+    },
+    async increment(coll, doc, field) {
+      const { head, tail } = aroundCount(doc.body, field);
+      const old = `CAST(${dialect.json?.('d.body') ?? 'd.body'} ->> $ AS BIGINT)`;
+      const r = (await run(
+        `INSERT INTO ${t} AS d (coll, key, part, sort, active, body)
+         VALUES ($, $, $, $, $, CAST($ AS TEXT) || '1' || CAST($ AS TEXT))
+         ON CONFLICT (coll, key) DO UPDATE SET part = excluded.part, sort = excluded.sort,
+           active = excluded.active,
+           body = CAST($ AS TEXT) || CAST(COALESCE(${old}, 0) + 1 AS TEXT) || CAST($ AS TEXT)
+         RETURNING body`,
+        coll,
+        doc.key,
+        doc.partition,
+        doc.sort,
+        doc.active ? 1 : 0,
+        head,
+        tail,
+        head,
+        field,
+        tail,
+      )) as { body: string }[];
+      return Number((JSON.parse(r[0]?.body ?? '{}') as Record<string, unknown>)[field]);
     },
     async list(coll, partition, options) {
       return docRows(

@@ -216,6 +216,50 @@ function storeContract(setup: () => Promise<Backend>): void {
     expect(await a.docs.get(coll, unique('absent'))).toBeNull();
   });
 
+  test('docs: increment counts each of 50 concurrent writes on two stores; the latest write gives the rest', async () => {
+    const [a, b] = [await open(), await open()];
+    const coll = unique('c');
+    const key = unique('k');
+    const doc = (i: number) => ({
+      key,
+      partition: 'T1',
+      sort: i,
+      active: false,
+      // Any count in the body is replaced; the rest is kept as written (quotes and all).
+      body: JSON.stringify({ i, note: 'say "hi"\n', count: 99, nested: { count: 5 } }),
+    });
+    expect(await a.docs.increment(coll, doc(0), 'count')).toBe(1);
+    const counts = await Promise.all(
+      Array.from({ length: 49 }, (_, i) => (i % 2 ? a : b).docs.increment(coll, doc(i + 1), 'count')),
+    );
+    // Every write saw the one before it: no two got the same count, none was lost.
+    expect(counts.sort((x, y) => x - y)).toEqual(Array.from({ length: 49 }, (_, i) => i + 2));
+    const got = await b.docs.get(coll, key);
+    const body = JSON.parse(got?.body ?? 'null') as { i: number; count: number };
+    expect(body).toEqual({ i: body.i, note: 'say "hi"\n', count: 50, nested: { count: 5 } });
+    expect(got).toMatchObject({ partition: 'T1', sort: body.i, active: false });
+    expect((await a.docs.list(coll, 'T1', { limit: 10 })).map((r) => r.key)).toEqual([key]);
+
+    // Counting on a document written without one; moving it to another partition; an empty body.
+    const other = unique('k');
+    await a.docs.upsert(coll, { key: other, partition: 'T1', sort: 1, active: false, body: '{"x":1}' });
+    expect(
+      await b.docs.increment(coll, { key: other, partition: 'T2', sort: 2, active: true, body: '{}' }, 'n'),
+    ).toBe(1);
+    expect(
+      await a.docs.increment(coll, { key: other, partition: 'T2', sort: 3, active: true, body: '{}' }, 'n'),
+    ).toBe(2);
+    expect(await a.docs.get(coll, other)).toMatchObject({
+      partition: 'T2',
+      sort: 3,
+      active: true,
+      body: '{"n":2}',
+    });
+    expect((await a.docs.list(coll, 'T1', { limit: 10 })).map((r) => r.key)).toEqual([key]);
+    expect((await a.docs.list(coll, 'T2', { limit: 10 })).map((r) => r.key)).toEqual([other]);
+    await expect(a.docs.increment(coll, { ...doc(0), body: '[1]' }, 'count')).rejects.toThrow('JSON object');
+  });
+
   test('docs: one lease among 20 concurrent takers on two stores; expiry, renewal and release', async () => {
     const [a, b] = [await open(), await open()];
     const coll = unique('c');

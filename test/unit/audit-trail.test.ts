@@ -40,6 +40,18 @@ test('50 refusals of one member leave every admin entry in the history, as one e
   );
 });
 
+test('50 refusals appended at the same time (parallel workers) count 50: none is lost', async () => {
+  const trail = createAuditTrail(currentStore().audit, currentStore().docs, { retentionMs: 90 * 86_400_000 });
+  await Promise.all(
+    Array.from({ length: 50 }, (_, i) =>
+      trail.append(entry({ at: T0 + i, user: 'U0MALLORY', outcome: 'refused:not_allowed' })),
+    ),
+  );
+  const refusals = (await trail.recent('T1', 20)).filter((e) => e.user === 'U0MALLORY');
+  expect(refusals).toHaveLength(1);
+  expect(refusals[0]?.count).toBe(50);
+});
+
 test('refusals in another 10-minute window are a new entry; forget removes both kinds', async () => {
   const trail = createAuditTrail(currentStore().audit, currentStore().docs, { retentionMs: 90 * 86_400_000 });
   await trail.append(entry({ user: 'U2', outcome: 'refused:not_allowed' }));
