@@ -43,6 +43,11 @@ function line(e: AuditEntry): string {
     }
     case 'freeze':
       return `${when} ${who}: ${e.outcome === 'frozen' ? ':ice_cube: froze scheduling' : 'lifted the freeze'}`;
+    case 'uninstall':
+      // Slack names no person for an uninstall.
+      return `${when} the app was uninstalled from this workspace (${
+        e.outcome === 'trail_kept' ? 'its audit trail is kept' : 'only its admin entries are kept'
+      })`;
   }
 }
 
