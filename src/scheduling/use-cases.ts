@@ -70,6 +70,8 @@ export interface UseCaseParts {
   };
   /** Deletes a workspace's Slack installation when it uninstalls (OAuth; else nothing). */
   deleteInstallation(workspaceId: string): Promise<void>;
+  /** One workspace's bot token (true), or OAuth installations (false): what an uninstall keeps. */
+  singleWorkspace: boolean;
   logger: AppLogger;
   metrics: Pick<Metrics, 'submission' | 'storeError'>;
   now: () => number;
@@ -204,6 +206,10 @@ export function buildUseCases(parts: UseCaseParts): UseCases {
       dailyLimit: parts.dailyLimit,
       holds: parts.approvals.deps.holds,
       trail: parts.trail,
+      record,
+      singleWorkspace: parts.singleWorkspace,
+      logger,
+      now,
     }),
   };
 }
