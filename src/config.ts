@@ -43,7 +43,12 @@ export interface Config {
   approvalTtlMs: number;
   /** Emergency stop for the whole deployment: no scheduling, no approvals. */
   frozen: boolean;
-  audit: { retentionDays: number; maxPerWorkspace: number };
+  /**
+   * The audit trail: activity (schedules, restores, merged refusals and failures) is kept
+   * `retentionDays` and at most `maxPerWorkspace` entries; configuration and admin entries (token,
+   * access, freeze, approvals, uninstall) apart from it, `adminRetentionDays`.
+   */
+  audit: { retentionDays: number; maxPerWorkspace: number; adminRetentionDays: number };
   /** Minutes before the move that the channel is reminded; 0 turns reminders off. */
   reminderLeadMinutes: number;
   /** The request log's workers: lease length, sweep interval, attempts, parallel runs. */
@@ -336,6 +341,7 @@ export function parseConfig(env: Env): Config {
     audit: {
       retentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 90, 1, 3650),
       maxPerWorkspace: integer(env, 'AUDIT_MAX_ENTRIES', 10_000, 20, 1_000_000),
+      adminRetentionDays: integer(env, 'AUDIT_ADMIN_RETENTION_DAYS', 400, 1, 3650),
     },
     dataDir,
     encryptionKey: key,

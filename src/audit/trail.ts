@@ -1,51 +1,224 @@
 /**
- * The audit trail as people read it: the audit log (schedules, restores, token and access changes)
- * and, apart from it, refusals. Refusals live in their own documents, one per person and 10-minute
- * window with a count, capped per workspace on their own, so a member who runs the command again
- * and again can neither flood the history nor evict anyone's real entries from the audit log.
+ * The audit trail as people read it, in parts that volume in one cannot push out of another:
+ *
+ * - **Activity**: successful schedules and restores, in the audit log (its retention and its cap
+ *   per workspace, AUDIT_RETENTION_DAYS and AUDIT_MAX_ENTRIES).
+ * - **Refusals**: one document per person and 10-minute window, with a count.
+ * - **Failures**: every schedule outcome other than `scheduled` (a Katapult error code, `failed`,
+ *   `not_run`, `superseded`, …), one document per person, outcome and 10-minute window, with a
+ *   count and the latest entry's details (its policy, request ID, time). A form of 20 policies
+ *   Katapult refuses is one entry, not 20.
+ * - **Admin entries**: configuration (token set or removed, access changed, freeze, uninstall) and
+ *   approval steps, each its own document, with their own retention (AUDIT_ADMIN_RETENTION_DAYS,
+ *   400 days by default) and their own caps: configuration up to CONFIG_KEPT entries per workspace
+ *   (admins' own changes, at human pace), approvals up to AUDIT_MAX_ENTRIES (members can ask often).
+ *
+ * Refusals and failures are counted with one atomic write (`docs.increment`), so parallel workers
+ * and replicas lose no count. Admin entries written before they were kept apart are still in the
+ * audit log: they are read there too (under its retention), and carried over when the rest of a
+ * workspace's trail is forgotten.
  */
+import { createHash } from 'node:crypto';
 import type { Docs } from '../store/docs.js';
-import type { AuditEntry, AuditLog } from '../store/store.js';
+import type { AuditEntry, AuditLog, Store } from '../store/store.js';
 
 const REFUSALS = 'refusal';
-/** Refusals of one person within one window are one entry with a count. */
+const FAILURES = 'audit_failure';
+const CONFIG = 'audit_admin';
+const APPROVALS = 'audit_approval';
+/** Refusals (and failures) of one person within one window are one entry with a count. */
 export const REFUSAL_WINDOW_MS = 10 * 60_000;
-/** Refusal entries kept per workspace (beyond: the oldest go). */
-const REFUSALS_KEPT = 200;
+/** Refusal entries kept per workspace (beyond: the oldest go); the same for failure entries. */
+const MERGED_KEPT = 200;
+/** Configuration entries kept per workspace (beyond: the oldest go). */
+const CONFIG_KEPT = 10_000;
+const DAY_MS = 86_400_000;
+/** The read of the whole audit log (legacy admin entries, export): more than any cap it can have. */
+const WHOLE_LOG = 1_000_000;
+/** Documents read per page when a collection is read whole (export, carry-over). */
+const PAGE = 500;
 
 export const isRefusal = (entry: Pick<AuditEntry, 'outcome'>) => entry.outcome.startsWith('refused');
 
-export interface AuditTrail extends Pick<AuditLog, 'append' | 'recent' | 'forget'> {}
+const CONFIG_ACTIONS: ReadonlySet<AuditEntry['action']> = new Set([
+  'token_set',
+  'token_removed',
+  'access_changed',
+  'freeze',
+  'uninstall',
+]);
 
-export function createAuditTrail(audit: AuditLog, docs: Docs, options: { retentionMs: number }): AuditTrail {
-  const appendRefusal = async (entry: AuditEntry) => {
-    const key = `${entry.workspace}:${entry.user}:${Math.floor(entry.at / REFUSAL_WINDOW_MS)}`;
-    // One atomic write that counts: refusals recorded at the same time (parallel workers,
-    // replicas) each add one, where a read then a write would lose some.
+/** Configuration and admin entries: kept apart from activity, longer, and through an uninstall. */
+export const isAdminEntry = (entry: Pick<AuditEntry, 'action'>) =>
+  CONFIG_ACTIONS.has(entry.action) || entry.action === 'approval';
+
+/** A schedule that did not end `scheduled` (and was not refused): merged like refusals. */
+export const isFailure = (entry: Pick<AuditEntry, 'action' | 'outcome'>) =>
+  entry.action === 'schedule' && entry.outcome !== 'scheduled' && !isRefusal(entry);
+
+export interface AuditTrail {
+  append(entry: AuditEntry): Promise<void>;
+  /** Every kind, newest first, at most `limit`. */
+  recent(workspace: string, limit: number): Promise<AuditEntry[]>;
+  /** Configuration and admin entries only (approvals included), newest first, at most `limit`. */
+  admin(workspace: string, limit: number): Promise<AuditEntry[]>;
+  /** Removes the workspace's entries; with `keepAdmin`, all but its admin entries. */
+  forget(workspace: string, options?: { keepAdmin?: boolean }): Promise<void>;
+}
+
+export interface AuditTrailOptions {
+  /** Activity, refusals and failures older than this are removed. */
+  retentionMs: number;
+  /** Admin entries older than this are removed (default 400 days). */
+  adminRetentionMs?: number;
+  /** The cap on approval entries per workspace (default 10,000; AUDIT_MAX_ENTRIES). */
+  maxPerWorkspace?: number;
+  now?: () => number;
+}
+
+/** What makes two entries the same one (the admin documents' key, and duplicates on read). */
+function identity(e: AuditEntry): string {
+  const fields = [e.at, e.action, e.user, e.outcome, e.policyId, e.decidedBy, e.channel, e.requestId];
+  return createHash('sha256')
+    .update(JSON.stringify(fields.map((f) => f ?? null)))
+    .digest('hex')
+    .slice(0, 32);
+}
+
+/** A stored body as an entry; null for one this code cannot read. */
+function parse(body: string): AuditEntry | null {
+  try {
+    const value = JSON.parse(body) as unknown;
+    const entry = value as AuditEntry;
+    return typeof value === 'object' && value !== null && typeof entry.at === 'number' ? entry : null;
+  } catch {
+    return null;
+  }
+}
+
+const entriesOf = (rows: { body: string }[]) => rows.flatMap((r) => parse(r.body) ?? []);
+
+/** Newest first, each entry once. */
+function newestFirst(lists: AuditEntry[][]): AuditEntry[] {
+  const seen = new Set<string>();
+  return lists
+    .flat()
+    .sort((a, b) => b.at - a.at)
+    .filter((e) => {
+      const id = identity(e);
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    });
+}
+
+/** Every document of a workspace in a collection, page by page. */
+async function listWhole(docs: Docs, collection: string, workspace: string): Promise<AuditEntry[]> {
+  const found: AuditEntry[] = [];
+  for (let offset = 0; ; offset += PAGE) {
+    const rows = await docs.list(collection, workspace, { limit: PAGE, offset, newestFirst: true });
+    found.push(...entriesOf(rows));
+    if (rows.length < PAGE) return found;
+  }
+}
+
+const adminDoc = (entry: AuditEntry) => ({
+  key: `${entry.workspace}:${identity(entry)}`,
+  partition: entry.workspace,
+  sort: entry.at,
+  active: false,
+  body: JSON.stringify(entry),
+});
+
+export function createAuditTrail(audit: AuditLog, docs: Docs, options: AuditTrailOptions): AuditTrail {
+  const now = options.now ?? Date.now;
+  const adminRetentionMs = options.adminRetentionMs ?? 400 * DAY_MS;
+  const approvalsKept = options.maxPerWorkspace ?? 10_000;
+
+  /** One atomic write that counts: entries merged at the same time each add one. */
+  const appendMerged = async (collection: string, key: string, entry: AuditEntry) => {
     await docs.increment(
-      REFUSALS,
+      collection,
       { key, partition: entry.workspace, sort: entry.at, active: false, body: JSON.stringify(entry) },
       'count',
     );
-    await docs.trim(REFUSALS, entry.workspace, {
-      beforeSort: entry.at - options.retentionMs,
-      keep: REFUSALS_KEPT,
+    await docs.trim(collection, entry.workspace, {
+      beforeSort: now() - options.retentionMs,
+      keep: MERGED_KEPT,
     });
   };
+  const appendAdmin = async (entry: AuditEntry) => {
+    const collection = entry.action === 'approval' ? APPROVALS : CONFIG;
+    await docs.insert(collection, adminDoc(entry));
+    await docs.trim(collection, entry.workspace, {
+      beforeSort: now() - adminRetentionMs,
+      keep: collection === APPROVALS ? approvalsKept : CONFIG_KEPT,
+    });
+  };
+  const window = (entry: AuditEntry) => Math.floor(entry.at / REFUSAL_WINDOW_MS);
+  const newest = async (collection: string, workspace: string, limit: number, retentionMs: number) =>
+    entriesOf(
+      await docs.list(collection, workspace, { minSort: now() - retentionMs, limit, newestFirst: true }),
+    );
+  const adminNewest = (workspace: string, limit: number) =>
+    Promise.all([
+      newest(CONFIG, workspace, limit, adminRetentionMs),
+      newest(APPROVALS, workspace, limit, adminRetentionMs),
+    ]);
+  /** Admin entries written to the audit log before they were kept apart. */
+  const legacyAdmin = async (workspace: string) =>
+    (await audit.recent(workspace, WHOLE_LOG)).filter(isAdminEntry);
 
   return {
-    append: (entry) => (isRefusal(entry) ? appendRefusal(entry) : audit.append(entry)),
-    async recent(workspace, limit) {
-      const [entries, refusals] = await Promise.all([
-        audit.recent(workspace, limit),
-        docs.list(REFUSALS, workspace, { limit: REFUSALS_KEPT }),
-      ]);
-      const merged = [...entries, ...refusals.map((r) => JSON.parse(r.body) as AuditEntry)];
-      return merged.sort((a, b) => b.at - a.at).slice(0, limit);
+    async append(entry) {
+      const { workspace, user } = entry;
+      if (isRefusal(entry)) return appendMerged(REFUSALS, `${workspace}:${user}:${window(entry)}`, entry);
+      if (isFailure(entry)) {
+        return appendMerged(FAILURES, `${workspace}:${user}:${entry.outcome}:${window(entry)}`, entry);
+      }
+      if (isAdminEntry(entry)) return appendAdmin(entry);
+      return audit.append(entry);
     },
-    async forget(workspace) {
+    async recent(workspace, limit) {
+      const [activity, refusals, failures, admin] = await Promise.all([
+        audit.recent(workspace, limit),
+        newest(REFUSALS, workspace, limit, options.retentionMs),
+        newest(FAILURES, workspace, limit, options.retentionMs),
+        adminNewest(workspace, limit),
+      ]);
+      return newestFirst([activity, refusals, failures, ...admin]).slice(0, limit);
+    },
+    async admin(workspace, limit) {
+      const [admin, legacy] = await Promise.all([adminNewest(workspace, limit), legacyAdmin(workspace)]);
+      return newestFirst([...admin, legacy]).slice(0, limit);
+    },
+    async forget(workspace, forgetOptions) {
+      if (forgetOptions?.keepAdmin) {
+        for (const entry of await legacyAdmin(workspace)) await appendAdmin(entry);
+      }
       await audit.forget(workspace);
       await docs.removePartition(REFUSALS, workspace);
+      await docs.removePartition(FAILURES, workspace);
+      if (forgetOptions?.keepAdmin) return;
+      await docs.removePartition(CONFIG, workspace);
+      await docs.removePartition(APPROVALS, workspace);
     },
   };
+}
+
+/**
+ * Everything the trail holds for a workspace, newest first: the audit log (at most `limit`, its
+ * cap), refusals, failures (merged, with their counts) and admin entries. What `/katapult history`
+ * shows, and more: documents past their retention that no write has trimmed yet are included.
+ */
+export async function readWholeTrail(
+  store: Pick<Store, 'audit' | 'docs'>,
+  workspace: string,
+  options: { limit: number },
+): Promise<AuditEntry[]> {
+  const lists = await Promise.all([
+    store.audit.recent(workspace, options.limit),
+    ...[REFUSALS, FAILURES, CONFIG, APPROVALS].map((c) => listWhole(store.docs, c, workspace)),
+  ]);
+  return newestFirst(lists);
 }

@@ -179,6 +179,8 @@ export function registerBotListeners(
         // The workspace's kept Web clients carry the token just revoked.
         clients.forget(workspaceId);
       },
+      // What an uninstall keeps of the audit trail (src/scheduling/forget-workspace.ts).
+      singleWorkspace: config.slack.oauth === null,
       logger,
       metrics,
       now,

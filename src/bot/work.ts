@@ -59,6 +59,9 @@ export function createWorkspaceState(
   const users = createUserDirectory({ ttlMs: 60_000, groupTtlMs: 60_000, now });
   const trail = createAuditTrail(store.audit, store.docs, {
     retentionMs: config.audit.retentionDays * 86_400_000,
+    adminRetentionMs: config.audit.adminRetentionDays * 86_400_000,
+    maxPerWorkspace: config.audit.maxPerWorkspace,
+    now,
   });
   const record = createAuditRecorder(trail, logger);
   return { access, freezes, upcoming, users, trail, record };

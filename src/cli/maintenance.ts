@@ -1,4 +1,5 @@
 /** `migrate`, `rotate-key` and `export-audit`: operator commands over the store. */
+import { readWholeTrail } from '../audit/trail.js';
 import type { Config } from '../config.js';
 import { type Migration, migrate } from '../store/migrations.js';
 import type { AuditEntry, Store } from '../store/store.js';
@@ -63,14 +64,17 @@ export async function runRotateKey(config: Config, store: Store, out: Output): P
   return 0;
 }
 
-/** Audit entries as JSON lines, oldest first per workspace. */
+/**
+ * Audit entries as JSON lines, oldest first per workspace: everything `/katapult history` shows
+ * (activity, refusals and failures with their counts, configuration and admin entries).
+ */
 export async function runExportAudit(
   store: Store,
   out: Output,
   options: { workspaces: string[]; sinceMs: number | null; limit: number },
 ): Promise<number> {
   for (const workspace of options.workspaces) {
-    const entries: AuditEntry[] = await store.audit.recent(workspace, options.limit);
+    const entries: AuditEntry[] = await readWholeTrail(store, workspace, { limit: options.limit });
     for (const entry of entries.reverse()) {
       if (options.sinceMs !== null && entry.at < options.sinceMs) continue;
       out.line(JSON.stringify(entry));

@@ -7,9 +7,10 @@ import type { AccessPolicies } from '../access/access-policy.js';
 import type { Freezes } from '../access/freeze.js';
 import { auditEntry } from '../audit/entry.js';
 import type { AuditRecorder } from '../audit/record.js';
+import type { AuditTrail } from '../audit/trail.js';
 import type { AppLogger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { AuditLog, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import type { WorkspaceTokens } from '../tokens/workspace-tokens.js';
 import {
   type ApprovalDeps,
@@ -34,6 +35,9 @@ import type { UpcomingDeletions } from './upcoming.js';
 
 export type { Decision, DecisionRefusal };
 
+/** `/katapult history admin`: configuration and admin entries, further back than the last 20 actions. */
+const ADMIN_HISTORY_LIMIT = 50;
+
 /** The parts the use cases are built from (src/app.ts makes them). */
 export interface UseCaseParts {
   /** The slash command, as the texts name it. */
@@ -45,7 +49,7 @@ export interface UseCaseParts {
   upcoming: UpcomingDeletions;
   requests: Pick<RequestLog, 'since' | 'forget'>;
   dailyLimit: DailyLimit;
-  trail: Pick<AuditLog, 'recent' | 'forget'>;
+  trail: Pick<AuditTrail, 'recent' | 'admin' | 'forget'>;
   record: AuditRecorder;
   /** Records submissions in the request log and starts their work. */
   intake: RequestIntake;
@@ -66,6 +70,8 @@ export interface UseCaseParts {
   };
   /** Deletes a workspace's Slack installation when it uninstalls (OAuth; else nothing). */
   deleteInstallation(workspaceId: string): Promise<void>;
+  /** One workspace's bot token (true), or OAuth installations (false): what an uninstall keeps. */
+  singleWorkspace: boolean;
   logger: AppLogger;
   metrics: Pick<Metrics, 'submission' | 'storeError'>;
   now: () => number;
@@ -92,6 +98,8 @@ export interface UseCases {
   changeAccess: ChangeAccess['change'];
   setFreeze: SetFreeze;
   readHistory: ReadHistory;
+  /** The configuration and admin entries on their own (`/katapult history admin`), admins only. */
+  readAdminHistory: ReadHistory;
   readHome: ReadHome;
   /** Approve or deny a request for approval (src/scheduling/approvals.ts). */
   decideApproval(input: {
@@ -159,6 +167,14 @@ export function buildUseCases(parts: UseCaseParts): UseCases {
     changeAccess: accessPolicy.change,
     setFreeze: createSetFreeze({ command: parts.command, freezes, record, logger, now }),
     readHistory: createReadHistory({ trail: parts.trail, pending }),
+    async readAdminHistory(workspaceId, viewer) {
+      if (!(await viewer.isAdmin())) return { allowed: false };
+      return {
+        allowed: true,
+        entries: await parts.trail.admin(workspaceId, ADMIN_HISTORY_LIMIT),
+        pending: [],
+      };
+    },
     readHome: createReadHome({
       tokens,
       access,
@@ -190,6 +206,10 @@ export function buildUseCases(parts: UseCaseParts): UseCases {
       dailyLimit: parts.dailyLimit,
       holds: parts.approvals.deps.holds,
       trail: parts.trail,
+      record,
+      singleWorkspace: parts.singleWorkspace,
+      logger,
+      now,
     }),
   };
 }

@@ -58,11 +58,14 @@ export interface Docs {
   release(collection: string, key: string, owner: string, options?: { remove?: boolean }): Promise<void>;
   /** Active documents whose lease is free or expired (oldest sort first). */
   expired(collection: string, limit: number): Promise<string[]>;
-  /** A partition's documents in `sort` order, from `minSort`. */
+  /**
+   * A partition's documents in `sort` order (then key order), from `minSort`; with `newestFirst`,
+   * the highest `sort` first (then key order reversed), down to `minSort`.
+   */
   list(
     collection: string,
     partition: string,
-    options: { minSort?: number; limit: number; offset?: number },
+    options: { minSort?: number; limit: number; offset?: number; newestFirst?: boolean },
   ): Promise<DocRow[]>;
   /** Keys of every document of a collection, in key order after `afterKey` (for sweeps). */
   keys(collection: string, options: { afterKey?: string; limit: number }): Promise<string[]>;

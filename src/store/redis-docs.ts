@@ -184,12 +184,11 @@ export function createRedisDocs(client: RedisClientType, namespace: string): Doc
       return (await script(EXPIRED, coll, limit)) as string[];
     },
     async list(coll, partition, options) {
-      const keys = await client.zRangeByScore(
-        `${ns}:part:${coll}:${partition}`,
-        options.minSort ?? '-inf',
-        '+inf',
-        { LIMIT: { offset: options.offset ?? 0, count: options.limit } },
-      );
+      const part = `${ns}:part:${coll}:${partition}`;
+      const limit = { LIMIT: { offset: options.offset ?? 0, count: options.limit } };
+      const keys = options.newestFirst
+        ? await client.zRange(part, '+inf', options.minSort ?? '-inf', { BY: 'SCORE', REV: true, ...limit })
+        : await client.zRangeByScore(part, options.minSort ?? '-inf', '+inf', limit);
       const docs = await Promise.all(keys.map((k) => getDoc(coll, k)));
       return docs.filter((d): d is DocRow => d !== null);
     },

@@ -226,7 +226,9 @@ function documentStatements(
     async list(coll, partition, options) {
       return docRows(
         run,
-        `SELECT * FROM ${t} WHERE coll = $ AND part = $ AND sort >= $ ORDER BY sort, key LIMIT $ OFFSET $`,
+        options.newestFirst
+          ? `SELECT * FROM ${t} WHERE coll = $ AND part = $ AND sort >= $ ORDER BY sort DESC, key DESC LIMIT $ OFFSET $`
+          : `SELECT * FROM ${t} WHERE coll = $ AND part = $ AND sort >= $ ORDER BY sort, key LIMIT $ OFFSET $`,
         coll,
         partition,
         options.minSort ?? Number.MIN_SAFE_INTEGER,

@@ -22,7 +22,12 @@ export interface AuditEntry {
     /** A request for approval: outcome `requested`, `approved`, `denied` or `expired`. */
     | 'approval'
     /** The emergency stop: outcome `frozen` or `unfrozen`. */
-    | 'freeze';
+    | 'freeze'
+    /**
+     * The workspace uninstalled the app (or revoked its bot token): outcome `trail_kept` (single
+     * workspace: the whole trail stays) or `activity_forgotten` (OAuth: only the admin trail stays).
+     */
+    | 'uninstall';
   policyId: string | null;
   /** Requested deletion time, unix seconds (UTC), and as the user read it in their zone. */
   requestedAt: number | null;
@@ -36,7 +41,10 @@ export interface AuditEntry {
   delivery: string | null;
   /** Approvals: who approved or denied (`user` is who asked). */
   decidedBy?: string | null;
-  /** Refusals only: how many of this person's refusals this entry stands for (one 10-minute window). */
+  /**
+   * Refusals and failures only: how many of this person's refusals (or failures with this outcome)
+   * this entry stands for, within one 10-minute window.
+   */
   count?: number;
 }
 

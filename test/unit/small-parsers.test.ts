@@ -11,6 +11,9 @@ test.each([
   ['  help ', { kind: 'help' }],
   ['HELP', { kind: 'help' }],
   ['token', { kind: 'token' }],
+  ['history', { kind: 'history', admin: false }],
+  ['History  ADMIN', { kind: 'history', admin: true }],
+  ['history of everything', { kind: 'history', admin: false }],
   ['dbp_1', { kind: 'schedule', policyId: 'dbp_1', when: null }],
   ['dbp_1   tomorrow   09:00', { kind: 'schedule', policyId: 'dbp_1', when: 'tomorrow 09:00' }],
 ])('command text %j', (text, intent) => {

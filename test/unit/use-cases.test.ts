@@ -425,10 +425,11 @@ describe('setFreeze', () => {
   });
 });
 
-test('forgetWorkspace removes the installation first, then every store, for that workspace only', async () => {
+function forgetting(singleWorkspace: boolean) {
   const calls: string[] = [];
+  const logged: unknown[] = [];
   const step = (name: string) => async (workspaceId: string) => void calls.push(`${name} ${workspaceId}`);
-  await createForgetWorkspace({
+  const forget = createForgetWorkspace({
     deleteInstallation: step('installation'),
     tokens: {
       remove: async (w) => {
@@ -442,9 +443,20 @@ test('forgetWorkspace removes the installation first, then every store, for that
     requests: { forget: step('requests') },
     dailyLimit: { forget: step('daily') },
     holds: { forget: step('holds') },
-    trail: { forget: step('trail') },
-  })('T1');
-  expect(calls).toEqual([
+    trail: { forget: async (w, options) => void calls.push(`trail ${w} ${JSON.stringify(options)}`) },
+    record: async (e) => void calls.push(`audit ${e.workspace} ${e.action}:${e.outcome}`),
+    singleWorkspace,
+    logger: { event: (...args: unknown[]) => void logged.push(args) } as unknown as AppLogger,
+    now: () => NOW,
+  });
+  return { forget, calls, logged };
+}
+
+test('forgetWorkspace (OAuth) notes the uninstall, removes the installation, then every store, keeping the admin trail', async () => {
+  const t = forgetting(false);
+  await t.forget('T1');
+  expect(t.calls).toEqual([
+    'audit T1 uninstall:activity_forgotten',
     'installation T1',
     'tokens T1',
     'access T1',
@@ -453,8 +465,18 @@ test('forgetWorkspace removes the installation first, then every store, for that
     'requests T1',
     'daily T1',
     'holds T1',
-    'trail T1',
+    'trail T1 {"keepAdmin":true}',
   ]);
+  expect(t.logged).toEqual([['info', 'workspace_trail_kept', { workspace: 'T1', kept: 'admin_entries' }]]);
+});
+
+test('forgetWorkspace (single workspace) keeps the whole trail and says so', async () => {
+  const t = forgetting(true);
+  await t.forget('T1');
+  expect(t.calls[0]).toBe('audit T1 uninstall:trail_kept');
+  expect(t.calls.filter((c) => c.startsWith('trail'))).toEqual([]);
+  expect(t.calls).toContain('requests T1');
+  expect(t.logged).toEqual([['info', 'workspace_trail_kept', { workspace: 'T1', kept: 'whole_trail' }]]);
 });
 
 describe('reading', () => {

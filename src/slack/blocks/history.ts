@@ -1,4 +1,7 @@
-/** `/katapult history`: the workspace's last audit entries, for admins. Pure builder. */
+/**
+ * `/katapult history`: the workspace's last audit entries, for admins; `/katapult history admin`:
+ * its configuration and admin entries on their own, further back. Pure builders.
+ */
 import { APPROVALS } from '../../messages/approvals.js';
 import { code, dateToken } from '../../messages/mrkdwn.js';
 import type { RequestRecord } from '../../scheduling/request-log.js';
@@ -43,6 +46,11 @@ function line(e: AuditEntry): string {
     }
     case 'freeze':
       return `${when} ${who}: ${e.outcome === 'frozen' ? ':ice_cube: froze scheduling' : 'lifted the freeze'}`;
+    case 'uninstall':
+      // Slack names no person for an uninstall.
+      return `${when} the app was uninstalled from this workspace (${
+        e.outcome === 'trail_kept' ? 'its audit trail is kept' : 'only its admin entries are kept'
+      })`;
   }
 }
 
@@ -72,5 +80,21 @@ export function historyMessage(entries: AuditEntry[], pending: RequestRecord[] =
     section(`*The last ${entries.length} actions in this workspace*, newest first:`),
     ...historyLines(entries),
     context('Kept in the bot’s audit log; older entries are removed after the retention period.'),
+  ]);
+}
+
+/** `/katapult history admin`: token, access, freeze, approval and uninstall entries, newest first. */
+export function adminHistoryMessage(entries: AuditEntry[]): SlackMessage {
+  if (entries.length === 0) {
+    const nothing = 'No configuration changes or approvals are on record in this workspace.';
+    return message(nothing, [section(nothing)]);
+  }
+  const title = `The last ${entries.length} configuration changes and approval steps in this workspace`;
+  return message(`${title}.`, [
+    section(`*${title}*, newest first:`),
+    ...historyLines(entries),
+    context(
+      'Kept apart from other activity, so no volume of schedules, refusals or failures pushes them out, and for longer; older ones are removed after their own retention period.',
+    ),
   ]);
 }

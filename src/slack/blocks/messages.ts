@@ -113,7 +113,7 @@ export function helpMessage(command: string): SlackMessage {
         `\`${c} token\` lets workspace admins set, check or remove the workspace's Katapult API token.`,
         `\`${c} access\` lets workspace admins choose who may schedule deletions, in which channels, how many a day, and who must approve them.`,
         `\`${c} freeze\` stops all scheduling and approvals in this workspace at once (admins; an emergency stop), \`${c} unfreeze\` lifts it.`,
-        `\`${c} history\` shows workspace admins the last 20 actions.`,
+        `\`${c} history\` shows workspace admins the last 20 actions; \`${c} history admin\` the token, access, freeze, approval and uninstall entries on their own, further back.`,
         `\`${c} help\` shows this.`,
       ].join('\n'),
     ),

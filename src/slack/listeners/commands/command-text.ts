@@ -3,7 +3,8 @@ export type CommandIntent =
   | { kind: 'help' }
   | { kind: 'token' }
   | { kind: 'access' }
-  | { kind: 'history' }
+  /** `admin`: `history admin`, the configuration and admin entries on their own. */
+  | { kind: 'history'; admin: boolean }
   | { kind: 'freeze' }
   | { kind: 'unfreeze' }
   | { kind: 'schedule'; policyId: string | null; when: string | null };
@@ -15,13 +16,8 @@ export function parseCommandText(text: string | undefined): CommandIntent {
   const keyword = first.toLowerCase();
   if (keyword === 'help' || keyword === '?' || keyword === '-h' || keyword === '--help')
     return { kind: 'help' };
-  if (
-    keyword === 'token' ||
-    keyword === 'access' ||
-    keyword === 'history' ||
-    keyword === 'freeze' ||
-    keyword === 'unfreeze'
-  )
+  if (keyword === 'history') return { kind: 'history', admin: rest[0]?.toLowerCase() === 'admin' };
+  if (keyword === 'token' || keyword === 'access' || keyword === 'freeze' || keyword === 'unfreeze')
     return { kind: keyword };
   return { kind: 'schedule', policyId: first, when: rest.length ? rest.join(' ') : null };
 }

@@ -5,7 +5,7 @@
  */
 import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { errorText } from '../../../log.js';
-import { historyMessage } from '../../blocks/history.js';
+import { adminHistoryMessage, historyMessage } from '../../blocks/history.js';
 import { helpMessage, plainEphemeral } from '../../blocks/messages.js';
 import { couldNotOpenText, openScheduleModal } from '../../outbound/modals.js';
 import { isWorkspaceAdmin } from '../../people/access.js';
@@ -38,7 +38,7 @@ export function registerKatapultCommand(app: App, deps: ListenerDeps): void {
       case 'access':
         return openAccessModal(args, deps, workspaceId);
       case 'history':
-        return showHistory(args, deps, workspaceId);
+        return showHistory(args, deps, workspaceId, intent.admin);
       case 'freeze':
       case 'unfreeze':
         return deps.setFreeze(
@@ -74,14 +74,20 @@ export function registerKatapultCommand(app: App, deps: ListenerDeps): void {
   });
 }
 
-async function showHistory(args: Args, deps: ListenerDeps, workspaceId: string): Promise<void> {
+async function showHistory(
+  args: Args,
+  deps: ListenerDeps,
+  workspaceId: string,
+  admin: boolean,
+): Promise<void> {
   let reply: Parameters<Args['respond']>[0];
   try {
-    const history = await deps.readHistory(workspaceId, {
+    const history = await (admin ? deps.readAdminHistory : deps.readHistory)(workspaceId, {
       isAdmin: async () => (await deps.users.lookup(args.client, workspaceId, args.command.user_id)).isAdmin,
     });
+    const shown = history.allowed && admin ? adminHistoryMessage(history.entries) : null;
     reply = history.allowed
-      ? { response_type: 'ephemeral', ...historyMessage(history.entries, history.pending) }
+      ? { response_type: 'ephemeral', ...(shown ?? historyMessage(history.entries, history.pending)) }
       : plainEphemeral('Only workspace admins and owners can see the history.');
   } catch (error) {
     deps.logger.event('error', 'history_failed', {
