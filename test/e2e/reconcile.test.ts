@@ -87,6 +87,7 @@ test('a move cancelled in Katapult: held messages deleted, none held, the record
 test('a policy deleted in Katapult (404 on two passes): held messages deleted, the record dropped, the channel told', async () => {
   const before = await schedule('dbp_rc_gone', inMinutes(240));
   h.katapult.removePolicy('dbp_rc_gone');
+  h.katapult.reset();
 
   // The first 404 is only noted: a passing glitch must not withdraw the reminder of a move that still happens.
   expect((await h.bot.reconcile()).changed).toBe(0);
@@ -101,6 +102,8 @@ test('a policy deleted in Katapult (404 on two passes): held messages deleted, t
   expect(String(notes()[0]?.args.text)).toContain('no longer exists in Katapult');
   expect(await upcomingRecord('dbp_rc_gone')).toBeNull();
   expect(await createUpcomingDeletions(h.bot.store.docs).lastCheck('T0FAKE001', 'dbp_rc_gone')).toBeNull();
+  // Each 404 was believed only once Katapult confirmed whom the token belongs to.
+  expect(h.katapult.requests.filter((r) => r.path === '/users/current').length).toBeGreaterThanOrEqual(2);
 });
 
 test('a policy already in the trash before its time: the note offers Restore, the record is kept', async () => {
@@ -161,8 +164,9 @@ test('two replicas sharing the store: in their periodic passes each policy is ch
           await new Promise((r) => setTimeout(r, 50));
           return { autoMoveToTrashAt: (await upcoming.get('T0FAKE001', policyId))?.at ?? null };
         },
+        identify: async () => ({ organizations: [{ id: 'org_acme', name: 'Acme Ops' }] }),
       },
-      surface: { rehold: unexpected, dropHeld: unexpected, note: unexpected },
+      surface: { rehold: unexpected, dropHeld: unexpected, note: unexpected, tellUnproven: unexpected },
       logger: createLogger({ level: 'error', redactor: new Redactor(), sink: () => undefined }),
       now: Date.now,
       intervalMs: 3_600_000,
