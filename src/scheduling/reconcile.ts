@@ -12,13 +12,13 @@
  * Katapult answers 404 both for a policy that is gone and for one the token cannot see (another
  * organization's), so a 404 is believed only when Katapult confirms that the token reaches the
  * policy's organization (`provenGone`); otherwise the record is kept and an admin is told, once per
- * token.
+ * token. Only records whose move is ahead, or within the restore window after it, are checked.
  */
 import { isKatapultError } from '../katapult/errors.js';
 import { type AppLogger, errorText } from '../log.js';
 import { failureCode, withWorkspaceToken } from './katapult-call.js';
 import { followupsLock, LockBusyError, type Locks, policyLock } from './locks.js';
-import type { UpcomingDeletion, UpcomingDeletions } from './upcoming.js';
+import { KEEP_AFTER_MOVE_SECONDS, type UpcomingDeletion, type UpcomingDeletions } from './upcoming.js';
 
 /** What Katapult says about a policy now. */
 export type Observed =
@@ -127,7 +127,8 @@ export interface ReconcileSummary {
 
 export interface Reconciler {
   /**
-   * One pass over every upcoming record now. `skipFreshMs`: leave records found in agreement with
+   * One pass over the upcoming records whose move is ahead or within the restore window
+   * (KEEP_AFTER_MOVE_SECONDS) now; older ones are not read. `skipFreshMs`: leave records found in agreement with
    * Katapult less than this long ago (the periodic pass uses half the interval, so with several
    * replicas each policy is still checked about once per interval, not once per replica).
    */
@@ -149,10 +150,10 @@ export function createReconciler(deps: ReconcileDeps): Reconciler {
   const pass = async (skipFreshMs: number): Promise<ReconcileSummary> => {
     const summary = emptySummary();
     const memo = newPassMemo();
-    let after: string | undefined;
-    for (;;) {
-      const page = await deps.upcoming.page(after, PAGE);
-      for (const { workspaceId, policyId } of page) {
+    const fromSeconds = Math.floor(deps.now() / 1000) - KEEP_AFTER_MOVE_SECONDS;
+    for await (const workspaceId of workspacesWithRecords(deps.upcoming)) {
+      if (stopped) return summary;
+      for (const policyId of await policiesToCheck(deps.upcoming, workspaceId, fromSeconds)) {
         if (stopped) return summary;
         try {
           const outcome = await deps.track(() =>
@@ -172,9 +173,8 @@ export function createReconciler(deps: ReconcileDeps): Reconciler {
           });
         }
       }
-      if (page.length < PAGE) return summary;
-      after = page[page.length - 1]?.key;
     }
+    return summary;
   };
 
   const sweep = (options: { skipFreshMs?: number } = {}): Promise<ReconcileSummary> => {
@@ -221,6 +221,44 @@ export function createReconciler(deps: ReconcileDeps): Reconciler {
 
 function emptySummary(): ReconcileSummary {
   return { checked: 0, fresh: 0, changed: 0, skipped: 0, unproven: 0 };
+}
+
+/**
+ * Each workspace that has upcoming records, once. Only the index's keys are read (the records of a
+ * workspace are then listed by time, from the window's start), in the store's key order.
+ */
+async function* workspacesWithRecords(upcoming: UpcomingDeletions): AsyncGenerator<string> {
+  // A set rather than "the key prefix changed": with a linguistic collation (PostgreSQL's default
+  // may be one) one workspace's keys need not be next to each other.
+  const seen = new Set<string>();
+  let after: string | undefined;
+  for (;;) {
+    const page = await upcoming.page(after, PAGE);
+    for (const { workspaceId } of page) {
+      if (seen.has(workspaceId)) continue;
+      seen.add(workspaceId);
+      yield workspaceId;
+    }
+    if (page.length < PAGE) return;
+    after = page[page.length - 1]?.key;
+  }
+}
+
+/**
+ * A workspace's policies whose move is at or after `fromSeconds`, read before any is checked (a
+ * check may move or remove its record, which would shift the pages).
+ */
+async function policiesToCheck(
+  upcoming: UpcomingDeletions,
+  workspaceId: string,
+  fromSeconds: number,
+): Promise<string[]> {
+  const ids = new Set<string>();
+  for (let offset = 0; ; offset += PAGE) {
+    const page = await upcoming.list(workspaceId, { fromSeconds, limit: PAGE, offset });
+    for (const record of page) ids.add(record.policyId);
+    if (page.length < PAGE) return [...ids];
+  }
 }
 
 /**

@@ -10,7 +10,11 @@ import {
   type ReconcileAction,
   type ReconcileSurface,
 } from '../../src/scheduling/reconcile.js';
-import { createUpcomingDeletions, type UpcomingDeletions } from '../../src/scheduling/upcoming.js';
+import {
+  createUpcomingDeletions,
+  KEEP_AFTER_MOVE_SECONDS,
+  type UpcomingDeletions,
+} from '../../src/scheduling/upcoming.js';
 import { reconciledMessage } from '../../src/slack/blocks/followups.js';
 import { ACTIONS } from '../../src/slack/ids.js';
 import type { WorkspaceTokens } from '../../src/tokens/workspace-tokens.js';
@@ -373,5 +377,16 @@ describe('a 404 is believed only when the token reaches the policy’s organizat
     await w.reconciler.sweep();
     expect(w.dropped).toEqual([]);
     expect(w.told).toEqual([{ userId: null, policyId: 'dbp_fallback' }]);
+  });
+
+  test('a record whose move is past the restore window is neither read nor checked; one inside it still is', async () => {
+    const w = world();
+    await w.schedule('dbp_long_past', NOW - KEEP_AFTER_MOVE_SECONDS - 3600);
+    await w.schedule('dbp_recent_past', NOW - 3600);
+    await w.schedule('dbp_ahead', NOW + 3600);
+    const summary = await w.reconciler.sweep();
+    expect(summary.checked).toBe(2);
+    expect(w.gets.sort()).toEqual(['dbp_ahead', 'dbp_recent_past']);
+    expect(w.reads).not.toContain('dbp_long_past');
   });
 });
