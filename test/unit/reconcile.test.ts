@@ -1,5 +1,6 @@
 /** The reconcile decision: what the bot recorded against what Katapult says now. */
 import { jest } from '@jest/globals';
+import type { webApi } from '@slack/bolt';
 import { KatapultApiError } from '../../src/katapult/errors.js';
 import { createLogger, Redactor } from '../../src/log.js';
 import { createLocks, type Locks } from '../../src/scheduling/locks.js';
@@ -17,6 +18,7 @@ import {
 } from '../../src/scheduling/upcoming.js';
 import { reconciledMessage } from '../../src/slack/blocks/followups.js';
 import { ACTIONS } from '../../src/slack/ids.js';
+import { createReconcileSurface } from '../../src/slack/ports/reconcile-surface.js';
 import type { WorkspaceTokens } from '../../src/tokens/workspace-tokens.js';
 import { slackRefusal } from '../../support/slack-limits.js';
 import { useTempSqliteStore } from '../helpers/temp-store.js';
@@ -388,5 +390,71 @@ describe('a 404 is believed only when the token reaches the policy’s organizat
     expect(summary.checked).toBe(2);
     expect(w.gets.sort()).toEqual(['dbp_ahead', 'dbp_recent_past']);
     expect(w.reads).not.toContain('dbp_long_past');
+  });
+});
+
+describe('telling an admin about a 404 that could not be proven', () => {
+  const record = (policyId: string) => ({
+    policyId,
+    channelId: 'C0OPS0001',
+    at: AHEAD,
+    scheduledBy: 'U0ALICE01',
+    targetType: null,
+    targetId: null,
+    reminderMessageId: null,
+    restoreMessageId: null,
+  });
+  const surfaceWith = (answer: (channel: string) => Promise<unknown>) => {
+    const posts: { channel: string; text: string; blocks: unknown }[] = [];
+    const client = {
+      chat: {
+        postMessage: async (args: { channel: string; text: string; blocks: unknown }) => {
+          posts.push(args);
+          return answer(args.channel);
+        },
+      },
+    } as unknown as webApi.WebClient;
+    const logs: string[] = [];
+    const surface = createReconcileSurface(
+      {
+        upcoming: {} as UpcomingDeletions,
+        logger: createLogger({ level: 'debug', redactor: new Redactor(), sink: (l) => logs.push(l) }),
+        reminderLeadSeconds: 3600,
+        now: () => NOW * 1000,
+      },
+      async () => client,
+    );
+    return { surface, posts, logs };
+  };
+
+  test('privately to whoever set the token, in plain words Slack accepts with any policy id', async () => {
+    const { surface, posts } = surfaceWith(async (channel) => ({ ok: true, channel, ts: '1.1' }));
+    const policyId = `dbp_${'x*_`<&'.repeat(2_000)}`;
+    await surface.tellUnproven('T0RECON01', { record: record(policyId), userId: 'U0ADMIN01' });
+    expect(posts).toHaveLength(1);
+    const [post] = posts;
+    expect(post?.channel).toBe('U0ADMIN01');
+    expect(slackRefusal('chat.postMessage', post as never)).toBeNull();
+    expect(post?.text).toContain('another Katapult organization');
+    expect(JSON.stringify(post?.blocks)).toContain('So nothing was withdrawn');
+    expect(JSON.stringify(post?.blocks)).toContain('set a token of the policy');
+  });
+
+  test('a direct message Slack refuses: said in the record’s channel instead; nobody set the token: the channel', async () => {
+    const refused = Object.assign(new Error('An API error occurred: channel_not_found'), {
+      code: 'slack_webapi_platform_error',
+      data: { ok: false, error: 'channel_not_found' },
+    });
+    const { surface, posts, logs } = surfaceWith(async (channel) => {
+      if (channel.startsWith('U')) throw refused;
+      return { ok: true, channel, ts: '1.1' };
+    });
+    await surface.tellUnproven('T0RECON01', { record: record('dbp_one'), userId: 'U0ADMIN01' });
+    expect(posts.map((p) => p.channel)).toEqual(['U0ADMIN01', 'C0OPS0001']);
+    expect(logs.some((l) => l.includes('reconcile_unproven_note_failed'))).toBe(true);
+
+    posts.length = 0;
+    await surface.tellUnproven('T0RECON01', { record: record('dbp_two'), userId: null });
+    expect(posts.map((p) => p.channel)).toEqual(['C0OPS0001']);
   });
 });

@@ -54,7 +54,7 @@ export function createReconcileSurface(
     },
     async tellUnproven(workspaceId, { record, userId }) {
       const note = unprovenNote({ policyId: record.policyId, was: record.at });
-      const told = message(note.plain, [section(note.mrkdwn)]);
+      const told = message(note.plain, note.paragraphs.map(section));
       // Privately to whoever set the token; in the record's channel when nobody did, or when Slack
       // refused the direct message (so it surely was not sent).
       for (const channel of userId ? [userId, record.channelId] : [record.channelId]) {
