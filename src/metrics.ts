@@ -35,6 +35,8 @@ export interface Metrics {
   slackApiError(method: string, error: string): void;
   storeError(operation: string): void;
   dmFallback(): void;
+  /** Reconcile kept a record Katapult answered 404 for, as the 404 was not proven (another organization's token?). */
+  reconcileUnproven(): void;
   /** Socket Mode only: the connection to Slack went up (true) or down (false). */
   socketModeConnected(up: boolean): void;
   /** Prometheus text exposition. */
@@ -93,6 +95,7 @@ export function createMetrics(deps: MetricsDeps = {}): Metrics {
     slackApiError: (method, error) => counters.slackErrors.inc({ method, error }),
     storeError: (operation) => counters.storeErrors.inc({ operation }),
     dmFallback: () => counters.dmFallbacks.inc(),
+    reconcileUnproven: () => counters.reconcileUnproven.inc(),
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
@@ -149,7 +152,13 @@ function registerCounters(registry: Registry) {
     help: 'Outcomes sent as a direct message because the channel post failed.',
     registers: [registry],
   });
+  const reconcileUnproven = new Counter({
+    name: `${PREFIX}reconcile_unproven_total`,
+    help: 'Katapult 404s reconcile could not prove mean the policy is gone (the token may belong to another organization): the record was kept. One per policy per pass.',
+    registers: [registry],
+  });
   return {
+    reconcileUnproven,
     commands,
     submissions,
     katapultRequests,

@@ -255,7 +255,7 @@ function createWorker(
 /** Compares every upcoming deletion with Katapult, every RECONCILE_INTERVAL_MINUTES. */
 function createUpcomingReconciler(
   config: Config,
-  { logger, now, tokens, katapult }: Infrastructure,
+  { logger, now, tokens, katapult, metrics }: Infrastructure,
   { upcoming }: WorkspaceState,
   { locks, clientFor, track }: Scheduling,
 ): Reconciler {
@@ -272,6 +272,7 @@ function createUpcomingReconciler(
     now,
     intervalMs: config.reconcileIntervalMinutes * 60_000,
     track,
+    onUnproven: () => metrics.reconcileUnproven(),
   });
 }
 

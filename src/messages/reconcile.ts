@@ -47,3 +47,25 @@ export function reconcileNote(
       };
   }
 }
+
+/**
+ * What an admin is told, once per Katapult token, when Katapult answers that a scheduled policy
+ * does not exist but the bot cannot confirm that the workspace's token can see the policy's
+ * organization: Katapult gives the same answer for a policy of another organization.
+ */
+export function unprovenNote(input: { policyId: string; was: number }): {
+  plain: string;
+  /** Slack mrkdwn, one paragraph each (the policy id is only in the first). */
+  paragraphs: string[];
+} {
+  const p = code(input.policyId);
+  const plainId = escapeMrkdwn(input.policyId);
+  return {
+    plain: `Katapult says disk backup policy ${plainId} does not exist, but the workspace's Katapult token may belong to another Katapult organization. Nothing was withdrawn.`,
+    paragraphs: [
+      `:warning: Katapult says disk backup policy ${p} does not exist, but the bot cannot confirm that the workspace's Katapult token can see the organization the policy is in. The token may belong to another Katapult organization, or it may lack the organizations:read scope that lets the bot ask which organization it belongs to.`,
+      `So nothing was withdrawn: the reminder and the restore offer stay, and if the policy still exists Katapult still moves it to the trash on ${dateToken(input.was)}. Other deletions scheduled with an earlier token may be in the same state.`,
+      `If the token was replaced by mistake, set a token of the policy's organization (with the organizations:read scope). This is said once for this token.`,
+    ],
+  };
+}

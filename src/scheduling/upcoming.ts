@@ -30,6 +30,11 @@ export interface UpcomingDeletion {
 export interface ReconcileCheck {
   at: number;
   missingSince: number | null;
+  /**
+   * The Katapult organizations (IDs) the policy is known to be in one of: those of a token that
+   * Katapult showed the policy to. Absent (null) until then, and in checks written before it was kept.
+   */
+  organizations?: string[] | null;
 }
 
 export interface UpcomingDeletions {
@@ -45,6 +50,11 @@ export interface UpcomingDeletions {
   /** reconcile.ts's last look at the policy in Katapult, or null. */
   lastCheck(workspaceId: string, policyId: string): Promise<ReconcileCheck | null>;
   markChecked(workspaceId: string, policyId: string, check: ReconcileCheck): Promise<void>;
+  /**
+   * Claims a note that must go out once per workspace (e.g. once per Katapult token): true for the
+   * first claim only, on any replica. Removed with the workspace (`forget`).
+   */
+  claimNotice(workspaceId: string, notice: string, atMs: number): Promise<boolean>;
   /** Every record's `(workspace, policy)`, in pages (for the reconcile sweep). */
   page(
     afterKey: string | undefined,
@@ -58,6 +68,8 @@ export const KEEP_AFTER_MOVE_SECONDS = 7 * 86_400;
 export const UPCOMING = 'upcoming';
 /** Kept apart from the records, so marking a check never races with replacing the held messages. */
 export const CHECKED = 'upcoming-checked';
+/** Notes reconcile sends once (claimNotice). */
+export const NOTICES = 'upcoming-notices';
 
 function isRecord(v: unknown): v is UpcomingDeletion {
   if (typeof v !== 'object' || v === null) return false;
@@ -105,15 +117,24 @@ export function createUpcomingDeletions(docs: Docs): UpcomingDeletions {
     async forget(workspaceId) {
       await docs.removePartition(UPCOMING, workspaceId);
       await docs.removePartition(CHECKED, workspaceId);
+      await docs.removePartition(NOTICES, workspaceId);
     },
     async lastCheck(workspaceId, policyId) {
       const row = await docs.get(CHECKED, key(workspaceId, policyId));
       if (!row) return null;
       try {
-        const missingSince = (JSON.parse(row.body) as { missingSince?: unknown }).missingSince;
-        return { at: row.sort, missingSince: typeof missingSince === 'number' ? missingSince : null };
+        const body = JSON.parse(row.body) as { missingSince?: unknown; organizations?: unknown };
+        const { missingSince, organizations } = body;
+        return {
+          at: row.sort,
+          missingSince: typeof missingSince === 'number' ? missingSince : null,
+          organizations:
+            Array.isArray(organizations) && organizations.every((o) => typeof o === 'string')
+              ? organizations
+              : null,
+        };
       } catch {
-        return { at: row.sort, missingSince: null };
+        return { at: row.sort, missingSince: null, organizations: null };
       }
     },
     async markChecked(workspaceId, policyId, check) {
@@ -122,7 +143,19 @@ export function createUpcomingDeletions(docs: Docs): UpcomingDeletions {
         partition: workspaceId,
         sort: check.at,
         active: false,
-        body: JSON.stringify({ missingSince: check.missingSince }),
+        body: JSON.stringify({
+          missingSince: check.missingSince,
+          ...(check.organizations ? { organizations: check.organizations } : {}),
+        }),
+      });
+    },
+    async claimNotice(workspaceId, notice, atMs) {
+      return docs.insert(NOTICES, {
+        key: key(workspaceId, notice),
+        partition: workspaceId,
+        sort: atMs,
+        active: false,
+        body: '{}',
       });
     },
     async page(afterKey, limit) {
