@@ -9,6 +9,7 @@ import Keyv from 'keyv';
 import pg from 'pg';
 import { errorText } from '../log.js';
 import { createSqlDocs, docsSchema } from './sql-docs.js';
+import { sqlKvCompareAndSet } from './sql-kv.js';
 import type { AuditEntry, AuditLog, Store } from './store.js';
 
 export interface PostgresStoreOptions {
@@ -122,7 +123,11 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       await pool.end();
     },
     ...claimSweep(query, claims, now),
-    ...kvCompareAndSet(query, `${schema}.${KV_TABLE}`, (key) => `katapult-chatops:${key}`),
+    ...sqlKvCompareAndSet(query, {
+      table: `${schema}.${KV_TABLE}`,
+      placeholder: (n) => `$${n}`,
+      stored: (key) => `katapult-chatops:${key}`,
+    }),
   };
 }
 
@@ -238,35 +243,6 @@ function postgresAuditLog(
         [workspace, now() - options.retentionMs, Math.max(0, limit)],
       )) as { entry: AuditEntry }[];
       return rows.map((r) => r.entry);
-    },
-  };
-}
-
-/**
- * Raw reads and compare-and-set on Keyv's table (`key`, `value`: the serialized record, under the
- * namespaced key). One `UPDATE … WHERE value = $3`: PostgreSQL locks the row and checks the
- * condition again on its latest version, so of two concurrent writers over the same value one wins,
- * and a row deleted meanwhile is not written.
- */
-function kvCompareAndSet(
-  query: Query,
-  table: string,
-  stored: (key: string) => string,
-): Pick<Store, 'kvGetRaw' | 'kvReplaceIfUnchanged'> {
-  return {
-    async kvGetRaw(key) {
-      const rows = (await query(`SELECT value FROM ${table} WHERE key = $1`, [stored(key)])) as {
-        value: string;
-      }[];
-      return rows[0]?.value ?? null;
-    },
-    async kvReplaceIfUnchanged(key, expectedRaw, nextRaw) {
-      const rows = await query(`UPDATE ${table} SET value = $1 WHERE key = $2 AND value = $3 RETURNING key`, [
-        nextRaw,
-        stored(key),
-        expectedRaw,
-      ]);
-      return rows.length === 1;
     },
   };
 }

@@ -16,6 +16,7 @@ import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
 import sqlite3 from 'sqlite3';
 import { createSqlDocs, docsSchema } from './sql-docs.js';
+import { sqlKvCompareAndSet } from './sql-kv.js';
 import type { AuditEntry, AuditLog, Store } from './store.js';
 
 export async function openSqliteStore(
@@ -89,7 +90,11 @@ export async function openSqliteStore(
       await new Promise<void>((resolve, reject) => db.close((error) => (error ? reject(error) : resolve())));
     },
     ...claimSweep(query, now),
-    ...kvCompareAndSet(query, 'keyv', (key) => `katapult-chatops:${key}`),
+    ...sqlKvCompareAndSet((sql, values) => query(sql, ...values), {
+      table: 'keyv',
+      placeholder: () => '?',
+      stored: (key) => `katapult-chatops:${key}`,
+    }),
   };
 }
 
@@ -217,32 +222,4 @@ function openDatabase(file: string): Promise<sqlite3.Database> {
       resolve(db);
     });
   });
-}
-
-/**
- * Raw reads and compare-and-set on Keyv's table (`key`, `value`: the serialized record, under the
- * namespaced key). One `UPDATE … WHERE value = ?`, which SQLite runs atomically.
- */
-function kvCompareAndSet(
-  query: Query,
-  table: string,
-  stored: (key: string) => string,
-): Pick<Store, 'kvGetRaw' | 'kvReplaceIfUnchanged'> {
-  return {
-    async kvGetRaw(key) {
-      const rows = (await query(`SELECT value FROM ${table} WHERE key = ?`, stored(key))) as {
-        value: string;
-      }[];
-      return rows[0]?.value ?? null;
-    },
-    async kvReplaceIfUnchanged(key, expectedRaw, nextRaw) {
-      const rows = await query(
-        `UPDATE ${table} SET value = ? WHERE key = ? AND value = ? RETURNING key`,
-        nextRaw,
-        stored(key),
-        expectedRaw,
-      );
-      return rows.length === 1;
-    },
-  };
 }
