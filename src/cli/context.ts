@@ -33,13 +33,26 @@ export function openConfiguredStore(
   });
 }
 
-/** Every key/value record, as `[key, value]` (keys without the store's namespace). */
+/**
+ * Every key/value record, as `[key, value]` (keys without the store's namespace). The bot may be
+ * writing meanwhile: a record removed between the adapter listing its key and reading its value
+ * (Redis: SCAN, then MGET) comes with no value, on which Keyv's iterator throws; it is gone, so it is
+ * skipped.
+ */
 export async function* records(store: Store): AsyncGenerator<[string, unknown]> {
-  const iterate = store.kv.iterator;
-  if (typeof iterate !== 'function') throw new Error('this store cannot list its records');
-  for await (const [key, value] of iterate.call(store.kv, undefined as never) as AsyncIterable<
-    [string, unknown]
-  >) {
+  const adapter = store.kv.store as {
+    iterator?(namespace: string | undefined): AsyncIterable<[string, unknown]>;
+  };
+  if (typeof store.kv.iterator !== 'function' || typeof adapter.iterator !== 'function')
+    throw new Error('this store cannot list its records');
+  const list = adapter.iterator.bind(adapter);
+  async function* present(namespace: string | undefined) {
+    for await (const entry of list(namespace)) {
+      if (entry[1] !== undefined && entry[1] !== null) yield entry;
+    }
+  }
+  const iterate = store.kv.generateIterator(present);
+  for await (const [key, value] of iterate(undefined) as AsyncIterable<[string, unknown]>) {
     yield [key, value];
   }
 }

@@ -27,6 +27,11 @@ export async function runMigrate(
 /**
  * Re-seals every sealed value with TOKEN_ENCRYPTION_KEY, opening old ones with the same key or
  * one of TOKEN_ENCRYPTION_OLD_KEYS. Values that open with none are named and left as they are.
+ *
+ * The bot keeps running meanwhile: each record is read as stored and written back only if it is still
+ * exactly that (`kvReplaceIfUnchanged`), so a token removed or set anew, or an installation removed or
+ * replaced, between the read and the write is left as it now is, never brought back or overwritten
+ * with the old value. Such records are named; a second run re-seals any still sealed with an old key.
  */
 export async function runRotateKey(config: Config, store: Store, out: Output): Promise<number> {
   if (!config.encryptionKey) {
@@ -41,8 +46,15 @@ export async function runRotateKey(config: Config, store: Store, out: Output): P
   let total = 0;
   let resealed = 0;
   const failed: string[] = [];
-  for await (const { key, record } of sealedRecords(store)) {
+  const changed: string[] = [];
+  for await (const { key } of sealedRecords(store)) {
     total += 1;
+    const read = await readSealed(store, key);
+    if (!read) {
+      changed.push(key); // removed since it was listed
+      continue;
+    }
+    const { raw, record, expires } = read;
     if (!box.isStale(record.sealed)) continue;
     let plaintext: string;
     try {
@@ -51,17 +63,49 @@ export async function runRotateKey(config: Config, store: Store, out: Output): P
       failed.push(key);
       continue;
     }
-    await store.kv.set(key, { ...record, sealed: box.seal(plaintext, key) });
-    resealed += 1;
+    const next = await store.kv.serializeData({
+      value: { ...record, sealed: box.seal(plaintext, key) },
+      expires,
+    });
+    if (typeof next !== 'string') throw new Error('the store does not serialize its records');
+    if (await store.kvReplaceIfUnchanged(key, raw, next)) {
+      resealed += 1;
+    } else {
+      changed.push(key);
+    }
   }
   out.line(
-    `rotate-key: ${resealed} re-sealed with key ${box.currentKeyId}, ${total - resealed - failed.length} already current, ${failed.length} failed`,
+    `rotate-key: ${resealed} re-sealed with key ${box.currentKeyId}, ${total - resealed - failed.length - changed.length} already current, ${failed.length} failed`,
   );
+  if (changed.length > 0) {
+    const [records, were, they] =
+      changed.length === 1 ? ['record', 'was', 'it is'] : ['records', 'were', 'they are'];
+    out.line(
+      `rotate-key: ${changed.length} ${records} changed while rotating ${were} left as ${they} (${changed.sort().join(', ')}); run rotate-key again`,
+    );
+  }
   if (failed.length > 0) {
     out.line(`rotate-key: these do not open with any configured key: ${failed.join(', ')}`);
-    return 1;
   }
-  return 0;
+  return failed.length > 0 || changed.length > 0 ? 1 : 0;
+}
+
+/** The sealed record `key` as stored now (raw, for the compare-and-set), or null when it is gone. */
+async function readSealed(
+  store: Store,
+  key: string,
+): Promise<{ raw: string; record: Record<string, unknown> & { sealed: string }; expires?: number } | null> {
+  const raw = await store.kvGetRaw(key);
+  if (raw === null) return null;
+  const data = await store.kv.deserializeData<unknown>(raw);
+  if (!data || (typeof data.expires === 'number' && data.expires < Date.now())) return null;
+  const value = data.value as { sealed?: unknown } | null;
+  if (typeof value !== 'object' || value === null || typeof value.sealed !== 'string') return null;
+  return {
+    raw,
+    record: value as Record<string, unknown> & { sealed: string },
+    ...(typeof data.expires === 'number' ? { expires: data.expires } : {}),
+  };
 }
 
 /**

@@ -9,6 +9,7 @@ import Keyv from 'keyv';
 import pg from 'pg';
 import { errorText } from '../log.js';
 import { createSqlDocs, docsSchema } from './sql-docs.js';
+import { sqlKvCompareAndSet } from './sql-kv.js';
 import type { AuditEntry, AuditLog, Store } from './store.js';
 
 export interface PostgresStoreOptions {
@@ -123,6 +124,11 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       await pool.end();
     },
     ...claimSweep(query, claims, now),
+    ...sqlKvCompareAndSet(query, {
+      table: `${schema}.${KV_TABLE}`,
+      placeholder: (n) => `$${n}`,
+      stored: (key) => `katapult-chatops:${key}`,
+    }),
   };
 }
 

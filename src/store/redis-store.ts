@@ -161,5 +161,41 @@ export async function openRedisStore(url: string, options: RedisStoreOptions): P
     // Claims are `SET … PX`: Redis removes each one itself when its TTL passes.
     pruneClaims: async () => 0,
     countClaims: async () => null,
+    ...kvCompareAndSet(client, (key) => adapter.createKeyPrefix(key, namespace)),
+  };
+}
+
+/**
+ * Writes ARGV[2] to KEYS[1] only if it holds exactly ARGV[1] (a missing key holds nothing), keeping
+ * its TTL; 1 when written. A script runs atomically.
+ */
+const REPLACE_IF_UNCHANGED = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl)
+else
+  redis.call('SET', KEYS[1], ARGV[2])
+end
+return 1
+`;
+
+/** Raw reads and compare-and-set on the Keyv records (under the adapter's `<namespace>::<key>`). */
+function kvCompareAndSet(
+  client: { get(key: string): Promise<unknown>; eval(script: string, options: object): Promise<unknown> },
+  stored: (key: string) => string,
+): Pick<Store, 'kvGetRaw' | 'kvReplaceIfUnchanged'> {
+  return {
+    async kvGetRaw(key) {
+      const value = await client.get(stored(key));
+      return typeof value === 'string' ? value : null;
+    },
+    async kvReplaceIfUnchanged(key, expectedRaw, nextRaw) {
+      const reply = await client.eval(REPLACE_IF_UNCHANGED, {
+        keys: [stored(key)],
+        arguments: [expectedRaw, nextRaw],
+      });
+      return Number(reply) === 1;
+    },
   };
 }

@@ -16,6 +16,7 @@ import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
 import sqlite3 from 'sqlite3';
 import { createSqlDocs, docsSchema } from './sql-docs.js';
+import { sqlKvCompareAndSet } from './sql-kv.js';
 import type { AuditEntry, AuditLog, Store } from './store.js';
 
 export async function openSqliteStore(
@@ -89,6 +90,11 @@ export async function openSqliteStore(
       await new Promise<void>((resolve, reject) => db.close((error) => (error ? reject(error) : resolve())));
     },
     ...claimSweep(query, now),
+    ...sqlKvCompareAndSet((sql, values) => query(sql, ...values), {
+      table: 'keyv',
+      placeholder: () => '?',
+      stored: (key) => `katapult-chatops:${key}`,
+    }),
   };
 }
 

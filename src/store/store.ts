@@ -78,4 +78,16 @@ export interface Store {
    * claims expire by themselves and have no cheap count.
    */
   countClaims(max: number): Promise<number | null>;
+  /**
+   * The key/value record `key` (without the namespace, as `kv` takes it) exactly as the backend holds
+   * it: Keyv's serialized `{value, expires}` (`kv.deserializeData` reads it). Null when there is none.
+   */
+  kvGetRaw(key: string): Promise<string | null>;
+  /**
+   * Compare-and-set on one key/value record: writes `nextRaw` (Keyv's serialized form,
+   * `kv.serializeData`) only if the record still holds exactly `expectedRaw`, in one atomic step on
+   * the backend, and says whether it did. A record removed or written again since it was read stays
+   * as it is (absent, or its new value). Redis keeps the record's TTL; SQL keeps what `nextRaw` says.
+   */
+  kvReplaceIfUnchanged(key: string, expectedRaw: string, nextRaw: string): Promise<boolean>;
 }

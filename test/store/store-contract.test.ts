@@ -44,6 +44,8 @@ interface Backend {
   cleanup(): Promise<void>;
   /** Whether the backend still holds the claim `key`, lapsed or not. */
   claimStored(key: string): Promise<boolean>;
+  /** Redis only: the TTL the server holds for the Keyv record `key`, ms (negative: none). */
+  recordTtlMs?(key: string): Promise<number>;
 }
 
 const defaults: StoreOptions = { retentionMs: 90 * DAY, maxPerWorkspace: 1000 };
@@ -536,6 +538,85 @@ function storeContract(setup: () => Promise<Backend>): void {
     expect(await outcomeOf(() => store.audit.append(entry(workspace, Date.now(), 'x')))).toBe('rejected');
     expect(await outcomeOf(() => store.audit.recent(workspace, 10))).toBe('rejected');
   });
+
+  test('kv raw: kvGetRaw is the record as stored; kvReplaceIfUnchanged writes only over the value read', async () => {
+    const [a, b] = [await open(), await open()];
+    const key = unique('token:');
+    const serialize = async (value: unknown, expires?: number) =>
+      (await a.kv.serializeData({ value, expires })) as string;
+    expect(await a.kvGetRaw(key)).toBeNull();
+    expect(await a.kvReplaceIfUnchanged(key, await serialize({ v: 0 }), await serialize({ v: 1 }))).toBe(
+      false,
+    );
+    expect(await backend.raw(key)).toBeNull(); // an absent record is not created
+
+    await a.kv.set(key, { sealed: 'v2.one', v: 1 });
+    const first = (await b.kvGetRaw(key)) as string;
+    expect(first).toBe(await backend.raw(key));
+    expect(await b.kv.deserializeData(first)).toMatchObject({ value: { sealed: 'v2.one', v: 1 } });
+    const second = await serialize({ sealed: 'v2.two', v: 2 });
+    expect(await b.kvReplaceIfUnchanged(key, first, second)).toBe(true);
+    expect(await a.kv.get(key)).toEqual({ sealed: 'v2.two', v: 2 });
+    expect(await a.kvGetRaw(key)).toBe(second);
+    // What was read is not there any more: nothing is written.
+    expect(await a.kvReplaceIfUnchanged(key, first, await serialize({ v: 'stale' }))).toBe(false);
+    expect(await b.kv.get(key)).toEqual({ sealed: 'v2.two', v: 2 });
+    // Written again by someone else since it was read: their value stays.
+    await a.kv.set(key, { sealed: 'v2.three', v: 3 });
+    expect(await b.kvReplaceIfUnchanged(key, second, await serialize({ v: 'stale' }))).toBe(false);
+    expect(await b.kv.get(key)).toEqual({ sealed: 'v2.three', v: 3 });
+    // Removed since it was read: it stays removed.
+    const third = (await b.kvGetRaw(key)) as string;
+    expect(await a.kv.delete(key)).toBe(true);
+    expect(await b.kvReplaceIfUnchanged(key, third, await serialize({ v: 'stale' }))).toBe(false);
+    expect(await b.kv.get(key)).toBeUndefined();
+    expect(await backend.raw(key)).toBeNull();
+    expect(await b.kvGetRaw(key)).toBeNull();
+  });
+
+  test('kv raw: of 20 concurrent replaces over the same value, on two stores, exactly one wins', async () => {
+    const [a, b] = [await open(), await open()];
+    const key = unique('installation:');
+    await a.kv.set(key, { sealed: 'v1.old' });
+    const read = (await a.kvGetRaw(key)) as string;
+    const nexts = await Promise.all(
+      Array.from(
+        { length: 20 },
+        async (_, i) => (await a.kv.serializeData({ value: { sealed: `v2.${i}` } })) as string,
+      ),
+    );
+    const results = await Promise.all(
+      nexts.map((next, i) => (i % 2 ? a : b).kvReplaceIfUnchanged(key, read, next)),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await b.kvGetRaw(key)).toBe(nexts[results.indexOf(true)]);
+  });
+
+  test('kv raw: a replaced record keeps its expiry', async () => {
+    const store = await open();
+    const key = unique('record:');
+    await store.kv.set(key, { n: 1 }, 60_000);
+    const read = (await store.kvGetRaw(key)) as string;
+    const { expires } = (await store.kv.deserializeData<unknown>(read)) ?? {};
+    expect(expires).toEqual(expect.any(Number));
+    const next = (await store.kv.serializeData({ value: { n: 2 }, expires })) as string;
+    expect(await store.kvReplaceIfUnchanged(key, read, next)).toBe(true);
+    expect(await store.kv.get(key)).toEqual({ n: 2 });
+    expect(await store.kv.deserializeData<unknown>((await store.kvGetRaw(key)) as string)).toEqual({
+      value: { n: 2 },
+      expires,
+    });
+    // Redis also expires the key itself: its TTL is still the record's.
+    if (backend.recordTtlMs) expect(await backend.recordTtlMs(key)).toBeGreaterThan(1_000);
+  });
+
+  test('kv raw: after close() both reject promptly', async () => {
+    const store = await open();
+    const key = unique('token:');
+    await store.close();
+    expect(await outcomeOf(() => store.kvGetRaw(key))).toBe('rejected');
+    expect(await outcomeOf(() => store.kvReplaceIfUnchanged(key, '{}', '{}'))).toBe('rejected');
+  });
 }
 
 describe('SQLite store', () => {
@@ -576,6 +657,7 @@ describeWithService('redis', 'Redis store', () => {
       open: (options) => openRedisStore(url, { ...options, onError, namespace }),
       raw: (key) => client.get(`${namespace}::${key}`),
       claimStored: async (key) => (await client.exists(`${namespace}:claim:${key}`)) === 1,
+      recordTtlMs: (key) => client.pTTL(`${namespace}::${key}`),
       async cleanup() {
         const keys: string[] = [];
         for await (const batch of client.scanIterator({ MATCH: `${namespace}:*`, COUNT: 500 })) {
