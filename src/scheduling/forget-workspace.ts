@@ -15,9 +15,9 @@
 import type { AccessPolicies } from '../access/access-policy.js';
 import type { Freezes } from '../access/freeze.js';
 import { auditEntry } from '../audit/entry.js';
-import type { AuditRecorder } from '../audit/record.js';
 import type { AuditTrail } from '../audit/trail.js';
 import type { AppLogger } from '../log.js';
+import type { AuditEntry } from '../store/store.js';
 import type { WorkspaceTokens } from '../tokens/workspace-tokens.js';
 import type { ApprovalHolds } from './approvals.js';
 import type { DailyLimit } from './daily-limit.js';
@@ -36,7 +36,8 @@ export interface ForgetWorkspaceDeps {
   holds: Pick<ApprovalHolds, 'forget'>;
   trail: Pick<AuditTrail, 'forget'>;
   /** Writes the `uninstall` admin entry (never throws: a store failure is logged). */
-  record: AuditRecorder;
+  /** Writes the audit entry (src/audit/record.ts's recorder). */
+  record(entry: AuditEntry): Promise<void>;
   /** True for a single workspace (SLACK_BOT_TOKEN), false with OAuth (SLACK_CLIENT_ID). */
   singleWorkspace: boolean;
   logger: AppLogger;
