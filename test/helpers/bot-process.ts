@@ -55,7 +55,9 @@ export function startBotProcess(env: Record<string, string>, cwd: string): BotPr
     output: () => out,
     exited,
     waitForOutput,
-    port: async () => Number((await waitForOutput(/"event":"started".*"port":(\d+)/))[1]),
+    // Generous (within the tests' own 30 s): starting from the sources (tsx) on a loaded machine
+    // has taken over 15 s.
+    port: async () => Number((await waitForOutput(/"event":"started".*"port":(\d+)/, 25_000))[1]),
     kill: () => {
       child.kill('SIGKILL');
     },
