@@ -4,7 +4,7 @@
  * back; a Slack that answers only after the client's timeout gets one post, not four.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createRequestLog, REQUESTS, type RequestRecord } from '../../src/scheduling/request-log.js';
+import { createRequestLog, orderOf, REQUESTS, type RequestRecord } from '../../src/scheduling/request-log.js';
 import { createUpcomingDeletions } from '../../src/scheduling/upcoming.js';
 import { ACTIONS } from '../../src/slack/ids.js';
 import type { AuditEntry } from '../../src/store/store.js';
@@ -119,6 +119,8 @@ test('a stale request recovered after a newer reschedule of the same policy does
     id: `${WORKSPACE}:VSTALE0001`,
     atSeconds: inMinutes(200),
     createdAt: applied.createdAt - 60_000,
+    // Recorded a minute before it, by the store's clock: that is what makes it the older one.
+    storedAt: orderOf(applied) - 60_000,
     state: 'pending',
     attempts: 0,
     policies: [{ policyId: 'dbp_stale' }],
