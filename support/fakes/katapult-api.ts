@@ -87,8 +87,19 @@ export interface FakeKatapult {
   setTokens(tokens: Record<string, string | FakeKatapultToken>): void;
   /** Added to every default answer (default 0). */
   latencyMs: number;
-  /** Clears requests and queues (the policy catalogue is kept; see `resetPolicies`). */
+  /** Clears requests and queues, and lets held answers go (the policy catalogue is kept; see `resetPolicies`). */
   reset(): void;
+  /**
+   * Resolves with the requests to `route` (`METHOD /path`, path without /core/v1) once at least
+   * `count` have arrived since the last reset; rejects after `timeoutMs`.
+   */
+  waitFor(route: string, count?: number, timeoutMs?: number): Promise<RecordedKatapultRequest[]>;
+  /**
+   * Holds the answers to `route` from its `after`-th request on (0: every one; counted since the
+   * last reset) until the returned function is called: each request is recorded as it arrives, its
+   * answer waits. For a test that acts while calls are under way.
+   */
+  hold(route: string, after?: number): () => void;
   /** Adds a policy to the catalogue, or replaces the one with that id (which is then out of the trash). */
   setPolicy(details: FakeDiskBackupPolicyInput): void;
   /**
@@ -172,6 +183,8 @@ class FakeKatapultServer implements FakeKatapult {
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly queues = new Map<string, FakeKatapultReply[]>();
+  private readonly waiters: { route: string; count: number; wake(): void }[] = [];
+  private readonly holds: { route: string; after: number; released: Promise<void>; release(): void }[] = [];
   private tokens = new Map<string, TokenInfo>();
   private remaining = FAKE_KATAPULT_RATE_LIMIT;
   private readonly catalogue: FakePolicyCatalogue;
@@ -237,6 +250,60 @@ class FakeKatapultServer implements FakeKatapult {
     this.requests.length = 0;
     this.queues.clear();
     this.remaining = FAKE_KATAPULT_RATE_LIMIT;
+    for (const held of this.holds.splice(0)) held.release();
+  }
+
+  private requestsTo(route: string): RecordedKatapultRequest[] {
+    const key = routeKey(route);
+    return this.requests.filter((r) => `${r.method} ${r.path}` === key);
+  }
+
+  waitFor(route: string, count = 1, timeoutMs = 5000): Promise<RecordedKatapultRequest[]> {
+    if (this.requestsTo(route).length >= count) return Promise.resolve(this.requestsTo(route));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(
+          new Error(
+            `fake Katapult: expected ${count} ${route} request(s), saw ${this.requestsTo(route).length}`,
+          ),
+        );
+      }, timeoutMs);
+      this.waiters.push({
+        route: routeKey(route),
+        count,
+        wake: () => {
+          clearTimeout(timer);
+          resolve(this.requestsTo(route));
+        },
+      });
+    });
+  }
+
+  hold(route: string, after = 0): () => void {
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const held = { route: routeKey(route), after, released, release };
+    this.holds.push(held);
+    return () => {
+      const i = this.holds.indexOf(held);
+      if (i >= 0) this.holds.splice(i, 1);
+      release();
+    };
+  }
+
+  /** After a request is recorded: wakes the waiters it satisfies; returns its hold, if any. */
+  private arrived(method: string, path: string): Promise<void> | undefined {
+    const key = `${method} ${path}`;
+    const seen = this.requests.filter((r) => `${r.method} ${r.path}` === key).length;
+    for (const waiter of [...this.waiters]) {
+      if (waiter.route === key && seen >= waiter.count) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        waiter.wake();
+      }
+    }
+    return this.holds.find((h) => h.route === key && seen > h.after)?.released;
   }
 
   setPolicy(details: FakeDiskBackupPolicyInput): void {
@@ -310,6 +377,7 @@ class FakeKatapultServer implements FakeKatapult {
       body: body.ok ? body.value : undefined,
     });
     this.remaining = Math.max(0, this.remaining - 1);
+    await this.arrived(method, path);
 
     const queued = this.queues.get(`${method} ${path}`)?.shift();
     if (queued && 'hangUp' in queued) {
