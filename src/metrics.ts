@@ -1,6 +1,8 @@
 /**
  * Prometheus metrics, one registry per bot (tests run several bots in one process). Labels are
  * bounded sets (outcomes, operations, Slack methods and error codes): never a workspace or a user.
+ * An outcome that carries a Katapult error code is one of a closed set (`outcomeLabel`): a code
+ * Katapult does not document for the operations the bot uses counts as `other`.
  */
 import { readFileSync } from 'node:fs';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
@@ -37,6 +39,8 @@ export interface Metrics {
   dmFallback(): void;
   /** Reconcile kept a record Katapult answered 404 for, as the 404 was not proven (another organization's token?). */
   reconcileUnproven(): void;
+  /** A request record that could not be read was ended `failed` (run-request.ts). */
+  requestUnreadable(): void;
   /** Socket Mode only: the connection to Slack went up (true) or down (false). */
   socketModeConnected(up: boolean): void;
   /** Prometheus text exposition. */
@@ -44,6 +48,69 @@ export interface Metrics {
 }
 
 export const PREFIX = 'katapult_chatops_';
+
+/**
+ * Every error code Katapult documents for the operations the bot uses (scheduling, reading and
+ * listing policies, restoring from the trash, identifying a token: vendor/katapult/, checked against
+ * the OpenAPI document by test/contract through support/fixtures/katapult), plus the Apia
+ * framework's own codes.
+ */
+export const KATAPULT_ERROR_CODES: ReadonlySet<string> = new Set([
+  'missing_api_token',
+  'invalid_timestamp',
+  'unauthorized_network_for_api_token',
+  'invalid_api_token',
+  'invalid_capabilities_token',
+  'scope_not_granted',
+  'permission_denied',
+  'disk_backup_policy_not_found',
+  'object_in_trash',
+  'rate_limit_reached',
+  'service_unavailable',
+  'no_user_associated_with_identity',
+  'trash_object_not_found',
+  'organization_not_found',
+  'organization_suspended',
+  'organization_not_activated',
+  'invalid_argument',
+  'missing_required_argument',
+  'invalid_json_body',
+  'route_not_found',
+  'unhandled_exception',
+]);
+
+/**
+ * The bot's own outcomes: a Katapult call (`ok`, the failure kinds), a policy of a request
+ * (run-request.ts), a submission turned away before it was recorded (submit-schedule.ts and its listener).
+ */
+export const OWN_OUTCOMES: ReadonlySet<string> = new Set([
+  'ok',
+  'error',
+  'timeout',
+  'network',
+  'bad_response',
+  'no_token',
+  'store_unavailable',
+  'invalid_format',
+  'scheduled',
+  'refused',
+  'failed',
+  'superseded',
+  'not_run',
+  'stopped',
+  'invalid',
+  'duplicate',
+  'store_error',
+]);
+
+/**
+ * An outcome as a label value, from a closed set: the bot's own outcomes, Katapult's documented
+ * error codes, `http_<status>` (an answer without a code: at most 500 values), else `other`.
+ */
+export function outcomeLabel(outcome: string): string {
+  if (OWN_OUTCOMES.has(outcome) || KATAPULT_ERROR_CODES.has(outcome)) return outcome;
+  return /^http_[1-5]\d\d$/.test(outcome) ? outcome : 'other';
+}
 
 /** How long a scrape waits for the request log's pending count before it answers without it. */
 const PENDING_READ_TIMEOUT_MS = 1000;
@@ -86,9 +153,9 @@ export function createMetrics(deps: MetricsDeps = {}): Metrics {
       socketConnected.set(up ? 1 : 0);
     },
     command: (outcome) => counters.commands.inc({ outcome }),
-    submission: (outcome) => counters.submissions.inc({ outcome }),
+    submission: (outcome) => counters.submissions.inc({ outcome: outcomeLabel(outcome) }),
     katapultRequest(operation, outcome, seconds) {
-      counters.katapultRequests.inc({ operation, outcome });
+      counters.katapultRequests.inc({ operation, outcome: outcomeLabel(outcome) });
       counters.katapultDuration.observe({ operation }, seconds);
     },
     katapultRetry: (operation) => counters.katapultRetries.inc({ operation }),
@@ -96,6 +163,7 @@ export function createMetrics(deps: MetricsDeps = {}): Metrics {
     storeError: (operation) => counters.storeErrors.inc({ operation }),
     dmFallback: () => counters.dmFallbacks.inc(),
     reconcileUnproven: () => counters.reconcileUnproven.inc(),
+    requestUnreadable: () => counters.requestsUnreadable.inc(),
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
@@ -112,13 +180,13 @@ function registerCounters(registry: Registry) {
   });
   const submissions = new Counter({
     name: `${PREFIX}submissions_total`,
-    help: 'Scheduling submissions, by outcome (scheduled, a Katapult error code, refused, invalid, duplicate, store_error).',
+    help: 'Scheduling submissions, by outcome (scheduled, a Katapult error code or other, refused, stopped, invalid, duplicate, store_error).',
     labelNames: ['outcome'],
     registers: [registry],
   });
   const katapultRequests = new Counter({
     name: `${PREFIX}katapult_requests_total`,
-    help: 'Katapult API calls (after retries), by operation and outcome (ok or the error code).',
+    help: 'Katapult API calls (after retries), by operation and outcome (ok, the error code, or other for a code Katapult does not document).',
     labelNames: ['operation', 'outcome'],
     registers: [registry],
   });
@@ -157,6 +225,11 @@ function registerCounters(registry: Registry) {
     help: 'Katapult 404s reconcile could not prove mean the policy is gone (the token may belong to another organization): the record was kept. One per policy per pass.',
     registers: [registry],
   });
+  const requestsUnreadable = new Counter({
+    name: `${PREFIX}request_unreadable_total`,
+    help: 'Request records that could not be read and were ended failed (see the request_unreadable_failed log line).',
+    registers: [registry],
+  });
   return {
     reconcileUnproven,
     commands,
@@ -167,6 +240,7 @@ function registerCounters(registry: Registry) {
     slackErrors,
     storeErrors,
     dmFallbacks,
+    requestsUnreadable,
   };
 }
 

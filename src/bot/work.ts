@@ -245,6 +245,7 @@ function createWorker(
           leaseMs: config.requests.leaseMs,
           maxAttempts: config.requests.maxAttempts,
           onOutcome: (outcome) => metrics.submission(outcome),
+          onUnreadable: () => metrics.requestUnreadable(),
           approvals: approvalDeps,
         },
         id,

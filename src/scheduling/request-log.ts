@@ -2,13 +2,15 @@
  * The request log: every accepted submission is one record in the store, written (with its
  * idempotency key) before Slack is acked. A worker leases the record, runs it step by step and
  * writes each step's outcome back, so that after a crash another worker repeats only what did not
- * finish. Records end `done`, `failed` or `superseded` (or `cancelled`, `denied`, `expired`), and
+ * finish. Records end `done`, `failed`, `superseded` or `stopped` (or `cancelled`, `denied`,
+ * `expired`), and
  * are kept for history until the retention sweep (retention.ts) removes them, a week after they
  * ended by default (REQUEST_RETENTION_DAYS); a record that has not ended is never removed.
  */
 import type { ScheduledDeletion } from '../katapult/client.js';
 import type { Explanation } from '../messages/explain.js';
-import type { Docs } from '../store/docs.js';
+import { clipStored } from '../messages/stored.js';
+import type { DocRow, Docs } from '../store/docs.js';
 
 export const REQUESTS = 'request';
 
@@ -22,7 +24,12 @@ export type RequestState =
   /** Posted for approval; held (see approvals.ts) until decided or expired. */
   | 'awaiting_approval'
   | 'denied'
-  | 'expired';
+  | 'expired'
+  /**
+   * Stopped before it finished: the emergency stop or the requester's access, checked again before
+   * a Katapult call, refused it (`stopped` says why). Nothing more was called.
+   */
+  | 'stopped';
 export type Delivery = 'channel' | 'direct_message' | 'lost' | 'unknown';
 
 /** What Katapult answered for one policy. */
@@ -53,8 +60,14 @@ export interface RequestRecord {
   botUserId: string | null;
   /** Unix seconds. */
   atSeconds: number;
-  /** Unix ms. */
+  /** Unix ms, on the clock of the replica that took the submission in. */
   createdAt: number;
+  /**
+   * Unix ms on the store's clock when the record was written at intake (Docs.insertStamped): which
+   * of two requests is newer is decided by it (`orderOf`), the same for every replica whatever its
+   * clock. Absent on records written before it existed.
+   */
+  storedAt?: number;
   retryNum: number | null;
   state: RequestState;
   attempts: number;
@@ -68,6 +81,30 @@ export interface RequestRecord {
   error?: string;
   /** Set at submission when someone else must approve; covers every policy of the record at once. */
   approval?: ApprovalStep;
+  /** Why the record stopped (the state `stopped`): `frozen`, or the access refusal; when (unix ms). */
+  stopped?: { reason: string; at: number };
+  /** A record that could not be read ended `failed`: its body as it was (clipped), for a person to look at. */
+  unreadableBody?: string;
+}
+
+/**
+ * A request's place in the order of requests (newer-than): the store's clock when it was recorded,
+ * else (a record from before that) its creation time. An upcoming deletion keeps its request's in
+ * `requestCreatedAt`, so records and index entries of either kind compare with each other.
+ */
+export const orderOf = (r: Pick<RequestRecord, 'storedAt' | 'createdAt'>): number =>
+  r.storedAt ?? r.createdAt;
+
+/** A record whose body this version cannot read (not JSON, or not the shape of a request). */
+export interface UnreadableRequest {
+  id: string;
+  workspace: string;
+  sort: number;
+  body: string;
+  /** Not even JSON: no version of the bot can do anything with it. */
+  corrupt: boolean;
+  /** How many times this process has leased it and could not read it (this one included). */
+  attempts: number;
 }
 
 export interface ApprovalStep {
@@ -89,6 +126,20 @@ export interface RequestLog {
   get(id: string): Promise<RequestRecord | null>;
   /** Takes or renews the lease; null when another worker holds it or the record has ended. */
   lease(id: string, owner: string, leaseMs: number): Promise<RequestRecord | null>;
+  /**
+   * Like `lease`, and says when the leased record could not be read (instead of null), so that it
+   * can be ended rather than leased and dropped for ever.
+   */
+  take(
+    id: string,
+    owner: string,
+    leaseMs: number,
+  ): Promise<RequestRecord | { unreadable: UnreadableRequest } | null>;
+  /**
+   * Ends an unreadable record while `owner` holds its lease: `failed`, no longer active, its body
+   * kept (clipped) in `unreadableBody`. False when the lease was lost.
+   */
+  endUnreadable(record: UnreadableRequest, owner: string): Promise<boolean>;
   /** Writes the record while `owner` holds the lease; false when the lease was lost. */
   save(record: RequestRecord, owner: string): Promise<boolean>;
   /** Writes the record without a lease: only for a decision on a waiting record, under its hold. */
@@ -117,35 +168,65 @@ function sortOf(r: RequestRecord): number {
   return r.approval?.decision?.at ?? r.createdAt;
 }
 
-function parse(body: string): RequestRecord | null {
+type Parsed = { ok: true; record: RequestRecord } | { ok: false; corrupt: boolean };
+
+function read(body: string): Parsed {
+  let value: unknown;
   try {
-    const r = JSON.parse(body) as RequestRecord;
-    return typeof r.id === 'string' && Array.isArray(r.policies) ? r : null;
+    value = JSON.parse(body);
   } catch {
-    return null;
+    return { ok: false, corrupt: true };
   }
+  const r = value as RequestRecord | null;
+  return typeof r === 'object' && r !== null && typeof r.id === 'string' && Array.isArray(r.policies)
+    ? { ok: true, record: r }
+    : { ok: false, corrupt: typeof r !== 'object' || r === null };
 }
+
+function parse(body: string): RequestRecord | null {
+  const parsed = read(body);
+  return parsed.ok ? parsed.record : null;
+}
+
+/**
+ * A leased record: a worker's save writes `storedAt` with the first attempt; until then (a takeover
+ * of a record nobody ran yet) the row's `sort` is still the store's clock at the insert.
+ */
+function leased(row: DocRow): RequestRecord | null {
+  const r = parse(row.body);
+  if (r && r.storedAt === undefined && r.attempts === 0) r.storedAt = row.sort;
+  return r;
+}
+
+/** Unreadable records seen by this process, with how many times: at most this many are remembered. */
+const UNREADABLE_KEPT = 1_000;
 
 /** Records created here and not yet taken by a worker, at most this many (the oldest go first). */
 const FRESH_KEPT = 1_000;
 
 export function createRequestLog(docs: Docs, now: () => number = Date.now): RequestLog {
   const fresh = new Map<string, { record: RequestRecord; owner: string; until: number }>();
+  const unreadable = new Map<string, number>();
   return {
     async create(record, owner, leaseMs) {
-      const created = await docs.insert(REQUESTS, {
+      // The store's clock at the insert orders this request among others (`orderOf`): it is kept in
+      // the row's sort until the first save writes it into the record.
+      const storedAt = await docs.insertStamped(REQUESTS, {
         key: record.id,
         partition: record.workspace,
-        sort: record.createdAt,
         active: ACTIVE.has(record.state),
         body: JSON.stringify(record),
         lease: { owner, ttlMs: leaseMs },
       });
-      if (created) {
+      if (storedAt !== null) {
         if (fresh.size >= FRESH_KEPT) fresh.delete(fresh.keys().next().value as string);
-        fresh.set(record.id, { record: structuredClone(record), owner, until: now() + leaseMs / 3 });
+        fresh.set(record.id, {
+          record: { ...structuredClone(record), storedAt },
+          owner,
+          until: now() + leaseMs / 3,
+        });
       }
-      return created;
+      return storedAt !== null;
     },
     takeFresh(id, owner) {
       const entry = fresh.get(id);
@@ -159,7 +240,53 @@ export function createRequestLog(docs: Docs, now: () => number = Date.now): Requ
     },
     async lease(id, owner, leaseMs) {
       const row = await docs.lease(REQUESTS, id, owner, leaseMs);
-      return row ? parse(row.body) : null;
+      return row ? leased(row) : null;
+    },
+    async take(id, owner, leaseMs) {
+      const row = await docs.lease(REQUESTS, id, owner, leaseMs);
+      if (!row) return null;
+      const parsed = read(row.body);
+      if (parsed.ok) return leased(row);
+      const attempts = (unreadable.get(id) ?? 0) + 1;
+      unreadable.delete(id);
+      if (unreadable.size >= UNREADABLE_KEPT) unreadable.delete(unreadable.keys().next().value as string);
+      unreadable.set(id, attempts);
+      return {
+        unreadable: {
+          id,
+          workspace: row.partition,
+          sort: row.sort,
+          body: row.body,
+          corrupt: parsed.corrupt,
+          attempts,
+        },
+      };
+    },
+    async endUnreadable(u, owner) {
+      const ended: RequestRecord = {
+        id: u.id,
+        workspace: u.workspace,
+        user: '',
+        channel: '',
+        botUserId: null,
+        atSeconds: 0,
+        createdAt: u.sort,
+        retryNum: null,
+        state: 'failed',
+        attempts: u.attempts,
+        policies: [],
+        error: u.corrupt
+          ? 'unreadable record (not JSON)'
+          : 'unreadable record (not a request this version knows)',
+        unreadableBody: clipStored(u.body),
+      };
+      const written = await docs.update(REQUESTS, u.id, owner, {
+        body: JSON.stringify(ended),
+        active: false,
+        sort: u.sort,
+      });
+      if (written) unreadable.delete(u.id);
+      return written;
     },
     save(record, owner) {
       return docs.update(REQUESTS, record.id, owner, {

@@ -96,6 +96,7 @@ const FINISHED: ReadonlySet<string> = new Set([
   'cancelled',
   'denied',
   'expired',
+  'stopped',
 ]);
 /** A reconcile check whose upcoming record is gone is left this long (a check may land just after the removal). */
 const ORPHAN_CHECK_MS = 86_400_000;

@@ -1,32 +1,51 @@
 /**
- * The scheduling use case, run from a request record: access check, the Katapult call per policy,
- * the post, the held follow-ups and the audit. Each step's outcome is written to the record before
- * anything that must not be repeated, so a worker that takes the record over after a crash repeats
- * only what is safe to repeat: the Katapult call (scheduling the same time again is idempotent), the
- * access check, the follow-ups (they replace the held messages), never the channel post (one that
- * may have gone out is recorded as `unknown`).
+ * The scheduling use case, run from a request record: the Katapult call per policy, the post, the
+ * held follow-ups and the audit. Each step's outcome is written to the record before anything that
+ * must not be repeated, so a worker that takes the record over after a crash repeats only what is
+ * safe to repeat: the Katapult call (scheduling the same time again is idempotent), the checks, the
+ * follow-ups (they replace the held messages), never the channel post (one that may have gone out is
+ * recorded as `unknown`).
+ *
+ * Immediately before every Katapult call (each policy, an approved record, a record taken over) the
+ * emergency stop and the requester's access are checked again, with the lease: a refusal stops the
+ * record (`stopped`, the channel is told, nothing more is called); a lost lease stops the worker at
+ * once. Writes are fenced by the lease (the record's) and by what was read (the upcoming index's).
  */
 import type { AuditRecorder } from '../audit/record.js';
 import type { AppLogger } from '../log.js';
 import type { Explanation } from '../messages/explain.js';
+import { clipStored } from '../messages/stored.js';
 import { formatAuditLocal } from '../time/local.js';
 import { type ApprovalDeps, requestApproval } from './approvals.js';
 import type { DailyLimit } from './daily-limit.js';
 import { failureCode } from './katapult-call.js';
 import { type Locks, policyLock } from './locks.js';
-import type { Delivery, PolicyStep, RequestLog, RequestRecord } from './request-log.js';
+import {
+  type Delivery,
+  orderOf,
+  type PolicyStep,
+  type RequestLog,
+  type RequestRecord,
+  type UnreadableRequest,
+} from './request-log.js';
 import { type ScheduleResult, scheduleDeletion } from './schedule-deletion.js';
-import type { UpcomingDeletion, UpcomingDeletions } from './upcoming.js';
+import type { UpcomingDeletion, UpcomingDeletions, VersionedUpcoming } from './upcoming.js';
 
 /** What the use case needs from Slack, implemented by the Slack adapter (src/slack/ports/request-surface.ts). */
 export interface RequestSurface {
-  /** Fresh access check for the requester in the record's channel. */
+  /**
+   * Fresh check of the emergency stop and of the requester's access in the record's channel, asked
+   * before every Katapult call (the Slack profile it reads is cached briefly: no Slack call each time).
+   */
   checkAccess(
     record: RequestRecord,
   ): Promise<{ allowed: true; zone: string | null } | { allowed: false; reason: string }>;
   /** A refusal, phrased for the requester, sent privately. */
   refuse(record: RequestRecord, reason: string): Promise<void>;
-  /** Posts the outcome of every policy (in the channel, else privately). */
+  /**
+   * Posts the outcome of every policy (in the channel, else privately); for a record that stopped
+   * (`record.stopped`), why, in the request's message where one exists.
+   */
   announce(record: RequestRecord): Promise<Delivery>;
   /** A short private note to the requester. */
   tell(record: RequestRecord, text: string): Promise<void>;
@@ -63,6 +82,8 @@ export interface RunRequestDeps {
   maxAttempts: number;
   /** Each policy's outcome once it is final (`scheduled`, a Katapult error code, `refused`, …), for metrics. */
   onOutcome?: (outcome: string) => void;
+  /** A record that could not be read was ended `failed`, for metrics. */
+  onUnreadable?: () => void;
   /** Posting and holding requests that need approval (src/scheduling/approvals.ts). */
   approvals?: ApprovalDeps;
 }
@@ -89,23 +110,25 @@ export const UNKNOWN_POST_TEXT =
  * expire so that a later sweep retries.
  */
 export async function runRequest(deps: RunRequestDeps, id: string): Promise<boolean> {
-  const run = await takeLease(deps, id);
-  if (!run) return false;
-  const renewing = keepLease(deps, id);
+  const taken = await takeLease(deps, id);
+  if (!taken) return false;
+  if ('unreadable' in taken) return endUnreadable(deps, taken.unreadable);
+  const run = taken;
+  const renewing = keepLease(run);
   try {
     if (countAttempt(run) > deps.maxAttempts) return await giveUp(run);
     // A fresh record's first attempt is written with the next step (a crash before it leaves the
     // record to a takeover, which writes its own attempt first), so the bound still holds.
     if (!run.fresh) await run.save();
-
-    const access = await checkAccess(run);
-    if (!access.allowed) return await refuse(run, access.reason);
-    if (run.r.approval && !run.r.approval.decision) return await holdForApproval(run);
+    // Taken over after it stopped (its post may be under way): it only ends.
+    if (run.r.stopped) return await stop(run, run.r.stopped.reason);
+    if (run.r.approval && !run.r.approval.decision) return await askForApproval(run);
 
     const todo = await startCalling(run);
     const only = run.r.policies.length === 1 ? run.r.policies[0] : undefined;
     if (only && (todo.length > 0 || needsFollowups(only))) await inOneHold(run, only, todo.length > 0);
     else await policyByPolicy(run, todo);
+    if (run.stopping) return await (untouched(run.r) ? refuse : stop)(run, run.stopping);
 
     await finish(run);
     return true;
@@ -134,26 +157,50 @@ interface Run {
    * lease is gone.
    */
   save(): Promise<void>;
-  /** Ended (`done` or `superseded`), so inactive: there is no lease to give back. */
+  /** Ended (`done`, `superseded` or `stopped`), so inactive: there is no lease to give back. */
   ended: boolean;
+  lease: LeaseHold;
+  /** Set by the first check that refused (`frozen`, an access refusal): no further call starts. */
+  stopping: string | null;
 }
 
-/** Takes the record's lease, or null when it is busy or ended. */
-async function takeLease(deps: RunRequestDeps, id: string): Promise<Run | null> {
+/**
+ * What this run knows of its lease (the fencing token): until when it is surely still its own, by
+ * this machine's clocks (wall and monotonic, both must agree), with a third of the term to spare;
+ * lost once a renewal found another holder (or the record ended).
+ */
+interface LeaseHold {
+  fromWall: number;
+  untilWall: number;
+  untilMono: number;
+  lost: boolean;
+  /** The renewal under way, shared by the checks that need it. */
+  renewing: Promise<boolean> | null;
+}
+
+/** Takes the record's lease: null when it is busy or ended; the record's body when it cannot be read. */
+async function takeLease(
+  deps: RunRequestDeps,
+  id: string,
+): Promise<Run | { unreadable: UnreadableRequest } | null> {
   const { requests, owner } = deps;
-  // A record this process has just written (with its lease) needs no round trip to be leased.
+  const sent = { wall: deps.now(), mono: performance.now() };
+  // A record this process has just written (with its lease) needs no round trip to be leased:
+  // created within a third of its term, so surely its own for another third at least.
   const fresh = requests.takeFresh?.(id, owner) ?? null;
-  const leased = fresh ?? (await requests.lease(id, owner, deps.leaseMs));
-  if (!leased) return null;
+  const taken = fresh ?? (await requests.take(id, owner, deps.leaseMs));
+  if (!taken || 'unreadable' in taken) return taken;
   // Saves run one after another, each writing the record as it is when it runs: policies run in
   // parallel, and an older snapshot must never land after a newer one.
   let saving: Promise<void> = Promise.resolve();
   const run: Run = {
     deps,
     id,
-    r: leased,
+    r: taken,
     fresh: fresh !== null,
     ended: false,
+    lease: { fromWall: sent.wall, untilWall: 0, untilMono: 0, lost: false, renewing: null },
+    stopping: null,
     save() {
       const next = saving.then(async () => {
         if (!(await requests.save(run.r, owner))) throw new LeaseLost(`lease of ${id} lost`);
@@ -162,14 +209,75 @@ async function takeLease(deps: RunRequestDeps, id: string): Promise<Run | null> 
       return next;
     },
   };
+  heldFrom(run, sent, fresh ? deps.leaseMs / 3 : (deps.leaseMs * 2) / 3);
   return run;
 }
 
+/** The lease, taken or renewed by a write sent at `sent`, is surely this run's for `forMs` more. */
+function heldFrom(run: Run, sent: { wall: number; mono: number }, forMs: number): void {
+  const hold = run.lease;
+  if (sent.wall + forMs <= hold.untilWall) return;
+  hold.fromWall = sent.wall;
+  hold.untilWall = sent.wall + forMs;
+  hold.untilMono = sent.mono + forMs;
+}
+
+/** Renews the lease (one round trip); false, and marked lost, when another worker holds it. */
+function renewLease(run: Run): Promise<boolean> {
+  const { deps, lease } = run;
+  lease.renewing ??= (async () => {
+    const sent = { wall: deps.now(), mono: performance.now() };
+    try {
+      if (!(await deps.requests.lease(run.id, deps.owner, deps.leaseMs))) {
+        lease.lost = true;
+        return false;
+      }
+      heldFrom(run, sent, (deps.leaseMs * 2) / 3);
+      return true;
+    } finally {
+      lease.renewing = null;
+    }
+  })();
+  return lease.renewing;
+}
+
 /** Renews the lease every third of its term until the caller clears the interval. */
-function keepLease(deps: RunRequestDeps, id: string): NodeJS.Timeout {
+function keepLease(run: Run): NodeJS.Timeout {
   return setInterval(() => {
-    deps.requests.lease(id, deps.owner, deps.leaseMs).catch(() => undefined);
-  }, deps.leaseMs / 3);
+    renewLease(run).catch(() => undefined);
+  }, run.deps.leaseMs / 3);
+}
+
+/**
+ * The fencing check before a Katapult call or a write outside the record: throws LeaseLost when the
+ * lease is gone. Free while the last renewal is recent (they come every third of the term); else
+ * one renewal.
+ */
+async function checkLease(run: Run): Promise<void> {
+  const { lease, deps } = run;
+  if (lease.lost) throw new LeaseLost(`lease of ${run.id} lost`);
+  const wall = deps.now();
+  if (wall >= lease.fromWall && wall < lease.untilWall && performance.now() < lease.untilMono) return;
+  if (!(await renewLease(run))) throw new LeaseLost(`lease of ${run.id} lost`);
+}
+
+/**
+ * A record this version cannot read: leased and put back until its attempts are used up (a newer
+ * version may read it), then ended `failed`, logged and counted; at once when it is not even JSON.
+ */
+async function endUnreadable(deps: RunRequestDeps, u: UnreadableRequest): Promise<boolean> {
+  const fields = { request: u.id, attempts: u.attempts, corrupt: u.corrupt };
+  if (!u.corrupt && u.attempts < deps.maxAttempts) {
+    deps.logger.event('warn', 'request_unreadable', fields);
+    await deps.requests.release(u.id, deps.owner).catch(() => undefined);
+    return false;
+  }
+  const ended = await deps.requests.endUnreadable(u, deps.owner);
+  await deps.requests.release(u.id, deps.owner).catch(() => undefined);
+  if (!ended) return false;
+  deps.logger.event('error', 'request_unreadable_failed', fields);
+  deps.onUnreadable?.();
+  return true;
 }
 
 /** Gives the lease back, unless the record ended or is still to be run (then it expires for a sweep). */
@@ -198,18 +306,63 @@ async function giveUp(run: Run): Promise<true> {
   return true;
 }
 
-/** The requester's access, checked once per record (a refusal ends it, an answer keeps the zone). */
-async function checkAccess(run: Run): Promise<{ allowed: true } | { allowed: false; reason: string }> {
+/**
+ * The emergency stop and the requester's access (with the lease), immediately before a Katapult
+ * call: false, and the run stopping, when they refuse. The first answer keeps the requester's zone.
+ */
+async function admit(run: Run): Promise<boolean> {
   const { r, deps } = run;
-  if (r.refused !== undefined || r.zone !== undefined) return { allowed: true };
-  const access = await deps.surface.checkAccess(r);
-  if (!access.allowed) return access;
-  // Written with the next step: a takeover before that only checks access again.
-  r.zone = access.zone;
-  return { allowed: true };
+  const [access] = await Promise.all([deps.surface.checkAccess(r), checkLease(run)]);
+  if (!access.allowed) {
+    run.stopping ??= access.reason;
+    return false;
+  }
+  // Written with the next step: a takeover before that checks again.
+  if (r.zone === undefined) r.zone = access.zone;
+  return true;
 }
 
-/** Access refused: the record ends `done`, refused, and the requester is told privately. */
+/**
+ * Nothing of the record was done or shown yet: its first run (a takeover cannot tell what the last
+ * one sent), no outcome, no request message in the channel. A refusal then is the answer to the
+ * submission, told privately (`refuse`), as when it is checked before the request is recorded.
+ */
+const untouched = (r: RequestRecord): boolean =>
+  r.attempts === 1 && !r.approval?.messageTs && r.policies.every((p) => !p.result && !p.superseded);
+
+/**
+ * Someone else must approve first. The requester's access (and the emergency stop) are checked
+ * before the request is posted for approval: a refusal ends it privately, nothing was shown yet.
+ */
+async function askForApproval(run: Run): Promise<true> {
+  const access = await run.deps.surface.checkAccess(run.r);
+  if (!access.allowed) return refuse(run, access.reason);
+  run.r.zone ??= access.zone;
+  return holdForApproval(run);
+}
+
+/**
+ * A check before a Katapult call refused: nothing more is called. The channel is told (in the
+ * request's message where one exists), the record ends `stopped`, the places of the policies not
+ * scheduled are given back. The stop is written with the post's `sending` mark: a takeover only ends it.
+ */
+async function stop(run: Run, reason: string): Promise<true> {
+  const { r, deps } = run;
+  r.stopped ??= { reason, at: deps.now() };
+  deps.logger.event('warn', 'request_stopped', {
+    request: r.id,
+    reason: r.stopped.reason,
+    not_called: r.policies.filter((p) => !p.result && !p.superseded).length,
+  });
+  await post(run);
+  await finish(run);
+  return true;
+}
+
+/**
+ * Refused before anything was done or shown (at its first check, or before it was posted for
+ * approval): the record ends `done`, refused, and the requester is told privately.
+ */
 async function refuse(run: Run, reason: string): Promise<true> {
   const { deps } = run;
   const r: RequestRecord = { ...run.r, refused: reason, state: 'done' };
@@ -249,6 +402,7 @@ async function startCalling(run: Run): Promise<PolicyStep[]> {
 async function inOneHold(run: Run, step: PolicyStep, call: boolean): Promise<void> {
   await run.deps.locks.withLock(policyLock(run.r.workspace, step.policyId), async () => {
     const indexed = call ? await callPolicy(run, step) : undefined;
+    if (run.stopping) return;
     await post(run);
     await followups(run, step, indexed);
   });
@@ -261,8 +415,11 @@ async function inOneHold(run: Run, step: PolicyStep, call: boolean): Promise<voi
 async function policyByPolicy(run: Run, todo: PolicyStep[]): Promise<void> {
   const { deps, r } = run;
   await forEachLimit(todo, POLICY_CONCURRENCY, async (step) => {
+    // After a refusal no further policy is called (nor locked).
+    if (run.stopping) return;
     await deps.locks.withLock(policyLock(r.workspace, step.policyId), () => callPolicy(run, step));
   });
+  if (run.stopping) return;
   await post(run);
   for (const step of r.policies) {
     if (!needsFollowups(step) || delivered(r) === 'lost') continue;
@@ -277,14 +434,23 @@ async function policyByPolicy(run: Run, todo: PolicyStep[]): Promise<void> {
  * wrote, if any: while the caller still holds the lock, that is what the index holds.
  */
 async function callPolicy(run: Run, step: PolicyStep): Promise<UpcomingDeletion | undefined> {
-  const current = await run.deps.upcoming.get(run.r.workspace, step.policyId);
-  if (current?.requestCreatedAt !== undefined && current.requestCreatedAt > run.r.createdAt) {
+  // The checks go with the index read the call needs anyway: no round trip of their own in between.
+  const [indexed, admitted] = await Promise.all([
+    run.deps.upcoming.read(run.r.workspace, step.policyId),
+    admit(run),
+  ]);
+  if (!admitted) return undefined;
+  if (newerThan(indexed.record, run.r)) {
     await standDown(run, step);
     return undefined;
   }
   const result = await callKatapult(run, step);
-  return recordOutcome(run, step, result, current);
+  return recordOutcome(run, step, result, indexed);
 }
+
+/** Whether the index holds a schedule made by a request newer than `r` (by the store's order). */
+const newerThan = (indexed: UpcomingDeletion | null, r: RequestRecord): boolean =>
+  indexed?.requestCreatedAt !== undefined && indexed.requestCreatedAt > orderOf(r);
 
 /** A reschedule made after this request already applied: never put the old time back. */
 async function standDown(run: Run, step: PolicyStep): Promise<void> {
@@ -303,14 +469,14 @@ function callKatapult(run: Run, step: PolicyStep): Promise<ScheduleResult> {
 }
 
 /**
- * Keeps the call's outcome in the step and, when it was scheduled, in the index; returns the index
- * record written. `current`: the index record read before the call.
+ * Keeps the call's outcome in the step (Katapult's text clipped) and, when it was scheduled, in the
+ * index; returns the index record written. `indexed`: the index record read before the call.
  */
 async function recordOutcome(
   run: Run,
   step: PolicyStep,
   result: ScheduleResult,
-  current: UpcomingDeletion | null,
+  indexed: VersionedUpcoming,
 ): Promise<UpcomingDeletion | undefined> {
   const { r, deps } = run;
   step.result = result.ok
@@ -318,33 +484,67 @@ async function recordOutcome(
         ok: true,
         autoMoveToTrashAt: result.value.autoMoveToTrashAt,
         target: result.value.target,
-        requestId: result.value.requestId,
+        requestId: result.value.requestId === null ? null : clipStored(result.value.requestId),
       }
-    : { ok: false, code: failureCode(result.failure), explanation: deps.explain(result.failure) };
-  let written: UpcomingDeletion | undefined;
-  if (result.ok) {
-    // The index says what is upcoming at once (an older request that comes next sees it and
-    // stands down); held message IDs stay until the follow-ups replace them.
-    written = {
+    : {
+        ok: false,
+        code: clipStored(failureCode(result.failure)),
+        explanation: clipExplanation(deps.explain(result.failure)),
+      };
+  const written = result.ok ? await writeIndex(run, step, result.value, indexed) : undefined;
+  // One policy: its outcome is written with the post's `sending` mark (a takeover before that
+  // repeats only the idempotent Katapult call). Several: each outcome is written as it comes,
+  // so a takeover never calls again for a policy that already has one.
+  if (r.policies.length > 1) await run.save();
+  return written;
+}
+
+/** What Katapult said, as stored in the record: each field clipped (src/messages/stored.ts). */
+const clipExplanation = (e: Explanation): Explanation => ({
+  summary: clipStored(e.summary),
+  next: clipStored(e.next),
+  requestId: e.requestId === null ? null : clipStored(e.requestId),
+});
+
+/**
+ * The index says what is upcoming at once (an older request that comes next sees it and stands
+ * down); held message IDs stay until the follow-ups replace them. Written only while the lease holds,
+ * and only over the version read before the call: when another request wrote it since (this worker
+ * was paused, its lease or lock lapsed), it is read again, and a newer request's is never replaced
+ * (this policy then counts as superseded). Returns the record written, if any.
+ */
+async function writeIndex(
+  run: Run,
+  step: PolicyStep,
+  scheduled: Extract<ScheduleResult, { ok: true }>['value'],
+  indexed: VersionedUpcoming,
+): Promise<UpcomingDeletion | undefined> {
+  const { r, deps } = run;
+  let seen = indexed;
+  for (;;) {
+    const current = seen.record;
+    const written: UpcomingDeletion = {
       reminderMessageId: null,
       restoreMessageId: null,
       heldIn: null,
       ...current,
       policyId: step.policyId,
       channelId: current?.channelId ?? r.channel,
-      at: result.value.autoMoveToTrashAt ?? r.atSeconds,
+      at: scheduled.autoMoveToTrashAt ?? r.atSeconds,
       scheduledBy: r.user,
-      targetType: result.value.target.type,
-      targetId: result.value.target.id,
-      requestCreatedAt: r.createdAt,
+      targetType: scheduled.target.type,
+      targetId: scheduled.target.id,
+      requestCreatedAt: orderOf(r),
     };
-    await deps.upcoming.put(r.workspace, written);
+    await checkLease(run);
+    if (await deps.upcoming.putIfUnchanged(r.workspace, written, seen.version)) return written;
+    seen = await deps.upcoming.read(r.workspace, step.policyId);
+    if (newerThan(seen.record, r)) {
+      step.superseded = true;
+      deps.logger.event('warn', 'request_superseded_after_call', { request: r.id, policy_id: step.policyId });
+      return undefined;
+    }
   }
-  // One policy: its outcome is written with the post's `sending` mark (a takeover before that
-  // repeats only the idempotent Katapult call). Several: each outcome is written as it comes,
-  // so a takeover never calls again for a policy that already has one.
-  if (r.policies.length > 1) await run.save();
-  return written;
 }
 
 /** Posts the outcome of every policy, at most once over all runs of the record. */
@@ -378,6 +578,8 @@ async function followups(run: Run, step: PolicyStep, indexed?: UpcomingDeletion)
   const { r } = run;
   const delivery = delivered(r);
   if (!needsFollowups(step) || delivery === 'lost') return;
+  // They write the index (the held message IDs): not after the lease is lost.
+  await checkLease(run);
   await run.deps.surface.holdFollowups(r, step, delivery === 'direct_message' ? r.user : r.channel, indexed);
   // Written with the end of the record: a takeover before that replaces them again (the index
   // holds their IDs), which leaves one reminder and one restore offer.
@@ -392,7 +594,7 @@ async function finish(run: Run): Promise<void> {
     r.audited = true;
   }
   await releaseUnscheduled(deps, r);
-  r.state = r.policies.every((p) => p.superseded) ? 'superseded' : 'done';
+  r.state = r.stopped ? 'stopped' : r.policies.every((p) => p.superseded) ? 'superseded' : 'done';
   await run.save();
   // Ended, so inactive: no worker can lease it again and there is no lease to give back.
   run.ended = true;
@@ -420,7 +622,7 @@ async function forEachLimit<T>(items: T[], limit: number, work: (item: T) => Pro
   if (failure) throw (failure as { error: unknown }).error;
 }
 
-/** Policies of the record that were not scheduled (refused, failed, superseded, never run) do not count. */
+/** Policies of the record that were not scheduled (refused, failed, superseded, stopped, never run) do not count. */
 async function releaseUnscheduled(deps: RunRequestDeps, r: RequestRecord): Promise<void> {
   const policyIds = r.policies
     .filter((p) => r.refused !== undefined || p.superseded || !p.result?.ok)
@@ -429,15 +631,21 @@ async function releaseUnscheduled(deps: RunRequestDeps, r: RequestRecord): Promi
   await deps.dailyLimit.release({ workspace: r.workspace, user: r.user, requestId: r.id, policyIds });
 }
 
+/** A policy's own outcome: scheduled, a Katapult error code, superseded, stopped:<why>, or not_run. */
+function outcomeOf(r: RequestRecord, step: PolicyStep): string {
+  const result = step.result;
+  if (step.superseded) return 'superseded';
+  if (result) return result.ok ? 'scheduled' : result.code;
+  return r.stopped ? `stopped:${r.stopped.reason}` : 'not_run';
+}
+
 /** One audit entry per policy; `outcome` overrides each policy's own (refusals, failures). */
 async function audit(deps: RunRequestDeps, r: RequestRecord, outcome: string | null): Promise<void> {
   const delivery = r.post?.state === 'sent' ? r.post.delivery : null;
   for (const step of r.policies) {
     const result = step.result;
-    const final =
-      outcome ??
-      (step.superseded ? 'superseded' : !result ? 'not_run' : result.ok ? 'scheduled' : result.code);
-    deps.onOutcome?.(final.startsWith('refused') ? 'refused' : final);
+    const final = outcome ?? outcomeOf(r, step);
+    deps.onOutcome?.(final.split(':')[0] ?? final);
     await deps.record({
       at: deps.now(),
       workspace: r.workspace,
@@ -447,9 +655,7 @@ async function audit(deps: RunRequestDeps, r: RequestRecord, outcome: string | n
       policyId: step.policyId,
       requestedAt: r.atSeconds,
       requestedLocal: r.zone ? `${formatAuditLocal(r.atSeconds, r.zone)} ${r.zone}` : null,
-      outcome:
-        outcome ??
-        (step.superseded ? 'superseded' : !result ? 'not_run' : result.ok ? 'scheduled' : result.code),
+      outcome: final,
       autoMoveToTrashAt: result?.ok ? result.autoMoveToTrashAt : null,
       requestId: result?.ok ? result.requestId : (result?.explanation.requestId ?? null),
       retryNum: r.retryNum,

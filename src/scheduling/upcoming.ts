@@ -22,7 +22,11 @@ export interface UpcomingDeletion {
   restoreMessageId: string | null;
   /** The channel Slack reports for the held messages (a DM's D… ID when sent to a user): needed to delete them. */
   heldIn?: string | null;
-  /** Creation time (unix ms) of the request that set this schedule: an older request never overwrites it. */
+  /**
+   * The place in time (unix ms) of the request that set this schedule, `orderOf` its record: the
+   * store's clock when it was recorded (its creation time on its replica's clock for requests from
+   * before that). An older request never overwrites it.
+   */
   requestCreatedAt?: number;
 }
 
@@ -37,8 +41,21 @@ export interface ReconcileCheck {
   organizations?: string[] | null;
 }
 
+/** A record as read, with the stored version it was read as (null: there was none), for `putIfUnchanged`. */
+export interface VersionedUpcoming {
+  record: UpcomingDeletion | null;
+  version: string | null;
+}
+
 export interface UpcomingDeletions {
   get(workspaceId: string, policyId: string): Promise<UpcomingDeletion | null>;
+  /** `get`, with the version read (one read, like `get`). */
+  read(workspaceId: string, policyId: string): Promise<VersionedUpcoming>;
+  /**
+   * Writes the record only if the stored one is still the `version` that was read (null: still
+   * none); false when it changed since: read it again, and never write over a newer request's.
+   */
+  putIfUnchanged(workspaceId: string, record: UpcomingDeletion, version: string | null): Promise<boolean>;
   put(workspaceId: string, record: UpcomingDeletion): Promise<void>;
   remove(workspaceId: string, policyId: string): Promise<void>;
   /** A workspace's records moving at or after `fromSeconds`, soonest first. */
@@ -88,19 +105,31 @@ function parse(body: string): UpcomingDeletion | null {
 
 export function createUpcomingDeletions(docs: Docs): UpcomingDeletions {
   const key = (w: string, p: string) => `${w}:${p}`;
+  const row = (workspaceId: string, record: UpcomingDeletion) => ({
+    key: key(workspaceId, record.policyId),
+    partition: workspaceId,
+    sort: record.at,
+    active: false,
+    body: JSON.stringify(record),
+  });
   return {
     async get(workspaceId, policyId) {
       const row = await docs.get(UPCOMING, key(workspaceId, policyId));
       return row ? parse(row.body) : null;
     },
     async put(workspaceId, record) {
-      await docs.upsert(UPCOMING, {
-        key: key(workspaceId, record.policyId),
-        partition: workspaceId,
-        sort: record.at,
-        active: false,
-        body: JSON.stringify(record),
-      });
+      await docs.upsert(UPCOMING, row(workspaceId, record));
+    },
+    async read(workspaceId, policyId) {
+      const stored = await docs.get(UPCOMING, key(workspaceId, policyId));
+      return { record: stored ? parse(stored.body) : null, version: stored?.body ?? null };
+    },
+    putIfUnchanged(workspaceId, record, version) {
+      return docs.replaceIfUnchanged(
+        UPCOMING,
+        row(workspaceId, record),
+        version === null ? null : { body: version },
+      );
     },
     async remove(workspaceId, policyId) {
       await docs.remove(UPCOMING, key(workspaceId, policyId));

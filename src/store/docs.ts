@@ -86,6 +86,23 @@ export interface Docs {
    * removes the record it judged, never a newer version written since. True when it was removed.
    */
   removeIfUnchanged(collection: string, key: string, seen: { sort: number; body: string }): Promise<boolean>;
+  /**
+   * Writes the document only if the key is new, like `insert`, with `sort` set to the store's clock
+   * at the write (unix ms: PostgreSQL's and Redis's own clock, the same for every replica; SQLite's
+   * is this process's). Returns that time, or null when the key already exists. Newer-than between
+   * documents written by different replicas is then decided by one clock, not each replica's.
+   */
+  insertStamped(collection: string, doc: Omit<NewDoc, 'sort'>): Promise<number | null>;
+  /**
+   * Creates or replaces the document only if it is still as it was read: `seen` is its body then,
+   * or null when there was none (then it is created only if still absent). Its lease, if any, is
+   * kept. True when written; false when someone wrote it (or removed it) since it was read.
+   */
+  replaceIfUnchanged(
+    collection: string,
+    doc: Omit<NewDoc, 'lease'>,
+    seen: { body: string } | null,
+  ): Promise<boolean>;
 }
 
 /**

@@ -117,6 +117,28 @@ if not h[1] or tonumber(h[1]) ~= tonumber(s) or h[2] ~= b then return 0 end
 drop(k)
 return 1`;
 
+const INSERT_STAMPED = `${PRELUDE}
+local k, p, a, b, owner, ttl = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8])
+if redis.call('EXISTS', doc(k)) == 1 then return false end
+local t = now()
+redis.call('HSET', doc(k), 'p', p, 's', t, 'a', a, 'b', b)
+if owner ~= '' then redis.call('HSET', doc(k), 'o', owner, 'e', t + ttl) end
+index(k, p, t, a)
+return t`;
+
+const REPLACE_IF_UNCHANGED = `${PRELUDE}
+local k, p, s, a, b, expect, seen = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local cur = redis.call('HMGET', doc(k), 'p', 'b')
+if expect == '1' then
+  if cur[2] ~= seen then return 0 end
+elseif cur[1] then
+  return 0
+end
+if cur[1] and cur[1] ~= p then redis.call('ZREM', part(cur[1]), k) end
+redis.call('HSET', doc(k), 'p', p, 's', s, 'a', a, 'b', b)
+index(k, p, s, a)
+return 1`;
+
 function toDoc(key: string, flat: string[]): DocRow | null {
   const h: Record<string, string> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i] as string] = flat[i + 1] as string;
@@ -217,6 +239,33 @@ export function createRedisDocs(client: RedisClientType, namespace: string): Doc
     },
     async removeIfUnchanged(coll, key, seen) {
       return Number(await script(REMOVE_IF_UNCHANGED, coll, key, seen.sort, seen.body)) === 1;
+    },
+    async insertStamped(coll, doc) {
+      const reply = await script(
+        INSERT_STAMPED,
+        coll,
+        doc.key,
+        doc.partition,
+        doc.active ? '1' : '0',
+        doc.body,
+        doc.lease?.owner ?? '',
+        doc.lease?.ttlMs ?? 0,
+      );
+      return reply === null ? null : Number(reply);
+    },
+    async replaceIfUnchanged(coll, doc, seen) {
+      const reply = await script(
+        REPLACE_IF_UNCHANGED,
+        coll,
+        doc.key,
+        doc.partition,
+        doc.sort,
+        doc.active ? '1' : '0',
+        doc.body,
+        seen ? '1' : '0',
+        seen?.body ?? '',
+      );
+      return Number(reply) === 1;
     },
   };
 }

@@ -58,6 +58,7 @@ export function createSqlDocs(query: SqlQuery, dialect: SqlDialect, now: () => n
     ...leaseStatements(dialect, run),
     ...documentStatements(dialect, run),
     ...sweepStatements(dialect.table, run),
+    ...orderStatements(dialect.table, run),
   };
 }
 
@@ -301,6 +302,54 @@ function sweepStatements(
         seen.sort,
         seen.body,
       );
+      return r.length === 1;
+    },
+  };
+}
+
+/** Writes ordered by the store: an insert stamped with its clock, a replacement fenced on what was read. */
+function orderStatements(t: string, run: Run): Pick<Docs, 'insertStamped' | 'replaceIfUnchanged'> {
+  return {
+    async insertStamped(coll, doc) {
+      const ttl = doc.lease?.ttlMs ?? 0;
+      const r = (await run(
+        `INSERT INTO ${t} (coll, key, part, sort, active, lease_owner, lease_expires, body)
+         VALUES ($, $, $, @now, $, $, CASE WHEN $ > 0 THEN @now + $ ELSE NULL END, $)
+         ON CONFLICT (coll, key) DO NOTHING RETURNING sort`,
+        coll,
+        doc.key,
+        doc.partition,
+        doc.active ? 1 : 0,
+        doc.lease?.owner ?? null,
+        ttl,
+        ttl,
+        doc.body,
+      )) as { sort: number | string }[];
+      return r[0] ? Number(r[0].sort) : null;
+    },
+    async replaceIfUnchanged(coll, doc, seen) {
+      const r = seen
+        ? await run(
+            `UPDATE ${t} SET part = $, sort = $, active = $, body = $
+             WHERE coll = $ AND key = $ AND body = $ RETURNING key`,
+            doc.partition,
+            doc.sort,
+            doc.active ? 1 : 0,
+            doc.body,
+            coll,
+            doc.key,
+            seen.body,
+          )
+        : await run(
+            `INSERT INTO ${t} (coll, key, part, sort, active, body) VALUES ($, $, $, $, $, $)
+             ON CONFLICT (coll, key) DO NOTHING RETURNING key`,
+            coll,
+            doc.key,
+            doc.partition,
+            doc.sort,
+            doc.active ? 1 : 0,
+            doc.body,
+          );
       return r.length === 1;
     },
   };

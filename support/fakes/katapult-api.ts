@@ -97,15 +97,22 @@ export interface FakeKatapult {
   latencyMs: number;
   /**
    * Resolves once `count` recorded requests match (rejects after `timeoutMs`, default 10 s), with every matching
-   * request so far. Requests are recorded when they arrive, before any latency or scripted delay.
+   * request so far. Requests are recorded when they arrive, before any latency or scripted delay. A
+   * string is a route, `METHOD /path` (path without /core/v1), counted since the last reset.
    */
   waitFor(
-    match: (request: RecordedKatapultRequest) => boolean,
+    match: string | ((request: RecordedKatapultRequest) => boolean),
     count?: number,
     timeoutMs?: number,
   ): Promise<RecordedKatapultRequest[]>;
-  /** Clears requests and queues (the policy catalogue is kept; see `resetPolicies`). */
+  /** Clears requests and queues, and lets held answers go (the policy catalogue is kept; see `resetPolicies`). */
   reset(): void;
+  /**
+   * Holds the answers to `route` from its `after`-th request on (0: every one; counted since the
+   * last reset) until the returned function is called: each request is recorded as it arrives, its
+   * answer waits. For a test that acts while calls are under way.
+   */
+  hold(route: string, after?: number): () => void;
   /** Adds a policy to the catalogue, or replaces the one with that id (which is then out of the trash). */
   setPolicy(details: FakeDiskBackupPolicyInput): void;
   /**
@@ -190,6 +197,7 @@ class FakeKatapultServer implements FakeKatapult {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly queues = new Map<string, FakeKatapultReply[]>();
   private readonly waiters = new Set<() => void>();
+  private readonly holds: { route: string; after: number; released: Promise<void>; release(): void }[] = [];
   private tokens = new Map<string, TokenInfo>();
   private remaining = FAKE_KATAPULT_RATE_LIMIT;
   private readonly catalogue: FakePolicyCatalogue;
@@ -252,11 +260,15 @@ class FakeKatapultServer implements FakeKatapult {
   }
 
   waitFor(
-    match: (request: RecordedKatapultRequest) => boolean,
+    match: string | ((request: RecordedKatapultRequest) => boolean),
     count = 1,
     timeoutMs = 10_000,
   ): Promise<RecordedKatapultRequest[]> {
-    const done = () => this.requests.filter(match);
+    const matches =
+      typeof match === 'string'
+        ? (r: RecordedKatapultRequest) => `${r.method} ${r.path}` === routeKey(match)
+        : match;
+    const done = () => this.requests.filter(matches);
     if (done().length >= count) return Promise.resolve(done());
     return new Promise((resolve, reject) => {
       const check = () => {
@@ -277,6 +289,28 @@ class FakeKatapultServer implements FakeKatapult {
     this.requests.length = 0;
     this.queues.clear();
     this.remaining = FAKE_KATAPULT_RATE_LIMIT;
+    for (const held of this.holds.splice(0)) held.release();
+  }
+
+  hold(route: string, after = 0): () => void {
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const held = { route: routeKey(route), after, released, release };
+    this.holds.push(held);
+    return () => {
+      const i = this.holds.indexOf(held);
+      if (i >= 0) this.holds.splice(i, 1);
+      release();
+    };
+  }
+
+  /** After a request is recorded: its hold, if any. */
+  private arrived(method: string, path: string): Promise<void> | undefined {
+    const key = `${method} ${path}`;
+    const seen = this.requests.filter((r) => `${r.method} ${r.path}` === key).length;
+    return this.holds.find((h) => h.route === key && seen > h.after)?.released;
   }
 
   setPolicy(details: FakeDiskBackupPolicyInput): void {
@@ -351,6 +385,7 @@ class FakeKatapultServer implements FakeKatapult {
     });
     for (const check of [...this.waiters]) check();
     this.remaining = Math.max(0, this.remaining - 1);
+    await this.arrived(method, path);
 
     const queued = this.queues.get(`${method} ${path}`)?.shift();
     if (queued && 'hangUp' in queued) {

@@ -3,7 +3,7 @@
  * old the audit log; a stale request recovered after a newer reschedule never puts the old time
  * back; a Slack that answers only after the client's timeout gets one post, not four.
  */
-import { createRequestLog, REQUESTS, type RequestRecord } from '../../src/scheduling/request-log.js';
+import { createRequestLog, orderOf, REQUESTS, type RequestRecord } from '../../src/scheduling/request-log.js';
 import { createUpcomingDeletions } from '../../src/scheduling/upcoming.js';
 import { ACTIONS } from '../../src/slack/ids.js';
 import type { AuditEntry } from '../../src/store/store.js';
@@ -110,6 +110,8 @@ test('a stale request recovered after a newer reschedule of the same policy does
     id: `${WORKSPACE}:VSTALE0001`,
     atSeconds: inMinutes(200),
     createdAt: applied.createdAt - 60_000,
+    // Recorded a minute before it, by the store's clock: that is what makes it the older one.
+    storedAt: orderOf(applied) - 60_000,
     state: 'pending',
     attempts: 0,
     policies: [{ policyId: 'dbp_stale' }],

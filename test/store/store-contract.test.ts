@@ -46,6 +46,8 @@ interface Backend {
   claimStored(key: string): Promise<boolean>;
   /** Redis only: the TTL the server holds for the Keyv record `key`, ms (negative: none). */
   recordTtlMs?(key: string): Promise<number>;
+  /** The store has a clock of its own, the same for every replica (Redis, PostgreSQL; not SQLite). */
+  sharedClock?: boolean;
 }
 
 const defaults: StoreOptions = { retentionMs: 90 * DAY, maxPerWorkspace: 1000 };
@@ -441,6 +443,66 @@ function storeContract(setup: () => Promise<Backend>): void {
     expect(await a.docs.removeIfUnchanged(coll, doc.key, seen)).toBe(false); // already gone
   });
 
+  test('docs: insertStamped stamps the document with the store clock, once; replicas with skewed clocks agree on the order', async () => {
+    // Two replicas whose clocks are two minutes apart: the one ahead writes first.
+    const ahead = await open({ now: () => Date.now() + 60_000 });
+    const behind = await open({ now: () => Date.now() - 60_000 });
+    const coll = unique('c');
+    const [k1, k2] = [unique('k'), unique('k')];
+    const doc = { partition: 'T1', active: true, body: '{}', lease: { owner: 'me', ttlMs: 60_000 } };
+    const before = Date.now();
+    const first = await ahead.docs.insertStamped(coll, { ...doc, key: k1 });
+    const second = await behind.docs.insertStamped(coll, { ...doc, key: k2 });
+    const after = Date.now();
+    expect(first).toEqual(expect.any(Number));
+    expect(second).toEqual(expect.any(Number));
+    expect(await behind.docs.insertStamped(coll, { ...doc, key: k1 })).toBeNull(); // once
+    const row = await behind.docs.get(coll, k1);
+    expect(row).toMatchObject({ sort: first, leaseOwner: 'me', active: true, body: '{}' });
+    expect(row?.leaseExpiresAt).toBeGreaterThanOrEqual((first ?? 0) + 60_000 - 5);
+    expect(await ahead.docs.lease(coll, k1, 'other', 1000)).toBeNull(); // the lease was taken with it
+    if (backend.sharedClock) {
+      // The store's own clock: the later write is the later stamp, whatever the replicas' clocks say.
+      expect(second).toBeGreaterThanOrEqual(first ?? Number.POSITIVE_INFINITY);
+      expect(first).toBeGreaterThanOrEqual(before - 5_000);
+      expect(first).toBeLessThanOrEqual(after + 5_000);
+    } else {
+      // SQLite runs in the process: its clock is the process's (replicas on one file share one machine's).
+      expect(first).toBeGreaterThanOrEqual(before + 60_000);
+      expect(second).toBeLessThanOrEqual(after - 60_000);
+    }
+  });
+
+  test('docs: replaceIfUnchanged writes over the version that was read (or into a key still absent), never over a newer one', async () => {
+    const [a, b] = [await open(), await open()];
+    const coll = unique('c');
+    const doc = { key: unique('k'), partition: 'T1', sort: 10, active: false, body: '{"v":1}' };
+    expect(await a.docs.replaceIfUnchanged(coll, doc, null)).toBe(true); // absent: created
+    expect(await b.docs.replaceIfUnchanged(coll, { ...doc, body: '{"v":9}' }, null)).toBe(false); // not absent now
+    const v2 = { ...doc, partition: 'T2', sort: 20, body: '{"v":2}' };
+    expect(await b.docs.replaceIfUnchanged(coll, v2, { body: '{"v":1}' })).toBe(true);
+    // Read as v1 before b wrote v2: a's write would put older data back, so it does not land.
+    expect(await a.docs.replaceIfUnchanged(coll, { ...doc, body: '{"v":3}' }, { body: '{"v":1}' })).toBe(
+      false,
+    );
+    expect(await a.docs.get(coll, doc.key)).toMatchObject({ partition: 'T2', sort: 20, body: '{"v":2}' });
+    expect(await a.docs.list(coll, 'T1', { limit: 10 })).toEqual([]);
+    expect((await a.docs.list(coll, 'T2', { limit: 10 })).map((d) => d.key)).toEqual([doc.key]);
+
+    // A lease on the document is kept; a removed document is not brought back.
+    const leased = { key: unique('k'), partition: 'T1', sort: 1, active: true, body: '{"v":1}' };
+    await a.docs.insert(coll, { ...leased, lease: { owner: 'me', ttlMs: 60_000 } });
+    expect(await b.docs.replaceIfUnchanged(coll, { ...leased, body: '{"v":2}' }, { body: '{"v":1}' })).toBe(
+      true,
+    );
+    expect(await a.docs.get(coll, leased.key)).toMatchObject({ body: '{"v":2}', leaseOwner: 'me' });
+    await a.docs.remove(coll, leased.key);
+    expect(await b.docs.replaceIfUnchanged(coll, { ...leased, body: '{"v":3}' }, { body: '{"v":2}' })).toBe(
+      false,
+    );
+    expect(await b.docs.get(coll, leased.key)).toBeNull();
+  });
+
   test('claims: a lapsed claim leaves the store, by its own TTL (Redis) or by pruneClaims in batches (SQL)', async () => {
     // No random clean-up inside claim() during this test: what goes, goes through pruneClaims.
     const random = jest.spyOn(Math, 'random').mockReturnValue(0.5);
@@ -655,6 +717,7 @@ describeWithService('redis', 'Redis store', () => {
     await client.connect();
     return {
       open: (options) => openRedisStore(url, { ...options, onError, namespace }),
+      sharedClock: true,
       raw: (key) => client.get(`${namespace}::${key}`),
       claimStored: async (key) => (await client.exists(`${namespace}:claim:${key}`)) === 1,
       recordTtlMs: (key) => client.pTTL(`${namespace}::${key}`),
@@ -677,6 +740,7 @@ describeWithService('postgres', 'PostgreSQL store', () => {
     const pool = new pg.Pool({ connectionString: url, max: 2 });
     return {
       open: (options) => openPostgresStore(url, { ...options, onError, schema }),
+      sharedClock: true,
       async raw(key) {
         const { rows } = await pool.query<{ value: string }>(
           `SELECT value FROM ${schema}.katapult_kv WHERE key = $1`,

@@ -1,14 +1,18 @@
 /**
- * The Slack side of running a request record (the use case's `RequestSurface` port): access check,
- * the outcome post with its fallback, private notes and the held follow-ups, all with a Web client
- * for the record's workspace that never retries a write after a timeout (see slack-writes.ts).
+ * The Slack side of running a request record (the use case's `RequestSurface` port): the emergency
+ * stop and access check asked before every Katapult call, the outcome post with its fallback (or,
+ * for a request that stopped, why), private notes and the held follow-ups, all with a Web client for
+ * the record's workspace that never retries a write after a timeout (see slack-writes.ts).
  */
 import type { webApi } from '@slack/bolt';
 import type { Freezes } from '../../access/freeze.js';
+import { STOPPED } from '../../messages/stopped.js';
 import type { Metrics } from '../../metrics.js';
+import { orderOf, type RequestRecord } from '../../scheduling/request-log.js';
 import type { RequestSurface } from '../../scheduling/run-request.js';
 import { refusalText } from '../blocks/access.js';
 import { approvedOutcomeMessage } from '../blocks/approval.js';
+import { clip, context, message, type SlackMessage, section } from '../blocks/common.js';
 import { requestOutcomeMessage } from '../blocks/request.js';
 import { deliver, tellPrivately } from '../outbound/deliver.js';
 import { type FollowupDeps, followupsFit, replaceFollowups } from '../outbound/followups.js';
@@ -26,13 +30,15 @@ export function createRequestSurface(
 ): RequestSurface {
   return {
     async checkAccess(r) {
-      // The emergency stop also catches what was accepted just before it.
-      if ((await deps.freezes.get(r.workspace)).frozen) return { allowed: false, reason: 'frozen' };
-      const access = await checkAccess(deps, await clientFor(r.workspace), {
-        workspaceId: r.workspace,
-        userId: r.user,
-        channelId: r.channel,
-      });
+      // Asked before every Katapult call: the emergency stop (one store read) and the access policy
+      // (cached for seconds) with the requester's Slack profile (cached for a minute), read together.
+      const [freeze, access] = await Promise.all([
+        deps.freezes.get(r.workspace),
+        clientFor(r.workspace).then((client) =>
+          checkAccess(deps, client, { workspaceId: r.workspace, userId: r.user, channelId: r.channel }),
+        ),
+      ]);
+      if (freeze.frozen) return { allowed: false, reason: 'frozen' };
       return access.allowed
         ? { allowed: true, zone: access.profile.tz ?? 'UTC' }
         : { allowed: false, reason: access.reason };
@@ -47,7 +53,9 @@ export function createRequestSurface(
     async announce(r) {
       const nowSeconds = Math.floor(deps.now() / 1000);
       const client = await clientFor(r.workspace);
-      const outcome = requestOutcomeMessage(r, (at) => followupsFit(at, nowSeconds));
+      const outcome = r.stopped
+        ? stoppedMessage(r, deps.command)
+        : requestOutcomeMessage(r, (at) => followupsFit(at, nowSeconds));
       // An approved request: its message in the channel turns into the outcome (else, a new post).
       if (
         r.approval?.decision?.approved &&
@@ -77,9 +85,31 @@ export function createRequestSurface(
         at: step.result.autoMoveToTrashAt ?? r.atSeconds,
         scheduledBy: r.user,
         target: step.result.target,
-        requestCreatedAt: r.createdAt,
+        requestCreatedAt: orderOf(r),
         ...(indexed ? { indexed } : {}),
       });
     },
   };
+}
+
+/** Characters per policy's line: 20 policies with long errors still fit one message. */
+const PER_POLICY_MAX = 1000;
+
+/** A request that stopped before it finished: why, and where each policy stands. */
+function stoppedMessage(r: RequestRecord, command: string): SlackMessage {
+  const reason = r.stopped?.reason ?? 'frozen';
+  const lines = r.policies.map((p) => {
+    const result = p.result;
+    if (p.superseded) return STOPPED.superseded(p.policyId);
+    if (!result) return STOPPED.notCalled(p.policyId, r.attempts > 1);
+    return result.ok
+      ? STOPPED.scheduled(p.policyId, result.autoMoveToTrashAt ?? r.atSeconds)
+      : STOPPED.failed(p.policyId, clip(result.explanation.summary, PER_POLICY_MAX / 2));
+  });
+  const scheduled = r.policies.filter((p) => p.result?.ok && !p.superseded).length;
+  return message(STOPPED.summary(scheduled, r.policies.length), [
+    section(STOPPED.headline(r.user, reason)),
+    ...lines.map((line) => section(clip(line, PER_POLICY_MAX))),
+    context(STOPPED.footer(reason, command)),
+  ]);
 }
