@@ -6,7 +6,7 @@
 import type { App, webApi } from '@slack/bolt';
 import { choosePolicies } from '../../../scheduling/policy-id.js';
 import { checkDeletionTime } from '../../../time/local.js';
-import { decodeMetadata } from '../../blocks/schedule-modal.js';
+import { readScheduleMetadata } from '../../blocks/schedule-modal.js';
 import { SCHEDULE_VIEW } from '../../ids.js';
 import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
@@ -30,17 +30,18 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
       typeof when === 'number'
         ? checkDeletionTime(when, deps.now())
         : { ok: false as const, reason: 'Pick the date and time for the move to the trash.' };
-    const meta = decodeMetadata(deps.metadata.open(view.private_metadata));
     const workspaceId = workspaceIdOf(context);
+    // Signed for this form, this workspace, and not too old: else the form must be opened again.
+    const read = readScheduleMetadata(deps, view.private_metadata, workspaceId);
 
     const errors: Record<string, string> = {};
     if (!policy.ok) errors[SCHEDULE_VIEW.policyBlock] = policy.reason;
     if (!time.ok) errors[SCHEDULE_VIEW.whenBlock] = time.reason;
-    if (!meta || !workspaceId) {
+    if (!read.ok) {
       errors[SCHEDULE_VIEW.policyBlock] =
         'This form does not say which channel it came from. Close it and run the command again in the channel.';
     }
-    if (!policy.ok || !time.ok || !meta || !workspaceId) {
+    if (!policy.ok || !time.ok || !read.ok || !workspaceId) {
       deps.metrics.submission('invalid');
       await ack({ response_action: 'errors', errors });
       return;
@@ -52,7 +53,7 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
       {
         workspaceId,
         userId,
-        channelId: meta.channelId,
+        channelId: read.meta.channelId,
         viewId: view.id,
         botUserId: context.botUserId ?? null,
         policyIds: policy.policyIds,
