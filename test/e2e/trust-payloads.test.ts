@@ -5,7 +5,7 @@
  * Home shows upcoming deletions only to people who may schedule.
  */
 
-import { randomBytes } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { ACTIONS, DENY_VIEW, SCHEDULE_VIEW, TOKEN_VIEW } from '../../src/slack/ids.js';
 import { NOT_SCHEDULED_HERE } from '../../src/slack/listeners/actions/restore.js';
 import { FAKE_TEAM_ID } from '../../support/fakes/slack-api.js';
@@ -17,10 +17,11 @@ import {
   MEMBER,
   openedMetadata,
   SIGNING_SECRET,
+  sealedMetadata,
   signedMetadata,
 } from '../../support/harness.js';
 import { blockActionBody, eventBody, postSigned } from '../../support/slack-requests.js';
-import { pressButton } from '../helpers/approvals.js';
+import { pressButton, submitDenyReason } from '../helpers/approvals.js';
 import { auditTrailOf } from '../helpers/audit-trail.js';
 import { useSharedHarness } from '../helpers/shared-harness.js';
 
@@ -166,10 +167,12 @@ describe('signed private_metadata', () => {
     await expectRefused(signedMetadata(h.encryptionKey, CHANNEL, { workspaceId: 'E0ORG0001' }));
   });
 
-  test('a form opened more than 24 hours ago is refused inline', async () => {
+  test('a form opened more than 24 hours ago is refused inline: open it again', async () => {
     const { h } = shared;
     const stale = signedMetadata(h.encryptionKey, CHANNEL, { issuedAt: Date.now() - 24 * HOUR - 60_000 });
-    await expectRefused(stale);
+    const answer = await expectRefused(stale);
+    expect(answer).toContain('more than 24 hours ago');
+    expect(answer).toContain('/katapult');
   });
 
   test('a form opened 23 hours ago still schedules', async () => {
@@ -183,7 +186,38 @@ describe('signed private_metadata', () => {
     expect(res.text).toBe('');
     await h.slack.waitFor('chat.postMessage');
   });
+
+  test('metadata signed before forms named their form and workspace is refused with the same message', async () => {
+    const { h } = shared;
+    const answer = await expectRefused(legacyMetadata(h.encryptionKey, JSON.stringify({ c: CHANNEL })));
+    expect(answer).toContain('before the bot was updated');
+  });
+
+  test('a Deny form opened more than 24 hours ago says to press Deny again, and decides nothing', async () => {
+    const { h } = shared;
+    const stale = sealedMetadata(
+      h.encryptionKey,
+      JSON.stringify({ r: `${FAKE_TEAM_ID}:VANY00003`, c: CHANNEL }),
+      {
+        form: DENY_VIEW.callbackId,
+        issuedAt: Date.now() - 25 * HOUR,
+      },
+    );
+    const res = await submitDenyReason(h, stale, ADMIN, 'no');
+    expect(res.json).toMatchObject({ response_action: 'errors' });
+    expect(JSON.stringify(res.json)).toContain('press Deny');
+    await settle();
+    expect(h.slack.calls.filter((c) => c.method !== 'auth.test')).toHaveLength(0);
+  });
 });
+
+/** Metadata as the bot signed it before it named its form, workspace and age: `v1.<HMAC>.<payload>`. */
+function legacyMetadata(encryptionKey: string, payload: string): string {
+  const material = Buffer.from(encryptionKey, 'base64');
+  const info = 'katapult-chatops private_metadata v1';
+  const key = Buffer.from(hkdfSync('sha256', material, Buffer.alloc(0), info, 32));
+  return `v1.${createHmac('sha256', key).update(`v1.${payload}`).digest('base64url')}.${payload}`;
+}
 
 async function openHome(user: string): Promise<string> {
   const { h } = shared;

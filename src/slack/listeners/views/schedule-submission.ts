@@ -4,10 +4,12 @@
  * it inline: nothing is acked that is not recorded. The scheduling itself runs from the record.
  */
 import type { App, webApi } from '@slack/bolt';
+import { FORMS } from '../../../messages/forms.js';
 import { choosePolicies } from '../../../scheduling/policy-id.js';
 import { checkDeletionTime } from '../../../time/local.js';
 import { readScheduleMetadata } from '../../blocks/schedule-modal.js';
 import { SCHEDULE_VIEW } from '../../ids.js';
+import { METADATA_MAX_AGE_HOURS } from '../../platform/signed-metadata.js';
 import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
@@ -38,8 +40,7 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
     if (!policy.ok) errors[SCHEDULE_VIEW.policyBlock] = policy.reason;
     if (!time.ok) errors[SCHEDULE_VIEW.whenBlock] = time.reason;
     if (!read.ok) {
-      errors[SCHEDULE_VIEW.policyBlock] =
-        'This form does not say which channel it came from. Close it and run the command again in the channel.';
+      errors[SCHEDULE_VIEW.policyBlock] = FORMS.schedule(read.why, METADATA_MAX_AGE_HOURS, deps.command);
     }
     if (!policy.ok || !time.ok || !read.ok || !workspaceId) {
       deps.metrics.submission('invalid');
