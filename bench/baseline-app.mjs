@@ -20,7 +20,7 @@ export const VIEW = {
 };
 const CHANNEL = env.BENCH_CHANNEL ?? 'C0OPS0001';
 /** The bot's modal, with a `private_metadata` as long as its signed one (`v1.<43-character MAC>.{"c":…}`). */
-const MODAL = scheduleModal(`v1.${'0'.repeat(43)}.${JSON.stringify({ c: CHANNEL })}`);
+const MODAL = scheduleModal(`v2.${'0'.repeat(43)}.${'0'.repeat(10)}.${JSON.stringify({ c: CHANNEL })}`);
 
 /** The app, with the command listener registered; `start` listens and prints the started line. */
 export function boltBaseline(name) {

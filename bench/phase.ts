@@ -9,6 +9,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { SCHEDULE_VIEW as V } from '../src/slack/ids.js';
 import { createMetadataSigner } from '../src/slack/platform/signed-metadata.js';
+import { FAKE_TEAM_ID } from '../support/fakes/slack-api.js';
 import { commandBody, viewSubmissionBody } from '../support/slack-requests.js';
 import { correlationId, PhaseRecorder, startInstrumentedFakes, waitFor } from './fakes.js';
 import type { ProbeReport, Target, TargetName } from './processes.js';
@@ -60,9 +61,17 @@ export function requestBodies(kind: Kind, run: number, amount: number, { to, sec
   const at = Math.floor(Date.now() / 1000) + 2 * 3600;
   const channel = JSON.stringify({ c: CHANNEL });
   const signer = createMetadataSigner({ current: benchEncryptionKey(secret) });
-  const privateMetadata = to === 'bot' ? signer.seal(channel) : channel;
+  // Signed for the scheduling form and the submission's workspace, as the bot signs it when it opens.
+  const signed = new Map<string, string>();
+  const metadataFor = (team: string) => {
+    if (to !== 'bot') return channel;
+    if (!signed.has(team))
+      signed.set(team, signer.seal(channel, { form: V.callbackId, workspaceId: team }, Date.now()));
+    return signed.get(team) as string;
+  };
   return Array.from({ length: amount }, (_, seq) => {
     const [id, team] = [correlationId(run, seq), teamOf?.(seq)];
+    const privateMetadata = metadataFor(team ?? FAKE_TEAM_ID);
     const command = { user_id: USER, channel_id: CHANNEL, trigger_id: `${id}.trigger`, response_url: url };
     if (kind === 'command') return commandBody({ ...command, text: '', ...(team ? { team_id: team } : {}) });
     const policy = { [V.policyAction]: { type: 'plain_text_input', value: `dbp_${id}` } };

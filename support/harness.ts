@@ -11,7 +11,7 @@ import { parseConfig } from '../src/config.js';
 import { ACCESS_VIEW, SCHEDULE_VIEW, TOKEN_VIEW } from '../src/slack/ids.js';
 import { createMetadataSigner } from '../src/slack/platform/signed-metadata.js';
 import { type FakeKatapult, startFakeKatapult } from './fakes/katapult-api.js';
-import { type FakeSlack, startFakeSlack } from './fakes/slack-api.js';
+import { FAKE_TEAM_ID, type FakeSlack, startFakeSlack } from './fakes/slack-api.js';
 import {
   type CommandFields,
   commandBody,
@@ -184,7 +184,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         viewSubmissionBody({
           callbackId: SCHEDULE_VIEW.callbackId,
           userId: input.userId ?? MEMBER,
-          privateMetadata: input.privateMetadata ?? signedMetadata(encryptionKey, input.channelId ?? CHANNEL),
+          privateMetadata:
+            input.privateMetadata ??
+            // Signed when the bot's clock says it is now: suites with a clock of their own move it by days.
+            signedMetadata(encryptionKey, input.channelId ?? CHANNEL, {
+              issuedAt: (options.now ?? Date.now)(),
+            }),
           values: {
             [SCHEDULE_VIEW.policyBlock]: {
               [SCHEDULE_VIEW.policyAction]: { type: 'plain_text_input', value: input.policyId ?? null },
@@ -256,11 +261,52 @@ export async function setWorkspaceToken(h: Harness, token = KATAPULT_TOKEN): Pro
   await h.slack.waitFor('views.update', before + 1, 20_000);
 }
 
+/**
+ * Which form and workspace a modal's metadata is signed for, and when (unix ms). By default the
+ * scheduling form, the fake Slack's team, now: what the bot writes when /katapult opens the form.
+ */
+export interface MetadataFor {
+  form?: string;
+  workspaceId?: string;
+  issuedAt?: number;
+}
+
+const bindingOf = (as: MetadataFor) => ({
+  form: as.form ?? SCHEDULE_VIEW.callbackId,
+  workspaceId: as.workspaceId ?? FAKE_TEAM_ID,
+});
+
 /** A schedule modal's `private_metadata` for `channelId`, signed as the bot with this encryption key signs it. */
-export function signedMetadata(encryptionKey: string, channelId: string = CHANNEL): string {
+export function signedMetadata(
+  encryptionKey: string,
+  channelId: string = CHANNEL,
+  as: MetadataFor = {},
+): string {
+  return sealedMetadata(encryptionKey, JSON.stringify({ c: channelId }), as);
+}
+
+/** Any payload signed as the bot with this encryption key signs a modal's `private_metadata`. */
+export function sealedMetadata(encryptionKey: string, payload: string, as: MetadataFor = {}): string {
   return createMetadataSigner({ current: Buffer.from(encryptionKey, 'base64') }).seal(
-    JSON.stringify({ c: channelId }),
+    payload,
+    bindingOf(as),
+    as.issuedAt ?? Date.now(),
   );
+}
+
+/** The payload of `sealed` when it verifies as the bot checks it (for `as`'s form and workspace, at `now`), else null. */
+export function openedMetadata(
+  encryptionKey: string,
+  sealed: string,
+  as: Omit<MetadataFor, 'issuedAt'> = {},
+  now = Date.now(),
+): string | null {
+  const opened = createMetadataSigner({ current: Buffer.from(encryptionKey, 'base64') }).open(
+    sealed,
+    bindingOf(as),
+    now,
+  );
+  return opened.ok ? opened.payload : null;
 }
 
 export const inMinutes = (minutes: number) => Math.floor(Date.now() / 1000) + minutes * 60;

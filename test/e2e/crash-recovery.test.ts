@@ -119,7 +119,7 @@ function crashSuite(kind: Kind, replicas: boolean): void {
         callbackId: SCHEDULE_VIEW.callbackId,
         teamId: team,
         userId: ADMIN,
-        privateMetadata: signedMetadata(env.TOKEN_ENCRYPTION_KEY ?? '', CHANNEL),
+        privateMetadata: signedMetadata(env.TOKEN_ENCRYPTION_KEY ?? '', CHANNEL, { workspaceId: team }),
         values: {
           [SCHEDULE_VIEW.policyBlock]: {
             [SCHEDULE_VIEW.policyAction]: { type: 'plain_text_input', value: policyId },

@@ -1,22 +1,27 @@
 /**
  * Values the bot gets back from Slack carry no authority of their own: the Restore button restores
  * only a deletion this workspace scheduled (looked up in the store), a modal whose signed metadata
- * was altered is refused, and App Home shows upcoming deletions only to people who may schedule.
+ * was altered, or signed for another form, another workspace or too long ago, is refused, and App
+ * Home shows upcoming deletions only to people who may schedule.
  */
 
-import { randomBytes } from 'node:crypto';
-import { ACTIONS } from '../../src/slack/ids.js';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { ACTIONS, DENY_VIEW, SCHEDULE_VIEW, TOKEN_VIEW } from '../../src/slack/ids.js';
 import { NOT_SCHEDULED_HERE } from '../../src/slack/listeners/actions/restore.js';
+import { FAKE_TEAM_ID } from '../../support/fakes/slack-api.js';
 import {
   ADMIN,
   CHANNEL,
   inMinutes,
   KATAPULT_TOKEN,
   MEMBER,
+  openedMetadata,
   SIGNING_SECRET,
+  sealedMetadata,
   signedMetadata,
 } from '../../support/harness.js';
 import { blockActionBody, eventBody, postSigned } from '../../support/slack-requests.js';
+import { pressButton, submitDenyReason } from '../helpers/approvals.js';
 import { auditTrailOf } from '../helpers/audit-trail.js';
 import { useSharedHarness } from '../helpers/shared-harness.js';
 
@@ -97,7 +102,9 @@ describe('signed private_metadata', () => {
     await settle();
     expect(h.katapult.requests.filter((r) => r.method === 'DELETE')).toHaveLength(0);
     expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
+    return JSON.stringify(res.json);
   };
+  const HOUR = 3600_000;
 
   test('a modal whose channel was edited is refused inline', async () => {
     const genuine = signedMetadata(shared.h.encryptionKey, CHANNEL);
@@ -115,7 +122,103 @@ describe('signed private_metadata', () => {
     expect(res.text).toBe('');
     await h.slack.waitFor('chat.postMessage');
   });
+
+  test('the forms the bot opens are signed for their own form and workspace, for 24 hours', async () => {
+    const { h } = shared;
+    await h.command({ text: '', user_id: ADMIN });
+    await pressButton(h, ACTIONS.deny, `${FAKE_TEAM_ID}:VANY00001`, ADMIN);
+    const opened = await h.slack.waitFor('views.open', 2);
+    const metadataOf = (form: string) =>
+      opened
+        .map((c) => c.args.view as { callback_id: string; private_metadata: string })
+        .find((v) => v.callback_id === form)?.private_metadata ?? '';
+    const schedule = metadataOf(SCHEDULE_VIEW.callbackId);
+    const deny = metadataOf(DENY_VIEW.callbackId);
+    expect(openedMetadata(h.encryptionKey, schedule)).toBe(JSON.stringify({ c: CHANNEL }));
+    expect(openedMetadata(h.encryptionKey, deny, { form: DENY_VIEW.callbackId })).toContain(CHANNEL);
+    for (const [sealed, as, at] of [
+      [schedule, { form: TOKEN_VIEW.callbackId }, Date.now()],
+      [schedule, { form: DENY_VIEW.callbackId }, Date.now()],
+      [deny, {}, Date.now()],
+      [schedule, { workspaceId: 'T0OTHER01' }, Date.now()],
+      [schedule, {}, Date.now() + 24 * HOUR + 60_000],
+    ] as const) {
+      expect(openedMetadata(h.encryptionKey, sealed, as, at)).toBeNull();
+    }
+  });
+
+  test("the Deny form's metadata (it names a channel) submitted as the scheduling form is refused", async () => {
+    const { h } = shared;
+    await pressButton(h, ACTIONS.deny, `${FAKE_TEAM_ID}:VANY00002`, ADMIN);
+    const [open] = await h.slack.waitFor('views.open');
+    const lifted = String((open?.args.view as { private_metadata?: string } | undefined)?.private_metadata);
+    expect(lifted).toContain(`"c":"${CHANNEL}"`);
+    h.slack.reset();
+    await expectRefused(lifted);
+  });
+
+  test('metadata signed for the token form is refused by the scheduling form', async () => {
+    const { h } = shared;
+    await expectRefused(signedMetadata(h.encryptionKey, CHANNEL, { form: TOKEN_VIEW.callbackId }));
+  });
+
+  test('metadata signed for another workspace (team or organization) is refused', async () => {
+    const { h } = shared;
+    await expectRefused(signedMetadata(h.encryptionKey, CHANNEL, { workspaceId: 'T0OTHER01' }));
+    await expectRefused(signedMetadata(h.encryptionKey, CHANNEL, { workspaceId: 'E0ORG0001' }));
+  });
+
+  test('a form opened more than 24 hours ago is refused inline: open it again', async () => {
+    const { h } = shared;
+    const stale = signedMetadata(h.encryptionKey, CHANNEL, { issuedAt: Date.now() - 24 * HOUR - 60_000 });
+    const answer = await expectRefused(stale);
+    expect(answer).toContain('more than 24 hours ago');
+    expect(answer).toContain('/katapult');
+  });
+
+  test('a form opened 23 hours ago still schedules', async () => {
+    const { h } = shared;
+    const res = await h.submitSchedule({
+      policyId: 'dbp_meta_23h',
+      at: inMinutes(60),
+      userId: ADMIN,
+      privateMetadata: signedMetadata(h.encryptionKey, CHANNEL, { issuedAt: Date.now() - 23 * HOUR }),
+    });
+    expect(res.text).toBe('');
+    await h.slack.waitFor('chat.postMessage');
+  });
+
+  test('metadata signed before forms named their form and workspace is refused with the same message', async () => {
+    const { h } = shared;
+    const answer = await expectRefused(legacyMetadata(h.encryptionKey, JSON.stringify({ c: CHANNEL })));
+    expect(answer).toContain('before the bot was updated');
+  });
+
+  test('a Deny form opened more than 24 hours ago says to press Deny again, and decides nothing', async () => {
+    const { h } = shared;
+    const stale = sealedMetadata(
+      h.encryptionKey,
+      JSON.stringify({ r: `${FAKE_TEAM_ID}:VANY00003`, c: CHANNEL }),
+      {
+        form: DENY_VIEW.callbackId,
+        issuedAt: Date.now() - 25 * HOUR,
+      },
+    );
+    const res = await submitDenyReason(h, stale, ADMIN, 'no');
+    expect(res.json).toMatchObject({ response_action: 'errors' });
+    expect(JSON.stringify(res.json)).toContain('press Deny');
+    await settle();
+    expect(h.slack.calls.filter((c) => c.method !== 'auth.test')).toHaveLength(0);
+  });
 });
+
+/** Metadata as the bot signed it before it named its form, workspace and age: `v1.<HMAC>.<payload>`. */
+function legacyMetadata(encryptionKey: string, payload: string): string {
+  const material = Buffer.from(encryptionKey, 'base64');
+  const info = 'katapult-chatops private_metadata v1';
+  const key = Buffer.from(hkdfSync('sha256', material, Buffer.alloc(0), info, 32));
+  return `v1.${createHmac('sha256', key).update(`v1.${payload}`).digest('base64url')}.${payload}`;
+}
 
 async function openHome(user: string): Promise<string> {
   const { h } = shared;

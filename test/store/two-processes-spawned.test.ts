@@ -105,7 +105,7 @@ function replicas(kind: ServiceKind): void {
         callbackId: SCHEDULE_VIEW.callbackId,
         teamId: TEAM,
         userId: ADMIN,
-        privateMetadata: signedMetadata(ENCRYPTION_KEY, CHANNEL),
+        privateMetadata: signedMetadata(ENCRYPTION_KEY, CHANNEL, { workspaceId: TEAM }),
         values: {
           [SCHEDULE_VIEW.policyBlock]: {
             [SCHEDULE_VIEW.policyAction]: { type: 'plain_text_input', value: 'dbp_replica_b' },
@@ -133,7 +133,7 @@ function replicas(kind: ServiceKind): void {
       teamId: TEAM,
       userId: ADMIN,
       viewId: `VREPLICA${TEAM}`,
-      privateMetadata: signedMetadata(ENCRYPTION_KEY, CHANNEL),
+      privateMetadata: signedMetadata(ENCRYPTION_KEY, CHANNEL, { workspaceId: TEAM }),
       values: {
         [SCHEDULE_VIEW.policyBlock]: {
           [SCHEDULE_VIEW.policyAction]: { type: 'plain_text_input', value: 'dbp_replica_once' },

@@ -81,7 +81,7 @@ function twoBots(storeUrl: () => string, cleanup: (team: string) => Promise<void
       teamId: team,
       viewId,
       userId: ADMIN,
-      privateMetadata: signedMetadata(a.encryptionKey, CHANNEL),
+      privateMetadata: signedMetadata(a.encryptionKey, CHANNEL, { workspaceId: team }),
       values: {
         [SCHEDULE_VIEW.policyBlock]: {
           [SCHEDULE_VIEW.policyAction]: { type: 'plain_text_input', value: policyId },

@@ -39,32 +39,43 @@ test('TOKEN_ENCRYPTION_OLD_KEYS: comma-separated 32-byte keys, each checked', ()
   ).toThrow(/^TOKEN_ENCRYPTION_OLD_KEYS: /);
 });
 
+/** Where and when these tests sign and open a modal's metadata (test/unit/signed-metadata.test.ts binds it). */
+const FORM = { form: 'katapult_schedule', workspaceId: 'T0ACME001' };
+const NOW = 1_800_000_000_000;
+
 test('metadata signed before a key rotation still verifies with the old key listed, and only then', () => {
   const oldKey = randomBytes(32);
   const newKey = randomBytes(32);
-  const sealed = createMetadataSigner({ current: oldKey }).seal('{"c":"C0OPS0001"}');
-  expect(createMetadataSigner({ current: newKey, old: [oldKey] }).open(sealed)).toBe('{"c":"C0OPS0001"}');
-  expect(createMetadataSigner({ current: newKey }).open(sealed)).toBeUndefined();
+  const sealed = createMetadataSigner({ current: oldKey }).seal('{"c":"C0OPS0001"}', FORM, NOW);
+  expect(createMetadataSigner({ current: newKey, old: [oldKey] }).open(sealed, FORM, NOW)).toEqual({
+    ok: true,
+    payload: '{"c":"C0OPS0001"}',
+  });
+  expect(createMetadataSigner({ current: newKey }).open(sealed, FORM, NOW).ok).toBe(false);
   // New modals are signed with the new key.
-  const fresh = createMetadataSigner({ current: newKey, old: [oldKey] }).seal('x');
-  expect(createMetadataSigner({ current: newKey }).open(fresh)).toBe('x');
-  expect(createMetadataSigner({ current: oldKey }).open(fresh)).toBeUndefined();
+  const fresh = createMetadataSigner({ current: newKey, old: [oldKey] }).seal('x', FORM, NOW);
+  expect(createMetadataSigner({ current: newKey }).open(fresh, FORM, NOW)).toEqual({
+    ok: true,
+    payload: 'x',
+  });
+  expect(createMetadataSigner({ current: oldKey }).open(fresh, FORM, NOW).ok).toBe(false);
 });
 
 test('signed metadata: any edit, truncation or garbage fails to verify; the signature fits Slack', () => {
   const signer = createMetadataSigner({ current: 'a-signing-secret-without-an-encryption-key' });
-  const sealed = signer.seal('{"c":"C0OPS0001"}');
+  const sealed = signer.seal('{"c":"C0OPS0001"}', FORM, NOW);
   expect(sealed.length).toBeLessThan(100);
   for (const bad of [
     sealed.replace('C0OPS0001', 'C0OTHER01'),
     sealed.slice(0, -1),
     `${sealed} `,
-    sealed.replace(/^v1\./, 'v2.'),
+    sealed.replace(/^v2\./, 'v1.'),
+    sealed.replace(/^v2\./, 'v3.'),
     '{"c":"C0OPS0001"}',
     '',
     undefined,
   ]) {
-    expect(signer.open(bad)).toBeUndefined();
+    expect(signer.open(bad, FORM, NOW)).toEqual({ ok: false, why: 'invalid' });
   }
 });
 

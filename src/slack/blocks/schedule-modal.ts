@@ -4,6 +4,7 @@ import type { DiskBackupPolicyDetails } from '../../katapult/client.js';
 import { code, dateToken, escapeMrkdwn } from '../../messages/mrkdwn.js';
 import { MAX_POLICIES_PER_REQUEST, POLICY_ID_MAX_LENGTH } from '../../scheduling/policy-id.js';
 import { SCHEDULE_VIEW } from '../ids.js';
+import type { MetadataSigner } from '../platform/signed-metadata.js';
 import { clip, context, hint, label, modal, noticeModal, placeholder, section } from './common.js';
 
 /** What travels through the modal to the submission: identifiers only. */
@@ -24,6 +25,22 @@ export function decodeMetadata(raw: string | undefined): ScheduleMetadata | null
   } catch {
     return null;
   }
+}
+
+/**
+ * The scheduling form's metadata when it verifies: signed for this form, for this workspace
+ * (workspaceIdOf the request) and not too old (src/slack/platform/signed-metadata.ts); else why not.
+ */
+export function readScheduleMetadata(
+  deps: { metadata: MetadataSigner; now: () => number },
+  sealed: string | undefined,
+  workspaceId: string | null,
+): { ok: true; meta: ScheduleMetadata } | { ok: false; why: 'too_old' | 'invalid' } {
+  const binding = { form: SCHEDULE_VIEW.callbackId, workspaceId: workspaceId ?? '' };
+  const opened = deps.metadata.open(sealed, binding, deps.now());
+  if (!opened.ok) return opened;
+  const meta = decodeMetadata(opened.payload);
+  return meta ? { ok: true, meta } : { ok: false, why: 'invalid' };
 }
 
 export interface ScheduleModalInput {

@@ -2,7 +2,7 @@
  * Opening the scheduling modal, shared by the slash command, the Reschedule button and the App Home
  * button: open at once (the trigger expires in 3 s), then check access and fill in the time.
  */
-import type { webApi } from '@slack/bolt';
+import type { types, webApi } from '@slack/bolt';
 import type { LogLevelName } from '../../config.js';
 import { checkDeletionTime } from '../../time/local.js';
 import { parseWhen } from '../../time/when.js';
@@ -75,6 +75,15 @@ export async function updateView(
     );
 }
 
+/** The scheduling form, its metadata signed for this form and the workspace it opens in, now. */
+export function scheduleForm(
+  deps: Pick<ListenerDeps, 'metadata' | 'now'>,
+  workspaceId: string,
+  input: ScheduleModalInput,
+): types.ModalView {
+  return withSignedMetadata(deps.metadata, buildScheduleModal(input), workspaceId, deps.now());
+}
+
 /** The parser loads luxon on its first use (src/load-later.ts): a typed time is the only reader. */
 function prefill(deps: ListenerDeps, base: ScheduleModalInput, when: string, tz: string): ScheduleModalInput {
   const parsed = parseWhen(when, tz, deps.now());
@@ -108,10 +117,7 @@ export async function openScheduleModal(
     client,
     deps,
     input.triggerId,
-    withSignedMetadata(
-      deps.metadata,
-      buildScheduleModal(when && knownZone ? prefill(deps, base, when, knownZone) : base),
-    ),
+    scheduleForm(deps, workspaceId, when && knownZone ? prefill(deps, base, when, knownZone) : base),
   );
   if (!('id' in opened)) return opened;
 
@@ -134,7 +140,7 @@ export async function openScheduleModal(
       client,
       deps,
       opened,
-      withSignedMetadata(deps.metadata, buildScheduleModal(prefill(deps, base, when, access.profile.tz))),
+      scheduleForm(deps, workspaceId, prefill(deps, base, when, access.profile.tz)),
     );
   }
   return true;

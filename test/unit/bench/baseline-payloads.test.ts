@@ -36,8 +36,12 @@ test('bare Bolt opens the same scheduling modal as the bot, with metadata as lon
   const bot = withSignedMetadata(
     createMetadataSigner({ current: 'bench-key' }),
     buildScheduleModal({ channelId: CHANNEL }),
+    'T0FAKE001',
+    Date.now(),
   );
-  const copy = copies.scheduleModal(`v1.${'0'.repeat(43)}.${JSON.stringify({ c: CHANNEL })}`);
+  const copy = copies.scheduleModal(
+    `v2.${'0'.repeat(43)}.${'0'.repeat(10)}.${JSON.stringify({ c: CHANNEL })}`,
+  );
   expect({ ...copy, private_metadata: null }).toEqual({ ...bot, private_metadata: null });
   expect(String(copy.private_metadata).length).toBe(String(bot.private_metadata).length);
 });

@@ -5,11 +5,13 @@
  */
 import type { App, BlockButtonAction } from '@slack/bolt';
 import { APPROVALS } from '../../../messages/approvals.js';
+import { FORMS } from '../../../messages/forms.js';
 import { denyModal, REASON_MAX } from '../../blocks/approval.js';
 import { clip, noticeModal } from '../../blocks/common.js';
 import { ACTIONS, DENY_VIEW } from '../../ids.js';
 import { tellPrivately } from '../../outbound/deliver.js';
 import { openView } from '../../outbound/modals.js';
+import { METADATA_MAX_AGE_HOURS, withSignedMetadata } from '../../platform/signed-metadata.js';
 import { slackErrorText, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
@@ -42,19 +44,28 @@ export function registerApprovalButtons(app: App, deps: ListenerDeps): void {
 
   app.action<BlockButtonAction>(ACTIONS.deny, async ({ ack, body, action, client, context }) => {
     await ack();
-    if (!workspaceIdOf(context) || !action.value) return;
+    const workspaceId = workspaceIdOf(context);
+    if (!workspaceId || !action.value) return;
     // The modal opens first (its trigger lasts 3 s); the decision is checked when it is submitted.
+    const form = denyModal(JSON.stringify({ r: action.value, c: body.channel?.id ?? null }));
     await openView(
       client,
       deps,
       body.trigger_id,
-      denyModal(deps.metadata.seal(JSON.stringify({ r: action.value, c: body.channel?.id ?? null }))),
+      withSignedMetadata(deps.metadata, form, workspaceId, deps.now()),
     );
   });
 
   app.view(DENY_VIEW.callbackId, async ({ ack, body, view, client, context }) => {
     const workspaceId = workspaceIdOf(context);
-    const meta = readMetadata(deps.metadata.open(view.private_metadata));
+    const binding = { form: DENY_VIEW.callbackId, workspaceId: workspaceId ?? '' };
+    const opened = deps.metadata.open(view.private_metadata, binding, deps.now());
+    if (!opened.ok && opened.why === 'too_old') {
+      const errors = { [DENY_VIEW.reasonBlock]: FORMS.denyTooOld(METADATA_MAX_AGE_HOURS) };
+      await ack({ response_action: 'errors', errors });
+      return;
+    }
+    const meta = readMetadata(opened.ok ? opened.payload : undefined);
     const id = typeof meta?.r === 'string' ? meta.r : null;
     const channelId = typeof meta?.c === 'string' ? meta.c : body.user.id;
     if (!workspaceId || !id) {

@@ -15,15 +15,9 @@ import { checkPolicyId } from '../../../scheduling/policy-id.js';
 import type { PolicySummary } from '../../../scheduling/preview.js';
 import { refusalText } from '../../blocks/access.js';
 import { clip } from '../../blocks/common.js';
-import {
-  buildScheduleModal,
-  decodeMetadata,
-  pickedPreviewText,
-  previewText,
-} from '../../blocks/schedule-modal.js';
+import { pickedPreviewText, previewText, readScheduleMetadata } from '../../blocks/schedule-modal.js';
 import { SCHEDULE_VIEW } from '../../ids.js';
-import { updateView } from '../../outbound/modals.js';
-import { withSignedMetadata } from '../../platform/signed-metadata.js';
+import { scheduleForm, updateView } from '../../outbound/modals.js';
 import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
@@ -57,8 +51,9 @@ export function registerPolicyPreview(app: App, deps: ListenerDeps): void {
   }: AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockAction>) => {
     await ack();
     const view = body.view;
-    const meta = decodeMetadata(deps.metadata.open(view?.private_metadata));
     const workspaceId = workspaceIdOf(context);
+    const read = readScheduleMetadata(deps, view?.private_metadata, workspaceId);
+    const meta = read.ok ? read.meta : null;
     const chosen = selectedValues(action);
     const policy = checkPolicyId(chosen[0]);
     if (!view || !meta || !workspaceId) return;
@@ -86,11 +81,12 @@ export function registerPolicyPreview(app: App, deps: ListenerDeps): void {
       }
     }
     // With the view's hash: if the user changed the modal meanwhile (hash_conflict), their newer state wins.
+    // Signed again: the form, redrawn now, can be sent for another day.
     await updateView(
       client,
       deps,
       { id: view.id, hash: view.hash },
-      withSignedMetadata(deps.metadata, buildScheduleModal({ channelId: meta.channelId, preview })),
+      scheduleForm(deps, workspaceId, { channelId: meta.channelId, preview }),
       { level: 'info', event: 'preview_update_skipped' },
     );
   };
@@ -99,8 +95,9 @@ export function registerPolicyPreview(app: App, deps: ListenerDeps): void {
 
   app.options(SCHEDULE_VIEW.pickAction, async ({ ack, options, body, client, context }) => {
     const workspaceId = workspaceIdOf(context);
-    const meta = decodeMetadata(deps.metadata.open(body.view?.private_metadata));
-    if (!workspaceId || !meta) return ack({ options: [] });
+    const read = readScheduleMetadata(deps, body.view?.private_metadata, workspaceId);
+    if (!workspaceId || !read.ok) return ack({ options: [] });
+    const meta = read.meta;
     // Only people allowed to schedule may browse what the organization's policies back up.
     const access = await deps.people.mayUse(client, {
       workspaceId,

@@ -4,10 +4,12 @@
  * it inline: nothing is acked that is not recorded. The scheduling itself runs from the record.
  */
 import type { App, webApi } from '@slack/bolt';
+import { FORMS } from '../../../messages/forms.js';
 import { choosePolicies } from '../../../scheduling/policy-id.js';
 import { checkDeletionTime } from '../../../time/local.js';
-import { decodeMetadata } from '../../blocks/schedule-modal.js';
+import { readScheduleMetadata } from '../../blocks/schedule-modal.js';
 import { SCHEDULE_VIEW } from '../../ids.js';
+import { METADATA_MAX_AGE_HOURS } from '../../platform/signed-metadata.js';
 import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
@@ -30,17 +32,17 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
       typeof when === 'number'
         ? checkDeletionTime(when, deps.now())
         : { ok: false as const, reason: 'Pick the date and time for the move to the trash.' };
-    const meta = decodeMetadata(deps.metadata.open(view.private_metadata));
     const workspaceId = workspaceIdOf(context);
+    // Signed for this form, this workspace, and not too old: else the form must be opened again.
+    const read = readScheduleMetadata(deps, view.private_metadata, workspaceId);
 
     const errors: Record<string, string> = {};
     if (!policy.ok) errors[SCHEDULE_VIEW.policyBlock] = policy.reason;
     if (!time.ok) errors[SCHEDULE_VIEW.whenBlock] = time.reason;
-    if (!meta || !workspaceId) {
-      errors[SCHEDULE_VIEW.policyBlock] =
-        'This form does not say which channel it came from. Close it and run the command again in the channel.';
+    if (!read.ok) {
+      errors[SCHEDULE_VIEW.policyBlock] = FORMS.schedule(read.why, METADATA_MAX_AGE_HOURS, deps.command);
     }
-    if (!policy.ok || !time.ok || !meta || !workspaceId) {
+    if (!policy.ok || !time.ok || !read.ok || !workspaceId) {
       deps.metrics.submission('invalid');
       await ack({ response_action: 'errors', errors });
       return;
@@ -52,7 +54,7 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
       {
         workspaceId,
         userId,
-        channelId: meta.channelId,
+        channelId: read.meta.channelId,
         viewId: view.id,
         botUserId: context.botUserId ?? null,
         policyIds: policy.policyIds,
