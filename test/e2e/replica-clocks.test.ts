@@ -97,7 +97,7 @@ function skewedReplicas(
         teamId: team,
         viewId: `VSKEW${RUN}X${++views}`,
         userId: ADMIN,
-        privateMetadata: signedMetadata(h.encryptionKey, CHANNEL),
+        privateMetadata: signedMetadata(h.encryptionKey, CHANNEL, { workspaceId: team }),
         values: {
           [SCHEDULE_VIEW.policyBlock]: {
             [SCHEDULE_VIEW.policyAction]: { type: 'plain_text_input', value: policyId },
