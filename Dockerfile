@@ -32,7 +32,9 @@ COPY manifest.yml manifest.oauth.yml ./
 RUN mkdir -p /data && chown 1000:1000 /data
 USER 1000:1000
 # PORT (default 3000): /healthz, /readyz and /metrics in both modes, plus /slack/events in HTTP mode.
-EXPOSE 3000
+# 9464: /metrics and /readyz when METRICS_PORT=9464 (compose.yaml and deploy/kubernetes set it), so
+# that /metrics stays off the port that receives Slack's requests.
+EXPOSE 3000 9464
 # No curl in the slim image: Node's own fetch asks /healthz (the process is up).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
