@@ -8,7 +8,10 @@
 FROM node:22-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# Only the install scripts package.json's "allowScripts" allows (npm here ignores that map): install
+# with none, then run the allowed ones by name. sqlite3's downloads or builds its native module.
+RUN npm ci --ignore-scripts --no-audit --no-fund \
+  && npm rebuild sqlite3
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 # `npm prune` removes the dev dependencies without rebuilding native modules.
@@ -29,7 +32,9 @@ COPY manifest.yml manifest.oauth.yml ./
 RUN mkdir -p /data && chown 1000:1000 /data
 USER 1000:1000
 # PORT (default 3000): /healthz, /readyz and /metrics in both modes, plus /slack/events in HTTP mode.
-EXPOSE 3000
+# 9464: /metrics and /readyz when METRICS_PORT=9464 (compose.yaml and deploy/kubernetes set it), so
+# that /metrics stays off the port that receives Slack's requests.
+EXPOSE 3000 9464
 # No curl in the slim image: Node's own fetch asks /healthz (the process is up).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]

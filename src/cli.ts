@@ -5,7 +5,9 @@
  *   export-audit [--workspace T…] [--since ISO]   the audit log as JSON lines
  *   rotate-key                              re-seal stored secrets with TOKEN_ENCRYPTION_KEY
  *   migrate                                 bring the store to this release's schema version
- * It reads the same environment (and .env) as the bot.
+ *   --version                               this release's version
+ * It reads the same environment (and .env) as the bot. Its stdout carries the command's output and
+ * its stderr only its own lines (the Slack client it makes logs nothing).
  */
 import { existsSync } from 'node:fs';
 import { runCheck, slackTeam } from './cli/check.js';
@@ -13,13 +15,15 @@ import { knownWorkspaces, type Output, openConfiguredStore } from './cli/context
 import { runExportAudit, runMigrate, runRotateKey } from './cli/maintenance.js';
 import { type Config, ConfigError, parseConfig } from './config.js';
 import { errorText } from './log.js';
+import { packageVersion } from './metrics.js';
 
 const USAGE = `usage: katapult-chatops <command>
   check                                      check the configuration, Slack, the store, the key and Katapult tokens
   export-audit [--workspace T…] [--since ISO]  print audit entries as JSON lines
   rotate-key                                 re-seal stored secrets with TOKEN_ENCRYPTION_KEY
                                              (old keys in TOKEN_ENCRYPTION_OLD_KEYS)
-  migrate                                    migrate the store to this release's schema version`;
+  migrate                                    migrate the store to this release's schema version
+  --version                                  print this release's version`;
 
 export async function runCli(
   argv: string[],
@@ -31,6 +35,10 @@ export async function runCli(
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     out.line(USAGE);
     return command ? 0 : 2;
+  }
+  if (command === '--version') {
+    out.line(packageVersion());
+    return 0;
   }
   if (!['check', 'export-audit', 'rotate-key', 'migrate'].includes(command)) {
     err.line(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
@@ -51,7 +59,8 @@ export async function runCli(
     config = parseConfig(env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      out.line(`FAIL config             ${error.message}`);
+      // Every mistake at once, one line each.
+      for (const line of error.lines()) out.line(`FAIL config             ${line}`);
       if (command === 'check') out.line('check failed: config');
       return 1;
     }
@@ -79,7 +88,7 @@ export async function runCli(
           const team = await slackTeam(config).catch(() => null);
           if (team && !workspaces.includes(team)) workspaces.push(team);
         }
-        return await runExportAudit(store, out, {
+        return await runExportAudit(store, out, err, {
           workspaces,
           sinceMs: options.sinceMs,
           limit: config.audit.maxPerWorkspace,

@@ -1,6 +1,12 @@
 /**
  * The one place that reads the environment. `parseConfig` turns it into a typed object or throws a
- * `ConfigError` whose message is one line naming the variable and what is expected.
+ * `ConfigError` that lists every mistake at once: each names the variable and what is expected
+ * (`problems`, one per variable; `message` is all of them on one line).
+ *
+ * How mistakes are collected: the readers below never throw on a bad value, they call `mistake()`,
+ * which notes it and hands back a stand-in (usually the default) so that reading carries on and the
+ * next variable is checked too. A check that depends on another variable skips when that one is
+ * already wrong (`isWrong()`), so one mistake is not reported twice under two names.
  */
 import path from 'node:path';
 
@@ -74,14 +80,52 @@ export interface Config {
   logLevel: LogLevelName;
 }
 
+/** One wrong setting: the variable, and what is wrong or expected (never the value: it may be a secret). */
+export interface ConfigProblem {
+  readonly variable: string;
+  readonly expected: string;
+}
+
 export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    expected: string,
-  ) {
-    super(`${variable}: ${expected}`);
+  /** The first wrong variable (the only one when there is one mistake). */
+  readonly variable: string;
+  /** Every mistake, in the order they were found, one per variable. */
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(variable: string, expected: string, more: readonly ConfigProblem[] = []) {
+    const problems = [{ variable, expected }, ...more];
+    super(problems.map(describeProblem).join(' | '));
     this.name = 'ConfigError';
+    this.variable = variable;
+    this.problems = problems;
   }
+
+  /** One line per mistake, `VARIABLE: what is expected`, for a report on several lines. */
+  lines(): string[] {
+    return this.problems.map(describeProblem);
+  }
+}
+
+function describeProblem(problem: ConfigProblem): string {
+  return `${problem.variable}: ${problem.expected}`;
+}
+
+/**
+ * The mistakes found by the `parseConfig` call under way. It is synchronous, so one collection is
+ * open at a time; outside it (null) a mistake throws at once.
+ */
+let found: ConfigProblem[] | null = null;
+
+/** Notes a mistake (the first one per variable counts) and returns `standIn` so reading goes on. */
+function mistake<T>(variable: string, expected: string, standIn: T): T {
+  if (found === null) throw new ConfigError(variable, expected);
+  if (!isWrong(variable)) found.push({ variable, expected });
+  return standIn;
+}
+
+/** Whether a mistake was already noted for this variable (checks that depend on it then skip). */
+function isWrong(variable: string): boolean {
+  return found?.some((p) => p.variable === variable) ?? false;
 }
 
 type Env = Record<string, string | undefined>;
@@ -92,9 +136,10 @@ const PLACEHOLDER = /^(?:x[a-z]+-)?your[-_]|^<.*>$|^changeme$|^replace[-_ ]?me$/
 function optional(env: Env, name: string): string | null {
   const value = env[name]?.trim();
   if (value && PLACEHOLDER.test(value)) {
-    throw new ConfigError(
+    return mistake(
       name,
       'still holds the placeholder from .env.example; put the real value in, or leave it empty',
+      null,
     );
   }
   return value ? value : null;
@@ -102,14 +147,14 @@ function optional(env: Env, name: string): string | null {
 
 function required(env: Env, name: string, expected: string): string {
   const value = optional(env, name);
-  if (value === null) throw new ConfigError(name, `missing; expected ${expected}`);
+  if (value === null) return mistake(name, `missing; expected ${expected}`, '');
   return value;
 }
 
 function prefixed(env: Env, name: string, prefix: string, what: string, isRequired: boolean): string | null {
   const value = isRequired ? required(env, name, `${what} starting with "${prefix}"`) : optional(env, name);
-  if (value !== null && !value.startsWith(prefix)) {
-    throw new ConfigError(name, `expected ${what} starting with "${prefix}"`);
+  if (value !== null && value !== '' && !value.startsWith(prefix)) {
+    return mistake(name, `expected ${what} starting with "${prefix}"`, null);
   }
   return value;
 }
@@ -123,14 +168,14 @@ function httpUrl(env: Env, name: string, fallback: string | null): string | null
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError(name, 'expected an absolute http(s) URL, e.g. https://example.com/api/');
+    return mistake(name, 'expected an absolute http(s) URL, e.g. https://example.com/api/', fallback);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(name, `expected an http(s) URL, got a ${url.protocol} URL`);
+    return mistake(name, `expected an http(s) URL, got a ${url.protocol} URL`, fallback);
   }
   // Tokens travel in these requests: plain http only to this machine (tests, a local proxy).
   if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname)) {
-    throw new ConfigError(name, 'expected an https:// URL (http:// only for 127.0.0.1, ::1 or localhost)');
+    return mistake(name, 'expected an https:// URL (http:// only for 127.0.0.1, ::1 or localhost)', fallback);
   }
   return url.toString();
 }
@@ -140,7 +185,7 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   if (raw === null) return fallback;
   const value = Number(raw);
   if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new ConfigError(name, `expected a whole number from ${min} to ${max}`);
+    return mistake(name, `expected a whole number from ${min} to ${max}`, fallback);
   }
   return value;
 }
@@ -148,9 +193,10 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
 function base64Key(name: string, raw: string): Buffer {
   const key = Buffer.from(raw, 'base64');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(raw) || key.length !== 32) {
-    throw new ConfigError(
+    return mistake(
       name,
       'expected 32 random bytes in base64 (44 characters); make one with `openssl rand -base64 32`',
+      Buffer.alloc(32),
     );
   }
   return key;
@@ -165,9 +211,11 @@ function oldEncryptionKeys(env: Env, current: Buffer | null): Buffer[] {
   const raw = optional(env, 'TOKEN_ENCRYPTION_OLD_KEYS');
   if (raw === null) return [];
   if (current === null) {
-    throw new ConfigError(
+    if (isWrong('TOKEN_ENCRYPTION_KEY')) return [];
+    return mistake(
       'TOKEN_ENCRYPTION_OLD_KEYS',
       'set only together with TOKEN_ENCRYPTION_KEY (the new key)',
+      [],
     );
   }
   return raw
@@ -187,9 +235,10 @@ function storeUrl(env: Env, dataDir: string): string {
   const value = optional(env, 'STORE_URL') ?? `sqlite://${path.join(dataDir, 'katapult-chatops.sqlite')}`;
   const scheme = STORE_SCHEMES.find((s) => value.startsWith(s));
   if (!scheme || value.length <= scheme.length) {
-    throw new ConfigError(
+    return mistake(
       'STORE_URL',
       'expected sqlite://<file>, redis://<host>:<port> or postgres://<user>@<host>/<database>',
+      value,
     );
   }
   return value;
@@ -206,21 +255,24 @@ function oauth(env: Env): Config['slack']['oauth'] {
     'set with SLACK_CLIENT_ID: any long random string (`openssl rand -hex 32`)',
   );
   if (optional(env, 'SLACK_APP_TOKEN') !== null) {
-    throw new ConfigError(
+    mistake(
       'SLACK_APP_TOKEN',
       'not used with OAuth (SLACK_CLIENT_ID): multi-workspace installs run in HTTP mode',
+      null,
     );
   }
   if (optional(env, 'SLACK_BOT_TOKEN') !== null) {
-    throw new ConfigError(
+    mistake(
       'SLACK_BOT_TOKEN',
       'not used with OAuth (SLACK_CLIENT_ID): each workspace gets its own token when it installs',
+      null,
     );
   }
   if (optional(env, 'KATAPULT_API_TOKEN') !== null) {
-    throw new ConfigError(
+    mistake(
       'KATAPULT_API_TOKEN',
       'not allowed with OAuth (SLACK_CLIENT_ID): each workspace must set its own token with /katapult token',
+      null,
     );
   }
   return { clientId, clientSecret, stateSecret };
@@ -229,7 +281,7 @@ function oauth(env: Env): Config['slack']['oauth'] {
 function defaultAccess(env: Env): 'admins' | 'everyone' {
   const value = (optional(env, 'KATAPULT_DEFAULT_ACCESS') ?? 'admins').toLowerCase();
   if (value !== 'admins' && value !== 'everyone') {
-    throw new ConfigError('KATAPULT_DEFAULT_ACCESS', 'expected "admins" or "everyone"');
+    return mistake('KATAPULT_DEFAULT_ACCESS', 'expected "admins" or "everyone"', 'admins');
   }
   return value;
 }
@@ -245,7 +297,7 @@ function maxPerUserPerDay(env: Env): number | null {
 
 function onOff(env: Env, name: string, on: string, off: string): boolean {
   const value = (optional(env, name) ?? off).toLowerCase();
-  if (value !== on && value !== off) throw new ConfigError(name, `expected "${off}" or "${on}"`);
+  if (value !== on && value !== off) return mistake(name, `expected "${off}" or "${on}"`, false);
   return value === on;
 }
 
@@ -254,50 +306,82 @@ function approvalTtlMs(env: Env): number {
   const raw = optional(env, 'APPROVAL_TTL_HOURS') ?? '24';
   const hours = Number(raw);
   if (!/^\d+(\.\d+)?$/.test(raw) || !(hours > 0) || hours > 168) {
-    throw new ConfigError('APPROVAL_TTL_HOURS', 'expected a number of hours above 0 and up to 168');
+    return mistake('APPROVAL_TTL_HOURS', 'expected a number of hours above 0 and up to 168', 24 * 3_600_000);
   }
   return Math.max(1000, Math.round(hours * 3_600_000));
 }
 
 const LOG_LEVELS: readonly LogLevelName[] = ['debug', 'info', 'warn', 'error'];
 
+/**
+ * The configuration, or a `ConfigError` listing every mistake in `env` (not only the first), so that
+ * an operator fixes them all before the next start.
+ */
 export function parseConfig(env: Env): Config {
+  const outer = found;
+  const problems: ConfigProblem[] = [];
+  found = problems;
+  let config: Config | undefined;
+  try {
+    config = readConfig(env);
+  } catch (error) {
+    // A reader that throws instead of calling mistake() stops the reading there: its mistake joins
+    // those found before it.
+    if (!(error instanceof ConfigError)) throw error;
+    for (const problem of error.problems) if (!isWrong(problem.variable)) problems.push(problem);
+  } finally {
+    found = outer;
+  }
+  const [first, ...more] = problems;
+  if (first) throw new ConfigError(first.variable, first.expected, more);
+  // Undefined only when a ConfigError stopped the reading, and that left a problem above.
+  return config as Config;
+}
+
+function readConfig(env: Env): Config {
   const oauthConfig = oauth(env);
-  if (oauthConfig === null && optional(env, 'SLACK_BOT_TOKEN') === null) {
-    throw new ConfigError(
+  if (oauthConfig === null && !isWrong('SLACK_CLIENT_ID') && optional(env, 'SLACK_BOT_TOKEN') === null) {
+    mistake(
       'SLACK_BOT_TOKEN',
       'missing; expected a bot token starting with "xoxb-" (see README "Set up"). To see the bot without a Slack workspace, run `npm run demo`',
+      null,
     );
   }
   const botToken = prefixed(env, 'SLACK_BOT_TOKEN', 'xoxb-', 'a bot token', oauthConfig === null);
   const appToken = prefixed(env, 'SLACK_APP_TOKEN', 'xapp-', 'an app-level token', false);
   const signingSecret = optional(env, 'SLACK_SIGNING_SECRET');
-  if ((appToken === null || oauthConfig !== null) && signingSecret === null) {
-    throw new ConfigError(
+  // A wrong SLACK_APP_TOKEN says nothing about the mode meant: then the signing secret is not asked for.
+  const httpMode = (appToken === null && !isWrong('SLACK_APP_TOKEN')) || oauthConfig !== null;
+  if (httpMode && signingSecret === null) {
+    mistake(
       'SLACK_SIGNING_SECRET',
       'missing; HTTP mode (no SLACK_APP_TOKEN) needs the signing secret from Basic Information in the app settings. To see the bot without a Slack workspace, run `npm run demo`',
+      null,
     );
   }
-  const command = optional(env, 'SLACK_COMMAND') ?? '/katapult';
+  let command = optional(env, 'SLACK_COMMAND') ?? '/katapult';
   if (!/^\/[a-z0-9_-]{1,31}$/.test(command)) {
-    throw new ConfigError(
+    command = mistake(
       'SLACK_COMMAND',
       'expected a slash command such as /katapult (lower case, up to 32 characters)',
+      '/katapult',
     );
   }
-  const logLevel = (optional(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
+  let logLevel = (optional(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
   if (!LOG_LEVELS.includes(logLevel as LogLevelName)) {
-    throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}`);
+    logLevel = mistake('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}`, 'info');
   }
   const dataDir = path.resolve(optional(env, 'DATA_DIR') ?? 'data');
   const store = storeUrl(env, dataDir);
   const key = encryptionKey(env);
   // A key generated into one machine's data folder is unknown to the other replicas (and to
   // installations stored centrally): a shared store needs the key set, the same everywhere.
-  if (key === null && (!store.startsWith('sqlite://') || oauthConfig !== null)) {
-    throw new ConfigError(
+  const sharedStore = !store.startsWith('sqlite://') && !isWrong('STORE_URL');
+  if (key === null && (sharedStore || oauthConfig !== null)) {
+    mistake(
       'TOKEN_ENCRYPTION_KEY',
       'required with a shared store (Redis, PostgreSQL) or OAuth; set the same 32-byte base64 key on every replica (`openssl rand -base64 32`)',
+      null,
     );
   }
   const slackApiUrl = httpUrl(env, 'SLACK_API_URL', null);

@@ -4,9 +4,15 @@ import { existsSync } from 'node:fs';
 import { createBot } from './app.js';
 import { type Config, ConfigError, parseConfig } from './config.js';
 import { errorText } from './log.js';
+import { packageVersion } from './metrics.js';
 import { slackErrorCode } from './slack/workspace.js';
 
 async function main(): Promise<void> {
+  // `--version`: the release (package.json's, the one /metrics reports in katapult_chatops_build_info).
+  if (process.argv[2] === '--version') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return;
+  }
   // A local .env fills in what the environment does not set; the environment wins.
   if (existsSync('.env')) process.loadEnvFile('.env');
   let config: Config;
@@ -14,7 +20,9 @@ async function main(): Promise<void> {
     config = parseConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`katapult-chatops: configuration error: ${error.message}\n`);
+      // Every mistake at once, one line each, so that one start tells everything to fix.
+      const lines = error.lines().map((line) => `katapult-chatops: configuration error: ${line}\n`);
+      process.stderr.write(lines.join(''));
       process.exit(1);
     }
     throw error;

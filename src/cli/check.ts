@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { webApi } from '@slack/bolt';
+import { LogLevel, webApi } from '@slack/bolt';
 import nodeFetch from 'node-fetch';
 import type { Config } from '../config.js';
 import { type FetchLike, KatapultClient } from '../katapult/client.js';
@@ -83,11 +83,26 @@ function storeKind(config: Config): string {
   return config.store.url.split(':')[0] ?? 'unknown';
 }
 
+/**
+ * The Web client's own logger writes raw lines to stderr (`[WARN]  web-api:WebClient:0 http request
+ * failed …`) for what `check` reports in its own words: the CLI's clients log nothing.
+ */
+const SILENT: NonNullable<webApi.WebClientOptions['logger']> = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  setLevel: () => undefined,
+  getLevel: () => LogLevel.ERROR,
+  setName: () => undefined,
+};
+
 function slackClient(config: Config, token: string): webApi.WebClient {
   return new webApi.WebClient(token, {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
     retryConfig: { retries: 1, factor: 2, minTimeout: 500, maxTimeout: 1000 },
     timeout: 10_000,
+    logger: SILENT,
   });
 }
 

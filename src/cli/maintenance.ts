@@ -109,20 +109,34 @@ async function readSealed(
 }
 
 /**
- * Audit entries as JSON lines, oldest first per workspace: everything `/katapult history` shows
- * (activity, refusals and failures with their counts, configuration and admin entries).
+ * Audit entries as JSON lines on `out`, oldest first per workspace: everything `/katapult history`
+ * shows (activity, refusals and failures with their counts, configuration and admin entries). When
+ * there is none to export, one line on `err` says so and why (stdout stays empty for whatever reads
+ * the JSON lines); that is not a failure: exit code 0.
  */
 export async function runExportAudit(
   store: Store,
   out: Output,
+  err: Output,
   options: { workspaces: string[]; sinceMs: number | null; limit: number },
 ): Promise<number> {
+  let exported = 0;
   for (const workspace of options.workspaces) {
     const entries: AuditEntry[] = await readWholeTrail(store, workspace, { limit: options.limit });
     for (const entry of entries.reverse()) {
       if (options.sinceMs !== null && entry.at < options.sinceMs) continue;
       out.line(JSON.stringify(entry));
+      exported += 1;
     }
   }
+  if (exported === 0) err.line(`export-audit: nothing to export: ${nothingBecause(options)}`);
   return 0;
+}
+
+function nothingBecause(options: { workspaces: string[]; sinceMs: number | null }): string {
+  if (options.workspaces.length === 0) {
+    return 'no workspace found in the store or from SLACK_BOT_TOKEN (name one with --workspace)';
+  }
+  const since = options.sinceMs === null ? '' : ` since ${new Date(options.sinceMs).toISOString()}`;
+  return `no audit entries${since} for ${options.workspaces.join(', ')}`;
 }

@@ -4,9 +4,14 @@
  * key, an unreachable store and a revoked Katapult token; `rotate-key` re-seals so that a start
  * with only the new key opens every stored token; `export-audit` and `migrate`.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { runCli } from '../../src/cli.js';
 import { BOT_SCOPES } from '../../src/slack/scopes.js';
 import { FAKE_TEAM_ID } from '../../support/fakes/slack-api.js';
@@ -167,7 +172,10 @@ describe('export-audit and migrate', () => {
     const discovered = await cli(['export-audit']);
     expect(discovered.lines).toEqual(all.lines);
     const none = await cli(['export-audit', `--since=${new Date(Date.now() + 60_000).toISOString()}`]);
-    expect(none.lines).toEqual([]);
+    // No JSON line; the one line says why (on stderr: this helper collects both streams).
+    expect(none.lines).toEqual([
+      expect.stringMatching(/^export-audit: nothing to export: no audit entries since /),
+    ]);
     expect((await cli(['export-audit', '--since', 'yesterday'])).code).toBe(2);
   });
 
@@ -243,4 +251,120 @@ describeWithService('redis', 'check against Redis', () => {
     expect(text).toMatch(/^(ok|warn) +redis persistence +(AOF is on|AOF is off)/m);
     expect(text).not.toMatch(/^FAIL redis/m);
   });
+});
+
+describe('operator polish', () => {
+  const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
+  const loader = pathToFileURL(path.resolve('node_modules/tsx/dist/loader.mjs')).href;
+  let emptyDir: string;
+  beforeAll(async () => {
+    emptyDir = await mkdtemp(path.join(tmpdir(), 'katapult-chatops-cli-'));
+  });
+  afterAll(async () => {
+    await rm(emptyDir, { recursive: true, force: true });
+  });
+
+  /** The real entry point as a process, from an empty folder (no .env), with only `env`. */
+  const spawnEntry = (file: string, args: string[], processEnv: Record<string, string> = {}) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', loader, path.resolve(file), ...args],
+        { cwd: emptyDir, env: { PATH: process.env.PATH ?? '', ...processEnv }, timeout: 30_000 },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+
+  /** A loopback port nothing listens on. */
+  const closedPort = async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+  };
+
+  test("--version: the CLI and the bot print package.json's version and nothing else", async () => {
+    expect(await cli(['--version'])).toMatchObject({ code: 0, lines: [version] });
+    for (const file of ['src/cli.ts', 'src/main.ts']) {
+      expect({ file, ...(await spawnEntry(file, ['--version'])) }).toEqual({
+        file,
+        code: 0,
+        stdout: `${version}\n`,
+        stderr: '',
+      });
+    }
+  }, 60_000);
+
+  test('check reports every configuration mistake at once, one FAIL line each', async () => {
+    const { code, lines } = await cli(['check'], {
+      PORT: 'eighty',
+      LOG_LEVEL: 'loud',
+      KATAPULT_TIMEOUT_MS: '5',
+    });
+    expect(code).toBe(1);
+    expect(lines).toEqual([
+      'FAIL config             LOG_LEVEL: expected one of debug, info, warn, error',
+      'FAIL config             PORT: expected a whole number from 0 to 65535',
+      'FAIL config             KATAPULT_TIMEOUT_MS: expected a whole number from 100 to 120000',
+      'check failed: config',
+    ]);
+  });
+
+  test("the bot's start reports every configuration mistake at once, one line each, exit 1", async () => {
+    const start = await spawnEntry('src/main.ts', [], {
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      PORT: 'eighty',
+      LOG_LEVEL: 'loud',
+      KATAPULT_TIMEOUT_MS: '5',
+      DATA_DIR: path.join(emptyDir, 'data'),
+    });
+    expect(start.code).toBe(1);
+    expect(start.stdout).toBe('');
+    expect(start.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(
+        /^katapult-chatops: configuration error: SLACK_SIGNING_SECRET: missing; HTTP mode/,
+      ),
+      'katapult-chatops: configuration error: LOG_LEVEL: expected one of debug, info, warn, error',
+      'katapult-chatops: configuration error: PORT: expected a whole number from 0 to 65535',
+      'katapult-chatops: configuration error: KATAPULT_TIMEOUT_MS: expected a whole number from 100 to 120000',
+    ]);
+  }, 60_000);
+
+  test('export-audit with nothing to export: no JSON line on stdout, one line on stderr saying why, exit 0', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(
+      ['export-audit', '--workspace', 'T0NOTHING1'],
+      env,
+      { line: (text) => out.push(text) },
+      { line: (text) => err.push(text) },
+    );
+    expect({ code, out, err }).toEqual({
+      code: 0,
+      out: [],
+      err: ['export-audit: nothing to export: no audit entries for T0NOTHING1'],
+    });
+  });
+
+  test("stderr carries only the CLI's own lines: no raw Slack Web client warning when Slack is unreachable", async () => {
+    const processEnv = {
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: `http://127.0.0.1:${await closedPort()}/api/`,
+      DATA_DIR: path.join(emptyDir, 'data'),
+    };
+    const check = await spawnEntry('src/cli.ts', ['check'], processEnv);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toMatch(/^FAIL slack +could not reach the Slack API/m);
+    expect(check.stderr).toBe('');
+    // export-audit asks Slack which workspace the bot token is (no stored workspace here).
+    const exported = await spawnEntry('src/cli.ts', ['export-audit'], processEnv);
+    expect(exported).toEqual({
+      code: 0,
+      stdout: '',
+      stderr:
+        'export-audit: nothing to export: no workspace found in the store or from SLACK_BOT_TOKEN (name one with --workspace)\n',
+    });
+  }, 60_000);
 });

@@ -189,3 +189,77 @@ test.each([
 ])('missing Slack credentials (%j) point a newcomer at `npm run demo`', (env, variable) => {
   expect(() => parseConfig(env)).toThrow(new RegExp(`^${variable}: missing;.*\`npm run demo\``));
 });
+
+describe('every mistake in one report', () => {
+  test('three wrong settings are reported together, each naming its variable, in one error', () => {
+    let error: unknown;
+    try {
+      parseConfig({ ...base, PORT: 'eighty', LOG_LEVEL: 'loud', KATAPULT_TIMEOUT_MS: '5' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const { problems, message, variable } = error as ConfigError;
+    // Each mistake keeps the wording it has alone; the order is the order they are read in.
+    const expected = [
+      { variable: 'LOG_LEVEL', expected: 'expected one of debug, info, warn, error' },
+      { variable: 'PORT', expected: 'expected a whole number from 0 to 65535' },
+      { variable: 'KATAPULT_TIMEOUT_MS', expected: 'expected a whole number from 100 to 120000' },
+    ];
+    expect(problems).toEqual(expected);
+    expect(variable).toBe('LOG_LEVEL');
+    expect((error as ConfigError).lines()).toEqual(expected.map((p) => `${p.variable}: ${p.expected}`));
+    // The message holds them all, on one line (a log line), starting with the first.
+    expect(message).toBe(expected.map((p) => `${p.variable}: ${p.expected}`).join(' | '));
+    expect(message).not.toContain('\n');
+  });
+
+  test('each alone is the same mistake with the same words', () => {
+    for (const [name, value, words] of [
+      ['PORT', 'eighty', 'PORT: expected a whole number from 0 to 65535'],
+      ['LOG_LEVEL', 'loud', 'LOG_LEVEL: expected one of debug, info, warn, error'],
+    ] as const) {
+      expect(() => parseConfig({ ...base, [name]: value })).toThrow(
+        expect.objectContaining({ message: words, problems: [expect.objectContaining({ variable: name })] }),
+      );
+    }
+  });
+
+  test('one variable is reported once, and a mistake does not bring a second one about another variable', () => {
+    const problemsOf = (env: Record<string, string>) => {
+      try {
+        parseConfig(env);
+        return [];
+      } catch (e) {
+        return (e as ConfigError).problems.map((p) => p.variable);
+      }
+    };
+    // A placeholder app token says nothing about the mode meant: no "signing secret missing" too.
+    expect(problemsOf({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-your-app-token' })).toEqual([
+      'SLACK_APP_TOKEN',
+    ]);
+    // A wrong store is not also taken for a shared store that needs the key.
+    expect(problemsOf({ ...base, STORE_URL: 'mysql://x' })).toEqual(['STORE_URL']);
+    // A placeholder key: the old keys are not "set without TOKEN_ENCRYPTION_KEY" on top of it.
+    const old = Buffer.alloc(32, 3).toString('base64');
+    expect(
+      problemsOf({ ...base, TOKEN_ENCRYPTION_KEY: 'replace-me', TOKEN_ENCRYPTION_OLD_KEYS: old }),
+    ).toEqual(['TOKEN_ENCRYPTION_KEY']);
+    // A wrong bot token is one mistake, not "wrong" and "missing".
+    expect(problemsOf({ SLACK_BOT_TOKEN: 'xoxp-user', SLACK_SIGNING_SECRET: 's' })).toEqual([
+      'SLACK_BOT_TOKEN',
+    ]);
+  });
+
+  test('.env.example as shipped: its two placeholders, both at once, and nothing else', () => {
+    const env = parseEnv(readFileSync('.env.example', 'utf8'));
+    expect(() => parseConfig(env)).toThrow(
+      expect.objectContaining({
+        problems: [
+          expect.objectContaining({ variable: 'SLACK_BOT_TOKEN' }),
+          expect.objectContaining({ variable: 'SLACK_APP_TOKEN' }),
+        ],
+      }),
+    );
+  });
+});
