@@ -62,16 +62,10 @@ export function requestBodies(kind: Kind, run: number, amount: number, { to, sec
   const channel = JSON.stringify({ c: CHANNEL });
   const signer = createMetadataSigner({ current: benchEncryptionKey(secret) });
   // Signed for the scheduling form and the submission's workspace, as the bot signs it when it opens.
-  const signed = new Map<string, string>();
-  const metadataFor = (team: string) => {
-    if (to !== 'bot') return channel;
-    if (!signed.has(team))
-      signed.set(team, signer.seal(channel, { form: V.callbackId, workspaceId: team }, Date.now()));
-    return signed.get(team) as string;
-  };
+  const seal = (team: string) => signer.seal(channel, { form: V.callbackId, workspaceId: team }, Date.now());
   return Array.from({ length: amount }, (_, seq) => {
     const [id, team] = [correlationId(run, seq), teamOf?.(seq)];
-    const privateMetadata = metadataFor(team ?? FAKE_TEAM_ID);
+    const privateMetadata = to === 'bot' ? seal(team ?? FAKE_TEAM_ID) : channel;
     const command = { user_id: USER, channel_id: CHANNEL, trigger_id: `${id}.trigger`, response_url: url };
     if (kind === 'command') return commandBody({ ...command, text: '', ...(team ? { team_id: team } : {}) });
     const policy = { [V.policyAction]: { type: 'plain_text_input', value: `dbp_${id}` } };

@@ -82,7 +82,7 @@ test('every request body carries its own correlation id; only the bot gets signe
     '"private_metadata":"{\\"c\\":\\"C0OPS0001\\"}"',
   );
   const signed = decodeURIComponent(requestBodies('submission', 8, 1, { ...to, to: 'bot' })[0] ?? '');
-  expect(signed).toMatch(/"private_metadata":"v1\.[^.]+\./);
+  expect(signed).toMatch(/"private_metadata":"v2\.[^.]+\.\d+\./);
   const teams = requestBodies('command', 9, 2, { ...to, teamOf: (seq) => `T${seq}` });
   expect(teams.map((b) => new URLSearchParams(b).get('team_id'))).toEqual(['T0', 'T1']);
 });
