@@ -499,6 +499,9 @@ async function recordOutcome(
   return written;
 }
 
+/** Conditional writes of one policy's index record before the run gives up (and a later attempt retries). */
+const INDEX_WRITE_TRIES = 5;
+
 /** What Katapult said, as stored in the record: each field clipped (src/messages/stored.ts). */
 const clipExplanation = (e: Explanation): Explanation => ({
   summary: clipStored(e.summary),
@@ -521,7 +524,7 @@ async function writeIndex(
 ): Promise<UpcomingDeletion | undefined> {
   const { r, deps } = run;
   let seen = indexed;
-  for (;;) {
+  for (let tries = 1; ; tries++) {
     const current = seen.record;
     const written: UpcomingDeletion = {
       reminderMessageId: null,
@@ -538,6 +541,8 @@ async function writeIndex(
     };
     await checkLease(run);
     if (await deps.upcoming.putIfUnchanged(r.workspace, written, seen.version)) return written;
+    // Changed under the policy's lock: someone else held it meanwhile. Left to a later attempt if it goes on.
+    if (tries >= INDEX_WRITE_TRIES) throw new Error(`the index record of ${step.policyId} keeps changing`);
     seen = await deps.upcoming.read(r.workspace, step.policyId);
     if (newerThan(seen.record, r)) {
       step.superseded = true;
