@@ -594,6 +594,8 @@ async function followups(run: Run, step: PolicyStep, indexed?: UpcomingDeletion)
 /** The audit (once), the unused daily-limit places, and the record's end. */
 async function finish(run: Run): Promise<void> {
   const { r, deps } = run;
+  // The audit and the places are written before the record's fenced end: not after the lease is lost.
+  await checkLease(run);
   if (!r.audited) {
     await audit(deps, r, null);
     r.audited = true;
