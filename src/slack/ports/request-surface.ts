@@ -102,7 +102,7 @@ function stoppedMessage(r: RequestRecord, command: string): SlackMessage {
   const lines = r.policies.map((p) => {
     const result = p.result;
     if (p.superseded) return STOPPED.superseded(p.policyId);
-    if (!result) return STOPPED.notCalled(p.policyId, r.attempts > 1);
+    if (!result) return STOPPED.notCalled(p.policyId, r.stopped?.unsure === true);
     return result.ok
       ? STOPPED.scheduled(p.policyId, result.autoMoveToTrashAt ?? r.atSeconds)
       : STOPPED.failed(p.policyId, clip(result.explanation.summary, PER_POLICY_MAX / 2));
