@@ -25,10 +25,10 @@ export const STOPPED = {
   /** The notification text (no blocks). */
   summary: (scheduled: number, total: number) =>
     `Request stopped: ${scheduled} of ${total} disk backup ${total === 1 ? 'policy' : 'policies'} scheduled before it stopped.`,
-  /** `maybeSent`: an earlier run of the request (the bot restarted) may have sent it before it stopped. */
+  /** `maybeSent`: an earlier attempt (before the bot restarted) may have sent it before it stopped. */
   notCalled: (policyId: string, maybeSent: boolean) =>
     maybeSent
-      ? `:no_entry_sign: ${code(policyId)}: stopped. The bot restarted while working on it, so check the policy in Katapult.`
+      ? `:no_entry_sign: ${code(policyId)}: stopped. An earlier attempt may have sent it before the bot restarted: check the policy in Katapult.`
       : `:no_entry_sign: ${code(policyId)}: stopped, not sent to Katapult.`,
   scheduled: (policyId: string, at: number) =>
     `:white_check_mark: ${code(policyId)}: scheduled to move to the trash on *${dateToken(at)}* (before the stop).`,

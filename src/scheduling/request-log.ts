@@ -81,8 +81,11 @@ export interface RequestRecord {
   error?: string;
   /** Set at submission when someone else must approve; covers every policy of the record at once. */
   approval?: ApprovalStep;
-  /** Why the record stopped (the state `stopped`): `frozen`, or the access refusal; when (unix ms). */
-  stopped?: { reason: string; at: number };
+  /**
+   * Why the record stopped (the state `stopped`): `frozen`, or the access refusal; when (unix ms);
+   * `unsure`: an earlier run (before a restart) may have sent the policies that have no outcome.
+   */
+  stopped?: { reason: string; at: number; unsure?: boolean };
   /** A record that could not be read ended `failed`: its body as it was (clipped), for a person to look at. */
   unreadableBody?: string;
 }

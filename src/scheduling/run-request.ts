@@ -128,7 +128,7 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
     const only = run.r.policies.length === 1 ? run.r.policies[0] : undefined;
     if (only && (todo.length > 0 || needsFollowups(only))) await inOneHold(run, only, todo.length > 0);
     else await policyByPolicy(run, todo);
-    if (run.stopping) return await (untouched(run.r) ? refuse : stop)(run, run.stopping);
+    if (run.stopping) return await (untouched(run) ? refuse : stop)(run, run.stopping);
 
     await finish(run);
     return true;
@@ -162,6 +162,11 @@ interface Run {
   lease: LeaseHold;
   /** Set by the first check that refused (`frozen`, an access refusal): no further call starts. */
   stopping: string | null;
+  /**
+   * An earlier run may have sent calls whose outcome the record does not hold: it was taken (not
+   * fresh from this process's intake) at the calling stage, or never written by a worker.
+   */
+  unsure: boolean;
 }
 
 /**
@@ -201,6 +206,7 @@ async function takeLease(
     ended: false,
     lease: { fromWall: sent.wall, untilWall: 0, untilMono: 0, lost: false, renewing: null },
     stopping: null,
+    unsure: fresh === null && (taken.state === 'calling' || taken.attempts === 0),
     save() {
       const next = saving.then(async () => {
         if (!(await requests.save(run.r, owner))) throw new LeaseLost(`lease of ${id} lost`);
@@ -323,12 +329,12 @@ async function admit(run: Run): Promise<boolean> {
 }
 
 /**
- * Nothing of the record was done or shown yet: its first run (a takeover cannot tell what the last
- * one sent), no outcome, no request message in the channel. A refusal then is the answer to the
- * submission, told privately (`refuse`), as when it is checked before the request is recorded.
+ * Nothing of the record was done or shown yet: no earlier run may have sent a call, no outcome, no
+ * request message in the channel. A refusal then is the answer to the submission, told privately
+ * (`refuse`), as when it is checked before the request is recorded.
  */
-const untouched = (r: RequestRecord): boolean =>
-  r.attempts === 1 && !r.approval?.messageTs && r.policies.every((p) => !p.result && !p.superseded);
+const untouched = ({ r, unsure }: Run): boolean =>
+  !unsure && !r.approval?.messageTs && r.policies.every((p) => !p.result && !p.superseded);
 
 /**
  * Someone else must approve first. The requester's access (and the emergency stop) are checked
@@ -348,7 +354,7 @@ async function askForApproval(run: Run): Promise<true> {
  */
 async function stop(run: Run, reason: string): Promise<true> {
   const { r, deps } = run;
-  r.stopped ??= { reason, at: deps.now() };
+  r.stopped ??= { reason, at: deps.now(), ...(run.unsure ? { unsure: true } : {}) };
   deps.logger.event('warn', 'request_stopped', {
     request: r.id,
     reason: r.stopped.reason,
@@ -499,6 +505,9 @@ async function recordOutcome(
   return written;
 }
 
+/** Conditional writes of one policy's index record before the run gives up (and a later attempt retries). */
+const INDEX_WRITE_TRIES = 5;
+
 /** What Katapult said, as stored in the record: each field clipped (src/messages/stored.ts). */
 const clipExplanation = (e: Explanation): Explanation => ({
   summary: clipStored(e.summary),
@@ -521,7 +530,7 @@ async function writeIndex(
 ): Promise<UpcomingDeletion | undefined> {
   const { r, deps } = run;
   let seen = indexed;
-  for (;;) {
+  for (let tries = 1; ; tries++) {
     const current = seen.record;
     const written: UpcomingDeletion = {
       reminderMessageId: null,
@@ -538,6 +547,8 @@ async function writeIndex(
     };
     await checkLease(run);
     if (await deps.upcoming.putIfUnchanged(r.workspace, written, seen.version)) return written;
+    // Changed under the policy's lock: someone else held it meanwhile. Left to a later attempt if it goes on.
+    if (tries >= INDEX_WRITE_TRIES) throw new Error(`the index record of ${step.policyId} keeps changing`);
     seen = await deps.upcoming.read(r.workspace, step.policyId);
     if (newerThan(seen.record, r)) {
       step.superseded = true;
@@ -589,6 +600,8 @@ async function followups(run: Run, step: PolicyStep, indexed?: UpcomingDeletion)
 /** The audit (once), the unused daily-limit places, and the record's end. */
 async function finish(run: Run): Promise<void> {
   const { r, deps } = run;
+  // The audit and the places are written before the record's fenced end: not after the lease is lost.
+  await checkLease(run);
   if (!r.audited) {
     await audit(deps, r, null);
     r.audited = true;

@@ -178,6 +178,8 @@ describe('without approvals', () => {
       expect(post?.args.channel).toBe(CHANNEL);
       expect(JSON.stringify(post?.args.blocks)).toContain('dbp_taken_over');
       expect(JSON.stringify(post?.args.blocks)).toContain('emergency stop');
+      // The dead worker may have sent it: the channel is told to check, not told it was not sent.
+      expect(JSON.stringify(post?.args.blocks)).toContain('check the policy in Katapult');
     } finally {
       await setFreeze(h, false);
     }
@@ -246,6 +248,7 @@ describe('with approvals, one request at a time', () => {
       expect(edits).toHaveLength(1);
       expect(JSON.stringify(edits[0]?.args.blocks)).toContain('emergency stop');
       expect(JSON.stringify(edits[0]?.args.blocks)).toContain('dbp_approved_waiting');
+      expect(JSON.stringify(edits[0]?.args.blocks)).toContain('not sent to Katapult');
       const outcomes = (await audit(h))
         .filter((e) => e.policyId === 'dbp_approved_waiting' && e.action === 'schedule')
         .map((e) => e.outcome);

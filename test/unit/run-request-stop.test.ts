@@ -119,10 +119,11 @@ test('access revoked part-way through a 20-policy form: nothing is called after 
 test('refused at the first check of a fresh request: the private refusal, as at submission (done, refused)', async () => {
   const h = harness({ check: () => ({ allowed: false, reason: 'frozen' }) });
   const requests = createRequestLog(currentStore().docs);
-  await requests.create(pendingRecord('T1:VFIRST', policies(3)), 'intake', 300);
-  await requests.release('T1:VFIRST', 'intake');
+  // Taken straight from this worker's intake: surely its first run, nothing was sent.
+  const worker = h.worker('worker-1');
+  await worker.requests.create(pendingRecord('T1:VFIRST', policies(3)), 'worker-1', 300);
 
-  expect(await runRequest(h.worker('worker-1'), 'T1:VFIRST')).toBe(true);
+  expect(await runRequest(worker, 'T1:VFIRST')).toBe(true);
   expect(h.calls).toEqual([]);
   expect(h.refused).toEqual(['frozen']);
   expect(h.announced).toEqual([]);
@@ -158,7 +159,11 @@ test('a record taken over after the freeze: the new worker checks before its fir
   );
   expect(h.calls).toEqual([]);
   expect(h.checks()).toBeGreaterThan(0);
-  expect(await requests.get('T1:VTAKEN')).toMatchObject({ state: 'stopped', stopped: { reason: 'frozen' } });
+  // The dead worker may have sent the policies without an outcome: the channel is told to check them.
+  expect(await requests.get('T1:VTAKEN')).toMatchObject({
+    state: 'stopped',
+    stopped: { reason: 'frozen', unsure: true },
+  });
   expect(h.announced).toHaveLength(1);
   expect(h.released.sort()).toEqual(ids.slice(1));
   expect(h.audited.map((e) => e.outcome).sort()).toEqual(['scheduled', 'stopped:frozen', 'stopped:frozen']);
@@ -185,8 +190,8 @@ test('a 60 kB Katapult error is clipped in the stored record: 20 of them make a 
     for (const field of [code, explanation.summary, explanation.next, explanation.requestId ?? '']) {
       expect(field.length).toBeLessThanOrEqual(STORED_FIELD_MAX);
     }
-    expect(explanation.summary).toMatch(/… \[clipped: \d+ more characters\]$/);
-    expect(code).toMatch(/^odd_c+… \[clipped: \d+ more characters\]$/);
+    expect(explanation.summary).toMatch(/…\(clipped\)$/);
+    expect(code).toMatch(/^odd_c+…\(clipped\)$/);
     expect(explanation.requestId).toMatch(/clipped/);
   }
 });

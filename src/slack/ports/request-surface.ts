@@ -32,13 +32,14 @@ export function createRequestSurface(
     async checkAccess(r) {
       // Asked before every Katapult call: the emergency stop (one store read) and the access policy
       // (cached for seconds) with the requester's Slack profile (cached for a minute), read together.
-      const [freeze, access] = await Promise.all([
-        deps.freezes.get(r.workspace),
-        clientFor(r.workspace).then((client) =>
-          checkAccess(deps, client, { workspaceId: r.workspace, userId: r.user, channelId: r.channel }),
-        ),
-      ]);
-      if (freeze.frozen) return { allowed: false, reason: 'frozen' };
+      const checked = clientFor(r.workspace).then((client) =>
+        checkAccess(deps, client, { workspaceId: r.workspace, userId: r.user, channelId: r.channel }),
+      );
+      // Awaited below unless the freeze answers first: never an unhandled rejection.
+      checked.catch(() => undefined);
+      // The emergency stop wins, whatever the access check says (or if it cannot be made).
+      if ((await deps.freezes.get(r.workspace)).frozen) return { allowed: false, reason: 'frozen' };
+      const access = await checked;
       return access.allowed
         ? { allowed: true, zone: access.profile.tz ?? 'UTC' }
         : { allowed: false, reason: access.reason };
@@ -101,7 +102,7 @@ function stoppedMessage(r: RequestRecord, command: string): SlackMessage {
   const lines = r.policies.map((p) => {
     const result = p.result;
     if (p.superseded) return STOPPED.superseded(p.policyId);
-    if (!result) return STOPPED.notCalled(p.policyId, r.attempts > 1);
+    if (!result) return STOPPED.notCalled(p.policyId, r.stopped?.unsure === true);
     return result.ok
       ? STOPPED.scheduled(p.policyId, result.autoMoveToTrashAt ?? r.atSeconds)
       : STOPPED.failed(p.policyId, clip(result.explanation.summary, PER_POLICY_MAX / 2));
