@@ -222,3 +222,21 @@ export async function readWholeTrail(
   ]);
   return newestFirst(lists);
 }
+
+/**
+ * Every workspace the trail holds entries for (the audit log's and each collection's), sorted: a
+ * workspace that uninstalled keeps its admin entries, with no other record naming it.
+ */
+export async function trailWorkspaces(store: Pick<Store, 'audit' | 'docs'>): Promise<string[]> {
+  const found = new Set(await store.audit.workspaces());
+  for (const collection of [REFUSALS, FAILURES, CONFIG, APPROVALS]) {
+    let afterKey: string | undefined;
+    for (;;) {
+      const keys = await store.docs.keys(collection, { limit: 500, ...(afterKey ? { afterKey } : {}) });
+      for (const key of keys) found.add(key.slice(0, key.indexOf(':')));
+      if (keys.length < 500) break;
+      afterKey = keys.at(-1);
+    }
+  }
+  return [...found].filter(Boolean).sort();
+}

@@ -1,4 +1,6 @@
 /** What every operator command needs: the parsed config, the key(s) and the store, opened as the bot opens them. */
+
+import { trailWorkspaces } from '../audit/trail.js';
 import type { Config } from '../config.js';
 import { errorText } from '../log.js';
 import { SecretBox } from '../store/crypto.js';
@@ -72,9 +74,10 @@ export async function* sealedRecords(
   }
 }
 
-/** Workspace IDs the store knows of (tokens, access policies, installations, upcoming deletions). */
+/** Workspace IDs the store knows of (the audit trail, tokens, access policies, installations, upcoming deletions). */
 export async function knownWorkspaces(store: Store): Promise<string[]> {
-  const found = new Set<string>();
+  // The trail first: a workspace that uninstalled has nothing else left in the store.
+  const found = new Set<string>(await trailWorkspaces(store));
   for await (const [key] of records(store)) {
     const match = /^(?:token|access|installation|upcoming):([A-Z0-9]+)(?::|$)/.exec(key);
     if (match?.[1]) found.add(match[1]);

@@ -2,7 +2,8 @@
  * The audit trail on every store (SQLite, Redis, PostgreSQL): a flood of Katapult failures,
  * scaled to a cap of 20 entries, evicts no token, access, freeze or approval entry and merges with
  * a count; admin entries outlive the activity retention; the admin view reads newest first, past
- * 20 actions; forgetting all but the admin trail; every kind in the export. Plus the store
+ * 20 actions; forgetting all but the admin trail (and the export still finding that workspace); every
+ * kind in the export. Plus the store
  * primitive it reads with: a partition's documents newest first.
  */
 import { randomBytes } from 'node:crypto';
@@ -11,7 +12,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClient } from '@keyv/redis';
 import pg from 'pg';
-import { createAuditTrail, REFUSAL_WINDOW_MS, readWholeTrail } from '../../src/audit/trail.js';
+import {
+  createAuditTrail,
+  REFUSAL_WINDOW_MS,
+  readWholeTrail,
+  trailWorkspaces,
+} from '../../src/audit/trail.js';
 import { openPostgresStore } from '../../src/store/postgres-store.js';
 import { openRedisStore } from '../../src/store/redis-store.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
@@ -170,6 +176,16 @@ function trailContract(setup: () => Promise<Backend>): void {
     ]);
     await trail.forget(w);
     expect(await readWholeTrail(store, w, { limit: 1000 })).toEqual([]);
+  });
+
+  test('export-audit finds a workspace that only its admin trail still names', async () => {
+    const w = workspace();
+    const trail = createAuditTrail(store.audit, store.docs, options);
+    for (const e of adminEntries(w, now)) await trail.append(e);
+    await trail.forget(w, { keepAdmin: true });
+    expect(await trailWorkspaces(store)).toContain(w);
+    await trail.forget(w);
+    expect(await trailWorkspaces(store)).not.toContain(w);
   });
 }
 
