@@ -64,14 +64,15 @@ export function createContext(h: Harness, options: ContextOptions): DemoContext 
   let number = 0;
   let title = 'start-up';
   const out = (...lines: string[]) => write(`${lines.join('\n')}\n`);
-  const note = (...lines: string[]) => out(...lines.map((l) => (color && l ? `\u001b[2m${l}\u001b[22m` : l)));
+  const width = render.width ?? 100;
+  const dim = (l: string) => (color && l ? `\u001b[2m${l}\u001b[22m` : l);
+  const note = (...lines: string[]) => out(...lines.flatMap((l) => wrapProse(l, width)).map(dim));
   const surface = (text: string, shown: unknown) => {
     out(text);
     if (options.builderLinks && shown !== null) note(`  Block Kit Builder: ${blockKitBuilderUrl(shown)}`);
   };
   const since = (mark: number, ...methods: string[]) =>
     h.slack.calls.slice(mark).filter((c) => methods.includes(c.method));
-  const events = `${h.baseUrl}/slack/events`;
   const ctx: DemoContext = {
     h,
     render,
@@ -81,7 +82,7 @@ export function createContext(h: Harness, options: ContextOptions): DemoContext 
     step(stepTitle, what) {
       number += 1;
       title = stepTitle;
-      out('', '─'.repeat(render.width ?? 100), `Step ${number}. ${stepTitle}`, '');
+      out('', '─'.repeat(width), `Step ${number}. ${stepTitle}`, '');
       note(what);
     },
     current: () => ({ number, title }),
@@ -106,6 +107,19 @@ export function createContext(h: Harness, options: ContextOptions): DemoContext 
     expectOk(res, what) {
       if (res.status !== 200) throw new DemoStepError(`${what}: the bot answered HTTP ${res.status}`);
     },
+    ...slackRequests(h, (id) => render.users?.[id] ?? id),
+    tsOf: (call) => fakeSlackTimestamps(h.slack.calls).get(call) ?? null,
+  };
+  return ctx;
+}
+
+/** What people do in Slack, sent to the bot as Slack sends it (signed), from the channel. */
+function slackRequests(
+  h: Harness,
+  name: (userId: string) => string,
+): Pick<DemoContext, 'command' | 'interaction' | 'press'> {
+  const events = `${h.baseUrl}/slack/events`;
+  return {
     command: (text, userId = ADMIN) =>
       h.command({ text, user_id: userId, channel_id: CHANNEL, trigger_id: `${Date.now()}.demo.trigger` }),
     interaction: (payload, userId = ADMIN) =>
@@ -115,7 +129,7 @@ export function createContext(h: Harness, options: ContextOptions): DemoContext 
         new URLSearchParams({
           payload: JSON.stringify({
             team: { id: FAKE_TEAM_ID, domain: 'fake' },
-            user: { id: userId, username: ctx.name(userId), team_id: FAKE_TEAM_ID },
+            user: { id: userId, username: name(userId), team_id: FAKE_TEAM_ID },
             api_app_id: 'A0FAKE001',
             token: 'deprecated-verification-token',
             ...payload,
@@ -135,9 +149,22 @@ export function createContext(h: Harness, options: ContextOptions): DemoContext 
           responseUrl: h.slack.responseUrl(actionId === ACTIONS.restore ? 'restore' : 'button'),
         }),
       ),
-    tsOf: (call) => fakeSlackTimestamps(h.slack.calls).get(call) ?? null,
   };
-  return ctx;
+}
+
+/** A paragraph wrapped at `width` on spaces, its indentation kept on every line. */
+export function wrapProse(text: string, width: number): string[] {
+  const indent = /^\s*/.exec(text)?.[0] ?? '';
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.trim().split(/\s+/)) {
+    if (line !== '' && indent.length + line.length + 1 + word.length > width) {
+      lines.push(`${indent}${line}`);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  lines.push(line === '' ? '' : `${indent}${line}`);
+  return lines;
 }
 
 /**

@@ -9,7 +9,7 @@ import { formState, type OpenForm } from './demo-story.js';
 import { renderModal } from './render-surface.js';
 
 const heldElsewhere = (count: number) =>
-  `  (Slack also holds ${count} reminder(s) and restore offer(s) for later, as in step 6.)`;
+  `  (Slack also holds ${count} message(s) for later: a reminder and a restore offer each, as above.)`;
 /** The member's Slack zone in the fake workspace (support/harness.ts). */
 const MEMBER_ZONE = 'America/New_York';
 const HELD = { methods: ['chat.scheduleMessage'], say: heldElsewhere };
@@ -52,7 +52,31 @@ export async function severalStep(ctx: DemoContext, form: OpenForm): Promise<voi
   if (calls.length === 0) throw new DemoStepError('nothing was shown for several policies');
 }
 
+/** Katapult schedule calls for this policy so far. */
+const scheduleCalls = (ctx: DemoContext, policyId: string) =>
+  ctx.h.katapult.requests.filter((r) => r.method === 'DELETE' && JSON.stringify(r.body).includes(policyId))
+    .length;
+
+/** A request that waits for approval: its record ID (the Approve button's value) and its message. */
+interface Pending {
+  policyId: string;
+  value: string;
+  messageTs: string | undefined;
+}
+
 export async function approvalSteps(ctx: DemoContext, form: OpenForm): Promise<void> {
+  const pending = await requestStep(ctx, form);
+  ctx.note('', `@${ctx.name(MEMBER)} presses Approve on their own request. It takes someone else:`);
+  const mark = ctx.mark();
+  const own = await ctx.press(ACTIONS.approve, pending.value, MEMBER, pending.messageTs);
+  ctx.expectOk(own, 'the requester’s Approve');
+  await ctx.settle();
+  if (!textOf(ctx.show(mark)).includes('your own request'))
+    throw new DemoStepError('the requester’s own Approve was not refused');
+  await approveStep(ctx, pending);
+}
+
+async function requestStep(ctx: DemoContext, form: OpenForm): Promise<Pending> {
   const [policy] = policiesOf(ctx, 'web-2');
   ctx.step(
     'Approval: a request that needs a second person',
@@ -74,32 +98,27 @@ export async function approvalSteps(ctx: DemoContext, form: OpenForm): Promise<v
   });
   ctx.expectOk(res, 'submitting a request for approval');
   await ctx.settle();
-  const requested = ctx.show(mark);
-  const approve = buttonsIn(requested).find((b) => b.action_id === ACTIONS.approve);
+  const approve = buttonsIn(ctx.show(mark)).find((b) => b.action_id === ACTIONS.approve);
   if (!approve) throw new DemoStepError('the request has no Approve button');
-  if (
-    ctx.h.katapult.requests.some((r) => r.method === 'DELETE' && JSON.stringify(r.body).includes(policy.id))
-  )
+  if (scheduleCalls(ctx, policy.id) > 0)
     throw new DemoStepError('the request was sent to Katapult before anyone approved it');
-  const messageTs = ctx.tsOf(approve.call) ?? undefined;
+  return { policyId: policy.id, value: approve.value, messageTs: ctx.tsOf(approve.call) ?? undefined };
+}
 
-  ctx.note('', `@${ctx.name(MEMBER)} presses Approve on their own request. It takes someone else:`);
-  mark = ctx.mark();
-  ctx.expectOk(await ctx.press(ACTIONS.approve, approve.value, MEMBER, messageTs), 'the requester’s Approve');
-  await ctx.settle();
-  if (!textOf(ctx.show(mark)).includes('your own request'))
-    throw new DemoStepError('the requester’s own Approve was not refused');
-
+async function approveStep(ctx: DemoContext, pending: Pending): Promise<void> {
   ctx.step(
     'Approval: an admin approves',
-    `@${ctx.name(ADMIN)} presses Approve. Only now does the bot call Katapult; the request message becomes the outcome:`,
+    `@${ctx.name(ADMIN)} presses Approve. Only now does the bot call Katapult, and the channel sees the outcome:`,
   );
-  mark = ctx.mark();
-  ctx.expectOk(await ctx.press(ACTIONS.approve, approve.value, ADMIN, messageTs), 'the admin’s Approve');
+  const mark = ctx.mark();
+  const res = await ctx.press(ACTIONS.approve, pending.value, ADMIN, pending.messageTs);
+  ctx.expectOk(res, 'the admin’s Approve');
   await ctx.settle();
   const decided = ctx.show(mark, { skip: HELD });
   if (!textOf(decided).includes('Approved by'))
     throw new DemoStepError(`the request does not say who approved it: ${textOf(decided).slice(0, 300)}`);
+  if (scheduleCalls(ctx, pending.policyId) !== 1)
+    throw new DemoStepError('the approved request was not sent to Katapult exactly once');
 }
 
 export async function freezeStep(ctx: DemoContext, form: OpenForm): Promise<void> {
@@ -113,10 +132,21 @@ export async function freezeStep(ctx: DemoContext, form: OpenForm): Promise<void
   await ctx.settle();
   if (!textOf(ctx.show(mark)).includes('Frozen')) throw new DemoStepError('the freeze was not confirmed');
 
+  await refusedWhileFrozen(ctx, form);
+  ctx.note('', `${admin} types \`${COMMAND} unfreeze\`:`);
+  mark = ctx.mark();
+  ctx.expectOk(await ctx.command('unfreeze'), `${COMMAND} unfreeze`);
+  await ctx.settle();
+  if (!textOf(ctx.show(mark)).includes('Unfrozen')) throw new DemoStepError('the unfreeze was not confirmed');
+}
+
+/** A member submits while frozen: refused in the form, nothing sent to Katapult. */
+async function refusedWhileFrozen(ctx: DemoContext, form: OpenForm): Promise<void> {
   ctx.note(
     '',
-    `@${ctx.name(MEMBER)} submits the form anyway. It is refused in the form, which only they see; nothing is recorded or sent:`,
+    `@${ctx.name(MEMBER)} submits the form anyway. It is refused in the form, which only they see; nothing is scheduled or sent to Katapult:`,
   );
+  const before = scheduleCalls(ctx, form.policyId);
   const res = await ctx.h.submitSchedule({
     policyId: form.policyId,
     at: form.at,
@@ -132,10 +162,6 @@ export async function freezeStep(ctx: DemoContext, form: OpenForm): Promise<void
   const asAlice = { ...ctx.render, timeZone: MEMBER_ZONE, state: typed, errors };
   ctx.surface(renderModal(form.view, asAlice), form.view);
   await ctx.settle();
-
-  ctx.note('', `${admin} types \`${COMMAND} unfreeze\`:`);
-  mark = ctx.mark();
-  ctx.expectOk(await ctx.command('unfreeze'), `${COMMAND} unfreeze`);
-  await ctx.settle();
-  if (!textOf(ctx.show(mark)).includes('Unfrozen')) throw new DemoStepError('the unfreeze was not confirmed');
+  if (scheduleCalls(ctx, form.policyId) !== before)
+    throw new DemoStepError('a submission was sent to Katapult while frozen');
 }

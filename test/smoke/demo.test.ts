@@ -7,7 +7,7 @@
  */
 
 import { BUILDER_LINKS_FLAG, parseDemoArgs, runDemo } from '../../scripts/demo.js';
-import { fakeSlackTimestamps } from '../../scripts/demo-context.js';
+import { fakeSlackTimestamps, wrapProse } from '../../scripts/demo-context.js';
 import { renderTranscript } from '../../scripts/demo-transcript.js';
 import {
   blockKitBuilderUrl,
@@ -103,7 +103,7 @@ describe('npm run demo', () => {
     expect(text).toContain('2 scheduled, 1 not');
     expect(text.match(/✅ `dbp_\w{16}` \(for/g)).toHaveLength(2);
     expect(text).toMatch(/⚠️ `dbp_\w{16}`: \*not\* scheduled\. This policy is already in the trash/);
-    expect(text).toMatch(/Slack also holds 4 reminder/);
+    expect(text).toContain('Slack also holds 4 message(s) for later');
   });
 
   test('an approval: the request, the requester’s own Approve refused, an admin approves, the outcome', () => {
@@ -231,6 +231,15 @@ describe('the transcript of Slack calls', () => {
       '· katapult removes a held message in #ops',
     ]);
     expect(shown.at(-1)?.surface).toBeNull();
+  });
+
+  test('explanations are wrapped as prose, indentation kept, a long word left whole', () => {
+    expect(wrapProse('aaa bbb ccc', 7)).toEqual(['aaa bbb', 'ccc']);
+    expect(wrapProse('  aa bb https://x.test/very-long', 8)).toEqual([
+      '  aa bb',
+      '  https://x.test/very-long',
+    ]);
+    expect(wrapProse('', 10)).toEqual(['']);
   });
 
   test('the timestamps the fake Slack answered are the ones the demo works out from its calls', async () => {
