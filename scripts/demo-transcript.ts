@@ -115,8 +115,13 @@ function describe(
   const thread = threadOf(call) === undefined ? '' : ' · thread reply';
   const person = (id: unknown) => `@${options.users?.[String(id)] ?? String(id)}`;
   switch (call.method) {
-    case 'chat.postMessage':
-      return { title: `${where}${thread} · ${app}`, surface: args };
+    case 'chat.postMessage': {
+      const broadcast = args.reply_broadcast === true || args.reply_broadcast === 'true';
+      return {
+        title: `${where}${thread} · ${app}${broadcast ? ' · also sent to the channel' : ''}`,
+        surface: args,
+      };
+    }
     case 'chat.postEphemeral':
       return { title: `${where}${thread} · only ${person(args.user)} sees this`, surface: args };
     case 'chat.update': {
