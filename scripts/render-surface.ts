@@ -10,6 +10,7 @@ export interface StateValue {
   value?: string | null;
   selected_date_time?: number | null;
   selected_option?: { text?: { text?: string }; value?: string } | null;
+  selected_options?: { text?: { text?: string }; value?: string }[] | null;
 }
 
 export interface RenderOptions {
@@ -25,6 +26,8 @@ export interface RenderOptions {
   color?: boolean;
   /** Wrap lines at this many characters (gutter included). Default 100. */
   width?: number;
+  /** A form's inline errors (`response_action: errors`), keyed by block ID: shown under the field. */
+  errors?: Record<string, string>;
 }
 
 type Json = Record<string, unknown>;
@@ -49,6 +52,13 @@ const EMOJI: Record<string, string> = {
   information_source: 'ℹ️',
   bulb: '💡',
   tada: '🎉',
+  no_entry_sign: '🚫',
+  hourglass: '⌛',
+  raised_hand: '✋',
+  ice_cube: '🧊',
+  grey_question: '❔',
+  octagonal_sign: '🛑',
+  arrows_counterclockwise: '🔄',
 };
 
 const isRecord = (value: unknown): value is Json =>
@@ -181,7 +191,8 @@ export function renderElement(element: unknown, options: RenderOptions = {}, blo
       return '[ ⋯ ]';
     default: {
       if (type.endsWith('_select')) {
-        const picked = state?.selected_option?.text?.text;
+        const several = state?.selected_options?.map((o) => o.text?.text ?? o.value ?? '?');
+        const picked = several?.length ? several.join(', ') : state?.selected_option?.text?.text;
         const initial = isRecord(element.initial_option)
           ? renderText(element.initial_option.text)
           : undefined;
@@ -234,6 +245,8 @@ export function renderBlocks(blocks: unknown, options: RenderOptions = {}): stri
         const label = renderText(block.label, options);
         const value = renderElement(block.element, options, blockId);
         lines.push(value.startsWith('[▾') ? `[${label}: ${value.slice(1, -1)}]` : `[${label}: ${value}]`);
+        const error = blockId === undefined ? undefined : options.errors?.[blockId];
+        if (error !== undefined) lines.push(bold(`  ⚠️ ${error}`, options));
         if (block.hint !== undefined) lines.push(dim(`  ${renderText(block.hint, options)}`, options));
         break;
       }
@@ -288,10 +301,10 @@ export function renderModal(view: unknown, options: RenderOptions = {}): string 
   );
 }
 
-/** The App Home tab. */
-export function renderHome(view: unknown, options: RenderOptions = {}): string {
+/** The App Home tab; `title` says whose (default `Home tab`). */
+export function renderHome(view: unknown, options: RenderOptions = {}, title = 'Home tab'): string {
   const v = isRecord(view) ? view : {};
-  return frame('Home tab', renderBlocks(v.blocks, options), '', options);
+  return frame(title, renderBlocks(v.blocks, options), '', options);
 }
 
 /** A message: its blocks, or its text when it has none. `title` says where it appears. */
