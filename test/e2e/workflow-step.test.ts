@@ -19,6 +19,8 @@ import {
   inMinutes,
   MEMBER,
   SIGNING_SECRET,
+  setWorkspaceToken,
+  startHarness,
 } from '../../support/harness.js';
 import { functionExecutedBody, postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
 import { pressButton } from '../helpers/approvals.js';
@@ -44,7 +46,9 @@ async function runStep(
   inputs: Record<string, unknown>,
   execution = newExecution(),
   options: { revoked?: boolean } = {},
+  on: Harness = h,
 ) {
+  const h = on;
   h.slack.startExecution(execution.id, execution.token);
   const known = h.slack.executions.get(execution.id);
   if (known && options.revoked) known.revoked = true;
@@ -78,7 +82,8 @@ const completionCalls = (executionId: string) =>
   );
 
 /** Waits until Slack accepted a completion of the execution; returns it. */
-async function completed(executionId: string) {
+async function completed(executionId: string, on: Harness = h) {
+  const h = on;
   await h.slack.waitFor(
     (c: SlackCall) =>
       c.method.startsWith('functions.complete') && c.args.function_execution_id === executionId,
@@ -94,10 +99,11 @@ async function completed(executionId: string) {
 }
 
 /** `/katapult access` saved by an admin, with the workflow question answered. */
-async function setAccess(allowWorkflows: boolean, approval = 'off') {
+async function setAccess(allowWorkflows: boolean, approval = 'off', on: Harness = h, who = 'everyone') {
+  const h = on;
   const before = h.slack.callsTo('views.update').length;
   const values = {
-    ...accessFormValues({ who: 'everyone', approval }),
+    ...accessFormValues({ who, approval }),
     [ACCESS_VIEW.workflowsBlock]: {
       [ACCESS_VIEW.workflowsAction]: {
         type: 'checkboxes',
@@ -165,6 +171,23 @@ describe('Workflow Builder step', () => {
     expect(record?.workflow?.completion).toEqual({ state: 'sent', outcome: 'completed' });
     // Sealed in the store, never in the clear.
     expect(JSON.stringify(record)).not.toContain(run.token);
+  });
+
+  test('the named person may not schedule: the step fails with the refusal, nothing called, told privately', async () => {
+    await setAccess(true, 'off', h, 'admins');
+    try {
+      const run = await runStep(stepInputs('dbp_wf_not_allowed'));
+      const done = await completed(run.id);
+      expect(done?.method).toBe('functions.completeError');
+      expect(String(done?.args.error)).toContain('only admins and owners may schedule');
+      expect(await h.bot.idle()).toBe(true);
+      expect(scheduleCalls()).toEqual([]);
+      const note = h.slack.callsTo('chat.postEphemeral').at(-1);
+      expect(note?.args.user).toBe(MEMBER);
+      expect(String(note?.args.text)).toContain('Started by a workflow');
+    } finally {
+      await setAccess(true);
+    }
   });
 
   test('Slack delivers the event twice: one request, one completion', async () => {
@@ -263,5 +286,29 @@ describe('Workflow Builder step', () => {
     expect(record?.state).toBe('done');
     expect(record?.workflow?.completion).toEqual({ state: 'sent', outcome: 'token_refused' });
     expect(h.logs.some((l) => l.includes('workflow_step_token_refused'))).toBe(true);
+  });
+});
+
+describe('Workflow Builder step, approval expiry', () => {
+  let e: Harness;
+  beforeAll(async () => {
+    // 0.0005 hours: 1.8 seconds, swept every 200 ms.
+    e = await startHarness({ env: { APPROVAL_TTL_HOURS: '0.0005', REQUEST_SWEEP_MS: '200' } });
+    await setWorkspaceToken(e);
+  });
+  afterAll(async () => {
+    expect(e.logs.filter((line) => line.includes('xwfp-'))).toEqual([]);
+    await e?.stop();
+  });
+
+  test('nobody decides in time: the step fails, saying the request expired', async () => {
+    await setAccess(true, 'admins', e);
+    const run = await runStep(stepInputs('dbp_wf_expiry'), newExecution(), {}, e);
+    const done = await completed(run.id, e);
+    expect(done?.method).toBe('functions.completeError');
+    expect(String(done?.args.error)).toContain('expired');
+    const record = await createRequestLog(e.bot.store.docs).get(workflowRequestId(TEAM, run.id));
+    expect(record?.state).toBe('expired');
+    expect(record?.workflow?.completion).toEqual({ state: 'sent', outcome: 'completed' });
   });
 });
