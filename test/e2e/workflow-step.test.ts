@@ -38,7 +38,7 @@ let executions = 0;
 function newExecution(): { id: string; token: string } {
   executions += 1;
   const id = `Fx0WF${String(executions).padStart(5, '0')}${Date.now().toString(36).toUpperCase()}`;
-  return { id, token: `xwfp-${executions}-${Date.now()}-execution-secret-token` };
+  return { id, token: `wfexec-${executions}-${Date.now()}-execution-secret-token` };
 }
 
 /** A workflow runs the step: Slack knows the execution, then sends `function_executed`. */
@@ -128,7 +128,7 @@ const audit = () =>
 
 afterAll(() => {
   // No execution token in any log line.
-  const tokens = [...Array(executions).keys()].map((i) => `xwfp-${i + 1}-`);
+  const tokens = [...Array(executions).keys()].map((i) => `wfexec-${i + 1}-`);
   expect(h.logs.filter((line) => tokens.some((t) => line.includes(t)))).toEqual([]);
 });
 
@@ -297,7 +297,7 @@ describe('Workflow Builder step, approval expiry', () => {
     await setWorkspaceToken(e);
   });
   afterAll(async () => {
-    expect(e.logs.filter((line) => line.includes('xwfp-'))).toEqual([]);
+    expect(e.logs.filter((line) => line.includes('wfexec-'))).toEqual([]);
     await e?.stop();
   });
 
