@@ -9,7 +9,7 @@ import { WORKFLOW } from '../../../messages/workflow.js';
 import { choosePolicies } from '../../../scheduling/policy-id.js';
 import { checkDeletionTime } from '../../../time/local.js';
 import { WORKFLOW_STEP } from '../../ids.js';
-import { workspaceIdOf } from '../../workspace.js';
+import { slackErrorText, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
 const USER = /^[UW][A-Z0-9]{2,}$/;
@@ -55,13 +55,23 @@ export function registerScheduleStep(app: App, deps: ListenerDeps): void {
     WORKFLOW_STEP.callbackId,
     { autoAcknowledge: false },
     async ({ ack, fail, event, context }) => {
+      // Fails the step now; Slack refusing that (a retried delivery already failed it) is only logged.
+      const failStep = (error: string) =>
+        fail({ error }).then(
+          () => undefined,
+          (e: unknown) =>
+            deps.logger.event('warn', 'workflow_step_not_completed', {
+              execution: event.function_execution_id,
+              slack_error: slackErrorText(e),
+            }),
+        );
       const workspaceId = workspaceIdOf(context);
       const token = event.bot_access_token;
       const checked = checkStepInputs(event.inputs ?? {}, deps.now());
       if (!checked.ok || !workspaceId || typeof token !== 'string' || !event.function_execution_id) {
         await ack();
-        deps.metrics.submission('invalid');
-        await fail({ error: checked.ok ? WORKFLOW.missingInput('workspace') : checked.error });
+        deps.metrics.workflowStep('invalid');
+        await failStep(checked.ok ? WORKFLOW.missingInput('workspace') : checked.error);
         return;
       }
       await deps.startWorkflowStep(
@@ -78,9 +88,7 @@ export function registerScheduleStep(app: App, deps: ListenerDeps): void {
         },
         {
           ack: () => ack(),
-          fail: async (error: string) => {
-            await fail({ error });
-          },
+          fail: failStep,
           zone: async () => deps.users.cached(workspaceId, checked.userId)?.tz ?? null,
         },
       );
