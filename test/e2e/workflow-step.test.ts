@@ -99,11 +99,17 @@ async function completed(executionId: string, on: Harness = h) {
 }
 
 /** `/katapult access` saved by an admin, with the workflow question answered. */
-async function setAccess(allowWorkflows: boolean, approval = 'off', on: Harness = h, who = 'everyone') {
+async function setAccess(
+  allowWorkflows: boolean,
+  approval = 'off',
+  on: Harness = h,
+  who = 'everyone',
+  limit = '',
+) {
   const h = on;
   const before = h.slack.callsTo('views.update').length;
   const values = {
-    ...accessFormValues({ who, approval }),
+    ...accessFormValues({ who, approval, limit }),
     [ACCESS_VIEW.workflowsBlock]: {
       [ACCESS_VIEW.workflowsAction]: {
         type: 'checkboxes',
@@ -185,6 +191,26 @@ describe('Workflow Builder step', () => {
       const note = h.slack.callsTo('chat.postEphemeral').at(-1);
       expect(note?.args.user).toBe(MEMBER);
       expect(String(note?.args.text)).toContain('Started by a workflow');
+    } finally {
+      await setAccess(true);
+    }
+  });
+
+  test('the daily limit of the named person: the step over it fails, saying so', async () => {
+    await setAccess(true, 'off', h, 'everyone', '1');
+    h.slack.users.set('U0LIMIT01', { tz: 'UTC' });
+    try {
+      const first = await runStep(
+        stepInputs('dbp_wf_limit_1', { [WORKFLOW_STEP.requesterInput]: 'U0LIMIT01' }),
+      );
+      expect((await completed(first.id))?.method).toBe('functions.completeSuccess');
+      const second = await runStep(
+        stepInputs('dbp_wf_limit_2', { [WORKFLOW_STEP.requesterInput]: 'U0LIMIT01' }),
+      );
+      const done = await completed(second.id);
+      expect(done?.method).toBe('functions.completeError');
+      expect(String(done?.args.error)).toMatch(/at most 1\b/);
+      expect(scheduleCalls().filter((r) => JSON.stringify(r).includes('dbp_wf_limit_2'))).toEqual([]);
     } finally {
       await setAccess(true);
     }
