@@ -13,6 +13,8 @@ import os from 'node:os';
  */
 export const SLOW_TESTS = [
   'test/e2e/crash-recovery.test.ts',
+  // Child processes killed and restarted, like crash-recovery (about 20 s).
+  'test/e2e/workflow-crash.test.ts',
   'test/e2e/production-start.test.ts',
   'test/e2e/shutdown.test.ts',
   'test/store/two-processes-spawned.test.ts',

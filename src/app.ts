@@ -66,7 +66,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   const app = createBoltApp(config, overrides, infra, health, inflight);
   const state = createWorkspaceState(config, infra);
   const clients = createSlackClients(config, overrides, app, infra);
-  const work = createWork(config, infra, state, clients.clientFor, inflight);
+  const work = createWork(config, infra, state, clients.clientFor, inflight, clients.clientWith);
   registerBotListeners(app, config, infra, state, work, clients);
   const lifecycle = createLifecycle(config, overrides, { app, infra, health, work, inflight });
   const { store, metrics, logger } = infra;

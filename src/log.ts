@@ -13,7 +13,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Logger, LogLevel } from '@slack/bolt';
 import type { LogLevelName } from './config.js';
 
-const SLACK_TOKEN = /\bx(?:ox[abposre]|app)-[A-Za-z0-9-]+/g;
+// `xwfp-`: a Workflow Builder step's bot_access_token.
+const SLACK_TOKEN = /\bx(?:ox[abposre]|app|wfp)-[A-Za-z0-9-]+/g;
 const BEARER = /\b(Bearer\s+)[^\s"',]+/gi;
 const REDACTED = '[redacted]';
 

@@ -43,6 +43,11 @@ export interface Metrics {
   requestUnreadable(): void;
   /** Socket Mode only: the connection to Slack went up (true) or down (false). */
   socketModeConnected(up: boolean): void;
+  /**
+   * Workflow Builder steps (issue 21, item 4): an execution taken in (`accepted`, `refused`,
+   * `invalid`, `store_error`) or completed (`completed`, `token_refused`, `gone`).
+   */
+  workflowStep(outcome: string): void;
   /** Prometheus text exposition. */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -141,6 +146,8 @@ export function createMetrics(deps: MetricsDeps = {}): Metrics {
 
   // Made on first use: in HTTP mode there is no connection to report, and a 0 would read as down.
   let socketConnected: Gauge | undefined;
+  // Made on first use, like the Socket Mode gauge: most deployments have no workflow step.
+  let workflowSteps: Counter | undefined;
 
   return {
     registry,
@@ -163,6 +170,15 @@ export function createMetrics(deps: MetricsDeps = {}): Metrics {
     storeError: (operation) => counters.storeErrors.inc({ operation }),
     dmFallback: () => counters.dmFallbacks.inc(),
     reconcileUnproven: () => counters.reconcileUnproven.inc(),
+    workflowStep(outcome) {
+      workflowSteps ??= new Counter({
+        name: `${PREFIX}workflow_steps_total`,
+        help: 'Workflow Builder step executions, by outcome (accepted, refused, invalid, store_error; then completed, token_refused, gone).',
+        labelNames: ['outcome'],
+        registers: [registry],
+      });
+      workflowSteps.inc({ outcome });
+    },
     requestUnreadable: () => counters.requestsUnreadable.inc(),
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };

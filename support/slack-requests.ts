@@ -199,3 +199,36 @@ export function eventBody(event: Record<string, unknown>, teamId: string = FAKE_
     event_time: Math.floor(Date.now() / 1000),
   });
 }
+
+/**
+ * A `function_executed` event callback as Slack sends it when a workflow runs a custom step: the
+ * execution's ID, its inputs, its own `bot_access_token` and the function's definition.
+ */
+export function functionExecutedBody(
+  fields: { callbackId: string; executionId: string; token: string; inputs: Record<string, unknown> },
+  teamId: string = FAKE_TEAM_ID,
+): string {
+  return eventBody(
+    {
+      type: 'function_executed',
+      function: {
+        id: 'Fn0FAKE001',
+        callback_id: fields.callbackId,
+        title: 'Schedule disk backup policy deletion',
+        type: 'app',
+        input_parameters: [],
+        output_parameters: [],
+        app_id: 'A0FAKE001',
+        date_created: 1700000000,
+        date_updated: 1700000000,
+        date_deleted: 0,
+      },
+      inputs: fields.inputs,
+      function_execution_id: fields.executionId,
+      workflow_execution_id: `Wx${fields.executionId}`,
+      event_ts: `${Math.floor(Date.now() / 1000)}.000100`,
+      bot_access_token: fields.token,
+    },
+    teamId,
+  );
+}

@@ -22,6 +22,12 @@ export interface AccessPolicy {
   approval?: ApprovalPolicy;
   updatedBy: string | null;
   updatedAt: number | null;
+  // Workflow Builder step (issue 21, item 4): appended here.
+  /**
+   * Requests started by a Workflow Builder step are refused unless this is set: a workflow's author
+   * names who asks, so an admin turns them on. They then follow the rules above for the person named.
+   */
+  allowWorkflows?: boolean;
 }
 
 /**
@@ -121,7 +127,8 @@ function isPolicy(value: unknown): value is AccessPolicy {
     flag(v.allowGuests) &&
     flag(v.allowExternal) &&
     limit(v.maxPerUserPerDay) &&
-    approval(v.approval)
+    approval(v.approval) &&
+    flag(v.allowWorkflows)
   );
 }
 

@@ -24,5 +24,6 @@ export function auditEntry(facts: AuditFacts): AuditEntry {
     delivery: facts.delivery ?? null,
     ...(facts.decidedBy !== undefined ? { decidedBy: facts.decidedBy } : {}),
     ...(facts.count !== undefined ? { count: facts.count } : {}),
+    ...(facts.via !== undefined ? { via: facts.via } : {}),
   };
 }

@@ -22,6 +22,7 @@ export function createAuditRecorder(audit: Pick<AuditLog, 'append'>, logger: App
       request_id: entry.requestId,
       retry_num: entry.retryNum,
       delivery: entry.delivery,
+      ...(entry.via ? { via: entry.via } : {}),
     };
     try {
       await audit.append(entry);

@@ -184,6 +184,7 @@ export function registerBotListeners(
       logger,
       metrics,
       now,
+      sealStepToken: (token, aad) => infra.box.seal(token, aad),
     }),
   });
 }

@@ -54,23 +54,36 @@ export function createSlackClients(
     metrics,
     logger,
   }: Pick<Infrastructure, 'installations' | 'installationHooks' | 'metrics' | 'logger'>,
-): WorkerClients<webApi.WebClient> {
+): WorkerClients<webApi.WebClient> & { clientWith(token: string): webApi.WebClient } {
+  const clientWith = oneAttemptClients(config, overrides, { metrics, logger });
   const clients = createWorkerClients({
     tokenFor: async (id) => (installations ? installedBotToken(installations, id) : config.slack.botToken),
-    makeClient: (token) =>
-      new webApi.WebClient(token, {
-        ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
-        retryConfig: { retries: 0 },
-        rejectRateLimitedCalls: true,
-        timeout: overrides.slackWriteTimeoutMs ?? SLACK_WRITE_TIMEOUT_MS,
-        fetch: countingSlackFetch(metrics),
-        logger,
-      }),
+    makeClient: clientWith,
     max: CLIENTS_KEPT,
     onForget: (id) => dropClientPool(app, id),
   });
   installationHooks.stored = (id) => clients.forget(id);
-  return clients;
+  return Object.assign(clients, { clientWith });
+}
+
+/**
+ * A Web client for a token, one attempt per call: the workspace's (kept by `clientFor`) or a
+ * workflow step's execution token (made for each use, never kept: src/slack/ports/workflow-step.ts).
+ */
+export function oneAttemptClients(
+  config: Config,
+  overrides: BotOverrides,
+  { metrics, logger }: Pick<Infrastructure, 'metrics' | 'logger'>,
+): (token: string) => webApi.WebClient {
+  return (token) =>
+    new webApi.WebClient(token, {
+      ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      timeout: overrides.slackWriteTimeoutMs ?? SLACK_WRITE_TIMEOUT_MS,
+      fetch: countingSlackFetch(metrics),
+      logger,
+    });
 }
 
 /** The options of every Web client Bolt makes for the listeners. */

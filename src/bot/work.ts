@@ -6,6 +6,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { webApi } from '@slack/bolt';
 import { type AccessPolicies, createAccessPolicies } from '../access/access-policy.js';
 import { createFreezes, type Freezes } from '../access/freeze.js';
 import { type AuditRecorder, createAuditRecorder } from '../audit/record.js';
@@ -29,10 +30,12 @@ import {
   createUpcomingDeletions,
   type UpcomingDeletions,
 } from '../scheduling/upcoming.js';
+import { stepTokenAad } from '../scheduling/workflow-step.js';
 import { createUserDirectory, type UserDirectory } from '../slack/people/users.js';
 import { createApprovalSurface } from '../slack/ports/approval-surface.js';
 import { createReconcileSurface } from '../slack/ports/reconcile-surface.js';
 import { createRequestSurface } from '../slack/ports/request-surface.js';
+import { createStepCompleter } from '../slack/ports/workflow-step.js';
 import type { Infrastructure } from './infrastructure.js';
 import type { ClientFor } from './slack-clients.js';
 
@@ -94,6 +97,8 @@ export function createWork(
   state: WorkspaceState,
   clientFor: ClientFor,
   inflight: InFlight,
+  /** A one-attempt client for a workflow step's own token (never kept). */
+  clientWith?: (token: string) => webApi.WebClient,
 ): Work {
   const { store, metricsDeps, now } = infra;
   const track: Track = (work) => inflight.run(work);
@@ -102,7 +107,7 @@ export function createWork(
   metricsDeps.pendingRequests ??= pendingRequestsGauge(requests, now);
   const locks = createLocks(store.docs, { ttlMs: config.requests.leaseMs });
   const dailyLimit = createDailyLimit({ docs: store.docs, locks, now });
-  const scheduling: Scheduling = { requests, locks, dailyLimit, owner, clientFor, track };
+  const scheduling: Scheduling = { requests, locks, dailyLimit, owner, clientFor, track, clientWith };
   const approvals = createApprovals(config, infra, state, scheduling);
   const intakeLoad = countIntake(requests);
   const worker = createWorker(config, infra, state, scheduling, {
@@ -173,6 +178,7 @@ interface Scheduling {
   owner: string;
   clientFor: ClientFor;
   track: Track;
+  clientWith?: ((token: string) => webApi.WebClient) | undefined;
 }
 
 /** The approvals' dependencies, their settings and the sweeper that expires waiting requests. */
@@ -200,13 +206,24 @@ function createApprovals(
 /** The worker that runs accepted requests (runRequest), yielding to a burst of submissions. */
 function createWorker(
   config: Config,
-  { logger, metrics, now, tokens, katapult }: Infrastructure,
+  { logger, metrics, now, tokens, katapult, box }: Infrastructure,
   state: WorkspaceState,
-  { requests, locks, dailyLimit, owner, clientFor, track }: Scheduling,
+  { requests, locks, dailyLimit, owner, clientFor, track, clientWith }: Scheduling,
   { approvalDeps, yieldToIntake }: { approvalDeps: ApprovalDeps; yieldToIntake: () => boolean },
 ): RequestWorker {
   const { upcoming, record } = state;
-  const surface = createRequestSurface(
+  // Completes the Workflow Builder steps of requests a workflow started (issue 21, item 4).
+  const stepCompleter = clientWith
+    ? createStepCompleter({
+        command: config.slack.command,
+        open: (sealed, recordId) => box.open(sealed, stepTokenAad(recordId)),
+        clientWith,
+        clientFor,
+        logger,
+        metrics,
+      })
+    : {};
+  const requestSurface = createRequestSurface(
     {
       users: state.users,
       access: state.access,
@@ -220,6 +237,7 @@ function createWorker(
     },
     clientFor,
   );
+  const surface = { ...requestSurface, ...stepCompleter };
   return createRequestWorker({
     requests,
     logger,

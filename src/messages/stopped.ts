@@ -14,6 +14,8 @@ export function stoppedBecause(reason: string, userId: string): string {
       return `Slack could not confirm <@${userId}>'s access`;
     case 'store_unavailable':
       return 'the bot could not read the access policy';
+    case 'workflows_off':
+      return 'Workflow Builder steps are no longer allowed in this workspace';
     default:
       return `<@${userId}> may no longer schedule deletions here (${code(reason)})`;
   }

@@ -109,6 +109,7 @@ export async function auditApproval(
       outcome,
       retryNum: r.retryNum,
       decidedBy,
+      ...(r.workflow ? { via: 'workflow' as const } : {}),
     },
   );
 }
@@ -335,6 +336,8 @@ export async function decide(
       APPROVALS.deniedForRequester(decided.channel, input.userId, decided.approval?.decision?.reason),
     );
     await auditApproval(deps, decided, 'denied', input.userId);
+    // A workflow step waits on it: the worker completes it (the record stays active until then).
+    if (decided.workflow) deps.run(input.id);
   }
   return { ok: true, record: decided };
 }

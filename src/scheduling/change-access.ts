@@ -47,6 +47,8 @@ export interface AccessChange {
   /** null: a form opened before the approval question existed (the approval stays as it was). */
   approval: { mode: ApprovalMode; groupIds: string[] } | null;
   retryNum: number | null;
+  /** Workflow Builder steps allowed; undefined: a form without the question (it stays as it was). */
+  allowWorkflows?: boolean;
 }
 
 export type AccessOutcome =
@@ -80,12 +82,17 @@ export function createChangeAccess(deps: ChangeAccessDeps): ChangeAccess {
     async change(change, surface) {
       const { workspaceId } = change;
       if (!(await surface.isAdmin())) return surface.show({ kind: 'not_admin' });
+      const before =
+        change.approval && change.allowWorkflows !== undefined
+          ? null
+          : await deps.access.get(workspaceId).catch(() => null);
       const approvalChoice = change.approval
         ? {
             mode: change.approval.mode,
             groupIds: change.approval.mode === 'groups' ? change.approval.groupIds : [],
           }
-        : (await deps.access.get(workspaceId).catch(() => null))?.approval;
+        : before?.approval;
+      const allowWorkflows = change.allowWorkflows ?? before?.allowWorkflows ?? false;
       const policy: AccessPolicy = {
         who: change.who,
         groupIds: change.who === 'groups' ? change.groupIds : [],
@@ -96,6 +103,7 @@ export function createChangeAccess(deps: ChangeAccessDeps): ChangeAccess {
         ...(approvalChoice ? { approval: approvalChoice } : {}),
         updatedBy: change.userId,
         updatedAt: deps.now(),
+        ...(allowWorkflows ? { allowWorkflows } : {}),
       };
       try {
         await deps.access.set(workspaceId, policy);
@@ -139,6 +147,7 @@ function auditOutcome(
   const approvers = approval.groupIds.length ? `:${approval.groupIds.join(',')}` : '';
   return (
     `${policy.who}${groups}${channels}${policy.allowGuests ? ' +guests' : ''}${policy.allowExternal ? ' +external' : ''}` +
-    `${limit}${approval.mode === 'off' ? '' : ` approval:${approval.mode}${approvers}`}`
+    `${limit}${approval.mode === 'off' ? '' : ` approval:${approval.mode}${approvers}`}` +
+    `${policy.allowWorkflows ? ' +workflows' : ''}`
   );
 }

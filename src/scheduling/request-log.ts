@@ -88,7 +88,39 @@ export interface RequestRecord {
   stopped?: { reason: string; at: number; unsure?: boolean };
   /** A record that could not be read ended `failed`: its body as it was (clipped), for a person to look at. */
   unreadableBody?: string;
+  // Workflow Builder step (issue 21, item 4): appended here, see src/scheduling/workflow-step.ts.
+  /** Started by a Workflow Builder step: the step is completed from the record's end, once. */
+  workflow?: WorkflowStep;
 }
+
+/** The Workflow Builder step a request was started by (src/scheduling/workflow-step.ts). */
+export interface WorkflowStep {
+  /** Slack's `function_execution_id`. */
+  executionId: string;
+  /** The execution's `bot_access_token`, sealed like every stored token (its AAD is the record's id). */
+  sealedToken: string;
+  /**
+   * `sending`: written (under the lease) before the completion call; a takeover sends it again (Slack
+   * refuses a second completion of the same execution, so at most one takes effect). `sent`: done,
+   * with how it went (`completed`, `token_refused`, `gone`: Slack no longer knows the execution).
+   */
+  completion?: { state: 'sending' } | { state: 'sent'; outcome: 'completed' | 'token_refused' | 'gone' };
+}
+
+/** States a record ends in. */
+export const ENDED: ReadonlySet<RequestState> = new Set([
+  'done',
+  'failed',
+  'superseded',
+  'cancelled',
+  'denied',
+  'expired',
+  'stopped',
+]);
+
+/** An ended record whose Workflow Builder step is still to be completed: it stays active until then. */
+export const stepOwed = (r: RequestRecord): boolean =>
+  r.workflow !== undefined && r.workflow.completion?.state !== 'sent' && ENDED.has(r.state);
 
 /**
  * A request's place in the order of requests (newer-than): the store's clock when it was recorded,
@@ -122,6 +154,8 @@ export interface ApprovalStep {
 
 /** A record waiting for approval is not active: no worker runs it (its hold, approvals.ts, expires it). */
 const ACTIVE: ReadonlySet<RequestState> = new Set(['pending', 'calling']);
+/** Active: to be run, or ended with its workflow step still to complete. */
+const isActive = (r: RequestRecord): boolean => ACTIVE.has(r.state) || stepOwed(r);
 
 export interface RequestLog {
   /** Writes a new record with this worker's lease; false when the id exists (a duplicate delivery). */
@@ -217,7 +251,7 @@ export function createRequestLog(docs: Docs, now: () => number = Date.now): Requ
       const storedAt = await docs.insertStamped(REQUESTS, {
         key: record.id,
         partition: record.workspace,
-        active: ACTIVE.has(record.state),
+        active: isActive(record),
         body: JSON.stringify(record),
         lease: { owner, ttlMs: leaseMs },
       });
@@ -294,7 +328,7 @@ export function createRequestLog(docs: Docs, now: () => number = Date.now): Requ
     save(record, owner) {
       return docs.update(REQUESTS, record.id, owner, {
         body: JSON.stringify(record),
-        active: ACTIVE.has(record.state),
+        active: isActive(record),
         sort: sortOf(record),
       });
     },
@@ -303,7 +337,7 @@ export function createRequestLog(docs: Docs, now: () => number = Date.now): Requ
         key: record.id,
         partition: record.workspace,
         sort: sortOf(record),
-        active: ACTIVE.has(record.state),
+        active: isActive(record),
         body: JSON.stringify(record),
       });
     },

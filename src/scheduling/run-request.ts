@@ -26,6 +26,7 @@ import {
   type PolicyStep,
   type RequestLog,
   type RequestRecord,
+  stepOwed,
   type UnreadableRequest,
 } from './request-log.js';
 import { type ScheduleResult, scheduleDeletion } from './schedule-deletion.js';
@@ -60,6 +61,12 @@ export interface RequestSurface {
     channelId: string,
     indexed?: UpcomingDeletion,
   ): Promise<void>;
+  // Workflow Builder step (issue 21, item 4): appended here, see src/scheduling/workflow-step.ts.
+  /**
+   * Completes the record's Workflow Builder step from its end: its outputs, or the error in plain
+   * words. Throws when Slack could not be reached (a later run tries again).
+   */
+  completeStep?(record: RequestRecord): Promise<'completed' | 'token_refused' | 'gone'>;
 }
 
 export interface RunRequestDeps {
@@ -116,22 +123,10 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
   const run = taken;
   const renewing = keepLease(run);
   try {
-    if (countAttempt(run) > deps.maxAttempts) return await giveUp(run);
-    // A fresh record's first attempt is written with the next step (a crash before it leaves the
-    // record to a takeover, which writes its own attempt first), so the bound still holds.
-    if (!run.fresh) await run.save();
-    // Taken over after it stopped (its post may be under way): it only ends.
-    if (run.r.stopped) return await stop(run, run.r.stopped.reason);
-    if (run.r.approval && !run.r.approval.decision) return await askForApproval(run);
-
-    const todo = await startCalling(run);
-    const only = run.r.policies.length === 1 ? run.r.policies[0] : undefined;
-    if (only && (todo.length > 0 || needsFollowups(only))) await inOneHold(run, only, todo.length > 0);
-    else await policyByPolicy(run, todo);
-    if (run.stopping) return await (untouched(run) ? refuse : stop)(run, run.stopping);
-
-    await finish(run);
-    return true;
+    // An ended record still active only to complete its workflow step does nothing else.
+    const ran = stepOwed(run.r) || (await runSteps(run));
+    if (stepOwed(run.r)) await completeStep(run);
+    return ran;
   } catch (error) {
     if (error instanceof LeaseLost) {
       deps.logger.event('warn', 'request_lease_lost', { request: id });
@@ -142,6 +137,46 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
     clearInterval(renewing);
     await giveBackLease(run);
   }
+}
+
+/** The steps of a record that has not ended, to its end or as far as it can. */
+async function runSteps(run: Run): Promise<true> {
+  const { deps } = run;
+  if (countAttempt(run) > deps.maxAttempts) return await giveUp(run);
+  // A fresh record's first attempt is written with the next step (a crash before it leaves the
+  // record to a takeover, which writes its own attempt first), so the bound still holds.
+  if (!run.fresh) await run.save();
+  // Taken over after it stopped (its post may be under way): it only ends.
+  if (run.r.stopped) return await stop(run, run.r.stopped.reason);
+  if (run.r.approval && !run.r.approval.decision) return await askForApproval(run);
+
+  const todo = await startCalling(run);
+  const only = run.r.policies.length === 1 ? run.r.policies[0] : undefined;
+  if (only && (todo.length > 0 || needsFollowups(only))) await inOneHold(run, only, todo.length > 0);
+  else await policyByPolicy(run, todo);
+  if (run.stopping) return await (untouched(run) ? refuse : stop)(run, run.stopping);
+
+  await finish(run);
+  return true;
+}
+
+/**
+ * The workflow step's completion, from the record's end: `sending` is written under the lease
+ * first; a takeover that finds it sends it again (Slack refuses a second completion of one
+ * execution, so at most one takes effect); `sent` ends the record.
+ */
+async function completeStep(run: Run): Promise<void> {
+  const { r, deps } = run;
+  const step = r.workflow;
+  if (!step || !deps.surface.completeStep) return;
+  await checkLease(run);
+  if (!step.completion) {
+    step.completion = { state: 'sending' };
+    await run.save();
+  }
+  step.completion = { state: 'sent', outcome: await deps.surface.completeStep(r) };
+  await run.save();
+  run.ended = true;
 }
 
 /** One run of a record: the record as this run has it, and the one way to write it. */
@@ -673,6 +708,7 @@ async function audit(deps: RunRequestDeps, r: RequestRecord, outcome: string | n
       requestId: result?.ok ? result.requestId : (result?.explanation.requestId ?? null),
       retryNum: r.retryNum,
       delivery,
+      ...(r.workflow ? { via: 'workflow' as const } : {}),
     });
   }
 }

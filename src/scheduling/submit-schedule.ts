@@ -16,6 +16,7 @@ import { dailyLimitRefusal, STORE_DOWN_INLINE } from '../messages/submission.js'
 import type { Metrics } from '../metrics.js';
 import type { DailyLimit, Reservation } from './daily-limit.js';
 import type { RequestIntake } from './intake.js';
+import type { WorkflowStep } from './request-log.js';
 
 /** How long the gate's store reads may take before the submission is refused as store trouble. */
 const GATE_TIMEOUT_MS = 1_000;
@@ -52,7 +53,13 @@ export interface ScheduleSubmission {
   policyIds: string[];
   atSeconds: number;
   retryNum: number | null;
+  // Workflow Builder step (issue 21, item 4): appended here, see workflow-step.ts.
+  /** Started by a Workflow Builder step: kept in the record, which completes the step at its end. */
+  workflow?: WorkflowStep;
 }
+
+/** Audit entries of a submission a workflow started carry its marker. */
+const viaOf = (input: ScheduleSubmission) => (input.workflow ? { via: 'workflow' as const } : {});
 
 /** The Slack side of one submission. */
 export interface SubmissionSurface {
@@ -110,6 +117,7 @@ export function createSubmitSchedule(deps: SubmitScheduleDeps): SubmitSchedule {
           requestedAt: input.atSeconds,
           outcome: 'refused:daily_limit',
           retryNum: input.retryNum,
+          ...viaOf(input),
         });
         return;
       }
@@ -136,6 +144,7 @@ export function createSubmitSchedule(deps: SubmitScheduleDeps): SubmitSchedule {
         attempts: 0,
         policies: policyIds.map((policyId) => ({ policyId })),
         ...(gate.needsApproval ? { approval: { expiresAt: deps.now() + deps.approvals.ttlMs } } : {}),
+        ...(input.workflow ? { workflow: input.workflow } : {}),
       });
     } catch (error) {
       deps.logger.event('error', 'request_not_recorded', { error: errorText(error) });
@@ -188,6 +197,7 @@ async function submissionGate(deps: SubmitScheduleDeps, input: ScheduleSubmissio
         action: 'schedule',
         requestedAt: input.atSeconds,
         outcome: 'refused:frozen',
+        ...viaOf(input),
       }),
   };
 }

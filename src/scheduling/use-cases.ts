@@ -32,6 +32,7 @@ import { createSetFreeze, type SetFreeze } from './set-freeze.js';
 import { createSetToken, type SetToken } from './set-token.js';
 import { createSubmitSchedule, type SubmitSchedule } from './submit-schedule.js';
 import type { UpcomingDeletions } from './upcoming.js';
+import { createStartWorkflowStep, type StartWorkflowStep } from './workflow-step.js';
 
 export type { Decision, DecisionRefusal };
 
@@ -73,8 +74,11 @@ export interface UseCaseParts {
   /** One workspace's bot token (true), or OAuth installations (false): what an uninstall keeps. */
   singleWorkspace: boolean;
   logger: AppLogger;
-  metrics: Pick<Metrics, 'submission' | 'storeError'>;
+  metrics: Pick<Metrics, 'submission' | 'storeError' | 'workflowStep'>;
   now: () => number;
+  // Workflow Builder step (issue 21, item 4): appended here.
+  /** Seals a workflow step's execution token for its request record (bound to `aad`). */
+  sealStepToken(token: string, aad: string): string;
 }
 
 export interface UseCases {
@@ -110,6 +114,8 @@ export interface UseCases {
   }): Promise<{ ok: true; record: RequestRecord } | { ok: false; reason: DecisionRefusal }>;
   /** Removes everything stored for a workspace that uninstalled the app. */
   forgetWorkspace: ForgetWorkspace;
+  /** A Workflow Builder step's execution, taken in like a submission (src/scheduling/workflow-step.ts). */
+  startWorkflowStep: StartWorkflowStep;
 }
 
 export function buildUseCases(parts: UseCaseParts): UseCases {
@@ -124,15 +130,26 @@ export function buildUseCases(parts: UseCaseParts): UseCases {
     logger,
     now,
   });
+  const submitSchedule = createSubmitSchedule({
+    command: parts.command,
+    freezes,
+    access,
+    approvals: { requiredByDefault, ttlMs: parts.approvals.ttlMs },
+    maxPerUserPerDay: parts.maxPerUserPerDay,
+    dailyLimit: parts.dailyLimit,
+    intake: parts.intake,
+    record,
+    logger,
+    metrics: parts.metrics,
+    now,
+  });
   return {
-    submitSchedule: createSubmitSchedule({
+    submitSchedule,
+    startWorkflowStep: createStartWorkflowStep({
       command: parts.command,
-      freezes,
       access,
-      approvals: { requiredByDefault, ttlMs: parts.approvals.ttlMs },
-      maxPerUserPerDay: parts.maxPerUserPerDay,
-      dailyLimit: parts.dailyLimit,
-      intake: parts.intake,
+      submitSchedule,
+      seal: parts.sealStepToken,
       record,
       logger,
       metrics: parts.metrics,

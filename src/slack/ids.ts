@@ -37,6 +37,10 @@ export const ACCESS_VIEW = {
   approvalAction: 'approval_input',
   approversBlock: 'approvers',
   approversAction: 'approvers_input',
+  // Workflow Builder step (issue 21, item 4).
+  workflowsBlock: 'workflows',
+  workflowsAction: 'workflows_input',
+  allowWorkflowsValue: 'workflows',
 } as const;
 
 /** The Deny button's modal (an optional reason); its private_metadata is the signed record ID. */
@@ -56,4 +60,18 @@ export const ACTIONS = {
   /** On a request for approval: the value is the request record's ID, nothing else. */
   approve: 'katapult_approve',
   deny: 'katapult_deny',
+} as const;
+
+/**
+ * The Workflow Builder step (issue 21, item 4): its `callback_id` and the names of its input and
+ * output parameters, as manifest.yml and manifest.oauth.yml declare them under `functions`.
+ */
+export const WORKFLOW_STEP = {
+  callbackId: 'schedule_policy_deletion',
+  policyIdsInput: 'policy_ids',
+  moveAtInput: 'move_at',
+  requesterInput: 'requester',
+  channelInput: 'channel',
+  scheduledAtOutput: 'scheduled_at',
+  outcomesOutput: 'outcomes',
 } as const;

@@ -46,6 +46,8 @@ export interface AuditEntry {
    * this entry stands for, within one 10-minute window.
    */
   count?: number;
+  /** Started by a Workflow Builder step (`user` is the person the workflow named); absent: by a person. */
+  via?: 'workflow';
 }
 
 export interface AuditLog {

@@ -71,6 +71,48 @@ export interface FakeSlack {
   ): Promise<SlackCall[]>;
   reset(): void;
   close(): Promise<void>;
+  // Workflow Builder steps (issue 21, item 4).
+  /** Function executions by `function_execution_id`: what Slack knows of each, and its completion. */
+  readonly executions: Map<string, FakeExecution>;
+  /** A workflow ran the step: Slack now knows the execution and accepts its token until it completes. */
+  startExecution(id: string, token: string): void;
+}
+
+/** One execution of a custom step, as Slack holds it. */
+export interface FakeExecution {
+  token: string;
+  /** Slack no longer accepts the token (`token_expired`): the workflow stopped waiting. */
+  revoked: boolean;
+  /** The completion Slack accepted (at most one), with its arguments. */
+  completed: { method: string; args: Record<string, unknown> } | null;
+}
+
+/**
+ * `functions.completeSuccess` / `functions.completeError` as Slack answers them: `invalid_arguments`
+ * without an execution ID, outputs (an object) or an error text; `invalid_auth` for a token that is
+ * not the execution's, `token_expired` once revoked; `function_execution_not_found` for an execution
+ * Slack does not know; `execution_not_in_running_state` once it was completed.
+ */
+function completeFunction(
+  executions: Map<string, FakeExecution>,
+  method: string,
+  args: Record<string, unknown>,
+  token: string | null,
+): unknown {
+  const id = args.function_execution_id;
+  const execution = typeof id === 'string' ? executions.get(id) : undefined;
+  const success = method === 'functions.completeSuccess';
+  const outputs = args.outputs;
+  const valid = success
+    ? typeof outputs === 'object' && outputs !== null && !Array.isArray(outputs)
+    : typeof args.error === 'string' && args.error.trim() !== '';
+  if (typeof id !== 'string' || id === '' || !valid) return { ok: false, error: 'invalid_arguments' };
+  if (!execution) return { ok: false, error: 'function_execution_not_found' };
+  if (token !== execution.token) return { ok: false, error: 'invalid_auth' };
+  if (execution.revoked) return { ok: false, error: 'token_expired' };
+  if (execution.completed) return { ok: false, error: 'execution_not_in_running_state' };
+  execution.completed = { method, args };
+  return { ok: true };
 }
 
 export const FAKE_BOT_USER_ID = 'UBOT00001';
@@ -109,6 +151,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const holds = new Map<string, Promise<void>>();
   const waiters: { match: (call: SlackCall) => boolean; count: number; resolve: () => void }[] = [];
   const sockets = new Set<Socket>();
+  const executions = new Map<string, FakeExecution>();
   let viewCounter = 0;
   let tsCounter = 0;
 
@@ -198,6 +241,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           ts: `1700000000.${String(++tsCounter).padStart(6, '0')}`,
           message: { text: args.text },
         };
+      case 'functions.completeSuccess':
+      case 'functions.completeError':
+        return completeFunction(executions, method, args, token);
       default:
         return { ok: true };
     }
@@ -276,6 +322,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     calls,
     users,
     groups,
+    executions,
+    startExecution: (id, token) => executions.set(id, { token, revoked: false, completed: null }),
     fail: (method, ...f) => failures.set(method, [...(failures.get(method) ?? []), ...f]),
     delay: (method, ms) => delays.set(method, ms),
     hold(method) {
@@ -318,6 +366,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       failures.clear();
       delays.clear();
       holds.clear();
+      executions.clear();
     },
     async close() {
       for (const s of sockets) s.destroy();

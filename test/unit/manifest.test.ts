@@ -1,5 +1,6 @@
 /** The manifests ask for exactly the scopes the code calls for, and name the configured command. */
 import { readFileSync } from 'node:fs';
+import { WORKFLOW_STEP } from '../../src/slack/ids.js';
 import { BOT_SCOPES } from '../../src/slack/scopes.js';
 
 function botScopes(file: string): string[] {
@@ -13,5 +14,32 @@ test.each(['manifest.yml', 'manifest.oauth.yml'])(
   (file) => {
     expect(botScopes(file)).toEqual([...BOT_SCOPES].sort());
     expect(readFileSync(file, 'utf8')).toContain('command: /katapult');
+  },
+);
+
+// The Workflow Builder step (issue 21, item 4): declared with the callback_id and parameter names the
+// listener reads, its event, and the org-ready setting Slack requires for custom steps.
+test.each(['manifest.yml', 'manifest.oauth.yml'])(
+  '%s declares the Workflow Builder step as the code names it',
+  (file) => {
+    const text = readFileSync(file, 'utf8');
+    const functions = text.split(/^functions:\s*$/m)[1] ?? '';
+    expect(functions).toMatch(new RegExp(`^  ${WORKFLOW_STEP.callbackId}:\\s*$`, 'm'));
+    const [inputs, outputs] = functions.split(/^\s+output_parameters:\s*$/m);
+    const names = (block = '') => [...block.matchAll(/^ {6}(\w+):\s*$/gm)].map((m) => m[1]).sort();
+    expect(names(inputs)).toEqual(
+      [
+        WORKFLOW_STEP.policyIdsInput,
+        WORKFLOW_STEP.moveAtInput,
+        WORKFLOW_STEP.requesterInput,
+        WORKFLOW_STEP.channelInput,
+      ].sort(),
+    );
+    expect(names(outputs)).toEqual([WORKFLOW_STEP.scheduledAtOutput, WORKFLOW_STEP.outcomesOutput].sort());
+    expect(inputs).toContain('type: slack#/types/user_id');
+    expect(inputs).toContain('type: slack#/types/channel_id');
+    expect(text).toMatch(/^\s+- function_executed\s*$/m);
+    expect(text).toMatch(/^\s+org_deploy_enabled: true\s*$/m);
+    expect(text).toMatch(/^\s+function_runtime: remote\s*$/m);
   },
 );

@@ -9,6 +9,7 @@ import {
 } from '../../access/access-policy.js';
 import { APPROVALS } from '../../messages/approvals.js';
 import { escapeMrkdwn } from '../../messages/mrkdwn.js';
+import { WORKFLOW } from '../../messages/workflow.js';
 import { ACCESS_VIEW } from '../ids.js';
 import { SLACK_LIMITS } from '../limits.js';
 import { type Block, context, hint, label, modal, option, placeholder, section } from './common.js';
@@ -38,7 +39,7 @@ export function describePolicy(policy: AccessPolicy, groupNames: Map<string, str
   ]
     .filter((x) => x !== null)
     .join(' and ');
-  return `${who}${where} ${outsiders ? `This includes ${outsiders}.` : 'Guests and people from other organizations may not.'}`;
+  return `${who}${where} ${outsiders ? `This includes ${outsiders}.` : 'Guests and people from other organizations may not.'}${policy.allowWorkflows ? ` ${WORKFLOW.allowedInWords}` : ''}`;
 }
 
 /** The per-person daily limit in words (`limit` null: none). */
@@ -79,6 +80,8 @@ export function refusalText(reason: string, command: string): string {
       return `:no_entry: Only members of this workspace may schedule deletions; people from other organizations may not. ${change}`;
     case 'frozen':
       return APPROVALS.refusal('frozen', command);
+    case 'workflows_off':
+      return WORKFLOW.off(command);
     case 'store_unavailable':
       return ':warning: The bot could not read its storage, so nothing was done. Try again shortly.';
     default:
@@ -118,7 +121,7 @@ export function accessFormView(input: {
       : context('This workspace has no user groups, so the group option works once one exists.'),
   );
   blocks.push(channelsInput(policy), outsidersInput(policy), limitInput(policy, defaultLimit));
-  blocks.push(approvalInput(approval));
+  blocks.push(approvalInput(approval), workflowsInput(policy));
   if (groups.length > 0) {
     blocks.push(
       groupsInput(
@@ -268,6 +271,24 @@ function approvalInput(approval: ApprovalPolicy): Block {
       action_id: ACCESS_VIEW.approvalAction,
       options: [modeOption('off'), modeOption('admins'), modeOption('groups')],
       initial_option: modeOption(approval.mode),
+    },
+  };
+}
+
+/** "Allow Workflow Builder steps": off unless an admin ticks it (issue 21, item 4). */
+function workflowsInput(policy: AccessPolicy): Block {
+  const allow = option(WORKFLOW.allowLabel, ACCESS_VIEW.allowWorkflowsValue);
+  return {
+    type: 'input',
+    block_id: ACCESS_VIEW.workflowsBlock,
+    optional: true,
+    label: label('Workflow Builder'),
+    hint: hint(WORKFLOW.allowHint),
+    element: {
+      type: 'checkboxes',
+      action_id: ACCESS_VIEW.workflowsAction,
+      options: [allow],
+      ...(policy.allowWorkflows ? { initial_options: [allow] } : {}),
     },
   };
 }

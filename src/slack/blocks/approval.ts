@@ -7,6 +7,7 @@ import type { RequestRecord } from '../../scheduling/request-log.js';
 import { ACTIONS, DENY_VIEW } from '../ids.js';
 import { SLACK_LIMITS } from '../limits.js';
 import { type Block, button, context, label, message, modal, type SlackMessage, section } from './common.js';
+import { workflowMark } from './workflow.js';
 
 /** What the request shows of one policy: the preview's target name, retention and size, when Katapult said. */
 export function policySummary(policyId: string, details: DiskBackupPolicyDetails | null): string {
@@ -28,6 +29,7 @@ const expiry = (r: RequestRecord) => dateToken(Math.floor((r.approval?.expiresAt
 function requestBlocks(r: RequestRecord, summaries: string[]): Block[] {
   return [
     section(APPROVALS.requestHeadline(r.user, r.policies.length)),
+    ...workflowMark(r),
     // One line a policy, ten a section, so that twenty policies stay well within the block limit.
     ...Array.from({ length: Math.ceil(summaries.length / 10) }, (_, i) =>
       section(

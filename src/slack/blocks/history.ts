@@ -11,7 +11,7 @@ import { type Block, context, message, type SlackMessage, section } from './comm
 
 function line(e: AuditEntry): string {
   const when = dateToken(Math.floor(e.at / 1000), '{date_short} {time}');
-  const who = `<@${e.user}>`;
+  const who = `<@${e.user}>${e.via === 'workflow' ? ' (by a workflow)' : ''}`;
   const where = e.channel ? ` in <#${e.channel}>` : '';
   switch (e.action) {
     case 'schedule': {

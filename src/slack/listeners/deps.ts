@@ -21,7 +21,7 @@ export interface ListenerDeps extends UseCases {
   metadata: MetadataSigner;
   logger: AppLogger;
   /** Counters for /metrics (commands, invalid submissions). */
-  metrics: Pick<Metrics, 'command' | 'submission'>;
+  metrics: Pick<Metrics, 'command' | 'submission' | 'workflowStep'>;
   /** Wall clock in unix ms; injected so tests control time. */
   now: () => number;
 }

@@ -11,6 +11,7 @@ import type { RequestRecord } from '../../scheduling/request-log.js';
 import type { WorkspaceTokens } from '../../tokens/workspace-tokens.js';
 import { approvalClosedMessage, approvalRequestMessage, policySummary } from '../blocks/approval.js';
 import type { SlackMessage } from '../blocks/common.js';
+import { markedText } from '../blocks/workflow.js';
 import { tellPrivately } from '../outbound/deliver.js';
 import { writeOnce } from '../outbound/slack-writes.js';
 import { slackErrorCode, slackErrorText } from '../workspace.js';
@@ -71,12 +72,20 @@ export function createApprovalSurface(
     async closeRequest(r) {
       await editRequestMessage(await clientFor(r.workspace), deps, r, approvalClosedMessage(r));
     },
-    async tell(r, text) {
-      await tellPrivately(await clientFor(r.workspace), deps.logger, {
-        channelId: r.channel,
-        userId: r.user,
-        text,
-      });
-    },
+    tell: (r, text) => tellRequester(deps.logger, clientFor, r, text),
   };
+}
+
+/** A private note to the person who asked (marked when a workflow started the request). */
+export async function tellRequester(
+  logger: AppLogger,
+  clientFor: (workspaceId: string) => Promise<webApi.WebClient>,
+  r: RequestRecord,
+  text: string,
+): Promise<void> {
+  await tellPrivately(await clientFor(r.workspace), logger, {
+    channelId: r.channel,
+    userId: r.user,
+    text: markedText(r, text),
+  });
 }

@@ -14,10 +14,11 @@ import { refusalText } from '../blocks/access.js';
 import { approvedOutcomeMessage } from '../blocks/approval.js';
 import { clip, context, message, type SlackMessage, section } from '../blocks/common.js';
 import { requestOutcomeMessage } from '../blocks/request.js';
+import { markedMessage, markedText } from '../blocks/workflow.js';
 import { deliver, tellPrivately } from '../outbound/deliver.js';
 import { type FollowupDeps, followupsFit, replaceFollowups } from '../outbound/followups.js';
 import { checkAccess, type PeopleDeps } from '../people/access.js';
-import { editRequestMessage } from './approval-surface.js';
+import { editRequestMessage, tellRequester } from './approval-surface.js';
 
 export function createRequestSurface(
   deps: PeopleDeps &
@@ -39,6 +40,9 @@ export function createRequestSurface(
       checked.catch(() => undefined);
       // The emergency stop wins, whatever the access check says (or if it cannot be made).
       if ((await deps.freezes.get(r.workspace)).frozen) return { allowed: false, reason: 'frozen' };
+      // A workflow's request, once the workspace no longer allows them (issue 21, item 4).
+      if (r.workflow && !(await deps.access.get(r.workspace)).allowWorkflows)
+        return { allowed: false, reason: 'workflows_off' };
       const access = await checked;
       return access.allowed
         ? { allowed: true, zone: access.profile.tz ?? 'UTC' }
@@ -48,15 +52,18 @@ export function createRequestSurface(
       await tellPrivately(await clientFor(r.workspace), deps.logger, {
         channelId: r.channel,
         userId: r.user,
-        text: refusalText(reason, deps.command),
+        text: markedText(r, refusalText(reason, deps.command)),
       });
     },
     async announce(r) {
       const nowSeconds = Math.floor(deps.now() / 1000);
       const client = await clientFor(r.workspace);
-      const outcome = r.stopped
-        ? stoppedMessage(r, deps.command)
-        : requestOutcomeMessage(r, (at) => followupsFit(at, nowSeconds));
+      const outcome = markedMessage(
+        r,
+        r.stopped
+          ? stoppedMessage(r, deps.command)
+          : requestOutcomeMessage(r, (at) => followupsFit(at, nowSeconds)),
+      );
       // An approved request: its message in the channel turns into the outcome (else, a new post).
       if (
         r.approval?.decision?.approved &&
@@ -70,13 +77,7 @@ export function createRequestSurface(
         deps.metrics,
       );
     },
-    async tell(r, text) {
-      await tellPrivately(await clientFor(r.workspace), deps.logger, {
-        channelId: r.channel,
-        userId: r.user,
-        text,
-      });
-    },
+    tell: (r, text) => tellRequester(deps.logger, clientFor, r, text),
     async holdFollowups(r, step, channelId, indexed) {
       if (!step.result?.ok) return;
       await replaceFollowups(await clientFor(r.workspace), deps, {

@@ -83,6 +83,7 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
         // A form opened before the approval question existed leaves the approval as it was.
         approval: mode ? { mode, groupIds: approverIds } : null,
         retryNum: context.retryNum ?? null,
+        ...workflowsChoice(values),
       },
       {
         isAdmin: () => isWorkspaceAdmin(deps, client, workspaceId, userId, { fresh: true }),
@@ -97,4 +98,15 @@ function outcomeText(outcome: AccessOutcome): string {
   if (outcome.kind === 'not_saved')
     return ':warning: The bot could not save this, so nothing changed. Try again shortly.';
   return `:white_check_mark: Saved. ${describePolicy(outcome.policy)} ${describeDailyLimit(outcome.dailyLimit)} ${describeApproval(outcome.approval)}`;
+}
+
+/** "Allow Workflow Builder steps": nothing when the form had no such question (it stays as it was). */
+function workflowsChoice(
+  values: Record<string, Record<string, { selected_options?: { value?: string }[] }>>,
+) {
+  const block = values[ACCESS_VIEW.workflowsBlock]?.[ACCESS_VIEW.workflowsAction];
+  if (!block) return {};
+  return {
+    allowWorkflows: (block.selected_options ?? []).some((o) => o.value === ACCESS_VIEW.allowWorkflowsValue),
+  };
 }
