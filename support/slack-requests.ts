@@ -131,6 +131,8 @@ export interface BlockActionFields {
   /** Absent for a button in App Home. */
   channelId?: string;
   messageTs?: string;
+  /** The message is a reply in this thread (a follow-up in a request's thread). */
+  threadTs?: string;
   responseUrl?: string;
 }
 
@@ -158,6 +160,7 @@ export function blockActionBody(fields: BlockActionFields): string {
           message: {
             type: 'message',
             ts: fields.messageTs ?? '1700000000.000100',
+            ...(fields.threadTs ? { thread_ts: fields.threadTs } : {}),
             text: 'x',
             user: 'UBOT00001',
           },

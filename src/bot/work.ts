@@ -274,6 +274,7 @@ function createUpcomingReconciler(
     intervalMs: config.reconcileIntervalMinutes * 60_000,
     track,
     onUnproven: () => metrics.reconcileUnproven(),
+    reminderLeadSeconds: config.reminderLeadMinutes * 60,
   });
 }
 
