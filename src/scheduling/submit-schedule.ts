@@ -52,6 +52,8 @@ export interface ScheduleSubmission {
   policyIds: string[];
   atSeconds: number;
   retryNum: number | null;
+  // --- Issue 21: a request started from a message lives in its thread. ---
+  threadTs?: string;
 }
 
 /** The Slack side of one submission. */
@@ -136,6 +138,7 @@ export function createSubmitSchedule(deps: SubmitScheduleDeps): SubmitSchedule {
         attempts: 0,
         policies: policyIds.map((policyId) => ({ policyId })),
         ...(gate.needsApproval ? { approval: { expiresAt: deps.now() + deps.approvals.ttlMs } } : {}),
+        ...(input.threadTs ? { threadTs: input.threadTs } : {}),
       });
     } catch (error) {
       deps.logger.event('error', 'request_not_recorded', { error: errorText(error) });

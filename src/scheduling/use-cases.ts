@@ -25,6 +25,7 @@ import { createForgetWorkspace, type ForgetWorkspace } from './forget-workspace.
 import { createPendingApprovals, createReadHistory, type ReadHistory } from './history.js';
 import { createReadHome, type ReadHome } from './home.js';
 import type { RequestIntake } from './intake.js';
+import type { LastChannels } from './last-channel.js';
 import { type KatapultReader, previewPolicy } from './preview.js';
 import type { RequestLog, RequestRecord } from './request-log.js';
 import { createRestorePolicy, type KatapultRestorer, type RestorePolicy } from './restore.js';
@@ -75,6 +76,8 @@ export interface UseCaseParts {
   logger: AppLogger;
   metrics: Pick<Metrics, 'submission' | 'storeError'>;
   now: () => number;
+  // --- Issue 21. ---
+  lastChannels?: LastChannels;
 }
 
 export interface UseCases {
@@ -110,6 +113,8 @@ export interface UseCases {
   }): Promise<{ ok: true; record: RequestRecord } | { ok: false; reason: DecisionRefusal }>;
   /** Removes everything stored for a workspace that uninstalled the app. */
   forgetWorkspace: ForgetWorkspace;
+  // --- Issue 21: the last channel each person used, for the global shortcut's picker. ---
+  lastChannel?: Pick<LastChannels, 'remember' | 'recall'>;
 }
 
 export function buildUseCases(parts: UseCaseParts): UseCases {
@@ -210,6 +215,8 @@ export function buildUseCases(parts: UseCaseParts): UseCases {
       singleWorkspace: parts.singleWorkspace,
       logger,
       now,
+      ...(parts.lastChannels ? { lastChannels: parts.lastChannels } : {}),
     }),
+    ...(parts.lastChannels ? { lastChannel: parts.lastChannels } : {}),
   };
 }

@@ -7,6 +7,7 @@ import { registerKatapultCommand } from './commands/katapult.js';
 import type { ListenerDeps } from './deps.js';
 import { registerAppHome } from './events/app-home.js';
 import { registerUninstall } from './events/uninstall.js';
+import { registerScheduleShortcuts } from './shortcuts/schedule.js';
 import { registerAccessSubmission } from './views/access-submission.js';
 import { registerScheduleSubmission } from './views/schedule-submission.js';
 import { registerTokenSubmission } from './views/token-submission.js';
@@ -24,4 +25,5 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   registerRestoreButton(app, deps);
   registerPolicyPreview(app, deps);
   registerApprovalButtons(app, deps);
+  registerScheduleShortcuts(app, deps);
 }
