@@ -272,7 +272,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     // 7. The held messages.
     step(
       'What Slack holds for later',
-      'The bot also asks Slack to hold two messages for the channel (chat.scheduleMessage): a reminder before the move, and a restore offer just after it.',
+      'The bot also asks Slack to hold two messages (chat.scheduleMessage), as replies in the thread of the post above: a reminder before the move (also sent to the channel), and a restore offer just after it.',
     );
     const held = since(mark, 'chat.scheduleMessage');
     if (held.length < 2)
@@ -319,6 +319,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       throw new DemoStepError(`the restore did not work: ${String(reply.args.text)}`);
     out(renderMessage(reply.args, `#${NAMES.channels[CHANNEL]} · thread reply · katapult (app)`, render));
     builder(reply.args);
+    // The request's one message, edited in place: it now names the state its thread ended in.
+    const threadTs = String(held[0]?.args.thread_ts ?? '');
+    const request = harness.slack.messageAt(CHANNEL, threadTs);
+    if (!request?.text.startsWith('Restored'))
+      throw new DemoStepError(`the request's message does not say it was restored: ${String(request?.text)}`);
+    out('', 'The request’s message at the top of the thread now reads:');
+    out(renderMessage(request, `#${NAMES.channels[CHANNEL]} · katapult (app) · edited`, render));
 
     // 9. App Home.
     step(

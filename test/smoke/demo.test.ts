@@ -62,6 +62,8 @@ describe('npm run demo', () => {
     expect(output).toContain('[ Restore from trash ]');
     // 8. restore
     expect(output).toMatch(/@dana restored disk backup policy `dbp_\w{16}` from the trash/);
+    // …in the thread of the request's one message, which now names the state it ended in.
+    expect(output).toMatch(/now reads:[\s\S]*Restored:\* disk backup policy `dbp_\w{16}` was restored/);
     // 9. home
     expect(output).toContain('┌─ Home tab');
     expect(output).toContain('■ Katapult disk backup policies');

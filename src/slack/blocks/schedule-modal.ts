@@ -33,7 +33,7 @@ export function decodeMetadata(raw: string | undefined): ScheduleMetadata | null
     const { c, p, t } = parsed as { c?: unknown; p?: unknown; t?: unknown };
     if (t !== undefined && (typeof t !== 'string' || !TS.test(t))) return null;
     const thread = typeof t === 'string' ? { threadTs: t } : {};
-    if (p === 1 && c === undefined) return { channelId: null, ...thread };
+    if (p !== undefined) return p === 1 && c === undefined ? { channelId: null, ...thread } : null;
     return typeof c === 'string' && CHANNEL_ID.test(c) ? { channelId: c, ...thread } : null;
   } catch {
     return null;

@@ -48,16 +48,18 @@ export function createApprovalSurface(
       const content = approvalRequestMessage(r, summaries);
       try {
         const client = await clientFor(r.workspace);
-        const posted = await writeOnce(() =>
-          client.chat.postMessage({
-            channel: r.channel,
-            ...(r.threadTs ? { thread_ts: r.threadTs } : {}),
-            text: content.text,
-            blocks: content.blocks,
-            unfurl_links: false,
-            unfurl_media: false,
-          }),
-        );
+        const base = {
+          channel: r.channel,
+          text: content.text,
+          blocks: content.blocks,
+          unfurl_links: false,
+          unfurl_media: false,
+        };
+        // In a thread (a request started from a message), approvers in the channel see it too.
+        const args: webApi.ChatPostMessageArguments = r.threadTs
+          ? { ...base, thread_ts: r.threadTs, reply_broadcast: true }
+          : base;
+        const posted = await writeOnce(() => client.chat.postMessage(args));
         return posted.ts ? { ok: true, ts: posted.ts } : { ok: false, slackError: null };
       } catch (error) {
         return { ok: false, slackError: slackErrorCode(error) };
