@@ -25,6 +25,7 @@ export const STATE_NAMES: Record<MessageState, string> = {
   cleared: 'No longer scheduled (changed outside Slack)',
   gone: 'Gone from Katapult',
   trashed_early: 'Moved to the trash (outside Slack)',
+  rescheduled: 'Rescheduled',
 };
 
 export function requestStateText(
@@ -44,6 +45,7 @@ export function requestStateText(
     cleared: `:white_check_mark: *${name}:* disk backup policy ${p} will not move to the trash (${by}).`,
     gone: `:grey_question: *${name}:* disk backup policy ${p} no longer exists in Katapult (${by}).`,
     trashed_early: `:wastebasket: *${name}:* disk backup policy ${p} is already in Katapult's trash (${by}). Until it is purged it can be restored from the thread.`,
+    rescheduled: `:arrows_counterclockwise: *${name}:* disk backup policy ${p} now moves to the trash on ${dateToken(input.at)} (scheduled again by <@${input.scheduledBy}>). Its reminder and restore offer follow the newer request's message.`,
   }[state];
   return { plain, mrkdwn, footer: 'What happened since is in the thread.' };
 }

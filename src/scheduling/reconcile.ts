@@ -20,6 +20,7 @@ import { failureCode, withWorkspaceToken } from './katapult-call.js';
 import { followupsLock, LockBusyError, type Locks, policyLock } from './locks.js';
 import { periodic } from './periodic.js';
 import {
+  isLive,
   KEEP_AFTER_MOVE_SECONDS,
   type MessageState,
   type UpcomingDeletion,
@@ -560,8 +561,7 @@ export function dueState(
   reminderLeadSeconds: number,
 ): MessageState | null {
   const shown = record.shown ?? 'scheduled';
-  if (observed.kind === 'in_trash' && record.at <= nowSeconds)
-    return ['scheduled', 'reminder_due', 'changed'].includes(shown) ? 'moved' : null;
+  if (observed.kind === 'in_trash' && record.at <= nowSeconds) return isLive(shown) ? 'moved' : null;
   const reminderDue =
     observed.kind === 'scheduled' &&
     observed.at === record.at &&

@@ -50,7 +50,13 @@ export type MessageState =
   | 'changed'
   | 'cleared'
   | 'gone'
-  | 'trashed_early';
+  | 'trashed_early'
+  /** A newer request for the policy has a message of its own (another channel, or it needed approval). */
+  | 'rescheduled';
+
+/** States in which a message still tells a live story (a reschedule continues or retires it). */
+export const isLive = (shown: MessageState | undefined): boolean =>
+  shown === undefined || shown === 'scheduled' || shown === 'reminder_due' || shown === 'changed';
 
 /** When reconcile last looked (unix ms), and since when Katapult has not known the policy (unix ms). */
 export interface ReconcileCheck {

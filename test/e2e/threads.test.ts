@@ -25,6 +25,7 @@ afterEach(() => {
 });
 
 const TEAM = 'T0FAKE001';
+const OTHER = 'C0OTHER01';
 /** Minutes from now on the bot's clock (which the first test moves on). */
 const soon = (minutes: number) => Math.floor(clock.now() / 1000) + minutes * 60;
 const upcoming = () => createUpcomingDeletions(h.bot.store.docs);
@@ -120,6 +121,24 @@ test('a reschedule of a policy with a live message continues that message and it
   expect(replies.map((c) => c.args.thread_ts)).toEqual([ts]);
   expect(String(replies[0]?.args.text)).toContain('rescheduled');
   expect(h.slack.callsTo('chat.scheduleMessage').map((c) => c.args.thread_ts)).toEqual([ts, ts]);
+});
+
+test('a reschedule in another channel starts a message there, and the earlier one says it was rescheduled', async () => {
+  const policyId = h.katapult.policies()[5]?.id as string;
+  const ts = await schedule(policyId, soon(240));
+  h.slack.reset();
+  const later = soon(300);
+  await h.submitSchedule({ policyId, at: later, channelId: OTHER });
+  await h.slack.waitFor('chat.scheduleMessage', 2);
+  await h.bot.idle();
+  const record = await upcoming().get(TEAM, policyId);
+  expect(record?.message?.channel).toBe(OTHER);
+  expect(h.slack.callsTo('chat.scheduleMessage').map((c) => [c.args.channel, c.args.thread_ts])).toEqual([
+    [OTHER, record?.message?.ts],
+    [OTHER, record?.message?.ts],
+  ]);
+  await waitForText(ts, 'Rescheduled');
+  expect(JSON.stringify(h.slack.messageAt(CHANNEL, ts)?.blocks)).toContain(`<!date^${later}^`);
 });
 
 test('a record from before threads (no message) keeps its follow-ups and notes at top level', async () => {

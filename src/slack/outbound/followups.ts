@@ -12,10 +12,16 @@
 import type { webApi } from '@slack/bolt';
 import type { AppLogger } from '../../log.js';
 import type { RequestMessage } from '../../scheduling/request-log.js';
-import type { MessageState, UpcomingDeletion, UpcomingDeletions } from '../../scheduling/upcoming.js';
-import { movedMessage, reminderMessage } from '../blocks/followups.js';
+import {
+  isLive,
+  type MessageState,
+  type UpcomingDeletion,
+  type UpcomingDeletions,
+} from '../../scheduling/upcoming.js';
+import { movedMessage, reminderMessage, requestStateMessage } from '../blocks/followups.js';
 import type { SlackMessage } from '../blocks/messages.js';
 import { slackErrorText } from '../workspace.js';
+import { editMessage } from './request-message.js';
 import { writeOnce } from './slack-writes.js';
 
 /** Slack holds a scheduled message for at most 120 days. */
@@ -110,6 +116,7 @@ export async function replaceFollowups(
     return { reminder: false, restoreOffer: false };
   }
   if (previous) await deleteHeld(client, deps.logger, previous);
+  if (previous) await retireMessage(client, deps, previous, input);
 
   const nowSeconds = Math.floor(deps.now() / 1000);
   const limit = nowSeconds + SLACK_SCHEDULE_LIMIT_SECONDS;
@@ -210,4 +217,26 @@ function threadOf(
     sharedMessage: previous.sharedMessage === true,
     ...((input.shown ?? previous.shown) ? { shown: input.shown ?? previous.shown } : {}),
   };
+}
+
+/**
+ * A newer request for the policy has a message of its own: the earlier one's story ends there, so
+ * it says it was rescheduled (its follow-ups were just deleted). Not a message several policies share.
+ */
+async function retireMessage(
+  client: webApi.WebClient,
+  deps: FollowupDeps,
+  previous: UpcomingDeletion,
+  input: { policyId: string; at: number; scheduledBy: string; message?: RequestMessage },
+): Promise<void> {
+  const earlier = previous.message;
+  const next = input.message;
+  if (!earlier || !next || previous.sharedMessage || !isLive(previous.shown)) return;
+  if (earlier.channel === next.channel && earlier.ts === next.ts) return;
+  const content = requestStateMessage('rescheduled', {
+    policyId: input.policyId,
+    at: input.at,
+    scheduledBy: input.scheduledBy,
+  });
+  await editMessage(client, deps.logger, earlier, content, { policy_id: input.policyId });
 }

@@ -11,7 +11,7 @@ import { STOPPED } from '../../messages/stopped.js';
 import type { Metrics } from '../../metrics.js';
 import { orderOf, type RequestRecord, requestMessageOf } from '../../scheduling/request-log.js';
 import type { RequestSurface } from '../../scheduling/run-request.js';
-import type { UpcomingDeletion } from '../../scheduling/upcoming.js';
+import { isLive, type UpcomingDeletion } from '../../scheduling/upcoming.js';
 import { refusalText } from '../blocks/access.js';
 import { approvedOutcomeMessage } from '../blocks/approval.js';
 import { clip, context, message, type SlackMessage, section } from '../blocks/common.js';
@@ -140,8 +140,8 @@ async function continueMessage(
   const [only, ...more] = r.policies;
   if (!only?.result?.ok || more.length > 0 || r.threadTs || r.stopped) return false;
   const earlier = indexed.message;
-  const live = !indexed.shown || LIVE.has(indexed.shown);
-  if (!earlier || indexed.channelId !== r.channel || indexed.sharedMessage || !live) return false;
+  if (!earlier || indexed.channelId !== r.channel || indexed.sharedMessage || !isLive(indexed.shown))
+    return false;
   if (!(await editMessage(client, deps.logger, earlier, outcome, { request: r.id }))) return false;
   const at = only.result.autoMoveToTrashAt ?? r.atSeconds;
   const text = RESCHEDULED_REPLY(r.user, only.policyId, at);
@@ -157,9 +157,6 @@ async function continueMessage(
   r.message = earlier;
   return true;
 }
-
-/** States in which a policy's message still tells a story a reschedule continues. */
-const LIVE: ReadonlySet<string> = new Set(['scheduled', 'reminder_due', 'changed']);
 
 /** Characters per policy's line: 20 policies with long errors still fit one message. */
 const PER_POLICY_MAX = 1000;
