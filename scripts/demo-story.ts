@@ -199,6 +199,13 @@ export async function restoreStep(ctx: DemoContext, form: OpenForm): Promise<voi
   const calls = ctx.show(mark);
   if (!textOf(calls).includes('restored disk backup policy'))
     throw new DemoStepError(`the restore did not work: ${textOf(calls).slice(0, 300)}`);
+  // The request's one message, edited in place: it now names the state its thread ended in.
+  const threadTs = String(ctx.since(0, 'chat.scheduleMessage').at(-1)?.args.thread_ts ?? '');
+  const request = ctx.h.slack.messageAt(CHANNEL, threadTs);
+  if (!request?.text.startsWith('Restored'))
+    throw new DemoStepError(`the request's message does not say it was restored: ${String(request?.text)}`);
+  ctx.note('', 'The request’s message at the top of the thread now reads:');
+  ctx.out(renderMessage(request, `#${ctx.render.channels?.[CHANNEL]} · katapult (app) · edited`, ctx.render));
 }
 
 export async function homeStep(ctx: DemoContext): Promise<void> {

@@ -131,6 +131,8 @@ export interface BlockActionFields {
   /** Absent for a button in App Home. */
   channelId?: string;
   messageTs?: string;
+  /** The message is a reply in this thread (a follow-up in a request's thread). */
+  threadTs?: string;
   responseUrl?: string;
 }
 
@@ -158,6 +160,7 @@ export function blockActionBody(fields: BlockActionFields): string {
           message: {
             type: 'message',
             ts: fields.messageTs ?? '1700000000.000100',
+            ...(fields.threadTs ? { thread_ts: fields.threadTs } : {}),
             text: 'x',
             user: 'UBOT00001',
           },
@@ -231,4 +234,58 @@ export function functionExecutedBody(
     },
     teamId,
   );
+}
+
+export interface MessageActionFields {
+  callbackId: string;
+  channelId: string;
+  /** The message the shortcut is used on, as Slack sends it (ts, text, blocks, attachments, thread_ts). */
+  message: Record<string, unknown> & { ts: string };
+  userId?: string;
+  teamId?: string;
+  responseUrl?: string;
+  triggerId?: string;
+}
+
+/** A message shortcut, as Slack sends it: a form with one `payload` field of type `message_action`. */
+export function messageActionBody(fields: MessageActionFields): string {
+  const teamId = fields.teamId ?? FAKE_TEAM_ID;
+  const payload = {
+    type: 'message_action',
+    token: 'deprecated-verification-token',
+    action_ts: `${Math.floor(Date.now() / 1000)}.000001`,
+    team: { id: teamId, domain: 'fake' },
+    user: { id: fields.userId ?? 'U0ALICE01', username: 'alice', name: 'alice', team_id: teamId },
+    channel: { id: fields.channelId, name: 'ops' },
+    is_enterprise_install: false,
+    enterprise: null,
+    callback_id: fields.callbackId,
+    trigger_id: fields.triggerId ?? `${Date.now()}.trigger`,
+    response_url: fields.responseUrl ?? 'http://127.0.0.1:9/response/none',
+    message_ts: fields.message.ts,
+    message: { type: 'message', ...fields.message },
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+/** A global shortcut, as Slack sends it: type `shortcut`, no channel and no response_url. */
+export function globalShortcutBody(fields: {
+  callbackId: string;
+  userId?: string;
+  teamId?: string;
+  triggerId?: string;
+}): string {
+  const teamId = fields.teamId ?? FAKE_TEAM_ID;
+  const payload = {
+    type: 'shortcut',
+    token: 'deprecated-verification-token',
+    action_ts: `${Math.floor(Date.now() / 1000)}.000001`,
+    team: { id: teamId, domain: 'fake' },
+    user: { id: fields.userId ?? 'U0ALICE01', username: 'alice', team_id: teamId },
+    is_enterprise_install: false,
+    enterprise: null,
+    callback_id: fields.callbackId,
+    trigger_id: fields.triggerId ?? `${Date.now()}.trigger`,
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }

@@ -9,6 +9,7 @@ import type { BotOverrides } from '../app.js';
 import type { Config } from '../config.js';
 import type { InFlight } from '../lifecycle.js';
 import type { LogLevel } from '../log.js';
+import { createLastChannels } from '../scheduling/last-channel.js';
 import { buildUseCases } from '../scheduling/use-cases.js';
 import { registerListeners } from '../slack/listeners/index.js';
 import { checkApprover, createPeopleChecks } from '../slack/people/access.js';
@@ -153,6 +154,7 @@ export function registerBotListeners(
       record,
       intake,
       claims: store,
+      lastChannels: createLastChannels({ docs: store.docs, logger, now }),
       maxPerUserPerDay: config.maxPerUserPerDay,
       approvals: {
         ...approvalSettings,

@@ -292,6 +292,7 @@ function createUpcomingReconciler(
     intervalMs: config.reconcileIntervalMinutes * 60_000,
     track,
     onUnproven: () => metrics.reconcileUnproven(),
+    reminderLeadSeconds: config.reminderLeadMinutes * 60,
   });
 }
 

@@ -18,4 +18,18 @@ export const FORMS = {
       : `This form does not say which channel it came from. Close it and run ${command} again in the channel.`,
   /** The Deny form, which asks for a reason. */
   denyTooOld: (hours: number): string => `${tooOld(hours)} Close it and press Deny on the request again.`,
+  // The scheduling form's last line, and the shortcuts' notes (issue 21).
+  postedInChannel: 'The result is posted in this channel, so the team sees it.',
+  postedInThread: 'The result is posted in the thread of that message, so the people there see it.',
+  postedInPickedChannel: 'The result is posted in the channel you pick, so the team sees it.',
+  channelLabel: 'Post the request in',
+  channelHint: 'Its message and everything that follows (reminder, restore offer) go there.',
+  pickChannel: 'Pick the channel for the request’s message.',
+  /** Message shortcut: how many IDs the message named. */
+  foundInMessage: (count: number, more: number): string =>
+    `:mag: ${count === 1 ? 'One disk backup policy ID' : `${count} disk backup policy IDs`} found in the message${
+      more > 0 ? ` (the first ${count}; ${more} more left out: at most ${count} at once)` : ''
+    }. Check them below.`,
+  noIdInMessage:
+    ':information_source: No disk backup policy ID (like `dbp_1kpkjQeMEI43tztr`) was found in that message: type or pick one below.',
 };

@@ -64,6 +64,9 @@ export interface ApprovalSurface {
   closeRequest(r: RequestRecord): Promise<void>;
   /** A private note to the requester. */
   tell(r: RequestRecord, text: string): Promise<void>;
+  // --- Issue 21: the request's thread. ---
+  /** Says in the request's thread who approved or denied it (and why). */
+  decided?(r: RequestRecord): Promise<void>;
 }
 
 export interface ApprovalDeps {
@@ -142,6 +145,8 @@ export async function requestApproval(
       return;
     }
     approval.messageTs = posted.ts;
+    // The approval request is the request's one message: the outcome edits it, the rest is its thread.
+    r.message = { channel: r.channel, ts: posted.ts, threadTs: r.threadTs ?? posted.ts };
     await save();
     await deps.surface.tell(r, APPROVALS.waiting(r.channel));
   }
@@ -325,6 +330,7 @@ export async function decide(
     requester: decided.user,
     decided_by: input.userId,
   });
+  await deps.surface.decided?.(decided);
   if (input.decision.approve) {
     await auditApproval(deps, decided, 'approved', input.userId);
     deps.run(input.id);

@@ -21,6 +21,7 @@ import type { AuditEntry } from '../store/store.js';
 import type { WorkspaceTokens } from '../tokens/workspace-tokens.js';
 import type { ApprovalHolds } from './approvals.js';
 import type { DailyLimit } from './daily-limit.js';
+import type { LastChannels } from './last-channel.js';
 import type { RequestLog } from './request-log.js';
 import type { UpcomingDeletions } from './upcoming.js';
 
@@ -42,6 +43,8 @@ export interface ForgetWorkspaceDeps {
   singleWorkspace: boolean;
   logger: AppLogger;
   now: () => number;
+  // --- Issue 21. ---
+  lastChannels?: Pick<LastChannels, 'forget'>;
 }
 
 export type ForgetWorkspace = (workspaceId: string) => Promise<void>;
@@ -62,6 +65,7 @@ export function createForgetWorkspace(deps: ForgetWorkspaceDeps): ForgetWorkspac
     await deps.requests.forget(workspaceId);
     await deps.dailyLimit.forget(workspaceId);
     await deps.holds.forget(workspaceId);
+    await deps.lastChannels?.forget(workspaceId);
     if (!deps.singleWorkspace) await deps.trail.forget(workspaceId, { keepAdmin: true });
     deps.logger.event('info', 'workspace_trail_kept', {
       workspace: workspaceId,

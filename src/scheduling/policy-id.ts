@@ -63,3 +63,30 @@ export function choosePolicies(typed: string | null | undefined, picked: string[
   }
   return { ok: true, policyIds: chosen };
 }
+
+/**
+ * A disk backup policy ID inside free text (a message a shortcut is used on): Katapult's ID shape,
+ * `<prefix>_<16 letters or digits>`, with the `dbp_` prefix the bot's examples use (Katapult has
+ * not published the prefix; IDs of other objects, `vm_…`, `disk_…`, are not policies). Not part of
+ * a longer word.
+ */
+const POLICY_ID_IN_TEXT = /(?<![A-Za-z0-9_-])dbp_[A-Za-z0-9]{16}(?![A-Za-z0-9_-])/g;
+
+/**
+ * The policy IDs named in `texts`, in order of appearance, each once, at most
+ * MAX_POLICIES_PER_REQUEST; `more`: how many others were left out.
+ */
+export function policyIdsIn(texts: Iterable<string>): { policyIds: string[]; more: number } {
+  const seen = new Set<string>();
+  for (const text of texts) {
+    for (const match of text.matchAll(POLICY_ID_IN_TEXT)) {
+      const id = match[0];
+      if (checkPolicyId(id).ok) seen.add(id);
+    }
+  }
+  const all = [...seen];
+  return {
+    policyIds: all.slice(0, MAX_POLICIES_PER_REQUEST),
+    more: Math.max(0, all.length - MAX_POLICIES_PER_REQUEST),
+  };
+}

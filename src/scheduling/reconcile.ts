@@ -19,7 +19,13 @@ import { type AppLogger, errorText } from '../log.js';
 import { failureCode, withWorkspaceToken } from './katapult-call.js';
 import { followupsLock, LockBusyError, type Locks, policyLock } from './locks.js';
 import { periodic } from './periodic.js';
-import { KEEP_AFTER_MOVE_SECONDS, type UpcomingDeletion, type UpcomingDeletions } from './upcoming.js';
+import {
+  isLive,
+  KEEP_AFTER_MOVE_SECONDS,
+  type MessageState,
+  type UpcomingDeletion,
+  type UpcomingDeletions,
+} from './upcoming.js';
 
 /** What Katapult says about a policy now. */
 export type Observed =
@@ -84,6 +90,9 @@ export interface ReconcileSurface {
     workspaceId: string,
     notice: { record: UpcomingDeletion; userId: string | null },
   ): Promise<void>;
+  // --- Issue 21: the request's one message, moved on by this pass. ---
+  /** Edits the record's request message to name `state` (a record without one: nothing). */
+  showState?(workspaceId: string, record: UpcomingDeletion, state: MessageState): Promise<void>;
 }
 
 /** Whom Katapult says a token belongs to (src/katapult/identity.ts). */
@@ -112,6 +121,8 @@ export interface ReconcileDeps {
   intervalMs: number;
   /** Every policy's check goes through it, so a shutdown can wait for the one under way. */
   track<T>(work: () => Promise<T>): Promise<T>;
+  // --- Issue 21: when the reminder is due (its lead before the move; 0 or absent: no reminder state). ---
+  reminderLeadSeconds?: number;
 }
 
 export interface ReconcileSummary {
@@ -350,6 +361,7 @@ function reconcilePolicy(
           organizations,
         });
         if (unconfirmed) logger.event('warn', 'reconcile_policy_missing', { policy_id: policyId });
+        else await moveMessageOn(deps, workspaceId, record, observed);
         return 'same';
       }
       logger.event('info', 'reconciled', {
@@ -529,11 +541,54 @@ async function followChange(
         at: Math.floor(deps.now() / 1000),
         reminderMessageId: null,
         restoreMessageId: null,
+        ...(held.message ? { shown: 'trashed_early' as const } : {}),
       });
     } else {
       await deps.upcoming.remove(workspaceId, policyId);
     }
   });
+}
+
+/**
+ * What the request's message should show now that time has passed, if it moved on: the reminder
+ * is due (its lead before the move, Katapult still agreeing on the time), or the policy is in the
+ * trash after its time. Null: nothing new. A state only moves forward (a restored policy stays so).
+ */
+export function dueState(
+  record: Pick<UpcomingDeletion, 'at' | 'shown' | 'reminderMessageId'>,
+  observed: Observed,
+  nowSeconds: number,
+  reminderLeadSeconds: number,
+): MessageState | null {
+  const shown = record.shown ?? 'scheduled';
+  if (observed.kind === 'in_trash' && record.at <= nowSeconds) return isLive(shown) ? 'moved' : null;
+  const reminderDue =
+    observed.kind === 'scheduled' &&
+    observed.at === record.at &&
+    reminderLeadSeconds > 0 &&
+    record.reminderMessageId !== null &&
+    nowSeconds >= record.at - reminderLeadSeconds &&
+    nowSeconds < record.at;
+  return reminderDue && (shown === 'scheduled' || shown === 'changed') ? 'reminder_due' : null;
+}
+
+/**
+ * The bot's own timer for a request's message (the reconcile pass, durable through restarts): once
+ * the reminder is due or the move happened, the message is edited to say so and the record keeps
+ * what it shows. Under the policy's lock (the caller holds it).
+ */
+async function moveMessageOn(
+  deps: ReconcileDeps,
+  workspaceId: string,
+  record: UpcomingDeletion,
+  observed: Observed,
+): Promise<void> {
+  if (!record.message || record.sharedMessage || !deps.surface.showState) return;
+  const state = dueState(record, observed, Math.floor(deps.now() / 1000), deps.reminderLeadSeconds ?? 0);
+  if (!state) return;
+  await deps.surface.showState(workspaceId, record, state);
+  await deps.upcoming.put(workspaceId, { ...record, shown: state });
+  deps.logger.event('info', 'request_message_state', { policy_id: record.policyId, state });
 }
 
 /** Katapult could not answer for a policy: logged already, checked again next time. */

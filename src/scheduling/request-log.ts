@@ -91,6 +91,34 @@ export interface RequestRecord {
   // Workflow Builder step (issue 21, item 4): appended here, see src/scheduling/workflow-step.ts.
   /** Started by a Workflow Builder step: the step is completed from the record's end, once. */
   workflow?: WorkflowStep;
+  // --- The request's one message and its thread (issue 21). Absent on records from before it. ---
+  /**
+   * The thread the request lives in, when it started from a message (a message shortcut): its
+   * message and every follow-up are replies there. Absent: the request's message starts its own thread.
+   */
+  threadTs?: string;
+  /**
+   * The request's one message, once posted (written by the surface's `announce`, or with the
+   * approval request): edited in place as the request's state changes; its thread holds the rest.
+   */
+  message?: RequestMessage;
+}
+
+/**
+ * Where a request's message is: the conversation as Slack reported it (a DM's D… ID for the private
+ * fallback), its ts, and the thread its replies go in (its own ts, or the thread it was posted in).
+ */
+export interface RequestMessage {
+  channel: string;
+  ts: string;
+  threadTs: string;
+}
+
+/** The request's message: the one recorded, else (a record from before it) its approval request's. */
+export function requestMessageOf(r: RequestRecord): RequestMessage | null {
+  if (r.message) return r.message;
+  const ts = r.approval?.messageTs;
+  return ts ? { channel: r.channel, ts, threadTs: r.threadTs ?? ts } : null;
 }
 
 /** The Workflow Builder step a request was started by (src/scheduling/workflow-step.ts). */

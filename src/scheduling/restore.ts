@@ -32,7 +32,7 @@ export type RestoreResult = KatapultCallResult<RestoredTrashObject>;
 export interface RestorePolicyDeps {
   tokens: WorkspaceTokens;
   katapult: KatapultRestorer;
-  upcoming: Pick<UpcomingDeletions, 'get'>;
+  upcoming: Pick<UpcomingDeletions, 'get'> & Partial<Pick<UpcomingDeletions, 'read' | 'putIfUnchanged'>>;
   /** Idempotency keys: one restore per click, across replicas. */
   claims: { claim(key: string, ttlMs: number): Promise<boolean> };
   record: AuditRecorder;
@@ -62,8 +62,11 @@ export interface RestoreSurface {
   refuse(reason: RestoreRefusal): Promise<void>;
   /** Tells the person this restore is already under way (a double click, two people at once). */
   busy(): Promise<void>;
-  /** Tells the channel how it went; says where it was told (for the audit). */
-  announce(policyId: string, result: RestoreResult): Promise<string>;
+  /**
+   * Tells the channel how it went (in the request's thread when `scheduled` has its message, and
+   * the message then names the state); says where it was told (for the audit).
+   */
+  announce(policyId: string, result: RestoreResult, scheduled?: UpcomingDeletion): Promise<string>;
 }
 
 export type RestorePolicy = (request: RestoreRequest, surface: RestoreSurface) => Promise<void>;
@@ -113,11 +116,34 @@ export function createRestorePolicy(deps: RestorePolicyDeps): RestorePolicy {
     if (!first) return surface.busy();
 
     const result = await restoreFromTrash(deps, { workspaceId, policyId });
-    const delivery = await surface.announce(policyId, result);
+    const delivery = await surface.announce(policyId, result, scheduled);
+    if (result.ok && scheduled.message) await markRestored(deps, workspaceId, scheduled);
     await audit(
       result.ok ? 'restored' : failureCode(result.failure),
       result.ok ? result.value.requestId : 'requestId' in result.failure ? result.failure.requestId : null,
       delivery,
     );
   };
+}
+
+/**
+ * The index keeps that the request's message now says "restored" (so the reconcile pass does not
+ * move it back to "moved"), unless the record changed since it was read (a reschedule meanwhile).
+ */
+async function markRestored(
+  deps: RestorePolicyDeps,
+  workspaceId: string,
+  scheduled: UpcomingDeletion,
+): Promise<void> {
+  const { read, putIfUnchanged } = deps.upcoming;
+  if (!read || !putIfUnchanged) return;
+  try {
+    const now = await read(workspaceId, scheduled.policyId);
+    const same =
+      now.record?.requestCreatedAt === scheduled.requestCreatedAt && now.record?.at === scheduled.at;
+    if (now.record && same)
+      await putIfUnchanged(workspaceId, { ...now.record, shown: 'restored' }, now.version);
+  } catch (error) {
+    deps.logger.event('warn', 'store_failed', { operation: 'mark restored', error: errorText(error) });
+  }
 }

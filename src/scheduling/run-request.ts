@@ -45,9 +45,10 @@ export interface RequestSurface {
   refuse(record: RequestRecord, reason: string): Promise<void>;
   /**
    * Posts the outcome of every policy (in the channel, else privately); for a record that stopped
-   * (`record.stopped`), why, in the request's message where one exists.
+   * (`record.stopped`), why, in the request's message where one exists. `indexed`: the one policy's
+   * index record this run wrote (it keeps the message of the request before: a reschedule continues it).
    */
-  announce(record: RequestRecord): Promise<Delivery>;
+  announce(record: RequestRecord, indexed?: UpcomingDeletion): Promise<Delivery>;
   /** A short private note to the requester. */
   tell(record: RequestRecord, text: string): Promise<void>;
   /**
@@ -67,6 +68,9 @@ export interface RequestSurface {
    * words. Throws when Slack could not be reached (a later run tries again).
    */
   completeStep?(record: RequestRecord): Promise<'completed' | 'token_refused' | 'gone'>;
+  // --- The request's one message (issue 21): `announce` also writes `record.message` where it posted. ---
+  /** The request could not finish: its message (when it has one) says so. */
+  showFailed?(record: RequestRecord): Promise<void>;
 }
 
 export interface RunRequestDeps {
@@ -343,6 +347,7 @@ async function giveUp(run: Run): Promise<true> {
   await releaseUnscheduled(deps, r);
   deps.logger.event('error', 'request_failed', { request: r.id, attempts: r.attempts - 1 });
   await deps.surface.tell(r, FAILED_TEXT(r.policies.map((p) => p.policyId)));
+  await deps.surface.showFailed?.(r);
   await audit(deps, r, 'failed');
   return true;
 }
@@ -444,7 +449,7 @@ async function inOneHold(run: Run, step: PolicyStep, call: boolean): Promise<voi
   await run.deps.locks.withLock(policyLock(run.r.workspace, step.policyId), async () => {
     const indexed = call ? await callPolicy(run, step) : undefined;
     if (run.stopping) return;
-    await post(run);
+    await post(run, indexed);
     await followups(run, step, indexed);
   });
 }
@@ -594,7 +599,7 @@ async function writeIndex(
 }
 
 /** Posts the outcome of every policy, at most once over all runs of the record. */
-async function post(run: Run): Promise<void> {
+async function post(run: Run, indexed?: UpcomingDeletion): Promise<void> {
   const { r, deps } = run;
   if (!r.post) {
     r.post = { state: 'sending' };
@@ -602,7 +607,7 @@ async function post(run: Run): Promise<void> {
     // `sent` is written with the end of the record: a crash before that leaves `sending`, which a
     // takeover reads as `unknown` (it may have gone out): it is never posted again, and the
     // requester is told privately.
-    r.post = { state: 'sent', delivery: await deps.surface.announce(r) };
+    r.post = { state: 'sent', delivery: await deps.surface.announce(r, indexed) };
     // It may be in the channel, or not: the requester hears that much, privately.
     if (r.post.delivery === 'unknown') await deps.surface.tell(r, SLOW_POST_TEXT);
   } else if (r.post.state === 'sending') {

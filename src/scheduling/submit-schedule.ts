@@ -56,6 +56,8 @@ export interface ScheduleSubmission {
   // Workflow Builder step (issue 21, item 4): appended here, see workflow-step.ts.
   /** Started by a Workflow Builder step: kept in the record, which completes the step at its end. */
   workflow?: WorkflowStep;
+  // --- Issue 21: a request started from a message lives in its thread. ---
+  threadTs?: string;
 }
 
 /** Audit entries of a submission a workflow started carry its marker. */
@@ -145,6 +147,7 @@ export function createSubmitSchedule(deps: SubmitScheduleDeps): SubmitSchedule {
         policies: policyIds.map((policyId) => ({ policyId })),
         ...(gate.needsApproval ? { approval: { expiresAt: deps.now() + deps.approvals.ttlMs } } : {}),
         ...(input.workflow ? { workflow: input.workflow } : {}),
+        ...(input.threadTs ? { threadTs: input.threadTs } : {}),
       });
     } catch (error) {
       deps.logger.event('error', 'request_not_recorded', { error: errorText(error) });

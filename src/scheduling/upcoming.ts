@@ -8,6 +8,7 @@
 import type Keyv from 'keyv';
 import type { Docs } from '../store/docs.js';
 import type { AuditEntry, AuditLog } from '../store/store.js';
+import type { RequestMessage } from './request-log.js';
 
 export interface UpcomingDeletion {
   policyId: string;
@@ -28,7 +29,34 @@ export interface UpcomingDeletion {
    * before that). An older request never overwrites it.
    */
   requestCreatedAt?: number;
+  // --- The request's message (issue 21). Absent on records from before it: follow-ups go top level. ---
+  /** The message of the request that set this schedule: follow-ups are replies in its thread. */
+  message?: RequestMessage;
+  /** The message covers several policies: one policy's later state is a reply, not an edit of it. */
+  sharedMessage?: boolean;
+  /** The state the message shows now, as the bot last set it (its timers move it on). */
+  shown?: MessageState;
 }
+
+/**
+ * What a request's message says of its policy over time: set by the request, then moved on by the
+ * bot's own durable passes (reconcile), a restore, or a change seen in Katapult.
+ */
+export type MessageState =
+  | 'scheduled'
+  | 'reminder_due'
+  | 'moved'
+  | 'restored'
+  | 'changed'
+  | 'cleared'
+  | 'gone'
+  | 'trashed_early'
+  /** A newer request for the policy has a message of its own (another channel, or it needed approval). */
+  | 'rescheduled';
+
+/** States in which a message still tells a live story (a reschedule continues or retires it). */
+export const isLive = (shown: MessageState | undefined): boolean =>
+  shown === undefined || shown === 'scheduled' || shown === 'reminder_due' || shown === 'changed';
 
 /** When reconcile last looked (unix ms), and since when Katapult has not known the policy (unix ms). */
 export interface ReconcileCheck {

@@ -25,6 +25,7 @@ import { createForgetWorkspace, type ForgetWorkspace } from './forget-workspace.
 import { createPendingApprovals, createReadHistory, type ReadHistory } from './history.js';
 import { createReadHome, type ReadHome } from './home.js';
 import type { RequestIntake } from './intake.js';
+import type { LastChannels } from './last-channel.js';
 import { type KatapultReader, previewPolicy } from './preview.js';
 import type { RequestLog, RequestRecord } from './request-log.js';
 import { createRestorePolicy, type KatapultRestorer, type RestorePolicy } from './restore.js';
@@ -79,6 +80,8 @@ export interface UseCaseParts {
   // Workflow Builder step (issue 21, item 4): appended here.
   /** Seals a workflow step's execution token for its request record (bound to `aad`). */
   sealStepToken(token: string, aad: string): string;
+  // --- Issue 21. ---
+  lastChannels?: LastChannels;
 }
 
 export interface UseCases {
@@ -116,6 +119,8 @@ export interface UseCases {
   forgetWorkspace: ForgetWorkspace;
   /** A Workflow Builder step's execution, taken in like a submission (src/scheduling/workflow-step.ts). */
   startWorkflowStep: StartWorkflowStep;
+  // --- Issue 21: the last channel each person used, for the global shortcut's picker. ---
+  lastChannel?: Pick<LastChannels, 'remember' | 'recall'>;
 }
 
 export function buildUseCases(parts: UseCaseParts): UseCases {
@@ -227,6 +232,8 @@ export function buildUseCases(parts: UseCaseParts): UseCases {
       singleWorkspace: parts.singleWorkspace,
       logger,
       now,
+      ...(parts.lastChannels ? { lastChannels: parts.lastChannels } : {}),
     }),
+    ...(parts.lastChannels ? { lastChannel: parts.lastChannels } : {}),
   };
 }

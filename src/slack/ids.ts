@@ -8,6 +8,17 @@ export const SCHEDULE_VIEW = {
   pickBlock: 'policy_pick',
   pickAction: 'policy_pick_input',
   previewBlock: 'preview',
+  /** The global shortcut's form: where the request's message goes. */
+  channelBlock: 'where',
+  channelAction: 'where_input',
+} as const;
+
+/** The shortcuts declared in the manifests (features.shortcuts). */
+export const SHORTCUTS = {
+  /** On a message: "Schedule deletion…", filled with the policy IDs the message names. */
+  fromMessage: 'schedule_from_message',
+  /** From anywhere: "Schedule a disk backup policy deletion", with a channel picker. */
+  global: 'schedule_global',
 } as const;
 
 export const TOKEN_VIEW = {

@@ -4,6 +4,12 @@
  * to fail a method once (`not_in_channel`, `expired_trigger_id`, HTTP 500, 429 with Retry-After).
  * Like Slack, it refuses a view or message that breaks Block Kit's size limits (support/slack-limits.ts):
  * `invalid_arguments` for views, `invalid_blocks` / `msg_too_long` for messages, HTTP 400 at a response_url.
+ *
+ * It keeps the messages posted through it (and those a test puts in a channel, `addMessage`), so that
+ * `chat.update` and threads behave as in Slack: `chat.update` edits a message the bot posted
+ * (`message_not_found` for none, `cant_update_message` for someone else's); a `thread_ts` on
+ * `chat.postMessage` or `chat.scheduleMessage` must name a message of that conversation that is not
+ * itself a reply (`invalid_thread_ts`, as Slack answers), and `reply_broadcast` is kept with the reply.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -28,6 +34,22 @@ export interface FakeSlackUser {
   is_restricted?: boolean;
   is_ultra_restricted?: boolean;
   is_stranger?: boolean;
+}
+
+/** A message as the fake keeps it (posted by the bot, or put there by a test). */
+export interface FakeMessage {
+  channel: string;
+  ts: string;
+  text: string;
+  blocks?: unknown;
+  attachments?: unknown;
+  /** The bot (FAKE_BOT_USER_ID) or a person. */
+  user: string;
+  /** Set on a reply: its thread's parent. */
+  thread_ts?: string;
+  reply_broadcast?: boolean;
+  /** How many times `chat.update` changed it. */
+  edits: number;
 }
 
 export type SlackFailure = string | { status: number; body?: unknown; headers?: Record<string, string> };
@@ -57,6 +79,16 @@ export interface FakeSlack {
    */
   hold(method: string): () => void;
   callsTo(method: string): SlackCall[];
+  /** Messages the conversation holds now (kept across `reset`, as Slack keeps them), by `<channel> <ts>`. */
+  readonly messages: Map<string, FakeMessage>;
+  /** The message at `ts` in `channel`, as it reads now (after any `chat.update`). */
+  messageAt(channel: string, ts: string): FakeMessage | undefined;
+  /** Puts a person's message in a channel (the source of a message shortcut); returns it. */
+  addMessage(input: Omit<FakeMessage, 'ts' | 'edits' | 'user'> & { ts?: string; user?: string }): FakeMessage;
+  /** Top-level messages the bot posted in `channel` (thread replies left out, broadcast or not). */
+  topLevel(channel: string): FakeMessage[];
+  /** Replies in the thread of `threadTs` in `channel`, oldest first. */
+  replies(channel: string, threadTs: string): FakeMessage[];
   /** Calls refused for breaking Slack's limits (a test that expects none can assert this is empty). */
   refusals(): SlackCall[];
   /**
@@ -154,6 +186,30 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const executions = new Map<string, FakeExecution>();
   let viewCounter = 0;
   let tsCounter = 0;
+  const messages = new Map<string, FakeMessage>();
+  const at = (channel: unknown, ts: unknown) => messages.get(`${String(channel)} ${String(ts)}`);
+  const nextTs = () => `1700000000.${String(++tsCounter).padStart(6, '0')}`;
+  /** Slack's answer to a `thread_ts` that names no parent message in the conversation. */
+  const badThread = (args: Record<string, unknown>): string | null => {
+    if (args.thread_ts === undefined || args.thread_ts === '') return null;
+    const parent = at(args.channel, args.thread_ts);
+    return parent && !parent.thread_ts ? null : 'invalid_thread_ts';
+  };
+  const keep = (args: Record<string, unknown>, ts: string): FakeMessage => {
+    const m: FakeMessage = {
+      channel: String(args.channel),
+      ts,
+      text: typeof args.text === 'string' ? args.text : '',
+      ...(args.blocks !== undefined ? { blocks: args.blocks } : {}),
+      ...(args.attachments !== undefined ? { attachments: args.attachments } : {}),
+      user: FAKE_BOT_USER_ID,
+      ...(typeof args.thread_ts === 'string' && args.thread_ts ? { thread_ts: args.thread_ts } : {}),
+      ...(args.reply_broadcast === true || args.reply_broadcast === 'true' ? { reply_broadcast: true } : {}),
+      edits: 0,
+    };
+    messages.set(`${m.channel} ${ts}`, m);
+    return m;
+  };
 
   const answer = (method: string, args: Record<string, unknown>, token: string | null): unknown => {
     switch (method) {
@@ -226,21 +282,34 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           view: { ...view, id, hash: `${Date.now()}.hash${viewCounter}`, team_id: FAKE_TEAM_ID },
         };
       }
-      case 'chat.scheduleMessage':
+      case 'chat.scheduleMessage': {
+        const bad = badThread(args);
+        if (bad) return { ok: false, error: bad };
         return {
           ok: true,
           channel: args.channel,
           scheduled_message_id: `Q${String(++tsCounter).padStart(8, '0')}`,
           post_at: Number(args.post_at),
         };
-      case 'chat.postMessage':
+      }
+      case 'chat.postMessage': {
+        const bad = badThread(args);
+        if (bad) return { ok: false, error: bad };
+        const ts = nextTs();
+        keep(args, ts);
+        return { ok: true, channel: args.channel, ts, message: { text: args.text } };
+      }
       case 'chat.postEphemeral':
-        return {
-          ok: true,
-          channel: args.channel,
-          ts: `1700000000.${String(++tsCounter).padStart(6, '0')}`,
-          message: { text: args.text },
-        };
+        return { ok: true, channel: args.channel, ts: nextTs(), message: { text: args.text } };
+      case 'chat.update': {
+        const m = at(args.channel, args.ts);
+        if (!m) return { ok: false, error: 'message_not_found' };
+        if (m.user !== FAKE_BOT_USER_ID) return { ok: false, error: 'cant_update_message' };
+        m.text = typeof args.text === 'string' ? args.text : m.text;
+        if (args.blocks !== undefined) m.blocks = args.blocks;
+        m.edits++;
+        return { ok: true, channel: m.channel, ts: m.ts, text: m.text };
+      }
       case 'functions.completeSuccess':
       case 'functions.completeError':
         return completeFunction(executions, method, args, token);
@@ -340,6 +409,19 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       };
     },
     callsTo: (method) => calls.filter((c) => c.method === method),
+    messages,
+    messageAt: (channel, ts) => at(channel, ts),
+    addMessage(input) {
+      const m: FakeMessage = { user: 'U0SOMEONE', ...input, ts: input.ts ?? nextTs(), edits: 0 };
+      messages.set(`${m.channel} ${m.ts}`, m);
+      return m;
+    },
+    topLevel: (channel) =>
+      [...messages.values()].filter(
+        (m) => m.channel === channel && !m.thread_ts && m.user === FAKE_BOT_USER_ID,
+      ),
+    replies: (channel, threadTs) =>
+      [...messages.values()].filter((m) => m.channel === channel && m.thread_ts === threadTs),
     refusals: () => calls.filter((c) => c.refused),
     waitFor(method, count = 1, timeoutMs = 10_000) {
       const match = typeof method === 'string' ? (c: SlackCall) => c.method === method : method;

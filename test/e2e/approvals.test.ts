@@ -151,6 +151,13 @@ describe('a submission with approval on', () => {
     expect(text).toContain('scheduled disk backup policy');
     expect(buttonsOf(update)).toEqual([]);
     expect((await recordOf(id))?.state).toBe('done');
+    // The decision is a reply in the request's thread; the follow-ups too; one top-level message.
+    const ts = update?.args.ts as string;
+    expect(h.slack.replies(CHANNEL, ts).map((m) => m.text)).toEqual([
+      `:white_check_mark: Approved by <@${ADMIN2}>.`,
+    ]);
+    expect(h.slack.callsTo('chat.scheduleMessage').every((c) => c.args.thread_ts === ts)).toBe(true);
+    expect(h.slack.messageAt(CHANNEL, ts)?.text).toContain('will move to the trash');
     const approved = (await audit()).find((e) => e.action === 'approval' && e.outcome === 'approved');
     expect(approved).toMatchObject({ user: ADMIN, decidedBy: ADMIN2, policyId: 'dbp_ok' });
     // A later click finds it decided and calls nothing more.
@@ -184,6 +191,8 @@ describe('a submission with approval on', () => {
     expect(text).toContain(`Denied by <@${ADMIN2}>`);
     expect(text).toContain('&lt;!channel&gt;');
     expect(buttonsOf(update)).toEqual([]);
+    const [reply] = h.slack.replies(CHANNEL, update?.args.ts as string);
+    expect(reply?.text).toContain(`Denied by <@${ADMIN2}>`);
     expect(await lastNote(2)).toContain('denied your request');
     expect((await recordOf(id))?.state).toBe('denied');
     expect(scheduleCalls()).toHaveLength(0);

@@ -13,6 +13,7 @@ import {
   SIGNING_SECRET,
 } from '../../support/harness.js';
 import { blockActionBody, postSigned } from '../../support/slack-requests.js';
+import { poll } from '../helpers/poll.js';
 import { useSharedHarness } from '../helpers/shared-harness.js';
 
 const shared = useSharedHarness();
@@ -57,6 +58,11 @@ test('a schedule hours ahead holds a reminder (with Reschedule) and a restore of
   const held = h.slack.callsTo('chat.scheduleMessage');
   expect(held.map((c) => Number(c.args.post_at))).toEqual([at - 3600, at + 60]);
   expect(held.every((c) => c.args.channel === CHANNEL)).toBe(true);
+  // Replies in the thread of the request's one message; the reminder is also shown in the channel.
+  const [post] = h.slack.callsTo('chat.postMessage');
+  const ts = h.slack.topLevel(CHANNEL).find((m) => m.text === post?.args.text)?.ts;
+  expect(held.map((c) => c.args.thread_ts)).toEqual([ts, ts]);
+  expect(held.map((c) => String(c.args.reply_broadcast))).toEqual(['true', 'false']);
   expect(JSON.stringify(held[0]?.args.blocks)).toContain(ACTIONS.reschedule);
   expect(JSON.stringify(held[0]?.args.blocks)).toContain('moves to the trash in *1 hour*');
   expect(JSON.stringify(held[1]?.args.blocks)).toContain(ACTIONS.restore);
@@ -103,12 +109,17 @@ describe('Restore from trash', () => {
     return policy.id;
   };
 
-  test('restores, answers in the thread, and audits it', async () => {
+  test('restores, answers in the request’s thread, names the state in its message, and audits it', async () => {
     const id = await trashed(inMinutes(60 * 24));
+    const request = (await upcomingRecord(id))?.message;
+    if (!request) throw new Error('the request has no message');
     await press(ACTIONS.restore, id);
     const [reply] = await h.slack.waitFor('chat.postMessage');
-    expect(reply?.args.thread_ts).toBe('1700000000.000200');
+    expect(reply?.args.thread_ts).toBe(request.ts);
     expect(JSON.stringify(reply?.args.blocks)).toContain('restored disk backup policy');
+    await poll('the request message to say restored', () =>
+      h.slack.messageAt(CHANNEL, request.ts)?.text.startsWith('Restored: disk backup policy'),
+    );
     expect(h.katapult.requests.find((r) => r.path === '/trash_objects/trash_object/restore')?.body).toEqual({
       trash_object: { object_id: id },
     });

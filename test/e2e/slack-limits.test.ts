@@ -82,7 +82,12 @@ describe('the fake Slack refuses what Slack refuses', () => {
   test.each(['chat.postMessage', 'chat.postEphemeral', 'chat.update', 'chat.scheduleMessage'])(
     '%s: a 3,001-character section is invalid_blocks, 3,000 is accepted',
     async (method) => {
-      const base = { channel: CHANNEL, user: MEMBER, ts: '1.2', post_at: 2_000_000_000, text: 'x' };
+      // chat.update edits a message the bot posted: post one first.
+      const posted = (await call(api('chat.postMessage'), { channel: CHANNEL, text: 'x' }))
+        .json as unknown as {
+        ts: string;
+      };
+      const base = { channel: CHANNEL, user: MEMBER, ts: posted.ts, post_at: 2_000_000_000, text: 'x' };
       expect((await call(api(method), { ...base, blocks: [section('a'.repeat(3001))] })).json).toMatchObject({
         ok: false,
         error: 'invalid_blocks',
@@ -92,6 +97,37 @@ describe('the fake Slack refuses what Slack refuses', () => {
       });
     },
   );
+
+  test('chat.update and threads: Slack’s errors for a message that is not there, not the bot’s, or a reply', async () => {
+    expect((await call(api('chat.update'), { channel: CHANNEL, ts: '1.2', text: 'x' })).json).toMatchObject({
+      ok: false,
+      error: 'message_not_found',
+    });
+    const theirs = h.slack.addMessage({ channel: CHANNEL, text: 'a person wrote this' });
+    expect(
+      (await call(api('chat.update'), { channel: CHANNEL, ts: theirs.ts, text: 'x' })).json,
+    ).toMatchObject({
+      ok: false,
+      error: 'cant_update_message',
+    });
+    // A reply in a person's thread is fine; a reply to a reply, or to nothing, is invalid_thread_ts.
+    const reply = (await call(api('chat.postMessage'), { channel: CHANNEL, thread_ts: theirs.ts, text: 'r' }))
+      .json as unknown as { ok: boolean; ts: string };
+    expect(reply.ok).toBe(true);
+    expect(h.slack.replies(CHANNEL, theirs.ts).map((m) => m.ts)).toEqual([reply.ts]);
+    for (const method of ['chat.postMessage', 'chat.scheduleMessage'])
+      for (const thread_ts of [reply.ts, '1.2'])
+        expect(
+          (await call(api(method), { channel: CHANNEL, thread_ts, post_at: 2_000_000_000, text: 'x' })).json,
+        ).toMatchObject({ ok: false, error: 'invalid_thread_ts' });
+    // An edit changes the message as the channel sees it.
+    expect(
+      (await call(api('chat.update'), { channel: CHANNEL, ts: reply.ts, text: 'edited' })).json,
+    ).toMatchObject({
+      ok: true,
+    });
+    expect(h.slack.messageAt(CHANNEL, reply.ts)).toMatchObject({ text: 'edited', edits: 1 });
+  });
 
   test('message text over 40,000 characters is msg_too_long; 51 blocks are invalid_blocks', async () => {
     expect(

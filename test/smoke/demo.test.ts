@@ -77,6 +77,8 @@ describe('npm run demo', () => {
     expect(output).toMatch(
       /\n {4}┌─ #ops · thread reply · katapult \(app\)\n {4}│ ♻️ @dana restored disk backup policy/,
     );
+    // …in the thread of the request's one message, which now names the state it ended in.
+    expect(output).toMatch(/now reads:[\s\S]*Restored:\* disk backup policy `dbp_\w{16}` was restored/);
     // 8. home
     expect(output).toContain('┌─ Home tab of @dana');
     expect(output).toContain('■ Katapult disk backup policies');

@@ -1,6 +1,7 @@
 /** The manifests ask for exactly the scopes the code calls for, and name the configured command. */
 import { readFileSync } from 'node:fs';
-import { WORKFLOW_STEP } from '../../src/slack/ids.js';
+import { SHORTCUTS, WORKFLOW_STEP } from '../../src/slack/ids.js';
+import { parseCommandText } from '../../src/slack/listeners/commands/command-text.js';
 import { BOT_SCOPES } from '../../src/slack/scopes.js';
 
 function botScopes(file: string): string[] {
@@ -41,5 +42,41 @@ test.each(['manifest.yml', 'manifest.oauth.yml'])(
     expect(text).toMatch(/^\s+- function_executed\s*$/m);
     expect(text).toMatch(/^\s+org_deploy_enabled: true\s*$/m);
     expect(text).toMatch(/^\s+function_runtime: remote\s*$/m);
+  },
+);
+
+/** The `features.shortcuts` entries of a manifest: each one's type and callback_id. */
+function shortcuts(file: string): { type: string; callbackId: string }[] {
+  const text = readFileSync(file, 'utf8');
+  const block = text.split(/^ {2}shortcuts:\s*$/m)[1]?.split(/^\S|^ {2}\w+:/m)[0] ?? '';
+  return block
+    .split(/^ {4}- /m)
+    .slice(1)
+    .map((entry) => ({
+      type: /^\s*type:\s*(\S+)\s*$/m.exec(`  ${entry}`)?.[1] ?? '',
+      callbackId: /^\s*callback_id:\s*(\S+)\s*$/m.exec(`  ${entry}`)?.[1] ?? '',
+    }));
+}
+
+test.each(['manifest.yml', 'manifest.oauth.yml'])(
+  '%s declares both shortcuts with the callback IDs the listeners answer',
+  (file) => {
+    expect(shortcuts(file)).toEqual([
+      { type: 'message', callbackId: SHORTCUTS.fromMessage },
+      { type: 'global', callbackId: SHORTCUTS.global },
+    ]);
+  },
+);
+
+test.each(['manifest.yml', 'manifest.oauth.yml'])(
+  '%s: the usage hint names every subcommand the command understands',
+  (file) => {
+    const hint = /usage_hint:\s*"([^"]*)"/.exec(readFileSync(file, 'utf8'))?.[1] ?? '';
+    const words = hint.split('|').map((part) => part.trim().split(/\s+/)[0]);
+    for (const sub of ['token', 'access', 'history', 'freeze', 'unfreeze', 'help']) {
+      expect(words).toContain(sub);
+      // …and the command really reads it as that subcommand, not as a policy ID.
+      expect(parseCommandText(sub).kind).toBe(sub);
+    }
   },
 );

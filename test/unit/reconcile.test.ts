@@ -7,6 +7,7 @@ import { createLocks, type Locks } from '../../src/scheduling/locks.js';
 import {
   createReconciler,
   decideReconcile,
+  dueState,
   type Observed,
   type ReconcileAction,
   type ReconcileSurface,
@@ -456,5 +457,39 @@ describe('telling an admin about a 404 that could not be proven', () => {
     posts.length = 0;
     await surface.tellUnproven('T0RECON01', { record: record('dbp_two'), userId: null });
     expect(posts.map((p) => p.channel)).toEqual(['C0OPS0001']);
+  });
+});
+
+describe('dueState: what a request message shows once time has passed', () => {
+  const at = 10_000;
+  const lead = 3600;
+  const rec = (shown?: 'scheduled' | 'reminder_due' | 'moved' | 'restored') => ({
+    at,
+    reminderMessageId: 'Q1',
+    ...(shown ? { shown } : {}),
+  });
+  const scheduled: Observed = { kind: 'scheduled', at };
+  const trash: Observed = { kind: 'in_trash' };
+  test.each([
+    ['before the reminder', rec(), scheduled, at - lead - 1, null],
+    ['the reminder is due', rec(), scheduled, at - lead, 'reminder_due'],
+    ['already said so', rec('reminder_due'), scheduled, at - 10, null],
+    [
+      'Katapult moves it at another time',
+      rec(),
+      { kind: 'scheduled', at: at + 5 } as Observed,
+      at - 10,
+      null,
+    ],
+    ['moved, in the trash', rec('reminder_due'), trash, at + 1, 'moved'],
+    ['in the trash before its time (reconcile says so itself)', rec(), trash, at - 1, null],
+    ['restored stays restored', rec('restored'), trash, at + 1, null],
+    ['moved is not said twice', rec('moved'), trash, at + 100, null],
+  ])('%s', (_what, record, observed, now, expected) => {
+    expect(dueState(record, observed, now, lead)).toBe(expected);
+  });
+  test('no reminder state without a reminder lead or a held reminder', () => {
+    expect(dueState(rec(), scheduled, at - 10, 0)).toBeNull();
+    expect(dueState({ ...rec(), reminderMessageId: null }, scheduled, at - 10, lead)).toBeNull();
   });
 });

@@ -1,8 +1,10 @@
 import { Redactor } from '../../src/log.js';
 import { escapeMrkdwn } from '../../src/messages/mrkdwn.js';
 import { dailyLimitRefusal } from '../../src/messages/submission.js';
-import { checkPolicyId, choosePolicies } from '../../src/scheduling/policy-id.js';
+import { checkPolicyId, choosePolicies, policyIdsIn } from '../../src/scheduling/policy-id.js';
+import { decodeMetadata, encodeMetadata } from '../../src/slack/blocks/schedule-modal.js';
 import { parseCommandText } from '../../src/slack/listeners/commands/command-text.js';
+import { messageTexts } from '../../src/slack/message-text.js';
 import { quoteAtMost } from '../../src/text.js';
 import { parseWhen } from '../../src/time/when.js';
 
@@ -100,4 +102,46 @@ test('the redactor removes Slack tokens by shape, bearer values and registered s
   r.add('short');
   const out = r.apply('xoxb-123-abc xapp-1-A Bearer abc.def kt-registered-secret short');
   expect(out).toBe('[redacted] [redacted] Bearer [redacted] [redacted] short');
+});
+
+describe('policy IDs in a message (the message shortcut)', () => {
+  const id = (n: number) => `dbp_${String(n).padStart(16, 'x')}`;
+  test('found in order, each once, never inside a longer word or with another prefix', () => {
+    const text = `${id(1)}, (${id(2)}) \`${id(1)}\` x${id(3)} ${id(4)}y vm_1kpkjQeMEI43tztr dbp_short`;
+    expect(policyIdsIn([text, `<https://k.example/${id(5)}|${id(5)}>`])).toEqual({
+      policyIds: [id(1), id(2), id(5)],
+      more: 0,
+    });
+  });
+  test('at most 20, and how many were left out', () => {
+    const many = Array.from({ length: 23 }, (_, i) => id(i)).join(' ');
+    const found = policyIdsIn([many]);
+    expect(found.policyIds).toHaveLength(20);
+    expect(found.more).toBe(3);
+  });
+  test('every string of the text, blocks and attachments is read; Slack’s own IDs are not', () => {
+    const texts = messageTexts({
+      text: 'a',
+      blocks: [
+        { type: 'section', block_id: id(9), text: { type: 'mrkdwn', text: 'b' }, fields: [{ text: 'c' }] },
+      ],
+      attachments: [{ title: 'd', fields: [{ value: 'e' }], ts: id(8) }],
+    });
+    expect(texts).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+});
+
+describe('the scheduling form’s metadata', () => {
+  test.each([
+    [{ channelId: 'C0OPS0001' }, '{"c":"C0OPS0001"}'],
+    [{ channelId: 'C0OPS0001', threadTs: '1700000000.000100' }, '{"c":"C0OPS0001","t":"1700000000.000100"}'],
+    [{ channelId: null }, '{"p":1}'],
+  ] as const)('%j round-trips as %s', (meta, encoded) => {
+    expect(encodeMetadata(meta)).toBe(encoded);
+    expect(decodeMetadata(encoded)).toEqual(meta);
+  });
+  test.each(['{"c":"C0OPS0001","t":"not a ts"}', '{"p":1,"c":"C0OPS0001"}', '{"p":2}', '{}'])(
+    '%s is refused',
+    (raw) => expect(decodeMetadata(raw)).toBeNull(),
+  );
 });

@@ -2,7 +2,9 @@
 
 import { code, dateToken, escapeMrkdwn, utcFallback } from '../../messages/mrkdwn.js';
 import { reconcileNote } from '../../messages/reconcile.js';
+import { requestStateText, type StateInput } from '../../messages/request-state.js';
 import type { ReconcileAction } from '../../scheduling/reconcile.js';
+import type { MessageState } from '../../scheduling/upcoming.js';
 import { ACTIONS } from '../ids.js';
 import { type Block, button, context, message, type SlackMessage, section } from './common.js';
 
@@ -73,4 +75,10 @@ export function reconciledMessage(
     section(note.mrkdwn),
     ...(note.offerRestore ? restoreOffer(input.policyId) : []),
   ]);
+}
+
+/** A request's one message once its policy's state moved on (edited in place; the story is in its thread). */
+export function requestStateMessage(state: MessageState, input: StateInput): SlackMessage {
+  const t = requestStateText(state, input);
+  return message(t.plain, [section(t.mrkdwn), context(t.footer)]);
 }

@@ -1,31 +1,60 @@
 /** The scheduling modal: policy ID, deletion time, what will happen. Pure: no I/O. */
 import type { types } from '@slack/bolt';
 import type { DiskBackupPolicyDetails } from '../../katapult/client.js';
+import { FORMS } from '../../messages/forms.js';
 import { code, dateToken, escapeMrkdwn } from '../../messages/mrkdwn.js';
 import { MAX_POLICIES_PER_REQUEST, POLICY_ID_MAX_LENGTH } from '../../scheduling/policy-id.js';
 import { SCHEDULE_VIEW } from '../ids.js';
 import type { MetadataSigner } from '../platform/signed-metadata.js';
-import { clip, context, hint, label, modal, noticeModal, placeholder, section } from './common.js';
+import { clip, context, hint, label, modal, noticeModal, option, placeholder, section } from './common.js';
 
 /** What travels through the modal to the submission: identifiers only. */
 export interface ScheduleMetadata {
-  channelId: string;
+  /** Where the request's message goes; null: the form's channel picker says (the global shortcut). */
+  channelId: string | null;
+  /** The thread the request lives in (the message a shortcut was used on). */
+  threadTs?: string;
 }
 
+const CHANNEL_ID = /^[CDGUW][A-Z0-9]{2,}$/;
+const TS = /^\d{1,12}\.\d{1,8}$/;
+
 export function encodeMetadata(meta: ScheduleMetadata): string {
-  return JSON.stringify({ c: meta.channelId });
+  return JSON.stringify({
+    ...(meta.channelId === null ? { p: 1 } : { c: meta.channelId }),
+    ...(meta.threadTs ? { t: meta.threadTs } : {}),
+  });
 }
 
 export function decodeMetadata(raw: string | undefined): ScheduleMetadata | null {
   try {
     const parsed: unknown = JSON.parse(raw ?? '');
     if (typeof parsed !== 'object' || parsed === null) return null;
-    const channelId = (parsed as { c?: unknown }).c;
-    return typeof channelId === 'string' && /^[CDGUW][A-Z0-9]{2,}$/.test(channelId) ? { channelId } : null;
+    const { c, p, t } = parsed as { c?: unknown; p?: unknown; t?: unknown };
+    if (t !== undefined && (typeof t !== 'string' || !TS.test(t))) return null;
+    const thread = typeof t === 'string' ? { threadTs: t } : {};
+    if (p !== undefined) return p === 1 && c === undefined ? { channelId: null, ...thread } : null;
+    return typeof c === 'string' && CHANNEL_ID.test(c) ? { channelId: c, ...thread } : null;
   } catch {
     return null;
   }
 }
+
+/** The form's state values, as a view submission or a block action carries them. */
+type StateValues = Record<string, Record<string, { selected_conversation?: string | null }>>;
+
+/** Where the request's message goes: the metadata's channel, else the one picked in the form (or null). */
+export function chosenChannel(meta: ScheduleMetadata, values: StateValues | undefined): string | null {
+  if (meta.channelId) return meta.channelId;
+  const picked = values?.[SCHEDULE_VIEW.channelBlock]?.[SCHEDULE_VIEW.channelAction]?.selected_conversation;
+  return typeof picked === 'string' && CHANNEL_ID.test(picked) ? picked : null;
+}
+
+/** The form again (a redraw), as the metadata describes it. */
+export const formOf = (meta: ScheduleMetadata): ScheduleModalInput => ({
+  channelId: meta.channelId,
+  ...(meta.threadTs ? { threadTs: meta.threadTs } : {}),
+});
 
 /**
  * The scheduling form's metadata when it verifies: signed for this form, for this workspace
@@ -44,7 +73,16 @@ export function readScheduleMetadata(
 }
 
 export interface ScheduleModalInput {
-  channelId: string;
+  /** Null: the form has a channel picker (the global shortcut). */
+  channelId: string | null;
+  /** The request lives in this thread (a message shortcut's source message). */
+  threadTs?: string;
+  /** The picker's channel to start with (the last one the person used). */
+  initialChannel?: string;
+  /** Policies picked from the start (the IDs a message names). */
+  policyIds?: string[];
+  /** A note at the top of the form (mrkdwn, already escaped): what was found in the message. */
+  notice?: string;
   policyId?: string;
   /** Unix seconds for the date-time picker. */
   initialAt?: number;
@@ -95,6 +133,9 @@ export function buildScheduleModal(input: ScheduleModalInput): types.ModalView {
     placeholder: placeholder('Search by VM, disk or policy ID'),
     min_query_length: 0,
     max_selected_items: MAX_POLICIES_PER_REQUEST,
+    ...(input.policyIds?.length
+      ? { initial_options: input.policyIds.map((id) => option(clip(id, POLICY_ID_MAX_LENGTH), id)) }
+      : {}),
   };
   const policyInput: types.PlainTextInput = {
     type: 'plain_text_input',
@@ -113,9 +154,13 @@ export function buildScheduleModal(input: ScheduleModalInput): types.ModalView {
     title: 'Schedule deletion',
     submit: 'Schedule',
     close: 'Cancel',
-    privateMetadata: encodeMetadata({ channelId: input.channelId }),
+    privateMetadata: encodeMetadata({
+      channelId: input.channelId,
+      ...(input.threadTs ? { threadTs: input.threadTs } : {}),
+    }),
     blocks: [
       section(MODAL_EXPLANATION),
+      ...(input.notice ? [context(input.notice)] : []),
       {
         type: 'input',
         block_id: SCHEDULE_VIEW.policyBlock,
@@ -148,9 +193,32 @@ export function buildScheduleModal(input: ScheduleModalInput): types.ModalView {
         ),
         element: whenInput,
       },
-      context('The result is posted in this channel, so the team sees it.'),
+      ...(input.channelId === null ? [channelInput(input.initialChannel)] : []),
+      context(
+        input.channelId === null
+          ? FORMS.postedInPickedChannel
+          : input.threadTs
+            ? FORMS.postedInThread
+            : FORMS.postedInChannel,
+      ),
     ],
   });
+}
+
+/** The global shortcut's picker of the channel the request's message goes to. */
+function channelInput(initial: string | undefined): types.InputBlock {
+  return {
+    type: 'input',
+    block_id: SCHEDULE_VIEW.channelBlock,
+    label: label(FORMS.channelLabel),
+    hint: hint(FORMS.channelHint),
+    element: {
+      type: 'conversations_select',
+      action_id: SCHEDULE_VIEW.channelAction,
+      filter: { include: ['public', 'private'], exclude_bot_users: true },
+      ...(initial ? { initial_conversation: initial } : {}),
+    },
+  };
 }
 
 /** The preview when several policies are picked: what each backs up, as far as the listing knows. */

@@ -8,6 +8,7 @@ import type { ListenerDeps } from './deps.js';
 import { registerAppHome } from './events/app-home.js';
 import { registerUninstall } from './events/uninstall.js';
 import { registerScheduleStep } from './functions/schedule-step.js';
+import { registerScheduleShortcuts } from './shortcuts/schedule.js';
 import { registerAccessSubmission } from './views/access-submission.js';
 import { registerScheduleSubmission } from './views/schedule-submission.js';
 import { registerTokenSubmission } from './views/token-submission.js';
@@ -26,4 +27,5 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   registerPolicyPreview(app, deps);
   registerApprovalButtons(app, deps);
   registerScheduleStep(app, deps);
+  registerScheduleShortcuts(app, deps);
 }

@@ -15,21 +15,47 @@ export type Delivery = 'channel' | 'direct_message' | 'lost' | 'unknown';
 export async function deliver(
   client: webApi.WebClient,
   logger: AppLogger,
-  input: { channelId: string; userId: string; botUserId: string | null; message: SlackMessage },
+  input: DeliverInput,
   metrics?: Pick<Metrics, 'dmFallback'>,
 ): Promise<Delivery> {
+  return (await deliverMessage(client, logger, input, metrics)).delivery;
+}
+
+export interface DeliverInput {
+  channelId: string;
+  userId: string;
+  botUserId: string | null;
+  message: SlackMessage;
+  /** A reply in this thread of the channel (the private fallback starts its own). */
+  threadTs?: string;
+}
+
+/** Where a delivered message is: the conversation as Slack reported it (a DM's D… ID) and its ts. */
+export interface Posted {
+  channel: string;
+  ts: string;
+}
+
+/** `deliver`, saying also where the message went (null: nowhere known), so it can be edited later. */
+export async function deliverMessage(
+  client: webApi.WebClient,
+  logger: AppLogger,
+  input: DeliverInput,
+  metrics?: Pick<Metrics, 'dmFallback'>,
+): Promise<{ delivery: Delivery; posted: Posted | null }> {
   let slackError: string | null = null;
   try {
-    await writeOnce(() =>
+    const res = await writeOnce(() =>
       client.chat.postMessage({
         channel: input.channelId,
+        ...(input.threadTs ? { thread_ts: input.threadTs } : {}),
         text: input.message.text,
         blocks: input.message.blocks,
         unfurl_links: false,
         unfurl_media: false,
       }),
     );
-    return 'channel';
+    return { delivery: 'channel', posted: postedOf(res, input.channelId) };
   } catch (error) {
     slackError = slackErrorCode(error);
     // It may be in the channel already: a private copy would be a second post of the same outcome.
@@ -38,7 +64,7 @@ export async function deliver(
       channel: input.channelId,
       slack_error: slackErrorText(error),
     });
-    if (unknown) return 'unknown';
+    if (unknown) return { delivery: 'unknown', posted: null };
   }
   try {
     const fallback = undeliveredMessage({
@@ -47,7 +73,7 @@ export async function deliver(
       slackError,
       outcome: input.message,
     });
-    await writeOnce(() =>
+    const res = await writeOnce(() =>
       client.chat.postMessage({
         channel: input.userId,
         text: fallback.text,
@@ -57,7 +83,7 @@ export async function deliver(
       }),
     );
     metrics?.dmFallback();
-    return 'direct_message';
+    return { delivery: 'direct_message', posted: postedOf(res, input.userId) };
   } catch (error) {
     logger.event('error', 'outcome_undelivered', {
       channel: input.channelId,
@@ -65,9 +91,12 @@ export async function deliver(
       slack_error: slackErrorText(error),
       outcome: input.message.text,
     });
-    return mayHaveBeenDone(error) ? 'unknown' : 'lost';
+    return { delivery: mayHaveBeenDone(error) ? 'unknown' : 'lost', posted: null };
   }
 }
+
+const postedOf = (res: { channel?: string; ts?: string }, sentTo: string): Posted | null =>
+  res.ts ? { channel: res.channel ?? sentTo, ts: res.ts } : null;
 
 /**
  * A short private note (a refusal, a storage problem): ephemeral in the channel, or as a direct

@@ -4,13 +4,24 @@
  * and a restore offer (just after it, with a Restore button). `chat.scheduleMessage` keeps them, so
  * no timer of ours has to survive restarts. Failures here never undo the schedule: they are logged.
  * `chat.scheduleMessage` is not idempotent: it is never retried after a timeout (slack-writes.ts).
+ *
+ * With the request's message known (issue 21) both are replies in its thread; the reminder, the
+ * last word before the move, is also broadcast to the channel (`reply_broadcast`). A record from
+ * before that has no message: its follow-ups go at top level, as they did.
  */
 import type { webApi } from '@slack/bolt';
 import type { AppLogger } from '../../log.js';
-import type { UpcomingDeletion, UpcomingDeletions } from '../../scheduling/upcoming.js';
-import { movedMessage, reminderMessage } from '../blocks/followups.js';
+import type { RequestMessage } from '../../scheduling/request-log.js';
+import {
+  isLive,
+  type MessageState,
+  type UpcomingDeletion,
+  type UpcomingDeletions,
+} from '../../scheduling/upcoming.js';
+import { movedMessage, reminderMessage, requestStateMessage } from '../blocks/followups.js';
 import type { SlackMessage } from '../blocks/messages.js';
 import { slackErrorText } from '../workspace.js';
+import { editMessage } from './request-message.js';
 import { writeOnce } from './slack-writes.js';
 
 /** Slack holds a scheduled message for at most 120 days. */
@@ -74,6 +85,12 @@ export async function replaceFollowups(
     target: { type: string | null; id: string | null };
     requestCreatedAt?: number;
     indexed?: UpcomingDeletion;
+    /** The request's message: the follow-ups are replies in its thread (kept from the record otherwise). */
+    message?: RequestMessage;
+    /** The message covers several policies. */
+    sharedMessage?: boolean;
+    /** What the message shows now. */
+    shown?: MessageState;
   },
 ): Promise<{ reminder: boolean; restoreOffer: boolean }> {
   const log = (event: string, error: unknown) =>
@@ -99,22 +116,26 @@ export async function replaceFollowups(
     return { reminder: false, restoreOffer: false };
   }
   if (previous) await deleteHeld(client, deps.logger, previous);
+  if (previous) await retireMessage(client, deps, previous, input);
 
   const nowSeconds = Math.floor(deps.now() / 1000);
   const limit = nowSeconds + SLACK_SCHEDULE_LIMIT_SECONDS;
   let heldIn: string | null = null;
-  const hold = async (postAt: number, message: SlackMessage) => {
+  const thread = threadOf(input, previous);
+  const hold = async (postAt: number, message: SlackMessage, broadcast = false) => {
     if (postAt > limit) return null;
+    const base = {
+      channel: thread.message?.channel ?? input.channelId,
+      post_at: postAt,
+      text: message.text,
+      blocks: message.blocks,
+      unfurl_links: false,
+    };
+    const args: webApi.ChatScheduleMessageArguments = thread.message
+      ? { ...base, thread_ts: thread.message.threadTs, reply_broadcast: broadcast }
+      : base;
     try {
-      const res = await writeOnce(() =>
-        client.chat.scheduleMessage({
-          channel: input.channelId,
-          post_at: postAt,
-          text: message.text,
-          blocks: message.blocks,
-          unfurl_links: false,
-        }),
-      );
+      const res = await writeOnce(() => client.chat.scheduleMessage(args));
       heldIn = res.channel ?? heldIn;
       return res.scheduled_message_id ?? null;
     } catch (error) {
@@ -135,6 +156,7 @@ export async function replaceFollowups(
             leadSeconds: lead,
             scheduledBy: input.scheduledBy,
           }),
+          true,
         )
       : null;
   const restoreMessageId = await hold(
@@ -153,6 +175,9 @@ export async function replaceFollowups(
       reminderMessageId,
       restoreMessageId,
       heldIn,
+      ...(thread.message ? { message: thread.message } : {}),
+      ...(thread.sharedMessage ? { sharedMessage: true } : {}),
+      ...(thread.shown ? { shown: thread.shown } : {}),
       ...(input.requestCreatedAt !== undefined
         ? { requestCreatedAt: input.requestCreatedAt }
         : previous?.requestCreatedAt !== undefined
@@ -163,4 +188,55 @@ export async function replaceFollowups(
     log('upcoming_write_failed', error);
   }
   return { reminder: reminderMessageId !== null, restoreOffer: restoreMessageId !== null };
+}
+
+/**
+ * The thread the follow-ups go in: the request's message given, else the one the index record kept
+ * when it was set by the same request (reconcile's re-hold). A newer request with no message (its
+ * post went privately or was lost) does not inherit an older request's thread.
+ */
+function threadOf(
+  input: {
+    message?: RequestMessage;
+    sharedMessage?: boolean;
+    shown?: MessageState;
+    requestCreatedAt?: number;
+  },
+  previous: UpcomingDeletion | null,
+): { message?: RequestMessage; sharedMessage?: boolean; shown?: MessageState } {
+  if (input.message)
+    return {
+      message: input.message,
+      sharedMessage: input.sharedMessage === true,
+      shown: input.shown ?? 'scheduled',
+    };
+  const same = previous?.message && previous.requestCreatedAt === input.requestCreatedAt;
+  if (!same || !previous?.message) return {};
+  return {
+    message: previous.message,
+    sharedMessage: previous.sharedMessage === true,
+    ...((input.shown ?? previous.shown) ? { shown: input.shown ?? previous.shown } : {}),
+  };
+}
+
+/**
+ * A newer request for the policy has a message of its own: the earlier one's story ends there, so
+ * it says it was rescheduled (its follow-ups were just deleted). Not a message several policies share.
+ */
+async function retireMessage(
+  client: webApi.WebClient,
+  deps: FollowupDeps,
+  previous: UpcomingDeletion,
+  input: { policyId: string; at: number; scheduledBy: string; message?: RequestMessage },
+): Promise<void> {
+  const earlier = previous.message;
+  const next = input.message;
+  if (!earlier || !next || previous.sharedMessage || !isLive(previous.shown)) return;
+  if (earlier.channel === next.channel && earlier.ts === next.ts) return;
+  const content = requestStateMessage('rescheduled', {
+    policyId: input.policyId,
+    at: input.at,
+    scheduledBy: input.scheduledBy,
+  });
+  await editMessage(client, deps.logger, earlier, content, { policy_id: input.policyId });
 }

@@ -101,15 +101,20 @@ export async function openScheduleModal(
     triggerId: string;
     workspaceId: string;
     userId: string;
-    /** Where the result will be posted: a channel, or the user's own ID for a direct message. */
-    channelId: string;
+    /**
+     * Where the result will be posted: a channel, or the user's own ID for a direct message; null:
+     * the form has a channel picker (the global shortcut), checked once picked.
+     */
+    channelId: string | null;
     policyId: string | null;
     when: string | null;
     retryNum: number | null;
+    /** The shortcuts' extras: the thread, the IDs found, a note, the picker's first channel. */
+    form?: Pick<ScheduleModalInput, 'threadTs' | 'policyIds' | 'notice' | 'initialChannel'>;
   },
 ): Promise<true | OpenFailure> {
   const { workspaceId, userId, channelId, policyId, when } = input;
-  const base: ScheduleModalInput = { channelId, ...(policyId ? { policyId } : {}) };
+  const base: ScheduleModalInput = { channelId, ...input.form, ...(policyId ? { policyId } : {}) };
   // With the user's zone already known, the modal opens complete; otherwise it opens at once and
   // the time is filled in after users.info answers.
   const knownZone = when ? deps.users.cached(workspaceId, userId)?.tz : undefined;
@@ -121,13 +126,15 @@ export async function openScheduleModal(
   );
   if (!('id' in opened)) return opened;
 
-  const access = await deps.people.mayUse(client, { workspaceId, userId, channelId });
-  if (!access.allowed) {
+  const where = channelId ?? userId;
+  const access = await deps.people.mayUse(client, { workspaceId, userId, channelId: where });
+  // A form with a channel picker: the channel rule applies to the channel picked, at submission.
+  if (!access.allowed && !(channelId === null && access.reason === 'channel_not_allowed')) {
     await updateView(client, deps, opened, scheduleNoticeView(refusalText(access.reason, deps.command)));
     await deps.refuseScheduleForm({
       workspaceId,
       userId,
-      channelId,
+      channelId: where,
       policyId,
       reason: access.reason,
       retryNum: input.retryNum,
@@ -140,7 +147,7 @@ export async function openScheduleModal(
       client,
       deps,
       opened,
-      scheduleForm(deps, workspaceId, prefill(deps, base, when, access.profile.tz)),
+      scheduleForm(deps, workspaceId, prefill(deps, base, when, access.allowed ? access.profile.tz : 'UTC')),
     );
   }
   return true;

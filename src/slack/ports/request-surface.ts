@@ -6,19 +6,22 @@
  */
 import type { webApi } from '@slack/bolt';
 import type { Freezes } from '../../access/freeze.js';
+import { FAILED_STATE, RESCHEDULED_REPLY } from '../../messages/request-state.js';
 import { STOPPED } from '../../messages/stopped.js';
 import type { Metrics } from '../../metrics.js';
-import { orderOf, type RequestRecord } from '../../scheduling/request-log.js';
+import { orderOf, type RequestRecord, requestMessageOf } from '../../scheduling/request-log.js';
 import type { RequestSurface } from '../../scheduling/run-request.js';
+import { isLive, type UpcomingDeletion } from '../../scheduling/upcoming.js';
 import { refusalText } from '../blocks/access.js';
 import { approvedOutcomeMessage } from '../blocks/approval.js';
 import { clip, context, message, type SlackMessage, section } from '../blocks/common.js';
 import { requestOutcomeMessage } from '../blocks/request.js';
 import { markedMessage, markedText } from '../blocks/workflow.js';
-import { deliver, tellPrivately } from '../outbound/deliver.js';
+import { deliverMessage, tellPrivately } from '../outbound/deliver.js';
 import { type FollowupDeps, followupsFit, replaceFollowups } from '../outbound/followups.js';
+import { editMessage, replyInThread } from '../outbound/request-message.js';
 import { checkAccess, type PeopleDeps } from '../people/access.js';
-import { editRequestMessage, tellRequester } from './approval-surface.js';
+import { tellRequester } from './approval-surface.js';
 
 export function createRequestSurface(
   deps: PeopleDeps &
@@ -55,7 +58,7 @@ export function createRequestSurface(
         text: markedText(r, refusalText(reason, deps.command)),
       });
     },
-    async announce(r) {
+    async announce(r, indexed) {
       const nowSeconds = Math.floor(deps.now() / 1000);
       const client = await clientFor(r.workspace);
       const outcome = markedMessage(
@@ -65,17 +68,37 @@ export function createRequestSurface(
           : requestOutcomeMessage(r, (at) => followupsFit(at, nowSeconds)),
       );
       // An approved request: its message in the channel turns into the outcome (else, a new post).
+      const asked = requestMessageOf(r);
       if (
         r.approval?.decision?.approved &&
-        (await editRequestMessage(client, deps, r, approvedOutcomeMessage(r, outcome)))
-      )
+        asked &&
+        (await editMessage(client, deps.logger, asked, approvedOutcomeMessage(r, outcome), { request: r.id }))
+      ) {
+        r.message = asked;
         return 'channel';
-      return deliver(
+      }
+      // A reschedule of a policy whose message is still live in this channel continues it.
+      if (indexed && (await continueMessage(client, deps, r, outcome, indexed))) return 'channel';
+      const sent = await deliverMessage(
         client,
         deps.logger,
-        { channelId: r.channel, userId: r.user, botUserId: r.botUserId, message: outcome },
+        {
+          channelId: r.channel,
+          userId: r.user,
+          botUserId: r.botUserId,
+          message: outcome,
+          ...(r.threadTs ? { threadTs: r.threadTs } : {}),
+        },
         deps.metrics,
       );
+      if (sent.posted) {
+        const inChannel = sent.delivery === 'channel';
+        r.message = {
+          ...sent.posted,
+          threadTs: (inChannel ? r.threadTs : undefined) ?? sent.posted.ts,
+        };
+      }
+      return sent.delivery;
     },
     tell: (r, text) => tellRequester(deps.logger, clientFor, r, text),
     async holdFollowups(r, step, channelId, indexed) {
@@ -89,9 +112,52 @@ export function createRequestSurface(
         target: step.result.target,
         requestCreatedAt: orderOf(r),
         ...(indexed ? { indexed } : {}),
+        ...(r.message ? { message: r.message, sharedMessage: r.policies.length > 1 } : {}),
+      });
+    },
+    async showFailed(r) {
+      const where = requestMessageOf(r);
+      if (!where) return;
+      const text = FAILED_STATE(r.policies.map((p) => p.policyId));
+      await editMessage(await clientFor(r.workspace), deps.logger, where, message(text, [section(text)]), {
+        request: r.id,
       });
     },
   };
+}
+
+/**
+ * A new request for one policy whose message (from an earlier request, in the same channel) still
+ * tells a live story (scheduled, reminder due, changed): that message shows the new outcome and a
+ * reply in its thread says it was rescheduled; the record takes the message over. `indexed`: the
+ * policy's index record the run just wrote (with the earlier request's message). False: post anew.
+ */
+async function continueMessage(
+  client: webApi.WebClient,
+  deps: FollowupDeps,
+  r: RequestRecord,
+  outcome: SlackMessage,
+  indexed: UpcomingDeletion,
+): Promise<boolean> {
+  const [only, ...more] = r.policies;
+  if (!only?.result?.ok || more.length > 0 || r.threadTs || r.stopped) return false;
+  const earlier = indexed.message;
+  if (!earlier || indexed.channelId !== r.channel || indexed.sharedMessage || !isLive(indexed.shown))
+    return false;
+  if (!(await editMessage(client, deps.logger, earlier, outcome, { request: r.id }))) return false;
+  const at = only.result.autoMoveToTrashAt ?? r.atSeconds;
+  const text = RESCHEDULED_REPLY(r.user, only.policyId, at);
+  await replyInThread(
+    client,
+    deps.logger,
+    { channel: earlier.channel, threadTs: earlier.threadTs },
+    message(text, [section(text)]),
+    {
+      fields: { request: r.id },
+    },
+  );
+  r.message = earlier;
+  return true;
 }
 
 /** Characters per policy's line: 20 policies with long errors still fit one message. */

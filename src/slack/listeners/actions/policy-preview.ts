@@ -15,7 +15,13 @@ import { checkPolicyId } from '../../../scheduling/policy-id.js';
 import type { PolicySummary } from '../../../scheduling/preview.js';
 import { refusalText } from '../../blocks/access.js';
 import { clip } from '../../blocks/common.js';
-import { pickedPreviewText, previewText, readScheduleMetadata } from '../../blocks/schedule-modal.js';
+import {
+  chosenChannel,
+  formOf,
+  pickedPreviewText,
+  previewText,
+  readScheduleMetadata,
+} from '../../blocks/schedule-modal.js';
 import { SCHEDULE_VIEW } from '../../ids.js';
 import { scheduleForm, updateView } from '../../outbound/modals.js';
 import { workspaceIdOf } from '../../workspace.js';
@@ -58,12 +64,10 @@ export function registerPolicyPreview(app: App, deps: ListenerDeps): void {
     const policy = checkPolicyId(chosen[0]);
     if (!view || !meta || !workspaceId) return;
     let preview: string;
-    const access = await deps.people.mayUse(client, {
-      workspaceId,
-      userId: body.user.id,
-      channelId: meta.channelId,
-    });
-    if (!access.allowed) {
+    const channelId = chosenChannel(meta, view.state?.values) ?? body.user.id;
+    const access = await deps.people.mayUse(client, { workspaceId, userId: body.user.id, channelId });
+    // With a channel picker, the channel is checked once picked, at submission.
+    if (!access.allowed && !(meta.channelId === null && access.reason === 'channel_not_allowed')) {
       preview = refusalText(access.reason, deps.command);
     } else if (chosen.length > 1) {
       const listed = await deps.catalogue.search(workspaceId, '', OPTIONS_BUDGET_MS);
@@ -86,7 +90,7 @@ export function registerPolicyPreview(app: App, deps: ListenerDeps): void {
       client,
       deps,
       { id: view.id, hash: view.hash },
-      scheduleForm(deps, workspaceId, { channelId: meta.channelId, preview }),
+      scheduleForm(deps, workspaceId, { ...formOf(meta), preview }),
       { level: 'info', event: 'preview_update_skipped' },
     );
   };
@@ -99,12 +103,10 @@ export function registerPolicyPreview(app: App, deps: ListenerDeps): void {
     if (!workspaceId || !read.ok) return ack({ options: [] });
     const meta = read.meta;
     // Only people allowed to schedule may browse what the organization's policies back up.
-    const access = await deps.people.mayUse(client, {
-      workspaceId,
-      userId: body.user.id,
-      channelId: meta.channelId,
-    });
-    if (!access.allowed) return ack({ options: [] });
+    const channelId = chosenChannel(meta, body.view?.state?.values) ?? body.user.id;
+    const access = await deps.people.mayUse(client, { workspaceId, userId: body.user.id, channelId });
+    if (!access.allowed && !(meta.channelId === null && access.reason === 'channel_not_allowed'))
+      return ack({ options: [] });
     const matches = await deps.catalogue.search(workspaceId, options.value ?? '', OPTIONS_BUDGET_MS);
     return ack({
       options: matches

@@ -10,8 +10,8 @@ import { refusalText } from '../../blocks/access.js';
 import { restoredMessage } from '../../blocks/followups.js';
 import { failureText } from '../../blocks/messages.js';
 import { ACTIONS } from '../../ids.js';
-import { mayHaveBeenDone } from '../../outbound/slack-writes.js';
-import { slackErrorText, workspaceIdOf } from '../../workspace.js';
+import { replyInThread, restoreThread, showRestored } from '../../outbound/request-message.js';
+import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 
 export const NOT_SCHEDULED_HERE =
@@ -25,7 +25,7 @@ export function registerRestoreButton(app: App, deps: ListenerDeps): void {
     const channelId = body.channel?.id;
     if (!workspaceId || !policy.ok || !channelId) return;
     const userId = body.user.id;
-    const threadTs = body.message?.ts ?? null;
+    const threadTs = body.message?.thread_ts ?? body.message?.ts ?? null;
     await deps.restorePolicy(
       {
         workspaceId,
@@ -62,22 +62,20 @@ function restoreSurface(
     async busy() {
       await privately('This restore is already under way.');
     },
-    async announce(policyId, result) {
+    async announce(policyId, result, scheduled) {
       const message = outcomeMessage(deps, policyId, userId, result);
-      try {
-        await client.chat.postMessage({
-          channel: channelId,
-          ...(threadTs ? { thread_ts: threadTs } : {}),
-          text: message.text,
-          blocks: message.blocks,
-        });
-        return 'channel';
-      } catch (error) {
-        deps.logger.event('warn', 'thread_reply_failed', { slack_error: slackErrorText(error) });
-        // No answer came (a timeout): the reply may be in the thread already, so no private copy.
-        if (mayHaveBeenDone(error)) return 'unknown';
-        return (await privately(message.text)) ? 'ephemeral' : 'lost';
-      }
+      const thread = restoreThread(scheduled, { channelId, ts: threadTs, threadTs: null });
+      const sent = await replyInThread(
+        client,
+        deps.logger,
+        { channel: channelId, threadTs: thread },
+        message,
+      );
+      if (result.ok) await showRestored(client, deps.logger, scheduled, userId);
+      if (sent === 'posted') return 'channel';
+      // No answer came (a timeout): the reply may be in the thread already, so no private copy.
+      if (sent === 'unknown') return 'unknown';
+      return (await privately(message.text)) ? 'ephemeral' : 'lost';
     },
   };
 }

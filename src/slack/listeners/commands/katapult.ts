@@ -68,6 +68,7 @@ export function registerKatapultCommand(app: App, deps: ListenerDeps): void {
         });
         if (opened !== true)
           await args.respond(plainEphemeral(couldNotOpenText(opened))).catch(() => undefined);
+        else await deps.lastChannel?.remember(workspaceId, args.command.user_id, args.command.channel_id);
         return;
       }
     }

@@ -7,7 +7,7 @@ import type { App, webApi } from '@slack/bolt';
 import { FORMS } from '../../../messages/forms.js';
 import { choosePolicies } from '../../../scheduling/policy-id.js';
 import { checkDeletionTime } from '../../../time/local.js';
-import { readScheduleMetadata } from '../../blocks/schedule-modal.js';
+import { chosenChannel, readScheduleMetadata } from '../../blocks/schedule-modal.js';
 import { SCHEDULE_VIEW } from '../../ids.js';
 import { METADATA_MAX_AGE_HOURS } from '../../platform/signed-metadata.js';
 import { workspaceIdOf } from '../../workspace.js';
@@ -36,13 +36,17 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
     // Signed for this form, this workspace, and not too old: else the form must be opened again.
     const read = readScheduleMetadata(deps, view.private_metadata, workspaceId);
 
+    // The global shortcut's form names the channel in its picker.
+    const channelId = read.ok ? chosenChannel(read.meta, values) : null;
+
     const errors: Record<string, string> = {};
     if (!policy.ok) errors[SCHEDULE_VIEW.policyBlock] = policy.reason;
     if (!time.ok) errors[SCHEDULE_VIEW.whenBlock] = time.reason;
+    if (read.ok && !channelId) errors[SCHEDULE_VIEW.channelBlock] = FORMS.pickChannel;
     if (!read.ok) {
       errors[SCHEDULE_VIEW.policyBlock] = FORMS.schedule(read.why, METADATA_MAX_AGE_HOURS, deps.command);
     }
-    if (!policy.ok || !time.ok || !read.ok || !workspaceId) {
+    if (!policy.ok || !time.ok || !read.ok || !workspaceId || !channelId) {
       deps.metrics.submission('invalid');
       await ack({ response_action: 'errors', errors });
       return;
@@ -54,7 +58,8 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
       {
         workspaceId,
         userId,
-        channelId: read.meta.channelId,
+        channelId,
+        ...(read.meta.threadTs ? { threadTs: read.meta.threadTs } : {}),
         viewId: view.id,
         botUserId: context.botUserId ?? null,
         policyIds: policy.policyIds,
@@ -67,6 +72,8 @@ export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
           refusal === null ? ack() : ack({ response_action: 'errors', errors: { [errorBlock]: refusal } }),
       },
     );
+    // The picker's channel is the global shortcut's next default (after Slack has its answer).
+    if (read.meta.channelId === null) await deps.lastChannel?.remember(workspaceId, userId, channelId);
   });
 }
 
