@@ -4,7 +4,7 @@
  * listeners themselves.
  */
 
-import { App, type AppOptions, ErrorCode, type webApi } from '@slack/bolt';
+import { App, type AppOptions, ErrorCode, SocketModeReceiver, type webApi } from '@slack/bolt';
 import type { BotOverrides } from '../app.js';
 import type { Config } from '../config.js';
 import type { InFlight } from '../lifecycle.js';
@@ -55,6 +55,25 @@ function authOptions(
 }
 
 /**
+ * Socket Mode behind the outbound proxy: the receiver Bolt would make, with the proxy's dispatcher
+ * for the WebSocket (Bolt has no option for it). `apps.connections.open` goes through the clients'
+ * `fetch`, which takes the same proxy. Without a proxy Bolt makes its receiver itself, as before.
+ */
+function proxiedSocketMode(
+  config: Config,
+  { logger, outbound }: Pick<Infrastructure, 'logger' | 'outbound'>,
+  clientOptions: webApi.WebClientOptions,
+): SocketModeReceiver {
+  return new SocketModeReceiver({
+    appToken: config.slack.appToken as string,
+    logger,
+    logLevel: config.logLevel as LogLevel,
+    installerOptions: { clientOptions },
+    ...(outbound ? { dispatcher: outbound.dispatcher } : {}),
+  });
+}
+
+/**
  * The Bolt app and its global middleware: the workspace guard, the bounded client pools and the
  * tracking of every listener's work, then the error handler. Global middleware runs before every
  * listener, whenever the listeners are registered (registerBotListeners, below).
@@ -66,17 +85,19 @@ export function createBoltApp(
   health: HealthWiring,
   inflight: InFlight,
 ): App {
-  const { logger, metrics, now } = infra;
+  const { logger, now } = infra;
   const { auth, installed } = authOptions(config, infra);
   const { socketMode } = health.state;
+  const clientOptions = listenerClientOptions(config, overrides, infra);
   const app = new App({
     ...auth,
     ...(config.slack.signingSecret ? { signingSecret: config.slack.signingSecret } : {}),
     ...(socketMode ? { socketMode: true, appToken: config.slack.appToken as string } : {}),
+    ...(socketMode && infra.outbound ? { receiver: proxiedSocketMode(config, infra, clientOptions) } : {}),
     logger,
     // Without this Bolt resets the shared logger to info.
     logLevel: config.logLevel as LogLevel,
-    clientOptions: listenerClientOptions(config, overrides, metrics),
+    clientOptions,
     ...(socketMode
       ? {}
       : {

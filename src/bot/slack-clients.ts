@@ -6,7 +6,7 @@
 import { type App, webApi } from '@slack/bolt';
 import type { BotOverrides } from '../app.js';
 import type { Config } from '../config.js';
-import { countingSlackFetch, type Metrics } from '../metrics.js';
+import { countingSlackFetch } from '../metrics.js';
 import { mayHaveBeenDone } from '../slack/outbound/slack-writes.js';
 import { dropClientPool } from '../slack/platform/client-pools.js';
 import { installedBotToken } from '../slack/platform/installation-store.js';
@@ -53,7 +53,8 @@ export function createSlackClients(
     installationHooks,
     metrics,
     logger,
-  }: Pick<Infrastructure, 'installations' | 'installationHooks' | 'metrics' | 'logger'>,
+    outbound,
+  }: Pick<Infrastructure, 'installations' | 'installationHooks' | 'metrics' | 'logger' | 'outbound'>,
 ): WorkerClients<webApi.WebClient> {
   const clients = createWorkerClients({
     tokenFor: async (id) => (installations ? installedBotToken(installations, id) : config.slack.botToken),
@@ -63,7 +64,7 @@ export function createSlackClients(
         retryConfig: { retries: 0 },
         rejectRateLimitedCalls: true,
         timeout: overrides.slackWriteTimeoutMs ?? SLACK_WRITE_TIMEOUT_MS,
-        fetch: countingSlackFetch(metrics),
+        fetch: countingSlackFetch(metrics, outbound?.fetch),
         logger,
       }),
     max: CLIENTS_KEPT,
@@ -73,11 +74,15 @@ export function createSlackClients(
   return clients;
 }
 
-/** The options of every Web client Bolt makes for the listeners. */
+/**
+ * The options of every Web client Bolt makes for the listeners; Bolt gives them to OAuth's installer
+ * (`oauth.v2.access`) and to Socket Mode's `apps.connections.open` too, and `respond()` posts to a
+ * `response_url` with their `fetch`.
+ */
 export function listenerClientOptions(
   config: Config,
   overrides: BotOverrides,
-  metrics: Metrics,
+  { metrics, outbound }: Pick<Infrastructure, 'metrics' | 'outbound'>,
 ): webApi.WebClientOptions {
   return {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
@@ -87,7 +92,8 @@ export function listenerClientOptions(
     retryConfig: LISTENER_RETRIES,
     // Per attempt: a connection that never answers must not hold a post (and its fallback) for ever.
     timeout: overrides.slackWriteTimeoutMs ?? SLACK_WRITE_TIMEOUT_MS,
-    // Counts failed Web API calls by method and error, for every client Bolt makes.
-    fetch: countingSlackFetch(metrics),
+    // Counts failed Web API calls by method and error, for every client Bolt makes; through the
+    // outbound proxy when one is set (src/net/proxy.ts).
+    fetch: countingSlackFetch(metrics, outbound?.fetch),
   };
 }
