@@ -23,6 +23,7 @@ import {
 } from '../../support/harness.js';
 import { commandBody, viewSubmissionBody } from '../../support/slack-requests.js';
 import { type ForwardProxy, startForwardProxy } from '../helpers/forward-proxy.js';
+import { installInTeam } from '../helpers/oauth-install.js';
 
 const hostOf = (url: string) => new URL(url).host;
 
@@ -215,6 +216,36 @@ describe('Socket Mode with http_proxy and no_proxy (lower case): no_proxy names 
     expect(katapult).toContain('DELETE /disk_backup_policies/disk_backup_policy/schedule');
     expect(katapultViaProxy).toEqual([]);
     expect(proxy.tunnels).not.toContain(hostOf(h.katapult.baseUrl));
+  });
+});
+
+describe('OAuth (HTTP mode, many workspaces) with HTTP_PROXY', () => {
+  let proxy: ForwardProxy;
+  let h: Harness;
+
+  beforeAll(async () => {
+    proxy = await startForwardProxy();
+    h = await startHarness({
+      env: {
+        SLACK_CLIENT_ID: '123.456',
+        SLACK_CLIENT_SECRET: 'client-secret-abcdef',
+        SLACK_STATE_SECRET: 'state-secret-0123456789',
+        HTTP_PROXY: proxy.url,
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await h?.stop();
+    await proxy?.close();
+  });
+
+  test("an install's oauth.v2.access (and the installer's auth.test) go through the proxy", async () => {
+    await installInTeam(h, 'T0PROXIED1');
+    expect(await h.bot.idle()).toBe(true);
+    const { slack, slackViaProxy } = traffic(h, proxy);
+    expect(slack).toContain('oauth.v2.access');
+    expect(slackViaProxy).toEqual(slack);
   });
 });
 
