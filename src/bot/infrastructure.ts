@@ -57,19 +57,24 @@ export interface Infrastructure {
 
 export async function createInfrastructure(config: Config, overrides: BotOverrides): Promise<Infrastructure> {
   const { redactor, logger } = createRedactedLogger(config, overrides.logSink);
+  const now = overrides.now ?? Date.now;
+  const { key, box } = await loadEncryptionKey(config, redactor, logger);
   const outbound = await createOutbound(config.proxy);
   if (outbound) {
     for (const secret of outbound.secrets) redactor.add(secret);
     logger.event('info', 'outbound_proxy', outbound.describe());
   }
-  const now = overrides.now ?? Date.now;
-  const { key, box } = await loadEncryptionKey(config, redactor, logger);
   // Read at each scrape; `pendingRequests` is set from the request log (work.ts).
   const metricsDeps: MetricsDeps = {
     ...(overrides.pendingRequests ? { pendingRequests: overrides.pendingRequests } : {}),
   };
   const metrics = createMetrics(metricsDeps);
-  const { store, identity } = await openStoreCheckingToken(config, metrics, logger, now, outbound);
+  const { store, identity } = await openStoreCheckingToken(config, metrics, logger, now, outbound).catch(
+    async (error: unknown) => {
+      await outbound?.close();
+      throw error;
+    },
+  );
   const katapult = createKatapult(config, metrics, overrides.fetch ?? outbound?.fetch ?? lazyNodeFetch);
   const tokens = createWorkspaceTokens({
     store: createTokenStore(store.kv, box),

@@ -64,6 +64,27 @@ export function proxyChoice(settings: ProxySettings): (url: URL) => string | nul
   };
 }
 
+/**
+ * undici reports a request that could not be made as `TypeError: fetch failed` with what happened
+ * two causes down ("connect ECONNREFUSED …", "Proxy response (407) !== 200 when HTTP Tunneling"). The
+ * error thrown instead says it, and by which way (the proxy without its credentials, or directly),
+ * and carries the code (`ECONNREFUSED`, `PROXY_407`, …) that the Web client's and Katapult's error
+ * handling read. Timeouts and aborts pass unchanged.
+ */
+function failure(error: unknown, proxy: string | null): unknown {
+  // By shape, not instanceof: undici's errors may come from another realm (a test runner's vm).
+  const isError = (value: unknown): value is Error & { code?: unknown } =>
+    typeof value === 'object' && value !== null && typeof (value as Error).message === 'string';
+  if (!isError(error) || error.name !== 'TypeError' || !isError(error.cause)) return error;
+  let root = error.cause;
+  while (isError(root.cause)) root = root.cause;
+  const status = /^Proxy response \((\d{3})\)/.exec(root.message)?.[1];
+  const code = status ? `PROXY_${status}` : typeof root.code === 'string' ? root.code : undefined;
+  const way = proxy === null ? 'directly (NO_PROXY)' : `through the proxy ${withoutCredentials(proxy)}`;
+  const told = new TypeError(`fetch failed ${way}: ${root.message}`, { cause: error.cause });
+  return code === undefined ? told : Object.assign(told, { code });
+}
+
 function password(url: string | null): string[] {
   const secret = url === null ? '' : decodeURIComponent(new URL(url).password);
   return secret === '' ? [] : [secret];
@@ -91,11 +112,17 @@ export async function createOutbound(settings: ProxySettings | null): Promise<Ou
     }
   }
   const dispatcher = new ProxyChoice();
-  const fetch = ((input, init) =>
-    undici.fetch(input as Parameters<typeof undici.fetch>[0], {
-      ...(init as Parameters<typeof undici.fetch>[1]),
-      dispatcher,
-    })) as FetchFunction;
+  const fetch = (async (input, init) => {
+    try {
+      return await undici.fetch(input as Parameters<typeof undici.fetch>[0], {
+        ...(init as Parameters<typeof undici.fetch>[1]),
+        dispatcher,
+      });
+    } catch (error) {
+      const url = typeof input === 'string' || input instanceof URL ? input : input.url;
+      throw failure(error, choose(new URL(String(url))));
+    }
+  }) as FetchFunction;
 
   return {
     fetch,

@@ -7,6 +7,12 @@
  * is HTTP_PROXY (or http_proxy) that applies to them.
  */
 
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { KatapultClient } from '../../src/katapult/client.js';
+import { KatapultNetworkError } from '../../src/katapult/errors.js';
+import { createOutbound } from '../../src/net/proxy.js';
 import { SCHEDULE_VIEW, TOKEN_VIEW } from '../../src/slack/ids.js';
 import { startFakeKatapult } from '../../support/fakes/katapult-api.js';
 import { startFakeSlack } from '../../support/fakes/slack-api.js';
@@ -274,5 +280,69 @@ describe('NO_PROXY covering 127.0.0.1: nothing goes through the proxy', () => {
     expect(katapult).toContain('DELETE /disk_backup_policies/disk_backup_policy/schedule');
     expect(proxy.tunnels).toEqual([]);
     expect(proxy.requests).toEqual([]);
+  });
+});
+
+describe('a proxy that refuses, or is not there: said plainly, at once', () => {
+  let proxy: ForwardProxy;
+  beforeAll(async () => {
+    proxy = await startForwardProxy({ auth: 'ops-bot:the-right-password' });
+  });
+  afterAll(async () => {
+    await proxy?.close();
+  });
+
+  test('without its credentials the start stops, naming the proxy (not a password) and its 407', async () => {
+    const wrong = proxy.url.replace('://', '://ops-bot:a-wrong-password@');
+    // Fakes and folder of the test's own: a start that fails leaves them to the test to close.
+    const slack = await startFakeSlack();
+    const katapult = await startFakeKatapult();
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'katapult-chatops-proxy-'));
+    try {
+      const failed = await startHarness({ env: { HTTP_PROXY: wrong }, slack, katapult, dataDir }).then(
+        async (h) => {
+          await h.stop();
+          return null;
+        },
+        (error: unknown) => String(error),
+      );
+      expect(failed).toContain('could not reach the Slack API at');
+      expect(failed).toContain(
+        `through the proxy http://[redacted]@${hostOf(proxy.url)}/: Proxy response (407)`,
+      );
+      expect(failed).not.toContain('a-wrong-password');
+      expect(proxy.refused).toBeGreaterThan(0);
+      expect(slack.calls).toEqual([]);
+    } finally {
+      await slack.close();
+      await katapult.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test("Katapult's client reports the proxy's refusal, and an unreachable proxy, as network failures with their code", async () => {
+    const katapult = await startFakeKatapult();
+    const closed = await startForwardProxy();
+    await closed.close(); // its port is now refused
+    try {
+      for (const [uri, code] of [
+        [proxy.url, 'PROXY_407'],
+        [closed.url, 'ECONNREFUSED'],
+      ] as const) {
+        const outbound = await createOutbound({ https: null, http: uri, noProxy: '' });
+        const client = new KatapultClient({
+          baseUrl: katapult.baseUrl,
+          fetch: outbound?.fetch ?? fetch,
+          retry: { maxAttempts: 1 },
+        });
+        const failed = await client.identify(KATAPULT_TOKEN).catch((error: unknown) => error);
+        await outbound?.close();
+        expect(failed).toBeInstanceOf(KatapultNetworkError);
+        expect((failed as Error).message).toContain(`(${code})`);
+      }
+      expect(katapult.requests).toEqual([]);
+    } finally {
+      await katapult.close();
+    }
   });
 });
