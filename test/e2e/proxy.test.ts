@@ -10,6 +10,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { runCli } from '../../src/cli.js';
 import { KatapultClient } from '../../src/katapult/client.js';
 import { KatapultNetworkError } from '../../src/katapult/errors.js';
 import { createOutbound } from '../../src/net/proxy.js';
@@ -19,10 +20,12 @@ import { startFakeSlack } from '../../support/fakes/slack-api.js';
 import { startFakeSocketMode } from '../../support/fakes/socket-mode.js';
 import {
   ADMIN,
+  BOT_TOKEN,
   type Harness,
   inMinutes,
   KATAPULT_TOKEN,
   MEMBER,
+  SIGNING_SECRET,
   setWorkspaceToken,
   signedMetadata,
   startHarness,
@@ -114,6 +117,35 @@ describe('HTTPS_PROXY and HTTP_PROXY (upper case), a proxy that asks for credent
     expect(line).toContain(`http://[redacted]@${hostOf(proxy.url)}/`);
     expect(line).toContain('10.0.0.0/8');
     expect(h.logs.filter((l) => l.includes(PASSWORD))).toEqual([]);
+  });
+
+  test("the CLI's check reaches Slack and Katapult through the proxy too, and names it without the password", async () => {
+    const before = { slack: h.slack.calls.length, katapult: h.katapult.requests.length };
+    const lines: string[] = [];
+    const out = { line: (text: string) => lines.push(text) };
+    const code = await runCli(
+      ['check'],
+      {
+        SLACK_BOT_TOKEN: BOT_TOKEN,
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_API_URL: h.slack.apiUrl,
+        KATAPULT_API_URL: h.katapult.baseUrl,
+        DATA_DIR: h.dataDir,
+        TOKEN_ENCRYPTION_KEY: h.encryptionKey,
+        http_proxy: proxy.url.replace('://', `://ops-bot:${PASSWORD}@`),
+      },
+      out,
+      out,
+    );
+    const text = lines.join('\n');
+    expect(text).toMatch(/^ok +proxy +.*http via http:\/\/\[redacted\]@127\.0\.0\.1:\d+\//m);
+    expect(text).not.toContain(PASSWORD);
+    expect(code).toBe(0);
+    expect(h.slack.calls.slice(before.slack).map((c) => c.method)).toContain('auth.test');
+    expect(h.katapult.requests.length).toBeGreaterThan(before.katapult);
+    const { slack, slackViaProxy, katapult, katapultViaProxy } = traffic(h, proxy);
+    expect(slackViaProxy).toEqual(slack);
+    expect(katapultViaProxy).toEqual(katapult);
   });
 });
 
