@@ -481,5 +481,11 @@ function proxyUrl(env: Env, name: string): string | null {
   if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
     return mistake(name, `${expected}, without a path`, null);
   }
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+  } catch {
+    return mistake(name, `${expected}; percent-encode a "%" in the user name or password as %25`, null);
+  }
   return url.href;
 }

@@ -9,6 +9,7 @@ import type { BotOverrides } from '../app.js';
 import type { Config } from '../config.js';
 import type { InFlight } from '../lifecycle.js';
 import type { LogLevel } from '../log.js';
+import type { Outbound } from '../net/proxy.js';
 import { buildUseCases } from '../scheduling/use-cases.js';
 import { registerListeners } from '../slack/listeners/index.js';
 import { checkApprover, createPeopleChecks } from '../slack/people/access.js';
@@ -61,7 +62,7 @@ function authOptions(
  */
 function proxiedSocketMode(
   config: Config,
-  { logger, outbound }: Pick<Infrastructure, 'logger' | 'outbound'>,
+  { logger, outbound }: Pick<Infrastructure, 'logger'> & { outbound: Outbound },
   clientOptions: webApi.WebClientOptions,
 ): SocketModeReceiver {
   return new SocketModeReceiver({
@@ -69,7 +70,7 @@ function proxiedSocketMode(
     logger,
     logLevel: config.logLevel as LogLevel,
     installerOptions: { clientOptions },
-    ...(outbound ? { dispatcher: outbound.dispatcher } : {}),
+    dispatcher: outbound.dispatcher,
   });
 }
 
@@ -85,7 +86,7 @@ export function createBoltApp(
   health: HealthWiring,
   inflight: InFlight,
 ): App {
-  const { logger, now } = infra;
+  const { logger, now, outbound } = infra;
   const { auth, installed } = authOptions(config, infra);
   const { socketMode } = health.state;
   const clientOptions = listenerClientOptions(config, overrides, infra);
@@ -93,7 +94,9 @@ export function createBoltApp(
     ...auth,
     ...(config.slack.signingSecret ? { signingSecret: config.slack.signingSecret } : {}),
     ...(socketMode ? { socketMode: true, appToken: config.slack.appToken as string } : {}),
-    ...(socketMode && infra.outbound ? { receiver: proxiedSocketMode(config, infra, clientOptions) } : {}),
+    ...(socketMode && outbound
+      ? { receiver: proxiedSocketMode(config, { logger, outbound }, clientOptions) }
+      : {}),
     logger,
     // Without this Bolt resets the shared logger to info.
     logLevel: config.logLevel as LogLevel,

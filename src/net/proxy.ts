@@ -80,7 +80,7 @@ function failure(error: unknown, proxy: string | null): unknown {
   while (isError(root.cause)) root = root.cause;
   const status = /^Proxy response \((\d{3})\)/.exec(root.message)?.[1];
   const code = status ? `PROXY_${status}` : typeof root.code === 'string' ? root.code : undefined;
-  const way = proxy === null ? 'directly (NO_PROXY)' : `through the proxy ${withoutCredentials(proxy)}`;
+  const way = proxy === null ? 'directly' : `through the proxy ${withoutCredentials(proxy)}`;
   const told = new TypeError(`fetch failed ${way}: ${root.message}`, { cause: error.cause });
   return code === undefined ? told : Object.assign(told, { code });
 }
@@ -119,8 +119,8 @@ export async function createOutbound(settings: ProxySettings | null): Promise<Ou
         dispatcher,
       });
     } catch (error) {
-      const url = typeof input === 'string' || input instanceof URL ? input : input.url;
-      throw failure(error, choose(new URL(String(url))));
+      const url = typeof input === 'object' && 'url' in input ? input.url : String(input);
+      throw failure(error, URL.canParse(url) ? choose(new URL(url)) : null);
     }
   }) as FetchFunction;
 

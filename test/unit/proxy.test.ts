@@ -136,6 +136,7 @@ describe('the variables', () => {
     ['HTTPS_PROXY', `socks5://ops:${PASSWORD}@proxy.example:1080`, 'other schemes'],
     ['https_proxy', `http://ops:${PASSWORD}@proxy.example:99999`, 'expected a proxy URL'],
     ['HTTP_PROXY', `http://ops:${PASSWORD}@proxy.example:3128/some/path`, 'without a path'],
+    ['http_proxy', `http://ops:${PASSWORD}%zz@proxy.example:3128`, 'percent-encode'],
   ])('a wrong %s is named, and its value (with the password) is not shown', (variable, value, expected) => {
     let error: unknown;
     try {
