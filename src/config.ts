@@ -78,6 +78,22 @@ export interface Config {
   /** Keys from TOKEN_ENCRYPTION_OLD_KEYS: they only open values sealed before a key rotation. */
   oldEncryptionKeys: Buffer[];
   logLevel: LogLevelName;
+  /**
+   * The outbound proxy of every call the bot makes (Slack's Web API and Socket Mode, OAuth,
+   * `response_url`, Katapult), from HTTPS_PROXY, HTTP_PROXY and NO_PROXY (lower case first, as curl
+   * reads them); null when neither proxy is set: every call goes out directly, as without this.
+   */
+  proxy: ProxySettings | null;
+}
+
+/** Proxy URLs (normalized, with any credentials: they are sent to the proxy) and the raw NO_PROXY list. */
+export interface ProxySettings {
+  /** For https:// and wss:// URLs (Slack, Katapult); null: those go out directly. */
+  https: string | null;
+  /** For http:// and ws:// URLs (only loopback ones here: tests, a local relay); null: directly. */
+  http: string | null;
+  /** Hosts reached directly (comma or space separated): host, .domain, *.domain, host:port, IP, CIDR, `*`. */
+  noProxy: string;
 }
 
 /** One wrong setting: the variable, and what is wrong or expected (never the value: it may be a secret). */
@@ -431,5 +447,45 @@ function readConfig(env: Env): Config {
     encryptionKey: key,
     oldEncryptionKeys: oldEncryptionKeys(env, key),
     logLevel: logLevel as LogLevelName,
+    proxy: proxySettings(env),
   };
+}
+
+/**
+ * HTTPS_PROXY / HTTP_PROXY / NO_PROXY, each read lower case first (as curl does), upper case when the
+ * lower-case one is unset or empty. A mistake names the variable as it was set and never shows the
+ * value: a proxy URL may carry a user name and password.
+ */
+function proxySettings(env: Env): ProxySettings | null {
+  const https = env.https_proxy?.trim() ? proxyUrl(env, 'https_proxy') : proxyUrl(env, 'HTTPS_PROXY');
+  const http = env.http_proxy?.trim() ? proxyUrl(env, 'http_proxy') : proxyUrl(env, 'HTTP_PROXY');
+  if (https === null && http === null) return null;
+  const noProxy = optional(env, 'no_proxy') ?? optional(env, 'NO_PROXY') ?? '';
+  return { https, http, noProxy };
+}
+
+/** A proxy's URL; `host:port` alone means `http://host:port` (as curl reads it). */
+function proxyUrl(env: Env, name: string): string | null {
+  const value = optional(env, name);
+  if (value === null) return null;
+  const expected = 'expected a proxy URL such as http://proxy.example.com:3128 (http:// or https://)';
+  let url: URL;
+  try {
+    url = new URL(value.includes('://') ? value : `http://${value}`);
+  } catch {
+    return mistake(name, expected, null);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return mistake(name, `${expected}; other schemes (socks, …) are not supported`, null);
+  }
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+    return mistake(name, `${expected}, without a path`, null);
+  }
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+  } catch {
+    return mistake(name, `${expected}; percent-encode a "%" in the user name or password as %25`, null);
+  }
+  return url.href;
 }

@@ -4,11 +4,12 @@
  * listeners themselves.
  */
 
-import { App, type AppOptions, ErrorCode, type webApi } from '@slack/bolt';
+import { App, type AppOptions, ErrorCode, SocketModeReceiver, type webApi } from '@slack/bolt';
 import type { BotOverrides } from '../app.js';
 import type { Config } from '../config.js';
 import type { InFlight } from '../lifecycle.js';
 import type { LogLevel } from '../log.js';
+import type { Outbound } from '../net/proxy.js';
 import { createLastChannels } from '../scheduling/last-channel.js';
 import { buildUseCases } from '../scheduling/use-cases.js';
 import { registerListeners } from '../slack/listeners/index.js';
@@ -56,6 +57,25 @@ function authOptions(
 }
 
 /**
+ * Socket Mode behind the outbound proxy: the receiver Bolt would make, with the proxy's dispatcher
+ * for the WebSocket (Bolt has no option for it). `apps.connections.open` goes through the clients'
+ * `fetch`, which takes the same proxy. Without a proxy Bolt makes its receiver itself, as before.
+ */
+function proxiedSocketMode(
+  config: Config,
+  { logger, outbound }: Pick<Infrastructure, 'logger'> & { outbound: Outbound },
+  clientOptions: webApi.WebClientOptions,
+): SocketModeReceiver {
+  return new SocketModeReceiver({
+    appToken: config.slack.appToken as string,
+    logger,
+    logLevel: config.logLevel as LogLevel,
+    installerOptions: { clientOptions },
+    dispatcher: outbound.dispatcher,
+  });
+}
+
+/**
  * The Bolt app and its global middleware: the workspace guard, the bounded client pools and the
  * tracking of every listener's work, then the error handler. Global middleware runs before every
  * listener, whenever the listeners are registered (registerBotListeners, below).
@@ -67,17 +87,21 @@ export function createBoltApp(
   health: HealthWiring,
   inflight: InFlight,
 ): App {
-  const { logger, metrics, now } = infra;
+  const { logger, now, outbound } = infra;
   const { auth, installed } = authOptions(config, infra);
   const { socketMode } = health.state;
+  const clientOptions = listenerClientOptions(config, overrides, infra);
   const app = new App({
     ...auth,
     ...(config.slack.signingSecret ? { signingSecret: config.slack.signingSecret } : {}),
     ...(socketMode ? { socketMode: true, appToken: config.slack.appToken as string } : {}),
+    ...(socketMode && outbound
+      ? { receiver: proxiedSocketMode(config, { logger, outbound }, clientOptions) }
+      : {}),
     logger,
     // Without this Bolt resets the shared logger to info.
     logLevel: config.logLevel as LogLevel,
-    clientOptions: listenerClientOptions(config, overrides, metrics),
+    clientOptions,
     ...(socketMode
       ? {}
       : {

@@ -16,6 +16,7 @@ import {
   type Metrics,
   type MetricsDeps,
 } from '../metrics.js';
+import { createOutbound, type Outbound } from '../net/proxy.js';
 import { type BotIdentity, checkBotToken } from '../slack/platform/identity.js';
 import { createInstallationStore } from '../slack/platform/installation-store.js';
 import { SecretBox } from '../store/crypto.js';
@@ -50,19 +51,31 @@ export interface Infrastructure {
    * (slack-clients.ts) so that the workspace's kept clients, with the old token, are dropped.
    */
   installationHooks: { stored(workspaceId: string): void };
+  /** The outbound proxy every Slack and Katapult call goes through (src/net/proxy.ts); null: none set. */
+  outbound: Outbound | null;
 }
 
 export async function createInfrastructure(config: Config, overrides: BotOverrides): Promise<Infrastructure> {
   const { redactor, logger } = createRedactedLogger(config, overrides.logSink);
   const now = overrides.now ?? Date.now;
   const { key, box } = await loadEncryptionKey(config, redactor, logger);
+  const outbound = await createOutbound(config.proxy);
+  if (outbound) {
+    for (const secret of outbound.secrets) redactor.add(secret);
+    logger.event('info', 'outbound_proxy', outbound.describe());
+  }
   // Read at each scrape; `pendingRequests` is set from the request log (work.ts).
   const metricsDeps: MetricsDeps = {
     ...(overrides.pendingRequests ? { pendingRequests: overrides.pendingRequests } : {}),
   };
   const metrics = createMetrics(metricsDeps);
-  const { store, identity } = await openStoreCheckingToken(config, metrics, logger, now);
-  const katapult = createKatapult(config, metrics, overrides.fetch ?? lazyNodeFetch);
+  const { store, identity } = await openStoreCheckingToken(config, metrics, logger, now, outbound).catch(
+    async (error: unknown) => {
+      await outbound?.close();
+      throw error;
+    },
+  );
+  const katapult = createKatapult(config, metrics, overrides.fetch ?? outbound?.fetch ?? lazyNodeFetch);
   const tokens = createWorkspaceTokens({
     store: createTokenStore(store.kv, box),
     katapult,
@@ -92,6 +105,7 @@ export async function createInfrastructure(config: Config, overrides: BotOverrid
     tokens,
     installations,
     installationHooks,
+    outbound,
   };
 }
 
@@ -151,10 +165,11 @@ async function openStoreCheckingToken(
   metrics: Metrics,
   logger: AppLogger,
   now: () => number,
+  outbound: Outbound | null,
 ): Promise<{ store: Store; identity: BotIdentity | null }> {
   const identityChecked = config.slack.oauth
     ? null
-    : checkBotToken(config.slack.botToken as string, config.slack.apiUrl, logger);
+    : checkBotToken(config.slack.botToken as string, config.slack.apiUrl, logger, outbound?.fetch);
   identityChecked?.catch(() => undefined); // handled below, unless the store failed first
   const store = await openMigratedStore(config, metrics, logger, now);
   let identity: BotIdentity | null = null;

@@ -85,7 +85,7 @@ export function createHealthWiring(
 
 export interface LifecycleParts {
   app: App;
-  infra: Pick<Infrastructure, 'store' | 'metrics' | 'logger' | 'now'>;
+  infra: Pick<Infrastructure, 'store' | 'metrics' | 'logger' | 'now' | 'outbound'>;
   health: HealthWiring;
   work: Work;
   inflight: InFlight;
@@ -207,6 +207,7 @@ async function stop(
   if (!state.socketMode) await app.stop().catch(() => undefined);
   infra.logger.event(drained ? 'info' : 'error', 'stopped', { in_flight_at_stop: pending, drained });
   await Promise.all(listeners.splice(0).map((l) => l.close()));
+  await infra.outbound?.close();
   // A store that does not answer (a partition, a hung database) would hold its close for ever
   // (the pool waits for its busy clients, Redis for QUIT's reply): the process would outlive the
   // orchestrator's grace and be killed. Nothing is left to write, so the wait is bounded.

@@ -6,7 +6,7 @@
 import { type App, webApi } from '@slack/bolt';
 import type { BotOverrides } from '../app.js';
 import type { Config } from '../config.js';
-import { countingSlackFetch, type Metrics } from '../metrics.js';
+import { countingSlackFetch } from '../metrics.js';
 import { mayHaveBeenDone } from '../slack/outbound/slack-writes.js';
 import { dropClientPool } from '../slack/platform/client-pools.js';
 import { installedBotToken } from '../slack/platform/installation-store.js';
@@ -53,9 +53,10 @@ export function createSlackClients(
     installationHooks,
     metrics,
     logger,
-  }: Pick<Infrastructure, 'installations' | 'installationHooks' | 'metrics' | 'logger'>,
+    outbound,
+  }: Pick<Infrastructure, 'installations' | 'installationHooks' | 'metrics' | 'logger' | 'outbound'>,
 ): WorkerClients<webApi.WebClient> & { clientWith(token: string): webApi.WebClient } {
-  const clientWith = oneAttemptClients(config, overrides, { metrics, logger });
+  const clientWith = oneAttemptClients(config, overrides, { metrics, logger, outbound });
   const clients = createWorkerClients({
     tokenFor: async (id) => (installations ? installedBotToken(installations, id) : config.slack.botToken),
     makeClient: clientWith,
@@ -73,7 +74,7 @@ export function createSlackClients(
 export function oneAttemptClients(
   config: Config,
   overrides: BotOverrides,
-  { metrics, logger }: Pick<Infrastructure, 'metrics' | 'logger'>,
+  { metrics, logger, outbound }: Pick<Infrastructure, 'metrics' | 'logger' | 'outbound'>,
 ): (token: string) => webApi.WebClient {
   return (token) =>
     new webApi.WebClient(token, {
@@ -81,16 +82,20 @@ export function oneAttemptClients(
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
       timeout: overrides.slackWriteTimeoutMs ?? SLACK_WRITE_TIMEOUT_MS,
-      fetch: countingSlackFetch(metrics),
+      fetch: countingSlackFetch(metrics, outbound?.fetch),
       logger,
     });
 }
 
-/** The options of every Web client Bolt makes for the listeners. */
+/**
+ * The options of every Web client Bolt makes for the listeners; Bolt gives them to OAuth's installer
+ * (`oauth.v2.access`) and to Socket Mode's `apps.connections.open` too, and `respond()` posts to a
+ * `response_url` with their `fetch`.
+ */
 export function listenerClientOptions(
   config: Config,
   overrides: BotOverrides,
-  metrics: Metrics,
+  { metrics, outbound }: Pick<Infrastructure, 'metrics' | 'outbound'>,
 ): webApi.WebClientOptions {
   return {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
@@ -100,7 +105,8 @@ export function listenerClientOptions(
     retryConfig: LISTENER_RETRIES,
     // Per attempt: a connection that never answers must not hold a post (and its fallback) for ever.
     timeout: overrides.slackWriteTimeoutMs ?? SLACK_WRITE_TIMEOUT_MS,
-    // Counts failed Web API calls by method and error, for every client Bolt makes.
-    fetch: countingSlackFetch(metrics),
+    // Counts failed Web API calls by method and error, for every client Bolt makes; through the
+    // outbound proxy when one is set (src/net/proxy.ts).
+    fetch: countingSlackFetch(metrics, outbound?.fetch),
   };
 }

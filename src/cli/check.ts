@@ -9,6 +9,7 @@ import nodeFetch from 'node-fetch';
 import type { Config } from '../config.js';
 import { type FetchLike, KatapultClient } from '../katapult/client.js';
 import { isKatapultError } from '../katapult/errors.js';
+import { createOutbound, type Outbound } from '../net/proxy.js';
 import { BOT_SCOPES } from '../slack/scopes.js';
 import { slackErrorCode } from '../slack/workspace.js';
 import { LATEST_SCHEMA_VERSION, schemaVersion } from '../store/migrations.js';
@@ -23,6 +24,22 @@ export interface CheckOptions {
 }
 
 export async function runCheck(config: Config, out: Output, options: CheckOptions = {}): Promise<number> {
+  // Slack and Katapult are reached as the bot reaches them: through the proxy when one is set.
+  const outbound = await createOutbound(config.proxy);
+  try {
+    return await checkAll(config, out, options, outbound);
+  } finally {
+    await outbound?.close();
+  }
+}
+
+async function checkAll(
+  config: Config,
+  out: Output,
+  options: CheckOptions,
+  outbound: Outbound | null,
+): Promise<number> {
+  const fetch = options.fetch ?? outbound?.fetch;
   const failed: string[] = [];
   let warnings = 0;
   const report = (level: Level, name: string, detail: string) => {
@@ -42,7 +59,15 @@ export async function runCheck(config: Config, out: Output, options: CheckOption
     `${config.slack.appToken ? 'Socket Mode' : 'HTTP mode'}, store ${storeKind(config)}`,
   );
 
-  await checkSlack(config, report);
+  if (outbound) {
+    const { https_proxy, http_proxy, no_proxy } = outbound.describe();
+    report(
+      'ok',
+      'proxy',
+      `https via ${https_proxy ?? 'direct'}, http via ${http_proxy ?? 'direct'}, NO_PROXY ${no_proxy || '(empty)'}`,
+    );
+  }
+  await checkSlack(config, report, outbound?.fetch);
 
   // `check` looks, it does not create: a SQLite file that is not there yet is reported, not made.
   const sqliteFile = config.store.url.startsWith('sqlite://')
@@ -55,7 +80,7 @@ export async function runCheck(config: Config, out: Output, options: CheckOption
       `no SQLite database at ${sqliteFile} yet: the bot creates it on its first start (is STORE_URL the one the bot uses?)`,
     );
     // KATAPULT_API_TOKEN needs no store: it is checked all the same.
-    if (config.katapult.fallbackToken) await checkKatapultTokens(config, null, null, report, options.fetch);
+    if (config.katapult.fallbackToken) await checkKatapultTokens(config, null, null, report, fetch);
     return finish('; the store checks were skipped');
   }
   let store: Store;
@@ -69,7 +94,7 @@ export async function runCheck(config: Config, out: Output, options: CheckOption
     report('ok', 'store', 'reachable');
     await checkSchema(store, report);
     const box = await checkKey(config, store, report);
-    if (box) await checkKatapultTokens(config, store, box, report, options.fetch);
+    if (box) await checkKatapultTokens(config, store, box, report, fetch);
     await checkRedisPersistence(store, report);
   } finally {
     await store.close().catch(() => undefined);
@@ -97,9 +122,10 @@ const SILENT: NonNullable<webApi.WebClientOptions['logger']> = {
   setName: () => undefined,
 };
 
-function slackClient(config: Config, token: string): webApi.WebClient {
+function slackClient(config: Config, token: string, fetch?: typeof globalThis.fetch): webApi.WebClient {
   return new webApi.WebClient(token, {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+    ...(fetch ? { fetch } : {}),
     retryConfig: { retries: 1, factor: 2, minTimeout: 500, maxTimeout: 1000 },
     timeout: 10_000,
     logger: SILENT,
@@ -109,16 +135,21 @@ function slackClient(config: Config, token: string): webApi.WebClient {
 /** The single-workspace install's team ID (null with OAuth). */
 export async function slackTeam(config: Config): Promise<string | null> {
   if (!config.slack.botToken) return null;
-  return (await slackClient(config, config.slack.botToken).auth.test()).team_id ?? null;
+  const outbound = await createOutbound(config.proxy);
+  try {
+    return (await slackClient(config, config.slack.botToken, outbound?.fetch).auth.test()).team_id ?? null;
+  } finally {
+    await outbound?.close();
+  }
 }
 
-async function checkSlack(config: Config, report: Report): Promise<void> {
+async function checkSlack(config: Config, report: Report, fetch?: typeof globalThis.fetch): Promise<void> {
   if (config.slack.oauth || !config.slack.botToken) {
     report('ok', 'slack', 'OAuth: each installation brings its own bot token (opened under "key")');
     return;
   }
   try {
-    const auth = await slackClient(config, config.slack.botToken).auth.test();
+    const auth = await slackClient(config, config.slack.botToken, fetch).auth.test();
     report(
       'ok',
       'slack',

@@ -19,10 +19,13 @@ export async function checkBotToken(
   botToken: string,
   apiUrl: string | null,
   logger: AppLogger,
+  /** Through the outbound proxy (src/net/proxy.ts) when one is set; else Node's own. */
+  fetch?: typeof globalThis.fetch,
 ): Promise<BotIdentity> {
   try {
     const auth = await new webApi.WebClient(botToken, {
       ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
+      ...(fetch ? { fetch } : {}),
       retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2000 },
       timeout: 10_000,
       logger,
