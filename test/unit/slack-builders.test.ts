@@ -1,5 +1,6 @@
 /** Builder rules: IDs, lengths, escaping, identifiers-only metadata, no secrets. Not serialized snapshots. */
 
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { Redactor } from '../../src/log.js';
 import { code, dateToken, escapeMrkdwn } from '../../src/messages/mrkdwn.js';
@@ -145,6 +146,17 @@ test('help names every subcommand with the configured command', () => {
   const json = JSON.stringify(helpMessage('/kp'));
   for (const part of ['`/kp`', '/kp token', '/kp help', 'in 90m', 'tomorrow 09:00'])
     expect(json).toContain(part);
+});
+
+test('help names every other way in that manifest.yml declares (both shortcuts, the Workflow Builder step)', () => {
+  const manifest = readFileSync('manifest.yml', 'utf8');
+  const names = [
+    ...[...manifest.matchAll(/^ {4}- name: (.+)$/gm)].map((m) => m[1]?.trim() ?? ''),
+    /^functions:\s*\n\s+\w+:\s*\n\s+title: (.+)$/m.exec(manifest)?.[1]?.trim() ?? '',
+  ];
+  expect(names).toHaveLength(3);
+  const json = JSON.stringify(helpMessage('/kp'));
+  for (const name of names) expect(json).toContain(name);
 });
 
 test('token modal shows only the last four characters and never an initial value', () => {

@@ -117,6 +117,15 @@ export function helpMessage(command: string): SlackMessage {
         `\`${c} help\` shows this.`,
       ].join('\n'),
     ),
+    section(
+      [
+        '*Other ways in*',
+        '• On any message: ⋮ *More actions* → *Schedule deletion…* opens the form filled with the policy IDs the message names; the request then lives in that message’s thread.',
+        '• From anywhere: the ⚡ shortcuts menu → *Schedule a disk backup policy deletion*, with a channel for the result.',
+        '• In Workflow Builder: the step *Schedule disk backup policy deletion* (once an admin allows workflows in `access`).',
+        'Each request has one message in the channel; its reminder, restore offer and any change follow in its thread.',
+      ].join('\n'),
+    ),
     context(
       'When the workspace requires approval, a submission posts a request with Approve and Deny in the channel, and nothing is scheduled until someone else approves it. Katapult needs at least 5 minutes’ notice. Until the time comes the policy keeps working; afterwards it sits in the trash and can be restored from Katapult until it is purged.',
     ),
