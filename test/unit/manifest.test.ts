@@ -80,3 +80,15 @@ test.each(['manifest.yml', 'manifest.oauth.yml'])(
     }
   },
 );
+
+test.each(['manifest.yml', 'manifest.oauth.yml'])(
+  '%s subscribes to the events that end an installation (the bot forgets the workspace, keeping its trail)',
+  (file) => {
+    const events =
+      readFileSync(file, 'utf8')
+        .split(/^\s+bot_events:\s*$/m)[1]
+        ?.split(/^\s{2}\w+:/m)[0] ?? '';
+    expect(events).toMatch(/^\s+- app_uninstalled\s*$/m);
+    expect(events).toMatch(/^\s+- tokens_revoked\s*$/m);
+  },
+);
