@@ -19,7 +19,7 @@ import { HOLDS } from './approvals.js';
 import { DAILY_LIMIT_WINDOW_MS, RESERVATIONS } from './daily-limit.js';
 import { LOCKS } from './locks.js';
 import { periodic } from './periodic.js';
-import { REQUESTS } from './request-log.js';
+import { ENDED, REQUESTS, type RequestState } from './request-log.js';
 import { CHECKED, KEEP_AFTER_MOVE_SECONDS, UPCOMING } from './upcoming.js';
 
 /** Every kind of record the sweep looks after (the label of `katapult_chatops_stored_records`). */
@@ -88,16 +88,6 @@ export interface Retention {
   stop(): void;
 }
 
-/** States a request never leaves: once one of these, only its age matters. */
-const FINISHED: ReadonlySet<string> = new Set([
-  'done',
-  'failed',
-  'superseded',
-  'cancelled',
-  'denied',
-  'expired',
-  'stopped',
-]);
 /** A reconcile check whose upcoming record is gone is left this long (a check may land just after the removal). */
 const ORPHAN_CHECK_MS = 86_400_000;
 /** A lock is taken for removal only this long after its lease lapsed (clocks of replicas differ a little). */
@@ -137,7 +127,7 @@ function judgeRequest(row: DocRow, now: number, keepMs: number): Verdict {
   const r = object(row.body);
   if (!r || typeof r.state !== 'string') return 'unreadable';
   // Pending, calling, waiting for approval, approved (pending again), or a state this code does not know.
-  if (!FINISHED.has(r.state) || row.active) return 'keep';
+  if (!ENDED.has(r.state as RequestState) || row.active) return 'keep';
   // A worker still holds it (writing its end): it goes on a later pass.
   if (row.leaseExpiresAt !== null && row.leaseExpiresAt > now) return 'keep';
   return now - endedAt(row, r) >= keepMs ? 'remove' : 'keep';
@@ -177,7 +167,7 @@ async function judge(
       if (!request) return 'remove';
       const state = object(request.body)?.state;
       if (typeof state !== 'string') return 'unreadable';
-      return FINISHED.has(state) ? 'remove' : 'keep';
+      return ENDED.has(state as RequestState) ? 'remove' : 'keep';
     }
   }
 }
