@@ -3,7 +3,7 @@
  * Redis and/or PostgreSQL. Prints the census per kind at checkpoints, the stated bound, the last
  * reconcile pass, the admin trail checks and the heap after GC; exits 1 when a check fails.
  *
- *   npm run year -- --store sqlite|redis|postgres|all --days 365 --per-day 50
+ *   npm run year -- --store sqlite|redis|postgres|all --days 365 --per-day 50 [--reconcile-hours 24]
  *
  * Redis and PostgreSQL: TEST_REDIS_URL / TEST_POSTGRES_URL (default 127.0.0.1); each run gets an
  * empty Redis database (1–15) or a new PostgreSQL database, removed at the end.
@@ -27,6 +27,7 @@ function option(name: string, fallback: string): string {
 const days = Number(option('days', '365'));
 const perDay = Number(option('per-day', '50'));
 const which = option('store', 'sqlite');
+const reconcileEveryHours = Number(option('reconcile-hours', '24'));
 const kinds: Kind[] = which === 'all' ? ['sqlite', 'redis', 'postgres'] : [which as Kind];
 const gc = (globalThis as { gc?: () => void }).gc;
 const SERVERS = {
@@ -66,12 +67,12 @@ function report(kind: Kind, result: YearResult): boolean {
   const r = result.lastReconcile;
   const heapDays = result.days.filter((d) => d.heapAfterGc !== null);
   const lines = [
-    `== ${kind}: ${days} days × ${perDay} submissions a day, ${result.seconds} s`,
+    `== ${kind}: ${days} days × ${perDay} submissions a day, a reconcile pass every ${reconcileEveryHours} h, ${result.seconds} s`,
     `settings: REQUEST_RETENTION_DAYS=${result.settings.requestRetentionDays} AUDIT_RETENTION_DAYS=${result.settings.auditRetentionDays} AUDIT_MAX_ENTRIES=${result.settings.auditMaxEntries} AUDIT_ADMIN_RETENTION_DAYS=${result.settings.adminRetentionDays}`,
     'stored records per kind (census of the store) at checkpoints, and the stated bound:',
     table(result),
     `over the bound on the last day: ${result.overBound.length ? result.overBound.join(', ') : 'none'}`,
-    `last reconcile pass: checked ${r.checked} (fresh ${r.fresh}), Katapult asked about ${r.asked} policies, ${r.outsideWindow.length} outside the window (move before ${new Date(r.windowStartSeconds * 1000).toISOString()}); ${r.scheduledInYear} policies scheduled in the year`,
+    `last reconcile pass: checked ${r.checked} (fresh ${r.fresh}), Katapult asked about ${r.asked} policies (${r.ahead} with the move ahead, ${r.asked - r.ahead} inside the restore window), ${r.outsideWindow.length} outside the window (move before ${new Date(r.windowStartSeconds * 1000).toISOString()}); ${r.scheduledInYear} policies scheduled in the year`,
     `admin entries: made ${result.admin.made}, in export-audit ${result.admin.exported}, missing from export ${result.admin.missingFromExport.length}, missing from the admin trail ${result.admin.missingFromAdminTrail.length}; /katapult history admin shows ${result.admin.shownInView} (the newest exported: ${result.admin.viewMatchesExport})`,
     ...(result.admin.missingFromExport.length
       ? [`  missing from export: ${result.admin.missingFromExport.slice(0, 10).join(', ')}`]
@@ -102,6 +103,7 @@ for (const kind of kinds) {
       days,
       perDay,
       censusEvery: 1,
+      reconcileEveryHours,
       ...(gc ? { gc } : {}),
       progress: (line) => {
         if (process.env.YEAR_PROGRESS) console.log(line);

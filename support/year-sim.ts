@@ -113,6 +113,8 @@ export interface YearResult {
     fresh: number;
     /** Policies Katapult was asked about in the last pass. */
     asked: number;
+    /** Of those, policies whose move is still ahead (the others are inside the restore window). */
+    ahead: number;
     /** Of those, policies whose move is neither ahead nor inside the restore window. */
     outsideWindow: string[];
     /** Policies scheduled through the year. */
@@ -567,6 +569,7 @@ export async function simulateYear(settings: YearSettings): Promise<YearResult> 
             checked: summary.checked,
             fresh: summary.fresh,
             asked: asked.size,
+            ahead: [...asked].filter((id) => (scheduled.get(id)?.at ?? 0) > Math.floor(clock / 1000)).length,
             outsideWindow: [...asked].filter((id) => {
               const s = scheduled.get(id);
               return !s || s.at < windowStartSeconds;
@@ -621,6 +624,7 @@ export async function simulateYear(settings: YearSettings): Promise<YearResult> 
         checked: 0,
         fresh: 0,
         asked: 0,
+        ahead: 0,
         outsideWindow: [],
         scheduledInYear,
         windowStartSeconds: 0,

@@ -82,6 +82,7 @@ function checkYear(result: YearResult): void {
   const pass = result.lastReconcile;
   expect(pass.checked).toBeGreaterThan(0);
   expect(pass.asked).toBe(pass.checked);
+  expect(pass.ahead).toBeGreaterThan(0);
   expect(pass.outsideWindow).toEqual([]);
 
   // Every admin entry of the run: in export-audit, in the admin trail; the admin view shows the newest.
