@@ -3,7 +3,7 @@
  * Redis and/or PostgreSQL. Prints the census per kind at checkpoints, the stated bound, the last
  * reconcile pass, the admin trail checks and the heap after GC; exits 1 when a check fails.
  *
- *   npm run year -- --store sqlite|redis|postgres|all --days 365 --per-day 50 [--reconcile-hours 24]
+ *   npm run year -- --store sqlite|redis|postgres|all --days 365 --per-day 50 [--reconcile-hours 24] [--no-sweep]
  *
  * Redis and PostgreSQL: TEST_REDIS_URL / TEST_POSTGRES_URL (default 127.0.0.1); each run gets an
  * empty Redis database (1–15) or a new PostgreSQL database, removed at the end.
@@ -28,6 +28,8 @@ const days = Number(option('days', '365'));
 const perDay = Number(option('per-day', '50'));
 const which = option('store', 'sqlite');
 const reconcileEveryHours = Number(option('reconcile-hours', '24'));
+/** `--no-sweep`: no retention sweep, to see the checks fail. */
+const sweep = !process.argv.includes('--no-sweep');
 const kinds: Kind[] = which === 'all' ? ['sqlite', 'redis', 'postgres'] : [which as Kind];
 const gc = (globalThis as { gc?: () => void }).gc;
 const SERVERS = {
@@ -104,6 +106,7 @@ for (const kind of kinds) {
       perDay,
       censusEvery: 1,
       reconcileEveryHours,
+      retentionSweeps: sweep,
       ...(gc ? { gc } : {}),
       progress: (line) => {
         if (process.env.YEAR_PROGRESS) console.log(line);

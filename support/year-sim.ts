@@ -88,6 +88,8 @@ export interface YearSettings {
   censusEvery?: number;
   /** A full GC (node --expose-gc): then the heap is sampled after it each day. */
   gc?: () => void;
+  /** False: no retention sweep at all (to see the checks fail: what a year without retention keeps). */
+  retentionSweeps?: boolean;
   /** Progress lines. */
   progress?: (line: string) => void;
 }
@@ -580,7 +582,8 @@ export async function simulateYear(settings: YearSettings): Promise<YearResult> 
         }
       }
       clock = Math.max(clock, endOfDay);
-      for (let i = 0; i < 100 && !(await retention.sweep()).complete; i++);
+      if (settings.retentionSweeps !== false)
+        for (let i = 0; i < 100 && !(await retention.sweep()).complete; i++);
       forgetOld();
       const figures: DayFigures = { day, heapAfterGc: null, checked, submissions };
       if (day % censusEvery === 0 || last || day === settings.days - 1)
