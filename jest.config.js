@@ -16,8 +16,6 @@ export const SLOW_TESTS = [
   'test/e2e/production-start.test.ts',
   'test/e2e/shutdown.test.ts',
   'test/store/two-processes-spawned.test.ts',
-  // The scaled-down simulated year: 40 days on each of three stores, about a minute each.
-  'test/store/simulated-year.test.ts',
   'test/smoke/',
 ];
 

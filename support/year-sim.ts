@@ -747,7 +747,16 @@ export async function isolatedStoreUrl(
       return {
         url: url.toString(),
         async drop() {
-          await client.flushDb();
+          // Another suite (crash recovery picks a database at random) may have written here since,
+          // under its own workspace: then only this run's workspace and marker go.
+          const foreign: string[] = [];
+          const mine: string[] = [];
+          for await (const batch of client.scanIterator({ MATCH: '*', COUNT: 1000 }))
+            for (const key of batch as string[])
+              (/T[A-Z0-9]{6,}/.test(key.replace(FAKE_TEAM_ID, '')) ? foreign : mine).push(key);
+          const ours = mine.filter((k) => k.includes(FAKE_TEAM_ID) || k === 'katapult-year-run');
+          if (foreign.length === 0) await client.flushDb();
+          else for (let i = 0; i < ours.length; i += 500) await client.del(ours.slice(i, i + 500));
           client.destroy();
         },
       };
