@@ -264,6 +264,10 @@ export async function simulateYear(settings: YearSettings): Promise<YearResult> 
     LOG_LEVEL: 'info',
     RECONCILE_INTERVAL_MINUTES: '0',
     RETENTION_SWEEP_MINUTES: '0',
+    // A run that failed (a store or Katapult timeout on a loaded machine) is taken over once its
+    // lease lapses: seconds here rather than the default 40, so a day settles while the test waits.
+    REQUEST_LEASE_MS: '5000',
+    REQUEST_SWEEP_MS: '500',
     REQUEST_RETENTION_DAYS: String(retentionSettings.requestRetentionDays),
     AUDIT_RETENTION_DAYS: String(retentionSettings.auditRetentionDays),
     AUDIT_MAX_ENTRIES: String(retentionSettings.auditMaxEntries),
@@ -306,7 +310,7 @@ export async function simulateYear(settings: YearSettings): Promise<YearResult> 
 
   /** Everything under way finished: no active request, nothing in flight. */
   const settle = async () => {
-    await until('the requests to finish', async () => (await requests.pending()).count === 0);
+    await until('the requests to finish', async () => (await requests.pending()).count === 0, 90_000);
     if (!(await bot.idle(30_000))) throw new Error('the bot did not settle');
   };
   const press = (actionId: string, value: string, userId: string, messageTs = '1700000000.000200') =>
