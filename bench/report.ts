@@ -8,6 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import type { NpmStartFigure } from './npm-start.js';
 import type { PhaseData, PhaseSummary } from './phase.js';
 import { type ProbeReport, ROOT, TARGETS, type TargetName } from './processes.js';
 import type { BenchOptions, Kind, StoreKind } from './run.js';
@@ -287,7 +288,12 @@ export function machineMeter() {
 }
 export type Machine = ReturnType<ReturnType<typeof machineMeter>>;
 
-type Run = { startedAt: Date; machine: Machine; strayCalls: Record<string, number> };
+type Run = {
+  startedAt: Date;
+  machine: Machine;
+  strayCalls: Record<string, number>;
+  npmStart?: NpmStartFigure | null;
+};
 
 /** The whole report, targets judged. */
 export function buildReport(options: BenchOptions, data: StoreData[], run: Run) {
@@ -311,6 +317,8 @@ export function buildReport(options: BenchOptions, data: StoreData[], run: Run) 
     noise: stores.flatMap((s) => noiseNotesOf(s.store, s.phases)),
     /** Fake-API calls that could not be matched to a running phase. */
     strayCalls,
+    /** `npm start` twice on the build, nothing changed (bench/npm-start.ts); null in a run from src/. */
+    npmStart: run.npmStart ?? null,
   };
 }
 export type BenchReport = ReturnType<typeof buildReport>;
@@ -365,6 +373,7 @@ export function renderSummary(report: BenchReport): string[] {
       `soak ${o.leakRequests}, ${o.spawnSamples} cold start(s), stores ${o.stores.join(', ')}, bot: ${bot}` +
       `${o.bareListeners > 0 ? `, both baselines with ${o.bareListeners} no-op listeners` : ''}.`,
     '',
+    ...npmStartLine(report.npmStart),
     ...table(
       ['Store', 'Target (gated)', 'Threshold', 'Measured', 'Met'],
       report.targets.map((t) => [STORE[t.store], t.target, t.threshold, t.measured, met(t)]),
@@ -372,6 +381,17 @@ export function renderSummary(report: BenchReport): string[] {
     ...report.problems.map((p) => `- **Problem:** ${p}`),
     ...report.noise.map((p) => `- Noise: ${p}`),
     ...(report.problems.length + report.noise.length > 0 ? [''] : []),
+  ];
+}
+
+/** The `npm start` figure, when measured: a line and a blank one. */
+function npmStartLine(figure: NpmStartFigure | null): string[] {
+  if (!figure) return [];
+  const rebuilt = figure.built.some(Boolean) ? ' (**it rebuilt**, though nothing changed)' : '';
+  return [
+    `\`npm start\` twice, nothing changed since the build: ${figure.startsMs.join(' ms, then ')} ms from spawn ` +
+      `to \`/healthz\` 200 (issue 22: the second within 3 s)${rebuilt}.`,
+    '',
   ];
 }
 
