@@ -292,7 +292,7 @@ type Run = {
   startedAt: Date;
   machine: Machine;
   strayCalls: Record<string, number>;
-  npmStart?: NpmStartFigure | null;
+  npmStart?: NpmStartFigure;
 };
 
 /** The whole report, targets judged. */
@@ -317,8 +317,7 @@ export function buildReport(options: BenchOptions, data: StoreData[], run: Run) 
     noise: stores.flatMap((s) => noiseNotesOf(s.store, s.phases)),
     /** Fake-API calls that could not be matched to a running phase. */
     strayCalls,
-    /** `npm start` twice on the build, nothing changed (bench/npm-start.ts); null in a run from src/. */
-    npmStart: run.npmStart ?? null,
+    npmStart: run.npmStart ?? null, // bench/npm-start.ts; null in a run from src/
   };
 }
 export type BenchReport = ReturnType<typeof buildReport>;
@@ -373,7 +372,7 @@ export function renderSummary(report: BenchReport): string[] {
       `soak ${o.leakRequests}, ${o.spawnSamples} cold start(s), stores ${o.stores.join(', ')}, bot: ${bot}` +
       `${o.bareListeners > 0 ? `, both baselines with ${o.bareListeners} no-op listeners` : ''}.`,
     '',
-    ...npmStartLine(report.npmStart),
+    ...(report.npmStart ? [npmStartLine(report.npmStart), ''] : []),
     ...table(
       ['Store', 'Target (gated)', 'Threshold', 'Measured', 'Met'],
       report.targets.map((t) => [STORE[t.store], t.target, t.threshold, t.measured, met(t)]),
@@ -384,17 +383,9 @@ export function renderSummary(report: BenchReport): string[] {
   ];
 }
 
-/** The `npm start` figure, when measured: a line and a blank one. */
-function npmStartLine(figure: NpmStartFigure | null): string[] {
-  if (!figure) return [];
-  const rebuilt = figure.built.some(Boolean) ? ' (**it rebuilt**, though nothing changed)' : '';
-  return [
-    `\`npm start\` twice, nothing changed since the build: ${figure.startsMs.join(' ms, then ')} ms from spawn ` +
-      `to \`/healthz\` 200 (issue 22: the second within 3 s)${rebuilt}.`,
-    '',
-  ];
-}
-
+const npmStartLine = ({ startsMs, built }: NpmStartFigure) =>
+  `\`npm start\` twice, nothing changed since the build: ${startsMs.join(' ms, then ')} ms from spawn to ` +
+  `\`/healthz\` 200 (issue 22: the second within 3 s)${built.some(Boolean) ? ' (**it rebuilt**, though nothing changed)' : ''}.`;
 /** The whole report: the summary, then every store's figures (latencies in ms; see docs/benchmarks.md). */
 export function renderMarkdown(report: BenchReport): string {
   const out = renderSummary(report);

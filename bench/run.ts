@@ -242,12 +242,13 @@ export async function runBenchmark(options: BenchOptions, hooks: Hooks = {}): Pr
     const cpuMs = (r: ProbeReport) => (r.cpu.user + r.cpu.system) / 1000;
     const targetsCpuMs = stores.flatMap((s) => Object.values(s.after)).reduce((n, r) => n + cpuMs(r), 0);
     const machine = finishMachine(targetsCpuMs, Date.now() - startedAt.getTime());
-    const strayCalls = { ...ctx.fakes.stray };
-    // 8. `npm start` twice on the build, nothing changed (a figure, not gated; not in a run from src/).
-    const npmStart = options.bot === 'dist' ? await measureNpmStart(ctx) : null;
-    if (npmStart)
-      log(`npm start, nothing changed: ${npmStart.startsMs.join(' ms, then ')} ms to /healthz 200`);
-    return buildReport(options, stores, { startedAt, machine, strayCalls, npmStart });
+    const run = { startedAt, machine, strayCalls: { ...ctx.fakes.stray } };
+    // 8. `npm start` twice on the build, nothing changed (bench/npm-start.ts; not in a run from src/).
+    return buildReport(
+      options,
+      stores,
+      options.bot === 'dist' ? { ...run, npmStart: await measureNpmStart(ctx) } : run,
+    );
   } finally {
     await ctx.close();
   }
