@@ -1,11 +1,12 @@
 # syntax=docker/dockerfile:1
 # katapult-chatops container image. Build: `docker build -t katapult-chatops .`
 # Both stages use Debian bookworm, so the sqlite3 native module built (or downloaded) in the first
-# runs in the second. CI here runs Node 20 only; the image uses Node 22 LTS (package.json admits >=20.12).
+# runs in the second. The image runs Node 26, the active LTS; package.json admits 22.13 and later, and
+# CI (.ci/run) tests both lines.
 
 # --- build: every dependency, compile TypeScript, then drop the dev dependencies -----------------
 # The full image carries python3, make and g++, which sqlite3 needs when no prebuilt binary fits.
-FROM node:22-bookworm AS build
+FROM node:26-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Only the install scripts package.json's "allowScripts" allows (npm here ignores that map): install
@@ -14,11 +15,13 @@ RUN npm ci --ignore-scripts --no-audit --no-fund \
   && npm rebuild sqlite3
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# `npm run build` ends with this script (the bin made executable, the sources' hash noted).
+COPY scripts/start-stamp.mjs ./scripts/
 # `npm prune` removes the dev dependencies without rebuilding native modules.
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
-# --- runtime: Node 22 LTS, slim, no compiler, no npm install, not root ---------------------------
-FROM node:22-bookworm-slim AS runtime
+# --- runtime: Node 26 LTS, slim, no compiler, no npm install, not root ---------------------------
+FROM node:26-bookworm-slim AS runtime
 WORKDIR /app
 # DATA_DIR holds the SQLite file and a generated key when no shared store and no key are set
 # (single container only: mount a volume there). With PostgreSQL or Redis nothing is written.

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runBurst } from './burst.js';
+import { measureNpmStart } from './npm-start.js';
 import { type PhaseContext, type PhaseData, phaseLine, runPhase, type Stage, startHarness } from './phase.js';
 import type { Target, TargetName } from './processes.js';
 import { launch, type ProbeReport, prepareStore, ROOT, TARGETS } from './processes.js';
@@ -241,7 +242,13 @@ export async function runBenchmark(options: BenchOptions, hooks: Hooks = {}): Pr
     const cpuMs = (r: ProbeReport) => (r.cpu.user + r.cpu.system) / 1000;
     const targetsCpuMs = stores.flatMap((s) => Object.values(s.after)).reduce((n, r) => n + cpuMs(r), 0);
     const machine = finishMachine(targetsCpuMs, Date.now() - startedAt.getTime());
-    return buildReport(options, stores, { startedAt, machine, strayCalls: { ...ctx.fakes.stray } });
+    const run = { startedAt, machine, strayCalls: { ...ctx.fakes.stray } };
+    // 8. `npm start` twice on the build, nothing changed (bench/npm-start.ts; not in a run from src/).
+    return buildReport(
+      options,
+      stores,
+      options.bot === 'dist' ? { ...run, npmStart: await measureNpmStart(ctx) } : run,
+    );
   } finally {
     await ctx.close();
   }

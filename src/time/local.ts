@@ -17,7 +17,8 @@ const DAY_MS = 86_400_000;
 export function safeZone(zone: string | undefined | null): string {
   if (typeof zone !== 'string') return 'UTC';
   const z = zone.trim();
-  if (z === '') return 'UTC';
+  // Only named zones: Intl accepts offsets (`+01:00`) too from Node 24 on, and an offset has no DST.
+  if (z === '' || /^[+-]/.test(z)) return 'UTC';
   let resolved: string;
   try {
     resolved = new Intl.DateTimeFormat('en-US', { timeZone: z }).resolvedOptions().timeZone;

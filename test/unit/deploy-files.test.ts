@@ -493,12 +493,14 @@ const dockerEnv: Record<string, string> = Object.fromEntries(
 );
 
 describe('Dockerfile', () => {
-  test('builds in one stage and runs on Node 22 LTS slim in the last', () => {
+  test('builds in one stage and runs on Node 26 LTS slim in the last', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     const build = stages[0];
     expect(build?.body.some((i) => i.op === 'RUN' && /npm ci\b/.test(i.args))).toBe(true);
     expect(build?.body.some((i) => i.op === 'RUN' && /npm run build/.test(i.args))).toBe(true);
-    expect(runtime?.from).toMatch(/^node:22(\.[\d.]+)?-bookworm-slim$/);
+    // The same line and Debian release in both: the native module built in the first runs in the second.
+    expect(build?.from).toMatch(/^node:26(\.[\d.]+)?-bookworm$/);
+    expect(runtime?.from).toMatch(/^node:26(\.[\d.]+)?-bookworm-slim$/);
     // No dev dependencies at run time: node_modules comes pruned from the build, or `npm ci --omit=dev`.
     for (const run of ops('RUN')) {
       if (/npm (ci|install)\b/.test(run)) expect(run).toContain('--omit=dev');

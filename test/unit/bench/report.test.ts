@@ -204,7 +204,12 @@ test('the report evaluates its targets from the aggregated figures', () => {
         },
       },
     ],
-    { startedAt: new Date(0), machine, strayCalls: {} },
+    {
+      startedAt: new Date(0),
+      machine,
+      strayCalls: {},
+      npmStart: { startsMs: [2400, 1200], built: [false, true] },
+    },
   );
   const met = Object.fromEntries(report.targets.map((t) => [t.id, t.met]));
   expect(met).toEqual({
@@ -222,4 +227,9 @@ test('the report evaluates its targets from the aggregated figures', () => {
   );
   expect(markdown).toMatch(/\| 1 \| submission \| \*bot \/ same-work\* \| /);
   expect(markdown).toContain('| spawn → `/healthz` 200, median (ms) | 300 | 150 | 160 |');
+  // The `npm start` figure: both starts, and a rebuild called out.
+  expect(markdown).toContain(
+    '`npm start` twice, nothing changed since the build: 2400 ms, then 1200 ms from spawn',
+  );
+  expect(markdown).toContain('(**it rebuilt**, though nothing changed)');
 });
