@@ -95,9 +95,11 @@ async function redisCensus(url: string): Promise<StoreCensus> {
           if (rest.startsWith(':')) add(census, kvKind(rest), 1);
           else if (rest.startsWith('docs:doc:')) add(census, `docs:${rest.split(':')[2]}`, 1);
           // Redis drops a claim at its TTL, on its own (real) clock: each must have one.
-          else if (rest.startsWith('claim:'))
-            add(census, (await client.pTTL(key)) >= 0 ? 'redis:claims_expiring' : 'claims_without_ttl', 1);
-          else if (rest.startsWith('audit:')) {
+          else if (rest.startsWith('claim:')) {
+            // -1: no TTL; -2: released (gone) since the scan listed it, so not counted.
+            const ttl = await client.pTTL(key);
+            if (ttl !== -2) add(census, ttl >= 0 ? 'redis:claims_expiring' : 'claims_without_ttl', 1);
+          } else if (rest.startsWith('audit:')) {
             const type = await client.type(key);
             const n =
               type === 'list' ? await client.lLen(key) : type === 'zset' ? await client.zCard(key) : 1;
