@@ -190,7 +190,7 @@ export function createMetrics(deps: MetricsDeps = {}): Metrics {
 function registerCounters(registry: Registry) {
   const commands = new Counter({
     name: `${PREFIX}commands_total`,
-    help: 'Slash commands handled, by outcome.',
+    help: 'Slash commands and shortcuts handled, by outcome (shortcut_message, shortcut_global for the shortcuts).',
     labelNames: ['outcome'],
     registers: [registry],
   });
