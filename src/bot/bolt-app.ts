@@ -5,7 +5,6 @@
  */
 
 import { App, type AppOptions, ErrorCode, SocketModeReceiver, type webApi } from '@slack/bolt';
-import type { BotOverrides } from '../app.js';
 import type { Config } from '../config.js';
 import type { InFlight } from '../lifecycle.js';
 import type { LogLevel } from '../log.js';
@@ -29,6 +28,7 @@ import { BOT_SCOPES } from '../slack/scopes.js';
 import type { Infrastructure } from './infrastructure.js';
 import type { HealthWiring } from './lifecycle.js';
 import { CLIENTS_KEPT, listenerClientOptions } from './slack-clients.js';
+import type { BotOverrides } from './types.js';
 import type { Work, WorkspaceState } from './work.js';
 
 /**

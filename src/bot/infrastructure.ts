@@ -4,7 +4,6 @@
  * Katapult client, the workspaces' Katapult tokens and, with OAuth, the Slack installations.
  */
 
-import type { BotOverrides } from '../app.js';
 import type { Config } from '../config.js';
 import { type FetchLike, KatapultClient } from '../katapult/client.js';
 import type { KatapultOperation } from '../katapult/routes.js';
@@ -26,6 +25,7 @@ import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { createTokenStore } from '../store/token-store.js';
 import { createWorkspaceTokens, type WorkspaceTokens } from '../tokens/workspace-tokens.js';
+import type { BotOverrides } from './types.js';
 
 export interface Infrastructure {
   redactor: Redactor;

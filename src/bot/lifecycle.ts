@@ -6,7 +6,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from '@slack/bolt';
-import type { Bot, BotOverrides } from '../app.js';
 import type { Config } from '../config.js';
 import { within } from '../deadline.js';
 import { createHealth, type Handler, listenHealth, type Route } from '../health.js';
@@ -18,6 +17,7 @@ import { slackErrorCode } from '../slack/workspace.js';
 import { SCHEMA_VERSION_KEY } from '../store/migrations.js';
 import type { Infrastructure } from './infrastructure.js';
 import { SLACK_WRITE_TIMEOUT_MS } from './slack-clients.js';
+import type { Bot, BotOverrides } from './types.js';
 import type { Work } from './work.js';
 
 /** How long a stop waits for the store to close (after the drain, inside the orchestrator's margin). */

@@ -4,7 +4,6 @@
  */
 
 import { type App, webApi } from '@slack/bolt';
-import type { BotOverrides } from '../app.js';
 import type { Config } from '../config.js';
 import { countingSlackFetch } from '../metrics.js';
 import { mayHaveBeenDone } from '../slack/outbound/slack-writes.js';
@@ -12,6 +11,7 @@ import { dropClientPool } from '../slack/platform/client-pools.js';
 import { installedBotToken } from '../slack/platform/installation-store.js';
 import { createWorkerClients, type WorkerClients } from '../slack/platform/worker-clients.js';
 import type { Infrastructure } from './infrastructure.js';
+import type { BotOverrides } from './types.js';
 
 /** Per attempt of a Slack Web API call made from a request record (and of the listeners' client). */
 export const SLACK_WRITE_TIMEOUT_MS = 10_000;
