@@ -48,6 +48,8 @@ import { blockActionBody, eventBody, postSigned, viewSubmissionBody } from './sl
 import { type Census, openCensus } from './store-census.js';
 
 export const DAY_MS = 86_400_000;
+/** Days of the fake Slack's messages kept: the longest lead (54 h) + the restore window (7 days) + margin. */
+const MESSAGE_DAYS_KEPT = 14;
 const HOUR_MS = 3_600_000;
 const ADMIN2 = 'U0ADMIN02';
 const OTHER_CHANNEL = 'C0ELSE001';
@@ -532,6 +534,8 @@ export async function simulateYear(settings: YearSettings): Promise<YearResult> 
     h.logs.length = 0;
   };
 
+  const messageKeys = new Set<string>();
+  const messageDays: string[][] = [];
   const forgetOld = () => {
     const nowSeconds = Math.floor(clock / 1000);
     for (const [policyId, s] of scheduled) {
@@ -541,6 +545,17 @@ export async function simulateYear(settings: YearSettings): Promise<YearResult> 
         if (s.restored) katapult.removePolicy(policyId);
       }
     }
+    // The fake Slack keeps every message posted (as Slack does), in this process: a message the bot
+    // can no longer touch (older than the longest lead plus the restore window and a margin) is
+    // dropped, so that the heap measured is the bot's, not the fake's growing channel history.
+    const fresh = [...slack.messages.keys()].filter((key) => !messageKeys.has(key));
+    for (const key of fresh) messageKeys.add(key);
+    messageDays.push(fresh);
+    while (messageDays.length > MESSAGE_DAYS_KEPT)
+      for (const key of messageDays.shift() ?? []) {
+        slack.messages.delete(key);
+        messageKeys.delete(key);
+      }
   };
 
   let lastPass: YearResult['lastReconcile'] | null = null;
