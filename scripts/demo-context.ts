@@ -5,8 +5,8 @@
  */
 import { ACTIONS } from '../src/slack/ids.js';
 import { FAKE_TEAM_ID, type SlackCall } from '../support/fakes/slack-api.js';
-import { ADMIN, CHANNEL, type Harness, SIGNING_SECRET } from '../support/harness.js';
-import { blockActionBody, postSigned, type SlackResponse } from '../support/slack-requests.js';
+import { ADMIN, CHANNEL, type Harness, pressButton, SIGNING_SECRET } from '../support/harness.js';
+import { postSigned, type SlackResponse } from '../support/slack-requests.js';
 import { renderTranscript, type TranscriptOptions } from './demo-transcript.js';
 import { blockKitBuilderUrl, type RenderOptions } from './render-surface.js';
 
@@ -137,18 +137,13 @@ function slackRequests(
         }).toString(),
       ),
     press: (actionId, value, userId, messageTs) =>
-      postSigned(
-        events,
-        SIGNING_SECRET,
-        blockActionBody({
-          actionId,
-          value,
-          userId,
-          channelId: CHANNEL,
-          ...(messageTs ? { messageTs } : {}),
-          responseUrl: h.slack.responseUrl(actionId === ACTIONS.restore ? 'restore' : 'button'),
-        }),
-      ),
+      pressButton(h, {
+        actionId,
+        value,
+        userId,
+        ...(messageTs ? { messageTs } : {}),
+        responseName: actionId === ACTIONS.restore ? 'restore' : 'button',
+      }),
   };
 }
 

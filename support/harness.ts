@@ -13,6 +13,7 @@ import { createMetadataSigner } from '../src/slack/platform/signed-metadata.js';
 import { type FakeKatapult, startFakeKatapult } from './fakes/katapult-api.js';
 import { FAKE_TEAM_ID, type FakeSlack, startFakeSlack } from './fakes/slack-api.js';
 import {
+  blockActionBody,
   type CommandFields,
   commandBody,
   postSigned,
@@ -310,3 +311,22 @@ export function openedMetadata(
 }
 
 export const inMinutes = (minutes: number) => Math.floor(Date.now() / 1000) + minutes * 60;
+
+/** A click on a button of a message in CHANNEL, as Slack delivers it (`responseName`: its response_url's name in the fake). */
+export function pressButton(
+  h: Pick<Harness, 'baseUrl' | 'slack'>,
+  click: { actionId: string; value: string; userId: string; messageTs?: string; responseName?: string },
+): Promise<SlackResponse> {
+  return postSigned(
+    `${h.baseUrl}/slack/events`,
+    SIGNING_SECRET,
+    blockActionBody({
+      actionId: click.actionId,
+      value: click.value,
+      userId: click.userId,
+      channelId: CHANNEL,
+      ...(click.messageTs ? { messageTs: click.messageTs } : {}),
+      responseUrl: h.slack.responseUrl(click.responseName ?? 'btn'),
+    }),
+  );
+}

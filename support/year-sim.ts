@@ -40,11 +40,12 @@ import {
   type Harness,
   KATAPULT_TOKEN,
   MEMBER,
+  pressButton,
   SIGNING_SECRET,
   setWorkspaceToken,
   startHarness,
 } from './harness.js';
-import { blockActionBody, eventBody, postSigned, viewSubmissionBody } from './slack-requests.js';
+import { eventBody, postSigned, viewSubmissionBody } from './slack-requests.js';
 import { type Census, openCensus } from './store-census.js';
 
 export const DAY_MS = 86_400_000;
@@ -316,18 +317,7 @@ export async function simulateYear(settings: YearSettings): Promise<YearResult> 
     if (!(await bot.idle(30_000))) throw new Error('the bot did not settle');
   };
   const press = (actionId: string, value: string, userId: string, messageTs = '1700000000.000200') =>
-    postSigned(
-      events,
-      SIGNING_SECRET,
-      blockActionBody({
-        actionId,
-        value,
-        userId,
-        channelId: CHANNEL,
-        messageTs,
-        responseUrl: slack.responseUrl('btn'),
-      }),
-    );
+    pressButton(h, { actionId, value, userId, messageTs });
   const command = async (text: string) => {
     const before = slack.callsTo('response_url').length;
     tick();
