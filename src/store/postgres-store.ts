@@ -11,6 +11,7 @@ import { errorText } from '../log.js';
 import { createSqlDocs, docsSchema } from './sql-docs.js';
 import { sqlKvCompareAndSet } from './sql-kv.js';
 import type { AuditEntry, AuditLog, Store } from './store.js';
+import { type Pending, turnBatcher } from './turn-batch.js';
 
 export interface PostgresStoreOptions {
   retentionMs: number;
@@ -61,7 +62,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     idleTimeoutMillis: 30_000,
     // A stuck query fails instead of holding a Slack request forever.
     statement_timeout: 15_000,
-  });
+    // The statements of one turn are sent together on one connection (inOnePipeline).
+    pipeline: true,
+  } as pg.PoolConfig);
   // An idle connection that drops emits here; without a listener it would crash the process.
   pool.on('error', options.onError);
 
@@ -71,9 +74,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   // pg's Pool never settles a query still waiting for a connection when it is ended, so close()
   // lets the queries under way finish first, and refuses new ones.
   const inflight = new Set<Promise<unknown>>();
+  const batcher = turnBatcher((batch) => inOnePipeline(pool, batch), { serial: false });
   const query: Query = (sql, values) => {
     if (closed) return Promise.reject(new Error('the store is closed'));
-    const running = pool.query(sql, values).then((result) => result.rows as unknown[]);
+    const running = batcher.query(sql, values ?? []);
     inflight.add(running);
     const forget = () => inflight.delete(running);
     running.then(forget, forget);
@@ -116,6 +120,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       await query(`DELETE FROM ${claims} WHERE key = $1`, [key]);
     },
     audit: postgresAuditLog(query, audit, options, now),
+    onRoundTrip: batcher.onRoundTrip,
     async close() {
       if (closed) return;
       closed = true;
@@ -163,6 +168,24 @@ function claimSweep(
  * Creates the schema and the tables (idempotent), in one transaction on a connection of the pool.
  * Ends the pool when that fails; a failure after connecting is tagged `phase: 'setup'`.
  */
+/**
+ * One round trip on PostgreSQL: a lone statement on any pooled connection; several pipelined on one
+ * (pg's pipeline mode: each is sent at once with its own Sync, so each commits, or fails, by itself,
+ * in the order issued, and all their answers come back together).
+ */
+async function inOnePipeline(pool: pg.Pool, batch: Pending[]): Promise<void> {
+  const rows = (p: Pending, client: pg.Pool | pg.PoolClient) =>
+    client.query(p.sql, p.values).then((result) => p.resolve(result.rows as unknown[]), p.reject);
+  const [only] = batch;
+  if (only && batch.length === 1) return rows(only, pool);
+  const client = await pool.connect();
+  try {
+    await Promise.all(batch.map((p) => rows(p, client)));
+  } finally {
+    client.release();
+  }
+}
+
 async function createTables(
   pool: pg.Pool,
   schema: string,

@@ -5,6 +5,7 @@
  */
 import type { RedisClientType } from '@keyv/redis';
 import { aroundCount, type DocRow, type Docs } from './docs.js';
+import { scriptRunner } from './redis-scripts.js';
 
 /** Shared Lua prelude: the server's clock, and the index keys of a document. */
 const PRELUDE = `
@@ -156,8 +157,9 @@ function toDoc(key: string, flat: string[]): DocRow | null {
 
 export function createRedisDocs(client: RedisClientType, namespace: string): Docs {
   const ns = `${namespace}:docs`;
+  const evalScript = scriptRunner(client);
   const script = (lua: string, coll: string, ...args: (string | number)[]) =>
-    client.eval(lua, { keys: [], arguments: [ns, coll, ...args.map(String)] });
+    evalScript(lua, { keys: [], arguments: [ns, coll, ...args.map(String)] });
   const docKey = (coll: string, key: string) => `${ns}:doc:${coll}:${key}`;
   const getDoc = async (coll: string, key: string) => {
     const h = await client.hGetAll(docKey(coll, key));

@@ -8,6 +8,7 @@ import KeyvRedis, { createClient } from '@keyv/redis';
 import Keyv from 'keyv';
 import { within } from '../deadline.js';
 import { createRedisDocs } from './redis-docs.js';
+import { roundTripObserver, scriptRunner } from './redis-scripts.js';
 import type { AuditEntry, Store } from './store.js';
 
 export interface RedisStoreOptions {
@@ -37,6 +38,26 @@ while true do
   removed = removed + 1
 end
 return removed
+`;
+
+/**
+ * Appends an entry to a workspace's list (newest first), keeps at most ARGV[3], lets the list expire
+ * ARGV[4] ms after its newest entry, and drops what is past retention (ARGV[2]) from the tail: one
+ * script, so one round trip and atomic.
+ */
+const APPEND = `
+redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[3]))
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[4]))
+local cutoff = tonumber(ARGV[2])
+while true do
+  local tail = redis.call('LINDEX', KEYS[1], -1)
+  if not tail then break end
+  local ok, entry = pcall(cjson.decode, tail)
+  if ok and type(entry) == 'table' and type(entry.at) == 'number' and entry.at >= cutoff then break end
+  redis.call('RPOP', KEYS[1])
+end
+return 1
 `;
 
 /** The adapter reconnects on its own when used after `close()`; a closed store must stay closed. */
@@ -100,8 +121,9 @@ export async function openRedisStore(url: string, options: RedisStoreOptions): P
 
   const claimKey = (key: string) => `${namespace}:claim:${key}`;
   const auditKey = (workspace: string) => `${namespace}:audit:${workspace}`;
+  const script = scriptRunner(client);
   const trimExpired = (key: string) =>
-    client.eval(TRIM_EXPIRED, { keys: [key], arguments: [String(now() - options.retentionMs)] });
+    script(TRIM_EXPIRED, { keys: [key], arguments: [String(now() - options.retentionMs)] });
 
   return {
     kv,
@@ -118,15 +140,16 @@ export async function openRedisStore(url: string, options: RedisStoreOptions): P
     },
     audit: {
       async append(entry: AuditEntry) {
-        const key = auditKey(entry.workspace);
-        await client
-          .multi()
-          .lPush(key, JSON.stringify(entry))
-          .lTrim(key, 0, Math.max(0, options.maxPerWorkspace - 1))
-          // A workspace that stops writing loses its whole list once the newest entry is past retention.
-          .pExpire(key, Math.max(1, options.retentionMs))
-          .exec();
-        await trimExpired(key);
+        // A workspace that stops writing loses its whole list once the newest entry is past retention.
+        await script(APPEND, {
+          keys: [auditKey(entry.workspace)],
+          arguments: [
+            JSON.stringify(entry),
+            String(now() - options.retentionMs),
+            String(Math.max(0, options.maxPerWorkspace - 1)),
+            String(Math.max(1, options.retentionMs)),
+          ],
+        });
       },
       async forget(workspace) {
         await client.del(auditKey(workspace));
@@ -158,10 +181,11 @@ export async function openRedisStore(url: string, options: RedisStoreOptions): P
       await kv.disconnect().catch(() => undefined);
       if (client.isOpen) client.destroy();
     },
+    onRoundTrip: roundTripObserver(client),
     // Claims are `SET … PX`: Redis removes each one itself when its TTL passes.
     pruneClaims: async () => 0,
     countClaims: async () => null,
-    ...kvCompareAndSet(client, (key) => adapter.createKeyPrefix(key, namespace)),
+    ...kvCompareAndSet(client, script, (key) => adapter.createKeyPrefix(key, namespace)),
   };
 }
 
@@ -182,7 +206,8 @@ return 1
 
 /** Raw reads and compare-and-set on the Keyv records (under the adapter's `<namespace>::<key>`). */
 function kvCompareAndSet(
-  client: { get(key: string): Promise<unknown>; eval(script: string, options: object): Promise<unknown> },
+  client: { get(key: string): Promise<unknown> },
+  script: ReturnType<typeof scriptRunner>,
   stored: (key: string) => string,
 ): Pick<Store, 'kvGetRaw' | 'kvReplaceIfUnchanged'> {
   return {
@@ -191,7 +216,7 @@ function kvCompareAndSet(
       return typeof value === 'string' ? value : null;
     },
     async kvReplaceIfUnchanged(key, expectedRaw, nextRaw) {
-      const reply = await client.eval(REPLACE_IF_UNCHANGED, {
+      const reply = await script(REPLACE_IF_UNCHANGED, {
         keys: [stored(key)],
         arguments: [expectedRaw, nextRaw],
       });

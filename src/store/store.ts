@@ -6,6 +6,7 @@
  */
 import type Keyv from 'keyv';
 import type { Docs } from './docs.js';
+import type { RoundTripListener } from './turn-batch.js';
 
 export interface AuditEntry {
   /** Unix ms. */
@@ -92,4 +93,10 @@ export interface Store {
    * as it is (absent, or its new value). Redis keeps the record's TTL; SQL keeps what `nextRaw` says.
    */
   kvReplaceIfUnchanged(key: string, expectedRaw: string, nextRaw: string): Promise<boolean>;
+  /**
+   * Calls `listener` with every round trip to the backend as it is sent (the statements or commands
+   * in it), or stops with null: for tests and the benchmark. Statements issued in one turn of the
+   * event loop share a round trip (turn-batch.ts).
+   */
+  onRoundTrip(listener: RoundTripListener | null): void;
 }
