@@ -9,12 +9,17 @@ export type KatapultCallResult<T> =
   | { ok: true; value: T }
   | { ok: false; failure: KatapultError | TokenFailure };
 
+/** A workspace's token as `tokenFor` answered: read ahead, with the other reads of a stage. */
+export type TokenLookup = Awaited<ReturnType<WorkspaceTokens['tokenFor']>>;
+
 export async function withWorkspaceToken<T>(
   tokens: WorkspaceTokens,
   workspaceId: string,
   call: (token: string) => Promise<T>,
+  /** The token, when the caller read it already. */
+  read?: TokenLookup,
 ): Promise<KatapultCallResult<T>> {
-  const token = await tokens.tokenFor(workspaceId);
+  const token = read ?? (await tokens.tokenFor(workspaceId));
   if (!token.ok) return { ok: false, failure: token.failure };
   try {
     return { ok: true, value: await call(token.token) };

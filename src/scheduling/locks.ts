@@ -21,6 +21,23 @@ export interface Locks {
     work: () => Promise<T>,
     options?: { waitMs?: number; ttlMs?: number },
   ): Promise<T>;
+  /**
+   * Takes `name` like `withLock`, and starts `alongside` in the same turn as the first attempt, after
+   * it: its store reads share the lock's round trip and run after the lock is written (turn-batch.ts).
+   * Its result stands only when that attempt took the lock; else it runs again once the lock is
+   * taken. The caller releases the hold, best in the same turn as its last writes.
+   */
+  acquire<T>(
+    name: string,
+    alongside: () => Promise<T>,
+    options?: { waitMs?: number; ttlMs?: number },
+  ): Promise<LockHold<T>>;
+}
+
+export interface LockHold<T> {
+  value: T;
+  /** Gives the lock up (removes it); once, later calls do nothing. */
+  release(): Promise<void>;
 }
 
 /**
@@ -38,27 +55,65 @@ export function createLocks(docs: Docs, defaults: { ttlMs: number } = { ttlMs: 3
       lease: { owner, ttlMs },
     })) || (await docs.lease(LOCKS, name, owner, ttlMs)) !== null;
 
+  /** Waits until `name` is taken (after `first`, the first attempt's answer), or throws LockBusyError. */
+  const waitFor = async (
+    name: string,
+    owner: string,
+    ttlMs: number,
+    waitMs: number | undefined,
+    first: boolean,
+  ) => {
+    const deadline = Date.now() + (waitMs ?? ttlMs + 5_000);
+    let delay = 50;
+    let taken = first;
+    while (!taken) {
+      if (Date.now() + delay > deadline) throw new LockBusyError(name);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, 500);
+      taken = await take(name, owner, ttlMs);
+    }
+  };
+  /** The hold of a taken lock: renewed every third of its term until released. */
+  const hold = (name: string, owner: string, ttlMs: number) => {
+    const renew = setInterval(() => {
+      docs.lease(LOCKS, name, owner, ttlMs).catch(() => undefined);
+    }, ttlMs / 3);
+    let released: Promise<void> | null = null;
+    return () => {
+      clearInterval(renew);
+      // Removed, not only released: the next taker's insert then wins at once (one statement, not
+      // a failed insert and a lease), and the collection keeps only the locks held now.
+      released ??= docs.release(LOCKS, name, owner, { remove: true }).catch(() => undefined);
+      return released;
+    };
+  };
+
   return {
     async withLock(name, work, options = {}) {
       const owner = randomUUID();
       const ttlMs = options.ttlMs ?? defaults.ttlMs;
-      const deadline = Date.now() + (options.waitMs ?? ttlMs + 5_000);
-      let delay = 50;
-      while (!(await take(name, owner, ttlMs))) {
-        if (Date.now() + delay > deadline) throw new LockBusyError(name);
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        delay = Math.min(delay * 2, 500);
-      }
-      const renew = setInterval(() => {
-        docs.lease(LOCKS, name, owner, ttlMs).catch(() => undefined);
-      }, ttlMs / 3);
+      await waitFor(name, owner, ttlMs, options.waitMs, await take(name, owner, ttlMs));
+      const release = hold(name, owner, ttlMs);
       try {
         return await work();
       } finally {
-        clearInterval(renew);
-        // Removed, not only released: the next taker's insert then wins at once (one statement, not
-        // a failed insert and a lease), and the collection keeps only the locks held now.
-        await docs.release(LOCKS, name, owner, { remove: true }).catch(() => undefined);
+        await release();
+      }
+    },
+    async acquire(name, alongside, options = {}) {
+      const owner = randomUUID();
+      const ttlMs = options.ttlMs ?? defaults.ttlMs;
+      const taking = take(name, owner, ttlMs);
+      const [first, early] = await Promise.allSettled([taking, alongside()]);
+      if (first.status === 'rejected') throw first.reason;
+      await waitFor(name, owner, ttlMs, options.waitMs, first.value);
+      const release = hold(name, owner, ttlMs);
+      try {
+        const value = first.value && early.status === 'fulfilled' ? early.value : await alongside();
+        return { value, release };
+      } catch (error) {
+        await release();
+        throw error;
       }
     },
   };

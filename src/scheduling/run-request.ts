@@ -12,13 +12,13 @@
  * once. Writes are fenced by the lease (the record's) and by what was read (the upcoming index's).
  */
 import type { AuditRecorder } from '../audit/record.js';
-import type { AppLogger } from '../log.js';
+import { type AppLogger, errorText } from '../log.js';
 import type { Explanation } from '../messages/explain.js';
 import { clipStored } from '../messages/stored.js';
 import { formatAuditLocal } from '../time/local.js';
 import { type ApprovalDeps, requestApproval } from './approvals.js';
 import type { DailyLimit } from './daily-limit.js';
-import { failureCode } from './katapult-call.js';
+import { failureCode, type TokenLookup } from './katapult-call.js';
 import { type Locks, policyLock } from './locks.js';
 import {
   type Delivery,
@@ -61,6 +61,11 @@ export interface RequestSurface {
     step: PolicyStep,
     channelId: string,
     indexed?: UpcomingDeletion,
+    /**
+     * Given: the index record with the new messages' IDs is handed over instead of written, for the
+     * caller to write with its own last writes (one round trip), still under the policy's lock.
+     */
+    handOver?: (record: UpcomingDeletion) => void,
   ): Promise<void>;
   // Workflow Builder step (issue 21, item 4): appended here, see src/scheduling/workflow-step.ts.
   /**
@@ -158,6 +163,8 @@ async function runSteps(run: Run): Promise<true> {
   const only = run.r.policies.length === 1 ? run.r.policies[0] : undefined;
   if (only && (todo.length > 0 || needsFollowups(only))) await inOneHold(run, only, todo.length > 0);
   else await policyByPolicy(run, todo);
+  // One policy's hold ends with the record's end.
+  if (run.ended) return true;
   if (run.stopping) return await (untouched(run) ? refuse : stop)(run, run.stopping);
 
   await finish(run);
@@ -198,6 +205,8 @@ interface Run {
   save(): Promise<void>;
   /** Ended (`done`, `superseded` or `stopped`), so inactive: there is no lease to give back. */
   ended: boolean;
+  /** This run wrote the post's `sending` mark itself (with the outcome): the post is still to go out. */
+  sendingMarked: boolean;
   lease: LeaseHold;
   /** Set by the first check that refused (`frozen`, an access refusal): no further call starts. */
   stopping: string | null;
@@ -243,6 +252,7 @@ async function takeLease(
     r: taken,
     fresh: fresh !== null,
     ended: false,
+    sendingMarked: false,
     lease: { fromWall: sent.wall, untilWall: 0, untilMono: 0, lost: false, renewing: null },
     stopping: null,
     unsure: fresh === null && (taken.state === 'calling' || taken.attempts === 0),
@@ -446,12 +456,21 @@ async function startCalling(run: Run): Promise<PolicyStep[]> {
  * than one lock at a time (`policyByPolicy`), so no two requests wait on each other.
  */
 async function inOneHold(run: Run, step: PolicyStep, call: boolean): Promise<void> {
-  await run.deps.locks.withLock(policyLock(run.r.workspace, step.policyId), async () => {
-    const indexed = call ? await callPolicy(run, step) : undefined;
+  // Stage "before the call", one round trip: the lock, then the reads the call needs (beforeCall).
+  const lock = await run.deps.locks.acquire(policyLock(run.r.workspace, step.policyId), () =>
+    call ? beforeCall(run, step) : Promise.resolve(null),
+  );
+  try {
+    const indexed = lock.value ? await callPolicy(run, step, lock.value) : undefined;
     if (run.stopping) return;
     await post(run, indexed);
-    await followups(run, step, indexed);
-  });
+    const index = await followups(run, step, indexed, true);
+    // Stage "the end", one round trip: the index with the held messages, the audit, the record's
+    // end and the lock's release.
+    await finish(run, { index, release: lock.release });
+  } finally {
+    await lock.release();
+  }
 }
 
 /**
@@ -463,7 +482,9 @@ async function policyByPolicy(run: Run, todo: PolicyStep[]): Promise<void> {
   await forEachLimit(todo, POLICY_CONCURRENCY, async (step) => {
     // After a refusal no further policy is called (nor locked).
     if (run.stopping) return;
-    await deps.locks.withLock(policyLock(r.workspace, step.policyId), () => callPolicy(run, step));
+    await deps.locks.withLock(policyLock(r.workspace, step.policyId), async () =>
+      callPolicy(run, step, await beforeCall(run, step)),
+    );
   });
   if (run.stopping) return;
   await post(run);
@@ -475,23 +496,44 @@ async function policyByPolicy(run: Run, todo: PolicyStep[]): Promise<void> {
   }
 }
 
+/** What a policy's Katapult call needs read first, under its lock. */
+interface BeforeCall {
+  indexed: VersionedUpcoming;
+  admitted: boolean;
+  token: TokenLookup;
+}
+
 /**
- * One policy's Katapult call, under its lock (the caller holds it). Returns the index record it
- * wrote, if any: while the caller still holds the lock, that is what the index holds.
+ * The index record, the checks (emergency stop, access) and the workspace's Katapult token, read
+ * together: one round trip (with the lock, when the caller takes it alongside: Locks.acquire).
  */
-async function callPolicy(run: Run, step: PolicyStep): Promise<UpcomingDeletion | undefined> {
-  // The checks go with the index read the call needs anyway: no round trip of their own in between.
-  const [indexed, admitted] = await Promise.all([
-    run.deps.upcoming.read(run.r.workspace, step.policyId),
+async function beforeCall(run: Run, step: PolicyStep): Promise<BeforeCall> {
+  const { deps, r } = run;
+  const [indexed, admitted, token] = await Promise.all([
+    deps.upcoming.read(r.workspace, step.policyId),
     admit(run),
+    deps.tokens.tokenFor(r.workspace),
   ]);
-  if (!admitted) return undefined;
-  if (newerThan(indexed.record, run.r)) {
+  return { indexed, admitted, token };
+}
+
+/**
+ * One policy's Katapult call, under its lock (the caller holds it), with what was read before it.
+ * Returns the index record it wrote, if any: while the caller still holds the lock, that is what
+ * the index holds.
+ */
+async function callPolicy(
+  run: Run,
+  step: PolicyStep,
+  before: BeforeCall,
+): Promise<UpcomingDeletion | undefined> {
+  if (!before.admitted) return undefined;
+  if (newerThan(before.indexed.record, run.r)) {
     await standDown(run, step);
     return undefined;
   }
-  const result = await callKatapult(run, step);
-  return recordOutcome(run, step, result, indexed);
+  const result = await callKatapult(run, step, before.token);
+  return recordOutcome(run, step, result, before.indexed);
 }
 
 /** Whether the index holds a schedule made by a request newer than `r` (by the store's order). */
@@ -506,12 +548,12 @@ async function standDown(run: Run, step: PolicyStep): Promise<void> {
 }
 
 /** Asks Katapult to move the policy to the trash at the requested time (with its own retries). */
-function callKatapult(run: Run, step: PolicyStep): Promise<ScheduleResult> {
-  return scheduleDeletion(run.deps, {
-    workspaceId: run.r.workspace,
-    policyId: step.policyId,
-    atSeconds: run.r.atSeconds,
-  });
+function callKatapult(run: Run, step: PolicyStep, token: TokenLookup): Promise<ScheduleResult> {
+  return scheduleDeletion(
+    run.deps,
+    { workspaceId: run.r.workspace, policyId: step.policyId, atSeconds: run.r.atSeconds },
+    token,
+  );
 }
 
 /**
@@ -537,11 +579,13 @@ async function recordOutcome(
         code: clipStored(failureCode(result.failure)),
         explanation: clipExplanation(deps.explain(result.failure)),
       };
-  const written = result.ok ? await writeIndex(run, step, result.value, indexed) : undefined;
-  // One policy: its outcome is written with the post's `sending` mark (a takeover before that
-  // repeats only the idempotent Katapult call). Several: each outcome is written as it comes,
-  // so a takeover never calls again for a policy that already has one.
-  if (r.policies.length > 1) await run.save();
+  const writing = result.ok ? writeIndex(run, step, result.value, indexed) : undefined;
+  // One policy: its outcome is written with the post's `sending` mark, in the index write's round
+  // trip (a takeover before that repeats only the idempotent Katapult call; one after it never
+  // posts again). Several: each outcome is written as it comes, so a takeover never calls again
+  // for a policy that already has one.
+  const saving = r.policies.length > 1 ? run.save() : !r.post ? markSending(run) : undefined;
+  const [written] = await Promise.all([writing, saving]);
   return written;
 }
 
@@ -598,12 +642,19 @@ async function writeIndex(
   }
 }
 
+/** Writes the post's `sending` mark (with whatever else the record holds now): the post goes out after it. */
+function markSending(run: Run): Promise<void> {
+  run.r.post = { state: 'sending' };
+  run.sendingMarked = true;
+  return run.save();
+}
+
 /** Posts the outcome of every policy, at most once over all runs of the record. */
 async function post(run: Run, indexed?: UpcomingDeletion): Promise<void> {
   const { r, deps } = run;
-  if (!r.post) {
-    r.post = { state: 'sending' };
-    await run.save();
+  if (!r.post || run.sendingMarked) {
+    if (!run.sendingMarked) await markSending(run);
+    run.sendingMarked = false;
     // `sent` is written with the end of the record: a crash before that leaves `sending`, which a
     // takeover reads as `unknown` (it may have gone out): it is never posted again, and the
     // requester is told privately.
@@ -623,32 +674,75 @@ const delivered = (r: RequestRecord): Delivery => (r.post?.state === 'sent' ? r.
 
 /**
  * Replaces the policy's held messages; the caller holds the policy's lock. `indexed`: the index
- * record this run wrote under that same hold (so not read again); undefined: read it.
+ * record this run wrote under that same hold (so not read again); undefined: read it. With
+ * `handOver`, the index record with the new messages' IDs is returned for the caller to write
+ * (with the record's end, `finish`) instead of written here.
  */
-async function followups(run: Run, step: PolicyStep, indexed?: UpcomingDeletion): Promise<void> {
+async function followups(
+  run: Run,
+  step: PolicyStep,
+  indexed?: UpcomingDeletion,
+  handOver = false,
+): Promise<UpcomingDeletion | undefined> {
   const { r } = run;
   const delivery = delivered(r);
-  if (!needsFollowups(step) || delivery === 'lost') return;
+  if (!needsFollowups(step) || delivery === 'lost') return undefined;
   // They write the index (the held message IDs): not after the lease is lost.
   await checkLease(run);
-  await run.deps.surface.holdFollowups(r, step, delivery === 'direct_message' ? r.user : r.channel, indexed);
+  let handed: UpcomingDeletion | undefined;
+  const channel = delivery === 'direct_message' ? r.user : r.channel;
+  await run.deps.surface.holdFollowups(
+    r,
+    step,
+    channel,
+    indexed,
+    handOver
+      ? (record) => {
+          handed = record;
+        }
+      : undefined,
+  );
   // Written with the end of the record: a takeover before that replaces them again (the index
   // holds their IDs), which leaves one reminder and one restore offer.
   step.followups = true;
+  return handed;
 }
 
-/** The audit (once), the unused daily-limit places, and the record's end. */
-async function finish(run: Run): Promise<void> {
+/** What a policy's hold adds to the record's last round trip (`inOneHold`). */
+interface LastWrites {
+  /** The policy's index record with its held messages (handed over by `followups`). */
+  index?: UpcomingDeletion | undefined;
+  /** The policy's lock, given up after the rest. */
+  release?: () => Promise<void>;
+}
+
+/**
+ * The audit (once), the unused daily-limit places, and the record's end, with what the caller
+ * adds: issued together, in this order, so they are one round trip (turn-batch.ts): the index, the
+ * audit, the places, the record's end, the lock.
+ */
+async function finish(run: Run, last: LastWrites = {}): Promise<void> {
   const { r, deps } = run;
-  // The audit and the places are written before the record's fenced end: not after the lease is lost.
+  // The audit and the places are written with the record's fenced end: not after the lease is lost.
   await checkLease(run);
-  if (!r.audited) {
-    await audit(deps, r, null);
-    r.audited = true;
-  }
-  await releaseUnscheduled(deps, r);
+  const index = last.index;
+  const writes: Promise<unknown>[] = [];
+  if (index)
+    writes.push(
+      deps.upcoming.put(r.workspace, index).catch((error: unknown) => {
+        deps.logger.event('warn', 'upcoming_write_failed', {
+          policy_id: index.policyId,
+          error: errorText(error),
+        });
+      }),
+    );
+  if (!r.audited) writes.push(audit(deps, r, null));
+  r.audited = true;
+  writes.push(releaseUnscheduled(deps, r));
   r.state = r.stopped ? 'stopped' : r.policies.every((p) => p.superseded) ? 'superseded' : 'done';
-  await run.save();
+  writes.push(run.save());
+  const releasing = last.release?.();
+  await Promise.all([...writes, releasing]);
   // Ended, so inactive: no worker can lease it again and there is no lease to give back.
   run.ended = true;
 }
@@ -692,14 +786,17 @@ function outcomeOf(r: RequestRecord, step: PolicyStep): string {
   return r.stopped ? `stopped:${r.stopped.reason}` : 'not_run';
 }
 
-/** One audit entry per policy; `outcome` overrides each policy's own (refusals, failures). */
+/**
+ * One audit entry per policy; `outcome` overrides each policy's own (refusals, failures). All are
+ * issued at once, in the policies' order (one round trip).
+ */
 async function audit(deps: RunRequestDeps, r: RequestRecord, outcome: string | null): Promise<void> {
   const delivery = r.post?.state === 'sent' ? r.post.delivery : null;
-  for (const step of r.policies) {
+  const entries = r.policies.map((step) => {
     const result = step.result;
     const final = outcome ?? outcomeOf(r, step);
     deps.onOutcome?.(final.split(':')[0] ?? final);
-    await deps.record({
+    return deps.record({
       at: deps.now(),
       workspace: r.workspace,
       user: r.user,
@@ -715,5 +812,6 @@ async function audit(deps: RunRequestDeps, r: RequestRecord, outcome: string | n
       delivery,
       ...(r.workflow ? { via: 'workflow' as const } : {}),
     });
-  }
+  });
+  await Promise.all(entries);
 }

@@ -4,7 +4,7 @@
  */
 import type { ScheduledDeletion } from '../katapult/client.js';
 import type { WorkspaceTokens } from '../tokens/workspace-tokens.js';
-import { type KatapultCallResult, withWorkspaceToken } from './katapult-call.js';
+import { type KatapultCallResult, type TokenLookup, withWorkspaceToken } from './katapult-call.js';
 
 export interface KatapultScheduler {
   scheduleDiskBackupPolicyDeletion(token: string, policyId: string, at: number): Promise<ScheduledDeletion>;
@@ -22,8 +22,13 @@ export type ScheduleResult = KatapultCallResult<ScheduledDeletion>;
 export function scheduleDeletion(
   deps: { tokens: WorkspaceTokens; katapult: KatapultScheduler },
   request: ScheduleRequest,
+  /** The workspace's token, when the caller read it already. */
+  token?: TokenLookup,
 ): Promise<ScheduleResult> {
-  return withWorkspaceToken(deps.tokens, request.workspaceId, (token) =>
-    deps.katapult.scheduleDiskBackupPolicyDeletion(token, request.policyId, request.atSeconds),
+  return withWorkspaceToken(
+    deps.tokens,
+    request.workspaceId,
+    (token) => deps.katapult.scheduleDiskBackupPolicyDeletion(token, request.policyId, request.atSeconds),
+    token,
   );
 }

@@ -243,16 +243,20 @@ function postgresAuditLog(
 ): AuditLog {
   return {
     async append(entry: AuditEntry) {
-      await query(`INSERT INTO ${audit} (workspace, at, entry) VALUES ($1, $2, $3)`, [
-        entry.workspace,
-        entry.at,
-        JSON.stringify(entry),
+      // The entry, then what is past retention or beyond the cap: issued together, in this order,
+      // so one round trip (turn-batch.ts).
+      await Promise.all([
+        query(`INSERT INTO ${audit} (workspace, at, entry) VALUES ($1, $2, $3)`, [
+          entry.workspace,
+          entry.at,
+          JSON.stringify(entry),
+        ]),
+        query(`DELETE FROM ${audit} WHERE at < $1`, [now() - options.retentionMs]),
+        query(
+          `DELETE FROM ${audit} WHERE workspace = $1 AND id <= (SELECT id FROM ${audit} WHERE workspace = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`,
+          [entry.workspace, options.maxPerWorkspace],
+        ),
       ]);
-      await query(`DELETE FROM ${audit} WHERE at < $1`, [now() - options.retentionMs]);
-      await query(
-        `DELETE FROM ${audit} WHERE workspace = $1 AND id <= (SELECT id FROM ${audit} WHERE workspace = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`,
-        [entry.workspace, options.maxPerWorkspace],
-      );
     },
     async forget(workspace) {
       await query(`DELETE FROM ${audit} WHERE workspace = $1`, [workspace]);

@@ -35,7 +35,9 @@ export function scriptRunner(client: Client): (lua: string, options: Options) =>
  * then: nothing is paid when nobody listens).
  */
 export function roundTripObserver(client: RedisClientType): (listener: RoundTripListener | null) => void {
-  const target = client as unknown as { sendCommand: (args: unknown[], options?: unknown) => unknown };
+  type Sender = { sendCommand: (args: unknown[], options?: unknown) => unknown; _self?: Sender };
+  // Commands reach `sendCommand` through the client's own instance (`_self`), not the object handed out.
+  const target = (client as unknown as Sender)._self ?? (client as unknown as Sender);
   const original = target.sendCommand;
   return (listener) => {
     if (!listener) {

@@ -163,7 +163,12 @@ async function inOneTransaction(run: Query, batch: Pending[]): Promise<void> {
   await run(writes ? 'BEGIN IMMEDIATE' : 'BEGIN');
   const results: ({ rows: unknown[] } | { error: unknown })[] = [];
   for (const p of batch)
-    results.push(await run(p.sql, ...p.values).then((rows) => ({ rows }), (error: unknown) => ({ error })));
+    results.push(
+      await run(p.sql, ...p.values).then(
+        (rows) => ({ rows }),
+        (error: unknown) => ({ error }),
+      ),
+    );
   try {
     await run('COMMIT');
   } catch (error) {

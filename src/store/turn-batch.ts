@@ -32,7 +32,10 @@ export interface TurnBatcher {
  * `send` runs one round trip and settles every statement of it. `serial`: a round trip waits for
  * the one before it to end (one connection: SQLite); otherwise each turn's goes at once (a pool).
  */
-export function turnBatcher(send: (batch: Pending[]) => Promise<void>, options: { serial: boolean }): TurnBatcher {
+export function turnBatcher(
+  send: (batch: Pending[]) => Promise<void>,
+  options: { serial: boolean },
+): TurnBatcher {
   let pending: Pending[] = [];
   let scheduled = false;
   let sending: Promise<void> | null = null;

@@ -4,11 +4,10 @@
  * the same one on SQLite; a restart, or a second replica already running, on Redis and PostgreSQL)
  * takes the request over and finishes it: exactly one success post, within 60 s.
  */
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { SCHEDULE_VIEW } from '../../src/slack/ids.js';
 import { type FakeKatapult, startFakeKatapult } from '../../support/fakes/katapult-api.js';
 import { type FakeSlack, startFakeSlack } from '../../support/fakes/slack-api.js';
@@ -22,46 +21,8 @@ import {
 } from '../../support/harness.js';
 import { postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
 import { type BotProcess, startBotProcess } from '../helpers/bot-process.js';
-import { describeWithService, type ServiceKind, serviceUrl } from '../helpers/services.js';
-
-type Kind = ServiceKind | 'sqlite';
-
-/**
- * A store no other run can see. The bots sweep every abandoned request in their store, whatever
- * its workspace: a bot of another run on the same server (another worktree, another CI job)
- * would take this run's request over once its process is killed, ask its own fake Slack about
- * the user, and refuse it as being from another workspace. Redis: one of the databases 1-15 (the
- * other suites use 0); PostgreSQL: a database of this suite's own, dropped at the end.
- */
-async function privateStore(kind: Kind, dir: string): Promise<{ url: string; drop(): Promise<void> }> {
-  if (kind === 'sqlite') return { url: `sqlite://${path.join(dir, 'bot.sqlite')}`, drop: async () => {} };
-  const url = new URL(serviceUrl(kind));
-  if (kind === 'redis') {
-    url.pathname = `/${1 + randomInt(15)}`;
-    return { url: url.toString(), drop: async () => {} };
-  }
-  const database = `katapult_crash_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serviceUrl(kind) });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${database}`);
-  } finally {
-    await admin.end();
-  }
-  url.pathname = `/${database}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const db = new pg.Client({ connectionString: serviceUrl(kind) });
-      await db.connect();
-      try {
-        await db.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-      } finally {
-        await db.end();
-      }
-    },
-  };
-}
+import { type Kind, privateStore } from '../helpers/private-store.js';
+import { describeWithService } from '../helpers/services.js';
 
 function crashSuite(kind: Kind, replicas: boolean): void {
   const team = `TC${process.pid.toString(36)}${randomBytes(3).toString('hex')}`.toUpperCase();

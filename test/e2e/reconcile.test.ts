@@ -199,6 +199,7 @@ test('two replicas sharing the store: in their periodic passes each policy is ch
           if (lock === policyLockName && askers.add(name).size === 2) bothAsked();
           return locks.withLock(lock, work, options);
         },
+        acquire: locks.acquire,
       },
       tokens: { tokenFor: async () => ({ ok: true, token: KATAPULT_TOKEN }) } as unknown as WorkspaceTokens,
       katapult: {

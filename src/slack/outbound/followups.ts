@@ -91,6 +91,8 @@ export async function replaceFollowups(
     sharedMessage?: boolean;
     /** What the message shows now. */
     shown?: MessageState;
+    /** Given: the index record is handed to it (the caller writes it) instead of written here. */
+    handOver?: (record: UpcomingDeletion) => void;
   },
 ): Promise<{ reminder: boolean; restoreOffer: boolean }> {
   const log = (event: string, error: unknown) =>
@@ -164,29 +166,28 @@ export async function replaceFollowups(
     movedMessage({ policyId: input.policyId, at: input.at }),
   );
 
-  try {
-    await deps.upcoming.put(input.workspaceId, {
-      policyId: input.policyId,
-      channelId: input.channelId,
-      at: input.at,
-      scheduledBy: input.scheduledBy,
-      targetType: input.target.type,
-      targetId: input.target.id,
-      reminderMessageId,
-      restoreMessageId,
-      heldIn,
-      ...(thread.message ? { message: thread.message } : {}),
-      ...(thread.sharedMessage ? { sharedMessage: true } : {}),
-      ...(thread.shown ? { shown: thread.shown } : {}),
-      ...(input.requestCreatedAt !== undefined
-        ? { requestCreatedAt: input.requestCreatedAt }
-        : previous?.requestCreatedAt !== undefined
-          ? { requestCreatedAt: previous.requestCreatedAt }
-          : {}),
-    });
-  } catch (error) {
-    log('upcoming_write_failed', error);
-  }
+  const record: UpcomingDeletion = {
+    policyId: input.policyId,
+    channelId: input.channelId,
+    at: input.at,
+    scheduledBy: input.scheduledBy,
+    targetType: input.target.type,
+    targetId: input.target.id,
+    reminderMessageId,
+    restoreMessageId,
+    heldIn,
+    ...(thread.message ? { message: thread.message } : {}),
+    ...(thread.sharedMessage ? { sharedMessage: true } : {}),
+    ...(thread.shown ? { shown: thread.shown } : {}),
+    ...(input.requestCreatedAt !== undefined
+      ? { requestCreatedAt: input.requestCreatedAt }
+      : previous?.requestCreatedAt !== undefined
+        ? { requestCreatedAt: previous.requestCreatedAt }
+        : {}),
+  };
+  if (input.handOver) input.handOver(record);
+  else
+    await deps.upcoming.put(input.workspaceId, record).catch((error) => log('upcoming_write_failed', error));
   return { reminder: reminderMessageId !== null, restoreOffer: restoreMessageId !== null };
 }
 

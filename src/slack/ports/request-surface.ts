@@ -101,7 +101,7 @@ export function createRequestSurface(
       return sent.delivery;
     },
     tell: (r, text) => tellRequester(deps.logger, clientFor, r, text),
-    async holdFollowups(r, step, channelId, indexed) {
+    async holdFollowups(r, step, channelId, indexed, handOver) {
       if (!step.result?.ok) return;
       await replaceFollowups(await clientFor(r.workspace), deps, {
         workspaceId: r.workspace,
@@ -113,6 +113,7 @@ export function createRequestSurface(
         requestCreatedAt: orderOf(r),
         ...(indexed ? { indexed } : {}),
         ...(r.message ? { message: r.message, sharedMessage: r.policies.length > 1 } : {}),
+        ...(handOver ? { handOver } : {}),
       });
     },
     async showFailed(r) {
