@@ -16,7 +16,7 @@ export const BASELINES = {
   sameWork: {
     name: 'same-work',
     file: 'bench/same-work-app.mjs',
-    does: 'bare Bolt doing the bot’s work by hand: submission → ack, one claim in the store, Katapult schedule (node-fetch), chat.postMessage, two chat.scheduleMessage (the bot’s own Block Kit messages, copied), one audit row in the store (same STORE_URL and driver as the bot)',
+    does: 'bare Bolt doing the bot’s work by hand: submission → ack, one claim in the store, Katapult schedule (node-fetch), chat.postMessage, two chat.scheduleMessage in its thread (the bot’s own Block Kit messages, copied), one audit row in the store (same STORE_URL and driver as the bot)',
   },
 } as const;
 
