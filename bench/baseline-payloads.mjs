@@ -85,7 +85,7 @@ export function scheduleModal(privateMetadata) {
   };
 }
 
-/** The channel post after Katapult accepted the schedule (the bot's scheduledMessage). */
+/** The request's one channel post after Katapult accepted the schedule (the bot's requestOutcomeMessage). */
 export function scheduledMessage({ user, policyId, at, targetId, requestId }) {
   return {
     text: `Disk backup policy ${policyId} will move to the trash at ${utc(at)}.`,
@@ -100,20 +100,20 @@ export function scheduledMessage({ user, policyId, at, targetId, requestId }) {
   };
 }
 
-/** The post when Katapult refused (the bot's failureMessage, with its own explanation). */
-export function refusedMessage({ user, policyId, code }) {
+/** The post when Katapult refused (the bot's failureMessage, with its explanation's two sentences). */
+export function refusedMessage({ user, policyId, summary, next }) {
   return {
-    text: `Could not schedule disk backup policy ${policyId}: Katapult refused (${code}).`,
+    text: `Could not schedule disk backup policy ${policyId}: ${summary}`,
     blocks: [
       section(
-        `:warning: <@${user}>: disk backup policy \`${policyId}\` was *not* scheduled.\nKatapult refused (${code}).`,
+        `:warning: <@${user}> tried to schedule disk backup policy \`${policyId}\` for deletion, but it was *not* scheduled.\n${summary}`,
       ),
-      context('*What now:* check the policy ID and the time, then try again.'),
+      context(`*What now:* ${next}`),
     ],
   };
 }
 
-/** The reminder Slack holds until an hour before the move (the bot's reminderMessage). */
+/** The reminder Slack holds until an hour before the move, in the post's thread (the bot's reminderMessage). */
 export function reminderMessage({ user, policyId, at }) {
   return {
     text: `Reminder: disk backup policy ${policyId} moves to the trash in 1 hour (${utc(at)}).`,
@@ -126,7 +126,7 @@ export function reminderMessage({ user, policyId, at }) {
   };
 }
 
-/** The restore offer Slack holds until just after the move (the bot's movedMessage). */
+/** The restore offer Slack holds until just after the move, in the post's thread (the bot's movedMessage). */
 export function restoreOfferMessage({ policyId, at }) {
   return {
     text: `Disk backup policy ${policyId} was due to move to the trash at ${utc(at)}.`,

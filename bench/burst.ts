@@ -17,7 +17,7 @@ export async function runBurst(options: BenchOptions, store: StoreKind, signal?:
   const { burst: size, target: name, katapultLatencyMs } = options;
   const ctx = await startHarness(options, signal);
   try {
-    const prepared = await prepareStore(store, options.postgresUrl);
+    const prepared = await prepareStore(store, options);
     const target = await launch(ctx, name, prepared.env);
     const to = { to: name, secret: ctx.signingSecret, url: ctx.fakes.slack.responseUrl('b') };
     const bodies = requestBodies('submission', 1, size, to);

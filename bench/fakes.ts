@@ -27,6 +27,8 @@ export class PhaseRecorder {
   readonly katapultAt: Float64Array;
   readonly oddPosts: string[] = [];
   readonly slackCalls: Record<string, number> = {};
+  /** The argument names of the first call of each method (the baselines must send what the bot sends). */
+  readonly slackArgs: Record<string, string> = {};
   followCount = 0;
   duplicateFollows = 0;
   katapultCalls = 0;
@@ -79,6 +81,7 @@ export async function startInstrumentedFakes(katapultLatencyMs: number) {
     const { recorder, seq } = hit;
     recorder.lastCallAt = t;
     recorder.slackCalls[method] = (recorder.slackCalls[method] ?? 0) + 1;
+    recorder.slackArgs[method] ??= Object.keys(args).sort().join(' ');
     if (seq < 0 || method !== recorder.follow) return;
     if (Number.isFinite(recorder.followAt[seq])) return recorder.duplicateFollows++;
     recorder.followAt[seq] = t;

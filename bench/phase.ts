@@ -16,6 +16,7 @@ import type { ProbeReport, Target, TargetName } from './processes.js';
 import { benchEncryptionKey, killAll, SLACK_TOKENS } from './processes.js';
 import type { BenchOptions, Kind } from './run.js';
 import { hrMs, MB, percentile, round } from './stats.js';
+import { SLACK_ACK_LIMIT_MS } from './targets.js';
 
 export const USER = 'U0BENCH01';
 export const CHANNEL = 'C0OPS0001';
@@ -161,6 +162,9 @@ export function phaseData(input: PhaseInput) {
       ...pick(connectionFollow, { followMaxMs: 100 }),
     },
     ackMs: pick(ack, { p50: 50, p95: 95, p99: 99, max: 100 }),
+    /** Requests answered later than Slack's 3 s, or never (first ones on a connection included). */
+    lateAcks: result.sentAt.filter((sent, i) => !((result.ackAt[i] as number) - sent <= SLACK_ACK_LIMIT_MS))
+      .length,
     follow: {
       method: rec.follow,
       expected: accepted(result),
@@ -172,6 +176,7 @@ export function phaseData(input: PhaseInput) {
     },
     katapult: rec.katapultCalls > 0 ? katapult : null,
     slackCalls: { ...rec.slackCalls },
+    slackArgs: { ...rec.slackArgs },
     load: { ...result.load },
     cpuMsPerRequest: round((cpuMs(probe.cpu) - cpuMs(before.cpu)) / amount, 3),
     benchCpuMsPerRequest: round(cpuMs(input.benchCpu) / amount, 3),

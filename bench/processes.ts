@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createClient } from '@keyv/redis';
 import pg from 'pg';
 import { FAKE_KATAPULT_VALID_TOKEN } from '../support/fakes/katapult-api.js';
 import type { InstrumentedFakes } from './fakes.js';
@@ -180,33 +181,62 @@ export async function launch(ctx: Harness, name: TargetName, env: Record<string,
 const DROP_TABLES =
   'DROP TABLE IF EXISTS public.katapult_kv, public.katapult_claims, public.katapult_audit_log, ' +
   'public.katapult_docs, public.same_work_claims, public.same_work_audit';
+/** The keys the bot (its namespace, src/store/redis-store.ts) and the same-work app write on Redis. */
+const REDIS_KEYS = /^(katapult-chatops:|bench:)/;
 
 /**
  * The store the bot and the same-work baseline share. SQLite: each process's own file in its fresh
  * DATA_DIR (the bot's default STORE_URL; the same-work app computes it the same way). PostgreSQL: one
  * database for both, created if missing and emptied first; its name must contain "bench", so that a
- * mistyped URL cannot empty a real one. Returns the environment the targets get, and the store's name.
+ * mistyped URL cannot empty a real one. Redis: a database of its own (not 0, which the tests share),
+ * whose bot and same-work keys are deleted first; any other key there stops the run, so that no data
+ * of anyone else's is ever deleted (never FLUSHDB nor FLUSHALL). Returns the targets' environment and
+ * the store's name.
  */
-export async function prepareStore(kind: StoreKind, url: string) {
+export async function prepareStore(kind: StoreKind, { postgresUrl, redisUrl }: BenchOptions) {
   if (kind === 'sqlite')
     return { env: {}, shown: 'sqlite://<DATA_DIR>/katapult-chatops.sqlite (one file per process)' };
+  const url = kind === 'redis' ? redisUrl : postgresUrl;
   const { protocol, host, pathname } = new URL(url);
   const [database, shown] = [decodeURIComponent(pathname.slice(1)), `${protocol}//${host}${pathname}`];
-  if (!/bench/i.test(database) || !/^\w+$/.test(database))
-    throw new Error(`--postgres-url: its database must contain "bench" (it is emptied), not "${database}"`);
+  const [flag, redis] = [`--${kind}-url`, kind === 'redis'];
+  if (redis && !/^([1-9]|1[0-5])$/.test(database))
+    throw new Error(`${flag}: name a database of the bench's own, 1 to 15 (e.g. /15), not "${database}"`);
+  if (!redis && (!/bench/i.test(database) || !/^\w+$/.test(database)))
+    throw new Error(`${flag}: its database must contain "bench" (it is emptied), not "${database}"`);
+  try {
+    await (redis ? emptyRedis(url, database, flag) : emptyPostgres(url, database));
+  } catch (error) {
+    const why = (error as { code?: string }).code ?? (error as Error).message;
+    throw new Error(`${kind} at ${shown} is not usable (${why}): start it, or run with --store sqlite`);
+  }
+  return { env: { STORE_URL: url }, shown };
+}
+
+async function emptyPostgres(url: string, database: string) {
   const query = async (connectionString: string, sql: string, params: string[] = []) => {
     const client = new pg.Client({ connectionString, connectionTimeoutMillis: 3000 });
     await client.connect();
     return client.query(sql, params).finally(() => client.end().catch(() => undefined));
   };
+  const admin = Object.assign(new URL(url), { pathname: '/postgres' }).href;
+  const found = await query(admin, 'SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+  if (found.rowCount === 0) await query(admin, `CREATE DATABASE ${database}`);
+  await query(url, DROP_TABLES);
+}
+
+async function emptyRedis(url: string, database: string, flag: string) {
+  const client = createClient({ url, socket: { connectTimeout: 3000, reconnectStrategy: false } });
+  client.on('error', () => undefined);
+  await client.connect();
   try {
-    const admin = Object.assign(new URL(url), { pathname: '/postgres' }).href;
-    const found = await query(admin, 'SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (found.rowCount === 0) await query(admin, `CREATE DATABASE ${database}`);
-    await query(url, DROP_TABLES);
-  } catch (error) {
-    const why = (error as { code?: string }).code ?? (error as Error).message;
-    throw new Error(`PostgreSQL at ${shown} is not usable (${why}): start it, or run with --store sqlite`);
+    const keys: string[] = [];
+    for await (const batch of client.scanIterator({ COUNT: 1000 })) keys.push(...[batch].flat().map(String));
+    const foreign = keys.find((key) => !REDIS_KEYS.test(key));
+    if (foreign)
+      throw new Error(`${flag}: database ${database} holds "${foreign}": not the bench's, left alone`);
+    for (let i = 0; i < keys.length; i += 1000) await client.unlink(keys.slice(i, i + 1000));
+  } finally {
+    client.destroy();
   }
-  return { env: { STORE_URL: url }, shown };
 }

@@ -13,7 +13,7 @@ import type { PhaseData, PhaseSummary } from './phase.js';
 import { type ProbeReport, ROOT, TARGETS, type TargetName } from './processes.js';
 import type { BenchOptions, Kind, StoreKind } from './run.js';
 import * as stats from './stats.js';
-import { BASELINES, evaluateTargets, type TargetCheck } from './targets.js';
+import { BASELINES, evaluateTargets } from './targets.js';
 
 const { fmtRatio, MB, maxOf, mb, median, minOf, ms, percentile, ratio, round, slopePer10k } = stats;
 const sum = <T>(items: T[], pick: (x: T) => number) => items.reduce((n, x) => n + pick(x), 0);
@@ -245,7 +245,9 @@ export function storeReport(data: StoreData, options: BenchOptions) {
     })),
   };
   const summaries = phases.map((p) => p.summary);
-  return { ...run, targets: evaluateTargets(run), logEvents: data.logEvents, phases: summaries };
+  const bot = summaries.filter((s) => s.target === 'bot' && s.stage !== 'warmup');
+  const acks = { requests: sum(bot, (s) => s.requests), late: sum(bot, (s) => s.lateAcks) };
+  return { ...run, targets: evaluateTargets({ ...run, acks }), logEvents: data.logEvents, phases: summaries };
 }
 export type StoreReport = ReturnType<typeof storeReport>;
 
@@ -323,7 +325,7 @@ export function buildReport(options: BenchOptions, data: StoreData[], run: Run) 
 export type BenchReport = ReturnType<typeof buildReport>;
 
 const LABEL: Record<TargetName, string> = { bot: 'bot', baseline: 'bare Bolt', 'same-work': 'same-work' };
-const STORE: Record<StoreKind, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' };
+const STORE: Record<StoreKind, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL', redis: 'Redis' };
 const table = (head: string[], rows: string[][]) =>
   [head, head.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).concat('');
 /** The columns of the throughput table: heading, figure, and the name of its bot / baseline ratio. */
@@ -358,7 +360,13 @@ export function renderSummary(report: BenchReport): string[] {
   const { options: o, machine: m } = report;
   const [load0, load1] = [m.loadAvgAtStart, m.loadAvgAtEnd].map((l) => l[0]?.toFixed(2));
   const bot = o.bot === 'dist' ? '`node dist/main.js`' : '`node --import tsx src/main.ts`';
-  const met = (t: TargetCheck) => (t.met === null ? 'not measured' : t.met ? 'yes' : '**no**');
+  // One row per target, one column per store: what was measured there, and whether it met the target.
+  const { targets } = report;
+  const [stores, ids] = [[...new Set(targets.map((t) => t.store))], [...new Set(targets.map((t) => t.id))]];
+  const cell = (store: StoreKind, id: string) => {
+    const t = targets.find((x) => x.store === store && x.id === id);
+    return !t ? 'n/a' : t.met === null ? t.measured : `${t.measured}: ${t.met ? 'met' : '**missed**'}`;
+  };
   const noisy =
     m.otherCpuShare > 0.1 ? ': **a noisy run**, compare ratios and CPU ms/request, and rerun' : '';
   return [
@@ -374,8 +382,11 @@ export function renderSummary(report: BenchReport): string[] {
     '',
     ...(report.npmStart ? [npmStartLine(report.npmStart), ''] : []),
     ...table(
-      ['Store', 'Target (gated)', 'Threshold', 'Measured', 'Met'],
-      report.targets.map((t) => [STORE[t.store], t.target, t.threshold, t.measured, met(t)]),
+      ['Target (gated)', 'Threshold', ...stores.map((s) => STORE[s])],
+      ids.map((id) => {
+        const [first, ...each] = [targets.find((t) => t.id === id), ...stores.map((s) => cell(s, id))];
+        return [first?.target ?? id, first?.threshold ?? '', ...each];
+      }),
     ),
     ...report.problems.map((p) => `- **Problem:** ${p}`),
     ...report.noise.map((p) => `- Noise: ${p}`),

@@ -27,7 +27,7 @@ import {
 import { runWorkspaces } from './workspaces.js';
 
 export type Kind = 'command' | 'submission';
-export type StoreKind = 'sqlite' | 'postgres';
+export type StoreKind = 'sqlite' | 'postgres' | 'redis';
 
 export const DEFAULT_OPTIONS = {
   requests: 2000,
@@ -48,8 +48,9 @@ export const DEFAULT_OPTIONS = {
   kinds: ['command', 'submission'] as Kind[],
   cpuProfDir: null as string | null,
   deadlineMs: null as number | null,
-  stores: ['sqlite', 'postgres'] as StoreKind[],
+  stores: ['sqlite', 'postgres', 'redis'] as StoreKind[],
   postgresUrl: 'postgres://postgres@127.0.0.1:5432/katapult_bench',
+  redisUrl: 'redis://127.0.0.1:6379/15',
   /** The burst scenario: its size (0: not this scenario) and target. */
   burst: 0,
   target: 'bot' as 'bot' | 'baseline',
@@ -97,8 +98,14 @@ const FLAGS: [string, keyof BenchOptions, Parse, string][] = [
   ['leak-requests', 'leakRequests', count(0), 'leak-check soak after the measured ones (0: none)'],
   ['spawn-samples', 'spawnSamples', count(1), 'cold starts timed per target'],
   ['bot', 'bot', oneOf('dist', 'src'), 'node dist/main.js, or src/main.ts through tsx'],
-  ['store', 'stores', listOf(oneOf('sqlite', 'postgres')), 'stores, one after the other'],
+  ['store', 'stores', listOf(oneOf('sqlite', 'postgres', 'redis')), 'stores, one after the other'],
   ['postgres-url', 'postgresUrl', text, 'created if missing, emptied: its name must contain "bench"'],
+  [
+    'redis-url',
+    'redisUrl',
+    text,
+    'its own database (1-15): katapult-chatops:* and bench:* keys deleted, any other key refused',
+  ],
   ['kinds', 'kinds', listOf(oneOf('command', 'submission')), 'request kinds to measure'],
   ['eld-resolution', 'eldResolutionMs', count(1), 'monitorEventLoopDelay resolution in the targets, ms'],
   ['bare-listeners', 'bareListeners', count(0), 'no-op listeners for both baselines (the bot has 16)'],
@@ -156,7 +163,7 @@ export const SMOKE_OPTIONS = parseOptions(['--smoke']) as BenchOptions;
 /** Steps 2 to 6 on one store; every target started is stopped when it returns or throws. */
 async function measureStore(ctx: PhaseContext, store: StoreKind, log: Log): Promise<StoreData> {
   const { options: o } = ctx;
-  const { env, shown: storeUrl } = await prepareStore(store, o.postgresUrl);
+  const { env, shown: storeUrl } = await prepareStore(store, o);
   const [phases, running, stopped] = [[] as PhaseData[], new Map<TargetName, Target>(), [] as Target[]];
   const spawnSamples: Record<TargetName, number[]> = { bot: [], baseline: [], 'same-work': [] };
   const stop = async (target: Target) => {

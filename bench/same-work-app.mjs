@@ -3,10 +3,11 @@
  * HTTPReceiver, same WebClient) whose submission listener does the work the bot does, written
  * plainly by hand: ack, one idempotency claim in the store, the Katapult schedule call through
  * node-fetch (same URL, same token header as the bot), `chat.postMessage`, the two
- * `chat.scheduleMessage` (reminder an hour before the move, restore offer a minute after), with the
- * bot's Block Kit messages written by hand (bench/baseline-payloads.mjs), and one audit row in the
- * store. Same STORE_URL and same driver as the bot: sqlite3 (WAL, synchronous = NORMAL, as the bot
- * sets it) or pg (a pool of 10, as the bot's).
+ * `chat.scheduleMessage` in that post's thread (reminder an hour before the move, broadcast; restore
+ * offer a minute after), with the bot's Block Kit messages written by hand
+ * (bench/baseline-payloads.mjs), and one audit row in the store. Same STORE_URL and same driver as
+ * the bot: sqlite3 (WAL, synchronous = NORMAL, as the bot sets it), pg (a pool of 10, as the bot's)
+ * or @redis/client (one client, as the bot's).
  *
  * The difference between the bot and this app is the bot's overhead; the difference between this
  * app and bench/baseline-app.mjs is the price of the work itself.
@@ -29,8 +30,13 @@ const STORE_URL =
 const CLAIM_TTL_MS = 24 * 60 * 60 * 1000;
 const REMINDER_LEAD_SECONDS = 60 * 60;
 const RESTORE_OFFER_DELAY_SECONDS = 60;
+const [AUDIT_MAX, AUDIT_RETENTION_MS] = [10_000, 90 * 86_400_000];
 
-/** Claims and audit rows, in SQLite (sqlite3) or PostgreSQL (pg): two statements per submission. */
+/**
+ * Claims and audit rows, in SQLite (sqlite3), PostgreSQL (pg) or Redis (@redis/client): two round
+ * trips per submission (Redis: `SET NX PX`, then `MULTI` `LPUSH` `LTRIM` `PEXPIRE` as the bot appends
+ * to its audit list, without its second trip that drops entries past retention).
+ */
 async function openStore(url) {
   if (url.startsWith('sqlite://')) {
     const { default: sqlite3 } = await import('sqlite3');
@@ -100,7 +106,31 @@ async function openStore(url) {
       close: () => pool.end(),
     };
   }
-  throw new Error('same-work baseline: STORE_URL must be sqlite:// or postgres://');
+  if (/^rediss?:\/\//.test(url)) {
+    // The bot's driver (@keyv/redis is built on it), one client as the bot has, commands as it sends them.
+    const { createClient } = await import('@redis/client');
+    const client = createClient({ url, disableOfflineQueue: true });
+    client.on('error', (error) => log('error', 'store_error', { error: error.message }));
+    await client.connect();
+    return {
+      claim: async (key) =>
+        (await client.set(`bench:same-work:claim:${key}`, '1', {
+          condition: 'NX',
+          expiration: { type: 'PX', value: CLAIM_TTL_MS },
+        })) === 'OK',
+      // The audit list of the workspace, newest first, capped and expiring (AUDIT_MAX_ENTRIES, 90 days).
+      audit: (entry) => {
+        const key = `bench:same-work:audit:${entry.workspace}`;
+        const list = client.multi().lPush(key, JSON.stringify(entry));
+        return list
+          .lTrim(key, 0, AUDIT_MAX - 1)
+          .pExpire(key, AUDIT_RETENTION_MS)
+          .exec();
+      },
+      close: () => client.close(),
+    };
+  }
+  throw new Error('same-work baseline: STORE_URL must be sqlite://, postgres:// or redis://');
 }
 
 function log(level, event, fields = {}) {
@@ -158,7 +188,7 @@ app.view(VIEW.callbackId, async ({ ack, body, view, client }) => {
   try {
     if (!(await store.claim(`submission:${workspace}:${view.id}`))) return;
     const result = await scheduleWithKatapult(policyId, at);
-    await client.chat.postMessage({
+    const posted = await client.chat.postMessage({
       channel,
       ...(result.ok
         ? scheduledMessage({
@@ -168,21 +198,29 @@ app.view(VIEW.callbackId, async ({ ack, body, view, client }) => {
             targetId: result.targetId,
             requestId: result.requestId,
           })
-        : refusedMessage({ user, policyId, code: result.code })),
+        : refusedMessage({
+            user,
+            policyId,
+            summary: `Katapult refused (${result.code}).`,
+            next: 'Check the policy ID and the time, then try again.',
+          })),
       unfurl_links: false,
+      unfurl_media: false,
     });
     if (result.ok) {
+      // Both held as replies in the post's thread; the reminder also shown in the channel.
+      const thread = { channel: posted.channel ?? channel, thread_ts: posted.ts, unfurl_links: false };
       await client.chat.scheduleMessage({
-        channel,
+        ...thread,
         post_at: result.at - REMINDER_LEAD_SECONDS,
         ...reminderMessage({ user, policyId, at: result.at }),
-        unfurl_links: false,
+        reply_broadcast: true,
       });
       await client.chat.scheduleMessage({
-        channel,
+        ...thread,
         post_at: result.at + RESTORE_OFFER_DELAY_SECONDS,
         ...restoreOfferMessage({ policyId, at: result.at }),
-        unfurl_links: false,
+        reply_broadcast: false,
       });
     }
     await store.audit({

@@ -1,6 +1,7 @@
 /**
- * The gated targets (issue 14) and the baselines they are judged against: four per store in the main
- * run (the report's `targets`), two in the workspaces run; the burst counts acks later than 3 s.
+ * The gated targets (issues 14 and 23) and the baselines they are judged against: per store in the
+ * main run (the report's `targets`) four ratios, the submission → post p99 at each concurrency, and
+ * every ack within Slack's 3 s; two in the workspaces run; the burst counts acks later than 3 s.
  */
 import type { TargetName } from './processes.js';
 import type { StoreKind } from './run.js';
@@ -15,7 +16,7 @@ export const BASELINES = {
   sameWork: {
     name: 'same-work',
     file: 'bench/same-work-app.mjs',
-    does: 'bare Bolt doing the bot’s work by hand: submission → ack, one claim in the store, Katapult schedule (node-fetch), chat.postMessage, two chat.scheduleMessage (the bot’s own Block Kit messages, copied), one audit row in the store (same STORE_URL and driver as the bot)',
+    does: 'bare Bolt doing the bot’s work by hand: submission → ack, one claim in the store, Katapult schedule (node-fetch), chat.postMessage, two chat.scheduleMessage in its thread (the bot’s own Block Kit messages, copied), one audit row in the store (same STORE_URL and driver as the bot)',
   },
 } as const;
 
@@ -25,24 +26,35 @@ export const SLACK_ACK_LIMIT_MS = 3000;
 type Spread = { median: number | null; min: number | null; max: number | null; rounds: number };
 type Figures = {
   store: StoreKind;
+  /** The bot's requests after the warm-up (measured and soak), and those answered after 3 s or never. */
+  acks: { requests: number; late: number };
   rounds: (Spread & { figure: string; against: TargetName; concurrency: number | null })[];
   postGcRssMB: Record<TargetName, number | null>;
   spawnToReadyMs: Record<TargetName, { samples: number[]; median: number | null }>;
 };
 
 /** One store's gated targets: [id, against, target, threshold, what was measured, its value, the most it may be]. */
-export function evaluateTargets({ store, rounds, postGcRssMB: rss, spawnToReadyMs: spawn }: Figures) {
-  const gated = rounds.filter((r) => r.figure === 'cpuPerRequest' && r.concurrency === null);
-  const cpu = (against: TargetName) => gated.find((r) => r.against === against);
+export function evaluateTargets(figures: Figures) {
+  const { store, rounds, postGcRssMB: rss, spawnToReadyMs: spawn, acks } = figures;
+  const find = (figure: string, against: TargetName, c: number | null) =>
+    rounds.find((r) => r.figure === figure && r.against === against && r.concurrency === c);
   const spread = (r?: Spread) =>
     r
       ? `${fmtRatio(r.median)} (rounds ${fmtRatio(r.min)}–${fmtRatio(r.max)}, n=${r.rounds})`
       : 'not measured';
-  const [sub, cmd] = [cpu('same-work'), cpu('baseline')];
+  const [sub, cmd] = [find('cpuPerRequest', 'same-work', null), find('cpuPerRequest', 'baseline', null)];
   const diff = rss.bot === null || rss.baseline === null ? null : rss.bot - rss.baseline;
   const start = ratio(spawn.bot.median, spawn.baseline.median);
   const every = 'median of per-round ratios, every concurrency';
-  const gates: [string, TargetName, string, string, string, number | null | undefined, number][] = [
+  type Gate = [string, TargetName | null, string, string, string, number | null | undefined, number];
+  // One per concurrency the rounds compared.
+  const levels = [...new Set(rounds.flatMap((r) => (r.concurrency === null ? [] : [r.concurrency])))];
+  const posts = levels.map((c): Gate => {
+    const r = find('followP99', 'same-work', c);
+    const what = `submission → post p99 at concurrency ${c}, bot / same-work (median of per-round ratios)`;
+    return [`post-p99-vs-same-work-c${c}`, 'same-work', what, '≤ 1.50×', spread(r), r?.median, 1.5];
+  });
+  const gates: Gate[] = [
     [
       'cpu-per-submission-vs-same-work',
       'same-work',
@@ -80,6 +92,16 @@ export function evaluateTargets({ store, rounds, postGcRssMB: rss, spawnToReadyM
       `${fmtRatio(start)} (${ms(spawn.bot.median)} against ${ms(spawn.baseline.median)} ms)`,
       start,
       1.5,
+    ],
+    ...posts,
+    [
+      'acks-within-slack-limit',
+      null,
+      `every command and submission acked within Slack's ${SLACK_ACK_LIMIT_MS / 1000} s (bot, after the warm-up)`,
+      '0 late',
+      `${acks.late} of ${acks.requests} late or unanswered`,
+      acks.requests > 0 ? acks.late : null,
+      0,
     ],
   ];
   return gates.map(([id, against, target, threshold, measured, value, max]) => {

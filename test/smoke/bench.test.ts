@@ -72,14 +72,24 @@ test('the same-work baseline makes the same outbound calls per submission as the
       held: p.slackCalls['chat.scheduleMessage'],
     }).toEqual({ target: p.target, katapult: p.requests, posts: p.requests, held: 2 * p.requests });
   }
+  // With the same arguments: the follow-ups held in the post's thread (thread_ts, reply_broadcast).
+  // Bolt's own listener client adds the request's team_id to every call: that is Bolt's, not the work.
+  const [bot, same] = ['bot', 'same-work'].map((target) => {
+    const args = submissions.find((p) => p.target === target)?.slackArgs ?? {};
+    return [args['chat.postMessage'], args['chat.scheduleMessage']].map((a) => a?.replace(' team_id', ''));
+  });
+  expect(bot?.[1]).toMatch(/reply_broadcast .*thread_ts/);
+  expect(same).toEqual(bot);
 });
 
 test('the report names the same-work baseline and judges every gated target', () => {
   expect(report.baselines.sameWork).toMatchObject({ name: 'same-work', file: 'bench/same-work-app.mjs' });
   expect(report.targets.map((t) => t.id).sort()).toEqual([
+    'acks-within-slack-limit',
     'cpu-per-command-vs-bare',
     'cpu-per-submission-vs-same-work',
     'post-gc-rss-vs-bare',
+    'post-p99-vs-same-work-c8',
     'start-to-ready-vs-bare',
   ]);
   for (const t of report.targets) expect(typeof t.met).toBe('boolean');

@@ -134,14 +134,15 @@ describe('size budgets', () => {
     expect(top.length).toBeLessThanOrEqual(10);
   });
 
-  test('the README is at most 300 lines, docs/benchmarks.md at most 200, bench/ at most 2,600 lines of code', () => {
+  test('the README is at most 300 lines, docs/benchmarks.md at most 200, bench/ at most 2,720 lines of code', () => {
     expect(lineCount(path.join(ROOT, 'README.md'))).toBeLessThanOrEqual(300);
     expect(lineCount(path.join(ROOT, 'docs/benchmarks.md'))).toBeLessThanOrEqual(200);
     const bench = filesUnder(path.join(ROOT, 'bench'), '')
       .filter((f) => /\.(ts|mjs|js)$/.test(f) && !rel(f).startsWith('bench/results/'))
       .reduce((sum, f) => sum + lineCount(f), 0);
-    // 2,500 until the `npm start` figure (bench/npm-start.ts, issue 22) took the bench to 2,586.
-    expect(bench).toBeLessThanOrEqual(2_600);
+    // 2,500 until the `npm start` figure (bench/npm-start.ts, issue 22) took the bench to 2,586; 2,600
+    // until Redis as a third store and the post p99 and ack targets (issue 23) took it to 2,702.
+    expect(bench).toBeLessThanOrEqual(2_720);
   });
 });
 

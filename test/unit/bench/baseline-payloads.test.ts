@@ -5,6 +5,7 @@
  */
 import type { RequestRecord } from '../../../src/scheduling/request-log.js';
 import { movedMessage, reminderMessage } from '../../../src/slack/blocks/followups.js';
+import { failureMessage } from '../../../src/slack/blocks/messages.js';
 import { requestOutcomeMessage } from '../../../src/slack/blocks/request.js';
 import { buildScheduleModal } from '../../../src/slack/blocks/schedule-modal.js';
 import { createMetadataSigner, withSignedMetadata } from '../../../src/slack/platform/signed-metadata.js';
@@ -19,6 +20,7 @@ interface Payloads {
     targetId: string;
     requestId: string;
   }): Payload;
+  refusedMessage(input: { user: string; policyId: string; summary: string; next: string }): Payload;
   reminderMessage(input: { user: string; policyId: string; at: number }): Payload;
   restoreOfferMessage(input: { policyId: string; at: number }): Payload;
 }
@@ -31,6 +33,7 @@ const CHANNEL = 'C0OPS0001';
 const policyId = 'dbp_bench12n345';
 const user = 'U0BENCH01';
 const at = 1_795_814_194;
+const refusal = { summary: 'Katapult refused (policy_not_found).', next: 'Check the policy ID.' };
 
 test('bare Bolt opens the same scheduling modal as the bot, with metadata as long as the signed one', () => {
   const bot = withSignedMetadata(
@@ -80,6 +83,10 @@ test('the same-work baseline posts and holds the same messages as the bot', () =
       copies.reminderMessage({ user, policyId, at }),
     ],
     [movedMessage({ policyId, at }) as Payload, copies.restoreOfferMessage({ policyId, at })],
+    [
+      failureMessage({ userId: user, policyId, explanation: { ...refusal, requestId: null } }) as Payload,
+      copies.refusedMessage({ user, policyId, ...refusal }),
+    ],
   ];
   for (const [bot, copy] of pairs) expect(copy).toEqual(bot);
 });

@@ -56,7 +56,8 @@ test('flags override the defaults; the smoke run and the scenarios bring their o
 
 test('bad values are usage errors', () => {
   expect(() => parseOptions(['--requests', '0'])).toThrow(UsageError);
-  expect(() => parseOptions(['--store', 'mysql'])).toThrow(/--store: expected sqlite or postgres/);
+  expect(() => parseOptions(['--store', 'mysql'])).toThrow(/--store: expected sqlite or postgres or redis/);
+  expect(parseOptions(['--store', 'redis'])?.stores).toEqual(['redis']);
   expect(() => parseOptions(['--requests', '10', '--concurrency', '16'])).toThrow(/fewer per round/);
   expect(() => parseOptions(['--warmup', '5'])).toThrow(/--warmup/);
   expect(() => parseOptions(['--nope'])).toThrow();

@@ -184,26 +184,29 @@ test('the report evaluates its targets from the aggregated figures', () => {
     peer: 'baseline' | 'same-work',
     peerCpu: number,
   ) => [
-    phase({ target: 'bot', kind, acks: [1], cpuMs: botCpu, rssMB: 150 }),
+    // Submissions: the bot's post 4 ms after the request against same-work's 2 ms (2×).
+    phase({ target: 'bot', kind, acks: [kind === 'command' ? 1 : 3], cpuMs: botCpu, rssMB: 150 }),
     phase({ target: peer, kind, acks: [1], cpuMs: peerCpu, rssMB: 120 }),
   ];
+  const phases = [...pair('command', 1.05, 'baseline', 1), ...pair('submission', 1.3, 'same-work', 1)];
+  const store = (name: 'sqlite' | 'redis', more: PhaseData[] = []) => ({
+    store: name,
+    storeUrl: `${name}://x`,
+    phases: [...phases, ...more],
+    spawnSamples: { bot: [300], baseline: [150], 'same-work': [160] },
+    afterWarmup: {},
+    after: {},
+    logEvents: {
+      bot: { stdout: {}, stderr: {} },
+      baseline: { stdout: {}, stderr: {} },
+      'same-work': { stdout: {}, stderr: {} },
+    },
+  });
+  // One ack after 3.5 s in the SQLite run's soak (a warm-up one does not count).
+  const slow = (stage: 'soak' | 'warmup') => phase({ target: 'bot', stage, acks: [1, 3500] });
   const report = buildReport(
     { ...SMOKE_OPTIONS, concurrency: [1] },
-    [
-      {
-        store: 'sqlite',
-        storeUrl: 'sqlite://x',
-        phases: [...pair('command', 1.05, 'baseline', 1), ...pair('submission', 1.3, 'same-work', 1)],
-        spawnSamples: { bot: [300], baseline: [150], 'same-work': [160] },
-        afterWarmup: {},
-        after: {},
-        logEvents: {
-          bot: { stdout: {}, stderr: {} },
-          baseline: { stdout: {}, stderr: {} },
-          'same-work': { stdout: {}, stderr: {} },
-        },
-      },
-    ],
+    [store('sqlite', [slow('soak')]), store('redis', [slow('warmup')])],
     {
       startedAt: new Date(0),
       machine,
@@ -211,19 +214,29 @@ test('the report evaluates its targets from the aggregated figures', () => {
       npmStart: { startsMs: [2400, 1200], built: [false, true] },
     },
   );
-  const met = Object.fromEntries(report.targets.map((t) => [t.id, t.met]));
-  expect(met).toEqual({
+  const met = (name: string) =>
+    Object.fromEntries(report.targets.filter((t) => t.store === name).map((t) => [t.id, t.met]));
+  expect(met('sqlite')).toEqual({
     'cpu-per-submission-vs-same-work': false,
     'cpu-per-command-vs-bare': true,
     'post-gc-rss-vs-bare': false,
     'start-to-ready-vs-bare': false,
+    'post-p99-vs-same-work-c1': false,
+    'acks-within-slack-limit': false,
   });
-  expect(report.targets.every((t) => t.store === 'sqlite')).toBe(true);
+  expect(met('redis')).toEqual({ ...met('sqlite'), 'acks-within-slack-limit': true });
+  const late = report.targets.find((t) => t.id === 'acks-within-slack-limit');
+  expect(late?.measured).toBe('1 of 4 late or unanswered');
   expect(report.baselines.sameWork.name).toBe('same-work');
   expect(report.stores[0]?.levels).toHaveLength(2);
   const markdown = renderMarkdown(report);
+  // One row per target, one column per store.
+  expect(markdown).toContain('| Target (gated) | Threshold | SQLite | Redis |');
   expect(markdown).toContain(
-    '| SQLite | CPU per command, bot / bare Bolt (median of per-round ratios, every concurrency) |',
+    '| submission → post p99 at concurrency 1, bot / same-work (median of per-round ratios) | ≤ 1.50× | 2.00× (rounds 2.00×–2.00×, n=1): **missed** |',
+  );
+  expect(markdown).toMatch(
+    /\| 1 of 4 late or unanswered: \*\*missed\*\* \| 0 of 2 late or unanswered: met \|/,
   );
   expect(markdown).toMatch(/\| 1 \| submission \| \*bot \/ same-work\* \| /);
   expect(markdown).toContain('| spawn → `/healthz` 200, median (ms) | 300 | 150 | 160 |');
