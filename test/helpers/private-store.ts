@@ -13,14 +13,14 @@ export type Kind = ServiceKind | 'sqlite';
  * A store no other run can see. The bots sweep every abandoned request in their store, whatever
  * its workspace: a bot of another run on the same server (another worktree, another CI job)
  * would take this run's request over once its process is killed, ask its own fake Slack about
- * the user, and refuse it as being from another workspace. Redis: one of the databases 1-15 (the
- * other suites use 0); PostgreSQL: a database of this suite's own, dropped at the end.
+ * the user, and refuse it as being from another workspace. Redis: one of the databases 1-14 (the
+ * other suites use 0, the benchmark 15); PostgreSQL: a database of this suite's own, dropped at the end.
  */
 export async function privateStore(kind: Kind, dir: string): Promise<{ url: string; drop(): Promise<void> }> {
   if (kind === 'sqlite') return { url: `sqlite://${path.join(dir, 'bot.sqlite')}`, drop: async () => {} };
   const url = new URL(serviceUrl(kind));
   if (kind === 'redis') {
-    url.pathname = `/${1 + randomInt(15)}`;
+    url.pathname = `/${1 + randomInt(14)}`;
     return { url: url.toString(), drop: async () => {} };
   }
   const database = `katapult_crash_${process.pid}_${randomBytes(4).toString('hex')}`;
