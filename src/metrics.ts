@@ -5,7 +5,7 @@
  * Katapult does not document for the operations the bot uses counts as `other`.
  */
 import { readFileSync } from 'node:fs';
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
 import { within } from './deadline.js';
 import { isKatapultError } from './katapult/errors.js';
 
@@ -27,7 +27,6 @@ export interface MetricsDeps {
 }
 
 export interface Metrics {
-  readonly registry: Registry;
   /** A slash command was handled: `outcome` is what it did (help, schedule, token, …). */
   command(outcome: string): void;
   /** A scheduling submission ended: scheduled, a Katapult error code, refused, invalid, duplicate, store_error. */
@@ -131,13 +130,62 @@ export function packageVersion(): string {
   }
 }
 
+type PromClient = typeof import('prom-client');
+
+/** Calls recorded before prom-client is loaded; at this many it is loaded without waiting for a scrape. */
+const CALLS_BEFORE_LOAD = 1_000;
+
+/**
+ * The bot's metrics. prom-client is loaded at the first scrape, not at start: loading it costs
+ * ~40 ms of CPU, 25 of them for `@opentelemetry/api`, which it requires for exemplars the bot does
+ * not use, and no request needs it. Until then each call is kept and replayed in order once it is
+ * loaded, so no count is lost; `CALLS_BEFORE_LOAD` bounds what is kept (it is loaded then).
+ * Node's default metrics (GC, event loop) start at that load.
+ */
 export function createMetrics(deps: MetricsDeps = {}): Metrics {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const counters = registerCounters(registry);
-  registerRequestGauges(registry, deps, pendingReader(deps, counters.storeErrors));
-  registerStoredRecords(registry, deps);
-  new Gauge({
+  type Recorder = Exclude<keyof Metrics, 'render'>;
+  let real: Metrics | null = null;
+  let loading: Promise<Metrics> | null = null;
+  const kept: [Recorder, unknown[]][] = [];
+  const load = () => {
+    loading ??= import('prom-client').then((prom) => {
+      const metrics = promMetrics(prom, deps);
+      for (const [name, args] of kept.splice(0)) (metrics[name] as (...a: unknown[]) => void)(...args);
+      real = metrics;
+      return metrics;
+    });
+    return loading;
+  };
+  const record =
+    <R extends Recorder>(name: R) =>
+    (...args: Parameters<Metrics[R]>) => {
+      if (real) (real[name] as (...a: unknown[]) => void)(...args);
+      else if (kept.push([name, args]) === CALLS_BEFORE_LOAD) void load();
+    };
+  return {
+    command: record('command'),
+    submission: record('submission'),
+    katapultRequest: record('katapultRequest'),
+    katapultRetry: record('katapultRetry'),
+    slackApiError: record('slackApiError'),
+    storeError: record('storeError'),
+    dmFallback: record('dmFallback'),
+    reconcileUnproven: record('reconcileUnproven'),
+    requestUnreadable: record('requestUnreadable'),
+    socketModeConnected: record('socketModeConnected'),
+    workflowStep: record('workflowStep'),
+    render: async () => (await load()).render(),
+  };
+}
+
+/** The metrics on prom-client's registry: one per bot (tests run several bots in one process). */
+function promMetrics(prom: PromClient, deps: MetricsDeps): Metrics {
+  const registry = new prom.Registry();
+  prom.collectDefaultMetrics({ register: registry });
+  const counters = registerCounters(prom, registry);
+  registerRequestGauges(prom, registry, deps, pendingReader(deps, counters.storeErrors));
+  registerStoredRecords(prom, registry, deps);
+  new prom.Gauge({
     name: `${PREFIX}build_info`,
     help: 'Always 1; the labels say which build runs.',
     labelNames: ['version', 'node'],
@@ -150,9 +198,8 @@ export function createMetrics(deps: MetricsDeps = {}): Metrics {
   let workflowSteps: Counter | undefined;
 
   return {
-    registry,
     socketModeConnected(up) {
-      socketConnected ??= new Gauge({
+      socketConnected ??= new prom.Gauge({
         name: `${PREFIX}socket_mode_connected`,
         help: 'Socket Mode only: 1 while the connection to Slack is up, 0 while it is down or reconnecting.',
         registers: [registry],
@@ -171,7 +218,7 @@ export function createMetrics(deps: MetricsDeps = {}): Metrics {
     dmFallback: () => counters.dmFallbacks.inc(),
     reconcileUnproven: () => counters.reconcileUnproven.inc(),
     workflowStep(outcome) {
-      workflowSteps ??= new Counter({
+      workflowSteps ??= new prom.Counter({
         name: `${PREFIX}workflow_steps_total`,
         help: 'Workflow Builder step executions, by outcome (accepted, refused, invalid, store_error; then completed, token_refused, gone).',
         labelNames: ['outcome'],
@@ -187,7 +234,7 @@ export function createMetrics(deps: MetricsDeps = {}): Metrics {
 }
 
 /** The counters (and the Katapult duration histogram) every bot has. */
-function registerCounters(registry: Registry) {
+function registerCounters({ Counter, Histogram }: PromClient, registry: Registry) {
   const commands = new Counter({
     name: `${PREFIX}commands_total`,
     help: 'Slash commands and shortcuts handled, by outcome (shortcut_message, shortcut_global for the shortcuts).',
@@ -304,6 +351,7 @@ function pendingReader(deps: MetricsDeps, storeErrors: Counter): () => Promise<P
 
 /** The gauges of requests not yet finished (the request log) and of this process's worker queue. */
 function registerRequestGauges(
+  { Gauge }: PromClient,
   registry: Registry,
   deps: MetricsDeps,
   readPending: () => Promise<PendingRequests | null>,
@@ -486,7 +534,7 @@ export function countStoreFailures<T extends object>(
  * signal (deploy/prometheus/alerts.yml KatapultChatopsStoredRecordsGrowing). A read that fails or
  * takes over a second leaves the last values.
  */
-function registerStoredRecords(registry: Registry, deps: MetricsDeps): void {
+function registerStoredRecords({ Gauge }: PromClient, registry: Registry, deps: MetricsDeps): void {
   new Gauge({
     name: `${PREFIX}stored_records`,
     help: 'Records kept in the store, per kind (requests, upcoming, locks, …), counted up to 100,000.',

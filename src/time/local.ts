@@ -13,9 +13,30 @@ export type TimeCheck = { ok: true; atSeconds: number } | { ok: false; reason: s
 
 const DAY_MS = 86_400_000;
 
+/**
+ * safeZone's answers by the name given. Checking a zone makes an Intl.DateTimeFormat (~0.1 ms), and
+ * a cold user cache (a request from each of thousands of workspaces) checks one per request; the
+ * names are few (a few hundred zones, none longer than 32 characters), so their answers are kept,
+ * up to a bound; a longer text is checked each time.
+ */
+const ZONES_KEPT = 1000;
+const ZONE_KEPT_LENGTH = 64;
+const zones = new Map<string, string>();
+
 /** A zone that Intl knows, or 'UTC' if the given one is missing/invalid (Slack users.info tz can be absent). */
 export function safeZone(zone: string | undefined | null): string {
   if (typeof zone !== 'string') return 'UTC';
+  if (zone.length > ZONE_KEPT_LENGTH) return checkZone(zone);
+  let safe = zones.get(zone);
+  if (safe === undefined) {
+    safe = checkZone(zone);
+    if (zones.size >= ZONES_KEPT) zones.delete(zones.keys().next().value as string);
+    zones.set(zone, safe);
+  }
+  return safe;
+}
+
+function checkZone(zone: string): string {
   const z = zone.trim();
   // Only named zones: Intl accepts offsets (`+01:00`) too from Node 24 on, and an offset has no DST.
   if (z === '' || /^[+-]/.test(z)) return 'UTC';

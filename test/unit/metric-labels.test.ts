@@ -18,7 +18,7 @@ test('an unknown Katapult error code counts as `other` in the submissions counte
     metrics.submission(outcome);
   for (const code of allErrorFixtureCodes) metrics.submission(code);
   metrics.submission('http_502');
-  const text = await metrics.registry.metrics();
+  const text = (await metrics.render()).body;
   const lines = series(text, 'katapult_chatops_submissions_total');
   expect(lines).toContain('katapult_chatops_submissions_total{outcome="other"} 2');
   expect(text).not.toContain('a_code_katapult_never_documented');
@@ -46,7 +46,7 @@ test('the Katapult client’s calls counter maps an unknown error code to `other
   await expect(client.schedule()).rejects.toThrow();
   next = new KatapultTimeoutError(1000, 2);
   await expect(client.schedule()).rejects.toThrow();
-  const lines = series(await metrics.registry.metrics(), 'katapult_chatops_katapult_requests_total');
+  const lines = series((await metrics.render()).body, 'katapult_chatops_katapult_requests_total');
   expect(lines.sort()).toEqual([
     'katapult_chatops_katapult_requests_total{operation="schedule_deletion",outcome="disk_backup_policy_not_found"} 1',
     'katapult_chatops_katapult_requests_total{operation="schedule_deletion",outcome="other"} 1',

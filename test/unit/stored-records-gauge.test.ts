@@ -19,7 +19,7 @@ test('katapult_chatops_stored_records shows each kind the retention module count
       settings: { finishedRequestMs: 86_400_000, intervalMs: 0, batchSize: 100 },
     });
     const metrics = createMetrics({ storedRecords: () => retention.counts() });
-    const text = await metrics.registry.metrics();
+    const text = (await metrics.render()).body;
     expect(text).toMatch(/katapult_chatops_stored_records\{kind="requests"\} 2/);
     expect(text).toMatch(/katapult_chatops_stored_records\{kind="upcoming"\} 0/);
   }
@@ -28,7 +28,7 @@ test('katapult_chatops_stored_records shows each kind the retention module count
 test('a reader that never answers leaves the gauge empty instead of holding the scrape', async () => {
   const metrics = createMetrics({ storedRecords: () => new Promise(() => undefined) });
   const started = Date.now();
-  const text = await metrics.registry.metrics();
+  const text = (await metrics.render()).body;
   expect(Date.now() - started).toBeLessThan(3_000);
   expect(text).not.toMatch(/katapult_chatops_stored_records\{/);
 });
