@@ -9,10 +9,13 @@
 FROM node:26-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY scripts/patch-dependencies.mjs ./scripts/
 # Only the install scripts package.json's "allowScripts" allows (npm here ignores that map): install
-# with none, then run the allowed ones by name. sqlite3's downloads or builds its native module.
+# with none, then run the allowed ones by name. sqlite3's downloads or builds its native module; our
+# own postinstall patches dependencies (scripts/patch-dependencies.mjs).
 RUN npm ci --ignore-scripts --no-audit --no-fund \
-  && npm rebuild sqlite3
+  && npm rebuild sqlite3 \
+  && node scripts/patch-dependencies.mjs
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 # `npm run build` ends with this script (the bin made executable, the sources' hash noted).

@@ -1,11 +1,17 @@
 /**
  * Debug lines cost nothing when LOG_LEVEL is above debug: the logger the bot gives Bolt and every
- * Web client drops a debug call before it reads its arguments. The Web client itself (@slack/web-api
- * 8.2) builds some of its debug text before the call (JSON of each request's body and headers and of
- * each answer, with their tokens masked) whatever the level: no option turns that off (a `logLevel`
- * is ignored when a logger is given, and only changes which calls print). The last test pins that
- * down, so that it shows when a release stops doing it.
+ * Web client drops a debug call before it reads its arguments, and the Web client (@slack/web-api
+ * 8.2, patched after install by scripts/patch-dependencies.mjs) no longer builds the text of its
+ * own (the JSON of each request's body and headers and of each answer) unless its logger is at
+ * debug. Without the patch the last tests fail.
  */
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+// @ts-expect-error: a plain script, without types
+import { PATCHES, patchDependencies } from '../../scripts/patch-dependencies.mjs';
 import { oneAttemptClients } from '../../src/bot/slack-clients.js';
 import { parseConfig } from '../../src/config.js';
 import { createLogger, Redactor } from '../../src/log.js';
@@ -50,7 +56,7 @@ const config = parseConfig({
   SLACK_API_URL: 'http://127.0.0.1:9/api/',
 });
 
-test('the Web clients made for work outside a request log through the bot’s logger, at its level', async () => {
+test('the Web clients made for work outside a request log use the bot’s logger and its level', async () => {
   const seen: string[] = [];
   const logger = createLogger({ level: 'info', redactor: new Redactor(), sink: (line) => seen.push(line) });
   const calls: string[] = [];
@@ -68,13 +74,18 @@ test('the Web clients made for work outside a request log through the bot’s lo
     new Response('{"ok":true}', { headers: { 'content-type': 'application/json' } });
   (client as unknown as { fetchFn: typeof fetch }).fetchFn = fetchOk as unknown as typeof fetch;
   await client.auth.test();
-  // The Web client's debug calls reach our logger, which drops them: nothing is written.
-  expect(calls.some((c) => c.startsWith('http request body'))).toBe(true);
+  // At info the (patched) Web client asks our logger its level and makes no debug call; nothing is written.
+  expect(calls).toEqual([]);
   expect(seen).toEqual([]);
+  // At debug its calls reach our logger.
+  logger.setLevel('debug' as never);
+  await client.auth.test();
+  expect(calls.some((c) => c.startsWith('http request body'))).toBe(true);
 });
 
-test('the Web client builds the JSON of a request body for its debug line whatever the level (library behaviour)', async () => {
-  const logger = createLogger({ level: 'error', redactor: new Redactor(), sink: () => undefined });
+/** The Web client of @slack/web-api as the bot's `oneAttemptClients` makes it, answering `ok` without a network. */
+function quietClient(level: 'error' | 'debug') {
+  const logger = createLogger({ level, redactor: new Redactor(), sink: () => undefined });
   const client = oneAttemptClients(
     config,
     {},
@@ -83,8 +94,39 @@ test('the Web client builds the JSON of a request body for its debug line whatev
   const fetchOk = async () =>
     new Response('{"ok":true}', { headers: { 'content-type': 'application/json' } });
   (client as unknown as { fetchFn: typeof fetch }).fetchFn = fetchOk as unknown as typeof fetch;
-  const { value, reads } = watched();
-  await client.apiCall('auth.test', { watched: value });
-  // Read by its redact() copy for the debug text (the form body sends it as JSON too: toJSON).
-  expect(reads.count).toBeGreaterThan(1);
+  return client;
+}
+
+test('the Web client builds no debug text of a request body unless its logger is at debug (patched)', async () => {
+  const quiet = watched();
+  await quietClient('error').apiCall('auth.test', { watched: quiet.value });
+  // Once: the form body sends it as JSON (toJSON); no copy of it is made for a debug line.
+  expect(quiet.reads.count).toBe(1);
+  const loud = watched();
+  await quietClient('debug').apiCall('auth.test', { watched: loud.value });
+  expect(loud.reads.count).toBeGreaterThan(1);
+});
+
+const require = createRequire(import.meta.url);
+
+test('the dependency patches are applied to the installed packages, at the versions they were written for', () => {
+  expect(patchDependencies()).toEqual(PATCHES.map((p: { name: string }) => `already applied: ${p.name}`));
+});
+
+test('the Web client patch applies once to the file as published, and leaves another version alone', async () => {
+  const installed = require.resolve('@slack/web-api/dist/WebClient.js');
+  const patched = readFileSync(installed, 'utf8');
+  // The file as published: the patch only adds its guard in front of statements.
+  const published = patched.replaceAll("if ((this.logger.getLevel?.() ?? 'debug') === 'debug') ", '');
+  expect(published).not.toBe(patched);
+  const root = await mkdtemp(path.join(tmpdir(), 'katapult-patch-'));
+  const dir = path.join(root, 'node_modules', '@slack', 'web-api');
+  await mkdir(path.join(dir, 'dist'), { recursive: true });
+  await writeFile(path.join(dir, 'dist', 'WebClient.js'), published);
+  await writeFile(path.join(dir, 'package.json'), JSON.stringify({ version: '8.2.0' }));
+  expect(patchDependencies(root)).toEqual(['applied: Web client debug lines built only at debug']);
+  expect(readFileSync(path.join(dir, 'dist', 'WebClient.js'), 'utf8')).toBe(patched);
+  expect(patchDependencies(root)).toEqual(['already applied: Web client debug lines built only at debug']);
+  await writeFile(path.join(dir, 'package.json'), JSON.stringify({ version: '8.3.0' }));
+  expect(patchDependencies(root)[0]).toMatch(/^warning: not applied \(@slack\/web-api is 8\.3\.0/);
 });
