@@ -125,13 +125,16 @@ export function createWork(
     track,
   });
   metricsDeps.storedRecords = cachedCounts(() => retention.counts(), now);
-  const intake = createRequestIntake({
-    requests: intakeLoad.requests,
-    owner,
-    leaseMs: config.requests.leaseMs,
-    timeoutMs: INTAKE_TIMEOUT_MS,
-    kick: (id) => worker.kick(id),
-  });
+  const intake = heldIntake(
+    createRequestIntake({
+      requests: intakeLoad.requests,
+      owner,
+      leaseMs: config.requests.leaseMs,
+      timeoutMs: INTAKE_TIMEOUT_MS,
+      kick: (id) => worker.kick(id),
+    }),
+    worker,
+  );
   return {
     requests,
     locks,
@@ -324,6 +327,24 @@ async function startWork(
   reconciler.start();
   approvalSweeper.start();
   void approvalSweeper.sweep();
+}
+
+/**
+ * The intake, its ack held until the record's run has started (`RequestWorker.admit`: the acks keep
+ * the pace of the runs), within what the write left of the intake's time: the write and the hold
+ * together take at most INTAKE_TIMEOUT_MS. The run is started before the ack, so `run` (called
+ * after the ack) has nothing left to start.
+ */
+function heldIntake(intake: RequestIntake, worker: Pick<RequestWorker, 'admit'>): RequestIntake {
+  return {
+    async accept(record) {
+      const deadline = Date.now() + INTAKE_TIMEOUT_MS;
+      const outcome = await intake.accept(record);
+      if (outcome === 'accepted') await worker.admit(record.id, deadline - Date.now());
+      return outcome;
+    },
+    run: () => undefined,
+  };
 }
 
 /**
