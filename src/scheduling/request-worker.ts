@@ -36,8 +36,9 @@ export interface RequestWorker {
   kick(id: string): void;
   /**
    * Kicks the record and resolves once its run has started, at the latest after `maxWaitMs` (it
-   * then stays queued), at once if it cannot wait in the queue (full: the sweep finds it), and as
-   * soon as the process takes a burst in or stops (acks first). Never rejects.
+   * then stays queued and runs in turn). At once when it cannot wait in the queue (full: the sweep
+   * finds it) or while the process takes a burst in; held ones are let go when runs are deferred
+   * for a burst (acks first) and when the worker stops. Never rejects.
    */
   admit(id: string, maxWaitMs: number): Promise<void>;
   /** One sweep now (also runs every `sweepMs` once started). */
@@ -129,8 +130,8 @@ export function createRequestWorker(options: RequestWorkerOptions): RequestWorke
 
   const admit = (id: string, maxWaitMs: number) => {
     kick(id);
-    // Started already, not queued (full, stopped), or a burst: nothing to wait for.
-    if (holds.has(id) || !queue.some((q) => q.id === id) || options.yieldToIntake?.())
+    // Started at once, not queued (full: left to the sweep; stopped), held already, or a burst: no hold.
+    if (maxWaitMs <= 0 || holds.has(id) || options.yieldToIntake?.() || !queue.some((q) => q.id === id))
       return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => release(id), maxWaitMs);
