@@ -4,6 +4,12 @@
  * At most `concurrency` records run at a time in this process; the rest wait in a bounded queue
  * (a burst is drained, not piled up as promises), and the sweep finds whatever did not fit. While a
  * burst is being taken in, no new run starts (for at most `maxDeferMs`), so the acks go out first.
+ *
+ * Outside a burst, acks wait for the work instead (`admit`): a submission's ack is held, for a
+ * bounded time, until its run has started. A client that sends its next submission when the last
+ * one is acked (a busy channel, a script, the benchmark's closed loop) is then slowed to the pace
+ * the runs keep, as it would be by a listener that does the work itself, instead of piling up a
+ * backlog behind the workers that every later result waits for.
  */
 import { type AppLogger, errorText } from '../log.js';
 import type { RequestLog } from './request-log.js';
@@ -28,6 +34,13 @@ export interface RequestWorkerOptions {
 
 export interface RequestWorker {
   kick(id: string): void;
+  /**
+   * Kicks the record and resolves once its run has started, at the latest after `maxWaitMs` (it
+   * then stays queued and runs in turn). At once when it cannot wait in the queue (full: the sweep
+   * finds it) or while the process takes a burst in; held ones are let go when runs are deferred
+   * for a burst (acks first) and when the worker stops. Never rejects.
+   */
+  admit(id: string, maxWaitMs: number): Promise<void>;
   /** One sweep now (also runs every `sweepMs` once started). */
   sweep(): Promise<void>;
   start(): void;
@@ -48,6 +61,15 @@ export function createRequestWorker(options: RequestWorkerOptions): RequestWorke
   const queued = new Set<string>();
   /** Waiting records, oldest first, with when each was queued (unix ms). */
   const queue: { id: string; at: number }[] = [];
+  /** Acks held until their record's run starts (`admit`), by record. */
+  const holds = new Map<string, () => void>();
+  const release = (id: string) => {
+    holds.get(id)?.();
+    holds.delete(id);
+  };
+  const releaseAll = () => {
+    for (const id of [...holds.keys()]) release(id);
+  };
   let running = 0;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -57,6 +79,8 @@ export function createRequestWorker(options: RequestWorkerOptions): RequestWorke
 
   const deferring = () => {
     if (!options.yieldToIntake?.() || Date.now() - (queue[0]?.at ?? 0) >= maxDeferMs) return false;
+    // A burst: its acks go out now, not when their runs start.
+    releaseAll();
     retry ??= setTimeout(() => {
       retry = undefined;
       pump();
@@ -68,6 +92,7 @@ export function createRequestWorker(options: RequestWorkerOptions): RequestWorke
     while (!stopped && running < options.concurrency && queue.length > 0 && !deferring()) {
       const { id } = queue.shift() as { id: string };
       running++;
+      release(id);
       options
         .track(() => options.run(id))
         .catch((error: unknown) =>
@@ -103,8 +128,23 @@ export function createRequestWorker(options: RequestWorkerOptions): RequestWorke
     }
   };
 
+  const admit = (id: string, maxWaitMs: number) => {
+    kick(id);
+    // Started at once, not queued (full: left to the sweep; stopped), held already, or a burst: no hold.
+    if (maxWaitMs <= 0 || holds.has(id) || options.yieldToIntake?.() || !queue.some((q) => q.id === id))
+      return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => release(id), maxWaitMs);
+      holds.set(id, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  };
+
   return {
     kick,
+    admit,
     sweep,
     start() {
       stopped = false;
@@ -116,6 +156,7 @@ export function createRequestWorker(options: RequestWorkerOptions): RequestWorke
       stopped = true;
       clearInterval(timer);
       clearTimeout(retry);
+      releaseAll();
     },
     get size() {
       return queue.length + running;

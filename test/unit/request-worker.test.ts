@@ -64,3 +64,52 @@ test('while a burst is being taken in no run starts, until it ends or the oldest
     jest.useRealTimers();
   }
 });
+
+test('admit holds until the record runs, at most maxWaitMs (it stays queued), and never while a burst is taken in', async () => {
+  jest.useFakeTimers({ now: 1_000_000, doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate'] });
+  try {
+    const finish: (() => void)[] = [];
+    const started: string[] = [];
+    let burst = false;
+    const worker = createRequestWorker({
+      requests: { abandoned: async () => [] },
+      run: (id) => {
+        started.push(id);
+        return new Promise<boolean>((resolve) => finish.push(() => resolve(true)));
+      },
+      logger: { event: () => undefined } as never,
+      sweepMs: 60_000,
+      concurrency: 1,
+      track: (work) => work(),
+      yieldToIntake: () => burst,
+    });
+    const admitted: string[] = [];
+    const admit = (id: string, ms: number) => worker.admit(id, ms).then(() => void admitted.push(id));
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    void admit('a', 500); // a free worker: runs at once, nothing to wait for
+    void admit('b', 500);
+    void admit('c', 500);
+    await settle();
+    expect([started, admitted]).toEqual([['a'], ['a']]);
+    finish.shift()?.(); // a ends: b starts, its ack goes
+    await settle();
+    expect([started, admitted]).toEqual([
+      ['a', 'b'],
+      ['a', 'b'],
+    ]);
+    jest.advanceTimersByTime(500); // c waited its 500 ms: acked, still queued
+    await settle();
+    expect([started, admitted, worker.stats().queued]).toEqual([['a', 'b'], ['a', 'b', 'c'], 1]);
+    burst = true;
+    void admit('d', 500); // a burst: acks first
+    await settle();
+    expect(admitted).toEqual(['a', 'b', 'c', 'd']);
+    burst = false;
+    void admit('e', 500);
+    worker.stop(); // stopping lets every held ack go
+    await settle();
+    expect(admitted).toEqual(['a', 'b', 'c', 'd', 'e']);
+  } finally {
+    jest.useRealTimers();
+  }
+});
