@@ -16,7 +16,10 @@ export class IntakeTimeoutError extends Error {
 export interface RequestIntake {
   /** 'duplicate': this submission was already recorded (Slack retried, a double click, another replica). */
   accept(record: RequestRecord): Promise<'accepted' | 'duplicate'>;
-  /** Starts the work on an accepted record (after the ack). */
+  /**
+   * Starts the work on an accepted record (after the ack). The bot's intake (held-intake.ts) starts
+   * it before the ack instead, and this does nothing there.
+   */
   run(id: string): void;
 }
 
