@@ -16,6 +16,14 @@ export const LAST_CHANNELS_KEPT = 5_000;
 const RECALL_BUDGET_MS = 300;
 /** One write in this many also trims the workspace's partition. */
 const TRIM_EVERY = 50;
+/**
+ * The same channel again within this long is not written again (a person runs /katapult in the same
+ * channel many times in a row): one store write less per command. Another replica's write in
+ * between (the same person, another channel) can then stand for up to this long.
+ */
+const REWRITE_AFTER_MS = 10 * 60_000;
+/** People whose last write this process remembers, at most (the oldest go first). */
+const WRITES_KEPT = 10_000;
 
 export interface LastChannels {
   remember(workspaceId: string, userId: string, channelId: string): Promise<void>;
@@ -32,12 +40,20 @@ export function createLastChannels(deps: { docs: Docs; logger: AppLogger; now: (
   const key = (workspaceId: string, userId: string) => `${workspaceId}:${userId}`;
   const keepMs = LAST_CHANNEL_DAYS * 86_400_000;
   let writes = 0;
+  /** What this process last wrote per person, and when. */
+  const written = new Map<string, { channelId: string; at: number }>();
   return {
     async remember(workspaceId, userId, channelId) {
       if (!isChannel(channelId)) return;
+      const k = key(workspaceId, userId);
+      const last = written.get(k);
+      if (last?.channelId === channelId && now() - last.at < REWRITE_AFTER_MS) return;
+      written.delete(k);
+      if (written.size >= WRITES_KEPT) written.delete(written.keys().next().value as string);
+      written.set(k, { channelId, at: now() });
       try {
         await docs.upsert(LAST_CHANNELS, {
-          key: key(workspaceId, userId),
+          key: k,
           partition: workspaceId,
           sort: now(),
           active: false,
@@ -49,6 +65,7 @@ export function createLastChannels(deps: { docs: Docs; logger: AppLogger; now: (
             keep: LAST_CHANNELS_KEPT,
           });
       } catch (error) {
+        written.delete(k);
         logger.event('warn', 'last_channel_not_kept', { error: errorText(error) });
       }
     },
@@ -63,6 +80,9 @@ export function createLastChannels(deps: { docs: Docs; logger: AppLogger; now: (
         return null;
       }
     },
-    forget: (workspaceId) => docs.removePartition(LAST_CHANNELS, workspaceId),
+    forget(workspaceId) {
+      for (const k of written.keys()) if (k.startsWith(`${workspaceId}:`)) written.delete(k);
+      return docs.removePartition(LAST_CHANNELS, workspaceId);
+    },
   };
 }
