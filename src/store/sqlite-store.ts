@@ -152,15 +152,18 @@ function preparedStatements(db: sqlite3.Database): { query: Query; finalizeAll()
 }
 
 /**
- * One round trip on SQLite: a lone statement as it is; several in one transaction (`IMMEDIATE` when
- * one of them writes, so the write lock is waited for at the start, not half-way). A statement that
- * fails rejects only its caller; a transaction that cannot begin or commit fails every statement.
+ * One round trip on SQLite: statements with at most one write among them one after another, each
+ * atomic by itself (a transaction would add two statements and change nothing); more writes in one
+ * `BEGIN IMMEDIATE` transaction (the write lock waited for at the start, not half-way; one commit).
+ * A statement that fails rejects only its caller; a transaction that cannot begin or commit fails
+ * every statement.
  */
 async function inOneTransaction(run: Query, batch: Pending[]): Promise<void> {
-  const [only] = batch;
-  if (only && batch.length === 1) return run(only.sql, ...only.values).then(only.resolve, only.reject);
-  const writes = batch.some((p) => !/^\s*SELECT\b/i.test(p.sql));
-  await run(writes ? 'BEGIN IMMEDIATE' : 'BEGIN');
+  if (batch.filter((p) => !/^\s*SELECT\b/i.test(p.sql)).length <= 1) {
+    for (const p of batch) await run(p.sql, ...p.values).then(p.resolve, p.reject);
+    return;
+  }
+  await run('BEGIN IMMEDIATE');
   const results: ({ rows: unknown[] } | { error: unknown })[] = [];
   for (const p of batch)
     results.push(
