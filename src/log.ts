@@ -20,6 +20,16 @@ const REDACTED = '[redacted]';
 
 /** Secrets shorter than this are not kept: they would redact ordinary words. Also the index key length. */
 const MIN_SECRET = 8;
+const HASH_BASE = 31;
+/** HASH_BASE ** (MIN_SECRET - 1), in 32-bit arithmetic: the weight of a window's first character. */
+const HASH_TOP = Array.from({ length: MIN_SECRET - 1 }).reduce<number>((h) => Math.imul(h, HASH_BASE), 1);
+
+/** Polynomial hash (32-bit) of the MIN_SECRET characters of `text` from `at`. */
+function windowHash(text: string, at: number): number {
+  let hash = 0;
+  for (let k = at; k < at + MIN_SECRET; k++) hash = (Math.imul(hash, HASH_BASE) + text.charCodeAt(k)) | 0;
+  return hash;
+}
 
 /**
  * Lines are JSON, so a secret can only appear there as it looks inside a JSON string: a quote or a
@@ -32,8 +42,11 @@ export class Redactor {
   private readonly permanent = new Set<string>();
   private readonly owners = new Map<string, string>();
   private readonly lasting = new Map<string, number>();
-  /** First MIN_SECRET characters -> the secrets (JSON form) that start with them, longest first. */
-  private readonly index = new Map<string, string[]>();
+  /**
+   * Hash of the first MIN_SECRET characters (`windowHash`) -> the secrets (JSON form) that start
+   * with them, longest first (a hash shared by other characters only costs a `startsWith`).
+   */
+  private readonly index = new Map<number, string[]>();
   private readonly scoped = new AsyncLocalStorage<readonly string[]>();
 
   /** A deployment secret: redacted for the life of the process. */
@@ -92,7 +105,7 @@ export class Redactor {
   }
 
   private indexAdd(form: string): void {
-    const key = form.slice(0, MIN_SECRET);
+    const key = windowHash(form, 0);
     const bucket = this.index.get(key) ?? [];
     bucket.push(form);
     bucket.sort((a, b) => b.length - a.length);
@@ -100,27 +113,37 @@ export class Redactor {
   }
 
   private indexRemove(form: string): void {
-    const key = form.slice(0, MIN_SECRET);
+    const key = windowHash(form, 0);
     const bucket = (this.index.get(key) ?? []).filter((s) => s !== form);
     if (bucket.length) this.index.set(key, bucket);
     else this.index.delete(key);
   }
 
-  /** One pass over the line: O(length), whatever the number of secrets (barring shared prefixes). */
+  /**
+   * One pass over the line: O(length), whatever the number of secrets (barring shared prefixes).
+   * The window's hash is rolled on one character at a time: no string is made per position.
+   */
   private applyIndex(text: string): string {
-    if (this.index.size === 0) return text;
+    if (this.index.size === 0 || text.length < MIN_SECRET) return text;
     let out = '';
     let copied = 0;
-    for (let i = 0; i + MIN_SECRET <= text.length; ) {
-      const bucket = this.index.get(text.slice(i, i + MIN_SECRET));
-      const hit = bucket?.find((s) => text.startsWith(s, i));
+    let hash = windowHash(text, 0);
+    for (let i = 0; ; ) {
+      const hit = this.index.get(hash)?.find((s) => text.startsWith(s, i));
       if (hit) {
         out += text.slice(copied, i) + REDACTED;
         i += hit.length;
         copied = i;
-      } else {
-        i++;
+        if (i + MIN_SECRET > text.length) break;
+        hash = windowHash(text, i);
+        continue;
       }
+      if (i + MIN_SECRET >= text.length) break;
+      hash =
+        (Math.imul(hash - Math.imul(text.charCodeAt(i), HASH_TOP), HASH_BASE) +
+          text.charCodeAt(i + MIN_SECRET)) |
+        0;
+      i++;
     }
     return copied === 0 ? text : out + text.slice(copied);
   }

@@ -179,12 +179,23 @@ async function inOnePipeline(pool: pg.Pool, batch: Pending[]): Promise<void> {
   const [only] = batch;
   if (only && batch.length === 1) return rows(only, pool);
   const client = await pool.connect();
+  // pg corks its socket around each query; corked around them all, the batch goes out in one write.
+  const socket = (client as unknown as { connection?: { stream?: Partial<Corkable> } }).connection?.stream;
+  socket?.cork?.();
+  let answered: Promise<unknown>;
   try {
-    await Promise.all(batch.map((p) => rows(p, client)));
+    answered = Promise.all(batch.map((p) => rows(p, client)));
+  } finally {
+    socket?.uncork?.();
+  }
+  try {
+    await answered;
   } finally {
     client.release();
   }
 }
+
+type Corkable = { cork(): void; uncork(): void };
 
 async function createTables(
   pool: pg.Pool,
@@ -241,16 +252,23 @@ function postgresAuditLog(
   options: Pick<PostgresStoreOptions, 'retentionMs' | 'maxPerWorkspace'>,
   now: () => number,
 ): AuditLog {
+  let appends = 0;
   return {
     async append(entry: AuditEntry) {
-      // The entry, then what is past retention or beyond the cap: issued together, in this order,
-      // so one round trip (turn-batch.ts).
+      const insert = query(`INSERT INTO ${audit} (workspace, at, entry) VALUES ($1, $2, $3)`, [
+        entry.workspace,
+        entry.at,
+        JSON.stringify(entry),
+      ]);
+      // Pruning is periodic (the first append, then every 50th in this process), issued with the
+      // insert (one round trip); `recent` applies the retention and the cap on read, so nothing
+      // older or beyond the cap is ever shown.
+      if (appends++ % 50 !== 0) {
+        await insert;
+        return;
+      }
       await Promise.all([
-        query(`INSERT INTO ${audit} (workspace, at, entry) VALUES ($1, $2, $3)`, [
-          entry.workspace,
-          entry.at,
-          JSON.stringify(entry),
-        ]),
+        insert,
         query(`DELETE FROM ${audit} WHERE at < $1`, [now() - options.retentionMs]),
         query(
           `DELETE FROM ${audit} WHERE workspace = $1 AND id <= (SELECT id FROM ${audit} WHERE workspace = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`,
@@ -268,7 +286,7 @@ function postgresAuditLog(
     async recent(workspace, limit) {
       const rows = (await query(
         `SELECT entry FROM ${audit} WHERE workspace = $1 AND at >= $2 ORDER BY id DESC LIMIT $3`,
-        [workspace, now() - options.retentionMs, Math.max(0, limit)],
+        [workspace, now() - options.retentionMs, Math.max(0, Math.min(limit, options.maxPerWorkspace))],
       )) as { entry: AuditEntry }[];
       return rows.map((r) => r.entry);
     },
