@@ -23,11 +23,11 @@ export interface RedisStoreOptions {
 }
 
 /**
- * Drops entries past retention from the tail (the oldest end) of one workspace's list, atomically,
- * so a concurrent LPUSH can never make it remove a current entry.
+ * Lua: drops entries older than `cutoff` from the tail (the oldest end) of the list at KEYS[1],
+ * inside a script, so a concurrent LPUSH can never make it remove a current entry.
  */
-const TRIM_EXPIRED = `
-local cutoff = tonumber(ARGV[1])
+const DROP_EXPIRED = (cutoff: string) => `
+local cutoff = tonumber(${cutoff})
 local removed = 0
 while true do
   local tail = redis.call('LINDEX', KEYS[1], -1)
@@ -37,28 +37,23 @@ while true do
   redis.call('RPOP', KEYS[1])
   removed = removed + 1
 end
-return removed
 `;
 
+/** Drops entries past retention (ARGV[1]) from one workspace's list, atomically. */
+const TRIM_EXPIRED = `${DROP_EXPIRED('ARGV[1]')}
+return removed`;
+
 /**
- * Appends an entry to a workspace's list (newest first), keeps at most ARGV[3], lets the list expire
- * ARGV[4] ms after its newest entry, and drops what is past retention (ARGV[2]) from the tail: one
- * script, so one round trip and atomic.
+ * Appends an entry to a workspace's list (newest first), keeps at most ARGV[3] + 1, lets the list
+ * expire ARGV[4] ms after its newest entry, and drops what is past retention (ARGV[2]) from the tail:
+ * one script, so one round trip and atomic.
  */
 const APPEND = `
 redis.call('LPUSH', KEYS[1], ARGV[1])
 redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[3]))
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[4]))
-local cutoff = tonumber(ARGV[2])
-while true do
-  local tail = redis.call('LINDEX', KEYS[1], -1)
-  if not tail then break end
-  local ok, entry = pcall(cjson.decode, tail)
-  if ok and type(entry) == 'table' and type(entry.at) == 'number' and entry.at >= cutoff then break end
-  redis.call('RPOP', KEYS[1])
-end
-return 1
-`;
+${DROP_EXPIRED('ARGV[2]')}
+return 1`;
 
 /** The adapter reconnects on its own when used after `close()`; a closed store must stay closed. */
 class ClosableKeyvRedis<T> extends KeyvRedis<T> {

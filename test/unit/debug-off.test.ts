@@ -56,36 +56,8 @@ const config = parseConfig({
   SLACK_API_URL: 'http://127.0.0.1:9/api/',
 });
 
-test('the Web clients made for work outside a request log use the bot’s logger and its level', async () => {
-  const seen: string[] = [];
-  const logger = createLogger({ level: 'info', redactor: new Redactor(), sink: (line) => seen.push(line) });
-  const calls: string[] = [];
-  const debug = logger.debug;
-  logger.debug = (...args: unknown[]) => {
-    calls.push(String(args[0]));
-    debug(...args);
-  };
-  const client = oneAttemptClients(
-    config,
-    {},
-    { metrics: createMetrics(), logger, outbound: null },
-  )('xoxb-2-x');
-  const fetchOk = async () =>
-    new Response('{"ok":true}', { headers: { 'content-type': 'application/json' } });
-  (client as unknown as { fetchFn: typeof fetch }).fetchFn = fetchOk as unknown as typeof fetch;
-  await client.auth.test();
-  // At info the (patched) Web client asks our logger its level and makes no debug call; nothing is written.
-  expect(calls).toEqual([]);
-  expect(seen).toEqual([]);
-  // At debug its calls reach our logger.
-  logger.setLevel('debug' as never);
-  await client.auth.test();
-  expect(calls.some((c) => c.startsWith('http request body'))).toBe(true);
-});
-
 /** The Web client of @slack/web-api as the bot's `oneAttemptClients` makes it, answering `ok` without a network. */
-function quietClient(level: 'error' | 'debug') {
-  const logger = createLogger({ level, redactor: new Redactor(), sink: () => undefined });
+function quietClient(logger: ReturnType<typeof createLogger>) {
   const client = oneAttemptClients(
     config,
     {},
@@ -97,13 +69,36 @@ function quietClient(level: 'error' | 'debug') {
   return client;
 }
 
+const silent = (level: 'error' | 'debug') =>
+  createLogger({ level, redactor: new Redactor(), sink: () => undefined });
+
+test('the Web clients made for work outside a request log use the bot’s logger and its level', async () => {
+  const seen: string[] = [];
+  const logger = createLogger({ level: 'info', redactor: new Redactor(), sink: (line) => seen.push(line) });
+  const calls: string[] = [];
+  const debug = logger.debug;
+  logger.debug = (...args: unknown[]) => {
+    calls.push(String(args[0]));
+    debug(...args);
+  };
+  const client = quietClient(logger);
+  await client.auth.test();
+  // At info the (patched) Web client asks our logger its level and makes no debug call; nothing is written.
+  expect(calls).toEqual([]);
+  expect(seen).toEqual([]);
+  // At debug its calls reach our logger.
+  logger.setLevel('debug' as never);
+  await client.auth.test();
+  expect(calls.some((c) => c.startsWith('http request body'))).toBe(true);
+});
+
 test('the Web client builds no debug text of a request body unless its logger is at debug (patched)', async () => {
   const quiet = watched();
-  await quietClient('error').apiCall('auth.test', { watched: quiet.value });
+  await quietClient(silent('error')).apiCall('auth.test', { watched: quiet.value });
   // Once: the form body sends it as JSON (toJSON); no copy of it is made for a debug line.
   expect(quiet.reads.count).toBe(1);
   const loud = watched();
-  await quietClient('debug').apiCall('auth.test', { watched: loud.value });
+  await quietClient(silent('debug')).apiCall('auth.test', { watched: loud.value });
   expect(loud.reads.count).toBeGreaterThan(1);
 });
 
