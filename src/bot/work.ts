@@ -44,12 +44,13 @@ import type { ClientFor } from './slack-clients.js';
 const INTAKE_TIMEOUT_MS = 1_500;
 
 /**
- * Longest an ack waits for its run to start (src/scheduling/held-intake.ts). Enough to slow a client
- * that waits for each ack to the pace of the runs (it waited 0.1–0.4 s at 64 connections in the
- * benchmark); short, because it cannot slow a burst from many people, only delay its acks (a burst
- * of 500 at once: ack p99 0.74 s without it, 1.03 s with it).
+ * Longest an ack waits for its run to start (src/scheduling/held-intake.ts), within the intake's
+ * 1.5 s and Slack's 3 s. Enough to slow a client that waits for each ack to the pace of the runs:
+ * with 0.5 s, 64 connections on PostgreSQL still outran the 16 workers in one run of two (holds ran
+ * out, posts' p99 4.2 s); with 1 s, posts' p99 0.6–0.8 s and acks' 0.59–0.76 s (docs/benchmarks.md).
+ * A burst from many people is not held (its acks go first), only a sustained stream.
  */
-const ACK_HOLD_MS = 500;
+const ACK_HOLD_MS = 1_000;
 
 /** Each workspace's state in the store, and the audit trail. */
 export interface WorkspaceState {
