@@ -88,34 +88,33 @@ export function createLocks(docs: Docs, defaults: { ttlMs: number } = { ttlMs: 3
     };
   };
 
+  const acquire: Locks['acquire'] = async (name, alongside, options = {}) => {
+    const owner = randomUUID();
+    const ttlMs = options.ttlMs ?? defaults.ttlMs;
+    const taking = take(name, owner, ttlMs);
+    const [first, early] = await Promise.allSettled([taking, alongside()]);
+    if (first.status === 'rejected') throw first.reason;
+    await waitFor(name, owner, ttlMs, options.waitMs, first.value);
+    const release = hold(name, owner, ttlMs);
+    try {
+      const value = first.value && early.status === 'fulfilled' ? early.value : await alongside();
+      return { value, release };
+    } catch (error) {
+      await release();
+      throw error;
+    }
+  };
+
   return {
     async withLock(name, work, options = {}) {
-      const owner = randomUUID();
-      const ttlMs = options.ttlMs ?? defaults.ttlMs;
-      await waitFor(name, owner, ttlMs, options.waitMs, await take(name, owner, ttlMs));
-      const release = hold(name, owner, ttlMs);
+      const { release } = await acquire(name, async () => undefined, options);
       try {
         return await work();
       } finally {
         await release();
       }
     },
-    async acquire(name, alongside, options = {}) {
-      const owner = randomUUID();
-      const ttlMs = options.ttlMs ?? defaults.ttlMs;
-      const taking = take(name, owner, ttlMs);
-      const [first, early] = await Promise.allSettled([taking, alongside()]);
-      if (first.status === 'rejected') throw first.reason;
-      await waitFor(name, owner, ttlMs, options.waitMs, first.value);
-      const release = hold(name, owner, ttlMs);
-      try {
-        const value = first.value && early.status === 'fulfilled' ? early.value : await alongside();
-        return { value, release };
-      } catch (error) {
-        await release();
-        throw error;
-      }
-    },
+    acquire,
   };
 }
 
