@@ -20,6 +20,7 @@ import { type ApprovalDeps, requestApproval } from './approvals.js';
 import type { DailyLimit } from './daily-limit.js';
 import { failureCode, type TokenLookup } from './katapult-call.js';
 import { type Locks, policyLock } from './locks.js';
+import { checkLease, heldFrom, keepLease, type LeaseHold, LeaseLost } from './request-lease.js';
 import {
   type Delivery,
   orderOf,
@@ -106,9 +107,6 @@ export interface RunRequestDeps {
 
 /** Katapult calls under way at once for one request (each with its own retries). */
 export const POLICY_CONCURRENCY = 4;
-
-/** Thrown when the lease was lost mid-run (another worker took the record over): stop at once. */
-class LeaseLost extends Error {}
 
 export const FAILED_TEXT = (policyIds: string[]) =>
   `:warning: The bot could not finish your request for ${policyIds.map((p) => `\`${p}\``).join(', ')} after several attempts. ` +
@@ -217,20 +215,6 @@ interface Run {
   unsure: boolean;
 }
 
-/**
- * What this run knows of its lease (the fencing token): until when it is surely still its own, by
- * this machine's clocks (wall and monotonic, both must agree), with a third of the term to spare;
- * lost once a renewal found another holder (or the record ended).
- */
-interface LeaseHold {
-  fromWall: number;
-  untilWall: number;
-  untilMono: number;
-  lost: boolean;
-  /** The renewal under way, shared by the checks that need it. */
-  renewing: Promise<boolean> | null;
-}
-
 /** Takes the record's lease: null when it is busy or ended; the record's body when it cannot be read. */
 async function takeLease(
   deps: RunRequestDeps,
@@ -266,54 +250,6 @@ async function takeLease(
   };
   heldFrom(run, sent, fresh ? deps.leaseMs / 3 : (deps.leaseMs * 2) / 3);
   return run;
-}
-
-/** The lease, taken or renewed by a write sent at `sent`, is surely this run's for `forMs` more. */
-function heldFrom(run: Run, sent: { wall: number; mono: number }, forMs: number): void {
-  const hold = run.lease;
-  if (sent.wall + forMs <= hold.untilWall) return;
-  hold.fromWall = sent.wall;
-  hold.untilWall = sent.wall + forMs;
-  hold.untilMono = sent.mono + forMs;
-}
-
-/** Renews the lease (one round trip); false, and marked lost, when another worker holds it. */
-function renewLease(run: Run): Promise<boolean> {
-  const { deps, lease } = run;
-  lease.renewing ??= (async () => {
-    const sent = { wall: deps.now(), mono: performance.now() };
-    try {
-      if (!(await deps.requests.lease(run.id, deps.owner, deps.leaseMs))) {
-        lease.lost = true;
-        return false;
-      }
-      heldFrom(run, sent, (deps.leaseMs * 2) / 3);
-      return true;
-    } finally {
-      lease.renewing = null;
-    }
-  })();
-  return lease.renewing;
-}
-
-/** Renews the lease every third of its term until the caller clears the interval. */
-function keepLease(run: Run): NodeJS.Timeout {
-  return setInterval(() => {
-    renewLease(run).catch(() => undefined);
-  }, run.deps.leaseMs / 3);
-}
-
-/**
- * The fencing check before a Katapult call or a write outside the record: throws LeaseLost when the
- * lease is gone. Free while the last renewal is recent (they come every third of the term); else
- * one renewal.
- */
-async function checkLease(run: Run): Promise<void> {
-  const { lease, deps } = run;
-  if (lease.lost) throw new LeaseLost(`lease of ${run.id} lost`);
-  const wall = deps.now();
-  if (wall >= lease.fromWall && wall < lease.untilWall && performance.now() < lease.untilMono) return;
-  if (!(await renewLease(run))) throw new LeaseLost(`lease of ${run.id} lost`);
 }
 
 /**
