@@ -26,8 +26,12 @@ if (typeof process.send === 'function' && process.env.BENCH_PROBE === '1') {
         v8.setFlagsFromString('--expose-gc');
         gc = vm.runInNewContext('gc');
       }
-      gc();
-      gc();
+      // A full GC that also gives back what V8 keeps only for speed: a plain gc() leaves the young
+      // generation at the size the load grew it to (up to 64 MB on Node 26), and whether V8 has shrunk
+      // it yet by the time of the reading is timing, which swung one target's post-GC RSS by 45 MB
+      // between two runs of the same code. 'last-resort' is V8's collection under memory pressure
+      // (Node 22 and 26): young generation shrunk, every collectable object collected.
+      gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
     }
     const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
     if (op === 'reset') {
