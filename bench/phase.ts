@@ -179,6 +179,8 @@ export function phaseData(input: PhaseInput) {
     slackArgs: { ...rec.slackArgs },
     load: { ...result.load },
     cpuMsPerRequest: round((cpuMs(probe.cpu) - cpuMs(before.cpu)) / amount, 3),
+    /** The kernel's part of it (socket writes and reads, the store's file): the rest is user time. */
+    cpuSystemMsPerRequest: round((probe.cpu.system - before.cpu.system) / 1000 / amount, 3),
     benchCpuMsPerRequest: round(cpuMs(input.benchCpu) / amount, 3),
     harnessEld: {
       loadGeneratorP99Ms: round(g.p99Ms, 2),

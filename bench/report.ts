@@ -28,6 +28,7 @@ function worst(pick: (s: PhaseSummary) => (number | null)[]): Pool {
   return (_, m) => maxOf(m.flatMap((p) => pick(p.summary)));
 }
 const cpuMs = (p: PhaseData) => (p.summary.cpuMsPerRequest ?? 0) * p.summary.requests;
+const cpuSystemMs = (p: PhaseData) => (p.summary.cpuSystemMsPerRequest ?? 0) * p.summary.requests;
 const activeMs = (p: PhaseData) => p.activeMs;
 const round3 = (v: number | null) => round(v, 3);
 type Level = number | null;
@@ -43,6 +44,7 @@ const METRICS = [
   ['beforeKatapultP99Ms', null, (at) => at('beforeKatapult', 99)],
   ['afterKatapultP99Ms', null, (at) => at('afterKatapult', 99)],
   ['cpuMsPerRequest', 'cpuPerRequest', (_, m) => round(sum(m, cpuMs) / sum(m, (p) => p.summary.requests), 3)],
+  ['cpuSystemMsPerRequest', null, (_, m) => round(sum(m, cpuSystemMs) / sum(m, (p) => p.summary.requests), 3)],
   ['eldP99Ms', null, worst((s) => [s.eldP99Ms])],
   ['harnessEldP99Ms', null, worst((s) => [s.harnessEld.loadGeneratorP99Ms, s.harnessEld.fakesP99Ms])],
   ['peakRssMB', null, worst((s) => [s.peakRssMB])],
@@ -344,7 +346,7 @@ const COLUMNS: [string, (m: Metrics) => string, keyof Ratios | null][] = [
     (m) => `${ms(m.followP99Ms)}${m.followMissing ? ` (${m.followMissing} missing)` : ''}`,
     'followP99',
   ],
-  ['CPU ms/req', (m) => ms(m.cpuMsPerRequest), 'cpuPerRequest'],
+  ['CPU ms/req (kernel)', (m) => `${ms(m.cpuMsPerRequest)} (${ms(m.cpuSystemMsPerRequest)})`, 'cpuPerRequest'],
   ['ELD p99', (m) => ms(m.eldP99Ms), null],
   ['harness ELD p99', (m) => ms(m.harnessEldP99Ms), null],
   ['peak RSS (MB)', (m) => mb(m.peakRssMB), null],

@@ -12,8 +12,8 @@ import type { Kind } from '../../../bench/run.js';
 
 const MB = 1024 * 1024;
 
-export function probe(overrides: { cpuMs?: number; rssMB?: number } = {}): ProbeReport {
-  const { cpuMs = 0, rssMB = 100 } = overrides;
+export function probe(overrides: { cpuMs?: number; systemMs?: number; rssMB?: number } = {}): ProbeReport {
+  const { cpuMs = 0, systemMs = 0, rssMB = 100 } = overrides;
   return {
     eld: { p99Ms: 5, maxMs: 9 },
     rss: rssMB * MB,
@@ -21,7 +21,7 @@ export function probe(overrides: { cpuMs?: number; rssMB?: number } = {}): Probe
     heapUsed: 20 * MB,
     heapTotal: 30 * MB,
     external: 2 * MB,
-    cpu: { user: cpuMs * 1000, system: 0 },
+    cpu: { user: (cpuMs - systemMs) * 1000, system: systemMs * 1000 },
   };
 }
 
