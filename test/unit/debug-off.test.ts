@@ -119,9 +119,9 @@ test('the Web client patch applies once to the file as published, and leaves ano
   await mkdir(path.join(dir, 'dist'), { recursive: true });
   await writeFile(path.join(dir, 'dist', 'WebClient.js'), published);
   await writeFile(path.join(dir, 'package.json'), JSON.stringify({ version: '8.2.0' }));
-  expect(patchDependencies(root)).toEqual(['applied: Web client debug lines built only at debug']);
+  expect(patchDependencies(root)).toContain('applied: Web client debug lines built only at debug');
   expect(readFileSync(path.join(dir, 'dist', 'WebClient.js'), 'utf8')).toBe(patched);
-  expect(patchDependencies(root)).toEqual(['already applied: Web client debug lines built only at debug']);
+  expect(patchDependencies(root)).toContain('already applied: Web client debug lines built only at debug');
   await writeFile(path.join(dir, 'package.json'), JSON.stringify({ version: '8.3.0' }));
   expect(patchDependencies(root)[0]).toMatch(/^warning: not applied \(@slack\/web-api is 8\.3\.0/);
 });

@@ -4,10 +4,13 @@
  * those that ES modules imported). The store drivers not configured (PostgreSQL, Redis) and
  * prom-client with its `@opentelemetry/api` (loaded at the first scrape: src/metrics.ts) must not be
  * there; SQLite's driver must, which shows the listing sees drivers.
+ *
+ * And the compile cache the entry turns on (src/main.ts): it holds the bot's modules after a start,
+ * and a start where it cannot be written goes on without it, saying nothing.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -40,7 +43,14 @@ function packagesIn(paths: string[]): Set<string> {
   return new Set(names.filter((n): n is string => n !== undefined));
 }
 
-async function loadedAtStart(): Promise<Set<string>> {
+/**
+ * Starts the bot with `env` added, lists the packages it has loaded once it has started, then stops
+ * it: SIGKILL, or SIGTERM (a clean stop, awaited).
+ */
+async function loadedAtStart(
+  env: Record<string, string> = {},
+  stop: 'SIGKILL' | 'SIGTERM' = 'SIGKILL',
+): Promise<{ loaded: Set<string>; out: string }> {
   const loader = pathToFileURL(path.resolve('node_modules/tsx/dist/loader.mjs')).href;
   const child = spawn(
     process.execPath,
@@ -56,10 +66,12 @@ async function loadedAtStart(): Promise<Set<string>> {
         DATA_DIR: path.join(dir, 'data'),
         TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
         PORT: '0',
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  const exited = new Promise((resolve) => child.once('exit', resolve));
   let out = '';
   const seen = (pattern: RegExp) =>
     new Promise<RegExpMatchArray>((resolve, reject) => {
@@ -81,14 +93,15 @@ async function loadedAtStart(): Promise<Set<string>> {
     await seen(/"event":"started"/);
     child.kill('SIGUSR2');
     const [, list] = await seen(/^LOADED (.*)$/m);
-    return packagesIn(JSON.parse(list as string) as string[]);
+    return { loaded: packagesIn(JSON.parse(list as string) as string[]), out };
   } finally {
-    child.kill('SIGKILL');
+    child.kill(stop);
+    await exited;
   }
 }
 
 test('a start on SQLite loads neither the other stores’ drivers nor prom-client and @opentelemetry/api', async () => {
-  const loaded = await loadedAtStart();
+  const { loaded } = await loadedAtStart();
   // The listing does see the drivers and packages a start loads.
   expect(loaded).toContain('sqlite3');
   expect(loaded).toContain('@slack/bolt');
@@ -102,3 +115,27 @@ test('a start on SQLite loads neither the other stores’ drivers nor prom-clien
   ])
     expect(loaded).not.toContain(name);
 }, 40_000);
+
+test('the entry turns on the compile cache before it loads the bot; one that cannot be written changes nothing', async () => {
+  // Node's default place, <os.tmpdir()>/node-compile-cache (NODE_COMPILE_CACHE is not set here),
+  // written when the bot exits.
+  const tmp = path.join(dir, 'tmp');
+  await loadedAtStart({ TMPDIR: tmp }, 'SIGTERM');
+  const cache = path.join(tmp, 'node-compile-cache');
+  const [folder, ...others] = await readdir(cache); // one per Node version and user id
+  expect(others).toEqual([]);
+  const entries = await readdir(path.join(cache, folder as string));
+  // An entry names the module it was compiled from: those of the bot, loaded after the cache was on.
+  const texts = await Promise.all(
+    entries.map((e) => readFile(path.join(cache, folder as string, e), 'latin1')),
+  );
+  expect(texts.some((text) => text.includes(pathToFileURL(path.resolve('src/app.ts')).href))).toBe(true);
+
+  // A cache folder that cannot be made (inside a file): the bot starts and writes its log only.
+  const notAFolder = path.join(dir, 'not-a-folder');
+  await writeFile(notAFolder, '');
+  const { out } = await loadedAtStart({ NODE_COMPILE_CACHE: path.join(notAFolder, 'cache') }, 'SIGTERM');
+  const lines = out.split('\n').filter((line) => line !== '' && !line.startsWith('LOADED '));
+  expect(lines.length).toBeGreaterThan(0);
+  for (const line of lines) expect(line).toMatch(/^\{"time":/);
+}, 60_000);
