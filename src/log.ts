@@ -10,8 +10,9 @@
  * looked up by its first characters in one index.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type Logger, LogLevel } from '@slack/bolt';
+import type { Logger } from '@slack/bolt';
 import type { LogLevelName } from './config.js';
+import { LogLevel } from './slack/bolt.js';
 
 // `xwfp-`: a Workflow Builder step's bot_access_token.
 const SLACK_TOKEN = /\bx(?:ox[abposre]|app|wfp)-[A-Za-z0-9-]+/g;

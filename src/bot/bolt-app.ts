@@ -4,13 +4,14 @@
  * listeners themselves.
  */
 
-import { App, type AppOptions, ErrorCode, SocketModeReceiver, type webApi } from '@slack/bolt';
+import type { AppOptions } from '@slack/bolt';
 import type { Config } from '../config.js';
 import type { InFlight } from '../lifecycle.js';
 import type { LogLevel } from '../log.js';
 import type { Outbound } from '../net/proxy.js';
 import { createLastChannels } from '../scheduling/last-channel.js';
 import { buildUseCases } from '../scheduling/use-cases.js';
+import { App, ErrorCode, SocketModeReceiver, type webApi } from '../slack/bolt.js';
 import { registerListeners } from '../slack/listeners/index.js';
 import { checkApprover, createPeopleChecks } from '../slack/people/access.js';
 import { boundClientPools } from '../slack/platform/client-pools.js';

@@ -3,9 +3,9 @@
  * per call), and the options of the clients Bolt makes for the listeners (a few bounded retries).
  */
 
-import { type App, webApi } from '@slack/bolt';
 import type { Config } from '../config.js';
 import { countingSlackFetch } from '../metrics.js';
+import { type App, webApi } from '../slack/bolt.js';
 import { mayHaveBeenDone } from '../slack/outbound/slack-writes.js';
 import { dropClientPool } from '../slack/platform/client-pools.js';
 import { installedBotToken } from '../slack/platform/installation-store.js';

@@ -4,12 +4,12 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { LogLevel, webApi } from '@slack/bolt';
 import nodeFetch from 'node-fetch';
 import type { Config } from '../config.js';
 import { type FetchLike, KatapultClient } from '../katapult/client.js';
 import { isKatapultError } from '../katapult/errors.js';
 import { createOutbound, type Outbound } from '../net/proxy.js';
+import { LogLevel, webApi } from '../slack/bolt.js';
 import { BOT_SCOPES } from '../slack/scopes.js';
 import { slackErrorCode } from '../slack/workspace.js';
 import { LATEST_SCHEMA_VERSION, schemaVersion } from '../store/migrations.js';

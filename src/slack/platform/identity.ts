@@ -3,8 +3,8 @@
  * the start with the reason, instead of Bolt retrying in the background for half an hour. It also
  * says which workspace (or, for an org-wide install, which enterprise) the bot belongs to.
  */
-import { webApi } from '@slack/bolt';
 import { type AppLogger, errorText } from '../../log.js';
+import { webApi } from '../bolt.js';
 import { slackErrorCode } from '../workspace.js';
 import type { InstalledWorkspace } from './workspace-guard.js';
 
