@@ -540,7 +540,8 @@ describe('Dockerfile', () => {
       packages: Record<string, { hasInstallScript?: boolean }>;
     };
     const withScripts = Object.entries(lock.packages)
-      .filter(([, meta]) => meta.hasInstallScript)
+      // The root entry is the project itself (its postinstall, scripts/patch-dependencies.mjs, runs by name).
+      .filter(([path, meta]) => path !== '' && meta.hasInstallScript)
       .map(([path]) => path.replace(/^.*node_modules\//, ''));
     expect(withScripts.length).toBeGreaterThan(0);
     for (const name of withScripts) {
