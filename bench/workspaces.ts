@@ -241,11 +241,8 @@ export async function runWorkspaces(options: BenchOptions, hooks: Hooks = {}) {
     // The gate reads RSS after a memory-reducing GC: after an ordinary one, the freed pages and the
     // young generation's room that V8 keeps mapped swung the difference by tens of MB between runs
     // of the same code (+64.5 and +7.9 MB); what grows with the workspaces is left.
-    const stage = 'end, memory-reducing GC';
-    const released = [
-      await memOf(sides[0] as Side, stage, 'release'),
-      await memOf(sides[1] as Side, stage, 'release'),
-    ];
+    const freed = (side: Side | undefined) => memOf(side as Side, 'end, memory-reducing GC', 'release');
+    const [oneFreed, manyFreed] = [await freed(sides[0]), await freed(sides[1])];
     // 5. Compare.
     const cpuOf = (side: Side | undefined, k: Kind) =>
       side?.phases.filter((p) => p.stage === 'measure' && p.kind === k).map((p) => p.cpuMsPerRequest);
@@ -267,10 +264,7 @@ export async function runWorkspaces(options: BenchOptions, hooks: Hooks = {}) {
       startedAt: new Date().toISOString(),
       settings,
       seedSeconds: bySide((s) => round(s.seedMs / 1000, 1)),
-      targets: workspacesTargets(
-        cpuRatio,
-        round(((released[1]?.rss ?? 0) - (released[0]?.rss ?? 0)) / MB, 1),
-      ),
+      targets: workspacesTargets(cpuRatio, round((manyFreed.rss - oneFreed.rss) / MB, 1)),
       rssGrowthAfterOrdinaryGcMB: round((many.rss - one.rss) / MB, 1),
       perKind: Object.fromEntries(kinds.map((k) => [k, ofKind(k)])),
       redactor,
