@@ -53,7 +53,7 @@ export function createPolicyCatalogue(
     const running = loading.get(workspaceId);
     if (running) return running;
     const p = (async () => {
-      // undefined: the store failed (not kept: the next modal tries again).
+      // undefined: it could not be read (the store, or Katapult for the fallback token): not kept.
       const organizationId = await deps.tokens.organizationId(workspaceId).catch(() => undefined);
       const listed = organizationId ? await listPolicies(deps, { workspaceId, organizationId }) : null;
       if (!listed?.ok) {
@@ -63,7 +63,7 @@ export function createPolicyCatalogue(
             ? failureCode(listed.failure)
             : organizationId === null
               ? 'no_organization'
-              : 'store',
+              : 'unavailable',
         });
         // No organization to list (the token names none, or there is no token) holds until a token
         // is set (`forget`): kept like an empty listing, so that each modal does not read and log it again.
