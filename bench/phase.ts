@@ -267,7 +267,7 @@ export async function runPhase(ctx: PhaseContext, target: Target, phase: Step, a
     await waitFor(() => hrMs() - recorder.lastCallAt >= 150, 5000, signal, 20);
     await ctx.settle();
     // Event-loop and peak figures of the phase; memory after a full GC (the leak check's timeline).
-    const probe = await target.probe('gc');
+    const probe = await target.probe('release');
     const { katapultLatencyMs } = options;
     input = { phase: tagged, katapultLatencyMs, result, recorder, before, probe, benchCpu, fakesEld };
   } finally {

@@ -1,7 +1,7 @@
 /**
  * Preloaded into every target by the benchmark (IPC channel and BENCH_PROBE=1): samples event-loop
  * delay and peak RSS, answers `{ type: 'bench:probe', op }` ('reset' also clears them; 'gc' reads
- * memory after a full GC), and exits when the IPC channel closes.
+ * memory after a full GC, 'release' after a memory-reducing one), and exits when the IPC channel closes.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import v8 from 'node:v8';
@@ -21,17 +21,20 @@ if (typeof process.send === 'function' && process.env.BENCH_PROBE === '1') {
     const ms = (ns) => (eld.count && Number.isFinite(ns) ? ns / 1e6 : null);
     const loop = { p99Ms: ms(eld.percentile(99)), maxMs: ms(eld.max) };
     const peak = Math.max(peakRss, process.memoryUsage.rss());
-    if (op === 'gc') {
+    if (op === 'gc' || op === 'release') {
       if (!gc) {
         v8.setFlagsFromString('--expose-gc');
         gc = vm.runInNewContext('gc');
       }
-      // A full GC that also gives back what V8 keeps only for speed: a plain gc() leaves the young
-      // generation at the size the load grew it to (up to 64 MB on Node 26), and whether V8 has shrunk
-      // it yet by the time of the reading is timing, which swung one target's post-GC RSS by 45 MB
-      // between two runs of the same code. 'last-resort' is V8's collection under memory pressure
-      // (Node 22 and 26): young generation shrunk, every collectable object collected.
-      gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+      // An ordinary full GC leaves mapped the pages it freed and the young generation's room (up to
+      // 64 MB on Node 26, shrunk or not by the time of the reading: one target's post-GC RSS swung by
+      // 45 MB between two runs of the same code); 'release' is the memory-reducing GC V8 runs under
+      // memory pressure (Node 22 and 26), which gives them back. The gated figures read 'release'.
+      if (op === 'release') gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+      else {
+        gc();
+        gc();
+      }
     }
     const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
     if (op === 'reset') {

@@ -161,8 +161,8 @@ export async function launch(ctx: Harness, name: TargetName, env: Record<string,
     /** Event names of the JSON log lines seen on stdout and stderr, counted. */
     logEvents,
     stderrTail,
-    /** 'reset' reports, then clears the event-loop histogram and the peak; 'gc' reads memory after a full GC. */
-    async probe(op: 'report' | 'reset' | 'gc'): Promise<ProbeReport> {
+    /** 'reset' reports, then clears the event-loop histogram and the peak; 'gc', 'release': bench/probe.mjs. */
+    async probe(op: 'report' | 'reset' | 'gc' | 'release'): Promise<ProbeReport> {
       if (!running(child)) throw exitError();
       child.send({ type: 'bench:probe', op });
       const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(10_000)]);

@@ -27,8 +27,11 @@ type Pool = (at: (series: Series, p: number) => number | null, mine: PhaseData[]
 function worst(pick: (s: PhaseSummary) => (number | null)[]): Pool {
   return (_, m) => maxOf(m.flatMap((p) => pick(p.summary)));
 }
-const cpuMs = (p: PhaseData) => (p.summary.cpuMsPerRequest ?? 0) * p.summary.requests;
-const cpuSystemMs = (p: PhaseData) => (p.summary.cpuSystemMsPerRequest ?? 0) * p.summary.requests;
+/** A per-request figure pooled over the rounds, weighted by their requests. */
+const perRequest =
+  (key: 'cpuMsPerRequest' | 'cpuSystemMsPerRequest'): Pool =>
+  (_, m) =>
+    round(sum(m, (p) => (p.summary[key] ?? 0) * p.summary.requests) / sum(m, (p) => p.summary.requests), 3);
 const activeMs = (p: PhaseData) => p.activeMs;
 const round3 = (v: number | null) => round(v, 3);
 type Level = number | null;
@@ -43,12 +46,8 @@ const METRICS = [
   ['followP99Ms', 'followP99', (at) => at('follow', 99)],
   ['beforeKatapultP99Ms', null, (at) => at('beforeKatapult', 99)],
   ['afterKatapultP99Ms', null, (at) => at('afterKatapult', 99)],
-  ['cpuMsPerRequest', 'cpuPerRequest', (_, m) => round(sum(m, cpuMs) / sum(m, (p) => p.summary.requests), 3)],
-  [
-    'cpuSystemMsPerRequest',
-    null,
-    (_, m) => round(sum(m, cpuSystemMs) / sum(m, (p) => p.summary.requests), 3),
-  ],
+  ['cpuMsPerRequest', 'cpuPerRequest', perRequest('cpuMsPerRequest')],
+  ['cpuSystemMsPerRequest', null, perRequest('cpuSystemMsPerRequest')],
   ['eldP99Ms', null, worst((s) => [s.eldP99Ms])],
   ['harnessEldP99Ms', null, worst((s) => [s.harnessEld.loadGeneratorP99Ms, s.harnessEld.fakesP99Ms])],
   ['peakRssMB', null, worst((s) => [s.peakRssMB])],

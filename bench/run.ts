@@ -177,7 +177,7 @@ async function measureStore(ctx: PhaseContext, store: StoreKind, log: Log): Prom
   };
   const probeAll = async () => {
     const out: Partial<Record<TargetName, ProbeReport>> = {};
-    for (const [name, target] of running) out[name] = await target.probe('gc');
+    for (const [name, target] of running) out[name] = await target.probe('release');
     return out;
   };
   const kindsOf = (name: TargetName) => o.kinds.filter((k) => name !== 'same-work' || k === 'submission');

@@ -119,7 +119,7 @@ export const workspacesTargets = (cpuRatio: number | null, rssGrowthMB: number |
     met: cpuRatio !== null && cpuRatio <= 1.1,
   },
   {
-    target: 'post-GC RSS, many − one (after the same requests)',
+    target: 'post-GC RSS, many − one (after the same requests and a memory-reducing GC)',
     threshold: '≤ +30 MB',
     measured: rssGrowthMB,
     met: rssGrowthMB !== null && rssGrowthMB <= 30,

@@ -24,7 +24,9 @@ export function createPolicyCatalogue(
   options: { ttlMs?: number; maxWorkspaces?: number; maxPolicies?: number } = {},
 ): PolicyCatalogue {
   const ttlMs = options.ttlMs ?? 60_000;
-  const maxWorkspaces = options.maxWorkspaces ?? 1000;
+  // Enough for 10,000 workspaces and more (an entry without policies is small): what bounds memory
+  // is the number of policies kept, below.
+  const maxWorkspaces = options.maxWorkspaces ?? 20_000;
   /** Policies kept over all workspaces (a listing can hold up to 1,000): the oldest listings go first. */
   const maxPolicies = options.maxPolicies ?? 20_000;
   const cache = new Map<string, { at: number; policies: PolicySummary[] }>();
@@ -32,6 +34,14 @@ export function createPolicyCatalogue(
   const drop = (workspaceId: string) => {
     kept -= cache.get(workspaceId)?.policies.length ?? 0;
     cache.delete(workspaceId);
+  };
+  const keep = (workspaceId: string, policies: PolicySummary[]) => {
+    drop(workspaceId);
+    while (cache.size > 0 && (cache.size >= maxWorkspaces || kept + policies.length > maxPolicies)) {
+      drop(cache.keys().next().value as string);
+    }
+    cache.set(workspaceId, { at: deps.now(), policies });
+    kept += policies.length;
   };
   const loading = new Map<string, Promise<PolicySummary[] | null>>();
 
@@ -43,21 +53,24 @@ export function createPolicyCatalogue(
     const running = loading.get(workspaceId);
     if (running) return running;
     const p = (async () => {
-      const organizationId = await deps.tokens.organizationId(workspaceId).catch(() => null);
+      // undefined: it could not be read (the store, or Katapult for the fallback token): not kept.
+      const organizationId = await deps.tokens.organizationId(workspaceId).catch(() => undefined);
       const listed = organizationId ? await listPolicies(deps, { workspaceId, organizationId }) : null;
       if (!listed?.ok) {
         deps.logger.event('warn', 'policy_list_failed', {
           workspace: workspaceId,
-          reason: listed ? failureCode(listed.failure) : 'no_organization',
+          reason: listed
+            ? failureCode(listed.failure)
+            : organizationId === null
+              ? 'no_organization'
+              : 'unavailable',
         });
+        // No organization to list (the token names none, or there is no token) holds until a token
+        // is set (`forget`): kept like an empty listing, so that each modal does not read and log it again.
+        if (organizationId === null) keep(workspaceId, []);
         return null;
       }
-      drop(workspaceId);
-      while (cache.size > 0 && (cache.size >= maxWorkspaces || kept + listed.value.length > maxPolicies)) {
-        drop(cache.keys().next().value as string);
-      }
-      cache.set(workspaceId, { at: deps.now(), policies: listed.value });
-      kept += listed.value.length;
+      keep(workspaceId, listed.value);
       return listed.value;
     })()
       .catch(() => null)

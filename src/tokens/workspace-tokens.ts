@@ -26,7 +26,10 @@ export interface WorkspaceTokens {
   >;
   set(workspaceId: string, token: string, setBy: string, nowMs: number): Promise<SetTokenResult>;
   remove(workspaceId: string): Promise<{ ok: true; removed: boolean } | { ok: false; failure: TokenFailure }>;
-  /** The Katapult organization the workspace's token belongs to (asked of Katapult for the fallback token). */
+  /**
+   * The Katapult organization the workspace's token belongs to (asked of Katapult for the fallback
+   * token); null when it names none or there is no token. Rejects when it could not be read.
+   */
   organizationId(workspaceId: string): Promise<string | null>;
 }
 
@@ -119,11 +122,12 @@ export function createWorkspaceTokens(deps: {
       const status = await store.status(workspaceId);
       if (status) return status.organizationId ?? null;
       if (!fallbackToken) return null;
+      // A failure is not "no organization" (the picker keeps that for a while): asked again next time.
       fallbackOrganization ??= katapult.identify(fallbackToken).then(
         (identity) => identity.organizations[0]?.id ?? null,
-        () => {
+        (error: unknown) => {
           fallbackOrganization = undefined;
-          return null;
+          throw error;
         },
       );
       return fallbackOrganization;

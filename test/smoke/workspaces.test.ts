@@ -37,7 +37,13 @@ test('every request from every workspace answered and followed up; both targets 
   expect(result.targets.map((t) => typeof t.met)).toEqual(['boolean', 'boolean']);
   expect(result.callsPerRequest.many?.some((c) => c.stage === 'measure')).toBe(true);
   expect(result.redactor.secrets.perWorkspace).toBe(10);
-  expect(result.memory.many?.map((m) => m.stage)).toEqual(['started', 'touched 5', 'end']);
+  expect(result.memory.many?.map((m) => m.stage)).toEqual([
+    'started',
+    'touched 5',
+    'end',
+    'end, memory-reducing GC',
+  ]);
+  expect(typeof result.rssGrowthAfterOrdinaryGcMB).toBe('number');
   // The bots saw no workspace as unknown: the seeded installations are read as real ones.
   for (const side of ['one', 'many'] as const) {
     expect(result.logEvents[side]?.stderr.workspace_refused ?? 0).toBe(0);

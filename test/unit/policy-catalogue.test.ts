@@ -60,3 +60,59 @@ test('a listing replaced or forgotten no longer counts against the bound', async
   await cat.search('T1', '', 1000);
   expect(listings).toEqual(['T1', 'T1', 'T2']);
 });
+
+function withoutOrganization(organizationId: () => Promise<string | null>) {
+  let reads = 0;
+  const events: string[] = [];
+  const tokens = {
+    organizationId: async () => {
+      reads++;
+      return organizationId();
+    },
+  } as unknown as WorkspaceTokens;
+  const katapult = {
+    getDiskBackupPolicy: async () => {
+      throw new Error('not used');
+    },
+    listOrganizationPolicies: async () => {
+      throw new Error('not used');
+    },
+  };
+  const logger = { event: (_: string, event: string) => events.push(event) } as unknown as AppLogger;
+  let now = 0;
+  const cat = createPolicyCatalogue({ tokens, katapult, logger, now: () => now });
+  return { cat, events, reads: () => reads, later: (ms: number) => (now += ms) };
+}
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+test('a workspace with no organization is read and logged once per TTL, in each of 10,000 workspaces, until a token is set', async () => {
+  const { cat, events, reads, later } = withoutOrganization(async () => null);
+  const team = (i: number) => `T${i}`;
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < 10_000; i++) cat.warm(team(i));
+    await settle();
+  }
+  expect(reads()).toBe(10_000);
+  expect(events.length).toBe(10_000);
+  expect(await cat.search(team(1), '', 100)).toEqual([]);
+  cat.forget(team(1));
+  cat.warm(team(1));
+  await settle();
+  expect(reads()).toBe(10_001);
+  later(60_001);
+  cat.warm(team(2));
+  await settle();
+  expect(reads()).toBe(10_002);
+});
+
+test('a store that failed is not kept: the next modal reads again', async () => {
+  const { cat, events, reads } = withoutOrganization(async () => {
+    throw new Error('store down');
+  });
+  cat.warm('T1');
+  await settle();
+  cat.warm('T1');
+  await settle();
+  expect(reads()).toBe(2);
+  expect(events).toEqual(['policy_list_failed', 'policy_list_failed']);
+});

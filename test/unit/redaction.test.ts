@@ -155,3 +155,32 @@ test('a line costs the same order with 10 and with 10,000 workspace tokens', () 
   // Same order of cost; the benchmark reports the absolute figure.
   expect(many / few).toBeLessThan(4);
 });
+
+test('secrets that share their first characters are redacted whole, the longest first, in any order', () => {
+  const r = new Redactor();
+  const shared = 'katapult-shared-'; // not Slack's shape, which is redacted whatever the redactor knows
+  // Added shortest, longest, then between: each must come out whole, not as a shorter one plus a tail.
+  for (const secret of [`${shared}T1`, `${shared}T1-secret-long`, `${shared}T1-secret`])
+    r.remember(secret, secret);
+  const line = (s: string) => `{"leak":"${s}"}`;
+  for (const secret of [`${shared}T1`, `${shared}T1-secret`, `${shared}T1-secret-long`])
+    expect(r.apply(line(secret))).toBe('{"leak":"[redacted]"}');
+  r.forget(`${shared}T1-secret-long`);
+  expect(r.apply(line(`${shared}T1-secret-long`))).toBe('{"leak":"[redacted]-long"}');
+  r.forget(`${shared}T1-secret`);
+  expect(r.apply(line(`${shared}T1-secret-long`))).toBe('{"leak":"[redacted]-secret-long"}');
+});
+
+test('remembering 10,000 secrets with the same first characters costs the order of 10,000 unlike ones', () => {
+  // Installations' bot tokens all start `xoxb-` and the digits of their team: one index bucket.
+  const time = (secretOf: (i: number) => string) => {
+    const r = new Redactor();
+    const start = performance.now();
+    for (let i = 0; i < 10_000; i++) r.remember(`installation:T${i}`, secretOf(i));
+    return performance.now() - start;
+  };
+  time(() => randomToken()); // warm up
+  const unlike = time(() => randomToken());
+  const alike = time((i) => `xoxb-1234-${i}-${randomBytes(9).toString('hex')}`);
+  expect(alike / unlike).toBeLessThan(5);
+});

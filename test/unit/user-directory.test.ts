@@ -1,0 +1,43 @@
+/**
+ * The user directory's profile cache (src/slack/people/users.ts): with traffic spread over 10,000
+ * workspaces, a person seen again within the TTL costs no `users.info`; a fresh lookup always asks.
+ */
+import type { webApi } from '@slack/bolt';
+import { createUserDirectory } from '../../src/slack/people/users.js';
+
+function slack() {
+  const calls: string[] = [];
+  const client = {
+    users: {
+      info: async ({ user }: { user: string }) => {
+        calls.push(user);
+        return { ok: true, user: { id: user, team_id: 'T', tz: 'Europe/London', is_admin: true } };
+      },
+    },
+  } as unknown as webApi.WebClient;
+  return { calls, client };
+}
+const team = (i: number) => `T${String(i).padStart(8, '0')}`;
+
+test('a person in each of 10,000 workspaces, seen again within the TTL, costs one users.info each', async () => {
+  let now = 1_000_000;
+  const users = createUserDirectory({ ttlMs: 60_000, groupTtlMs: 60_000, now: () => now });
+  const { calls, client } = slack();
+  for (let i = 0; i < 10_000; i++) await users.lookup(client, team(i), 'U1');
+  now += 59_000;
+  for (let i = 0; i < 10_000; i++) await users.lookup(client, team(i), 'U1');
+  expect(calls.length).toBe(10_000);
+  expect(users.cached(team(0), 'U1')?.tz).toBe('Europe/London');
+});
+
+test('past the TTL, or asked fresh, a profile is read from Slack again', async () => {
+  let now = 1_000_000;
+  const users = createUserDirectory({ ttlMs: 60_000, groupTtlMs: 60_000, now: () => now });
+  const { calls, client } = slack();
+  await users.lookup(client, team(1), 'U1');
+  await users.lookup(client, team(1), 'U1', { fresh: true });
+  now += 60_001;
+  expect(users.cached(team(1), 'U1')).toBeNull();
+  await users.lookup(client, team(1), 'U1');
+  expect(calls.length).toBe(3);
+});
