@@ -10,9 +10,8 @@
  * looked up by its first characters in one index.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Logger } from '@slack/bolt';
+import { type Logger, LogLevel } from '@slack/logger';
 import type { LogLevelName } from './config.js';
-import { LogLevel } from './slack/bolt.js';
 
 // `xwfp-`: a Workflow Builder step's bot_access_token.
 const SLACK_TOKEN = /\bx(?:ox[abposre]|app|wfp)-[A-Za-z0-9-]+/g;
