@@ -45,6 +45,7 @@ import {
   setWorkspaceToken,
   startHarness,
 } from './harness.js';
+import { scratchRedis } from './scratch-redis.js';
 import { eventBody, postSigned, viewSubmissionBody } from './slack-requests.js';
 import { type Census, openCensus } from './store-census.js';
 
@@ -743,34 +744,5 @@ export async function isolatedStoreUrl(
       },
     };
   }
-  const { createClient } = await import('@keyv/redis');
-  // A numbered database nobody uses (empty now); its keys are removed at the end.
-  for (let db = 15; db >= 1; db--) {
-    const url = new URL(serverUrl);
-    url.pathname = `/${db}`;
-    const client = createClient({ url: url.toString() });
-    client.on('error', () => undefined);
-    await client.connect();
-    if ((await client.dbSize()) === 0) {
-      await client.set('katapult-year-run', String(process.pid));
-      return {
-        url: url.toString(),
-        async drop() {
-          // Another suite (crash recovery picks a database at random) may have written here since,
-          // under its own workspace: then only this run's workspace and marker go.
-          const foreign: string[] = [];
-          const mine: string[] = [];
-          for await (const batch of client.scanIterator({ MATCH: '*', COUNT: 1000 }))
-            for (const key of batch as string[])
-              (/T[A-Z0-9]{6,}/.test(key.replace(FAKE_TEAM_ID, '')) ? foreign : mine).push(key);
-          const ours = mine.filter((k) => k.includes(FAKE_TEAM_ID) || k === 'katapult-year-run');
-          if (foreign.length === 0) await client.flushDb();
-          else for (let i = 0; i < ours.length; i += 500) await client.del(ours.slice(i, i + 500));
-          client.destroy();
-        },
-      };
-    }
-    client.destroy();
-  }
-  throw new Error('no empty Redis database (1–15) for the run');
+  return scratchRedis(serverUrl);
 }
