@@ -35,7 +35,7 @@ return 1`;
 
 export interface ScratchRedis {
   url: string;
-  /** Empties the database (if this run still holds it) and closes the connection. */
+  /** Empties the database (if this run still holds it) and closes the connection; once. */
   drop(): Promise<void>;
 }
 
@@ -65,10 +65,13 @@ export async function scratchRedis(serverUrl: string, databases = DATABASES): Pr
         .catch(() => undefined);
     }, ALIVE_MS / 4);
     timer.unref();
+    let dropped = false;
     return {
       url: url.toString(),
       async drop() {
         clearInterval(timer);
+        if (dropped) return;
+        dropped = true;
         try {
           await client.eval(RELEASE, { keys: [MARKER], arguments: [run] });
         } finally {
@@ -79,6 +82,6 @@ export async function scratchRedis(serverUrl: string, databases = DATABASES): Pr
   }
   throw new Error(
     `no free Redis database (${databases.join(', ')}) at ${new URL(serverUrl).host}: each holds another run's ` +
-      'or someone else\'s keys. Empty one that is yours (redis-cli -n N FLUSHDB) or point TEST_REDIS_URL at another server',
+      "or someone else's keys. Empty one that is yours (redis-cli -n N FLUSHDB) or point TEST_REDIS_URL at another server",
   );
 }
