@@ -6,7 +6,7 @@
  * `chat.scheduleMessage` in that post's thread (reminder an hour before the move, broadcast; restore
  * offer a minute after), with the bot's Block Kit messages written by hand
  * (bench/baseline-payloads.mjs), and one audit row in the store. Same STORE_URL and same driver as
- * the bot: sqlite3 (WAL, synchronous = NORMAL, as the bot sets it), pg (a pool of 10, as the bot's)
+ * the bot: node:sqlite (WAL, synchronous = NORMAL, as the bot sets it), pg (a pool of 10, as the bot's)
  * or @redis/client (one client, as the bot's).
  *
  * The difference between the bot and this app is the bot's overhead; the difference between this
@@ -39,18 +39,12 @@ const [AUDIT_MAX, AUDIT_RETENTION_MS] = [10_000, 90 * 86_400_000];
  */
 async function openStore(url) {
   if (url.startsWith('sqlite://')) {
-    const { default: sqlite3 } = await import('sqlite3');
+    const { DatabaseSync } = await import('node:sqlite');
     const file = path.resolve(url.slice('sqlite://'.length));
     await mkdir(path.dirname(file), { recursive: true });
-    const db = new sqlite3.Database(file);
-    db.configure('busyTimeout', 5000);
-    const run = (sql, params = []) =>
-      new Promise((resolve, reject) =>
-        db.run(sql, params, function done(error) {
-          if (error) reject(error);
-          else resolve(this.changes);
-        }),
-      );
+    const db = new DatabaseSync(file);
+    db.exec('PRAGMA busy_timeout = 5000');
+    const run = async (sql, params = []) => Number(db.prepare(sql).run(...params).changes);
     await run('PRAGMA journal_mode = WAL');
     await run('PRAGMA synchronous = NORMAL');
     await run(
@@ -74,7 +68,7 @@ async function openStore(url) {
           entry.at,
           JSON.stringify(entry),
         ]),
-      close: () => new Promise((resolve) => db.close(() => resolve())),
+      close: async () => db.close(),
     };
   }
   if (/^postgres(ql)?:\/\//.test(url)) {

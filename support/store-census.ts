@@ -6,9 +6,9 @@
  * `redis:claims_expiring`, and any without a TTL as `claims_without_ttl`. For the simulated year (support/year-sim.ts): a kind nothing removes shows
  * up here even if the bot's own gauge does not know it.
  */
+import { DatabaseSync } from 'node:sqlite';
 import { createClient } from '@keyv/redis';
 import pg from 'pg';
-import sqlite3 from 'sqlite3';
 
 export type Census = Record<string, number>;
 
@@ -37,12 +37,10 @@ export async function openCensus(url: string): Promise<StoreCensus> {
   throw new Error(`no census for ${url.split(':')[0]}`);
 }
 
+/** node:sqlite, as the bot's store: no second copy of SQLite on the file (src/store/sqlite-store.ts). */
 function sqliteCensus(file: string): StoreCensus {
-  const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY);
-  const all = (sql: string) =>
-    new Promise<Record<string, unknown>[]>((resolve, reject) =>
-      db.all(sql, (error, rows) => (error ? reject(error) : resolve(rows as Record<string, unknown>[]))),
-    );
+  const db = new DatabaseSync(file, { readOnly: true });
+  const all = async (sql: string) => db.prepare(sql).all() as Record<string, unknown>[];
   return {
     async counts() {
       const census: Census = {};
@@ -53,7 +51,9 @@ function sqliteCensus(file: string): StoreCensus {
       for (const row of await all('SELECT key FROM keyv')) add(census, kvKind(String(row.key)), 1);
       return census;
     },
-    close: () => new Promise<void>((resolve) => db.close(() => resolve())),
+    async close() {
+      db.close();
+    },
   };
 }
 

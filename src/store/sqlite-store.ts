@@ -4,11 +4,20 @@
  * expired … RETURNING`, which SQLite runs atomically, so two processes on the same file cannot both
  * win.
  *
- * Every query, Keyv's included, goes through a connection of our own whose statements are prepared
- * once and reused: Keyv's adapter prepares and finalises a statement for every query, which costs
- * about 40 % more CPU per statement, and a submission runs about a dozen. (Keyv's adapter still opens
- * its own connection, to create its table.) WAL: readers never block the writer; a busy writer is
- * waited for up to 5 s.
+ * Every query, Keyv's included, runs on one connection of Node's own `node:sqlite`, each statement
+ * prepared once and reused. Its calls are synchronous: a statement in WAL mode takes microseconds,
+ * where the `sqlite3` driver handed each one to libuv's thread pool and back (a thread woken, a
+ * callback scheduled), which cost about ten times the CPU of the statement itself, and a submission
+ * runs about a dozen. A write lock held by another process (another replica on the same file) is
+ * not waited for inside SQLite, which would hold the event loop (busy timeout 0): the round trip is
+ * tried again a few milliseconds later, for up to 5 s. The commit that fills the WAL to 1,000 pages
+ * copies them into the file and syncs it (SQLite's automatic checkpoint): 3-7 ms, once every few
+ * hundred submissions.
+ *
+ * No `sqlite3` connection may open the file in this process: two copies of SQLite in one process
+ * each take POSIX locks on it unaware of the other's, and a close by one drops the other's locks
+ * (https://www.sqlite.org/howtocorrupt.html, 2.2.1). Keyv's adapter, which opens a connection of
+ * its own, gets an in-memory database, and its queries come here.
  *
  * The statements issued in one turn of the event loop run as one transaction (turn-batch.ts): a
  * request's stage (its reads before the Katapult call, its writes after) is one round trip, and
@@ -18,7 +27,6 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
-import sqlite3 from 'sqlite3';
 import { createSqlDocs, docsSchema } from './sql-docs.js';
 import { sqlKvCompareAndSet } from './sql-kv.js';
 import type { AuditEntry, AuditLog, Store } from './store.js';
@@ -36,13 +44,16 @@ export async function openSqliteStore(
   const now = options.now ?? Date.now;
   const file = path.resolve(url.slice('sqlite://'.length));
   await mkdir(path.dirname(file), { recursive: true });
-  const db = await openDatabase(file);
-  const exec = (sql: string) =>
-    new Promise<void>((resolve, reject) => db.exec(sql, (error) => (error ? reject(error) : resolve())));
-  const { query: runStatement, finalizeAll } = preparedStatements(db);
-  const batcher = turnBatcher((batch) => inOneTransaction(runStatement, batch), { serial: true });
+  const { DatabaseSync } = await loadNodeSqlite();
+  const db = new DatabaseSync(file);
+  const exec = async (sql: string) => {
+    await untilFree(() => db.exec(sql));
+  };
+  const statements = preparedStatements(db);
+  const batcher = turnBatcher((batch) => inOneTransaction(statements.run, batch), { serial: true });
   const query: Query = (sql, ...params) => batcher.query(sql, params);
 
+  await exec('PRAGMA busy_timeout = 0');
   await exec('PRAGMA journal_mode = WAL');
   // With WAL, NORMAL is crash-safe (no corruption) and skips an fsync per commit on the request path.
   await exec('PRAGMA synchronous = NORMAL');
@@ -54,10 +65,10 @@ export async function openSqliteStore(
   await exec('CREATE INDEX IF NOT EXISTS audit_log_workspace ON audit_log (workspace, id)');
   await exec('CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log (at)');
   for (const sql of docsSchema('docs', 'docs')) await exec(sql);
-  // Keyv's table, as its adapter defines it (its own attempt, on its own connection, is then a no-op).
+  // Keyv's table, as its adapter defines it.
   await exec('CREATE TABLE IF NOT EXISTS keyv(key VARCHAR(255) PRIMARY KEY, value TEXT )');
-  // Opened once the file is in WAL mode: switching the mode needs the only connection.
-  const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 5000 });
+  // Its own connection is to an in-memory database (never to the file: see the top).
+  const adapter = new KeyvSqlite({ uri: 'sqlite://:memory:' });
   // Keyv's reads and writes run on our connection too, with the same prepared statements (its
   // `query` is a public field; it passes its values either spread or as one array).
   adapter.query = (sql, ...params) =>
@@ -94,8 +105,8 @@ export async function openSqliteStore(
     onRoundTrip: batcher.onRoundTrip,
     async close() {
       await kv.disconnect();
-      await finalizeAll();
-      await new Promise<void>((resolve, reject) => db.close((error) => (error ? reject(error) : resolve())));
+      statements.clear();
+      db.close(); // the last connection to the file checkpoints the WAL into it
     },
     ...claimSweep(query, now),
     ...sqlKvCompareAndSet((sql, values) => query(sql, ...values), {
@@ -107,75 +118,103 @@ export async function openSqliteStore(
 }
 
 type Query = (sql: string, ...params: unknown[]) => Promise<unknown[]>;
+type Run = (sql: string, params: readonly unknown[]) => unknown[];
+type NodeSqlite = typeof import('node:sqlite');
 
-/** Runs statements on `db`, each prepared once; `finalizeAll` lets them all go (at close). */
-function preparedStatements(db: sqlite3.Database): { query: Query; finalizeAll(): Promise<void> } {
-  /**
-   * Each statement text is prepared once (sqlite3 runs the calls on one statement in turn). One that
-   * failed to prepare or to run is dropped from the cache, so the next call prepares it again; calls
-   * already queued on it still run, and it is finalised when the last of them lets it go.
-   */
-  const statements = new Map<string, Promise<sqlite3.Statement>>();
-  const query = async (sql: string, ...params: unknown[]): Promise<unknown[]> => {
-    let prepared = statements.get(sql);
-    if (!prepared) {
-      prepared = new Promise((resolve, reject) => {
-        const statement = db.prepare(sql, (error) => (error ? reject(error) : resolve(statement)));
-      });
-      statements.set(sql, prepared);
-    }
-    const forget = () => {
-      if (statements.get(sql) === prepared) statements.delete(sql);
-    };
-    let statement: sqlite3.Statement;
-    try {
-      statement = await prepared;
-    } catch (error) {
-      forget();
-      throw error;
-    }
-    return new Promise((resolve, reject) => {
-      statement.all(params, (error: Error | null, rows: unknown[]) => {
-        if (!error) return resolve(rows);
-        forget();
-        reject(error);
-      });
-    });
-  };
+/**
+ * `node:sqlite`, without the one-line "experimental" warning that Node 22 prints when it loads (the
+ * calls used here are the same from 22.13 to 26, where it is no longer flagged).
+ */
+async function loadNodeSqlite(): Promise<NodeSqlite> {
+  const emit = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    if (/SQLite is an experimental feature/.test(String(warning))) return;
+    (emit as (...args: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    return await import('node:sqlite');
+  } finally {
+    process.emitWarning = emit;
+  }
+}
+
+/**
+ * A parameter as the `sqlite3` driver bound it: integers as INTEGER (so `5` is stored as `5`, not
+ * `5.0`, in a column without a numeric type), booleans as 1 and 0, `undefined` as NULL.
+ */
+function bindable(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? BigInt(value) : value;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return value === undefined ? null : value;
+}
+
+/** Runs statements on `db`, each prepared once (one that fails to prepare is not kept). */
+function preparedStatements(db: InstanceType<NodeSqlite['DatabaseSync']>): { run: Run; clear(): void } {
+  const statements = new Map<string, ReturnType<typeof db.prepare>>();
   return {
-    query,
-    async finalizeAll() {
-      for (const prepared of statements.values()) (await prepared.catch(() => null))?.finalize();
-      statements.clear();
+    run(sql, params) {
+      let statement = statements.get(sql);
+      if (!statement) {
+        statement = db.prepare(sql);
+        statements.set(sql, statement);
+      }
+      return statement.all(...(params.map(bindable) as Parameters<typeof statement.all>));
     },
+    clear: () => statements.clear(),
   };
+}
+
+/** How long a round trip waits for another process's write lock, in all (as `sqlite3`'s busy timeout did). */
+const BUSY_WAIT_MS = 5000;
+const isBusy = (error: unknown) => {
+  const code = (error as { errcode?: unknown } | null)?.errcode;
+  return typeof code === 'number' && ((code & 0xff) === 5 || (code & 0xff) === 6); // SQLITE_BUSY, SQLITE_LOCKED
+};
+
+/**
+ * Runs `step` (synchronous); while SQLite answers "busy" (another process holds the lock), tries it
+ * again after a pause that grows to 50 ms, with the event loop free, for up to BUSY_WAIT_MS.
+ */
+async function untilFree<T>(step: () => T): Promise<T> {
+  const started = Date.now();
+  for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+    try {
+      return step();
+    } catch (error) {
+      if (!isBusy(error) || Date.now() - started >= BUSY_WAIT_MS) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
 }
 
 /**
  * One round trip on SQLite: statements with at most one write among them one after another, each
  * atomic by itself (a transaction would add two statements and change nothing); more writes in one
- * `BEGIN IMMEDIATE` transaction (the write lock waited for at the start, not half-way; one commit).
+ * `BEGIN IMMEDIATE` transaction (the write lock taken at the start, not half-way; one commit).
  * A statement that fails rejects only its caller; a transaction that cannot begin or commit fails
  * every statement.
  */
-async function inOneTransaction(run: Query, batch: Pending[]): Promise<void> {
+async function inOneTransaction(run: Run, batch: Pending[]): Promise<void> {
   if (batch.filter((p) => !/^\s*SELECT\b/i.test(p.sql)).length <= 1) {
-    for (const p of batch) await run(p.sql, ...p.values).then(p.resolve, p.reject);
+    for (const p of batch) await untilFree(() => run(p.sql, p.values)).then(p.resolve, p.reject);
     return;
   }
-  await run('BEGIN IMMEDIATE');
-  const results: ({ rows: unknown[] } | { error: unknown })[] = [];
-  for (const p of batch)
-    results.push(
-      await run(p.sql, ...p.values).then(
-        (rows) => ({ rows }),
-        (error: unknown) => ({ error }),
-      ),
-    );
+  await untilFree(() => run('BEGIN IMMEDIATE', []));
+  const results = batch.map((p): { rows: unknown[] } | { error: unknown } => {
+    try {
+      return { rows: run(p.sql, p.values) };
+    } catch (error) {
+      return { error };
+    }
+  });
   try {
-    await run('COMMIT');
+    run('COMMIT', []);
   } catch (error) {
-    await run('ROLLBACK').catch(() => undefined);
+    try {
+      run('ROLLBACK', []);
+    } catch {
+      // no transaction left to roll back
+    }
     throw error;
   }
   batch.forEach((p, i) => {
@@ -254,14 +293,4 @@ function claimSweep(
       return Number(rows[0]?.n ?? 0);
     },
   };
-}
-
-function openDatabase(file: string): Promise<sqlite3.Database> {
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(file, (error) => {
-      if (error) return reject(error);
-      db.configure('busyTimeout', 5000);
-      resolve(db);
-    });
-  });
 }

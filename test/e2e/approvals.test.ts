@@ -455,6 +455,7 @@ describe('expiry', () => {
     expect(buttonsOf(update)).toEqual([]);
     const notes = await e.slack.waitFor('chat.postEphemeral', 2);
     expect(JSON.stringify(notes.at(-1)?.args.text)).toContain('expired');
+    await settle(e); // the sweep audits the expiry after telling the requester
     expect((await recordOf(id, e))?.state).toBe('expired');
     expect((await audit(e)).find((x) => x.action === 'approval' && x.outcome === 'expired')).toBeTruthy();
 

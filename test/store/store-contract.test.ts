@@ -10,9 +10,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { jest } from '@jest/globals';
 import { createClient } from '@keyv/redis';
-import KeyvSqlite from '@keyv/sqlite';
 import pg from 'pg';
 import { createDailyLimit, DAILY_LIMIT_WINDOW_MS } from '../../src/scheduling/daily-limit.js';
 import { createLocks } from '../../src/scheduling/locks.js';
@@ -685,23 +685,26 @@ describe('SQLite store', () => {
   storeContract(async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'katapult-store-contract-'));
     const file = path.join(dir, 'store.sqlite');
-    let reader: KeyvSqlite | null = null;
+    // node:sqlite, like the store: a second copy of SQLite (sqlite3) on the same file in this process
+    // would drop the store's locks when it closes (src/store/sqlite-store.ts).
+    let reader: DatabaseSync | null = null;
+    const read = (sql: string, value: string) => {
+      reader ??= new DatabaseSync(file, { readOnly: true });
+      return reader.prepare(sql).all(value);
+    };
     return {
       open: (options) => openSqliteStore(`sqlite://${file}`, { ...options, onError }),
       async raw(key) {
-        reader ??= new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 5000 });
-        const rows = (await reader.query(
-          'SELECT value FROM keyv WHERE key = ?',
-          `katapult-chatops:${key}`,
-        )) as { value: string }[];
+        const rows = read('SELECT value FROM keyv WHERE key = ?', `katapult-chatops:${key}`) as {
+          value: string;
+        }[];
         return rows[0]?.value ?? null;
       },
       async claimStored(key) {
-        reader ??= new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 5000 });
-        return ((await reader.query('SELECT key FROM claims WHERE key = ?', key)) as unknown[]).length === 1;
+        return read('SELECT key FROM claims WHERE key = ?', key).length === 1;
       },
       async cleanup() {
-        await reader?.disconnect();
+        reader?.close();
         await rm(dir, { recursive: true, force: true });
       },
     };
