@@ -430,7 +430,7 @@ function readConfig(env: Env): Config {
       leaseMs: integer(env, 'REQUEST_LEASE_MS', 30_000, 500, 600_000),
       sweepMs: integer(env, 'REQUEST_SWEEP_MS', 10_000, 100, 600_000),
       maxAttempts: integer(env, 'REQUEST_MAX_ATTEMPTS', 5, 1, 100),
-      concurrency: integer(env, 'REQUEST_CONCURRENCY', 16, 1, 256),
+      concurrency: integer(env, 'REQUEST_CONCURRENCY', 64, 1, 256),
     },
     reconcileIntervalMinutes: integer(env, 'RECONCILE_INTERVAL_MINUTES', 60, 0, 7 * 24 * 60),
     retention: {
