@@ -57,7 +57,9 @@ export function createPolicyCatalogue(
       const organizationId = await deps.tokens.organizationId(workspaceId).catch(() => undefined);
       const listed = organizationId ? await listPolicies(deps, { workspaceId, organizationId }) : null;
       if (!listed?.ok) {
-        deps.logger.event('warn', 'policy_list_failed', {
+        // No token (or one that names no organization) is a workspace not set up yet, not a fault:
+        // a submission tells the person (`no_token`); the log says it only at debug.
+        deps.logger.event(organizationId === null ? 'debug' : 'warn', 'policy_list_failed', {
           workspace: workspaceId,
           reason: listed
             ? failureCode(listed.failure)

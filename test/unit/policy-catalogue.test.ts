@@ -78,15 +78,21 @@ function withoutOrganization(organizationId: () => Promise<string | null>) {
       throw new Error('not used');
     },
   };
-  const logger = { event: (_: string, event: string) => events.push(event) } as unknown as AppLogger;
+  const levels: string[] = [];
+  const logger = {
+    event: (level: string, event: string) => {
+      levels.push(level);
+      events.push(event);
+    },
+  } as unknown as AppLogger;
   let now = 0;
   const cat = createPolicyCatalogue({ tokens, katapult, logger, now: () => now });
-  return { cat, events, reads: () => reads, later: (ms: number) => (now += ms) };
+  return { cat, events, levels, reads: () => reads, later: (ms: number) => (now += ms) };
 }
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 test('a workspace with no organization is read and logged once per TTL, in each of 10,000 workspaces, until a token is set', async () => {
-  const { cat, events, reads, later } = withoutOrganization(async () => null);
+  const { cat, events, levels, reads, later } = withoutOrganization(async () => null);
   const team = (i: number) => `T${i}`;
   for (let round = 0; round < 2; round++) {
     for (let i = 0; i < 10_000; i++) cat.warm(team(i));
@@ -94,6 +100,7 @@ test('a workspace with no organization is read and logged once per TTL, in each 
   }
   expect(reads()).toBe(10_000);
   expect(events.length).toBe(10_000);
+  expect(new Set(levels)).toEqual(new Set(['debug'])); // not set up yet is not a fault
   expect(await cat.search(team(1), '', 100)).toEqual([]);
   cat.forget(team(1));
   cat.warm(team(1));
@@ -106,7 +113,7 @@ test('a workspace with no organization is read and logged once per TTL, in each 
 });
 
 test('a store that failed is not kept: the next modal reads again', async () => {
-  const { cat, events, reads } = withoutOrganization(async () => {
+  const { cat, events, levels, reads } = withoutOrganization(async () => {
     throw new Error('store down');
   });
   cat.warm('T1');
@@ -115,4 +122,5 @@ test('a store that failed is not kept: the next modal reads again', async () => 
   await settle();
   expect(reads()).toBe(2);
   expect(events).toEqual(['policy_list_failed', 'policy_list_failed']);
+  expect(levels).toEqual(['warn', 'warn']);
 });
