@@ -39,7 +39,13 @@ const [AUDIT_MAX, AUDIT_RETENTION_MS] = [10_000, 90 * 86_400_000];
  */
 async function openStore(url) {
   if (url.startsWith('sqlite://')) {
-    const { DatabaseSync } = await import('node:sqlite');
+    // Node 22 prints a one-line "experimental" warning as node:sqlite loads; the bot drops it too.
+    const emit = process.emitWarning;
+    process.emitWarning = (warning, ...rest) =>
+      /SQLite is an experimental/.test(String(warning)) ? undefined : emit.call(process, warning, ...rest);
+    const { DatabaseSync } = await import('node:sqlite').finally(() => {
+      process.emitWarning = emit;
+    });
     const file = path.resolve(url.slice('sqlite://'.length));
     await mkdir(path.dirname(file), { recursive: true });
     const db = new DatabaseSync(file);
