@@ -62,10 +62,28 @@ export function createSqlDocs(query: SqlQuery, dialect: SqlDialect, now: () => n
   };
 }
 
-/** Runs a statement: `$` marks a value, `@now` the store's clock. */
+/**
+ * Runs a statement: `$` marks a value, `@now` the store's clock, `@stamp` the same clock for an
+ * intake's stamp (insertStamped), which orders requests.
+ */
 type Run = (text: string, ...values: unknown[]) => Promise<unknown[]>;
 
+/**
+ * The caller's clock for stamps: never the same millisecond twice in this process, so that two
+ * intakes here are always ordered, the later one newer (run-request's `newerThan`), however fast the
+ * store answers. (A store with a clock of its own stamps with it.)
+ */
+function strictlyIncreasing(now: () => number): () => number {
+  let last = Number.NEGATIVE_INFINITY;
+  return () => {
+    const t = now();
+    last = t > last ? t : last + 1;
+    return last;
+  };
+}
+
 function statementRunner(query: SqlQuery, dialect: SqlDialect, now: () => number): Run {
+  const stamp = strictlyIncreasing(now);
   /**
    * A statement's SQL and, per placeholder, which value goes there (an index into the values, or
    * -1 for the caller's clock), compiled once per statement text, not per call.
@@ -74,9 +92,9 @@ function statementRunner(query: SqlQuery, dialect: SqlDialect, now: () => number
   const compile = (text: string) => {
     const slots: number[] = [];
     let i = 0;
-    const sql = text.replace(/\$|@now/g, (m) => {
-      if (m === '@now' && dialect.clockSql) return dialect.clockSql;
-      slots.push(m === '@now' ? -1 : i++);
+    const sql = text.replace(/\$|@now|@stamp/g, (m) => {
+      if (m !== '$' && dialect.clockSql) return dialect.clockSql;
+      slots.push(m === '@now' ? -1 : m === '@stamp' ? -2 : i++);
       return dialect.placeholder(slots.length);
     });
     const statement = { sql, slots };
@@ -87,7 +105,7 @@ function statementRunner(query: SqlQuery, dialect: SqlDialect, now: () => number
     const { sql, slots } = compiled.get(text) ?? compile(text);
     return query(
       sql,
-      slots.map((slot) => (slot === -1 ? now() : values[slot])),
+      slots.map((slot) => (slot === -1 ? now() : slot === -2 ? stamp() : values[slot])),
     );
   };
 }
@@ -314,7 +332,7 @@ function orderStatements(t: string, run: Run): Pick<Docs, 'insertStamped' | 'rep
       const ttl = doc.lease?.ttlMs ?? 0;
       const r = (await run(
         `INSERT INTO ${t} (coll, key, part, sort, active, lease_owner, lease_expires, body)
-         VALUES ($, $, $, @now, $, $, CASE WHEN $ > 0 THEN @now + $ ELSE NULL END, $)
+         VALUES ($, $, $, @stamp, $, $, CASE WHEN $ > 0 THEN @now + $ ELSE NULL END, $)
          ON CONFLICT (coll, key) DO NOTHING RETURNING sort`,
         coll,
         doc.key,

@@ -1,7 +1,8 @@
 /**
  * The SQLite store's calls are synchronous (node:sqlite), so a write lock held by another connection
  * (another replica on the same file) must be waited for with the event loop free: the store tries
- * again a few milliseconds later instead of letting SQLite sleep inside the call.
+ * again a few milliseconds later instead of letting SQLite sleep inside the call. And, answering in
+ * microseconds, it can write two intakes in one millisecond: their stamps must still be in order.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -59,4 +60,21 @@ test('a claim taken in a transaction with other writes waits the same way', asyn
   other.exec('COMMIT');
   expect((await both)[0]).toBe(true);
   expect(await store.claim('c1', 60_000)).toBe(false);
+});
+
+test('intakes in the same millisecond are stamped in the order they were written (requests are ordered by it)', async () => {
+  const frozen = await openSqliteStore(`sqlite://${path.join(dir, 'frozen.sqlite')}`, {
+    retentionMs: 86_400_000,
+    maxPerWorkspace: 100,
+    onError: () => undefined,
+    now: () => 1_796_000_000_000,
+  });
+  try {
+    const stamp = (key: string) =>
+      frozen.docs.insertStamped('request', { key, partition: 'T1', active: true, body: '{}' });
+    const stamps = [await stamp('a'), await stamp('b'), await stamp('c')];
+    expect(stamps).toEqual([1_796_000_000_000, 1_796_000_000_001, 1_796_000_000_002]);
+  } finally {
+    await frozen.close();
+  }
 });
