@@ -139,8 +139,9 @@ async function loadNodeSqlite(): Promise<NodeSqlite> {
 }
 
 /**
- * A parameter as the `sqlite3` driver bound it: integers as INTEGER (so `5` is stored as `5`, not
- * `5.0`, in a column without a numeric type), booleans as 1 and 0, `undefined` as NULL.
+ * A parameter for node:sqlite, which binds every number as REAL and (on Node 22) refuses booleans
+ * and `undefined`: integers as INTEGER (so `5` is stored as `5`, not `5.0`, in a TEXT column, as
+ * `sqlite3` stored 32-bit ones), booleans as 1 and 0, `undefined` as NULL.
  */
 function bindable(value: unknown): unknown {
   if (typeof value === 'number') return Number.isSafeInteger(value) ? BigInt(value) : value;
