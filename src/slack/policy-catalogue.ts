@@ -57,15 +57,16 @@ export function createPolicyCatalogue(
       const organizationId = await deps.tokens.organizationId(workspaceId).catch(() => undefined);
       const listed = organizationId ? await listPolicies(deps, { workspaceId, organizationId }) : null;
       if (!listed?.ok) {
+        const reason = listed
+          ? failureCode(listed.failure)
+          : organizationId === null
+            ? 'no_organization'
+            : 'unavailable';
         // No token (or one that names no organization) is a workspace not set up yet, not a fault:
         // a submission tells the person (`no_token`); the log says it only at debug.
-        deps.logger.event(organizationId === null ? 'debug' : 'warn', 'policy_list_failed', {
+        deps.logger.event(reason === 'no_organization' ? 'debug' : 'warn', 'policy_list_failed', {
           workspace: workspaceId,
-          reason: listed
-            ? failureCode(listed.failure)
-            : organizationId === null
-              ? 'no_organization'
-              : 'unavailable',
+          reason,
         });
         // No organization to list (the token names none, or there is no token) holds until a token
         // is set (`forget`): kept like an empty listing, so that each modal does not read and log it again.
