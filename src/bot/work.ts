@@ -69,7 +69,7 @@ export function createWorkspaceState(
   const access = createAccessPolicies(store.kv, config.defaultAccess);
   const freezes = createFreezes(store.kv, config.frozen);
   const upcoming = createUpcomingDeletions(store.docs);
-  const users = createUserDirectory({ ttlMs: 60_000, groupTtlMs: 60_000, now });
+  const users = createUserDirectory({ now });
   const trail = createAuditTrail(store.audit, store.docs, {
     retentionMs: config.audit.retentionDays * 86_400_000,
     adminRetentionMs: config.audit.adminRetentionDays * 86_400_000,

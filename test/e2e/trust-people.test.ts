@@ -5,6 +5,7 @@
  */
 import { ACCESS_VIEW, ACTIONS, SCHEDULE_VIEW } from '../../src/slack/ids.js';
 import { profileOf } from '../../src/slack/people/users.js';
+import { FAKE_TEAM_ID } from '../../support/fakes/slack-api.js';
 import {
   ADMIN,
   BOT_TOKEN,
@@ -16,7 +17,7 @@ import {
   setWorkspaceToken,
   startHarness,
 } from '../../support/harness.js';
-import { blockActionBody, postSigned } from '../../support/slack-requests.js';
+import { blockActionBody, eventBody, postSigned } from '../../support/slack-requests.js';
 import { auditTrailOf } from '../helpers/audit-trail.js';
 import { leaksOf } from '../helpers/secrets.js';
 
@@ -96,6 +97,42 @@ test('allowing only guests still refuses external people', async () => {
   await settle();
   expect(scheduleCalls()).toHaveLength(0);
   expect(await outcomesOf(EXTERNAL)).toEqual(['refused:external']);
+});
+
+test('a member made a guest is refused at once when Slack says so (user_change), not after the cache lapses', async () => {
+  const MEMBER = 'U0MEMBER9';
+  h.slack.users.set(MEMBER, {});
+  await h.submitSchedule({ policyId: 'dbp_member_1', at: inMinutes(30), userId: MEMBER });
+  await h.slack.waitFor('chat.postMessage', 1);
+  const asked = () => h.slack.callsTo('users.info').filter((c) => c.args.user === MEMBER).length;
+  expect(asked()).toBe(1);
+
+  // Made a guest in Slack. The bot keeps profiles for minutes: until Slack says so, it asks nobody.
+  h.slack.users.set(MEMBER, { is_restricted: true });
+  await h.submitSchedule({ policyId: 'dbp_member_2', at: inMinutes(30), userId: MEMBER });
+  await h.slack.waitFor('chat.postMessage', 2);
+  expect(asked()).toBe(1);
+
+  // Slack's user_change (someone else's first: it drops nothing of this member).
+  const changed = async (id: string) => {
+    const event = { type: 'user_change', user: { id, team_id: FAKE_TEAM_ID }, event_ts: '1700000000.000200' };
+    const res = await postSigned(`${h.baseUrl}/slack/events`, SIGNING_SECRET, eventBody(event), {
+      contentType: 'application/json',
+    });
+    expect(res.status).toBe(200);
+  };
+  await changed('U0SOMEONE');
+  await changed(MEMBER);
+  const before = h.slack.callsTo('chat.postEphemeral').length;
+  await h.submitSchedule({ policyId: 'dbp_member_3', at: inMinutes(30), userId: MEMBER });
+  const notes = await h.slack.waitFor('chat.postEphemeral', before + 1);
+  expect(JSON.stringify(notes.at(-1)?.args)).toContain('Guests may not schedule');
+  expect(asked()).toBe(2);
+  expect((await outcomesOf(MEMBER)).sort()).toEqual(['refused:guest', 'scheduled', 'scheduled']);
+  expect(scheduleCalls().map((c) => c.rawBody + JSON.stringify(c.query))).toEqual([
+    expect.stringContaining('dbp_member_1'),
+    expect.stringContaining('dbp_member_2'),
+  ]);
 });
 
 test('an admin of another organization is no admin here: cannot change access or open the admin modals', async () => {

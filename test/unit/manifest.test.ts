@@ -82,7 +82,7 @@ test.each(['manifest.yml', 'manifest.oauth.yml'])(
 );
 
 test.each(['manifest.yml', 'manifest.oauth.yml'])(
-  '%s subscribes to the events that end an installation (the bot forgets the workspace, keeping its trail)',
+  '%s subscribes to the events that end an installation (the bot forgets the workspace, keeping its trail) and to profile changes',
   (file) => {
     const events =
       readFileSync(file, 'utf8')
@@ -90,5 +90,7 @@ test.each(['manifest.yml', 'manifest.oauth.yml'])(
         ?.split(/^\s{2}\w+:/m)[0] ?? '';
     expect(events).toMatch(/^\s+- app_uninstalled\s*$/m);
     expect(events).toMatch(/^\s+- tokens_revoked\s*$/m);
+    // And to profile changes: the bot keeps profiles for minutes, dropped at a user_change.
+    expect(events).toMatch(/^\s+- user_change\s*$/m);
   },
 );

@@ -41,3 +41,44 @@ test('past the TTL, or asked fresh, a profile is read from Slack again', async (
   await users.lookup(client, team(1), 'U1');
   expect(calls.length).toBe(3);
 });
+
+test('a profile is kept 10 minutes by default; a user_change drops it, for that person and workspace only', async () => {
+  let now = 1_000_000;
+  const users = createUserDirectory({ now: () => now });
+  const { calls, client } = slack();
+  await users.lookup(client, team(1), 'U1');
+  await users.lookup(client, team(1), 'U2');
+  await users.lookup(client, team(2), 'U1');
+  now += 9 * 60_000;
+  expect(users.cached(team(1), 'U1')).not.toBeNull();
+  users.forget(team(1), 'U1');
+  expect(users.cached(team(1), 'U1')).toBeNull();
+  expect(users.cached(team(1), 'U2')).not.toBeNull();
+  expect(users.cached(team(2), 'U1')).not.toBeNull();
+  await users.lookup(client, team(1), 'U1');
+  expect(calls).toEqual(['U1', 'U2', 'U1', 'U1']);
+  now += 60_001;
+  expect(users.cached(team(1), 'U2')).toBeNull();
+  expect(users.cached(team(1), 'U1')).not.toBeNull();
+});
+
+test('a users.info answer that overlapped a user_change is used but not kept (it may predate the change)', async () => {
+  const users = createUserDirectory({ now: () => 1_000_000 });
+  let answer: (() => void) | undefined;
+  const client = {
+    users: {
+      info: async ({ user }: { user: string }) => {
+        await new Promise<void>((resolve) => {
+          answer = resolve;
+        });
+        return { ok: true, user: { id: user, team_id: team(1), tz: 'Europe/Paris', is_admin: true } };
+      },
+    },
+  } as unknown as webApi.WebClient;
+  const pending = users.lookup(client, team(1), 'U1');
+  await new Promise((resolve) => setImmediate(resolve));
+  users.forget(team(1), 'U1');
+  answer?.();
+  expect((await pending).isAdmin).toBe(true);
+  expect(users.cached(team(1), 'U1')).toBeNull();
+});

@@ -7,6 +7,7 @@ import { registerKatapultCommand } from './commands/katapult.js';
 import type { ListenerDeps } from './deps.js';
 import { registerAppHome } from './events/app-home.js';
 import { registerUninstall } from './events/uninstall.js';
+import { registerUserChange } from './events/user-change.js';
 import { registerScheduleStep } from './functions/schedule-step.js';
 import { registerScheduleShortcuts } from './shortcuts/schedule.js';
 import { registerAccessSubmission } from './views/access-submission.js';
@@ -21,6 +22,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   registerTokenSubmission(app, deps);
   registerAccessSubmission(app, deps);
   registerUninstall(app, deps);
+  registerUserChange(app, deps);
   registerAppHome(app, deps);
   registerScheduleButtons(app, deps);
   registerRestoreButton(app, deps);

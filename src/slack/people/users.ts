@@ -1,7 +1,11 @@
 /**
  * What the bot needs to know about Slack users (zone, admin or not, guest or external, user group membership), from
- * `users.info` and `usergroups.users.list`, cached briefly so a command followed by a submission
- * costs one call. These caches only save calls: nothing in them must be shared between replicas.
+ * `users.info` and `usergroups.users.list`, cached so a command followed by a submission costs one
+ * call. These caches only save calls: nothing in them must be shared between replicas.
+ *
+ * A profile is kept for PROFILE_TTL_MS, and dropped as soon as Slack says the person changed (the
+ * `user_change` event, src/slack/listeners/events/user-change.ts) on the replica that receives it;
+ * other replicas see the change when their copy lapses. Admin checks never use it (`fresh`).
  */
 import type { webApi } from '@slack/bolt';
 import { safeZone } from '../../time/local.js';
@@ -60,6 +64,8 @@ export interface UserDirectory {
     userId: string,
     options?: { fresh?: boolean },
   ): Promise<SlackUserProfile>;
+  /** Slack said the person changed (`user_change`): their next check asks `users.info` again. */
+  forget(workspaceId: string, userId: string): void;
   /** Whether the user is in any of these user groups. */
   memberOfAny(
     client: webApi.WebClient,
@@ -76,6 +82,14 @@ export interface UserDirectory {
  * bytes each: 4 MB when full.
  */
 const PROFILES_KEPT = 20_000;
+/**
+ * How long a profile is kept without a `user_change` from Slack: 10 minutes. Longer than one pass of
+ * a busy deployment over 10,000 workspaces (60–80 s on the benchmark machine), so a person coming
+ * back costs no `users.info` (a Tier 4 method, rate-limited per workspace).
+ */
+export const PROFILE_TTL_MS = 10 * 60_000;
+/** How long a user group's member list is kept (no event is subscribed for group changes). */
+export const GROUP_TTL_MS = 60_000;
 /** Group member lists kept (per workspace and group): each can hold thousands of IDs. */
 const GROUPS_KEPT = 5000;
 
@@ -100,15 +114,25 @@ class TtlCache<V> {
     this.entries.set(key, { value, expires: this.now() + this.ttlMs });
     return value;
   }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
 }
 
 export function createUserDirectory(options: {
-  ttlMs: number;
-  groupTtlMs: number;
+  ttlMs?: number;
+  groupTtlMs?: number;
   now: () => number;
 }): UserDirectory {
-  const profiles = new TtlCache<SlackUserProfile>(options.ttlMs, options.now, PROFILES_KEPT);
-  const groups = new TtlCache<Set<string>>(options.groupTtlMs, options.now, GROUPS_KEPT);
+  const profiles = new TtlCache<SlackUserProfile>(
+    options.ttlMs ?? PROFILE_TTL_MS,
+    options.now,
+    PROFILES_KEPT,
+  );
+  const groups = new TtlCache<Set<string>>(options.groupTtlMs ?? GROUP_TTL_MS, options.now, GROUPS_KEPT);
+  /** `user_change` events seen: a lookup that overlapped one does not keep its answer. */
+  let changes = 0;
   const members = async (client: webApi.WebClient, workspaceId: string, groupId: string) => {
     const hit = groups.get(`${workspaceId}:${groupId}`);
     if (hit) return hit;
@@ -118,10 +142,18 @@ export function createUserDirectory(options: {
   return {
     cached: (workspaceId, userId) => profiles.get(`${workspaceId}:${userId}`),
     async lookup(client, workspaceId, userId, options = {}) {
-      const hit = options.fresh ? null : profiles.get(`${workspaceId}:${userId}`);
+      const key = `${workspaceId}:${userId}`;
+      const hit = options.fresh ? null : profiles.get(key);
       if (hit) return hit;
+      const asked = changes;
       const { user } = await client.users.info({ user: userId });
-      return profiles.set(`${workspaceId}:${userId}`, profileOf(user, workspaceId));
+      const profile = profileOf(user, workspaceId);
+      // A change Slack announced while users.info was on its way may not be in its answer: not kept.
+      return changes === asked ? profiles.set(key, profile) : profile;
+    },
+    forget(workspaceId, userId) {
+      changes++;
+      profiles.delete(`${workspaceId}:${userId}`);
     },
     async memberOfAny(client, workspaceId, userId, groupIds) {
       for (const groupId of groupIds) {
