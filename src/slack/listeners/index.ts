@@ -9,6 +9,7 @@ import { registerAppHome } from './events/app-home.js';
 import { registerUninstall } from './events/uninstall.js';
 import { registerUserChange } from './events/user-change.js';
 import { registerScheduleStep } from './functions/schedule-step.js';
+import { listenerRouter } from './router.js';
 import { registerScheduleShortcuts } from './shortcuts/schedule.js';
 import { registerAccessSubmission } from './views/access-submission.js';
 import { registerScheduleSubmission } from './views/schedule-submission.js';
@@ -16,7 +17,9 @@ import { registerTokenSubmission } from './views/token-submission.js';
 
 export type { ListenerDeps } from './deps.js';
 
-export function registerListeners(app: App, deps: ListenerDeps): void {
+export function registerListeners(bolt: App, deps: ListenerDeps): void {
+  // One Bolt listener per kind instead of one per ID (router.ts): Bolt tries every listener per request.
+  const app = listenerRouter(bolt);
   registerKatapultCommand(app, deps);
   registerScheduleSubmission(app, deps);
   registerTokenSubmission(app, deps);
@@ -30,4 +33,5 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   registerApprovalButtons(app, deps);
   registerScheduleStep(app, deps);
   registerScheduleShortcuts(app, deps);
+  app.mount();
 }

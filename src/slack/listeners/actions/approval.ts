@@ -3,7 +3,7 @@
  * may decide, whether the request still waits, and what runs all come from the store and a fresh
  * `users.info` (src/scheduling/approvals.ts). Deny opens a modal for an optional reason first.
  */
-import type { App, BlockButtonAction } from '@slack/bolt';
+import type { BlockButtonAction } from '@slack/bolt';
 import { APPROVALS } from '../../../messages/approvals.js';
 import { FORMS } from '../../../messages/forms.js';
 import { denyModal, REASON_MAX } from '../../blocks/approval.js';
@@ -14,10 +14,11 @@ import { openView } from '../../outbound/modals.js';
 import { METADATA_MAX_AGE_HOURS, withSignedMetadata } from '../../platform/signed-metadata.js';
 import { slackErrorText, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
+import type { ListenerApp } from '../router.js';
 
 const notice = (text: string) => noticeModal(DENY_VIEW.callbackId, APPROVALS.denyTitle, text);
 
-export function registerApprovalButtons(app: App, deps: ListenerDeps): void {
+export function registerApprovalButtons(app: ListenerApp, deps: ListenerDeps): void {
   app.action<BlockButtonAction>(ACTIONS.approve, async ({ ack, body, action, client, context }) => {
     await ack();
     const workspaceId = workspaceIdOf(context);

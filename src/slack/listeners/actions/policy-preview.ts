@@ -5,7 +5,6 @@
  */
 import type {
   AllMiddlewareArgs,
-  App,
   BlockAction,
   BlockElementAction,
   SlackActionMiddlewareArgs,
@@ -26,6 +25,7 @@ import { SCHEDULE_VIEW } from '../../ids.js';
 import { scheduleForm, updateView } from '../../outbound/modals.js';
 import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
+import type { ListenerApp } from '../router.js';
 
 /** Slack waits 3 s for options; what is not listed by then comes on the next keystroke. */
 const OPTIONS_BUDGET_MS = 2000;
@@ -47,7 +47,7 @@ function label(p: PolicySummary): string {
   return clip(`${name} — ${p.id}`, 75);
 }
 
-export function registerPolicyPreview(app: App, deps: ListenerDeps): void {
+export function registerPolicyPreview(app: ListenerApp, deps: ListenerDeps): void {
   const onChoice = async ({
     ack,
     body,

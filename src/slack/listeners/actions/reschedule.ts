@@ -1,11 +1,12 @@
 /** The Reschedule button (on the reminder and in App Home): the scheduling modal, filled in. */
-import type { App, BlockButtonAction } from '@slack/bolt';
+import type { BlockButtonAction } from '@slack/bolt';
 import { ACTIONS } from '../../ids.js';
 import { openScheduleModal } from '../../outbound/modals.js';
 import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
+import type { ListenerApp } from '../router.js';
 
-export function registerScheduleButtons(app: App, deps: ListenerDeps): void {
+export function registerScheduleButtons(app: ListenerApp, deps: ListenerDeps): void {
   for (const actionId of [ACTIONS.reschedule, ACTIONS.openSchedule]) {
     app.action<BlockButtonAction>(actionId, async ({ ack, body, action, client, context }) => {
       await ack();

@@ -2,7 +2,7 @@
  * The Restore from trash button on the message Slack posts when the move is due: the use case
  * (src/scheduling/restore.ts) checks and restores; this answers in the thread, or privately.
  */
-import type { App, BlockButtonAction, RespondFn, webApi } from '@slack/bolt';
+import type { BlockButtonAction, RespondFn, webApi } from '@slack/bolt';
 import { explain } from '../../../messages/explain.js';
 import { checkPolicyId } from '../../../scheduling/policy-id.js';
 import type { RestoreResult, RestoreSurface } from '../../../scheduling/restore.js';
@@ -13,11 +13,12 @@ import { ACTIONS } from '../../ids.js';
 import { replyInThread, restoreThread, showRestored } from '../../outbound/request-message.js';
 import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
+import type { ListenerApp } from '../router.js';
 
 export const NOT_SCHEDULED_HERE =
   ':no_entry: This button does not match a deletion scheduled through the bot in this workspace, so nothing was restored.';
 
-export function registerRestoreButton(app: App, deps: ListenerDeps): void {
+export function registerRestoreButton(app: ListenerApp, deps: ListenerDeps): void {
   app.action<BlockButtonAction>(ACTIONS.restore, async ({ ack, body, action, client, context, respond }) => {
     await ack();
     const workspaceId = workspaceIdOf(context);

@@ -3,7 +3,7 @@
  * scheduling modal. A modal is opened before any other network call: its trigger expires 3 seconds
  * after the command. Checks that need Slack or the store run after it is open.
  */
-import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { errorText } from '../../../log.js';
 import { adminHistoryMessage, historyMessage } from '../../blocks/history.js';
 import { helpMessage, plainEphemeral } from '../../blocks/messages.js';
@@ -11,12 +11,13 @@ import { couldNotOpenText, openScheduleModal } from '../../outbound/modals.js';
 import { isWorkspaceAdmin } from '../../people/access.js';
 import { slackErrorCode, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
+import type { ListenerApp } from '../router.js';
 import { openAccessModal, openTokenModal } from './admin-modals.js';
 import { parseCommandText } from './command-text.js';
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
-export function registerKatapultCommand(app: App, deps: ListenerDeps): void {
+export function registerKatapultCommand(app: ListenerApp, deps: ListenerDeps): void {
   app.command(deps.command, async (args) => {
     const intent = parseCommandText(args.command.text);
     deps.metrics.command(intent.kind);

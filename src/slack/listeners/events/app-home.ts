@@ -2,14 +2,15 @@
  * `app_home_opened`, and its pager: publish the viewer's App Home. What the viewer may see is the
  * use case's (src/scheduling/home.ts); Slack's facts about the viewer come from here.
  */
-import type { App, BlockAction, ButtonAction, webApi } from '@slack/bolt';
+import type { BlockAction, ButtonAction, webApi } from '@slack/bolt';
 import { PENDING_SHOWN } from '../../blocks/approval.js';
 import { HOME_PAGE_SIZE, homeView } from '../../blocks/home.js';
 import { ACTIONS } from '../../ids.js';
 import { slackErrorText, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
+import type { ListenerApp } from '../router.js';
 
-export function registerAppHome(app: App, deps: ListenerDeps): void {
+export function registerAppHome(app: ListenerApp, deps: ListenerDeps): void {
   app.event('app_home_opened', async ({ event, client, context }) => {
     if (event.tab !== 'home') return;
     const workspaceId = workspaceIdOf(context);

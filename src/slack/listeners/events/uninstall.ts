@@ -1,10 +1,10 @@
 /** `app_uninstalled` and `tokens_revoked` (of the bot): forget everything stored for the workspace. */
-import type { App } from '@slack/bolt';
 import { errorText } from '../../../log.js';
 import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
+import type { ListenerApp } from '../router.js';
 
-export function registerUninstall(app: App, deps: ListenerDeps): void {
+export function registerUninstall(app: ListenerApp, deps: ListenerDeps): void {
   const forget = async (workspaceId: string | null, reason: string) => {
     if (!workspaceId) return;
     try {

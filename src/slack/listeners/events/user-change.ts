@@ -3,11 +3,11 @@
  * a new time zone). Their cached profile is dropped, so the next check asks `users.info`: the cache
  * can keep profiles for minutes (src/slack/people/users.ts) without acting on an old role here.
  */
-import type { App } from '@slack/bolt';
 import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
+import type { ListenerApp } from '../router.js';
 
-export function registerUserChange(app: App, deps: Pick<ListenerDeps, 'users'>): void {
+export function registerUserChange(app: ListenerApp, deps: Pick<ListenerDeps, 'users'>): void {
   app.event('user_change', async ({ event, context }) => {
     const workspaceId = workspaceIdOf(context);
     const userId = (event.user as { id?: unknown } | undefined)?.id;

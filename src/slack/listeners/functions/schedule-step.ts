@@ -4,13 +4,13 @@
  * use case (src/scheduling/workflow-step.ts) records the request before the event is acknowledged,
  * or refuses it. The step is completed from the request's end, by the request's worker.
  */
-import type { App } from '@slack/bolt';
 import { WORKFLOW } from '../../../messages/workflow.js';
 import { choosePolicies } from '../../../scheduling/policy-id.js';
 import { checkDeletionTime } from '../../../time/local.js';
 import { WORKFLOW_STEP } from '../../ids.js';
 import { slackErrorText, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
+import type { ListenerApp } from '../router.js';
 
 const USER = /^[UW][A-Z0-9]{2,}$/;
 const CHANNEL = /^[CG][A-Z0-9]{2,}$/;
@@ -50,7 +50,7 @@ export function checkStepInputs(inputs: Record<string, unknown>, nowMs: number):
   };
 }
 
-export function registerScheduleStep(app: App, deps: ListenerDeps): void {
+export function registerScheduleStep(app: ListenerApp, deps: ListenerDeps): void {
   app.function(
     WORKFLOW_STEP.callbackId,
     { autoAcknowledge: false },

@@ -6,7 +6,7 @@
  * lasts 3 s); the same checks as /katapult follow (the workspace guard ran before, access after the
  * form is open, the emergency stop at submission). Refusals are private.
  */
-import type { App, GlobalShortcut, MessageShortcut, webApi } from '@slack/bolt';
+import type { GlobalShortcut, MessageShortcut, webApi } from '@slack/bolt';
 import { FORMS } from '../../../messages/forms.js';
 import { policyIdsIn } from '../../../scheduling/policy-id.js';
 import { plainEphemeral } from '../../blocks/messages.js';
@@ -15,10 +15,11 @@ import { messageTexts } from '../../message-text.js';
 import { couldNotOpenText, openScheduleModal } from '../../outbound/modals.js';
 import { slackErrorText, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
+import type { ListenerApp } from '../router.js';
 
 const NO_WORKSPACE = 'Slack did not say which workspace this came from, so nothing was done.';
 
-export function registerScheduleShortcuts(app: App, deps: ListenerDeps): void {
+export function registerScheduleShortcuts(app: ListenerApp, deps: ListenerDeps): void {
   app.shortcut<MessageShortcut>(
     { callback_id: SHORTCUTS.fromMessage, type: 'message_action' },
     async ({ ack, shortcut, client, context, respond }) => {

@@ -2,7 +2,6 @@
  * Submission of the admin access modal: read and check the form (inline errors), then the use case
  * (src/scheduling/change-access.ts) checks the submitter is an admin, saves and audits.
  */
-import type { App } from '@slack/bolt';
 import { MAX_PER_USER_PER_DAY_CEILING } from '../../../config.js';
 import { APPROVALS } from '../../../messages/approvals.js';
 import type { AccessOutcome, ApprovalMode, Who } from '../../../scheduling/change-access.js';
@@ -13,6 +12,7 @@ import { updateView } from '../../outbound/modals.js';
 import { isWorkspaceAdmin } from '../../people/access.js';
 import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
+import type { ListenerApp } from '../router.js';
 
 const notice = (text: string) => noticeModal(ACCESS_VIEW.callbackId, 'Who may schedule', text);
 const ID = /^[A-Z0-9]{2,}$/;
@@ -30,7 +30,7 @@ function parseDailyLimit(
     : { ok: false };
 }
 
-export function registerAccessSubmission(app: App, deps: ListenerDeps): void {
+export function registerAccessSubmission(app: ListenerApp, deps: ListenerDeps): void {
   app.view(ACCESS_VIEW.callbackId, async ({ ack, body, view, client, context }) => {
     const workspaceId = workspaceIdOf(context);
     const userId = body.user.id;

@@ -3,7 +3,7 @@
  * (src/scheduling/submit-schedule.ts) records the request before Slack gets its answer, or refuses
  * it inline: nothing is acked that is not recorded. The scheduling itself runs from the record.
  */
-import type { App, webApi } from '@slack/bolt';
+import type { webApi } from '@slack/bolt';
 import { FORMS } from '../../../messages/forms.js';
 import { choosePolicies } from '../../../scheduling/policy-id.js';
 import { checkDeletionTime } from '../../../time/local.js';
@@ -12,8 +12,9 @@ import { SCHEDULE_VIEW } from '../../ids.js';
 import { METADATA_MAX_AGE_HOURS } from '../../platform/signed-metadata.js';
 import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
+import type { ListenerApp } from '../router.js';
 
-export function registerScheduleSubmission(app: App, deps: ListenerDeps): void {
+export function registerScheduleSubmission(app: ListenerApp, deps: ListenerDeps): void {
   app.view(SCHEDULE_VIEW.callbackId, async ({ ack, body, view, context, client }) => {
     // Slack always sends the state; a payload without it gets the form's own errors, not a crash.
     const values = view.state?.values ?? {};

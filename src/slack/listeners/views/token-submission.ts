@@ -3,7 +3,7 @@
  * check a new token with Katapult and save it. The check can take longer than Slack's 3 seconds, so
  * the modal first turns into "checking…".
  */
-import type { App, types } from '@slack/bolt';
+import type { types } from '@slack/bolt';
 import { explain } from '../../../messages/explain.js';
 import { code, escapeMrkdwn } from '../../../messages/mrkdwn.js';
 import type { TokenOutcome } from '../../../scheduling/set-token.js';
@@ -18,8 +18,9 @@ import { updateView } from '../../outbound/modals.js';
 import { isWorkspaceAdmin } from '../../people/access.js';
 import { workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
+import type { ListenerApp } from '../router.js';
 
-export function registerTokenSubmission(app: App, deps: ListenerDeps): void {
+export function registerTokenSubmission(app: ListenerApp, deps: ListenerDeps): void {
   app.view(TOKEN_VIEW.callbackId, async ({ ack, body, view, client, context }) => {
     const workspaceId = workspaceIdOf(context);
     const userId = body.user.id;
