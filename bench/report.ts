@@ -398,10 +398,19 @@ export function renderSummary(report: BenchReport): string[] {
       }),
     ),
     ...report.problems.map((p) => `- **Problem:** ${p}`),
-    ...report.noise.map((p) => `- Noise: ${p}`),
+    // The first few only: the block is in docs/benchmarks.md (every one is in latest.json's `noise`).
+    ...report.noise.slice(0, NOISE_SHOWN).map((p) => `- Noise: ${p}`),
+    ...(report.noise.length > NOISE_SHOWN
+      ? [
+          `- Noise: ${report.noise.length - NOISE_SHOWN} more such phases (all in \`bench/results/latest.json\`, \`noise\`)`,
+        ]
+      : []),
     ...(report.problems.length + report.noise.length > 0 ? [''] : []),
   ];
 }
+
+/** Noise notes shown in the summary. */
+const NOISE_SHOWN = 3;
 
 const npmStartLine = ({ startsMs, built }: NpmStartFigure) =>
   `\`npm start\` twice, nothing changed since the build: ${startsMs.join(' ms, then ')} ms from spawn to ` +
