@@ -4,6 +4,11 @@
  * 26 KB, so 10,000 workspaces would hold some 250 MB. This middleware keeps the pools of the `max`
  * workspaces seen most recently and drops the others; a dropped workspace gets a new client on its
  * next request (made locally: no call to Slack). Register it before the listeners.
+ *
+ * A workspace's pool is kept from its second request among the last `max * 10` workspaces seen: with
+ * traffic spread over thousands of workspaces, a client kept for a workspace that does not come back
+ * soon lives long enough to reach V8's old generation, then is dropped there (a full GC's work); not
+ * kept, it dies young with its request.
  */
 import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
 
@@ -11,19 +16,27 @@ import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
 const SWEEP_EVERY = 256;
 
 export function boundClientPools(app: object, max: number): Middleware<AnyMiddlewareArgs> {
-  /** Workspace keys, least recently seen first. */
+  /** Workspace keys whose pools are kept, least recently seen first. */
   const seen = new Map<string, true>();
+  /** Workspaces seen once, whose pools were not kept, oldest first. */
+  const once = new Set<string>();
   let requests = 0;
   return async ({ context, next }) => {
     const pools = (app as { clients?: Record<string, unknown> }).clients;
     const key = context.teamId ?? context.enterpriseId;
     if (pools && key) {
-      seen.delete(key);
-      seen.set(key, true);
-      if (seen.size > max) {
-        const oldest = seen.keys().next().value as string;
-        seen.delete(oldest);
-        delete pools[oldest];
+      if (seen.delete(key) || once.delete(key)) {
+        seen.set(key, true);
+        if (seen.size > max) {
+          const oldest = seen.keys().next().value as string;
+          seen.delete(oldest);
+          delete pools[oldest];
+        }
+      } else {
+        // First seen (or not for a while): this request uses the client Bolt made; it is not kept.
+        once.add(key);
+        if (once.size > max * 10) once.delete(once.values().next().value as string);
+        delete pools[key];
       }
       if (++requests % SWEEP_EVERY === 0) {
         for (const k of Object.keys(pools)) if (!seen.has(k)) delete pools[k];
