@@ -113,7 +113,7 @@ test('a member made a guest is refused at once when Slack says so (user_change),
   await h.slack.waitFor('chat.postMessage', 2);
   expect(asked()).toBe(1);
 
-  // Slack's user_change (someone else's first: it drops nothing of this member).
+  // Slack's user_change: someone else's drops nothing of this member; theirs does.
   const changed = async (id: string) => {
     const event = { type: 'user_change', user: { id, team_id: FAKE_TEAM_ID }, event_ts: '1700000000.000200' };
     const res = await postSigned(`${h.baseUrl}/slack/events`, SIGNING_SECRET, eventBody(event), {
@@ -122,16 +122,20 @@ test('a member made a guest is refused at once when Slack says so (user_change),
     expect(res.status).toBe(200);
   };
   await changed('U0SOMEONE');
+  await h.submitSchedule({ policyId: 'dbp_member_3', at: inMinutes(30), userId: MEMBER });
+  await h.slack.waitFor('chat.postMessage', 3);
+  expect(asked()).toBe(1);
   await changed(MEMBER);
   const before = h.slack.callsTo('chat.postEphemeral').length;
-  await h.submitSchedule({ policyId: 'dbp_member_3', at: inMinutes(30), userId: MEMBER });
+  await h.submitSchedule({ policyId: 'dbp_member_4', at: inMinutes(30), userId: MEMBER });
   const notes = await h.slack.waitFor('chat.postEphemeral', before + 1);
   expect(JSON.stringify(notes.at(-1)?.args)).toContain('Guests may not schedule');
   expect(asked()).toBe(2);
-  expect((await outcomesOf(MEMBER)).sort()).toEqual(['refused:guest', 'scheduled', 'scheduled']);
+  expect((await outcomesOf(MEMBER)).sort()).toEqual(['refused:guest', 'scheduled', 'scheduled', 'scheduled']);
   expect(scheduleCalls().map((c) => c.rawBody + JSON.stringify(c.query))).toEqual([
     expect.stringContaining('dbp_member_1'),
     expect.stringContaining('dbp_member_2'),
+    expect.stringContaining('dbp_member_3'),
   ]);
 });
 

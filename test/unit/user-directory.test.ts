@@ -3,7 +3,10 @@
  * workspaces, a person seen again within the TTL costs no `users.info`; a fresh lookup always asks.
  */
 import type { webApi } from '@slack/bolt';
-import { createUserDirectory } from '../../src/slack/people/users.js';
+import { defaultPolicy } from '../../src/access/access-policy.js';
+import type { AppLogger } from '../../src/log.js';
+import { checkAccess } from '../../src/slack/people/access.js';
+import { createUserDirectory, DECISION_MAX_AGE_MS, PROFILE_TTL_MS } from '../../src/slack/people/users.js';
 
 function slack() {
   const calls: string[] = [];
@@ -42,24 +45,37 @@ test('past the TTL, or asked fresh, a profile is read from Slack again', async (
   expect(calls.length).toBe(3);
 });
 
-test('a profile is kept 10 minutes by default; a user_change drops it, for that person and workspace only', async () => {
+test('a profile is kept 10 minutes; a decision accepts it for 1 minute; a user_change drops the person everywhere', async () => {
   let now = 1_000_000;
   const users = createUserDirectory({ now: () => now });
   const { calls, client } = slack();
   await users.lookup(client, team(1), 'U1');
   await users.lookup(client, team(1), 'U2');
   await users.lookup(client, team(2), 'U1');
-  now += 9 * 60_000;
+  now += 59_000;
+  await users.lookup(client, team(1), 'U2', { maxAgeMs: DECISION_MAX_AGE_MS });
+  expect(calls).toEqual(['U1', 'U2', 'U1']);
+  now += 2_000;
+  // 61 s old: still shown in a form, no longer good for a decision.
+  await users.lookup(client, team(1), 'U2');
+  expect(calls).toHaveLength(3);
+  await users.lookup(client, team(1), 'U2', { maxAgeMs: DECISION_MAX_AGE_MS });
+  expect(calls).toEqual(['U1', 'U2', 'U1', 'U2']);
+  now += 8 * 60_000;
   expect(users.cached(team(1), 'U1')).not.toBeNull();
-  users.forget(team(1), 'U1');
+  // Slack says U1 changed: in every workspace (one person across an Enterprise Grid organization).
+  users.forget('U1');
   expect(users.cached(team(1), 'U1')).toBeNull();
+  expect(users.cached(team(2), 'U1')).toBeNull();
   expect(users.cached(team(1), 'U2')).not.toBeNull();
-  expect(users.cached(team(2), 'U1')).not.toBeNull();
   await users.lookup(client, team(1), 'U1');
-  expect(calls).toEqual(['U1', 'U2', 'U1', 'U1']);
-  now += 60_001;
-  expect(users.cached(team(1), 'U2')).toBeNull();
+  expect(calls).toEqual(['U1', 'U2', 'U1', 'U2', 'U1']);
   expect(users.cached(team(1), 'U1')).not.toBeNull();
+  now += 60_000;
+  // U2's first answer is now over 10 minutes old; its second, 9 minutes: kept, for another minute.
+  expect(users.cached(team(1), 'U2')).not.toBeNull();
+  now += 61_000;
+  expect(users.cached(team(1), 'U2')).toBeNull();
 });
 
 test('a users.info answer that overlapped a user_change is used but not kept (it may predate the change)', async () => {
@@ -77,8 +93,26 @@ test('a users.info answer that overlapped a user_change is used but not kept (it
   } as unknown as webApi.WebClient;
   const pending = users.lookup(client, team(1), 'U1');
   await new Promise((resolve) => setImmediate(resolve));
-  users.forget(team(1), 'U1');
+  users.forget('U1');
   answer?.();
   expect((await pending).isAdmin).toBe(true);
   expect(users.cached(team(1), 'U1')).toBeNull();
+});
+
+test('access decisions read a profile at most a minute old; what only shapes a form, up to 10 minutes', async () => {
+  let now = 1_000_000;
+  const users = createUserDirectory({ now: () => now });
+  const { calls, client } = slack();
+  const deps = {
+    users,
+    access: { get: async () => defaultPolicy('everyone') },
+    logger: { event: () => undefined } as unknown as AppLogger,
+  };
+  const where = { workspaceId: team(1), userId: 'U1', channelId: 'C1' };
+  await checkAccess(deps, client, where);
+  now += 90_000;
+  await checkAccess(deps, client, { ...where, maxAgeMs: PROFILE_TTL_MS });
+  expect(calls).toHaveLength(1);
+  await checkAccess(deps, client, where);
+  expect(calls).toHaveLength(2);
 });

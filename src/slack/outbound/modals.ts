@@ -9,6 +9,7 @@ import { parseWhen } from '../../time/when.js';
 import { refusalText } from '../blocks/access.js';
 import { buildScheduleModal, type ScheduleModalInput, scheduleNoticeView } from '../blocks/schedule-modal.js';
 import type { ListenerDeps } from '../listeners/deps.js';
+import { PROFILE_TTL_MS } from '../people/users.js';
 import { withSignedMetadata } from '../platform/signed-metadata.js';
 import { slackErrorCode, slackErrorText } from '../workspace.js';
 
@@ -127,7 +128,13 @@ export async function openScheduleModal(
   if (!('id' in opened)) return opened;
 
   const where = channelId ?? userId;
-  const access = await deps.people.mayUse(client, { workspaceId, userId, channelId: where });
+  // Only shapes the form (a refusal now, or the time filled in): the submission's run decides.
+  const access = await deps.people.mayUse(client, {
+    workspaceId,
+    userId,
+    channelId: where,
+    maxAgeMs: PROFILE_TTL_MS,
+  });
   // A form with a channel picker: the channel rule applies to the channel picked, at submission.
   if (!access.allowed && !(channelId === null && access.reason === 'channel_not_allowed')) {
     await updateView(client, deps, opened, scheduleNoticeView(refusalText(access.reason, deps.command)));

@@ -11,13 +11,24 @@ import {
 import { type AppLogger, errorText } from '../../log.js';
 import type { DecisionRefusal } from '../../scheduling/approvals.js';
 import { slackErrorCode, slackErrorText } from '../workspace.js';
-import type { SlackUserProfile, UserDirectory } from './users.js';
+import { DECISION_MAX_AGE_MS, type SlackUserProfile, type UserDirectory } from './users.js';
 
 /** What the checks read: Slack's facts about a person (cached briefly), and the stored policy. */
 export interface PeopleDeps {
   users: UserDirectory;
   access: Pick<AccessPolicies, 'get'>;
   logger: AppLogger;
+}
+
+/**
+ * Who, where, and the oldest cached profile the check accepts: a decision's (DECISION_MAX_AGE_MS) by
+ * default; what only shapes a form may pass PROFILE_TTL_MS.
+ */
+export interface AccessInput {
+  workspaceId: string;
+  userId: string;
+  channelId: string;
+  maxAgeMs?: number;
 }
 
 type ApproverCheck = { allowed: true } | { allowed: false; reason: DecisionRefusal };
@@ -33,11 +44,13 @@ export type AccessCheck =
 export async function checkAccess(
   deps: PeopleDeps,
   client: webApi.WebClient,
-  input: { workspaceId: string; userId: string; channelId: string },
+  input: AccessInput,
 ): Promise<AccessCheck> {
   let profile: SlackUserProfile;
   try {
-    profile = await deps.users.lookup(client, input.workspaceId, input.userId);
+    profile = await deps.users.lookup(client, input.workspaceId, input.userId, {
+      maxAgeMs: input.maxAgeMs ?? DECISION_MAX_AGE_MS,
+    });
   } catch (error) {
     deps.logger.event('warn', 'access_lookup_failed', {
       slack_error: slackErrorText(error),
@@ -121,10 +134,7 @@ export async function checkApprover(
 /** The checks above, bound to their parts: what the listeners are given (they never see the store). */
 export interface PeopleChecks {
   /** Whether the user may schedule (and restore) in the channel. */
-  mayUse(
-    client: webApi.WebClient,
-    input: { workspaceId: string; userId: string; channelId: string },
-  ): Promise<AccessCheck>;
+  mayUse(client: webApi.WebClient, input: AccessInput): Promise<AccessCheck>;
   /** Whether the user may decide requests of `requesterId` (null: anyone's). */
   mayApprove(
     client: webApi.WebClient,

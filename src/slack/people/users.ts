@@ -4,8 +4,10 @@
  * call. These caches only save calls: nothing in them must be shared between replicas.
  *
  * A profile is kept for PROFILE_TTL_MS, and dropped as soon as Slack says the person changed (the
- * `user_change` event, src/slack/listeners/events/user-change.ts) on the replica that receives it;
- * other replicas see the change when their copy lapses. Admin checks never use it (`fresh`).
+ * `user_change` event, src/slack/listeners/events/user-change.ts) on the replica that receives it.
+ * Decisions read it only while it is DECISION_MAX_AGE_MS old at most, so on other replicas a change
+ * counts within that, as before profiles were kept longer; admin checks ask Slack (`fresh`). Only
+ * what the forms show (opening the scheduling form, App Home) may read it for the full 10 minutes.
  */
 import type { webApi } from '@slack/bolt';
 import { safeZone } from '../../time/local.js';
@@ -55,17 +57,23 @@ export function profileOf(user: SlackUser | undefined, workspaceId: string): Sla
 }
 
 export interface UserDirectory {
-  /** Cached profile, if one is fresh: lets the command skip a network call before `views.open`. */
+  /** Cached profile, if one is kept: lets the command skip a network call before `views.open`. */
   cached(workspaceId: string, userId: string): SlackUserProfile | null;
-  /** `fresh`: ask Slack even when cached (admin checks before a change). */
+  /**
+   * `fresh`: ask Slack even when cached (admin checks). `maxAgeMs`: the oldest cached profile this
+   * caller accepts (default PROFILE_TTL_MS; decisions pass DECISION_MAX_AGE_MS).
+   */
   lookup(
     client: webApi.WebClient,
     workspaceId: string,
     userId: string,
-    options?: { fresh?: boolean },
+    options?: { fresh?: boolean; maxAgeMs?: number },
   ): Promise<SlackUserProfile>;
-  /** Slack said the person changed (`user_change`): their next check asks `users.info` again. */
-  forget(workspaceId: string, userId: string): void;
+  /**
+   * Slack said the person changed (`user_change`): their next lookup, in any workspace, asks
+   * `users.info` again (a user ID names one person across an Enterprise Grid organization).
+   */
+  forget(userId: string): void;
   /** Whether the user is in any of these user groups. */
   memberOfAny(
     client: webApi.WebClient,
@@ -88,6 +96,10 @@ const PROFILES_KEPT = 20_000;
  * back costs no `users.info` (a Tier 4 method, rate-limited per workspace).
  */
 export const PROFILE_TTL_MS = 10 * 60_000;
+/** The oldest profile an access decision accepts: a change seen on another replica counts within it. */
+export const DECISION_MAX_AGE_MS = 60_000;
+/** People marked changed whose marks are kept; past it, every kept profile is dropped instead. */
+const CHANGES_KEPT = 20_000;
 /** How long a user group's member list is kept (no event is subscribed for group changes). */
 export const GROUP_TTL_MS = 60_000;
 /** Group member lists kept (per workspace and group): each can hold thousands of IDs. */
@@ -114,10 +126,6 @@ class TtlCache<V> {
     this.entries.set(key, { value, expires: this.now() + this.ttlMs });
     return value;
   }
-
-  delete(key: string): void {
-    this.entries.delete(key);
-  }
 }
 
 export function createUserDirectory(options: {
@@ -125,14 +133,26 @@ export function createUserDirectory(options: {
   groupTtlMs?: number;
   now: () => number;
 }): UserDirectory {
-  const profiles = new TtlCache<SlackUserProfile>(
-    options.ttlMs ?? PROFILE_TTL_MS,
-    options.now,
-    PROFILES_KEPT,
-  );
-  const groups = new TtlCache<Set<string>>(options.groupTtlMs ?? GROUP_TTL_MS, options.now, GROUPS_KEPT);
+  const { now } = options;
+  const ttlMs = options.ttlMs ?? PROFILE_TTL_MS;
+  /** By `workspace:user`, oldest first; `at`: when users.info answered; `seq`: `changes` then. */
+  const profiles = new Map<string, { profile: SlackUserProfile; at: number; seq: number }>();
+  /** The `changes` count at each person's last user_change, oldest first. */
+  const changed = new Map<string, number>();
+  const groups = new TtlCache<Set<string>>(options.groupTtlMs ?? GROUP_TTL_MS, now, GROUPS_KEPT);
   /** `user_change` events seen: a lookup that overlapped one does not keep its answer. */
   let changes = 0;
+  const kept = (workspaceId: string, userId: string, maxAgeMs: number) => {
+    const key = `${workspaceId}:${userId}`;
+    const entry = profiles.get(key);
+    if (!entry) return null;
+    const age = now() - entry.at;
+    if (age >= ttlMs || entry.seq < (changed.get(userId) ?? 0)) {
+      profiles.delete(key);
+      return null;
+    }
+    return age < maxAgeMs ? entry.profile : null;
+  };
   const members = async (client: webApi.WebClient, workspaceId: string, groupId: string) => {
     const hit = groups.get(`${workspaceId}:${groupId}`);
     if (hit) return hit;
@@ -140,20 +160,30 @@ export function createUserDirectory(options: {
     return groups.set(`${workspaceId}:${groupId}`, new Set(users ?? []));
   };
   return {
-    cached: (workspaceId, userId) => profiles.get(`${workspaceId}:${userId}`),
+    cached: (workspaceId, userId) => kept(workspaceId, userId, ttlMs),
     async lookup(client, workspaceId, userId, options = {}) {
-      const key = `${workspaceId}:${userId}`;
-      const hit = options.fresh ? null : profiles.get(key);
+      const hit = options.fresh ? null : kept(workspaceId, userId, options.maxAgeMs ?? ttlMs);
       if (hit) return hit;
       const asked = changes;
       const { user } = await client.users.info({ user: userId });
       const profile = profileOf(user, workspaceId);
       // A change Slack announced while users.info was on its way may not be in its answer: not kept.
-      return changes === asked ? profiles.set(key, profile) : profile;
+      if (changes !== asked) return profile;
+      const key = `${workspaceId}:${userId}`;
+      profiles.delete(key);
+      if (profiles.size >= PROFILES_KEPT) profiles.delete(profiles.keys().next().value as string);
+      profiles.set(key, { profile, at: now(), seq: asked });
+      return profile;
     },
-    forget(workspaceId, userId) {
+    forget(userId) {
       changes++;
-      profiles.delete(`${workspaceId}:${userId}`);
+      changed.delete(userId);
+      changed.set(userId, changes);
+      // Too many marks to keep: dropping every profile is as safe, and bounded.
+      if (changed.size > CHANGES_KEPT) {
+        changed.clear();
+        profiles.clear();
+      }
     },
     async memberOfAny(client, workspaceId, userId, groupIds) {
       for (const groupId of groupIds) {

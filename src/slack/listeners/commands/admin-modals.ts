@@ -56,7 +56,7 @@ async function openAdminModal(
   }
   let view: View;
   try {
-    const profile = await deps.users.lookup(args.client, workspaceId, args.command.user_id);
+    const profile = await deps.users.lookup(args.client, workspaceId, args.command.user_id, { fresh: true });
     view = profile.isAdmin ? await modal.form(args.client) : notice(ADMINS_ONLY(modal.what));
   } catch (error) {
     deps.logger.event('warn', 'admin_modal_failed', { slack_error: slackErrorText(error) });

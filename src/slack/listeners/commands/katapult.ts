@@ -85,7 +85,8 @@ async function showHistory(
   let reply: Parameters<Args['respond']>[0];
   try {
     const history = await (admin ? deps.readAdminHistory : deps.readHistory)(workspaceId, {
-      isAdmin: async () => (await deps.users.lookup(args.client, workspaceId, args.command.user_id)).isAdmin,
+      isAdmin: async () =>
+        (await deps.users.lookup(args.client, workspaceId, args.command.user_id, { fresh: true })).isAdmin,
     });
     const shown = history.allowed && admin ? adminHistoryMessage(history.entries) : null;
     reply = history.allowed

@@ -6,6 +6,7 @@ import type { BlockAction, ButtonAction, webApi } from '@slack/bolt';
 import { PENDING_SHOWN } from '../../blocks/approval.js';
 import { HOME_PAGE_SIZE, homeView } from '../../blocks/home.js';
 import { ACTIONS } from '../../ids.js';
+import { PROFILE_TTL_MS } from '../../people/users.js';
 import { slackErrorText, workspaceIdOf } from '../../workspace.js';
 import type { ListenerDeps } from '../deps.js';
 import type { ListenerApp } from '../router.js';
@@ -41,7 +42,8 @@ async function publishHome(
         (await deps.people.mayApprove(client, { workspaceId, userId, requesterId: null, fresh: false }))
           .allowed,
       mayScheduleIn: async (channelId) =>
-        (await deps.people.mayUse(client, { workspaceId, userId, channelId })).allowed,
+        (await deps.people.mayUse(client, { workspaceId, userId, channelId, maxAgeMs: PROFILE_TTL_MS }))
+          .allowed,
       partFailed: (part, error) =>
         deps.logger.event('warn', 'app_home_part_failed', { part, error: slackErrorText(error) }),
     },
