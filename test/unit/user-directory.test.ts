@@ -97,6 +97,13 @@ test('a users.info answer that overlapped a user_change is used but not kept (it
   answer?.();
   expect((await pending).isAdmin).toBe(true);
   expect(users.cached(team(1), 'U1')).toBeNull();
+  // Someone else's change meanwhile does not stop it being kept.
+  const other = users.lookup(client, team(1), 'U2');
+  await new Promise((resolve) => setImmediate(resolve));
+  users.forget('U3');
+  answer?.();
+  await other;
+  expect(users.cached(team(1), 'U2')).not.toBeNull();
 });
 
 test('access decisions read a profile at most a minute old; what only shapes a form, up to 10 minutes', async () => {
@@ -115,4 +122,30 @@ test('access decisions read a profile at most a minute old; what only shapes a f
   expect(calls).toHaveLength(1);
   await checkAccess(deps, client, where);
   expect(calls).toHaveLength(2);
+});
+
+test('past 20,000 people marked changed, every kept profile goes, and one asked before then is not kept', async () => {
+  const users = createUserDirectory({ now: () => 1_000_000 });
+  const { client } = slack();
+  await users.lookup(client, team(1), 'U1');
+  let answer: (() => void) | undefined;
+  const slow = {
+    users: {
+      info: async ({ user }: { user: string }) => {
+        await new Promise<void>((resolve) => {
+          answer = resolve;
+        });
+        return { ok: true, user: { id: user, team_id: team(1), tz: 'Europe/Paris' } };
+      },
+    },
+  } as unknown as webApi.WebClient;
+  const pending = users.lookup(slow, team(1), 'U2');
+  await new Promise((resolve) => setImmediate(resolve));
+  for (let i = 0; i < 20_001; i++) users.forget(`UCHANGED${i}`);
+  answer?.();
+  await pending;
+  expect(users.cached(team(1), 'U1')).toBeNull();
+  expect(users.cached(team(1), 'U2')).toBeNull();
+  await users.lookup(client, team(1), 'U1');
+  expect(users.cached(team(1), 'U1')).not.toBeNull();
 });

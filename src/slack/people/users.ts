@@ -140,14 +140,16 @@ export function createUserDirectory(options: {
   /** The `changes` count at each person's last user_change, oldest first. */
   const changed = new Map<string, number>();
   const groups = new TtlCache<Set<string>>(options.groupTtlMs ?? GROUP_TTL_MS, now, GROUPS_KEPT);
-  /** `user_change` events seen: a lookup that overlapped one does not keep its answer. */
+  /** `user_change` events seen; the count when the marks were last cleared (CHANGES_KEPT): a mark is above it. */
   let changes = 0;
+  let cleared = 0;
   const kept = (workspaceId: string, userId: string, maxAgeMs: number) => {
     const key = `${workspaceId}:${userId}`;
     const entry = profiles.get(key);
     if (!entry) return null;
     const age = now() - entry.at;
-    if (age >= ttlMs || entry.seq < (changed.get(userId) ?? 0)) {
+    // Stale: Slack said the person changed after users.info was asked (or the marks were cleared).
+    if (age >= ttlMs || entry.seq < (changed.get(userId) ?? cleared)) {
       profiles.delete(key);
       return null;
     }
@@ -167,8 +169,7 @@ export function createUserDirectory(options: {
       const asked = changes;
       const { user } = await client.users.info({ user: userId });
       const profile = profileOf(user, workspaceId);
-      // A change Slack announced while users.info was on its way may not be in its answer: not kept.
-      if (changes !== asked) return profile;
+      // Kept with the count it was asked at: a change announced meanwhile makes it stale (above).
       const key = `${workspaceId}:${userId}`;
       profiles.delete(key);
       if (profiles.size >= PROFILES_KEPT) profiles.delete(profiles.keys().next().value as string);
@@ -183,6 +184,7 @@ export function createUserDirectory(options: {
       if (changed.size > CHANGES_KEPT) {
         changed.clear();
         profiles.clear();
+        cleared = changes;
       }
     },
     async memberOfAny(client, workspaceId, userId, groupIds) {
