@@ -20,6 +20,21 @@ function slack() {
   } as unknown as webApi.WebClient;
   return { calls, client };
 }
+/** A Slack whose users.info answers (an admin) only when `answer()` is called, for the last call made. */
+function heldSlack() {
+  let release: (() => void) | undefined;
+  const client = {
+    users: {
+      info: async ({ user }: { user: string }) => {
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        return { ok: true, user: { id: user, team_id: 'T00000001', tz: 'Europe/Paris', is_admin: true } };
+      },
+    },
+  } as unknown as webApi.WebClient;
+  return { client, answer: () => release?.() };
+}
 const team = (i: number) => `T${String(i).padStart(8, '0')}`;
 
 test('a person in each of 10,000 workspaces, seen again within the TTL, costs one users.info each', async () => {
@@ -80,28 +95,18 @@ test('a profile is kept 10 minutes; a decision accepts it for 1 minute; a user_c
 
 test('a users.info answer that overlapped a user_change is used but not kept (it may predate the change)', async () => {
   const users = createUserDirectory({ now: () => 1_000_000 });
-  let answer: (() => void) | undefined;
-  const client = {
-    users: {
-      info: async ({ user }: { user: string }) => {
-        await new Promise<void>((resolve) => {
-          answer = resolve;
-        });
-        return { ok: true, user: { id: user, team_id: team(1), tz: 'Europe/Paris', is_admin: true } };
-      },
-    },
-  } as unknown as webApi.WebClient;
+  const { client, answer } = heldSlack();
   const pending = users.lookup(client, team(1), 'U1');
   await new Promise((resolve) => setImmediate(resolve));
   users.forget('U1');
-  answer?.();
+  answer();
   expect((await pending).isAdmin).toBe(true);
   expect(users.cached(team(1), 'U1')).toBeNull();
   // Someone else's change meanwhile does not stop it being kept.
   const other = users.lookup(client, team(1), 'U2');
   await new Promise((resolve) => setImmediate(resolve));
   users.forget('U3');
-  answer?.();
+  answer();
   await other;
   expect(users.cached(team(1), 'U2')).not.toBeNull();
 });
@@ -128,21 +133,11 @@ test('past 20,000 people marked changed, every kept profile goes, and one asked 
   const users = createUserDirectory({ now: () => 1_000_000 });
   const { client } = slack();
   await users.lookup(client, team(1), 'U1');
-  let answer: (() => void) | undefined;
-  const slow = {
-    users: {
-      info: async ({ user }: { user: string }) => {
-        await new Promise<void>((resolve) => {
-          answer = resolve;
-        });
-        return { ok: true, user: { id: user, team_id: team(1), tz: 'Europe/Paris' } };
-      },
-    },
-  } as unknown as webApi.WebClient;
-  const pending = users.lookup(slow, team(1), 'U2');
+  const slow = heldSlack();
+  const pending = users.lookup(slow.client, team(1), 'U2');
   await new Promise((resolve) => setImmediate(resolve));
   for (let i = 0; i < 20_001; i++) users.forget(`UCHANGED${i}`);
-  answer?.();
+  slow.answer();
   await pending;
   expect(users.cached(team(1), 'U1')).toBeNull();
   expect(users.cached(team(1), 'U2')).toBeNull();
