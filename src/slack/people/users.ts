@@ -105,26 +105,36 @@ export const GROUP_TTL_MS = 60_000;
 /** Group member lists kept (per workspace and group): each can hold thousands of IDs. */
 const GROUPS_KEPT = 5000;
 
+/** Entries kept for `ttlMs` at most, `max` of them (the oldest written go first). */
 class TtlCache<V> {
-  private readonly entries = new Map<string, { value: V; expires: number }>();
+  private readonly entries = new Map<string, { value: V; at: number }>();
   constructor(
     private readonly ttlMs: number,
     private readonly now: () => number,
     private readonly max: number,
   ) {}
 
-  get(key: string): V | null {
+  /** The value if kept and younger than `maxAgeMs`; one past the TTL, or `stale`, is dropped. */
+  get(key: string, maxAgeMs = this.ttlMs, stale?: (value: V) => boolean): V | null {
     const entry = this.entries.get(key);
     if (!entry) return null;
-    if (entry.expires > this.now()) return entry.value;
-    this.entries.delete(key);
-    return null;
+    const age = this.now() - entry.at;
+    if (age >= this.ttlMs || stale?.(entry.value)) {
+      this.entries.delete(key);
+      return null;
+    }
+    return age < maxAgeMs ? entry.value : null;
   }
 
   set(key: string, value: V): V {
+    this.entries.delete(key);
     if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(key, { value, expires: this.now() + this.ttlMs });
+    this.entries.set(key, { value, at: this.now() });
     return value;
+  }
+
+  clear(): void {
+    this.entries.clear();
   }
 }
 
@@ -135,26 +145,18 @@ export function createUserDirectory(options: {
 }): UserDirectory {
   const { now } = options;
   const ttlMs = options.ttlMs ?? PROFILE_TTL_MS;
-  /** By `workspace:user`, oldest first; `at`: when users.info answered; `seq`: `changes` then. */
-  const profiles = new Map<string, { profile: SlackUserProfile; at: number; seq: number }>();
+  /** By `workspace:user`; `seq`: the `changes` count when users.info was asked. */
+  const profiles = new TtlCache<{ profile: SlackUserProfile; seq: number }>(ttlMs, now, PROFILES_KEPT);
   /** The `changes` count at each person's last user_change, oldest first. */
   const changed = new Map<string, number>();
   const groups = new TtlCache<Set<string>>(options.groupTtlMs ?? GROUP_TTL_MS, now, GROUPS_KEPT);
   /** `user_change` events seen; the count when the marks were last cleared (CHANGES_KEPT): a mark is above it. */
   let changes = 0;
   let cleared = 0;
-  const kept = (workspaceId: string, userId: string, maxAgeMs: number) => {
-    const key = `${workspaceId}:${userId}`;
-    const entry = profiles.get(key);
-    if (!entry) return null;
-    const age = now() - entry.at;
-    // Stale: Slack said the person changed after users.info was asked (or the marks were cleared).
-    if (age >= ttlMs || entry.seq < (changed.get(userId) ?? cleared)) {
-      profiles.delete(key);
-      return null;
-    }
-    return age < maxAgeMs ? entry.profile : null;
-  };
+  // Stale: Slack said the person changed after users.info was asked (or the marks were cleared).
+  const kept = (workspaceId: string, userId: string, maxAgeMs: number) =>
+    profiles.get(`${workspaceId}:${userId}`, maxAgeMs, (v) => v.seq < (changed.get(userId) ?? cleared))
+      ?.profile ?? null;
   const members = async (client: webApi.WebClient, workspaceId: string, groupId: string) => {
     const hit = groups.get(`${workspaceId}:${groupId}`);
     if (hit) return hit;
@@ -170,11 +172,7 @@ export function createUserDirectory(options: {
       const { user } = await client.users.info({ user: userId });
       const profile = profileOf(user, workspaceId);
       // Kept with the count it was asked at: a change announced meanwhile makes it stale (above).
-      const key = `${workspaceId}:${userId}`;
-      profiles.delete(key);
-      if (profiles.size >= PROFILES_KEPT) profiles.delete(profiles.keys().next().value as string);
-      profiles.set(key, { profile, at: now(), seq: asked });
-      return profile;
+      return profiles.set(`${workspaceId}:${userId}`, { profile, seq: asked }).profile;
     },
     forget(userId) {
       changes++;
