@@ -181,6 +181,8 @@ export function phaseData(input: PhaseInput) {
     cpuMsPerRequest: round((cpuMs(probe.cpu) - cpuMs(before.cpu)) / amount, 3),
     /** The kernel's part of it (socket writes and reads, the store's file): the rest is user time. */
     cpuSystemMsPerRequest: round((probe.cpu.system - before.cpu.system) / 1000 / amount, 3),
+    /** The memory probe's forced GC at the phase's end (ms in all), left out of the figures above. */
+    forcedGcCpuMs: round(cpuMs(probe.forcedGcCpu), 1),
     benchCpuMsPerRequest: round(cpuMs(input.benchCpu) / amount, 3),
     harnessEld: {
       loadGeneratorP99Ms: round(g.p99Ms, 2),

@@ -39,7 +39,10 @@ export interface ProbeReport {
   heapUsed: number;
   heapTotal: number;
   external: number;
+  /** The target's CPU when asked, before any GC the probe forces. */
   cpu: { user: number; system: number };
+  /** The CPU of the GC the probe forced ('gc', 'release'), which no phase is charged. */
+  forcedGcCpu: { user: number; system: number };
 }
 export type Target = Awaited<ReturnType<typeof launch>>;
 

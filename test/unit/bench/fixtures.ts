@@ -12,8 +12,10 @@ import type { Kind } from '../../../bench/run.js';
 
 const MB = 1024 * 1024;
 
-export function probe(overrides: { cpuMs?: number; systemMs?: number; rssMB?: number } = {}): ProbeReport {
-  const { cpuMs = 0, systemMs = 0, rssMB = 100 } = overrides;
+export function probe(
+  overrides: { cpuMs?: number; systemMs?: number; rssMB?: number; forcedGcMs?: number } = {},
+): ProbeReport {
+  const { cpuMs = 0, systemMs = 0, rssMB = 100, forcedGcMs = 0 } = overrides;
   return {
     eld: { p99Ms: 5, maxMs: 9 },
     rss: rssMB * MB,
@@ -22,6 +24,7 @@ export function probe(overrides: { cpuMs?: number; systemMs?: number; rssMB?: nu
     heapTotal: 30 * MB,
     external: 2 * MB,
     cpu: { user: (cpuMs - systemMs) * 1000, system: systemMs * 1000 },
+    forcedGcCpu: { user: forcedGcMs * 1000, system: 0 },
   };
 }
 

@@ -19,7 +19,7 @@ test('ack and follow-up latencies leave out the first request on each connection
       katapultLatencyMs: 0,
       result: loadResult([0, 0, 10, 20], [50, 2, 4, 6], [0]),
       recorder: recorder([60, 3, 15, 27]),
-      probe: probe({ cpuMs: 8, systemMs: 2 }),
+      probe: probe({ cpuMs: 8, systemMs: 2, forcedGcMs: 40 }),
     }),
   );
   expect(data.summary.ackMs).toEqual({ p50: 4, p95: 6, p99: 6, max: 6 });
@@ -31,7 +31,9 @@ test('ack and follow-up latencies leave out the first request on each connection
   });
   expect(data.summary.follow.p50Ms).toBe(5);
   expect(data.summary.follow.received).toBe(4);
+  // The memory probe's forced GC is reported beside the CPU per request, not in it.
   expect(data.summary.cpuMsPerRequest).toBe(2);
+  expect(data.summary.forcedGcCpuMs).toBe(40);
   expect(data.summary.cpuSystemMsPerRequest).toBe(0.5);
   expect(data.summary.benchCpuMsPerRequest).toBe(1);
   // 4 answers between the first send (0) and the last ack (the first request's, at 50 ms).
