@@ -21,9 +21,7 @@ if (typeof process.send === 'function' && process.env.BENCH_PROBE === '1') {
     const ms = (ns) => (eld.count && Number.isFinite(ns) ? ns / 1e6 : null);
     const loop = { p99Ms: ms(eld.percentile(99)), maxMs: ms(eld.max) };
     const peak = Math.max(peakRss, process.memoryUsage.rss());
-    // CPU is read before the GC this probe forces: that GC is the benchmark's, not the target's work
-    // (a last-resort GC marks the whole live heap several times: 15-25 ms here, charged to a phase of
-    // 300 requests it was most of the difference between two targets whose live heaps differ).
+    // CPU is read before the GC forced below: that is the benchmark's work (docs/benchmarks.md).
     const cpu = process.cpuUsage();
     if (op === 'gc' || op === 'release') {
       if (!gc) {

@@ -244,13 +244,19 @@ export async function runWorkspaces(options: BenchOptions, hooks: Hooks = {}) {
     const freed = (side: Side | undefined) => memOf(side as Side, 'end, memory-reducing GC', 'release');
     const [oneFreed, manyFreed] = [await freed(sides[0]), await freed(sides[1])];
     // 5. Compare.
-    const cpuOf = (side: Side | undefined, k: Kind) =>
-      side?.phases.filter((p) => p.stage === 'measure' && p.kind === k).map((p) => p.cpuMsPerRequest);
+    // Per round: CPU ms per request, and the probe's forced GC (ms in all, not in the former).
+    const cpuOf = (
+      side: Side | undefined,
+      k: Kind,
+      f: 'cpuMsPerRequest' | 'forcedGcCpuMs' = 'cpuMsPerRequest',
+    ) => side?.phases.filter((p) => p.stage === 'measure' && p.kind === k).map((p) => p[f]);
     const ofKind = (k: Kind) => ({
       ratioMedian: round(percentile(ratios[k], 50), 3),
       ratios: ratios[k].map((v) => round(v, 3)),
       oneCpuMs: cpuOf(sides[0], k),
       manyCpuMs: cpuOf(sides[1], k),
+      oneForcedGcMs: cpuOf(sides[0], k, 'forcedGcCpuMs'),
+      manyForcedGcMs: cpuOf(sides[1], k, 'forcedGcCpuMs'),
     });
     for (const side of sides) await side.target.stop();
     const redactor = redactorFigure(count, options.redactorLines);

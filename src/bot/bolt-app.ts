@@ -28,7 +28,7 @@ import { createPolicyCatalogue } from '../slack/policy-catalogue.js';
 import { BOT_SCOPES } from '../slack/scopes.js';
 import type { Infrastructure } from './infrastructure.js';
 import type { HealthWiring } from './lifecycle.js';
-import { CLIENTS_KEPT, listenerClientOptions } from './slack-clients.js';
+import { CLIENTS_KEPT, coldListenerClients, listenerClientOptions } from './slack-clients.js';
 import type { BotOverrides } from './types.js';
 import type { Work, WorkspaceState } from './work.js';
 
@@ -119,7 +119,7 @@ export function createBoltApp(
   answerMissingInstallations(app); // OAuth: no installation → the guard answers NOT_INSTALLED
   app.use(workspaceGuard(installed, refusedWorkspace));
   // Bolt's own Web clients, one per workspace served: the most recent kept (src/slack/platform/client-pools.ts).
-  app.use(boundClientPools(app, CLIENTS_KEPT));
+  app.use(boundClientPools(app, CLIENTS_KEPT, coldListenerClients(clientOptions)));
   // Every listener's work, including what runs after its ack, is tracked: a shutdown waits for it.
   app.use(async ({ next }) => {
     await inflight.run(next);

@@ -9,6 +9,7 @@ import { type App, webApi } from '../slack/bolt.js';
 import { mayHaveBeenDone } from '../slack/outbound/slack-writes.js';
 import { dropClientPool } from '../slack/platform/client-pools.js';
 import { installedBotToken } from '../slack/platform/installation-store.js';
+import { type TokenClient, tokenClients } from '../slack/platform/token-client.js';
 import { createWorkerClients, type WorkerClients } from '../slack/platform/worker-clients.js';
 import type { Infrastructure } from './infrastructure.js';
 import type { BotOverrides } from './types.js';
@@ -76,15 +77,36 @@ export function oneAttemptClients(
   overrides: BotOverrides,
   { metrics, logger, outbound }: Pick<Infrastructure, 'metrics' | 'logger' | 'outbound'>,
 ): (token: string) => webApi.WebClient {
-  return (token) =>
-    new webApi.WebClient(token, {
+  const clients = sharedClients(
+    {
       ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
       retryConfig: { retries: 0 },
-      rejectRateLimitedCalls: true,
       timeout: overrides.slackWriteTimeoutMs ?? SLACK_WRITE_TIMEOUT_MS,
       fetch: countingSlackFetch(metrics, outbound?.fetch),
       logger,
-    });
+    },
+    0,
+  );
+  return (token) => clients(token);
+}
+
+/**
+ * Clients for any token over one Web client made with `options` (src/slack/platform/token-client.ts):
+ * a 429 fails only the call it answered, which is sent again after its Retry-After at most
+ * `rateLimitRetries` times. Its queue is not bounded: each caller bounds its own calls.
+ */
+export function sharedClients(options: webApi.WebClientOptions, rateLimitRetries: number): TokenClient {
+  const shared = new webApi.WebClient(undefined, {
+    ...options,
+    rejectRateLimitedCalls: true,
+    maxRequestConcurrency: Number.POSITIVE_INFINITY,
+  });
+  return tokenClients(shared, { rateLimitRetries });
+}
+
+/** Bolt's clients for workspaces it keeps none for (src/slack/platform/client-pools.ts). */
+export function coldListenerClients(options: webApi.WebClientOptions): TokenClient {
+  return sharedClients(options, LISTENER_RETRIES.retries ?? 0);
 }
 
 /**

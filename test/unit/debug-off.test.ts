@@ -16,6 +16,7 @@ import { oneAttemptClients } from '../../src/bot/slack-clients.js';
 import { parseConfig } from '../../src/config.js';
 import { createLogger, Redactor } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
+import type { Outbound } from '../../src/net/proxy.js';
 
 /** A value that counts how often it is serialized or read. */
 function watched() {
@@ -58,15 +59,10 @@ const config = parseConfig({
 
 /** The Web client of @slack/web-api as the bot's `oneAttemptClients` makes it, answering `ok` without a network. */
 function quietClient(logger: ReturnType<typeof createLogger>) {
-  const client = oneAttemptClients(
-    config,
-    {},
-    { metrics: createMetrics(), logger, outbound: null },
-  )('xoxb-3-x');
   const fetchOk = async () =>
     new Response('{"ok":true}', { headers: { 'content-type': 'application/json' } });
-  (client as unknown as { fetchFn: typeof fetch }).fetchFn = fetchOk as unknown as typeof fetch;
-  return client;
+  const outbound = { fetch: fetchOk } as unknown as Outbound;
+  return oneAttemptClients(config, {}, { metrics: createMetrics(), logger, outbound })('xoxb-3-x');
 }
 
 const silent = (level: 'error' | 'debug') =>

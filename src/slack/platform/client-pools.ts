@@ -1,45 +1,71 @@
 /**
  * Bolt keeps a Web client for every workspace it has served (`App.clients`: one pool per team or
  * enterprise ID, one client per token in it) for the life of the process. A client weighs about
- * 26 KB, so 10,000 workspaces would hold some 250 MB. This middleware keeps the pools of the `max`
- * workspaces seen most recently and drops the others; a dropped workspace gets a new client on its
- * next request (made locally: no call to Slack). Register it before the listeners.
+ * 26 KB, so 10,000 workspaces would hold some 250 MB. `boundClientPools` keeps the pools of the `max`
+ * workspaces seen most recently and drops the others. Register its middleware before the listeners.
  *
  * A workspace's pool is kept from its second request among the last `max * 10` workspaces seen: with
  * traffic spread over thousands of workspaces, a client kept for a workspace that does not come back
- * soon lives long enough to reach V8's old generation, then is dropped there (a full GC's work); not
- * kept, it dies young with its request.
+ * soon lives long enough to reach V8's old generation, then is dropped there (a full GC's work).
+ * Until then its requests get a client from `cold` (src/slack/platform/token-client.ts: calls through
+ * one shared Web client with the workspace's token), so none is made for them at all.
  */
 import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
+import { WebClient, type WebClientOptions } from '@slack/web-api';
+import type { TokenClient } from './token-client.js';
 
 /** How many requests between sweeps for pools kept under a key this middleware did not see. */
 const SWEEP_EVERY = 256;
 
-export function boundClientPools(app: object, max: number): Middleware<AnyMiddlewareArgs> {
+/** What Bolt asks of `App.clients[key]`: a client for the token its `authorize` read. */
+interface Pool {
+  getOrCreate(token: string, options: WebClientOptions): WebClient;
+}
+
+/** A kept workspace's clients, one per token, as Bolt's own pool keeps them. */
+class KeptPool implements Pool {
+  private readonly clients = new Map<string, WebClient>();
+  getOrCreate(token: string, options: WebClientOptions): WebClient {
+    const kept = this.clients.get(token);
+    if (kept) return kept;
+    const client = new WebClient(token, options);
+    this.clients.set(token, client);
+    return client;
+  }
+}
+
+export function boundClientPools(app: object, max: number, cold: TokenClient): Middleware<AnyMiddlewareArgs> {
+  const kept: Record<string, Pool> = {};
+  // Bolt reads `clients[teamId]` (or the enterprise ID) when a request comes, before any middleware,
+  // and writes a pool of its own there only when it reads none.
+  const coldPool: Pool = { getOrCreate: (token, options) => cold(token, { teamId: options.teamId }) };
+  (app as { clients: Record<string, Pool> }).clients = new Proxy(kept, {
+    get: (pools, key) => (typeof key === 'string' && Object.hasOwn(pools, key) ? pools[key] : coldPool),
+  });
   /** Workspace keys whose pools are kept, least recently seen first. */
   const seen = new Map<string, true>();
   /** Workspaces seen once, whose pools were not kept, oldest first. */
   const once = new Set<string>();
   let requests = 0;
   return async ({ context, next }) => {
-    const pools = (app as { clients?: Record<string, unknown> }).clients;
     const key = context.teamId ?? context.enterpriseId;
-    if (pools && key) {
+    if (key) {
       if (seen.delete(key) || once.delete(key)) {
         seen.set(key, true);
+        kept[key] ??= new KeptPool();
         if (seen.size > max) {
           const oldest = seen.keys().next().value as string;
           seen.delete(oldest);
-          delete pools[oldest];
+          delete kept[oldest];
         }
       } else {
-        // First seen (or not for a while): this request uses the client Bolt made; it is not kept.
+        // First seen (or not for a while): this request had a client from `cold`; nothing is kept.
         once.add(key);
         if (once.size > max * 10) once.delete(once.values().next().value as string);
-        delete pools[key];
+        delete kept[key];
       }
       if (++requests % SWEEP_EVERY === 0) {
-        for (const k of Object.keys(pools)) if (!seen.has(k)) delete pools[k];
+        for (const k of Object.keys(kept)) if (!seen.has(k)) delete kept[k];
       }
     }
     await next();
@@ -47,7 +73,7 @@ export function boundClientPools(app: object, max: number): Middleware<AnyMiddle
 }
 
 /**
- * Drops Bolt's pool for a workspace (on uninstall, tokens revoked, reinstall). Bolt picks a client
+ * Drops the kept pool of a workspace (on uninstall, tokens revoked, reinstall). Bolt picks a client
  * by the token its `authorize` has just read from the installation store, so a client with an old
  * token is never used again; it is only kept, with the token, until the bound above drops the pool,
  * and an active workspace's pool never is. Org-wide installs: Bolt keys their pools by each request's

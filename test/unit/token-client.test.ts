@@ -1,0 +1,86 @@
+/**
+ * Clients for a token over one shared Web client (src/slack/platform/token-client.ts), against the
+ * fake Slack: each call carries its client's token and team, nested methods and `apiCall` work, and
+ * a 429 holds only the call it answered.
+ */
+import { ErrorCode, WebClient } from '@slack/web-api';
+import { sharedClients } from '../../src/bot/slack-clients.js';
+import { tokenClients } from '../../src/slack/platform/token-client.js';
+import { type FakeSlack, startFakeSlack } from '../../support/fakes/slack-api.js';
+
+let slack: FakeSlack;
+beforeAll(async () => {
+  slack = await startFakeSlack();
+});
+afterAll(() => slack.close());
+beforeEach(() => slack.reset());
+
+test("every call carries its own client's token and team, however the calls interleave", async () => {
+  const clients = sharedClients({ slackApiUrl: slack.apiUrl }, 0);
+  const teams = Array.from({ length: 20 }, (_, i) => `T${i}`);
+  await Promise.all(
+    teams.flatMap((team) => {
+      const client = clients(`xoxb-${team}`, { teamId: team });
+      return [
+        client.chat.postMessage({ channel: 'C1', text: `from ${team}` }),
+        client.usergroups.users.list({ usergroup: 'S1' }).catch(() => undefined),
+        client.apiCall('auth.test'),
+      ];
+    }),
+  );
+  expect(slack.calls).toHaveLength(60);
+  for (const call of slack.calls) {
+    expect(call.token).toBe(`xoxb-${String(call.args.team_id)}`);
+    // In the Authorization header only, as a client's own token: never in the body.
+    expect(call.raw).not.toContain('xoxb-');
+  }
+  expect(slack.callsTo('chat.postMessage').map((c) => c.args.text)).toEqual(
+    expect.arrayContaining(teams.map((t) => `from ${t}`)),
+  );
+  expect(slack.callsTo('usergroups.users.list')).toHaveLength(20);
+});
+
+test("a token given to one call wins, as with a client of its own; the client reads as its token's", async () => {
+  const client = sharedClients({ slackApiUrl: slack.apiUrl }, 0)('xoxb-workspace');
+  await client.chat.postMessage({ channel: 'C1', text: 'x', token: 'xoxb-execution' });
+  expect(slack.calls.map((c) => c.token)).toEqual(['xoxb-execution']);
+  expect(client.token).toBe('xoxb-workspace');
+  expect((client as unknown as Record<string, unknown>).notAMethod).toBeUndefined();
+});
+
+test("a 429 holds only the call it answered: it is sent again after Retry-After; others' calls go on", async () => {
+  const clients = sharedClients({ slackApiUrl: slack.apiUrl }, 2);
+  slack.fail('chat.postMessage', { status: 429, headers: { 'retry-after': '1' } });
+  const t0 = Date.now();
+  const limited = clients('xoxb-A', { teamId: 'TA' })
+    .chat.postMessage({ channel: 'C1', text: 'a' })
+    .then(() => Date.now() - t0);
+  await slack.waitFor('chat.postMessage', 1);
+  const other = await clients('xoxb-B', { teamId: 'TB' }).chat.postMessage({ channel: 'C1', text: 'b' });
+  expect(other.ok).toBe(true);
+  const otherMs = Date.now() - t0;
+  const limitedMs = await limited;
+  expect(otherMs).toBeLessThan(500);
+  expect(limitedMs).toBeGreaterThanOrEqual(1000);
+  expect(slack.callsTo('chat.postMessage').map((c) => c.token)).toEqual(['xoxb-A', 'xoxb-B', 'xoxb-A']);
+});
+
+test('with no retries a 429 fails the call at once, as a rate-limited error', async () => {
+  const client = sharedClients({ slackApiUrl: slack.apiUrl }, 0)('xoxb-A');
+  slack.fail('views.open', { status: 429, headers: { 'retry-after': '30' } });
+  await expect(
+    client.views.open({
+      trigger_id: 't',
+      view: { type: 'modal', title: { type: 'plain_text', text: 'x' }, blocks: [] },
+    }),
+  ).rejects.toMatchObject({
+    code: ErrorCode.RateLimitedError,
+    retryAfter: 30,
+  });
+});
+
+test('a shared client that would pause its queue on a 429 is refused', () => {
+  expect(() =>
+    tokenClients(new WebClient(undefined, { slackApiUrl: slack.apiUrl }), { rateLimitRetries: 0 }),
+  ).toThrow(/reject rate-limited calls/);
+});
