@@ -119,7 +119,7 @@ export function createBoltApp(
   answerMissingInstallations(app); // OAuth: no installation → the guard answers NOT_INSTALLED
   app.use(workspaceGuard(installed, refusedWorkspace));
   // Bolt's own Web clients, one per workspace served: the most recent kept (src/slack/platform/client-pools.ts).
-  app.use(boundClientPools(app, CLIENTS_KEPT, coldListenerClients(clientOptions)));
+  app.use(boundClientPools(app, CLIENTS_KEPT, coldListenerClients({ ...clientOptions, logger })));
   // Every listener's work, including what runs after its ack, is tracked: a shutdown waits for it.
   app.use(async ({ next }) => {
     await inflight.run(next);

@@ -66,8 +66,10 @@ test('keeps a client for the most recently seen workspaces, at most `max`, each 
     true,
   ]);
   expect(t4[2]).toBe(t4[3]);
-  for (const call of slack.callsTo('chat.postMessage'))
+  for (const call of slack.callsTo('chat.postMessage')) {
     expect(call.args.text).toBe(`for ${call.token?.slice(5)}`);
+    expect(call.args.team_id).toBe(call.token?.slice(5));
+  }
   for (let i = 0; i < 600; i++) await request(`TW${i % 20}`);
   expect(kept()).toHaveLength(3);
 });

@@ -63,6 +63,50 @@ test("a 429 holds only the call it answered: it is sent again after Retry-After;
   expect(otherMs).toBeLessThan(500);
   expect(limitedMs).toBeGreaterThanOrEqual(1000);
   expect(slack.callsTo('chat.postMessage').map((c) => c.token)).toEqual(['xoxb-A', 'xoxb-B', 'xoxb-A']);
+  for (const call of slack.calls) expect(call.raw).not.toContain('xoxb-');
+});
+
+test('a call that names no token of its own (absent, undefined, empty) uses the client’s, in the header', async () => {
+  const client = sharedClients({ slackApiUrl: slack.apiUrl }, 0)('xoxb-A');
+  // As Bolt's sayStream and the Web client's chatStream call: `token: this.token`, often undefined.
+  await client.chat.postMessage({ channel: 'C1', text: 'a', token: undefined });
+  await client.apiCall('chat.postMessage', { channel: 'C1', text: 'b', token: '' });
+  expect(slack.calls.map((c) => c.token)).toEqual(['xoxb-A', 'xoxb-A']);
+  for (const call of slack.calls) expect(call.raw).not.toContain('xoxb-');
+});
+
+test('offers every Web API method of the Web client, by the same name; nothing that would cross tokens', async () => {
+  const shared = new WebClient(undefined, { slackApiUrl: slack.apiUrl, rejectRateLimitedCalls: true });
+  const called: string[] = [];
+  shared.apiCall = (async (method: string) => {
+    called.push(method);
+    return { ok: true };
+  }) as WebClient['apiCall'];
+  const client = tokenClients(shared, { rateLimitRetries: 0 })('xoxb-A');
+  const expected: string[] = [];
+  const walk = (node: object, facade: Record<string, unknown>, path: string[]) => {
+    for (const [key, value] of Object.entries(node)) {
+      const at = [...path, key].join('.');
+      if (typeof value === 'function' && value.name === 'bound apiCall') {
+        expected.push(at);
+        void (facade[key] as () => Promise<unknown>)();
+      } else if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)
+        walk(value, facade[key] as Record<string, unknown>, [...path, key]);
+    }
+  };
+  walk(new WebClient(), client as unknown as Record<string, unknown>, []);
+  expect(expected.length).toBeGreaterThan(250);
+  expect(called).toEqual(expected);
+  // files.uploadV2's helpers copy the token into request bodies; the emitter's events carry every
+  // workspace's calls: not offered. Nothing can be set on the client (it would land on the shared one).
+  expect(client.files.uploadV2).toBeUndefined();
+  expect(client.filesUploadV2).toBeUndefined();
+  await expect(client.apiCall('files.uploadV2', {})).rejects.toThrow(/own/);
+  expect(client.on).toBeUndefined();
+  expect(() => Object.assign(client, { token: 'xoxb-B' })).toThrow(TypeError);
+  expect(() => Object.defineProperty(client.chat, 'postMessage', { value: null })).toThrow(TypeError);
+  expect(client.token).toBe('xoxb-A');
+  expect(shared.token).toBeUndefined();
 });
 
 test('with no retries a 429 fails the call at once, as a rate-limited error', async () => {
@@ -79,7 +123,9 @@ test('with no retries a 429 fails the call at once, as a rate-limited error', as
   });
 });
 
-test('a shared client that would pause its queue on a 429 is refused', () => {
+test('a shared client that would pause its queue on a 429, or has a token of its own, is refused', () => {
+  const url = { slackApiUrl: slack.apiUrl, rejectRateLimitedCalls: true };
+  expect(() => tokenClients(new WebClient('xoxb-own', url), { rateLimitRetries: 0 })).toThrow(/no token/);
   expect(() =>
     tokenClients(new WebClient(undefined, { slackApiUrl: slack.apiUrl }), { rateLimitRetries: 0 }),
   ).toThrow(/reject rate-limited calls/);

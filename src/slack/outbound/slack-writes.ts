@@ -27,7 +27,8 @@ export function nothingWasDone(error: unknown): { wait: number } | null {
   if (e?.code !== 'slack_webapi_request_error') return null;
   // The Web client's fetch reports a refused connection as `TypeError: fetch failed` with the code on its cause.
   if ((e.original?.code ?? e.original?.cause?.code) === 'ECONNREFUSED') return { wait: 500 };
-  // A client that waits out a 429 itself (the listeners') reports it as a request error with this message.
+  // A client that waits out a 429 itself (a kept workspace's listener client) reports it as a request
+  // error with this message; the others (src/slack/platform/token-client.ts) as rate-limited, above.
   if (String(e.original?.message).startsWith('A rate limit was exceeded')) return { wait: 0 };
   return null;
 }

@@ -4,31 +4,29 @@
  * 26 KB, so 10,000 workspaces would hold some 250 MB. `boundClientPools` keeps the pools of the `max`
  * workspaces seen most recently and drops the others. Register its middleware before the listeners.
  *
- * A workspace's pool is kept from its second request among the last `max * 10` workspaces seen: with
- * traffic spread over thousands of workspaces, a client kept for a workspace that does not come back
- * soon lives long enough to reach V8's old generation, then is dropped there (a full GC's work).
- * Until then its requests get a client from `cold` (src/slack/platform/token-client.ts: calls through
- * one shared Web client with the workspace's token), so none is made for them at all.
+ * A workspace's pool is made at its second request among the last `max * 10` workspaces seen, and
+ * serves it from the third: with traffic spread over thousands of workspaces, a client kept for a
+ * workspace that does not come back soon lives long enough to reach V8's old generation, then is
+ * dropped there (a full GC's work). Until then its requests get a client from `cold`
+ * (src/slack/platform/token-client.ts: calls through one shared Web client with the workspace's
+ * token), so none is made for them at all.
  */
 import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
-import { WebClient, type WebClientOptions } from '@slack/web-api';
+import { webApi } from '../bolt.js';
 import type { TokenClient } from './token-client.js';
-
-/** How many requests between sweeps for pools kept under a key this middleware did not see. */
-const SWEEP_EVERY = 256;
 
 /** What Bolt asks of `App.clients[key]`: a client for the token its `authorize` read. */
 interface Pool {
-  getOrCreate(token: string, options: WebClientOptions): WebClient;
+  getOrCreate(token: string, options: webApi.WebClientOptions): webApi.WebClient;
 }
 
 /** A kept workspace's clients, one per token, as Bolt's own pool keeps them. */
 class KeptPool implements Pool {
-  private readonly clients = new Map<string, WebClient>();
-  getOrCreate(token: string, options: WebClientOptions): WebClient {
+  private readonly clients = new Map<string, webApi.WebClient>();
+  getOrCreate(token: string, options: webApi.WebClientOptions): webApi.WebClient {
     const kept = this.clients.get(token);
     if (kept) return kept;
-    const client = new WebClient(token, options);
+    const client = new webApi.WebClient(token, options);
     this.clients.set(token, client);
     return client;
   }
@@ -46,7 +44,6 @@ export function boundClientPools(app: object, max: number, cold: TokenClient): M
   const seen = new Map<string, true>();
   /** Workspaces seen once, whose pools were not kept, oldest first. */
   const once = new Set<string>();
-  let requests = 0;
   return async ({ context, next }) => {
     const key = context.teamId ?? context.enterpriseId;
     if (key) {
@@ -62,10 +59,6 @@ export function boundClientPools(app: object, max: number, cold: TokenClient): M
         // First seen (or not for a while): this request had a client from `cold`; nothing is kept.
         once.add(key);
         if (once.size > max * 10) once.delete(once.values().next().value as string);
-        delete kept[key];
-      }
-      if (++requests % SWEEP_EVERY === 0) {
-        for (const k of Object.keys(kept)) if (!seen.has(k)) delete kept[k];
       }
     }
     await next();
