@@ -46,7 +46,10 @@ export type TokenClient = (token: string, options?: { teamId?: string }) => webA
 
 /** Clients for tokens over `shared` (no token of its own, `rejectRateLimitedCalls: true`). */
 export function tokenClients(shared: webApi.WebClient, options: { rateLimitRetries: number }): TokenClient {
-  const own = shared as unknown as { rejectRateLimitedCalls?: boolean; defaultHeaders?: Record<string, unknown> };
+  const own = shared as unknown as {
+    rejectRateLimitedCalls?: boolean;
+    defaultHeaders?: Record<string, unknown>;
+  };
   if (!own.rejectRateLimitedCalls) throw new Error('the shared Web client must reject rate-limited calls');
   if (shared.token || own.defaultHeaders?.Authorization)
     throw new Error('the shared Web client must have no token of its own');
