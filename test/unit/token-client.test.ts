@@ -1,10 +1,11 @@
 /**
  * Clients for a token over one shared Web client (src/slack/platform/token-client.ts), against the
  * fake Slack: each call carries its client's token and team, nested methods and `apiCall` work, and
- * a 429 holds only the call it answered.
+ * a 429 holds only the call it answered. And the `fetch` every Slack client uses.
  */
 import { ErrorCode, WebClient } from '@slack/web-api';
-import { sharedClients } from '../../src/bot/slack-clients.js';
+import { sharedClients, slackFetch } from '../../src/bot/slack-clients.js';
+import type { Outbound } from '../../src/net/proxy.js';
 import { tokenClients } from '../../src/slack/platform/token-client.js';
 import { type FakeSlack, startFakeSlack } from '../../support/fakes/slack-api.js';
 
@@ -129,4 +130,13 @@ test('a shared client that would pause its queue on a 429, or has a token of its
   expect(() =>
     tokenClients(new WebClient(undefined, { slackApiUrl: slack.apiUrl }), { rateLimitRetries: 0 }),
   ).toThrow(/reject rate-limited calls/);
+});
+
+test("Slack calls go through undici's own fetch, or the outbound proxy's when one is set", async () => {
+  const { Response: UndiciResponse } = await import('undici');
+  const answer = await slackFetch(null)(`${slack.apiUrl}auth.test`, { method: 'POST', body: '' });
+  expect(answer).toBeInstanceOf(UndiciResponse);
+  expect(answer).not.toBeInstanceOf(globalThis.Response);
+  const proxied = async () => new Response('{}');
+  expect(slackFetch({ fetch: proxied } as unknown as Outbound)).toBe(proxied);
 });
