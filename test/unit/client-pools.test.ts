@@ -92,6 +92,23 @@ test("a workspace's first request keeps nothing and makes no Web client; its sec
   expect(kept()).toEqual(['T1']);
 });
 
+test('a team ID that names an Object property is a workspace like any other', async () => {
+  const { request, clients, kept } = boltApp(3);
+  for (const team of ['__proto__', 'constructor', '__proto__', 'constructor', '__proto__'])
+    await request(team);
+  expect(kept()).toEqual(['__proto__', 'constructor']);
+  expect(clients.map((c) => c.team)).toEqual([
+    '__proto__',
+    'constructor',
+    '__proto__',
+    'constructor',
+    '__proto__',
+  ]);
+  expect(slack.callsTo('chat.postMessage').map((c) => c.token)).toEqual(
+    ['__proto__', 'constructor', '__proto__', 'constructor', '__proto__'].map((t) => `xoxb-${t}`),
+  );
+});
+
 test("a dropped workspace's next request gets a new client (a reinstall's token)", async () => {
   const { app, request, clients, kept } = boltApp(3);
   for (let i = 0; i < 3; i++) await request('T1');

@@ -33,7 +33,8 @@ class KeptPool implements Pool {
 }
 
 export function boundClientPools(app: object, max: number, cold: TokenClient): Middleware<AnyMiddlewareArgs> {
-  const kept: Record<string, Pool> = {};
+  // No prototype: a key is only ever a pool kept here (a team ID cannot reach Object.prototype).
+  const kept: Record<string, Pool> = Object.create(null);
   // Bolt reads `clients[teamId]` (or the enterprise ID) when a request comes, before any middleware,
   // and writes a pool of its own there only when it reads none.
   const coldPool: Pool = { getOrCreate: (token, options) => cold(token, { teamId: options.teamId }) };
