@@ -96,7 +96,7 @@ export function oneAttemptClients(
   overrides: BotOverrides,
   { metrics, logger, outbound }: Pick<Infrastructure, 'metrics' | 'logger' | 'outbound'>,
 ): (token: string) => webApi.WebClient {
-  const clients = sharedClients(
+  return sharedClients(
     {
       ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
       retryConfig: { retries: 0 },
@@ -106,7 +106,6 @@ export function oneAttemptClients(
     },
     0,
   );
-  return (token) => clients(token);
 }
 
 /**

@@ -147,7 +147,7 @@ export function createUserDirectory(options: {
   const ttlMs = options.ttlMs ?? PROFILE_TTL_MS;
   /** By `workspace:user`; `seq`: the `changes` count when users.info was asked. */
   const profiles = new TtlCache<{ profile: SlackUserProfile; seq: number }>(ttlMs, now, PROFILES_KEPT);
-  /** The `changes` count at each person's last user_change, oldest first. */
+  /** The `changes` count at each person's last user_change. */
   const changed = new Map<string, number>();
   const groups = new TtlCache<Set<string>>(options.groupTtlMs ?? GROUP_TTL_MS, now, GROUPS_KEPT);
   /** `user_change` events seen; the count when the marks were last cleared (CHANGES_KEPT): a mark is above it. */
@@ -176,7 +176,6 @@ export function createUserDirectory(options: {
     },
     forget(userId) {
       changes++;
-      changed.delete(userId);
       changed.set(userId, changes);
       // Too many marks to keep: dropping every profile is as safe, and bounded.
       if (changed.size > CHANGES_KEPT) {

@@ -35,7 +35,8 @@ export function createRequestSurface(
   return {
     async checkAccess(r) {
       // Asked before every Katapult call: the emergency stop (one store read) and the access policy
-      // (cached for seconds) with the requester's Slack profile (kept up to 10 minutes, users.ts).
+      // (cached for seconds) with the requester's Slack profile (used while at most a minute old:
+      // DECISION_MAX_AGE_MS, users.ts).
       const checked = clientFor(r.workspace).then((client) =>
         checkAccess(deps, client, { workspaceId: r.workspace, userId: r.user, channelId: r.channel }),
       );
