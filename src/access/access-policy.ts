@@ -134,6 +134,8 @@ function isPolicy(value: unknown): value is AccessPolicy {
 
 export interface AccessPolicies {
   get(workspaceId: string): Promise<AccessPolicy>;
+  /** What `get` would answer from its cache without reading the store; undefined when it would read. */
+  peek(workspaceId: string): AccessPolicy | undefined;
   set(workspaceId: string, policy: AccessPolicy): Promise<void>;
   remove(workspaceId: string): Promise<void>;
 }
@@ -163,6 +165,10 @@ export function createAccessPolicies(
   return {
     async get(workspaceId) {
       return (await stored(workspaceId)) ?? defaultPolicy(fallback);
+    },
+    peek(workspaceId) {
+      const hit = cache.get(workspaceId);
+      return hit && now() - hit.at < cacheMs ? (hit.policy ?? defaultPolicy(fallback)) : undefined;
     },
     async set(workspaceId, policy) {
       if (!isPolicy(policy)) throw new TypeError('invalid access policy');

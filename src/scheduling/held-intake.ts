@@ -18,9 +18,9 @@ export function createHeldIntake(
   { holdMs, timeoutMs }: { holdMs: number; timeoutMs: number },
 ): RequestIntake {
   return {
-    async accept(record) {
+    async accept(record, options) {
       const deadline = Date.now() + timeoutMs;
-      const outcome = await intake.accept(record);
+      const outcome = await intake.accept(record, options);
       if (outcome === 'accepted') await worker.admit(record.id, Math.min(holdMs, deadline - Date.now()));
       return outcome;
     },

@@ -2,6 +2,10 @@
  * Taking a submission in: the request record is written, with its idempotency key, before Slack is
  * acked, within a time well inside Slack's 3 s. A write that fails or does not finish in time is
  * refused (the caller says so in the modal); one that finishes late is cancelled, best effort.
+ *
+ * The write may go out with the submission gate's reads, in the same round trip (`gate`): the
+ * record is then created leased to this process, so no other replica can run it, and it is started
+ * only once the gate let it through; a gate that refuses removes it again before the answer.
  */
 import { within } from '../deadline.js';
 import type { RequestLog, RequestRecord } from './request-log.js';
@@ -13,9 +17,19 @@ export class IntakeTimeoutError extends Error {
   }
 }
 
+/**
+ * 'duplicate': this submission was already recorded (Slack retried, a double click, another replica);
+ * 'refused': the gate given with it refused, and what this wrote is removed.
+ */
+export type IntakeOutcome = 'accepted' | 'duplicate' | 'refused';
+
+export interface AcceptOptions {
+  /** Written along with the gate's reads: true lets the record run; false removes it. */
+  gate?: Promise<boolean>;
+}
+
 export interface RequestIntake {
-  /** 'duplicate': this submission was already recorded (Slack retried, a double click, another replica). */
-  accept(record: RequestRecord): Promise<'accepted' | 'duplicate'>;
+  accept(record: RequestRecord, options?: AcceptOptions): Promise<IntakeOutcome>;
   /**
    * Starts the work on an accepted record (after the ack). The bot's intake (held-intake.ts) starts
    * it before the ack instead, and this does nothing there.
@@ -24,16 +38,18 @@ export interface RequestIntake {
 }
 
 export function createRequestIntake(deps: {
-  requests: Pick<RequestLog, 'create' | 'lease' | 'save' | 'release'>;
+  requests: Pick<RequestLog, 'create' | 'lease' | 'save' | 'withdraw'>;
   owner: string;
   leaseMs: number;
   timeoutMs: number;
   kick(id: string): void;
 }): RequestIntake {
   return {
-    async accept(record) {
+    async accept(record, options = {}) {
       const write = deps.requests.create(record, deps.owner, deps.leaseMs);
       const outcome = await within(write, deps.timeoutMs, 'late' as const);
+      // The gate bounds its own reads (it refuses when the store is too slow).
+      const refused = options.gate ? !(await options.gate) : false;
       if (outcome === 'late') {
         // The person is told nothing was done: make that true if the write lands after all.
         write
@@ -47,7 +63,13 @@ export function createRequestIntake(deps: {
               );
           })
           .catch(() => undefined);
+        if (refused) return 'refused';
         throw new IntakeTimeoutError(deps.timeoutMs);
+      }
+      if (refused) {
+        // Removed before the refusal is answered: nothing stays that the person is told was refused.
+        if (outcome) await deps.requests.withdraw(record.id, deps.owner);
+        return 'refused';
       }
       return outcome ? 'accepted' : 'duplicate';
     },

@@ -211,6 +211,11 @@ export interface RequestLog {
   put(record: RequestRecord): Promise<void>;
   release(id: string, owner: string): Promise<void>;
   /**
+   * Removes a record `owner` created and still holds (a submission refused after its record was
+   * written in the same round trip as the gate's reads); nothing when the lease is another's.
+   */
+  withdraw(id: string, owner: string): Promise<void>;
+  /**
    * The record as `create` wrote it, once, when `owner` created it here within the first third of
    * its lease (so the lease is surely still its own); null otherwise (then `lease` it).
    */
@@ -370,6 +375,10 @@ export function createRequestLog(docs: Docs, now: () => number = Date.now): Requ
       });
     },
     release: (id, owner) => docs.release(REQUESTS, id, owner),
+    withdraw(id, owner) {
+      fresh.delete(id);
+      return docs.release(REQUESTS, id, owner, { remove: true });
+    },
     abandoned: (limit) => docs.expired(REQUESTS, limit),
     async pending() {
       const stats = await docs.activeStats(REQUESTS);

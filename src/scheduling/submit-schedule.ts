@@ -15,8 +15,8 @@ import { APPROVALS, FREEZE } from '../messages/approvals.js';
 import { dailyLimitRefusal, STORE_DOWN_INLINE } from '../messages/submission.js';
 import type { Metrics } from '../metrics.js';
 import type { DailyLimit, Reservation } from './daily-limit.js';
-import type { RequestIntake } from './intake.js';
-import type { WorkflowStep } from './request-log.js';
+import type { IntakeOutcome, RequestIntake } from './intake.js';
+import type { RequestRecord, WorkflowStep } from './request-log.js';
 
 /** How long the gate's store reads may take before the submission is refused as store trouble. */
 const GATE_TIMEOUT_MS = 1_000;
@@ -28,7 +28,8 @@ const ZONE_BUDGET_MS = 700;
 export interface SubmitScheduleDeps {
   command: string;
   freezes: Pick<Freezes, 'get'>;
-  access: Pick<AccessPolicies, 'get'>;
+  /** `peek`: the workspace's policy when it is at hand without reading the store (its cache). */
+  access: Pick<AccessPolicies, 'get'> & Partial<Pick<AccessPolicies, 'peek'>>;
   /** The deployment's approval default, and how long a request waits for a decision. */
   approvals: { requiredByDefault: boolean; ttlMs: number };
   /** The deployment's daily limit per person (null: unlimited), unless the workspace sets one. */
@@ -90,8 +91,15 @@ export function createSubmitSchedule(deps: SubmitScheduleDeps): SubmitSchedule {
   return async (input, surface) => {
     const id = `${input.workspaceId}:${input.viewId}`;
     const { policyIds } = input;
-    const gate = await submissionGate(deps, input);
+    const gateRead = submissionGate(deps, input);
+    // One round trip for the gate and the intake when nothing is left to decide first: the record
+    // is written along with the gate's reads, and removed again if the gate refuses.
+    const early = recordWithGate(deps, input, id, gateRead);
+    const gate = await gateRead;
     if (!gate.ok) {
+      await early?.catch((error: unknown) =>
+        deps.logger.event('error', 'refused_request_not_removed', { error: errorText(error) }),
+      );
       await surface.answer(gate.text ?? STORE_DOWN_INLINE);
       await gate.afterAnswer?.();
       return;
@@ -100,7 +108,7 @@ export function createSubmitSchedule(deps: SubmitScheduleDeps): SubmitSchedule {
     const who = { workspace: input.workspaceId, user: input.userId, requestId: id, policyIds };
     let reserved = false;
     try {
-      const limit = dailyLimitOf(gate.policy, deps.maxPerUserPerDay);
+      const limit = early ? null : dailyLimitOf(gate.policy, deps.maxPerUserPerDay);
       const reservation: Reservation =
         limit === null ? { ok: true } : await reserveInTime(deps, { ...who, limit });
       if (!reservation.ok && limit !== null) {
@@ -131,24 +139,9 @@ export function createSubmitSchedule(deps: SubmitScheduleDeps): SubmitSchedule {
       return;
     }
 
-    let accepted: 'accepted' | 'duplicate';
+    let accepted: IntakeOutcome;
     try {
-      accepted = await deps.intake.accept({
-        id,
-        workspace: input.workspaceId,
-        user: input.userId,
-        channel: input.channelId,
-        botUserId: input.botUserId,
-        atSeconds: input.atSeconds,
-        createdAt: deps.now(),
-        retryNum: input.retryNum,
-        state: 'pending',
-        attempts: 0,
-        policies: policyIds.map((policyId) => ({ policyId })),
-        ...(gate.needsApproval ? { approval: { expiresAt: deps.now() + deps.approvals.ttlMs } } : {}),
-        ...(input.workflow ? { workflow: input.workflow } : {}),
-        ...(input.threadTs ? { threadTs: input.threadTs } : {}),
-      });
+      accepted = await (early ?? deps.intake.accept(requestRecord(deps, input, id, gate.needsApproval)));
     } catch (error) {
       deps.logger.event('error', 'request_not_recorded', { error: errorText(error) });
       // Nothing was recorded, so nothing will be scheduled: give the places back (best effort).
@@ -157,6 +150,8 @@ export function createSubmitSchedule(deps: SubmitScheduleDeps): SubmitSchedule {
       await surface.answer(STORE_DOWN_INLINE);
       return;
     }
+    // 'refused' only follows a gate that refused, answered above.
+    if (accepted === 'refused') return surface.answer(STORE_DOWN_INLINE);
     await surface.answer(null);
     if (accepted === 'duplicate') {
       deps.metrics.submission('duplicate');
@@ -171,6 +166,53 @@ export function createSubmitSchedule(deps: SubmitScheduleDeps): SubmitSchedule {
     }
     deps.intake.run(id);
   };
+}
+
+/** The request record of an accepted submission. */
+function requestRecord(
+  deps: Pick<SubmitScheduleDeps, 'now' | 'approvals'>,
+  input: ScheduleSubmission,
+  id: string,
+  needsApproval: boolean,
+): RequestRecord {
+  return {
+    id,
+    workspace: input.workspaceId,
+    user: input.userId,
+    channel: input.channelId,
+    botUserId: input.botUserId,
+    atSeconds: input.atSeconds,
+    createdAt: deps.now(),
+    retryNum: input.retryNum,
+    state: 'pending',
+    attempts: 0,
+    policies: input.policyIds.map((policyId) => ({ policyId })),
+    ...(needsApproval ? { approval: { expiresAt: deps.now() + deps.approvals.ttlMs } } : {}),
+    ...(input.workflow ? { workflow: input.workflow } : {}),
+    ...(input.threadTs ? { threadTs: input.threadTs } : {}),
+  };
+}
+
+/**
+ * Starts the intake along with the gate's reads when the workspace's access policy is at hand (its
+ * cache) and leaves nothing to decide between them: no daily limit to reserve first, and a channel
+ * approvers can see when approvals are needed. Null otherwise: the intake follows the gate.
+ */
+function recordWithGate(
+  deps: SubmitScheduleDeps,
+  input: ScheduleSubmission,
+  id: string,
+  gateRead: Promise<Gate>,
+): Promise<IntakeOutcome> | null {
+  const policy = deps.access.peek?.(input.workspaceId);
+  if (!policy || dailyLimitOf(policy, deps.maxPerUserPerDay) !== null) return null;
+  const needsApproval = approvalOf(policy, deps.approvals.requiredByDefault).mode !== 'off';
+  if (needsApproval && !isChannel(input.channelId)) return null;
+  const accepting = deps.intake.accept(requestRecord(deps, input, id, needsApproval), {
+    gate: gateRead.then((gate) => gate.ok),
+  });
+  accepting.catch(() => undefined); // awaited by the caller, whichever way the gate goes
+  return accepting;
 }
 
 /** Channels approvers can see: public and private channels (IDs `C…`, legacy private `G…`). */

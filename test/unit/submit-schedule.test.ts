@@ -39,6 +39,8 @@ interface Options {
   access?: () => Promise<AccessPolicy>;
   reserve?: () => Promise<Reservation>;
   accept?: () => Promise<'accepted' | 'duplicate'>;
+  /** The access policy at hand in the cache (`peek`); none: the use case must read it first. */
+  peek?: AccessPolicy;
   zone?: () => Promise<string | null>;
   /** The deployment's daily limit (default 5). */
   limit?: number | null;
@@ -49,6 +51,12 @@ interface Options {
 /** Runs one submission; `steps` is the order of everything the use case did. */
 async function submit(o: Options = {}) {
   const steps: string[] = [];
+  /** `steps` with the emergency stop's read and its answer among them. */
+  const timeline: string[] = [];
+  const log = (step: string) => {
+    steps.push(step);
+    timeline.push(step);
+  };
   const audits: AuditEntry[] = [];
   const accepted: RequestRecord[] = [];
   const released: unknown[] = [];
@@ -58,30 +66,43 @@ async function submit(o: Options = {}) {
   const answers: (string | null)[] = [];
   await createSubmitSchedule({
     command: '/katapult',
-    freezes: { get: o.freeze ?? (async () => ({ frozen: false })) },
-    access: { get: o.access ?? (async () => accessPolicy()) },
+    freezes: {
+      get: async () => {
+        timeline.push('freeze read');
+        const state = await (o.freeze ?? (async () => ({ frozen: false }) as const))();
+        timeline.push(`freeze ${state.frozen ? 'on' : 'off'}`);
+        return state;
+      },
+    },
+    access: { get: o.access ?? (async () => accessPolicy()), peek: () => o.peek },
     approvals: { requiredByDefault: o.requiredByDefault ?? false, ttlMs: 60_000 },
     maxPerUserPerDay: o.limit === undefined ? 5 : o.limit,
     dailyLimit: {
       reserve: () => {
-        steps.push('reserve');
+        log('reserve');
         return (o.reserve ?? (async () => ({ ok: true as const })))();
       },
       release: async (r) => {
-        steps.push('release');
+        log('release');
         released.push(r);
       },
     },
     intake: {
-      accept: (r) => {
-        steps.push('accept');
+      accept: async (r, options) => {
+        log(options?.gate ? 'accept with the gate' : 'accept');
         accepted.push(r);
-        return (o.accept ?? (async () => 'accepted' as const))();
+        const outcome = await (o.accept ?? (async () => 'accepted' as const))();
+        // As the intake does: a gate that refuses removes what was written.
+        if (options?.gate && !(await options.gate)) {
+          log('withdrawn');
+          return 'refused';
+        }
+        return outcome;
       },
-      run: (id) => steps.push(`run ${id}`),
+      run: (id) => log(`run ${id}`),
     },
     record: async (entry) => {
-      steps.push(`audit ${entry.outcome}`);
+      log(`audit ${entry.outcome}`);
       audits.push(entry);
     },
     logger: { event: (_level: string, event: string) => events.push(event) } as unknown as AppLogger,
@@ -95,12 +116,12 @@ async function submit(o: Options = {}) {
     {
       zone: o.zone ?? (async () => 'Europe/Paris'),
       answer: async (refusal) => {
-        steps.push(refusal === null ? 'answer ok' : 'answer refused');
+        log(refusal === null ? 'answer ok' : 'answer refused');
         answers.push(refusal);
       },
     },
   );
-  return { steps, audits, accepted, released, outcomes, storeErrors, events, answers };
+  return { steps, timeline, audits, accepted, released, outcomes, storeErrors, events, answers };
 }
 
 afterEach(() => jest.useRealTimers());
@@ -240,4 +261,79 @@ test('an intake that fails: the reserved places are given back, and "store down"
 
   const unlimited = await submit({ limit: null, accept: async () => Promise.reject(new Error('x')) });
   expect(unlimited.steps).toEqual(['accept', 'answer refused']);
+});
+
+describe('the access policy at hand (cached), no daily limit: one round trip for the gate and the intake', () => {
+  test('the record is written along with the emergency stop’s read, and started once the gate let it through', async () => {
+    const t = await submit({ limit: null, peek: accessPolicy() });
+    expect(t.timeline).toEqual([
+      'freeze read',
+      'accept with the gate',
+      'freeze off',
+      'answer ok',
+      'run T1:V1',
+    ]);
+    expect(t.accepted[0]).toMatchObject({ id: 'T1:V1', state: 'pending', createdAt: NOW });
+    expect(t.accepted[0]?.approval).toBeUndefined();
+  });
+
+  test('frozen: what was written is withdrawn before the refusal is answered, then audited', async () => {
+    const t = await submit({
+      limit: null,
+      peek: accessPolicy(),
+      freeze: async () => ({ frozen: true, by: 'admin', userId: 'U9', at: 1 }),
+    });
+    expect(t.timeline).toEqual([
+      'freeze read',
+      'accept with the gate',
+      'freeze on',
+      'withdrawn',
+      'answer refused',
+      'audit refused:frozen',
+      'audit refused:frozen',
+    ]);
+    expect(t.answers).toEqual([FREEZE.refusedSubmission('/katapult')]);
+    expect(t.outcomes).toEqual(['refused']);
+  });
+
+  test('with approvals, in a channel: the record waits for a decision, as on the longer path', async () => {
+    const t = await submit({ limit: null, peek: accessPolicy(), requiredByDefault: true });
+    expect(t.steps).toEqual(['accept with the gate', 'answer ok', 'run T1:V1']);
+    expect(t.accepted[0]?.approval).toEqual({ expiresAt: NOW + 60_000 });
+  });
+
+  test('the gate first when something must be decided before the record: a daily limit, a direct message under approvals, no policy at hand', async () => {
+    const limited = await submit({ peek: accessPolicy() }); // the deployment's limit of 5
+    expect(limited.timeline).toEqual([
+      'freeze read',
+      'freeze off',
+      'reserve',
+      'accept',
+      'answer ok',
+      'run T1:V1',
+    ]);
+    const ownLimit = accessPolicy({ maxPerUserPerDay: 2 });
+    const own = await submit({ limit: null, peek: ownLimit, access: async () => ownLimit });
+    expect(own.steps).toEqual(['reserve', 'accept', 'answer ok', 'run T1:V1']);
+    const dm = await submit({
+      limit: null,
+      peek: accessPolicy(),
+      requiredByDefault: true,
+      input: { channelId: 'D0DM' },
+    });
+    expect(dm.steps).toEqual(['answer refused']);
+    const cold = await submit({ limit: null });
+    expect(cold.timeline).toEqual(['freeze read', 'freeze off', 'accept', 'answer ok', 'run T1:V1']);
+  });
+
+  test('a store that fails the write: "store down", nothing started', async () => {
+    const t = await submit({
+      limit: null,
+      peek: accessPolicy(),
+      accept: async () => Promise.reject(new Error('x')),
+    });
+    expect(t.steps).toEqual(['accept with the gate', 'answer refused']);
+    expect(t.answers).toEqual([STORE_DOWN_INLINE]);
+    expect(t.outcomes).toEqual(['store_error']);
+  });
 });
