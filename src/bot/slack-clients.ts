@@ -42,17 +42,35 @@ export const CLIENTS_KEPT = 100;
 const undici = loadLater<typeof Undici>('undici');
 
 /**
- * The `fetch` of every Slack Web client: the outbound proxy's, or else undici's own (the package
- * Socket Mode and the proxy load anyway) rather than Node's global one, whose bundled copy cost about
- * 30 µs more CPU per call (5-7% of a command, 5% of a submission, in the benchmark's A/B runs).
+ * How every Slack Web client calls Slack: its `fetch`, counted, and its per-attempt `timeout`. The
+ * `fetch` is the outbound proxy's, or else undici's own (the package Socket Mode and the proxy load
+ * anyway) rather than Node's global one, whose bundled copy cost about 30 µs more CPU per call (5-7%
+ * of a command, 5% of a submission, in the benchmark's A/B runs). Without a proxy the timeout is kept by undici's dispatcher (connect, headers, and
+ * each pause in the body, `timeoutMs` each), whose coarse timers cost next to nothing; the Web
+ * client's own `timeout` makes an `AbortSignal.timeout` per call, whose timer and listeners cost
+ * about 25 µs of CPU per call, and which fires 10 s later unless collected first. Through the
+ * proxy, the Web client keeps the timeout itself, as before. Either way a call that gets no answer
+ * fails as a request error (slack-writes.ts: it may have been done; never sent again).
  */
-export function slackFetch(outbound: Outbound | null): typeof globalThis.fetch {
-  if (outbound) return outbound.fetch;
-  return (input, init) =>
-    undici().fetch(
-      input as Parameters<typeof Undici.fetch>[0],
-      init as Parameters<typeof Undici.fetch>[1],
-    ) as unknown as Promise<Response>;
+export function slackHttp(
+  outbound: Outbound | null,
+  metrics: Infrastructure['metrics'],
+  timeoutMs: number,
+): Pick<webApi.WebClientOptions, 'fetch' | 'timeout'> {
+  if (outbound) return { timeout: timeoutMs, fetch: countingSlackFetch(metrics, outbound.fetch) };
+  let dispatcher: Undici.Dispatcher | undefined;
+  const timed: typeof globalThis.fetch = (input, init) => {
+    dispatcher ??= new (undici().Agent)({
+      connect: { timeout: timeoutMs },
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    return undici().fetch(input as Parameters<typeof Undici.fetch>[0], {
+      ...(init as Parameters<typeof Undici.fetch>[1]),
+      dispatcher,
+    }) as unknown as Promise<Response>;
+  };
+  return { timeout: 0, fetch: countingSlackFetch(metrics, timed) };
 }
 
 /** A workspace's Web client for work outside a Slack request. */
@@ -100,8 +118,7 @@ export function oneAttemptClients(
     {
       ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
       retryConfig: { retries: 0 },
-      timeout: overrides.slackWriteTimeoutMs ?? SLACK_WRITE_TIMEOUT_MS,
-      fetch: countingSlackFetch(metrics, slackFetch(outbound)),
+      ...slackHttp(outbound, metrics, overrides.slackWriteTimeoutMs ?? SLACK_WRITE_TIMEOUT_MS),
       logger,
     },
     0,
@@ -144,9 +161,8 @@ export function listenerClientOptions(
     // Slack gives one post, not four (slack-writes.ts).
     retryConfig: LISTENER_RETRIES,
     // Per attempt: a connection that never answers must not hold a post (and its fallback) for ever.
-    timeout: overrides.slackWriteTimeoutMs ?? SLACK_WRITE_TIMEOUT_MS,
     // Counts failed Web API calls by method and error, for every client Bolt makes; through the
     // outbound proxy when one is set (src/net/proxy.ts).
-    fetch: countingSlackFetch(metrics, slackFetch(outbound)),
+    ...slackHttp(outbound, metrics, overrides.slackWriteTimeoutMs ?? SLACK_WRITE_TIMEOUT_MS),
   };
 }

@@ -4,8 +4,10 @@
  * a 429 holds only the call it answered. And the `fetch` every Slack client uses.
  */
 import { ErrorCode, WebClient } from '@slack/web-api';
-import { sharedClients, slackFetch } from '../../src/bot/slack-clients.js';
+import { sharedClients, slackHttp } from '../../src/bot/slack-clients.js';
+import type { Metrics } from '../../src/metrics.js';
 import type { Outbound } from '../../src/net/proxy.js';
+import { mayHaveBeenDone } from '../../src/slack/outbound/slack-writes.js';
 import { tokenClients } from '../../src/slack/platform/token-client.js';
 import { type FakeSlack, startFakeSlack } from '../../support/fakes/slack-api.js';
 
@@ -133,10 +135,46 @@ test('a shared client that would pause its queue on a 429, or has a token of its
 });
 
 test("Slack calls go through undici's own fetch, or the outbound proxy's when one is set", async () => {
+  const metrics = { slackApiError: () => undefined } as unknown as Metrics;
   const { Response: UndiciResponse } = await import('undici');
-  const answer = await slackFetch(null)(`${slack.apiUrl}auth.test`, { method: 'POST', body: '' });
+  const direct = slackHttp(null, metrics, 10_000);
+  const answer = await direct.fetch?.(`${slack.apiUrl}auth.test`, { method: 'POST', body: '' });
   expect(answer).toBeInstanceOf(UndiciResponse);
   expect(answer).not.toBeInstanceOf(globalThis.Response);
-  const proxied = async () => new Response('{}');
-  expect(slackFetch({ fetch: proxied } as unknown as Outbound)).toBe(proxied);
+  // undici's dispatcher keeps the timeout: the Web client makes no abort signal per call.
+  expect(direct.timeout).toBe(0);
+
+  const proxiedCalls: string[] = [];
+  const proxied = async (input: unknown) => {
+    proxiedCalls.push(String(input));
+    return new Response('{}');
+  };
+  const viaProxy = slackHttp({ fetch: proxied } as unknown as Outbound, metrics, 10_000);
+  await viaProxy.fetch?.(`${slack.apiUrl}auth.test`, { method: 'POST', body: '' });
+  expect(proxiedCalls).toEqual([`${slack.apiUrl}auth.test`]);
+  expect(viaProxy.timeout).toBe(10_000);
+});
+
+test('a Slack call that gets no answer fails after the timeout as a request error that may have been done', async () => {
+  const metrics = { slackApiError: () => undefined } as unknown as Metrics;
+  const release = slack.hold('chat.postMessage');
+  try {
+    const client = new WebClient('xoxb-timeout', {
+      slackApiUrl: slack.apiUrl,
+      retryConfig: { retries: 0 },
+      ...slackHttp(null, metrics, 300),
+    });
+    const started = Date.now();
+    const failed = await client.chat.postMessage({ channel: 'C1', text: 'hi' }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    const took = Date.now() - started;
+    expect(failed).toMatchObject({ code: ErrorCode.RequestError });
+    expect(mayHaveBeenDone(failed)).toBe(true);
+    expect(took).toBeGreaterThanOrEqual(250);
+    expect(took).toBeLessThan(5_000);
+  } finally {
+    release();
+  }
 });
