@@ -124,8 +124,26 @@ export function formatLocal(unixMs: number, zone: string | null | undefined): st
   return `${weekday} ${w.day} ${MONTHS[w.month - 1]} ${pad(w.year, 4)}, ${pad(w.hour)}:${pad(w.minute)} (${z})`;
 }
 
+/**
+ * The audit lines' local times by zone and instant: every policy of a request has the same (an ICU
+ * formatting costs tens of µs, the dearest step of an audit line), so the last few are kept.
+ */
+const AUDIT_LOCAL_KEPT = 64;
+const auditLocal = new Map<string, string>();
+
 /** `2026-11-28 09:30 +00:00` in `zone` (the audit line's local time); `Invalid DateTime` for an unknown zone. */
 export function formatAuditLocal(unixSeconds: number, zone: string): string {
+  const key = `${unixSeconds} ${zone}`;
+  let text = auditLocal.get(key);
+  if (text === undefined) {
+    text = auditLocalOf(unixSeconds, zone);
+    if (auditLocal.size >= AUDIT_LOCAL_KEPT) auditLocal.delete(auditLocal.keys().next().value as string);
+    auditLocal.set(key, text);
+  }
+  return text;
+}
+
+function auditLocalOf(unixSeconds: number, zone: string): string {
   let w: Wall;
   try {
     w = wallClock(unixSeconds * 1000, zone);

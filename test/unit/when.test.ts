@@ -384,3 +384,21 @@ test('formatAuditLocal: the audit line’s local time with its offset, as luxon 
   expect(formatAuditLocal(winter, UTC)).toBe('2026-11-28 09:30 +00:00');
   expect(formatAuditLocal(winter, 'Not/AZone')).toBe('Invalid DateTime');
 });
+
+test('formatAuditLocal: the same answers when asked again, past the few it keeps', () => {
+  // Every quarter of an hour over three days around London's autumn change, and each again backwards.
+  const start = Date.UTC(2026, 9, 24, 0, 0) / 1000;
+  const instants = Array.from({ length: 288 }, (_, i) => start + i * 900);
+  const first = instants.map((t) => formatAuditLocal(t, LON));
+  const again = [...instants]
+    .reverse()
+    .map((t) => formatAuditLocal(t, LON))
+    .reverse();
+  expect(again).toEqual(first);
+  expect(first[0]).toBe('2026-10-24 01:00 +01:00');
+  expect(first.at(-1)).toBe('2026-10-26 23:45 +00:00');
+  expect(formatAuditLocal(Date.UTC(2026, 9, 25, 0, 30) / 1000, LON)).toBe('2026-10-25 01:30 +01:00');
+  expect(formatAuditLocal(Date.UTC(2026, 9, 25, 1, 30) / 1000, LON)).toBe('2026-10-25 01:30 +00:00');
+  // Kept by zone too: the same instant elsewhere is not London's.
+  expect(formatAuditLocal(start, NY)).toBe('2026-10-23 20:00 -04:00');
+});
