@@ -37,7 +37,10 @@ function intakeOn(owner = 'w1') {
 }
 
 /** A gate read issued in this turn, as the submission gate's is: a read of the same store. */
-const gateRead = (frozen: boolean) => store().kv.get('freeze:T1').then(() => !frozen);
+const gateRead = (frozen: boolean) =>
+  store()
+    .kv.get('freeze:T1')
+    .then(() => !frozen);
 
 test('the record and the gate’s read go to the store in one round trip', async () => {
   const { intake } = intakeOn();
