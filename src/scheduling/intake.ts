@@ -46,6 +46,7 @@ export function createRequestIntake(deps: {
 }): RequestIntake {
   return {
     async accept(record, options = {}) {
+      const deadline = Date.now() + deps.timeoutMs;
       const write = deps.requests.create(record, deps.owner, deps.leaseMs);
       const outcome = await within(write, deps.timeoutMs, 'late' as const);
       // The gate bounds its own reads (it refuses when the store is too slow).
@@ -67,8 +68,12 @@ export function createRequestIntake(deps: {
         throw new IntakeTimeoutError(deps.timeoutMs);
       }
       if (refused) {
-        // Removed before the refusal is answered: nothing stays that the person is told was refused.
-        if (outcome) await deps.requests.withdraw(record.id, deps.owner);
+        // Removed before the refusal is answered, within the intake's time: nothing stays that the
+        // person is told was refused. A removal the store is slow to make goes on after the answer.
+        if (outcome) {
+          const removal = deps.requests.withdraw(record.id, deps.owner);
+          await within(removal, Math.max(0, deadline - Date.now()), undefined);
+        }
         return 'refused';
       }
       return outcome ? 'accepted' : 'duplicate';

@@ -83,3 +83,35 @@ test('without a gate, as before: accepted, then a duplicate', async () => {
   await expect(intake.accept(record('T1:V2'))).resolves.toBe('accepted');
   await expect(intake.accept(record('T1:V2'))).resolves.toBe('duplicate');
 });
+
+test('a removal the store does not answer holds the refusal no longer than the intake’s own time', async () => {
+  let removed = false;
+  let finishRemoval: () => void = () => undefined;
+  const intake = createRequestIntake({
+    requests: {
+      create: async () => true,
+      lease: async () => null,
+      save: async () => true,
+      withdraw: () =>
+        new Promise<void>((resolve) => {
+          finishRemoval = () => {
+            removed = true;
+            resolve();
+          };
+        }),
+    },
+    owner: 'w1',
+    leaseMs: 60_000,
+    timeoutMs: 300,
+    kick: () => undefined,
+  });
+  const started = Date.now();
+  await expect(intake.accept(record('T1:V3'), { gate: Promise.resolve(false) })).resolves.toBe('refused');
+  const took = Date.now() - started;
+  expect(took).toBeGreaterThanOrEqual(250);
+  expect(took).toBeLessThan(2_000);
+  // It goes on: the record is removed once the store answers.
+  finishRemoval();
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(removed).toBe(true);
+});
