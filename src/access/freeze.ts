@@ -11,6 +11,8 @@ export type FreezeState =
   | { frozen: true; by: 'admin'; userId: string; at: number };
 
 export interface Freezes {
+  /** The whole deployment is frozen (`KATAPULT_FROZEN=true`): `get` answers so without the store. */
+  readonly deployment: boolean;
   get(workspaceId: string): Promise<FreezeState>;
   freeze(workspaceId: string, userId: string, at: number): Promise<void>;
   unfreeze(workspaceId: string): Promise<void>;
@@ -20,6 +22,7 @@ export interface Freezes {
 export function createFreezes(kv: Keyv, deploymentFrozen: boolean): Freezes {
   const key = (w: string) => `freeze:${w}`;
   return {
+    deployment: deploymentFrozen,
     async get(workspaceId) {
       if (deploymentFrozen) return { frozen: true, by: 'deployment' };
       const value: unknown = await kv.get(key(workspaceId));

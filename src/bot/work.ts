@@ -142,6 +142,8 @@ export function createWork(
       leaseMs: config.requests.leaseMs,
       timeoutMs: INTAKE_TIMEOUT_MS,
       kick: (id) => worker.kick(id),
+      onLeftBehind: (id, error) =>
+        infra.logger.event('error', 'refused_request_left', { request: id, error: errorText(error) }),
     }),
     worker,
     { holdMs: ACK_HOLD_MS, timeoutMs: INTAKE_TIMEOUT_MS },

@@ -37,41 +37,62 @@ export interface RequestIntake {
   run(id: string): void;
 }
 
+/**
+ * A lease shorter than this many intake times could lapse while the gate is still deciding (then
+ * another replica could take the record): the gate answers first instead.
+ */
+const SHORT_LEASE_INTAKES = 3;
+
 export function createRequestIntake(deps: {
   requests: Pick<RequestLog, 'create' | 'lease' | 'save' | 'withdraw'>;
   owner: string;
   leaseMs: number;
   timeoutMs: number;
   kick(id: string): void;
+  /** A record the person was told was not taken that could not be removed nor cancelled. */
+  onLeftBehind?(id: string, error: unknown): void;
 }): RequestIntake {
+  /**
+   * Makes a record this intake wrote, and the person is told was not taken, never run: removed, or
+   * else cancelled, while its lease (this intake's) keeps every other replica off it.
+   */
+  const takeBack = async (id: string, why: string): Promise<void> => {
+    try {
+      await deps.requests.withdraw(id, deps.owner);
+    } catch {
+      try {
+        const r = await deps.requests.lease(id, deps.owner, deps.leaseMs);
+        if (r) await deps.requests.save({ ...r, state: 'cancelled', error: why }, deps.owner);
+      } catch (error) {
+        deps.onLeftBehind?.(id, error);
+      }
+    }
+  };
   return {
     async accept(record, options = {}) {
+      let gate = options.gate;
+      if (gate && deps.leaseMs < SHORT_LEASE_INTAKES * deps.timeoutMs) {
+        if (!(await gate)) return 'refused';
+        gate = undefined;
+      }
       const deadline = Date.now() + deps.timeoutMs;
       const write = deps.requests.create(record, deps.owner, deps.leaseMs);
       const outcome = await within(write, deps.timeoutMs, 'late' as const);
       // The gate bounds its own reads (it refuses when the store is too slow).
-      const refused = options.gate ? !(await options.gate) : false;
+      const refused = gate ? !(await gate) : false;
       if (outcome === 'late') {
         // The person is told nothing was done: make that true if the write lands after all.
         write
-          .then(async (created) => {
-            if (!created) return;
-            const r = await deps.requests.lease(record.id, deps.owner, deps.leaseMs);
-            if (r)
-              await deps.requests.save(
-                { ...r, state: 'cancelled', error: 'store too slow at intake' },
-                deps.owner,
-              );
-          })
+          .then((created) => (created ? takeBack(record.id, 'store too slow at intake') : undefined))
           .catch(() => undefined);
         if (refused) return 'refused';
         throw new IntakeTimeoutError(deps.timeoutMs);
       }
       if (refused) {
-        // Removed before the refusal is answered, within the intake's time: nothing stays that the
-        // person is told was refused. A removal the store is slow to make goes on after the answer.
+        // Taken back before the refusal is answered, within the intake's time: nothing stays that the
+        // person is told was refused. What the store is slow to do goes on after the answer.
         if (outcome) {
-          const removal = deps.requests.withdraw(record.id, deps.owner);
+          const removal = takeBack(record.id, 'refused at the submission gate');
           await within(removal, Math.max(0, deadline - Date.now()), undefined);
         }
         return 'refused';

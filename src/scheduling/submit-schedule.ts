@@ -27,7 +27,7 @@ const ZONE_BUDGET_MS = 700;
 
 export interface SubmitScheduleDeps {
   command: string;
-  freezes: Pick<Freezes, 'get'>;
+  freezes: Pick<Freezes, 'get'> & Partial<Pick<Freezes, 'deployment'>>;
   /** `peek`: the workspace's policy when it is at hand without reading the store (its cache). */
   access: Pick<AccessPolicies, 'get'> & Partial<Pick<AccessPolicies, 'peek'>>;
   /** The deployment's approval default, and how long a request waits for a decision. */
@@ -97,9 +97,8 @@ export function createSubmitSchedule(deps: SubmitScheduleDeps): SubmitSchedule {
     const early = recordWithGate(deps, input, id, gateRead);
     const gate = await gateRead;
     if (!gate.ok) {
-      await early?.catch((error: unknown) =>
-        deps.logger.event('error', 'refused_request_not_removed', { error: errorText(error) }),
-      );
+      // The intake takes back what it wrote (it logs what it could not); a failed write wrote nothing.
+      await early?.catch(() => undefined);
       await surface.answer(gate.text ?? STORE_DOWN_INLINE);
       await gate.afterAnswer?.();
       return;
@@ -204,6 +203,8 @@ function recordWithGate(
   id: string,
   gateRead: Promise<Gate>,
 ): Promise<IntakeOutcome> | null {
+  // A deployment-wide stop refuses every submission: nothing to write.
+  if (deps.freezes.deployment) return null;
   const policy = deps.access.peek?.(input.workspaceId);
   if (!policy || dailyLimitOf(policy, deps.maxPerUserPerDay) !== null) return null;
   const needsApproval = approvalOf(policy, deps.approvals.requiredByDefault).mode !== 'off';

@@ -126,40 +126,6 @@ describe('without approvals', () => {
     }
   });
 
-  test('a form submitted while frozen is refused in the form; the record written with the gate’s read is gone', async () => {
-    const [policy] = catalogued(h, 1);
-    const calls = scheduleCalls(h).length;
-    const since = Date.now();
-    await setFreeze(h, true);
-    try {
-      // Each request record the store is asked to insert (the intake goes with the gate's read).
-      const inserted: string[] = [];
-      h.bot.store.onRoundTrip((statements) => {
-        for (const { sql, values } of statements)
-          if (/^\s*INSERT/i.test(sql) && values.includes('request')) inserted.push(sql);
-      });
-      const answers = [];
-      // The first warms the access policy's cache (if nothing else did); the second finds it there.
-      for (let i = 0; i < 2; i++)
-        answers.push(await h.submitSchedule({ policyId: policy, at: inMinutes(90) }));
-      h.bot.store.onRoundTrip(null);
-      await h.bot.idle();
-
-      for (const answer of answers) expect(answer.text).toContain('Scheduling is frozen in this workspace');
-      expect(inserted.length).toBeGreaterThanOrEqual(1);
-      const records = await createRequestLog(h.bot.store.docs).since(TEAM, since, 1000);
-      expect(records.filter((r) => r.policies.some((p) => p.policyId === policy))).toEqual([]);
-      const refused = (await audit(h)).filter(
-        (e) => e.outcome === 'refused:frozen' && e.policyId === policy && e.at >= since,
-      );
-      expect(refused.reduce((sum, e) => sum + (e.count ?? 1), 0)).toBe(2);
-      expect(scheduleCalls(h)).toHaveLength(calls);
-    } finally {
-      h.bot.store.onRoundTrip(null);
-      await setFreeze(h, false);
-    }
-  });
-
   test('access withdrawn while a form is under way: no call after the change is saved; the record stops', async () => {
     const picked = catalogued(h, 20);
     const release = h.katapult.hold(SCHEDULE_ROUTE, 6);
@@ -289,6 +255,50 @@ describe('with approvals, one request at a time', () => {
       expect(outcomes).toEqual(['stopped:frozen']);
     } finally {
       release();
+      await setFreeze(h, false);
+    }
+  });
+});
+
+describe('a submission while frozen, with the default lease', () => {
+  // REQUEST_LEASE_MS as deployed: the record's insert goes with the gate's read (a lease shorter
+  // than three intake times, as above, keeps the gate first).
+  const shared = useSharedHarness();
+  let h: Harness;
+  beforeAll(() => {
+    h = shared.h;
+  });
+
+  test('a form submitted while frozen is refused in the form; the record written with the gate’s read is gone', async () => {
+    const [policy] = catalogued(h, 1);
+    const calls = scheduleCalls(h).length;
+    const since = Date.now();
+    await setFreeze(h, true);
+    try {
+      // Each request record the store is asked to insert (the intake goes with the gate's read).
+      const inserted: string[] = [];
+      h.bot.store.onRoundTrip((statements) => {
+        for (const { sql, values } of statements)
+          if (/^\s*INSERT/i.test(sql) && values.includes('request')) inserted.push(sql);
+      });
+      const answers = [];
+      // The first warms the access policy's cache (if nothing else did); the second finds it there.
+      for (let i = 0; i < 2; i++)
+        answers.push(await h.submitSchedule({ policyId: policy, at: inMinutes(90) }));
+      h.bot.store.onRoundTrip(null);
+      await h.bot.idle();
+
+      for (const answer of answers) expect(answer.text).toContain('Scheduling is frozen in this workspace');
+      expect(inserted.length).toBeGreaterThanOrEqual(1);
+      const records = await createRequestLog(h.bot.store.docs).since(TEAM, since, 1000);
+      expect(records.filter((r) => r.policies.some((p) => p.policyId === policy))).toEqual([]);
+      const refused = (await audit(h)).filter(
+        (e) => e.outcome === 'refused:frozen' && e.policyId === policy && e.at >= since,
+      );
+      expect(refused.reduce((sum, e) => sum + (e.count ?? 1), 0)).toBe(2);
+      expect(scheduleCalls(h)).toHaveLength(calls);
+    } finally {
+      h.bot.store.onRoundTrip(null);
       await setFreeze(h, false);
     }
   });

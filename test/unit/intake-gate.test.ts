@@ -84,34 +84,87 @@ test('without a gate, as before: accepted, then a duplicate', async () => {
   await expect(intake.accept(record('T1:V2'))).resolves.toBe('duplicate');
 });
 
-test('a removal the store does not answer holds the refusal no longer than the intake’s own time', async () => {
-  let removed = false;
-  let finishRemoval: () => void = () => undefined;
+/** An intake over hand-made requests: what each call did, in order. */
+function scripted(over: Partial<Parameters<typeof createRequestIntake>[0]['requests']>, leaseMs = 60_000) {
+  const calls: string[] = [];
+  const leftBehind: string[] = [];
   const intake = createRequestIntake({
     requests: {
-      create: async () => true,
-      lease: async () => null,
-      save: async () => true,
-      withdraw: () =>
-        new Promise<void>((resolve) => {
-          finishRemoval = () => {
-            removed = true;
-            resolve();
-          };
-        }),
+      create: async () => {
+        calls.push('create');
+        return true;
+      },
+      lease: async (id) => {
+        calls.push('lease');
+        return record(id);
+      },
+      save: async (r) => {
+        calls.push(`save ${r.state}`);
+        return true;
+      },
+      withdraw: async () => {
+        calls.push('withdraw');
+      },
+      ...over,
     },
     owner: 'w1',
-    leaseMs: 60_000,
+    leaseMs,
     timeoutMs: 300,
     kick: () => undefined,
+    onLeftBehind: (id) => leftBehind.push(id),
+  });
+  return { intake, calls, leftBehind };
+}
+
+test('a removal the store does not answer holds the refusal no longer than the intake’s own time', async () => {
+  let finishRemoval: () => void = () => undefined;
+  const { intake, calls } = scripted({
+    withdraw: () => {
+      calls.push('withdraw');
+      return new Promise<void>((resolve) => {
+        finishRemoval = resolve;
+      });
+    },
   });
   const started = Date.now();
   await expect(intake.accept(record('T1:V3'), { gate: Promise.resolve(false) })).resolves.toBe('refused');
   const took = Date.now() - started;
   expect(took).toBeGreaterThanOrEqual(250);
   expect(took).toBeLessThan(2_000);
-  // It goes on: the record is removed once the store answers.
+  expect(calls).toEqual(['create', 'withdraw']);
   finishRemoval();
-  await new Promise((resolve) => setImmediate(resolve));
-  expect(removed).toBe(true);
+});
+
+test('a removal that fails: the record is cancelled under this intake’s lease instead; both failing is reported', async () => {
+  const failing = scripted({
+    withdraw: async () => {
+      throw new Error('connection reset');
+    },
+  });
+  await expect(failing.intake.accept(record('T1:V4'), { gate: Promise.resolve(false) })).resolves.toBe(
+    'refused',
+  );
+  expect(failing.calls).toEqual(['create', 'lease', 'save cancelled']);
+  expect(failing.leftBehind).toEqual([]);
+
+  const down = scripted({
+    withdraw: async () => {
+      throw new Error('down');
+    },
+    lease: async () => {
+      throw new Error('down');
+    },
+  });
+  await expect(down.intake.accept(record('T1:V5'), { gate: Promise.resolve(false) })).resolves.toBe(
+    'refused',
+  );
+  expect(down.leftBehind).toEqual(['T1:V5']);
+});
+
+test('a lease shorter than three intake times: the gate answers first, and a refusal writes nothing', async () => {
+  const { intake, calls } = scripted({}, 800);
+  await expect(intake.accept(record('T1:V6'), { gate: Promise.resolve(false) })).resolves.toBe('refused');
+  expect(calls).toEqual([]);
+  await expect(intake.accept(record('T1:V7'), { gate: Promise.resolve(true) })).resolves.toBe('accepted');
+  expect(calls).toEqual(['create']);
 });

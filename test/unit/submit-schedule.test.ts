@@ -39,6 +39,8 @@ interface Options {
   access?: () => Promise<AccessPolicy>;
   reserve?: () => Promise<Reservation>;
   accept?: () => Promise<'accepted' | 'duplicate'>;
+  /** `KATAPULT_FROZEN=true`: the freezes say so without the store. */
+  deploymentFrozen?: boolean;
   /** The access policy at hand in the cache (`peek`); none: the use case must read it first. */
   peek?: AccessPolicy;
   zone?: () => Promise<string | null>;
@@ -67,6 +69,7 @@ async function submit(o: Options = {}) {
   await createSubmitSchedule({
     command: '/katapult',
     freezes: {
+      deployment: o.deploymentFrozen ?? false,
       get: async () => {
         timeline.push('freeze read');
         const state = await (o.freeze ?? (async () => ({ frozen: false }) as const))();
@@ -322,6 +325,14 @@ describe('the access policy at hand (cached), no daily limit: one round trip for
       input: { channelId: 'D0DM' },
     });
     expect(dm.steps).toEqual(['answer refused']);
+    const deployment = await submit({
+      limit: null,
+      peek: accessPolicy(),
+      deploymentFrozen: true,
+      freeze: async () => ({ frozen: true, by: 'deployment' }),
+    });
+    // Nothing written, so nothing to take back.
+    expect(deployment.steps).toEqual(['answer refused', 'audit refused:frozen', 'audit refused:frozen']);
     const cold = await submit({ limit: null });
     expect(cold.timeline).toEqual(['freeze read', 'freeze off', 'accept', 'answer ok', 'run T1:V1']);
   });
