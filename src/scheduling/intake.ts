@@ -1,7 +1,7 @@
 /**
  * Taking a submission in: the request record is written, with its idempotency key, before Slack is
  * acked, within a time well inside Slack's 3 s. A write that fails or does not finish in time is
- * refused (the caller says so in the modal); one that finishes late is cancelled, best effort.
+ * refused (the caller says so in the modal); one that finishes late is taken back, best effort.
  *
  * The write may go out with the submission gate's reads, in the same round trip (`gate`): the
  * record is then created leased to this process, so no other replica can run it, and it is started
