@@ -41,16 +41,20 @@ export const CLIENTS_KEPT = 100;
 
 const undici = loadLater<typeof Undici>('undici');
 
+/** undici's connection pools for Slack, by timeout: one for every Web client of the process. */
+const slackAgents = new Map<number, Undici.Dispatcher>();
+
 /**
  * How every Slack Web client calls Slack: its `fetch`, counted, and its per-attempt `timeout`. The
  * `fetch` is the outbound proxy's, or else undici's own (the package Socket Mode and the proxy load
  * anyway) rather than Node's global one, whose bundled copy cost about 30 µs more CPU per call (5-7%
- * of a command, 5% of a submission, in the benchmark's A/B runs). Without a proxy the timeout is kept by undici's dispatcher (connect, headers, and
- * each pause in the body, `timeoutMs` each), whose coarse timers cost next to nothing; the Web
- * client's own `timeout` makes an `AbortSignal.timeout` per call, whose timer and listeners cost
- * about 25 µs of CPU per call, and which fires 10 s later unless collected first. Through the
- * proxy, the Web client keeps the timeout itself, as before. Either way a call that gets no answer
- * fails as a request error (slack-writes.ts: it may have been done; never sent again).
+ * of a command, 5% of a submission, in the benchmark's A/B runs). Without a proxy the timeout is
+ * kept by undici's dispatcher (connect, headers, and each pause in the body, `timeoutMs` each),
+ * whose coarse timers cost next to nothing; the Web client's own `timeout` makes an
+ * `AbortSignal.timeout` per call, whose timer and listeners cost about 25 µs of CPU per call, and
+ * which fires 10 s later unless collected first. Through the proxy, the Web client keeps the timeout
+ * itself, as before. Either way a call that gets no answer fails as a request error
+ * (slack-writes.ts: it may have been done; never sent again).
  */
 export function slackHttp(
   outbound: Outbound | null,
@@ -58,13 +62,16 @@ export function slackHttp(
   timeoutMs: number,
 ): Pick<webApi.WebClientOptions, 'fetch' | 'timeout'> {
   if (outbound) return { timeout: timeoutMs, fetch: countingSlackFetch(metrics, outbound.fetch) };
-  let dispatcher: Undici.Dispatcher | undefined;
   const timed: typeof globalThis.fetch = (input, init) => {
-    dispatcher ??= new (undici().Agent)({
-      connect: { timeout: timeoutMs },
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
+    let dispatcher = slackAgents.get(timeoutMs);
+    if (!dispatcher) {
+      dispatcher = new (undici().Agent)({
+        connect: { timeout: timeoutMs },
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      slackAgents.set(timeoutMs, dispatcher);
+    }
     return undici().fetch(input as Parameters<typeof Undici.fetch>[0], {
       ...(init as Parameters<typeof Undici.fetch>[1]),
       dispatcher,

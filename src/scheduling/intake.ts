@@ -5,7 +5,7 @@
  *
  * The write may go out with the submission gate's reads, in the same round trip (`gate`): the
  * record is then created leased to this process, so no other replica can run it, and it is started
- * only once the gate let it through; a gate that refuses removes it again before the answer.
+ * only once the gate let it through; a gate that refuses takes it back (removed, else cancelled).
  */
 import { within } from '../deadline.js';
 import type { RequestLog, RequestRecord } from './request-log.js';
@@ -19,12 +19,12 @@ export class IntakeTimeoutError extends Error {
 
 /**
  * 'duplicate': this submission was already recorded (Slack retried, a double click, another replica);
- * 'refused': the gate given with it refused, and what this wrote is removed.
+ * 'refused': the gate given with it refused, and what this wrote is taken back.
  */
 export type IntakeOutcome = 'accepted' | 'duplicate' | 'refused';
 
 export interface AcceptOptions {
-  /** Written along with the gate's reads: true lets the record run; false removes it. */
+  /** Written along with the gate's reads: true lets the record run; false takes it back. */
   gate?: Promise<boolean>;
 }
 

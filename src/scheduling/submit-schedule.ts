@@ -207,7 +207,7 @@ function recordWithGate(
   if (deps.freezes.deployment) return null;
   const policy = deps.access.peek?.(input.workspaceId);
   if (!policy || dailyLimitOf(policy, deps.maxPerUserPerDay) !== null) return null;
-  const needsApproval = approvalOf(policy, deps.approvals.requiredByDefault).mode !== 'off';
+  const needsApproval = needsApprovalUnder(deps, policy);
   if (needsApproval && !isChannel(input.channelId)) return null;
   const accepting = deps.intake.accept(requestRecord(deps, input, id, needsApproval), {
     gate: gateRead.then((gate) => gate.ok),
@@ -215,6 +215,10 @@ function recordWithGate(
   accepting.catch(() => undefined); // awaited by the caller, whichever way the gate goes
   return accepting;
 }
+
+/** Whether a request under `policy` waits for an approver's decision. */
+const needsApprovalUnder = (deps: Pick<SubmitScheduleDeps, 'approvals'>, policy: AccessPolicy) =>
+  approvalOf(policy, deps.approvals.requiredByDefault).mode !== 'off';
 
 /** Channels approvers can see: public and private channels (IDs `C…`, legacy private `G…`). */
 const isChannel = (id: string) => /^[CG][A-Z0-9]+$/.test(id);
@@ -264,7 +268,7 @@ async function checkGate(deps: SubmitScheduleDeps, workspaceId: string, channelI
             : FREEZE.refusedSubmission(deps.command),
       };
     }
-    const needsApproval = approvalOf(policy, deps.approvals.requiredByDefault).mode !== 'off';
+    const needsApproval = needsApprovalUnder(deps, policy);
     if (needsApproval && !isChannel(channelId))
       return { ok: false, reason: 'needs_channel', text: APPROVALS.needsChannel };
     return { ok: true, needsApproval, policy };
