@@ -28,16 +28,24 @@ const KV_TABLE = 'katapult_kv';
 /** Key of the transaction-level advisory lock held while creating tables ("katapult" in ASCII, truncated). */
 const SETUP_LOCK = 0x6b617461_70756c74n;
 
-type Query = (sql: string, values?: unknown[]) => Promise<unknown[]>;
+type Query = (sql: string, values?: unknown[], onSend?: () => void) => Promise<unknown[]>;
 
 /**
  * @keyv/postgres keeps one module-wide pool per URI and ends it on any instance's disconnect, which
  * would break a second store in the same process (and tests). This adapter runs on our pool instead.
  */
-function keyvAdapter(query: Query, options: KeyvPostgresOptions): KeyvPostgres {
+function keyvAdapter(
+  query: Query,
+  read: (key: string) => Promise<string | undefined>,
+  options: KeyvPostgresOptions,
+): KeyvPostgres {
   return new (class extends KeyvPostgres {
     override async connect() {
       return query;
+    }
+
+    override get(key: string) {
+      return read(key) as ReturnType<KeyvPostgres['get']>;
     }
 
     override async disconnect() {
@@ -75,9 +83,12 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   // lets the queries under way finish first, and refuses new ones.
   const inflight = new Set<Promise<unknown>>();
   const batcher = turnBatcher((batch) => inOnePipeline(pool, batch), { serial: false });
-  const query: Query = (sql, values) => {
+  const kvTable = `${schema}.${KV_TABLE}`;
+  const kvReading = kvReads(kvTable);
+  const query: Query = (sql, values, onSend) => {
     if (closed) return Promise.reject(new Error('the store is closed'));
-    const running = batcher.query(sql, values ?? []);
+    kvReading.issuing(sql);
+    const running = batcher.query(sql, values ?? [], onSend);
     inflight.add(running);
     const forget = () => inflight.delete(running);
     running.then(forget, forget);
@@ -85,7 +96,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   };
 
   // No `uri`: the adapter never connects by itself, and so never holds the password.
-  const adapter = keyvAdapter(query, { schema, table: KV_TABLE });
+  const adapter = keyvAdapter(query, (key) => kvReading.read(query, key), {
+    schema,
+    table: KV_TABLE,
+  });
   // A failed write must reach the person who asked for it, not only an 'error' event.
   const kv = new Keyv({ store: adapter, namespace: 'katapult-chatops', throwOnErrors: true });
   kv.on('error', options.onError);
@@ -130,10 +144,43 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     },
     ...claimSweep(query, claims, now),
     ...sqlKvCompareAndSet(query, {
-      table: `${schema}.${KV_TABLE}`,
+      table: kvTable,
       placeholder: (n) => `$${n}`,
       stored: (key) => `katapult-chatops:${key}`,
     }),
+  };
+}
+
+/**
+ * Keyv's reads of one turn (the emergency stop and the Katapult token before a call; the reads of a
+ * burst's requests alike) as one statement, `key = ANY(…)`, over every key asked for until its round
+ * trip is sent (the batcher's `onSend`), each read answered with its own row. The statement stands
+ * where the first read was issued, so a statement that may write the table (any other that names it)
+ * closes the group: a read issued after a write is in a later statement, as it would be alone.
+ */
+function kvReads(table: string) {
+  const sql = `SELECT key, value FROM ${table} WHERE key = ANY($1)`;
+  let open: { keys: string[]; rows: Promise<Map<string, string>> } | null = null;
+  return {
+    /** Called with every statement before it is issued. */
+    issuing(other: string) {
+      if (other !== sql && other.includes(table)) open = null;
+    },
+    read(query: Query, key: string): Promise<string | undefined> {
+      if (!open) {
+        const keys: string[] = [];
+        const group = {
+          keys,
+          rows: query(sql, [keys], () => {
+            if (open === group) open = null;
+          }).then((rows) => new Map((rows as { key: string; value: string }[]).map((r) => [r.key, r.value]))),
+        };
+        open = group;
+      }
+      const group = open;
+      if (!group.keys.includes(key)) group.keys.push(key);
+      return group.rows.then((rows) => rows.get(key));
+    },
   };
 }
 
@@ -175,7 +222,9 @@ function claimSweep(
  */
 async function inOnePipeline(pool: pg.Pool, batch: Pending[]): Promise<void> {
   const rows = (p: Pending, client: pg.Pool | pg.PoolClient) =>
-    client.query(p.sql, p.values).then((result) => p.resolve(result.rows as unknown[]), p.reject);
+    client
+      .query({ text: p.sql, values: p.values, name: statementName(p.sql) })
+      .then((result) => p.resolve(result.rows as unknown[]), p.reject);
   const [only] = batch;
   if (only && batch.length === 1) return rows(only, pool);
   const client = await pool.connect();
@@ -196,6 +245,24 @@ async function inOnePipeline(pool: pg.Pool, batch: Pending[]): Promise<void> {
 }
 
 type Corkable = { cork(): void; uncork(): void };
+
+/** Distinct statement texts given a name: the store's own are a few dozen. */
+const NAMED_MAX = 256;
+const names = new Map<string, string>();
+
+/**
+ * The name each connection prepares a statement under, the first time it runs it: later runs send
+ * only its values (no text to encode, nothing for the server to parse and plan again). Texts beyond
+ * the first `NAMED_MAX` run unnamed, as before, so that no text built from data can grow the
+ * connections' statements without bound. Prepared statements outlive a failed or rolled-back one.
+ */
+export function statementName(sql: string): string | undefined {
+  const known = names.get(sql);
+  if (known !== undefined || names.size >= NAMED_MAX) return known;
+  const name = `katapult_${names.size}`;
+  names.set(sql, name);
+  return name;
+}
 
 async function createTables(
   pool: pg.Pool,

@@ -17,13 +17,19 @@ export interface Statement {
 export interface Pending extends Statement {
   resolve(rows: unknown[]): void;
   reject(error: unknown): void;
+  /** Called as the round trip that holds it is sent: its `values` can no longer change. */
+  onSend?: () => void;
 }
 
 /** Round trips sent, for tests and the benchmark (statements in each). */
 export type RoundTripListener = (statements: readonly Statement[]) => void;
 
 export interface TurnBatcher {
-  query(sql: string, values: unknown[]): Promise<unknown[]>;
+  /**
+   * `onSend`: called as the statement's round trip is sent; until then the caller may still add to
+   * `values` (a read of several keys that others in the same turn join: postgres-store.ts).
+   */
+  query(sql: string, values: unknown[], onSend?: () => void): Promise<unknown[]>;
   /** Called with each round trip as it is sent. */
   onRoundTrip(listener: RoundTripListener | null): void;
 }
@@ -47,6 +53,7 @@ export function turnBatcher(
     const batch = pending;
     pending = [];
     if (batch.length === 0) return;
+    for (const p of batch) p.onSend?.();
     listener?.(batch);
     const sent = send(batch).catch((error) => {
       for (const p of batch) p.reject(error);
@@ -63,9 +70,9 @@ export function turnBatcher(
     setImmediate(flush);
   };
   return {
-    query(sql, values) {
+    query(sql, values, onSend) {
       return new Promise((resolve, reject) => {
-        pending.push({ sql, values, resolve, reject });
+        pending.push({ sql, values, resolve, reject, onSend });
         schedule();
       });
     },

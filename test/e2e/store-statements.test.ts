@@ -10,7 +10,8 @@
  * gate refuses); before the Katapult call, the policy's lock with the index read, the emergency
  * stop and the Katapult token; after it, the index write with the post's `sending` mark; at the
  * end, the index write with the held messages, the audit row, the record's end and the lock's
- * release. Before this was counted in round trips there were 12 statements, each its own; then 5
+ * release (on PostgreSQL the two Keyv reads before the call are one statement: 11 in all). Before
+ * this was counted in round trips there were 12 statements, each its own; then 5
  * round trips (the gate's read went alone). The access policy is cached for 5 seconds, so whether
  * its read reaches the store depends on the clock: a round trip that holds nothing else is not
  * counted.
@@ -29,10 +30,14 @@ function kindOf(sql: string, values: readonly unknown[]): string {
   const text = sql.replace(/\s+/g, ' ').trim();
   const verb = text.split(' ')[0] ?? '';
   const table = /\b(?:FROM|INTO|UPDATE)\s+([\w.]+)/.exec(text)?.[1]?.split('.').at(-1) ?? '';
-  const strings = values.filter((v): v is string => typeof v === 'string');
-  const kv = strings.map((v) => /^katapult-chatops:{1,2}([a-z-]+):/.exec(v)?.[1]).find(Boolean);
+  const strings = values.flat().filter((v): v is string => typeof v === 'string');
+  // Several on PostgreSQL, where Keyv's reads of one turn are one statement.
+  const kv = strings
+    .map((v) => /^katapult-chatops:{1,2}([a-z-]+):/.exec(v)?.[1])
+    .filter(Boolean)
+    .join('+');
   const coll = strings.find((v) => /^(request|upcoming|lock|upcoming-checked|daily)$/.test(v));
-  return [verb, table, kv ?? coll].filter(Boolean).join(' ');
+  return [verb, table, kv || coll].filter(Boolean).join(' ');
 }
 
 /** Null within the bound; else every round trip, so the failure shows what each held. */
@@ -77,6 +82,8 @@ function suite(kind: Kind): void {
     const first = await countSubmission(h, `dbp_count${RUN}`, 2);
     expect(h.slack.callsTo('chat.scheduleMessage')).toHaveLength(4); // the follow-ups were held
     expect(overBound(first)).toBeNull();
+    // PostgreSQL: the Keyv reads of one turn are one statement (postgres-store.ts).
+    if (kind === 'postgres') expect(first.flat().length).toBeLessThanOrEqual(11);
 
     // The same policy again: the old held messages go, the lock is taken again.
     const again = await countSubmission(h, `dbp_count${RUN}`, 3);

@@ -1,0 +1,131 @@
+/**
+ * The PostgreSQL store's statements, on a real server: Keyv's reads issued in one turn go as one
+ * statement (each answered with its own key, and never across a write of the table issued between
+ * them), and every statement runs prepared under a name after its first run on a connection.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openPostgresStore, statementName } from '../../src/store/postgres-store.js';
+import type { Store } from '../../src/store/store.js';
+import type { Statement } from '../../src/store/turn-batch.js';
+import { describeWithService, serviceUrl } from '../helpers/services.js';
+
+const DAY = 86_400_000;
+const onError = () => undefined;
+
+describeWithService('postgres', 'PostgreSQL statements', () => {
+  const schema = `katapult_stmts_${randomBytes(4).toString('hex')}`;
+  let store: Store;
+  let admin: pg.Pool;
+  const trips: Statement[][] = [];
+
+  beforeAll(async () => {
+    const url = serviceUrl('postgres');
+    admin = new pg.Pool({ connectionString: url, max: 1 });
+    store = await openPostgresStore(url, { retentionMs: DAY, maxPerWorkspace: 100, onError, schema });
+    store.onRoundTrip((statements) => trips.push([...statements]));
+  });
+  beforeEach(() => {
+    trips.length = 0;
+  });
+  afterAll(async () => {
+    await store?.close();
+    await admin?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin?.end();
+  });
+
+  const kvReads = (trip: Statement[]) =>
+    trip.filter((s) => /FROM \S+katapult_kv WHERE key = ANY/.test(s.sql));
+
+  test('reads of one turn are one statement, each answered with its own key', async () => {
+    await Promise.all([
+      store.kv.set('freeze:T1', { userId: 'U1', at: 1 }),
+      store.kv.set('token:T1', 'sealed'),
+    ]);
+    trips.length = 0;
+    const [freeze, token, again, missing] = await Promise.all([
+      store.kv.get('freeze:T1'),
+      store.kv.get('token:T1'),
+      store.kv.get('freeze:T1'),
+      store.kv.get('token:T2'),
+    ]);
+    expect([freeze, token, again, missing]).toEqual([
+      { userId: 'U1', at: 1 },
+      'sealed',
+      { userId: 'U1', at: 1 },
+      undefined,
+    ]);
+    expect(trips).toHaveLength(1);
+    expect(trips[0]).toHaveLength(1);
+    const [read] = kvReads(trips[0] ?? []);
+    // Three keys asked for, each once.
+    expect([...((read?.values[0] ?? []) as string[])].sort()).toEqual([
+      'katapult-chatops:freeze:T1',
+      'katapult-chatops:token:T1',
+      'katapult-chatops:token:T2',
+    ]);
+  });
+
+  test('a read issued after a write of the table in the same turn is a statement after it', async () => {
+    // The adapter's reads and the compare-and-set reach the store as they are called (Keyv's own
+    // get and set pass through awaits of their own first, so their order within a turn is Keyv's).
+    const adapter = store.kv.store as { get(key: string): Promise<string | undefined> };
+    await store.kv.set('freeze:T3', 'before');
+    const before = await store.kvGetRaw('freeze:T3');
+    const after = (await store.kv.serializeData({ value: 'after', expires: undefined })) as string;
+    trips.length = 0;
+    const key = 'katapult-chatops:freeze:T3';
+    const first = adapter.get(key);
+    const write = store.kvReplaceIfUnchanged('freeze:T3', before ?? '', after);
+    const second = adapter.get(key);
+    const other = adapter.get('katapult-chatops:token:T3');
+    expect(await Promise.all([first, write, second, other])).toEqual([before, true, after, undefined]);
+    expect(trips).toHaveLength(1);
+    // The write closed the first read's statement: the second and third share the next.
+    expect(kvReads(trips[0] ?? []).map((s) => s.values[0])).toEqual([
+      [key],
+      [key, 'katapult-chatops:token:T3'],
+    ]);
+  });
+
+  test('a read after the round trip was sent goes in the next one', async () => {
+    await store.kv.set('token:T4', 'four');
+    trips.length = 0;
+    const first = store.kv.get('token:T4');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(trips).toHaveLength(1);
+    const second = store.kv.get('token:T4');
+    expect(await Promise.all([first, second])).toEqual(['four', 'four']);
+    expect(trips).toHaveLength(2);
+    expect(kvReads(trips[1] ?? [])[0]?.values[0]).toEqual(['katapult-chatops:token:T4']);
+  });
+
+  test('each statement runs under the name of its text, and the names are bounded', async () => {
+    const sent: { text?: string; name?: string }[] = [];
+    // What the store hands pg, recorded on the way to the real query.
+    const real = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      if (typeof args[0] === 'object' && args[0] !== null)
+        sent.push(args[0] as { text?: string; name?: string });
+      return (real as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof real;
+    try {
+      await store.kv.get('token:T5');
+      await store.kv.get('token:T6');
+      await store.audit.recent('T5', 5);
+    } finally {
+      pg.Client.prototype.query = real;
+    }
+    const reads = sent.filter((q) => q.text?.includes('katapult_kv WHERE key = ANY'));
+    expect(reads).toHaveLength(2);
+    expect(reads[0]?.name).toMatch(/^katapult_\d+$/);
+    expect(reads[1]?.name).toBe(reads[0]?.name);
+    const audit = sent.find((q) => q.text?.includes('katapult_audit_log'));
+    expect(audit?.name).toMatch(/^katapult_\d+$/);
+    expect(audit?.name).not.toBe(reads[0]?.name);
+    // Texts beyond the bound run unnamed; the ones named before keep their names.
+    for (let i = 0; i < 300; i++) statementName(`SELECT ${i} AS n`);
+    expect(statementName('SELECT 299 AS n')).toBeUndefined();
+    expect(statementName(reads[0]?.text ?? '')).toBe(reads[0]?.name);
+  });
+});
