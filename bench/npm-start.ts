@@ -48,7 +48,10 @@ async function oneStart({ fakes, signingSecret, signal }: PhaseContext, dir: str
     figure.startsMs.push(Math.round(hrMs() - started));
     figure.built.push(/katapult-chatops: (building|the sources changed)/.test(out));
   } finally {
-    if (child.pid) process.kill(-child.pid, 'SIGTERM');
+    // A group gone already (ESRCH: a start that failed; no pid: NaN, refused) leaves its own error.
+    try {
+      process.kill(-(child.pid as number), 'SIGTERM');
+    } catch {}
     await closed;
   }
 }
