@@ -142,6 +142,7 @@ export function createWork(
       leaseMs: config.requests.leaseMs,
       timeoutMs: INTAKE_TIMEOUT_MS,
       kick: (id) => worker.kick(id),
+      startEarly: (record, admission) => worker.startNow(record.id, { record, admission }),
       onLeftBehind: (id, error) =>
         infra.logger.event('error', 'refused_request_left', { request: id, error: errorText(error) }),
     }),
@@ -261,7 +262,7 @@ function createWorker(
     sweepMs: config.requests.sweepMs,
     concurrency: config.requests.concurrency,
     track,
-    run: (id) =>
+    run: (id, early) =>
       runRequest(
         {
           requests,
@@ -283,6 +284,7 @@ function createWorker(
           approvals: approvalDeps,
         },
         id,
+        early,
       ),
   });
 }

@@ -6,9 +6,12 @@
  * The write may go out with the submission gate's reads, in the same round trip (`gate`): the
  * record is then created leased to this process, so no other replica can run it, and it is started
  * only once the gate let it through; a gate that refuses takes it back (removed, else cancelled).
+ * Its run may start along with them (`startEarly`), so that its reads before the Katapult call go in
+ * that round trip too: it then calls nothing until this intake says the record was taken.
  */
 import { within } from '../deadline.js';
 import type { RequestLog, RequestRecord } from './request-log.js';
+import { type EarlyStart, startsWithIntake } from './run-request.js';
 
 export class IntakeTimeoutError extends Error {
   constructor(readonly timeoutMs: number) {
@@ -49,6 +52,11 @@ export function createRequestIntake(deps: {
   leaseMs: number;
   timeoutMs: number;
   kick(id: string): void;
+  /**
+   * Starts the record's run now, along with the write and the gate (false: it could not start at
+   * once; it is kicked once accepted, as without). `admission` settles with this intake's answer.
+   */
+  startEarly?(record: RequestRecord, admission: EarlyStart['admission']): boolean;
   /** A record the person was told was not taken that could not be removed nor cancelled. */
   onLeftBehind?(id: string, error: unknown): void;
 }): RequestIntake {
@@ -68,6 +76,36 @@ export function createRequestIntake(deps: {
       }
     }
   };
+  const accept = async (
+    record: RequestRecord,
+    gate: Promise<boolean> | undefined,
+    started: (write: Promise<boolean>) => void,
+  ): Promise<IntakeOutcome> => {
+    const deadline = Date.now() + deps.timeoutMs;
+    const write = deps.requests.create(record, deps.owner, deps.leaseMs);
+    started(write);
+    const outcome = await within(write, deps.timeoutMs, 'late' as const);
+    // The gate bounds its own reads (it refuses when the store is too slow).
+    const refused = gate ? !(await gate) : false;
+    if (outcome === 'late') {
+      // The person is told nothing was done: make that true if the write lands after all.
+      write
+        .then((created) => (created ? takeBack(record.id, 'store too slow at intake') : undefined))
+        .catch(() => undefined);
+      if (refused) return 'refused';
+      throw new IntakeTimeoutError(deps.timeoutMs);
+    }
+    if (refused) {
+      // Taken back before the refusal is answered, within the intake's time: nothing stays that the
+      // person is told was refused. What the store is slow to do goes on after the answer.
+      if (outcome) {
+        const removal = takeBack(record.id, 'refused at the submission gate');
+        await within(removal, Math.max(0, deadline - Date.now()), undefined);
+      }
+      return 'refused';
+    }
+    return outcome ? 'accepted' : 'duplicate';
+  };
   return {
     async accept(record, options = {}) {
       let gate = options.gate;
@@ -75,29 +113,21 @@ export function createRequestIntake(deps: {
         if (!(await gate)) return 'refused';
         gate = undefined;
       }
-      const deadline = Date.now() + deps.timeoutMs;
-      const write = deps.requests.create(record, deps.owner, deps.leaseMs);
-      const outcome = await within(write, deps.timeoutMs, 'late' as const);
-      // The gate bounds its own reads (it refuses when the store is too slow).
-      const refused = gate ? !(await gate) : false;
-      if (outcome === 'late') {
-        // The person is told nothing was done: make that true if the write lands after all.
-        write
-          .then((created) => (created ? takeBack(record.id, 'store too slow at intake') : undefined))
-          .catch(() => undefined);
-        if (refused) return 'refused';
-        throw new IntakeTimeoutError(deps.timeoutMs);
+      if (!gate || !deps.startEarly || !startsWithIntake(record))
+        return accept(record, gate, () => undefined);
+      // The run starts in the same turn as the write (after it: the write's statement comes first).
+      let answer: (taken: boolean) => void = () => undefined;
+      const admission = new Promise<boolean>((resolve) => {
+        answer = resolve;
+      });
+      const { startEarly } = deps;
+      try {
+        const outcome = await accept(record, gate, () => startEarly(record, admission));
+        answer(outcome === 'accepted');
+        return outcome;
+      } finally {
+        answer(false);
       }
-      if (refused) {
-        // Taken back before the refusal is answered, within the intake's time: nothing stays that the
-        // person is told was refused. What the store is slow to do goes on after the answer.
-        if (outcome) {
-          const removal = takeBack(record.id, 'refused at the submission gate');
-          await within(removal, Math.max(0, deadline - Date.now()), undefined);
-        }
-        return 'refused';
-      }
-      return outcome ? 'accepted' : 'duplicate';
     },
     run: deps.kick,
   };

@@ -13,10 +13,12 @@
  */
 import { type AppLogger, errorText } from '../log.js';
 import type { RequestLog } from './request-log.js';
+import type { EarlyStart } from './run-request.js';
 
 export interface RequestWorkerOptions {
   requests: Pick<RequestLog, 'abandoned'>;
-  run(id: string): Promise<boolean>;
+  /** `early`: started with its intake (`startNow`). */
+  run(id: string, early?: EarlyStart): Promise<boolean>;
   logger: AppLogger;
   sweepMs: number;
   concurrency: number;
@@ -41,6 +43,12 @@ export interface RequestWorker {
    * for a burst (acks first) and when the worker stops. Never rejects.
    */
   admit(id: string, maxWaitMs: number): Promise<void>;
+  /**
+   * Starts the record's run now, with its intake still under way (run-request.ts, `EarlyStart`),
+   * when a run can start at once: room, nobody waiting before it, no burst being taken in. False
+   * otherwise (the intake then kicks it as usual).
+   */
+  startNow(id: string, early: EarlyStart): boolean;
   /** One sweep now (also runs every `sweepMs` once started). */
   sweep(): Promise<void>;
   start(): void;
@@ -88,28 +96,44 @@ export function createRequestWorker(options: RequestWorkerOptions): RequestWorke
     return true;
   };
 
+  /** Records whose run started with an intake (`startNow`), and those of them kicked meanwhile. */
+  const early = new Set<string>();
+  const kickedEarly = new Set<string>();
+
+  const start = (id: string, from?: EarlyStart) => {
+    running++;
+    if (from) early.add(id);
+    // The next run starts within this one's tracked work, so that a drain never sees a gap.
+    void options.track(async () => {
+      let ran = true;
+      try {
+        ran = await options.run(id, from);
+      } catch (error) {
+        options.logger.event('error', 'request_run_failed', { request: id, error: errorText(error) });
+      } finally {
+        running--;
+        queued.delete(id);
+        // Abandoned, its intake having not taken the record: another delivery of the same
+        // submission may have, and was kicked while this ran. It runs now.
+        const again = from !== undefined && !ran && kickedEarly.has(id);
+        early.delete(id);
+        kickedEarly.delete(id);
+        if (again) kick(id);
+        pump();
+      }
+    });
+  };
+
   const pump = () => {
     while (!stopped && running < options.concurrency && queue.length > 0 && !deferring()) {
       const { id } = queue.shift() as { id: string };
-      running++;
       release(id);
-      options
-        .track(() => options.run(id))
-        .catch((error: unknown) =>
-          options.logger.event('error', 'request_run_failed', {
-            request: id,
-            error: errorText(error),
-          }),
-        )
-        .finally(() => {
-          running--;
-          queued.delete(id);
-          pump();
-        });
+      start(id);
     }
   };
 
   const kick = (id: string) => {
+    if (early.has(id)) kickedEarly.add(id);
     if (stopped || queued.has(id) || queue.length >= maxQueue) return;
     queued.add(id);
     queue.push({ id, at: Date.now() });
@@ -142,9 +166,18 @@ export function createRequestWorker(options: RequestWorkerOptions): RequestWorke
     });
   };
 
+  const startNow = (id: string, early: EarlyStart) => {
+    if (stopped || queued.has(id) || running >= options.concurrency || queue.length > 0) return false;
+    if (options.yieldToIntake?.()) return false;
+    queued.add(id);
+    start(id, early);
+    return true;
+  };
+
   return {
     kick,
     admit,
+    startNow,
     sweep,
     start() {
       stopped = false;

@@ -119,12 +119,30 @@ export const UNKNOWN_POST_TEXT =
   ':information_source: The bot restarted while posting the outcome of your request. If no message about it appears in the channel, see `/katapult history`.';
 
 /**
- * Runs one record to its end, or as far as it can. Returns false when the record is busy (leased
- * by another worker) or already ended. Only bugs and store failures throw; the lease is then left to
- * expire so that a later sweep retries.
+ * A run started with its record's intake, in the same round trip as the record's insert and the
+ * submission gate's reads (src/scheduling/intake.ts): its reads before the Katapult call go out with
+ * them. `admission` says whether the intake took the record (written, not a duplicate, and let
+ * through by the gate); until it says so the run calls nothing, writes nothing and tells nobody.
  */
-export async function runRequest(deps: RunRequestDeps, id: string): Promise<boolean> {
-  const taken = await takeLease(deps, id);
+export interface EarlyStart {
+  record: RequestRecord;
+  admission: Promise<boolean>;
+}
+
+/**
+ * Whether a record can start with its intake: one policy to call, no approval to ask for. Others
+ * start once the intake is done, as before.
+ */
+export const startsWithIntake = (r: RequestRecord): boolean =>
+  r.policies.length === 1 && !r.approval && !r.workflow && !r.stopped;
+
+/**
+ * Runs one record to its end, or as far as it can. Returns false when the record is busy (leased
+ * by another worker), already ended, or (`early`) was not taken by its intake. Only bugs and store
+ * failures throw; the lease is then left to expire so that a later sweep retries.
+ */
+export async function runRequest(deps: RunRequestDeps, id: string, early?: EarlyStart): Promise<boolean> {
+  const taken = await takeLease(deps, id, early);
   if (!taken) return false;
   if ('unreadable' in taken) return endUnreadable(deps, taken.unreadable);
   const run = taken;
@@ -147,7 +165,7 @@ export async function runRequest(deps: RunRequestDeps, id: string): Promise<bool
 }
 
 /** The steps of a record that has not ended, to its end or as far as it can. */
-async function runSteps(run: Run): Promise<true> {
+async function runSteps(run: Run): Promise<boolean> {
   const { deps } = run;
   if (countAttempt(run) > deps.maxAttempts) return await giveUp(run);
   // A fresh record's first attempt is written with the next step (a crash before it leaves the
@@ -159,8 +177,11 @@ async function runSteps(run: Run): Promise<true> {
 
   const todo = await startCalling(run);
   const only = run.r.policies.length === 1 ? run.r.policies[0] : undefined;
+  // Started with its intake: only the one call's hold waits for the intake's answer (callPolicy).
+  if (run.admission && !(only && todo.length > 0) && !(await admitted(run))) return false;
   if (only && (todo.length > 0 || needsFollowups(only))) await inOneHold(run, only, todo.length > 0);
   else await policyByPolicy(run, todo);
+  if (run.abandoned) return false;
   // One policy's hold ends with the record's end.
   if (run.ended) return true;
   if (run.stopping) return await (untouched(run) ? refuse : stop)(run, run.stopping);
@@ -213,18 +234,44 @@ interface Run {
    * fresh from this process's intake) at the calling stage, or never written by a worker.
    */
   unsure: boolean;
+  /** Started with its intake, whose answer is still to come (`admitted`). */
+  admission?: Promise<boolean> | undefined;
+  /** Its intake did not take the record: the run ends having done nothing (its lock given back). */
+  abandoned: boolean;
+}
+
+/**
+ * Waits for the intake's answer of a run started with it: true when the record was taken (the run
+ * then has it as the store stamped it); false, and the run abandoned, otherwise.
+ */
+async function admitted(run: Run): Promise<boolean> {
+  const { admission } = run;
+  run.admission = undefined;
+  if (!admission) return !run.abandoned;
+  const taken = await admission.catch(() => false);
+  const stored = taken ? run.deps.requests.takeFresh?.(run.id, run.deps.owner) : null;
+  if (!stored) {
+    run.abandoned = true;
+    return false;
+  }
+  run.r.storedAt = stored.storedAt;
+  return true;
 }
 
 /** Takes the record's lease: null when it is busy or ended; the record's body when it cannot be read. */
 async function takeLease(
   deps: RunRequestDeps,
   id: string,
+  early?: EarlyStart,
 ): Promise<Run | { unreadable: UnreadableRequest } | null> {
   const { requests, owner } = deps;
   const sent = { wall: deps.now(), mono: performance.now() };
   // A record this process has just written (with its lease) needs no round trip to be leased:
-  // created within a third of its term, so surely its own for another third at least.
-  const fresh = requests.takeFresh?.(id, owner) ?? null;
+  // created within a third of its term, so surely its own for another third at least. One started
+  // with its intake is being written (leased to this process) and is held from before the write.
+  const fresh = early
+    ? (JSON.parse(JSON.stringify(early.record)) as RequestRecord)
+    : (requests.takeFresh?.(id, owner) ?? null);
   const taken = fresh ?? (await requests.take(id, owner, deps.leaseMs));
   if (!taken || 'unreadable' in taken) return taken;
   // Saves run one after another, each writing the record as it is when it runs: policies run in
@@ -240,6 +287,8 @@ async function takeLease(
     lease: { fromWall: sent.wall, untilWall: 0, untilMono: 0, lost: false, renewing: null },
     stopping: null,
     unsure: fresh === null && (taken.state === 'calling' || taken.attempts === 0),
+    admission: early?.admission,
+    abandoned: false,
     save() {
       const next = saving.then(async () => {
         if (!(await requests.save(run.r, owner))) throw new LeaseLost(`lease of ${id} lost`);
@@ -398,7 +447,7 @@ async function inOneHold(run: Run, step: PolicyStep, call: boolean): Promise<voi
   );
   try {
     const indexed = lock.value ? await callPolicy(run, step, lock.value) : undefined;
-    if (run.stopping) return;
+    if (run.abandoned || run.stopping) return;
     await post(run, indexed);
     const index = await followups(run, step, indexed, true);
     // Stage "the end", one round trip: the index with the held messages, the audit, the record's
@@ -463,6 +512,8 @@ async function callPolicy(
   step: PolicyStep,
   before: BeforeCall,
 ): Promise<UpcomingDeletion | undefined> {
+  // Started with its intake: nothing is done on a record the intake did not take.
+  if (run.admission && !(await admitted(run))) return undefined;
   if (!before.admitted) return undefined;
   if (newerThan(before.indexed.record, run.r)) {
     await standDown(run, step);

@@ -21,7 +21,7 @@ import { type Harness, inMinutes, setWorkspaceToken, startHarness } from '../../
 import { type Kind, privateStore } from '../helpers/private-store.js';
 import { describeWithService } from '../helpers/services.js';
 
-const BOUND = Number(process.env.RT_BOUND ?? 4);
+const BOUND = Number(process.env.RT_BOUND ?? 3);
 /** Policies of this run only: Redis's databases and PostgreSQL's are shared with other runs. */
 const RUN = randomBytes(4).toString('hex');
 

@@ -168,3 +168,117 @@ test('a lease shorter than three intake times: the gate answers first, and a ref
   await expect(intake.accept(record('T1:V7'), { gate: Promise.resolve(true) })).resolves.toBe('accepted');
   expect(calls).toEqual(['create']);
 });
+
+describe('a run started with the intake (startEarly)', () => {
+  /** An intake whose early starts are recorded: the record's ID, the round trips sent before it, its answer. */
+  function early(options: { start?: boolean } = {}) {
+    const requests = createRequestLog(store().docs);
+    const trips: number[] = [];
+    const started: { id: string; tripsBefore: number; admission: Promise<boolean> }[] = [];
+    const intake = createRequestIntake({
+      requests,
+      owner: 'w1',
+      leaseMs: 60_000,
+      timeoutMs: 1_500,
+      kick: () => undefined,
+      startEarly: (r, admission) => {
+        started.push({ id: r.id, tripsBefore: trips.length, admission });
+        return options.start ?? true;
+      },
+    });
+    store().onRoundTrip?.((statements) => trips.push(statements.length));
+    return { requests, intake, started, trips, done: () => store().onRoundTrip?.(null) };
+  }
+
+  test('it starts before the write goes out, and is told the record was taken', async () => {
+    const e = early();
+    try {
+      await expect(e.intake.accept(record('T1:E1'), { gate: gateRead(false) })).resolves.toBe('accepted');
+    } finally {
+      e.done();
+    }
+    expect(e.started.map((s) => [s.id, s.tripsBefore])).toEqual([['T1:E1', 0]]);
+    await expect(e.started[0]?.admission).resolves.toBe(true);
+    // The record is there for the run, as the store stamped it.
+    expect(e.requests.takeFresh?.('T1:E1', 'w1')).toMatchObject({
+      id: 'T1:E1',
+      storedAt: expect.any(Number),
+    });
+  });
+
+  test('a gate that refuses, a duplicate and a store that fails each tell it no', async () => {
+    const refused = early();
+    await expect(refused.intake.accept(record('T1:E2'), { gate: gateRead(true) })).resolves.toBe('refused');
+    refused.done();
+    await expect(refused.started[0]?.admission).resolves.toBe(false);
+
+    const first = early();
+    await first.intake.accept(record('T1:E3'));
+    first.done();
+    const again = early();
+    await expect(again.intake.accept(record('T1:E3'), { gate: gateRead(false) })).resolves.toBe('duplicate');
+    again.done();
+    await expect(again.started[0]?.admission).resolves.toBe(false);
+
+    const answers: Promise<boolean>[] = [];
+    const failing = createRequestIntake({
+      requests: {
+        create: async () => {
+          throw new Error('disk full');
+        },
+        lease: async () => null,
+        save: async () => true,
+        withdraw: async () => undefined,
+      },
+      owner: 'w1',
+      leaseMs: 60_000,
+      timeoutMs: 1_500,
+      kick: () => undefined,
+      startEarly: (_r, admission) => {
+        answers.push(admission);
+        return true;
+      },
+    });
+    await expect(failing.accept(record('T1:E4'), { gate: Promise.resolve(true) })).rejects.toThrow(
+      'disk full',
+    );
+    await expect(answers[0]).resolves.toBe(false);
+  });
+
+  test('not without a gate, nor for several policies, an approval or a short lease', async () => {
+    const e = early();
+    await e.intake.accept(record('T1:E5'));
+    await e.intake.accept(
+      { ...record('T1:E6'), policies: [{ policyId: 'dbp_a' }, { policyId: 'dbp_b' }] },
+      {
+        gate: gateRead(false),
+      },
+    );
+    await e.intake.accept(
+      { ...record('T1:E7'), approval: { channel: 'C1', expiresAt: 1 } as never },
+      {
+        gate: gateRead(false),
+      },
+    );
+    e.done();
+    expect(e.started).toEqual([]);
+    const short = createRequestIntake({
+      requests: createRequestLog(store().docs),
+      owner: 'w1',
+      leaseMs: 1_000,
+      timeoutMs: 1_500,
+      kick: () => undefined,
+      startEarly: () => {
+        throw new Error('started with a short lease');
+      },
+    });
+    await expect(short.accept(record('T1:E8'), { gate: gateRead(false) })).resolves.toBe('accepted');
+  });
+
+  test('one it could not start (no room) is answered all the same', async () => {
+    const e = early({ start: false });
+    await expect(e.intake.accept(record('T1:E9'), { gate: gateRead(false) })).resolves.toBe('accepted');
+    e.done();
+    await expect(e.started[0]?.admission).resolves.toBe(true);
+  });
+});

@@ -113,3 +113,83 @@ test('admit holds until the record runs, at most maxWaitMs (it stays queued), an
     jest.useRealTimers();
   }
 });
+
+test('startNow starts a run at once, with what it was given, only when one could start at once', async () => {
+  const finish: (() => void)[] = [];
+  const runs: [string, unknown][] = [];
+  let burst = false;
+  const worker = createRequestWorker({
+    requests: { abandoned: async () => [] },
+    run: (id, early) => {
+      runs.push([id, early?.record.id]);
+      return new Promise<boolean>((resolve) => finish.push(() => resolve(true)));
+    },
+    logger: { event: () => undefined } as never,
+    sweepMs: 60_000,
+    concurrency: 2,
+    track: (work) => work(),
+    yieldToIntake: () => burst,
+  });
+  const early = (id: string) => ({ record: { id } as never, admission: Promise.resolve(true) });
+  expect(worker.startNow('a', early('a'))).toBe(true);
+  expect(runs).toEqual([['a', 'a']]); // started in this turn
+  expect(worker.startNow('a', early('a'))).toBe(false); // running already
+  worker.kick('a'); // as the intake does once accepted: nothing more starts
+  burst = true;
+  expect(worker.startNow('b', early('b'))).toBe(false); // a burst: acks first
+  burst = false;
+  worker.kick('c');
+  expect(worker.stats()).toMatchObject({ running: 2, queued: 0 });
+  expect(worker.startNow('d', early('d'))).toBe(false); // no room
+  worker.kick('e');
+  finish.shift()?.();
+  await new Promise((resolve) => setImmediate(resolve));
+  // The room 'a' left went to 'e', which was waiting.
+  expect(worker.stats()).toMatchObject({ running: 2, queued: 0 });
+  expect(worker.startNow('f', early('f'))).toBe(false);
+  expect(runs.map(([id]) => id)).toEqual(['a', 'c', 'e']);
+  finish.shift()?.();
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(worker.startNow('f', early('f'))).toBe(true);
+  worker.stop();
+  expect(worker.startNow('g', early('g'))).toBe(false);
+});
+
+test('a run started with its intake that ends abandoned runs again if the record was kicked meanwhile (another delivery took it)', async () => {
+  const finish: ((ran: boolean) => void)[] = [];
+  const runs: string[] = [];
+  const worker = createRequestWorker({
+    requests: { abandoned: async () => [] },
+    run: (id, early) => {
+      runs.push(`${id}${early ? ' early' : ''}`);
+      return new Promise<boolean>((resolve) => finish.push(resolve));
+    },
+    logger: { event: () => undefined } as never,
+    sweepMs: 60_000,
+    concurrency: 4,
+    track: (work) => work(),
+  });
+  const early = (id: string) => ({ record: { id } as never, admission: Promise.resolve(false) });
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+  // Abandoned while a kick came: run again, as an ordinary run.
+  worker.startNow('a', early('a'));
+  worker.kick('a');
+  finish.shift()?.(false);
+  await settle();
+  expect(runs).toEqual(['a early', 'a']);
+  finish.shift()?.(true);
+  await settle();
+
+  // Ran (its own intake's kick came meanwhile): not again.
+  worker.startNow('b', early('b'));
+  worker.kick('b');
+  finish.shift()?.(true);
+  await settle();
+  // Abandoned with no kick: nobody took it here.
+  worker.startNow('c', early('c'));
+  finish.shift()?.(false);
+  await settle();
+  expect(runs).toEqual(['a early', 'a', 'b early', 'c early']);
+  expect(worker.stats()).toMatchObject({ running: 0, queued: 0 });
+});

@@ -100,3 +100,57 @@ test('a worker that dies after the post: the next one does not post again, tells
     policies: [{ policyId: 'dbp_one', followups: true }],
   });
 });
+
+describe('a run started with its intake (EarlyStart)', () => {
+  function early() {
+    const called: string[] = [];
+    const h = harness();
+    const deps = runRequestDeps(currentStore(), {
+      surface: h.deps('w1').surface,
+      locks: h.locks,
+      now: clock.now,
+      katapult: async (policyId) => {
+        called.push(policyId);
+      },
+    })('w1');
+    let answer: (taken: boolean) => void = () => undefined;
+    const admission = new Promise<boolean>((resolve) => {
+      answer = resolve;
+    });
+    const trips: string[][] = [];
+    currentStore().onRoundTrip((statements) =>
+      trips.push(statements.map((s) => s.sql.trim().split(/\s+/)[0] ?? '')),
+    );
+    // As the intake does: the write, then the run, in the same turn.
+    const written = deps.requests.create(record(), 'w1', deps.leaseMs);
+    const running = runRequest(deps, ID, { record: record(), admission });
+    return { h, deps, called, answer, trips, written, running };
+  }
+  afterEach(() => currentStore().onRoundTrip(null));
+
+  test('its lock and reads go in the write’s round trip; it calls Katapult only once the intake took the record', async () => {
+    const e = early();
+    expect(await e.written).toBe(true);
+    // The insert, the lock and the index read: one round trip.
+    expect(e.trips[0]).toEqual(['INSERT', 'INSERT', 'SELECT']);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(e.called).toEqual([]);
+    e.answer(true);
+    expect(await e.running).toBe(true);
+    expect(e.called).toEqual(['dbp_one']);
+    expect(e.h.posts).toHaveLength(1);
+    expect(await e.deps.requests.get(ID)).toMatchObject({ state: 'done', storedAt: expect.any(Number) });
+  });
+
+  test('a record the intake did not take: nothing called, written, posted or told, and the lock given back', async () => {
+    const e = early();
+    expect(await e.written).toBe(true);
+    e.answer(false);
+    expect(await e.running).toBe(false);
+    expect(e.called).toEqual([]);
+    expect(e.h.posts).toEqual([]);
+    expect(e.h.told).toEqual([]);
+    expect(await e.deps.requests.get(ID)).toMatchObject({ state: 'pending', attempts: 0 });
+    expect(await currentStore().docs.keys('lock', { limit: 10 })).toEqual([]);
+  });
+});
