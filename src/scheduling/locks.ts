@@ -25,12 +25,13 @@ export interface Locks {
    * Takes `name` like `withLock`, and starts `alongside` in the same turn as the first attempt, after
    * it: its store reads share the lock's round trip and run after the lock is written (turn-batch.ts).
    * Its result stands only when that attempt took the lock; else it runs again once the lock is
-   * taken. The caller releases the hold, best in the same turn as its last writes.
+   * taken. The caller releases the hold, best in the same turn as its last writes. `whenBusy`: asked
+   * once when the first attempt did not take the lock; false gives up at once (LockBusyError).
    */
   acquire<T>(
     name: string,
     alongside: () => Promise<T>,
-    options?: { waitMs?: number; ttlMs?: number },
+    options?: { waitMs?: number; ttlMs?: number; whenBusy?: () => Promise<boolean> },
   ): Promise<LockHold<T>>;
 }
 
@@ -94,6 +95,7 @@ export function createLocks(docs: Docs, defaults: { ttlMs: number } = { ttlMs: 3
     const taking = take(name, owner, ttlMs);
     const [first, early] = await Promise.allSettled([taking, alongside()]);
     if (first.status === 'rejected') throw first.reason;
+    if (!first.value && options.whenBusy && !(await options.whenBusy())) throw new LockBusyError(name);
     await waitFor(name, owner, ttlMs, options.waitMs, first.value);
     const release = hold(name, owner, ttlMs);
     try {

@@ -146,7 +146,8 @@ export async function runRequest(deps: RunRequestDeps, id: string, early?: Early
   if (!taken) return false;
   if ('unreadable' in taken) return endUnreadable(deps, taken.unreadable);
   const run = taken;
-  const renewing = keepLease(run);
+  // A run started with its intake has no lease of its own to renew until the intake took the record.
+  if (!run.admission) run.renewal = keepLease(run);
   try {
     // An ended record still active only to complete its workflow step does nothing else.
     const ran = stepOwed(run.r) || (await runSteps(run));
@@ -157,9 +158,11 @@ export async function runRequest(deps: RunRequestDeps, id: string, early?: Early
       deps.logger.event('warn', 'request_lease_lost', { request: id });
       return false;
     }
+    // Started with its intake, which did not take the record: nothing of it to report.
+    if (run.abandoned || (run.admission && !(await admitted(run)))) return false;
     throw error;
   } finally {
-    clearInterval(renewing);
+    clearInterval(run.renewal);
     await giveBackLease(run);
   }
 }
@@ -238,6 +241,8 @@ interface Run {
   admission?: Promise<boolean> | undefined;
   /** Its intake did not take the record: the run ends having done nothing (its lock given back). */
   abandoned: boolean;
+  /** The lease's renewal (keepLease), from the start, or once the intake took the record. */
+  renewal?: NodeJS.Timeout;
 }
 
 /**
@@ -255,6 +260,7 @@ async function admitted(run: Run): Promise<boolean> {
     return false;
   }
   run.r.storedAt = stored.storedAt;
+  run.renewal = keepLease(run);
   return true;
 }
 
@@ -442,8 +448,12 @@ async function startCalling(run: Run): Promise<PolicyStep[]> {
  */
 async function inOneHold(run: Run, step: PolicyStep, call: boolean): Promise<void> {
   // Stage "before the call", one round trip: the lock, then the reads the call needs (beforeCall).
-  const lock = await run.deps.locks.acquire(policyLock(run.r.workspace, step.policyId), () =>
-    call ? beforeCall(run, step) : Promise.resolve(null),
+  // Started with its intake: a busy lock is waited for only once the intake took the record.
+  const whenBusy = run.admission ? () => admitted(run) : undefined;
+  const lock = await run.deps.locks.acquire(
+    policyLock(run.r.workspace, step.policyId),
+    () => (call ? beforeCall(run, step) : Promise.resolve(null)),
+    whenBusy ? { whenBusy } : {},
   );
   try {
     const indexed = lock.value ? await callPolicy(run, step, lock.value) : undefined;

@@ -222,9 +222,7 @@ function claimSweep(
  */
 async function inOnePipeline(pool: pg.Pool, batch: Pending[]): Promise<void> {
   const rows = (p: Pending, client: pg.Pool | pg.PoolClient) =>
-    client
-      .query({ text: p.sql, values: p.values, name: statementName(p.sql) })
-      .then((result) => p.resolve(result.rows as unknown[]), p.reject);
+    client.query(p.sql, p.values).then((result) => p.resolve(result.rows as unknown[]), p.reject);
   const [only] = batch;
   if (only && batch.length === 1) return rows(only, pool);
   const client = await pool.connect();
@@ -245,24 +243,6 @@ async function inOnePipeline(pool: pg.Pool, batch: Pending[]): Promise<void> {
 }
 
 type Corkable = { cork(): void; uncork(): void };
-
-/** Distinct statement texts given a name: the store's own are a few dozen. */
-const NAMED_MAX = 256;
-const names = new Map<string, string>();
-
-/**
- * The name each connection prepares a statement under, the first time it runs it: later runs send
- * only its values (no text to encode, nothing for the server to parse and plan again). Texts beyond
- * the first `NAMED_MAX` run unnamed, as before, so that no text built from data can grow the
- * connections' statements without bound. Prepared statements outlive a failed or rolled-back one.
- */
-export function statementName(sql: string): string | undefined {
-  const known = names.get(sql);
-  if (known !== undefined || names.size >= NAMED_MAX) return known;
-  const name = `katapult_${names.size}`;
-  names.set(sql, name);
-  return name;
-}
 
 async function createTables(
   pool: pg.Pool,

@@ -1,11 +1,11 @@
 /**
  * The PostgreSQL store's statements, on a real server: Keyv's reads issued in one turn go as one
- * statement (each answered with its own key, and never across a write of the table issued between
- * them), and every statement runs prepared under a name after its first run on a connection.
+ * statement, each answered with its own key, and never across a write of the table issued between
+ * them.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openPostgresStore, statementName } from '../../src/store/postgres-store.js';
+import { openPostgresStore } from '../../src/store/postgres-store.js';
 import type { Store } from '../../src/store/store.js';
 import type { Statement } from '../../src/store/turn-batch.js';
 import { describeWithService, serviceUrl } from '../helpers/services.js';
@@ -98,34 +98,5 @@ describeWithService('postgres', 'PostgreSQL statements', () => {
     expect(await Promise.all([first, second])).toEqual(['four', 'four']);
     expect(trips).toHaveLength(2);
     expect(kvReads(trips[1] ?? [])[0]?.values[0]).toEqual(['katapult-chatops:token:T4']);
-  });
-
-  test('each statement runs under the name of its text, and the names are bounded', async () => {
-    const sent: { text?: string; name?: string }[] = [];
-    // What the store hands pg, recorded on the way to the real query.
-    const real = pg.Client.prototype.query;
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      if (typeof args[0] === 'object' && args[0] !== null)
-        sent.push(args[0] as { text?: string; name?: string });
-      return (real as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof real;
-    try {
-      await store.kv.get('token:T5');
-      await store.kv.get('token:T6');
-      await store.audit.recent('T5', 5);
-    } finally {
-      pg.Client.prototype.query = real;
-    }
-    const reads = sent.filter((q) => q.text?.includes('katapult_kv WHERE key = ANY'));
-    expect(reads).toHaveLength(2);
-    expect(reads[0]?.name).toMatch(/^katapult_\d+$/);
-    expect(reads[1]?.name).toBe(reads[0]?.name);
-    const audit = sent.find((q) => q.text?.includes('katapult_audit_log'));
-    expect(audit?.name).toMatch(/^katapult_\d+$/);
-    expect(audit?.name).not.toBe(reads[0]?.name);
-    // Texts beyond the bound run unnamed; the ones named before keep their names.
-    for (let i = 0; i < 300; i++) statementName(`SELECT ${i} AS n`);
-    expect(statementName('SELECT 299 AS n')).toBeUndefined();
-    expect(statementName(reads[0]?.text ?? '')).toBe(reads[0]?.name);
   });
 });

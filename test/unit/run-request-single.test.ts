@@ -153,4 +153,39 @@ describe('a run started with its intake (EarlyStart)', () => {
     expect(await e.deps.requests.get(ID)).toMatchObject({ state: 'pending', attempts: 0 });
     expect(await currentStore().docs.keys('lock', { limit: 10 })).toEqual([]);
   });
+
+  test('a busy lock is waited for only once the intake took the record: not taken, the run ends at once', async () => {
+    // Another holder keeps the policy's lock (a waiter would wait its 2 s term and 5 s more).
+    const other = await createLocks(currentStore().docs, { ttlMs: 2000 }).acquire(
+      policyLock('T1', 'dbp_one'),
+      async () => undefined,
+    );
+    try {
+      const e = early();
+      expect(await e.written).toBe(true);
+      const started = Date.now();
+      e.answer(false);
+      expect(await e.running).toBe(false);
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(e.called).toEqual([]);
+      expect(e.h.told).toEqual([]);
+    } finally {
+      await other.release();
+    }
+  });
+
+  test('a busy lock, the record taken: the run waits for the lock, then calls once', async () => {
+    const other = await createLocks(currentStore().docs, { ttlMs: 2000 }).acquire(
+      policyLock('T1', 'dbp_one'),
+      async () => undefined,
+    );
+    const e = early();
+    expect(await e.written).toBe(true);
+    e.answer(true);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(e.called).toEqual([]);
+    await other.release();
+    expect(await e.running).toBe(true);
+    expect(e.called).toEqual(['dbp_one']);
+  });
 });
