@@ -49,7 +49,8 @@ const slackAgents = new Map<number, Undici.Dispatcher>();
  * `fetch` is the outbound proxy's, or else undici's own (the package Socket Mode and the proxy load
  * anyway) rather than Node's global one, whose bundled copy cost about 30 µs more CPU per call (5-7%
  * of a command, 5% of a submission, in the benchmark's A/B runs). Without a proxy the timeout is
- * kept by undici's dispatcher (connect, headers, and each pause in the body, `timeoutMs` each),
+ * kept by undici's dispatcher (a quarter of `timeoutMs` to connect, the rest for the headers, and
+ * as much for each pause in the body),
  * whose coarse timers cost next to nothing; the Web client's own `timeout` makes an
  * `AbortSignal.timeout` per call, whose timer and listeners cost about 25 µs of CPU per call, and
  * which fires 10 s later unless collected first. Through the proxy, the Web client keeps the timeout
@@ -62,13 +63,17 @@ export function slackHttp(
   timeoutMs: number,
 ): Pick<webApi.WebClientOptions, 'fetch' | 'timeout'> {
   if (outbound) return { timeout: timeoutMs, fetch: countingSlackFetch(metrics, outbound.fetch) };
+  // Connecting and waiting for the answer share the attempt's time, so an attempt stays within it
+  // (shutdownGraceMs counts on that); a connection not made in its quarter sent nothing, and a write
+  // tries again (slack-writes.ts).
+  const connectMs = Math.ceil(timeoutMs / 4);
   const timed: typeof globalThis.fetch = (input, init) => {
     let dispatcher = slackAgents.get(timeoutMs);
     if (!dispatcher) {
       dispatcher = new (undici().Agent)({
-        connect: { timeout: timeoutMs },
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+        connect: { timeout: connectMs },
+        headersTimeout: timeoutMs - connectMs,
+        bodyTimeout: timeoutMs - connectMs,
       });
       slackAgents.set(timeoutMs, dispatcher);
     }

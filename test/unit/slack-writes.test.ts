@@ -75,6 +75,22 @@ test('a refused connection did nothing: retried, WRITE_ATTEMPTS times in all', a
   expect(attempts).toBe(WRITE_ATTEMPTS);
 });
 
+test('a connection not made within the connect timeout (undici’s) sent nothing: retried too', async () => {
+  const { errors } = await import('undici');
+  const notConnected = Object.assign(new Error('A request error occurred: fetch failed'), {
+    code: 'slack_webapi_request_error',
+    original: Object.assign(new TypeError('fetch failed'), { cause: new errors.ConnectTimeoutError() }),
+  });
+  expect(nothingWasDone(notConnected)).toEqual({ wait: 500 });
+  expect(mayHaveBeenDone(notConnected)).toBe(false);
+  // The headers not arriving in time is another matter: the request went out.
+  const noAnswer = Object.assign(new Error('A request error occurred: fetch failed'), {
+    code: 'slack_webapi_request_error',
+    original: Object.assign(new TypeError('fetch failed'), { cause: new errors.HeadersTimeoutError() }),
+  });
+  expect(mayHaveBeenDone(noAnswer)).toBe(true);
+});
+
 test('an answer from Slack (not_in_channel) is not unknown and not retried', async () => {
   const answered = Object.assign(new Error('An API error occurred: not_in_channel'), {
     code: 'slack_webapi_platform_error',

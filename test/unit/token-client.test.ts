@@ -172,7 +172,8 @@ test('a Slack call that gets no answer fails after the timeout as a request erro
     const took = Date.now() - started;
     expect(failed).toMatchObject({ code: ErrorCode.RequestError });
     expect(mayHaveBeenDone(failed)).toBe(true);
-    expect(took).toBeGreaterThanOrEqual(250);
+    // The answer is waited for three quarters of the attempt (a quarter is for connecting).
+    expect(took).toBeGreaterThanOrEqual(200);
     expect(took).toBeLessThan(5_000);
   } finally {
     release();
