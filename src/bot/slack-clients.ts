@@ -50,12 +50,11 @@ const slackAgents = new Map<number, Undici.Dispatcher>();
  * anyway) rather than Node's global one, whose bundled copy cost about 30 µs more CPU per call (5-7%
  * of a command, 5% of a submission, in the benchmark's A/B runs). Without a proxy the timeout is
  * kept by undici's dispatcher (a quarter of `timeoutMs` to connect, the rest for the headers, and
- * as much for each pause in the body),
- * whose coarse timers cost next to nothing; the Web client's own `timeout` makes an
- * `AbortSignal.timeout` per call, whose timer and listeners cost about 25 µs of CPU per call, and
- * which fires 10 s later unless collected first. Through the proxy, the Web client keeps the timeout
- * itself, as before. Either way a call that gets no answer fails as a request error
- * (slack-writes.ts: it may have been done; never sent again).
+ * as much for each pause in the body), whose coarse timers cost next to nothing; the Web client's
+ * own `timeout` makes an `AbortSignal.timeout` per call, whose timer and listeners cost about 25 µs
+ * of CPU per call, and which fires 10 s later unless collected first. Through the proxy, the Web
+ * client keeps the timeout itself, as before. Either way a call that gets no answer fails as a
+ * request error (slack-writes.ts: it may have been done; never sent again).
  */
 export function slackHttp(
   outbound: Outbound | null,

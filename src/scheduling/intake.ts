@@ -79,11 +79,11 @@ export function createRequestIntake(deps: {
   const accept = async (
     record: RequestRecord,
     gate: Promise<boolean> | undefined,
-    started: (write: Promise<boolean>) => void,
+    startRun?: () => void,
   ): Promise<IntakeOutcome> => {
     const deadline = Date.now() + deps.timeoutMs;
     const write = deps.requests.create(record, deps.owner, deps.leaseMs);
-    started(write);
+    startRun?.();
     const outcome = await within(write, deps.timeoutMs, 'late' as const);
     // The gate bounds its own reads (it refuses when the store is too slow).
     const refused = gate ? !(await gate) : false;
@@ -113,8 +113,7 @@ export function createRequestIntake(deps: {
         if (!(await gate)) return 'refused';
         gate = undefined;
       }
-      if (!gate || !deps.startEarly || !startsWithIntake(record))
-        return accept(record, gate, () => undefined);
+      if (!gate || !deps.startEarly || !startsWithIntake(record)) return accept(record, gate);
       // The run starts in the same turn as the write (after it: the write's statement comes first).
       let answer: (taken: boolean) => void = () => undefined;
       const admission = new Promise<boolean>((resolve) => {
