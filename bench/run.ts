@@ -198,10 +198,10 @@ async function measureStore(ctx: PhaseContext, store: StoreKind, log: Log): Prom
     for (const target of o.warmup > 0 ? targets : [])
       for (const kind of kindsOf(target.name)) await phase(target, kind, widest, o.warmup, 'warmup');
     const afterWarmup = await probeAll();
-    // 4. Measured phases: per concurrency, per round, each target in turn, each of its kinds.
+    // 4. Measured phases: per level and round, each target (every other round reversed), each of its kinds.
     for (const c of o.concurrency)
       for (let r = 1; r <= o.rounds; r++)
-        for (const target of targets)
+        for (const target of r % 2 ? targets : [...targets].reverse())
           for (const kind of kindsOf(target.name))
             await phase(target, kind, c, Math.floor(o.requests / o.rounds), 'measure', r);
     // 5. Leak check: `leakRequests` more per target (both kinds) at the widest concurrency, in chunks,
