@@ -26,29 +26,42 @@ export function startBotProcess(env: Record<string, string>, cwd: string): BotPr
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  const watchers = new Set<() => void>();
+  /** Each pending `waitForOutput`: its check, and how it fails. */
+  const watchers = new Map<() => void, (why: string) => void>();
+  let ended: string | null = null;
   const append = (d: Buffer) => {
     out += d.toString();
-    for (const check of [...watchers]) check();
+    for (const check of [...watchers.keys()]) check();
   };
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // Once its output is all read, a wait for a line the bot never wrote fails at once, and leaves no
+  // timer behind (one that lost a `Promise.any` would have kept Jest from exiting for 15 s).
+  child.on('close', (code, signal) => {
+    ended = `the bot exited (${signal ?? code}) first`;
+    for (const fail of [...watchers.values()]) fail(ended);
+  });
   const waitForOutput = (pattern: RegExp, timeoutMs = 15_000) =>
     new Promise<RegExpMatchArray>((resolve, reject) => {
+      const done = () => {
+        watchers.delete(check);
+        clearTimeout(timer);
+      };
       const check = () => {
         const match = out.match(pattern);
         if (!match) return;
-        watchers.delete(check);
-        clearTimeout(timer);
+        done();
         resolve(match);
       };
-      const timer = setTimeout(() => {
-        watchers.delete(check);
-        reject(new Error(`no ${pattern} in the bot's output within ${timeoutMs} ms:\n${out}`));
-      }, timeoutMs);
-      watchers.add(check);
+      const fail = (why: string) => {
+        done();
+        reject(new Error(`no ${pattern} in the bot's output: ${why}:\n${out}`));
+      };
+      const timer = setTimeout(() => fail(`not within ${timeoutMs} ms`), timeoutMs);
+      watchers.set(check, fail);
       check();
+      if (ended && watchers.has(check)) fail(ended);
     });
   return {
     child,
