@@ -1,7 +1,7 @@
 /**
  * The PostgreSQL store's statements, on a real server: Keyv's reads issued in one turn go as one
  * statement, each answered with its own key, and never across a write of the table issued between
- * them.
+ * them; the writes of one round trip commit together, and one the server refuses fails alone.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -98,5 +98,44 @@ describeWithService('postgres', 'PostgreSQL statements', () => {
     expect(await Promise.all([first, second])).toEqual(['four', 'four']);
     expect(trips).toHaveLength(2);
     expect(kvReads(trips[1] ?? [])[0]?.values[0]).toEqual(['katapult-chatops:token:T4']);
+  });
+
+  const docsTable = () => `${schema}.katapult_docs`;
+  const doc = (key: string, body = '{}') => ({ key, partition: 'P', sort: 1, active: true, body });
+
+  test('the writes of one round trip are one transaction', async () => {
+    const keys = ['tx-a', 'tx-b', 'tx-c'];
+    expect(await Promise.all(keys.map((k) => store.docs.insert('stmts', doc(k))))).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    expect(trips).toHaveLength(1);
+    const { rows } = await admin.query(
+      `SELECT key, xmin::text AS tx FROM ${docsTable()} WHERE coll = 'stmts' AND key = ANY($1)`,
+      [keys],
+    );
+    expect(rows).toHaveLength(3);
+    // One transaction ID for the three rows: one commit (each statement alone had one each).
+    expect(new Set(rows.map((r: { tx: string }) => r.tx)).size).toBe(1);
+  });
+
+  test('a statement the server refuses fails alone: the others of its round trip take effect', async () => {
+    const results = await Promise.allSettled([
+      store.docs.insert('stmts', doc('refused-before')),
+      // PostgreSQL's text cannot hold a NUL: the server refuses this insert, and the transaction.
+      store.docs.insert('stmts', doc('refused', 'a\u0000b')),
+      store.claim('refused-claim', 60_000),
+      store.docs.insert('stmts', doc('refused-after')),
+    ]);
+    expect(trips).toHaveLength(1);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : null))).toEqual([true, null, true, true]);
+    const { rows } = await admin.query(
+      `SELECT key FROM ${docsTable()} WHERE coll = 'stmts' AND key LIKE 'refused%'`,
+    );
+    expect(rows.map((r: { key: string }) => r.key).sort()).toEqual(['refused-after', 'refused-before']);
+    // The claim was taken once: a second one is refused.
+    expect(await store.claim('refused-claim', 60_000)).toBe(false);
   });
 });
