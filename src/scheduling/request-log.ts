@@ -282,6 +282,9 @@ export function createRequestLog(docs: Docs, now: () => number = Date.now): Requ
       // The store's clock at the insert orders this request among others (`orderOf`): it is kept in
       // the row's sort until the first save writes it into the record.
       const body = JSON.stringify(record);
+      // From before the insert was sent: its answer may come well after the row was written (with
+      // a round trip's other statements), and the lease runs from then.
+      const issued = now();
       const storedAt = await docs.insertStamped(REQUESTS, {
         key: record.id,
         partition: record.workspace,
@@ -295,7 +298,7 @@ export function createRequestLog(docs: Docs, now: () => number = Date.now): Requ
           // A copy as the store holds it (parsing the body written costs less than structuredClone).
           record: { ...(JSON.parse(body) as RequestRecord), storedAt },
           owner,
-          until: now() + leaseMs / 3,
+          until: issued + leaseMs / 3,
         });
       }
       return storedAt !== null;

@@ -30,7 +30,7 @@ import Keyv from 'keyv';
 import { createSqlDocs, docsSchema } from './sql-docs.js';
 import { sqlKvCompareAndSet } from './sql-kv.js';
 import type { AuditEntry, AuditLog, Store } from './store.js';
-import { type Pending, turnBatcher } from './turn-batch.js';
+import { type Pending, turnBatcher, writesIn } from './turn-batch.js';
 
 export async function openSqliteStore(
   url: string,
@@ -196,7 +196,7 @@ async function untilFree<T>(step: () => T): Promise<T> {
  * every statement.
  */
 async function inOneTransaction(run: Run, batch: Pending[]): Promise<void> {
-  if (batch.filter((p) => !/^\s*SELECT\b/i.test(p.sql)).length <= 1) {
+  if (writesIn(batch) <= 1) {
     for (const p of batch) await untilFree(() => run(p.sql, p.values)).then(p.resolve, p.reject);
     return;
   }

@@ -21,6 +21,10 @@ export interface Pending extends Statement {
   onSend?: () => void;
 }
 
+/** The statements of `batch` that may write (all but plain SELECTs): more than one needs a transaction. */
+export const writesIn = (batch: readonly Statement[]): number =>
+  batch.filter((p) => !/^\s*SELECT\b/i.test(p.sql)).length;
+
 /** Round trips sent, for tests and the benchmark (statements in each). */
 export type RoundTripListener = (statements: readonly Statement[]) => void;
 

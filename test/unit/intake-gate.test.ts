@@ -282,3 +282,24 @@ describe('a run started with the intake (startEarly)', () => {
     await expect(e.started[0]?.admission).resolves.toBe(true);
   });
 });
+
+test('a record whose insert was answered late is not fresh: its lease is counted from before the insert', async () => {
+  let clock = 1_000_000;
+  const docs = store().docs;
+  // The insert is answered 25 s after it was sent (a round trip held up by another statement).
+  const late = {
+    ...docs,
+    insertStamped: async (...args: Parameters<typeof docs.insertStamped>) => {
+      const stored = await docs.insertStamped(...args);
+      clock += 25_000;
+      return stored;
+    },
+  };
+  const requests = createRequestLog(late, () => clock);
+  expect(await requests.create(record('T1:L1'), 'w1', 60_000)).toBe(true);
+  // 25 s since the insert was sent is more than a third of the 60 s lease: the worker leases it anew.
+  expect(requests.takeFresh?.('T1:L1', 'w1')).toBeNull();
+  const prompt = createRequestLog(docs, () => clock);
+  expect(await prompt.create(record('T1:L2'), 'w1', 60_000)).toBe(true);
+  expect(prompt.takeFresh?.('T1:L2', 'w1')).toMatchObject({ id: 'T1:L2', state: 'pending' });
+});
