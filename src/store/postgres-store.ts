@@ -220,8 +220,9 @@ function claimSweep(
  * (pg's pipeline mode: all sent at once, answered in order). With more than one write among them they
  * run in one transaction: one commit (one flush of the WAL) instead of one per write, which cut
  * PostgreSQL's own CPU per submission by 40% at c=16 in the benchmark. Each is answered once the
- * commit is. The transaction is READ COMMITTED whatever the database's default, as each statement
- * alone would be, and waits at most `TRANSACTION_LOCK_WAIT` for a row another holds. When the server
+ * commit is. The transaction is READ COMMITTED whatever the database's default (the level the
+ * stores' conditional writes are written for), and waits at most `TRANSACTION_LOCK_WAIT` for a row
+ * another holds. When the server
  * refused one of them (a bad value, a lock wait, a deadlock, a conflict at commit), nothing took
  * effect: each then runs again by itself, so only the one refused fails, as on SQLite. A connection
  * lost before the commit's answer fails them all (whether it committed is unknown), as a lost
@@ -232,6 +233,12 @@ async function inOnePipeline(pool: pg.Pool, batch: Pending[]): Promise<void> {
   if (only && batch.length === 1) return answer(only, pool.query(only.sql, only.values));
   const client = await pool.connect();
   let lost: Error | undefined;
+  // pg-pool listens for a checked-out client's errors only in `pool.query`: a connection that drops
+  // mid-batch would otherwise throw an unhandled 'error' event and end the process. Its queries fail.
+  const onError = (error: Error) => {
+    lost = error;
+  };
+  client.on('error', onError);
   const eachByItself = async () => {
     await Promise.all(pipelined(client, () => batch.map((p) => answer(p, client.query(p.sql, p.values)))));
   };
@@ -251,14 +258,15 @@ async function inOnePipeline(pool: pg.Pool, batch: Pending[]): Promise<void> {
         if (result.status === 'fulfilled') p.resolve(result.value.rows as unknown[]);
         else p.reject(result.reason);
       });
-    } else if (commit.status === 'fulfilled' || commit.reason instanceof pg.DatabaseError) {
+    } else if (commit.status === 'fulfilled' || refused(commit.reason)) {
       // Rolled back (COMMIT answers ROLLBACK after a refusal; or the commit itself was refused).
       await eachByItself();
     } else {
-      lost = commit.reason instanceof Error ? commit.reason : new Error(String(commit.reason));
+      lost ??= commit.reason instanceof Error ? commit.reason : new Error(String(commit.reason));
       for (const p of batch) p.reject(commit.reason);
     }
   } finally {
+    client.removeListener('error', onError);
     // A connection left inside a transaction (it never should be) is not handed to anyone else.
     const status = (client as unknown as { getTransactionStatus?(): string | null }).getTransactionStatus?.();
     client.release(
@@ -266,6 +274,12 @@ async function inOnePipeline(pool: pg.Pool, batch: Pending[]): Promise<void> {
     );
   }
 }
+
+/**
+ * The server refused the statement and the session goes on (severity ERROR): the transaction was
+ * rolled back. A FATAL one ends the connection, maybe after the commit: not a refusal.
+ */
+const refused = (error: unknown): boolean => error instanceof pg.DatabaseError && error.severity === 'ERROR';
 
 /** How long a batch's transaction waits for a row lock before it runs its statements one by one. */
 const TRANSACTION_LOCK_WAIT = "'1s'";

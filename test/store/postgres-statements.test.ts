@@ -138,28 +138,69 @@ describeWithService('postgres', 'PostgreSQL statements', () => {
     expect(new Set(rows.map((r: { tx: string }) => r.tx)).size).toBe(2);
   });
 
-  test('a transaction waits at most a second for a row another holds, then each statement runs by itself', async () => {
-    await store.docs.insert('stmts', doc('held'));
+  /** Resolves with `promise`'s value, or 'late' after `ms`. */
+  const within = <T>(promise: Promise<T>, ms: number) =>
+    Promise.race([promise, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), ms).unref())]);
+
+  /** A connection of its own that holds a row lock on document `key` until `end`. */
+  async function holdRow(key: string) {
     const holder = new pg.Client({ connectionString: serviceUrl('postgres') });
     await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query(`SELECT 1 FROM ${docsTable()} WHERE coll = 'stmts' AND key = $1 FOR UPDATE`, [key]);
+    return {
+      end: async () => {
+        await holder.query('COMMIT').catch(() => undefined);
+        await holder.end();
+      },
+    };
+  }
+
+  test('a transaction waits at most a second for a row another holds, then each statement runs by itself', async () => {
+    await store.docs.insert('stmts', doc('held'));
+    const held = await holdRow('held');
     try {
-      await holder.query('BEGIN');
-      await holder.query(`SELECT 1 FROM ${docsTable()} WHERE coll = 'stmts' AND key = 'held' FOR UPDATE`);
-      const started = Date.now();
-      const writes = Promise.all([
-        store.docs.insert('stmts', doc('waits-before')),
-        store.docs.upsert('stmts', doc('held', '{"v":2}')),
-      ]);
-      // The lone upsert waits for the row as it would without a transaction: release it after 1.5 s.
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const insert = store.docs.insert('stmts', doc('waits-before'));
+      const upsert = store.docs.upsert('stmts', doc('held', '{"v":2}'));
+      // The insert commits while the row is still held: the transaction gave up after 1 s, and the
+      // insert ran by itself (without the limit it would wait for the holder).
+      expect(await within(insert, 6_000)).toBe(true);
       const { rows } = await admin.query(`SELECT key FROM ${docsTable()} WHERE key = 'waits-before'`);
-      await holder.query('COMMIT');
-      await writes;
-      // The insert did not wait for the held row: the transaction gave up after 1 s and it ran alone.
       expect(rows).toHaveLength(1);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
+      await held.end();
+      // The upsert waited for the row, as it would have alone, and then wrote it.
+      await upsert;
+      expect((await store.docs.get('stmts', 'held'))?.body).toBe('{"v":2}');
     } finally {
-      await holder.end();
+      await held.end().catch(() => undefined);
+    }
+  });
+
+  test('a connection that drops under a round trip fails its statements, and the store goes on', async () => {
+    await store.docs.insert('stmts', doc('dropped'));
+    const held = await holdRow('dropped');
+    try {
+      const writes = Promise.allSettled([
+        store.docs.insert('stmts', doc('dropped-before')),
+        store.docs.upsert('stmts', doc('dropped', '{"v":2}')),
+      ]);
+      // After the transaction's 1 s the upsert waits alone for the row: end its connection there.
+      let pid: number | undefined;
+      for (let i = 0; i < 200 && pid === undefined; i++) {
+        const { rows } = await admin.query(
+          `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO ${schema}.katapult_docs%'`,
+        );
+        pid = rows[0]?.pid;
+        if (pid === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(pid).toBeDefined();
+      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      const [, upsert] = await writes;
+      expect(upsert.status).toBe('rejected');
+      // The store answers on a new connection.
+      expect(await store.docs.insert('stmts', doc('dropped-after'))).toBe(true);
+    } finally {
+      await held.end();
     }
   });
 });
