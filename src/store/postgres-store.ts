@@ -314,6 +314,9 @@ async function createTables(
     await pool.end().catch(() => undefined);
     throw error;
   }
+  // A connection that drops during setup fails the query under way (said below), not the process.
+  const ignore = () => undefined;
+  setupClient.on('error', ignore);
   try {
     // Several replicas may start at once: CREATE … IF NOT EXISTS is not safe against itself in
     // PostgreSQL (unique violation on the catalog), so creation is serialized by an advisory lock.
@@ -339,13 +342,15 @@ async function createTables(
     await setupClient.query('COMMIT');
   } catch (error) {
     await setupClient.query('ROLLBACK').catch(() => undefined);
-    setupClient.release();
+    setupClient.removeListener('error', ignore);
+    setupClient.release(true);
     await pool.end().catch(() => undefined);
     // Tagged so openStore says "could not set up" rather than "could not connect".
     throw Object.assign(new Error(errorText(error), { cause: error }), {
       phase: 'setup',
     });
   }
+  setupClient.removeListener('error', ignore);
   setupClient.release();
 }
 
