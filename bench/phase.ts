@@ -15,7 +15,7 @@ import { correlationId, PhaseRecorder, startInstrumentedFakes, waitFor } from '.
 import type { ProbeReport, Target, TargetName } from './processes.js';
 import { benchEncryptionKey, killAll, SLACK_TOKENS } from './processes.js';
 import type { BenchOptions, Kind } from './run.js';
-import { hrMs, MB, percentile, round } from './stats.js';
+import { hrMs, MB, percentile, round, storeServersCpu, storeServersCpuSince } from './stats.js';
 import { SLACK_ACK_LIMIT_MS } from './targets.js';
 
 export const USER = 'U0BENCH01';
@@ -88,6 +88,8 @@ export interface PhaseInput {
   probe: ProbeReport;
   benchCpu: NodeJS.CpuUsage;
   fakesEld: { p99Ms: number; maxMs: number };
+  /** The store servers' CPU over the phase (ms; null where it cannot be read). */
+  serversCpuMs: number | null;
 }
 export type PhaseData = ReturnType<typeof phaseData>;
 export type PhaseSummary = PhaseData['summary'];
@@ -184,6 +186,8 @@ export function phaseData(input: PhaseInput) {
     /** The memory probe's forced GC at the phase's end (ms in all), left out of the figures above. */
     forcedGcCpuMs: round(cpuMs(probe.forcedGcCpu), 1),
     benchCpuMsPerRequest: round(cpuMs(input.benchCpu) / amount, 3),
+    /** PostgreSQL's and Redis's processes over the phase, per request: the store's work for the target. */
+    storeServerCpuMsPerRequest: input.serversCpuMs === null ? null : round(input.serversCpuMs / amount, 3),
     harnessEld: {
       loadGeneratorP99Ms: round(g.p99Ms, 2),
       loadGeneratorMaxMs: round(g.maxMs, 2),
@@ -256,6 +260,7 @@ export async function runPhase(ctx: PhaseContext, target: Target, phase: Step, a
   fakes.track(recorder);
   let input: PhaseInput;
   try {
+    const serversBefore = storeServersCpu();
     const before = await target.probe('reset');
     const benchCpuBefore = process.cpuUsage();
     ctx.benchEld.reset();
@@ -270,8 +275,19 @@ export async function runPhase(ctx: PhaseContext, target: Target, phase: Step, a
     await ctx.settle();
     // Event-loop and peak figures of the phase; memory after a full GC (the leak check's timeline).
     const probe = await target.probe('release');
+    const serversCpuMs = storeServersCpuSince(serversBefore, storeServersCpu());
     const { katapultLatencyMs } = options;
-    input = { phase: tagged, katapultLatencyMs, result, recorder, before, probe, benchCpu, fakesEld };
+    input = {
+      phase: tagged,
+      katapultLatencyMs,
+      result,
+      recorder,
+      before,
+      probe,
+      benchCpu,
+      fakesEld,
+      serversCpuMs,
+    };
   } finally {
     fakes.untrack(recorder);
   }

@@ -29,7 +29,7 @@ function worst(pick: (s: PhaseSummary) => (number | null)[]): Pool {
 }
 /** A per-request figure pooled over the rounds, weighted by their requests. */
 const perRequest =
-  (key: 'cpuMsPerRequest' | 'cpuSystemMsPerRequest'): Pool =>
+  (key: 'cpuMsPerRequest' | 'cpuSystemMsPerRequest' | 'storeServerCpuMsPerRequest'): Pool =>
   (_, m) =>
     round(sum(m, (p) => (p.summary[key] ?? 0) * p.summary.requests) / sum(m, (p) => p.summary.requests), 3);
 const activeMs = (p: PhaseData) => p.activeMs;
@@ -48,6 +48,7 @@ const METRICS = [
   ['afterKatapultP99Ms', null, (at) => at('afterKatapult', 99)],
   ['cpuMsPerRequest', 'cpuPerRequest', perRequest('cpuMsPerRequest')],
   ['cpuSystemMsPerRequest', null, perRequest('cpuSystemMsPerRequest')],
+  ['storeServerCpuMsPerRequest', null, perRequest('storeServerCpuMsPerRequest')],
   ['eldP99Ms', null, worst((s) => [s.eldP99Ms])],
   ['harnessEldP99Ms', null, worst((s) => [s.harnessEld.loadGeneratorP99Ms, s.harnessEld.fakesP99Ms])],
   ['peakRssMB', null, worst((s) => [s.peakRssMB])],
@@ -350,8 +351,8 @@ const COLUMNS: [string, (m: Metrics) => string, keyof Ratios | null][] = [
     'followP99',
   ],
   [
-    'CPU ms/req (kernel)',
-    (m) => `${ms(m.cpuMsPerRequest)} (${ms(m.cpuSystemMsPerRequest)})`,
+    'CPU ms/req (kernel; store server)',
+    (m) => `${ms(m.cpuMsPerRequest)} (${ms(m.cpuSystemMsPerRequest)}; ${ms(m.storeServerCpuMsPerRequest)})`,
     'cpuPerRequest',
   ],
   ['ELD p99', (m) => ms(m.eldP99Ms), null],

@@ -1,4 +1,5 @@
-/** Numeric helpers: a monotonic clock shared by every thread and process, percentiles, rounding. */
+/** Numeric helpers: a monotonic clock shared by every thread and process, percentiles, rounding; the store servers' CPU. */
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** process.hrtime in milliseconds: monotonic, and the same clock in every thread and process. */
 export const hrMs = (): number => Number(process.hrtime.bigint()) / 1e6;
@@ -48,3 +49,35 @@ export function ms(v: number | null): string {
   if (v === null || !Number.isFinite(v)) return 'n/a';
   return v.toFixed(Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2);
 }
+
+/**
+ * CPU time (ms) of the store servers on this machine, PostgreSQL's and Redis's processes, by pid
+ * (Linux's /proc, USER_HZ 100; null elsewhere). A phase counts what each process used during it:
+ * those that exit within it are left out. Other users of the same servers would count too.
+ */
+export function storeServersCpu(): Map<number, number> | null {
+  try {
+    const cpu = new Map<number, number>();
+    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue; // ended meanwhile
+      }
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (name !== 'postgres' && name !== 'redis-server') continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      cpu.set(Number(pid), (Number(fields[11]) + Number(fields[12])) * 10);
+    }
+    return cpu;
+  } catch {
+    return null;
+  }
+}
+
+/** What the store servers used between two readings of `storeServersCpu` (ms). */
+export const storeServersCpuSince = (
+  before: Map<number, number> | null,
+  after: Map<number, number> | null,
+) => (before && after ? [...after].reduce((sum, [pid, ms]) => sum + ms - (before.get(pid) ?? 0), 0) : null);

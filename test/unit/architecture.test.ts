@@ -134,7 +134,7 @@ describe('size budgets', () => {
     expect(top.length).toBeLessThanOrEqual(10);
   });
 
-  test('the README is at most 300 lines, docs/benchmarks.md at most 200, bench/ at most 2,760 lines of code', () => {
+  test('the README is at most 300 lines, docs/benchmarks.md at most 200, bench/ at most 2,810 lines of code', () => {
     expect(lineCount(path.join(ROOT, 'README.md'))).toBeLessThanOrEqual(300);
     expect(lineCount(path.join(ROOT, 'docs/benchmarks.md'))).toBeLessThanOrEqual(200);
     const bench = filesUnder(path.join(ROOT, 'bench'), '')
@@ -143,8 +143,9 @@ describe('size budgets', () => {
     // 2,500 until the `npm start` figure (bench/npm-start.ts, issue 22) took the bench to 2,586; 2,600
     // until Redis as a third store and the post p99 and ack targets (issue 23) took it to 2,702; 2,720
     // until the kernel's part of the CPU and the memory-reducing GC read (issue 23) took it to 2,726;
-    // 2,740 until the probe's forced GC was reported apart from the CPU per request (2,757).
-    expect(bench).toBeLessThanOrEqual(2_760);
+    // 2,740 until the probe's forced GC was reported apart from the CPU per request (2,757); 2,760
+    // until the store servers' CPU per phase (issue 23: PostgreSQL's own work was the cause) (2,810).
+    expect(bench).toBeLessThanOrEqual(2_810);
   });
 });
 

@@ -91,6 +91,7 @@ export function phase(spec: PhaseSpec): PhaseData {
       stage: spec.stage ?? 'measure',
     },
     katapultLatencyMs: 0,
+    serversCpuMs: null,
     result: loadResult(sent, acks),
     recorder: recorder(
       sent.map((s, i) => s + (acks[i] as number) + 1),

@@ -1,11 +1,13 @@
 /** One phase's figures from what the load generator, the fakes and the probe saw. */
 import { type PhaseInput, phaseData, requestBodies } from '../../../bench/phase.js';
+import { storeServersCpu, storeServersCpuSince } from '../../../bench/stats.js';
 import { loadResult, probe, recorder } from './fixtures.js';
 
 const base = {
   phase: { target: 'bot', kind: 'submission', concurrency: 2, round: 1, stage: 'measure' },
   benchCpu: { user: 4000, system: 0 },
   fakesEld: { p99Ms: 1, maxMs: 2 },
+  serversCpuMs: 12,
 } as const;
 const input = (rest: Omit<PhaseInput, keyof typeof base | 'before'>): PhaseInput => ({
   ...base,
@@ -36,6 +38,8 @@ test('ack and follow-up latencies leave out the first request on each connection
   expect(data.summary.forcedGcCpuMs).toBe(40);
   expect(data.summary.cpuSystemMsPerRequest).toBe(0.5);
   expect(data.summary.benchCpuMsPerRequest).toBe(1);
+  // PostgreSQL's and Redis's processes: 12 ms over 4 requests.
+  expect(data.summary.storeServerCpuMsPerRequest).toBe(3);
   // 4 answers between the first send (0) and the last ack (the first request's, at 50 ms).
   expect(data.activeMs).toBe(50);
   expect(data.summary.acksPerSec).toBe(80);
@@ -88,4 +92,25 @@ test('every request body carries its own correlation id; only the bot gets signe
   expect(signed).toMatch(/"private_metadata":"v2\.[^.]+\.\d+\./);
   const teams = requestBodies('command', 9, 2, { ...to, teamOf: (seq) => `T${seq}` });
   expect(teams.map((b) => new URLSearchParams(b).get('team_id'))).toEqual(['T0', 'T1']);
+});
+
+test('the store servers’ CPU of a phase: what each process used since the first reading', () => {
+  const before = new Map([
+    [101, 500],
+    [102, 40],
+  ]);
+  // 101 used 30 ms more, 102 ended (left out), 103 started during the phase (all of it counts).
+  const after = new Map([
+    [101, 530],
+    [103, 20],
+  ]);
+  expect(storeServersCpuSince(before, after)).toBe(50);
+  expect(storeServersCpuSince(null, after)).toBeNull();
+  const now = storeServersCpu();
+  if (process.platform === 'linux') {
+    expect(now).not.toBeNull();
+    for (const ms of now?.values() ?? []) expect(Number.isFinite(ms) && ms >= 0).toBe(true);
+    // CI runs PostgreSQL and Redis on the machine (docs/testing.md): their processes are found.
+    if (process.env.CI === 'true') expect(now?.size).toBeGreaterThan(0);
+  }
 });
