@@ -1,4 +1,4 @@
-/** Numeric helpers: a monotonic clock shared by every thread and process, percentiles, rounding; the store servers' CPU. */
+/** Numeric helpers: one monotonic clock for every thread and process, percentiles, rounding, store CPU. */
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** process.hrtime in milliseconds: monotonic, and the same clock in every thread and process. */

@@ -11,8 +11,8 @@ import { type Pending, writesIn } from './turn-batch.js';
  * run in one transaction: one commit (one flush of the WAL) instead of one per write, which cut
  * PostgreSQL's own CPU per submission by 40% at c=16 in the benchmark. Each is answered once the
  * commit is. The transaction is READ COMMITTED whatever the database's default (the level the
- * stores' conditional writes are written for), and waits at most `TRANSACTION_LOCK_WAIT` for a row
- * another holds. When the server refused one of them (a bad value, a lock wait, a deadlock, a
+ * stores' conditional writes are written for), and waits at most 1 s for a row another holds
+ * (`OPENING`). When the server refused one of them (a bad value, a lock wait, a deadlock, a
  * conflict at commit), nothing took effect: each then runs again by itself, so only the one refused
  * fails, as on SQLite. A connection lost before the commit's answer fails them all (whether it
  * committed is unknown), as a lost connection failed each statement before.
@@ -34,8 +34,7 @@ export async function inOnePipeline(pool: pg.Pool, batch: Pending[]): Promise<vo
   try {
     if (writesIn(batch) <= 1) return await eachByItself();
     const sent = pipelined(client, () => [
-      client.query('BEGIN ISOLATION LEVEL READ COMMITTED'),
-      client.query(`SET LOCAL lock_timeout = ${TRANSACTION_LOCK_WAIT}`),
+      ...OPENING.map((sql) => client.query(sql)),
       ...batch.map((p) => client.query(p.sql, p.values)),
       client.query('COMMIT'),
     ]);
@@ -43,7 +42,7 @@ export async function inOnePipeline(pool: pg.Pool, batch: Pending[]): Promise<vo
     const commit = settled.at(-1) as PromiseSettledResult<pg.QueryResult>;
     if (commit.status === 'fulfilled' && commit.value.command === 'COMMIT') {
       batch.forEach((p, i) => {
-        const result = settled[i + 2] as PromiseSettledResult<pg.QueryResult>;
+        const result = settled[OPENING.length + i] as PromiseSettledResult<pg.QueryResult>;
         if (result.status === 'fulfilled') p.resolve(result.value.rows as unknown[]);
         else p.reject(result.reason);
       });
@@ -70,8 +69,11 @@ export async function inOnePipeline(pool: pg.Pool, batch: Pending[]): Promise<vo
  */
 const refused = (error: unknown): boolean => error instanceof pg.DatabaseError && error.severity === 'ERROR';
 
-/** How long a batch's transaction waits for a row lock before it runs its statements one by one. */
-const TRANSACTION_LOCK_WAIT = "'1s'";
+/**
+ * A batch's transaction: READ COMMITTED, and at most 1 s of waiting for a row lock before its
+ * statements run one by one.
+ */
+const OPENING = ['BEGIN ISOLATION LEVEL READ COMMITTED', "SET LOCAL lock_timeout = '1s'"];
 
 /** Settles `p` with the rows of `result`, or its error. */
 const answer = (p: Pending, result: Promise<pg.QueryResult>): Promise<void> =>

@@ -257,15 +257,15 @@ async function createTables(
     await setupClient.query('COMMIT');
   } catch (error) {
     await setupClient.query('ROLLBACK').catch(() => undefined);
-    setupClient.removeListener('error', ignore);
     setupClient.release(true);
     await pool.end().catch(() => undefined);
     // Tagged so openStore says "could not set up" rather than "could not connect".
     throw Object.assign(new Error(errorText(error), { cause: error }), {
       phase: 'setup',
     });
+  } finally {
+    setupClient.removeListener('error', ignore);
   }
-  setupClient.removeListener('error', ignore);
   setupClient.release();
 }
 
