@@ -8,7 +8,7 @@ import KeyvPostgres, { type KeyvPostgresOptions } from '@keyv/postgres';
 import Keyv from 'keyv';
 import pg from 'pg';
 import { errorText } from '../log.js';
-import { inOnePipeline } from './postgres-pipeline.js';
+import { inOnePipeline, statementNames } from './postgres-pipeline.js';
 import { createSqlDocs, docsSchema } from './sql-docs.js';
 import { sqlKvCompareAndSet } from './sql-kv.js';
 import type { AuditEntry, AuditLog, Store } from './store.js';
@@ -83,7 +83,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   // pg's Pool never settles a query still waiting for a connection when it is ended, so close()
   // lets the queries under way finish first, and refuses new ones.
   const inflight = new Set<Promise<unknown>>();
-  const batcher = turnBatcher((batch) => inOnePipeline(pool, batch), { serial: false });
+  const names = statementNames('katapult_');
+  const batcher = turnBatcher((batch) => inOnePipeline(pool, batch, names), { serial: false });
   const kvTable = `${schema}.${KV_TABLE}`;
   const kvReading = kvReads(kvTable);
   const query: Query = (sql, values, onSend) => {

@@ -42,6 +42,9 @@ interface Row {
   body: string;
 }
 
+/** The columns of `Row`, named (not `*`): a prepared statement's result keeps its shape if a column is added. */
+const ROW = 'key, part, sort, active, lease_owner, lease_expires, body';
+
 const toDoc = (r: Row): DocRow => ({
   key: r.key,
   partition: r.part,
@@ -162,7 +165,7 @@ function leaseStatements(
         `UPDATE ${t} SET lease_owner = $, lease_expires = @now + $
          WHERE coll = $ AND key = $ AND active = 1
            AND (lease_owner IS NULL OR lease_expires IS NULL OR lease_expires <= @now OR lease_owner = $)
-         RETURNING *`,
+         RETURNING ${ROW}`,
         owner,
         ttlMs,
         coll,
@@ -204,7 +207,7 @@ function documentStatements(
   const t = dialect.table;
   return {
     async get(coll, key) {
-      return (await docRows(run, `SELECT * FROM ${t} WHERE coll = $ AND key = $`, coll, key))[0] ?? null;
+      return (await docRows(run, `SELECT ${ROW} FROM ${t} WHERE coll = $ AND key = $`, coll, key))[0] ?? null;
     },
     async upsert(coll, doc) {
       await run(
@@ -246,8 +249,8 @@ function documentStatements(
       return docRows(
         run,
         options.newestFirst
-          ? `SELECT * FROM ${t} WHERE coll = $ AND part = $ AND sort >= $ ORDER BY sort DESC, key DESC LIMIT $ OFFSET $`
-          : `SELECT * FROM ${t} WHERE coll = $ AND part = $ AND sort >= $ ORDER BY sort, key LIMIT $ OFFSET $`,
+          ? `SELECT ${ROW} FROM ${t} WHERE coll = $ AND part = $ AND sort >= $ ORDER BY sort DESC, key DESC LIMIT $ OFFSET $`
+          : `SELECT ${ROW} FROM ${t} WHERE coll = $ AND part = $ AND sort >= $ ORDER BY sort, key LIMIT $ OFFSET $`,
         coll,
         partition,
         options.minSort ?? Number.MIN_SAFE_INTEGER,

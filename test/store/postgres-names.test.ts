@@ -1,0 +1,124 @@
+/**
+ * The PostgreSQL store's named (prepared) statements, on a real server: a statement's text is
+ * parsed once per connection, and a server that loses or already holds a name (a pooler that does
+ * not keep prepared statements) costs no statement: naming stops and what failed runs unnamed, in
+ * an order that keeps a round trip's reads after its write.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inOnePipeline, type StatementNames, statementNames } from '../../src/store/postgres-pipeline.js';
+import type { Pending } from '../../src/store/turn-batch.js';
+import { describeWithService, serviceUrl } from '../helpers/services.js';
+
+describeWithService('postgres', 'PostgreSQL named statements', () => {
+  const table = `katapult_names_${randomBytes(4).toString('hex')}`;
+  // One connection: every round trip below runs on it, so what the server holds for it is known.
+  let pool: pg.Pool;
+  let names: StatementNames;
+
+  const INSERT = `INSERT INTO ${table} (k, v) VALUES ($1, $2) RETURNING k`;
+  const SELECT = `SELECT k, v FROM ${table} WHERE k = $1`;
+
+  /** Runs `statements` as one round trip; each settles on its own. */
+  const trip = async (...statements: [string, unknown[]][]) => {
+    const settled: Promise<unknown[]>[] = [];
+    const batch = statements.map(([sql, values]) => {
+      let p!: Pending;
+      settled.push(
+        new Promise((resolve, reject) => {
+          p = { sql, values, resolve, reject };
+        }),
+      );
+      return p;
+    });
+    await inOnePipeline(pool, batch, names);
+    return Promise.allSettled(settled);
+  };
+  const held = async () =>
+    (
+      await pool.query<{ name: string; statement: string }>(
+        'SELECT name, statement FROM pg_prepared_statements ORDER BY name',
+      )
+    ).rows;
+
+  beforeAll(async () => {
+    const admin = new pg.Client({ connectionString: serviceUrl('postgres') });
+    await admin.connect();
+    await admin.query(`CREATE TABLE ${table} (k TEXT PRIMARY KEY, v TEXT NOT NULL)`);
+    await admin.end();
+  });
+  // Each test on a connection of its own, and names of its own.
+  beforeEach(() => {
+    pool = new pg.Pool({ connectionString: serviceUrl('postgres'), max: 1 });
+    names = statementNames('katapult_');
+  });
+  afterEach(async () => {
+    await pool.end();
+  });
+  afterAll(async () => {
+    const admin = new pg.Client({ connectionString: serviceUrl('postgres') });
+    await admin.connect();
+    await admin.query(`DROP TABLE IF EXISTS ${table}`);
+    await admin.end();
+  });
+
+  test('a statement is prepared once on the connection and used again by its name', async () => {
+    await trip([INSERT, ['a', '1']]);
+    await trip([INSERT, ['b', '2']], [SELECT, ['a']]);
+    const [, read] = await trip([INSERT, ['c', '3']], [SELECT, ['b']]);
+    expect(read).toEqual({ status: 'fulfilled', value: [{ k: 'b', v: '2' }] });
+    expect(await held()).toEqual([
+      { name: 'katapult_0', statement: INSERT },
+      { name: 'katapult_1', statement: SELECT },
+    ]);
+    // Statements without values are not named.
+    expect(names.config({ sql: 'COMMIT', values: [] })).toEqual({ text: 'COMMIT', values: [] });
+  });
+
+  test('a name the server lost: the statement runs unnamed, and naming stops', async () => {
+    await trip([INSERT, ['d', '1']]);
+    // What a pooler in transaction mode does: the next statement reaches a connection without it.
+    await pool.query('DEALLOCATE ALL');
+    const [insert] = await trip([INSERT, ['e', '1']]);
+    expect(insert).toEqual({ status: 'fulfilled', value: [{ k: 'e' }] });
+    expect(names.config({ sql: INSERT, values: ['x'] })).not.toHaveProperty('name');
+    await trip([SELECT, ['e']]);
+    expect(await held()).toEqual([]);
+  });
+
+  test('a name the server already holds: the statement runs unnamed', async () => {
+    // Another client's statement under the same name, as a pooler's shared connection would hold.
+    await pool.query(`PREPARE katapult_0 AS SELECT 1`);
+    const [insert] = await trip([INSERT, ['f', '1']]);
+    expect(insert).toEqual({ status: 'fulfilled', value: [{ k: 'f' }] });
+    expect(names.config({ sql: INSERT, values: ['x'] })).not.toHaveProperty('name');
+  });
+
+  test('a lost name in a round trip with one write: the reads after it run again, and see it', async () => {
+    await trip([INSERT, ['g', '1']], [SELECT, ['g']]);
+    // The insert's name is gone, the select's is still there: the select succeeds before the insert.
+    await pool.query('DEALLOCATE katapult_0');
+    const [insert, read] = await trip([INSERT, ['h', '1']], [SELECT, ['h']]);
+    expect(insert).toEqual({ status: 'fulfilled', value: [{ k: 'h' }] });
+    expect(read).toEqual({ status: 'fulfilled', value: [{ k: 'h', v: '1' }] });
+  });
+
+  test('a lost name in a transaction: it is rolled back, and each statement runs again by itself', async () => {
+    await trip([INSERT, ['i', '1']]);
+    await pool.query('DEALLOCATE ALL');
+    const results = await trip([INSERT, ['j', '1']], [INSERT, ['k', '1']]);
+    expect(results).toEqual([
+      { status: 'fulfilled', value: [{ k: 'j' }] },
+      { status: 'fulfilled', value: [{ k: 'k' }] },
+    ]);
+    const { rows } = await pool.query(`SELECT k FROM ${table} WHERE k IN ('j', 'k') ORDER BY k`);
+    expect(rows).toEqual([{ k: 'j' }, { k: 'k' }]);
+  });
+
+  test('another refusal is not taken for a lost name: the statement fails and naming goes on', async () => {
+    await trip([INSERT, ['l', '1']]);
+    const [duplicate] = await trip([INSERT, ['l', '2']]);
+    expect(duplicate).toMatchObject({ status: 'rejected', reason: { code: '23505' } });
+    expect(names.config({ sql: INSERT, values: ['x'] })).toHaveProperty('name', 'katapult_0');
+  });
+});
