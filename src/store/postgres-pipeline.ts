@@ -80,7 +80,9 @@ const OPENING = ['BEGIN ISOLATION LEVEL READ COMMITTED', "SET LOCAL lock_timeout
  * benchmark. The names are the store's own (a name per text, up to `limit` texts; the others go
  * unnamed). A pooler in transaction mode that does not keep prepared statements (PgBouncer before
  * 1.21, or with `max_prepared_statements = 0`) answers that a name does not exist, or already
- * exists: naming then stops for good in this store, and what failed for that runs again unnamed.
+ * exists: naming then stops for good in this store, and what failed for that runs again unnamed. The
+ * same when a column's type changed under a prepared statement ("cached plan must not change result
+ * type"); the statements name their columns, so a column added leaves their results as they were.
  */
 export interface StatementNames {
   config(p: Statement): pg.QueryConfig;
@@ -102,7 +104,10 @@ export function statementNames(prefix: string, limit = 200): StatementNames {
     },
     lost(error) {
       const code = (error as { code?: unknown } | null)?.code;
-      if (!(error instanceof pg.DatabaseError) || !(code === '26000' || code === '42P05')) return false;
+      const lostName = code === '26000' || code === '42P05';
+      // A column's type changed under a statement prepared before (another replica's upgrade).
+      const changed = code === '0A000' && /cached plan/.test((error as Error).message);
+      if (!(error instanceof pg.DatabaseError) || !(lostName || changed)) return false;
       naming = false;
       return true;
     },

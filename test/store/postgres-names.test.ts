@@ -115,6 +115,22 @@ describeWithService('postgres', 'PostgreSQL named statements', () => {
     expect(rows).toEqual([{ k: 'j' }, { k: 'k' }]);
   });
 
+  test("a column's type changed under a prepared statement: it runs unnamed", async () => {
+    const other = `${table}_typed`;
+    await pool.query(`CREATE TABLE ${other} (k TEXT PRIMARY KEY, n INTEGER NOT NULL)`);
+    try {
+      const select = `SELECT k, n FROM ${other} WHERE k = $1`;
+      await pool.query(`INSERT INTO ${other} VALUES ('m', 1)`);
+      await trip([select, ['m']]);
+      await pool.query(`ALTER TABLE ${other} ALTER COLUMN n TYPE BIGINT`);
+      const [read] = await trip([select, ['m']]);
+      expect(read).toEqual({ status: 'fulfilled', value: [{ k: 'm', n: '1' }] });
+      expect(names.config({ sql: select, values: ['x'] })).not.toHaveProperty('name');
+    } finally {
+      await pool.query(`DROP TABLE ${other}`);
+    }
+  });
+
   test('another refusal is not taken for a lost name: the statement fails and naming goes on', async () => {
     await trip([INSERT, ['l', '1']]);
     const [duplicate] = await trip([INSERT, ['l', '2']]);
