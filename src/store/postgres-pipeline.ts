@@ -2,6 +2,7 @@
  * How the PostgreSQL store sends a round trip (src/store/turn-batch.ts): the statements of one turn
  * on one pooled connection, pipelined, in one transaction when more than one of them writes.
  */
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { type Pending, type Statement, writesIn } from './turn-batch.js';
 
@@ -28,9 +29,14 @@ export async function inOnePipeline(pool: pg.Pool, batch: Pending[], names: Stat
     lost = error;
   };
   client.on('error', onError);
-  const eachByItself = () => inTurn(client, batch, names);
+  // A name the server did not keep: pg's record of what this connection prepared is wrong, so the
+  // connection is dropped.
+  let nameLost = false;
+  const eachByItself = async (named: boolean) => {
+    if (await inTurn(client, batch, names, named)) nameLost = true;
+  };
   try {
-    if (writesIn(batch) <= 1) return await eachByItself();
+    if (writesIn(batch) <= 1) return await eachByItself(true);
     const sent = pipelined(client, () => [
       ...OPENING.map((sql) => client.query(sql)),
       ...batch.map((p) => client.query(names.config(p))),
@@ -46,8 +52,10 @@ export async function inOnePipeline(pool: pg.Pool, batch: Pending[], names: Stat
       });
     } else if (commit.status === 'fulfilled' || refused(commit.reason)) {
       // Rolled back (COMMIT answers ROLLBACK after a refusal, such as a name the server did not keep;
-      // or the commit itself was refused).
-      await eachByItself();
+      // or the commit itself was refused). Run again unnamed: with more than one write, a re-run of
+      // one whose name was lost would come after a later one.
+      if (settled.some((r) => r.status === 'rejected' && names.lost(r.reason))) nameLost = true;
+      await eachByItself(false);
     } else {
       lost ??= commit.reason instanceof Error ? commit.reason : new Error(String(commit.reason));
       for (const p of batch) p.reject(commit.reason);
@@ -57,7 +65,9 @@ export async function inOnePipeline(pool: pg.Pool, batch: Pending[], names: Stat
     // A connection left inside a transaction (it never should be) is not handed to anyone else.
     const status = (client as unknown as { getTransactionStatus?(): string | null }).getTransactionStatus?.();
     client.release(
-      lost ?? (status && status !== 'I' ? new Error(`left in transaction state ${status}`) : undefined),
+      lost ??
+        (status && status !== 'I' ? new Error(`left in transaction state ${status}`) : undefined) ??
+        (nameLost ? new Error('a prepared statement was not kept') : undefined),
     );
   }
 }
@@ -77,60 +87,66 @@ const OPENING = ['BEGIN ISOLATION LEVEL READ COMMITTED', "SET LOCAL lock_timeout
 /**
  * Named (prepared) statements: the server parses and plans a statement's text once per connection
  * instead of at every use, which cut PostgreSQL's own CPU per submission by a third in the
- * benchmark. The names are the store's own (a name per text, up to `limit` texts; the others go
- * unnamed). A pooler in transaction mode that does not keep prepared statements (PgBouncer before
- * 1.21, or with `max_prepared_statements = 0`) answers that a name does not exist, or already
- * exists: naming then stops for good in this store, and what failed for that runs again unnamed. The
- * same when a column's type changed under a prepared statement ("cached plan must not change result
- * type"); the statements name their columns, so a column added leaves their results as they were.
+ * benchmark. A name is drawn from the text (a hash), so it means the same statement in every
+ * process and after every restart: even a pooler that hands a name to another connection reaches
+ * the same text. Up to `limit` texts are named; the others go unnamed. The server may answer that a
+ * name does not exist or already exists (a pooler in transaction mode that does not keep prepared
+ * statements: PgBouncer before 1.21, or with `max_prepared_statements = 0`), or that a column's
+ * type changed under it ("cached plan must not change result type"): what failed for that runs
+ * again unnamed, the connection is dropped, and after `strikes` such answers naming stops for good.
  */
 export interface StatementNames {
-  config(p: Statement): pg.QueryConfig;
-  /** Whether `error` says the server did not keep a name (naming is off from then on). */
+  config(p: Statement, named?: boolean): pg.QueryConfig;
+  /** Whether `error` says the server did not keep a statement's name (counted: StatementNames). */
   lost(error: unknown): boolean;
 }
 
-export function statementNames(prefix: string, limit = 200): StatementNames {
+export function statementNames(prefix = 'katapult_', limit = 200, strikes = 3): StatementNames {
   const names = new Map<string, string>();
-  let naming = true;
+  let lostSoFar = 0;
   return {
-    config({ sql, values }) {
-      let name = naming && values.length > 0 ? names.get(sql) : undefined;
-      if (naming && values.length > 0 && name === undefined && names.size < limit) {
-        name = `${prefix}${names.size}`;
+    config({ sql, values }, named = true) {
+      let name = named && lostSoFar < strikes && values.length > 0 ? names.get(sql) : undefined;
+      if (named && lostSoFar < strikes && values.length > 0 && name === undefined && names.size < limit) {
+        name = `${prefix}${createHash('sha256').update(sql).digest('hex').slice(0, 40)}`;
         names.set(sql, name);
       }
       return name === undefined ? { text: sql, values } : { name, text: sql, values };
     },
     lost(error) {
-      const code = (error as { code?: unknown } | null)?.code;
-      const lostName = code === '26000' || code === '42P05';
-      // A column's type changed under a statement prepared before (another replica's upgrade).
-      const changed = code === '0A000' && /cached plan/.test((error as Error).message);
-      if (!(error instanceof pg.DatabaseError) || !(lostName || changed)) return false;
-      naming = false;
+      if (!(error instanceof pg.DatabaseError)) return false;
+      // The routine, not the message (which the server translates), says a cached plan went stale.
+      const stale = error.code === '0A000' && error.routine === 'RevalidateCachedQuery';
+      if (!(error.code === '26000' || error.code === '42P05' || stale)) return false;
+      lostSoFar++;
       return true;
     },
   };
 }
 
-/** One statement on `on`, named; run again unnamed if the name was not kept. */
-const once = (on: pg.Pool | pg.PoolClient, p: Pending, names: StatementNames) =>
+/** One statement on `on`, named; run again unnamed if the name was not kept (pg-pool drops that connection). */
+const once = (on: pg.Pool, p: Pending, names: StatementNames) =>
   on.query(names.config(p)).catch((error: unknown) => {
-    if (names.lost(error)) return on.query({ text: p.sql, values: p.values });
+    if (names.lost(error)) return on.query(names.config(p, false));
     throw error;
   });
 
 /**
- * The statements of a round trip with at most one write, pipelined, each committed by itself. If a
- * name was not kept, the statements from the first that failed for it on run again, in order and
- * unnamed: each that failed for it and every read (a read issued after a write sees it, as it
- * would have), so a lock's reads still run after it is taken. A write that succeeded stands.
+ * The statements of a round trip, pipelined, each committed by itself (at most one write among them,
+ * or `named` false: they then run unnamed). If a name was not kept, the statements from the first
+ * that failed for it on run again, in order and unnamed: each that failed for it, and every read (a
+ * read re-run comes after the round trip's write, whichever was issued first), so a lock's reads
+ * still run after it is taken. A write that succeeded stands. Returns whether a name was not kept.
  */
-async function inTurn(client: pg.PoolClient, batch: Pending[], names: StatementNames): Promise<void> {
+async function inTurn(
+  client: pg.PoolClient,
+  batch: Pending[],
+  names: StatementNames,
+  named = true,
+): Promise<boolean> {
   const sent = pipelined(client, () =>
     batch.map((p) =>
-      client.query(names.config(p)).then(
+      client.query(names.config(p, named)).then(
         (result) => ({ result }),
         (error: unknown) => ({ error }),
       ),
@@ -147,8 +163,9 @@ async function inTurn(client: pg.PoolClient, batch: Pending[], names: StatementN
   }
   if (again.length > 0)
     await Promise.all(
-      pipelined(client, () => again.map((p) => answer(p, client.query({ text: p.sql, values: p.values })))),
+      pipelined(client, () => again.map((p) => answer(p, client.query(names.config(p, false))))),
     );
+  return again.length > 0;
 }
 
 /** Settles `p` with the rows of `result`, or its error. */

@@ -83,7 +83,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   // pg's Pool never settles a query still waiting for a connection when it is ended, so close()
   // lets the queries under way finish first, and refuses new ones.
   const inflight = new Set<Promise<unknown>>();
-  const names = statementNames('katapult_');
+  const names = statementNames();
   const batcher = turnBatcher((batch) => inOnePipeline(pool, batch, names), { serial: false });
   const kvTable = `${schema}.${KV_TABLE}`;
   const kvReading = kvReads(kvTable);

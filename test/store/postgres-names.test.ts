@@ -50,7 +50,7 @@ describeWithService('postgres', 'PostgreSQL named statements', () => {
   // Each test on a connection of its own, and names of its own.
   beforeEach(() => {
     pool = new pg.Pool({ connectionString: serviceUrl('postgres'), max: 1 });
-    names = statementNames('katapult_');
+    names = statementNames();
   });
   afterEach(async () => {
     await pool.end();
@@ -62,60 +62,87 @@ describeWithService('postgres', 'PostgreSQL named statements', () => {
     await admin.end();
   });
 
+  /** The name `names` gives `sql`. */
+  const nameOf = (sql: string) => names.config({ sql, values: [1] }).name as string;
+
   test('a statement is prepared once on the connection and used again by its name', async () => {
     await trip([INSERT, ['a', '1']]);
     await trip([INSERT, ['b', '2']], [SELECT, ['a']]);
     const [, read] = await trip([INSERT, ['c', '3']], [SELECT, ['b']]);
     expect(read).toEqual({ status: 'fulfilled', value: [{ k: 'b', v: '2' }] });
-    expect(await held()).toEqual([
-      { name: 'katapult_0', statement: INSERT },
-      { name: 'katapult_1', statement: SELECT },
-    ]);
+    expect(await held()).toEqual(
+      [
+        { name: nameOf(INSERT), statement: INSERT },
+        { name: nameOf(SELECT), statement: SELECT },
+      ].sort((x, y) => x.name.localeCompare(y.name)),
+    );
     // Statements without values are not named.
     expect(names.config({ sql: 'COMMIT', values: [] })).toEqual({ text: 'COMMIT', values: [] });
   });
 
-  test('a name the server lost: the statement runs unnamed, and naming stops', async () => {
+  test('a name is drawn from the text: the same in every process, another for another text', () => {
+    expect(nameOf(INSERT)).toMatch(/^katapult_[0-9a-f]{40}$/);
+    // Another process that met its statements in another order.
+    const other = statementNames();
+    other.config({ sql: SELECT, values: [1] });
+    expect(other.config({ sql: INSERT, values: [1] }).name).toBe(nameOf(INSERT));
+    expect(nameOf(SELECT)).not.toBe(nameOf(INSERT));
+  });
+
+  test('a name the server lost: the statement runs again unnamed', async () => {
     await trip([INSERT, ['d', '1']]);
     // What a pooler in transaction mode does: the next statement reaches a connection without it.
     await pool.query('DEALLOCATE ALL');
     const [insert] = await trip([INSERT, ['e', '1']]);
     expect(insert).toEqual({ status: 'fulfilled', value: [{ k: 'e' }] });
+    // Once is not a pooler: naming goes on.
+    expect(names.config({ sql: INSERT, values: ['x'] })).toHaveProperty('name', nameOf(INSERT));
+  });
+
+  test('names lost again and again: after three, naming stops', async () => {
+    for (const k of ['d1', 'd2', 'd3']) {
+      await trip([INSERT, [`${k}-before`, '1']]);
+      await pool.query('DEALLOCATE ALL');
+      const [insert] = await trip([INSERT, [k, '1']]);
+      expect(insert).toEqual({ status: 'fulfilled', value: [{ k }] });
+    }
     expect(names.config({ sql: INSERT, values: ['x'] })).not.toHaveProperty('name');
-    await trip([SELECT, ['e']]);
+    await trip([SELECT, ['d3']]);
     expect(await held()).toEqual([]);
   });
 
-  test('a name the server already holds: the statement runs unnamed', async () => {
-    // Another client's statement under the same name, as a pooler's shared connection would hold.
-    await pool.query(`PREPARE katapult_0 AS SELECT 1`);
+  test('a name the server already holds: the statement runs again unnamed', async () => {
+    // The same statement under its name, as another process's on a pooler's shared connection.
+    await pool.query(`PREPARE ${nameOf(INSERT)} AS ${INSERT}`);
     const [insert] = await trip([INSERT, ['f', '1']]);
     expect(insert).toEqual({ status: 'fulfilled', value: [{ k: 'f' }] });
-    expect(names.config({ sql: INSERT, values: ['x'] })).not.toHaveProperty('name');
   });
 
   test('a lost name in a round trip with one write: the reads after it run again, and see it', async () => {
     await trip([INSERT, ['g', '1']], [SELECT, ['g']]);
     // The insert's name is gone, the select's is still there: the select succeeds before the insert.
-    await pool.query('DEALLOCATE katapult_0');
+    await pool.query(`DEALLOCATE ${nameOf(INSERT)}`);
     const [insert, read] = await trip([INSERT, ['h', '1']], [SELECT, ['h']]);
     expect(insert).toEqual({ status: 'fulfilled', value: [{ k: 'h' }] });
     expect(read).toEqual({ status: 'fulfilled', value: [{ k: 'h', v: '1' }] });
   });
 
-  test('a lost name in a transaction: it is rolled back, and each statement runs again by itself', async () => {
-    await trip([INSERT, ['i', '1']]);
-    await pool.query('DEALLOCATE ALL');
-    const results = await trip([INSERT, ['j', '1']], [INSERT, ['k', '1']]);
+  test('a lost name in a transaction: it is rolled back, and its statements run again unnamed, in order', async () => {
+    const DELETE = `DELETE FROM ${table} WHERE k = $1 RETURNING k`;
+    await trip([INSERT, ['i', '1']], [DELETE, ['i']]);
+    // The insert's name is gone, the delete's is not: run named again, the delete would succeed
+    // first and the insert's re-run would leave the row.
+    await pool.query(`DEALLOCATE ${nameOf(INSERT)}`);
+    const results = await trip([INSERT, ['j', '1']], [DELETE, ['j']]);
     expect(results).toEqual([
       { status: 'fulfilled', value: [{ k: 'j' }] },
-      { status: 'fulfilled', value: [{ k: 'k' }] },
+      { status: 'fulfilled', value: [{ k: 'j' }] },
     ]);
-    const { rows } = await pool.query(`SELECT k FROM ${table} WHERE k IN ('j', 'k') ORDER BY k`);
-    expect(rows).toEqual([{ k: 'j' }, { k: 'k' }]);
+    const { rows } = await pool.query(`SELECT k FROM ${table} WHERE k = 'j'`);
+    expect(rows).toEqual([]);
   });
 
-  test("a column's type changed under a prepared statement: it runs unnamed", async () => {
+  test("a column's type changed under a prepared statement: it runs again unnamed", async () => {
     const other = `${table}_typed`;
     await pool.query(`CREATE TABLE ${other} (k TEXT PRIMARY KEY, n INTEGER NOT NULL)`);
     try {
@@ -125,16 +152,15 @@ describeWithService('postgres', 'PostgreSQL named statements', () => {
       await pool.query(`ALTER TABLE ${other} ALTER COLUMN n TYPE BIGINT`);
       const [read] = await trip([select, ['m']]);
       expect(read).toEqual({ status: 'fulfilled', value: [{ k: 'm', n: '1' }] });
-      expect(names.config({ sql: select, values: ['x'] })).not.toHaveProperty('name');
     } finally {
       await pool.query(`DROP TABLE ${other}`);
     }
   });
 
-  test('another refusal is not taken for a lost name: the statement fails and naming goes on', async () => {
+  test('another refusal is not taken for a lost name: the statement fails', async () => {
     await trip([INSERT, ['l', '1']]);
     const [duplicate] = await trip([INSERT, ['l', '2']]);
     expect(duplicate).toMatchObject({ status: 'rejected', reason: { code: '23505' } });
-    expect(names.config({ sql: INSERT, values: ['x'] })).toHaveProperty('name', 'katapult_0');
+    expect(names.lost((duplicate as PromiseRejectedResult).reason)).toBe(false);
   });
 });
