@@ -74,9 +74,14 @@ export async function inOnePipeline(pool: pg.Pool, batch: Pending[], names: Stat
 
 /**
  * The server refused the statement and the session goes on (severity ERROR): the transaction was
- * rolled back. A FATAL one ends the connection, maybe after the commit: not a refusal.
+ * rolled back. A FATAL one ends the connection, maybe after the commit: not a refusal. The severity
+ * pg reports is translated where the server's `lc_messages` is not English: then the class of the
+ * code tells (connection exceptions 08, operator intervention 57P, internal errors XX may be FATAL).
  */
-const refused = (error: unknown): boolean => error instanceof pg.DatabaseError && error.severity === 'ERROR';
+export const refused = (error: unknown): boolean =>
+  error instanceof pg.DatabaseError &&
+  (error.severity === 'ERROR' ||
+    (error.severity !== 'FATAL' && error.severity !== 'PANIC' && !/^(08|57P|XX)/.test(error.code ?? '')));
 
 /**
  * A batch's transaction: READ COMMITTED, and at most 1 s of waiting for a row lock before its

@@ -6,7 +6,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { inOnePipeline, type StatementNames, statementNames } from '../../src/store/postgres-pipeline.js';
+import {
+  inOnePipeline,
+  refused,
+  type StatementNames,
+  statementNames,
+} from '../../src/store/postgres-pipeline.js';
 import type { Pending } from '../../src/store/turn-batch.js';
 import { describeWithService, serviceUrl } from '../helpers/services.js';
 
@@ -162,5 +167,25 @@ describeWithService('postgres', 'PostgreSQL named statements', () => {
     const [duplicate] = await trip([INSERT, ['l', '2']]);
     expect(duplicate).toMatchObject({ status: 'rejected', reason: { code: '23505' } });
     expect(names.lost((duplicate as PromiseRejectedResult).reason)).toBe(false);
+  });
+});
+
+describe('a refusal, whatever language the server answers in', () => {
+  const error = (severity: string, code: string) =>
+    Object.assign(new pg.DatabaseError('m', 1, 'error'), { severity, code });
+
+  test('an ERROR is a refusal (the transaction was rolled back, the session goes on)', () => {
+    expect(refused(error('ERROR', '22021'))).toBe(true);
+    expect(refused(error('FEHLER', '22021'))).toBe(true);
+    expect(refused(error('ERREUR', '40P01'))).toBe(true);
+  });
+
+  test('a FATAL one is not (it may come after the commit), nor one whose class may be FATAL', () => {
+    expect(refused(error('FATAL', '57P01'))).toBe(false);
+    expect(refused(error('FATAL', '22021'))).toBe(false);
+    expect(refused(error('PANIC', 'XX000'))).toBe(false);
+    expect(refused(error('SCHWERWIEGEND', '57P01'))).toBe(false);
+    expect(refused(error('SCHWERWIEGEND', '08006'))).toBe(false);
+    expect(refused(new Error('Connection terminated unexpectedly'))).toBe(false);
   });
 });
