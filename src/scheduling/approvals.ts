@@ -12,7 +12,7 @@ import { type AppLogger, errorText } from '../log.js';
 import { APPROVALS } from '../messages/approvals.js';
 import type { Docs } from '../store/docs.js';
 import { MIN_LEAD_SECONDS } from '../time/local.js';
-import type { DailyLimit } from './daily-limit.js';
+import { type DailyLimit, giveBackPlaces } from './daily-limit.js';
 import type { RequestLog, RequestRecord } from './request-log.js';
 
 export const HOLDS = 'approval_hold';
@@ -82,15 +82,12 @@ export interface ApprovalDeps {
 }
 
 /** Gives back the daily-limit places of a request that ended without running (best effort). */
-async function releasePlaces(deps: ApprovalDeps, r: RequestRecord): Promise<void> {
-  if (!deps.dailyLimit) return;
-  const policyIds = r.policies.map((p) => p.policyId);
-  await deps.dailyLimit
-    .release({ workspace: r.workspace, user: r.user, requestId: r.id, policyIds })
-    .catch((error: unknown) =>
-      deps.logger.event('warn', 'daily_limit_release_failed', { request: r.id, error: errorText(error) }),
-    );
-}
+const releasePlaces = (deps: ApprovalDeps, r: RequestRecord): Promise<void> =>
+  giveBackPlaces(
+    deps,
+    r,
+    r.policies.map((p) => p.policyId),
+  );
 
 /** One audit entry per policy of the request; `user` is who asked, `decidedBy` who decided. */
 export async function auditApproval(

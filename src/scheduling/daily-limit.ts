@@ -13,6 +13,7 @@
  * written before they had their own partition are skipped, and leave with the window). The
  * retention sweep (retention.ts) removes whatever the window has passed.
  */
+import { type AppLogger, errorText } from '../log.js';
 import type { Docs } from '../store/docs.js';
 import type { Locks } from './locks.js';
 
@@ -48,6 +49,23 @@ export interface DailyLimit {
   }): Promise<void>;
   /** Removes a workspace's counts (it uninstalled the app). */
   forget(workspace: string): Promise<void>;
+}
+
+/**
+ * Gives back a request's places (`release`) after its end and the person's note, best effort: a
+ * place that could not be given back lapses with its window. Nothing to do without a limit.
+ */
+export async function giveBackPlaces(
+  deps: { dailyLimit?: Pick<DailyLimit, 'release'> | undefined; logger: AppLogger },
+  r: { workspace: string; user: string; id: string },
+  policyIds: string[],
+): Promise<void> {
+  if (!deps.dailyLimit || policyIds.length === 0) return;
+  await deps.dailyLimit
+    .release({ workspace: r.workspace, user: r.user, requestId: r.id, policyIds })
+    .catch((error: unknown) =>
+      deps.logger.event('warn', 'daily_limit_release_failed', { request: r.id, error: errorText(error) }),
+    );
 }
 
 const partition = (workspace: string, user: string) => `${workspace}:${user}`;

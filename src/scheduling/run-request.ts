@@ -17,7 +17,7 @@ import type { Explanation } from '../messages/explain.js';
 import { clipStored } from '../messages/stored.js';
 import { formatAuditLocal } from '../time/local.js';
 import { type ApprovalDeps, requestApproval } from './approvals.js';
-import type { DailyLimit } from './daily-limit.js';
+import { type DailyLimit, giveBackPlaces } from './daily-limit.js';
 import { failureCode, type TokenLookup } from './katapult-call.js';
 import { type Locks, policyLock } from './locks.js';
 import { checkLease, heldFrom, keepLease, type LeaseHold, LeaseLost } from './request-lease.js';
@@ -174,8 +174,9 @@ async function runSteps(run: Run): Promise<boolean> {
   // A fresh record's first attempt is written with the next step (a crash before it leaves the
   // record to a takeover, which writes its own attempt first), so the bound still holds.
   if (!run.fresh) await run.save();
-  // Taken over after it stopped (its post may be under way): it only ends.
+  // Taken over after it stopped (its post may be under way), or was refused: it only ends.
   if (run.r.stopped) return await stop(run, run.r.stopped.reason);
+  if (run.r.refused !== undefined) return await refuse(run, run.r.refused);
   if (run.r.approval && !run.r.approval.decision) return await askForApproval(run);
 
   const todo = await startCalling(run);
@@ -339,17 +340,20 @@ function countAttempt(run: Run): number {
   return run.r.attempts;
 }
 
-/** Too many attempts: the record ends `failed` and the requester is told. */
+/**
+ * Too many attempts: the requester is told, then the record ends `failed`. Told first: after a store
+ * error or a crash before the end, the next attempt gives up again (the count is kept) and tells
+ * again, so the note is never lost (at worst it comes twice).
+ */
 async function giveUp(run: Run): Promise<true> {
   const { deps } = run;
   const r: RequestRecord = { ...run.r, state: 'failed', error: `gave up after ${deps.maxAttempts} attempts` };
-  run.r = r;
-  await run.save();
-  await releaseUnscheduled(deps, r);
   deps.logger.event('error', 'request_failed', { request: r.id, attempts: r.attempts - 1 });
   await deps.surface.tell(r, FAILED_TEXT(r.policies.map((p) => p.policyId)));
   await deps.surface.showFailed?.(r);
-  await audit(deps, r, 'failed');
+  run.r = r;
+  await run.save();
+  await Promise.all([audit(deps, r, 'failed'), givePlacesBack(deps, r)]);
   return true;
 }
 
@@ -408,16 +412,21 @@ async function stop(run: Run, reason: string): Promise<true> {
 
 /**
  * Refused before anything was done or shown (at its first check, or before it was posted for
- * approval): the record ends `done`, refused, and the requester is told privately.
+ * approval): the requester is told privately and the record ends `done`, refused. The refusal is
+ * written first, the record still active: a takeover after that only tells and ends it (it is never
+ * checked again, so a refused request never runs later), and a store error or a crash before the end
+ * tells again rather than never.
  */
 async function refuse(run: Run, reason: string): Promise<true> {
-  const { deps } = run;
-  const r: RequestRecord = { ...run.r, refused: reason, state: 'done' };
-  run.r = r;
+  const { deps, r } = run;
+  if (r.refused === undefined) {
+    r.refused = reason;
+    await run.save();
+  }
+  await deps.surface.refuse(r, r.refused);
+  r.state = 'done';
   await run.save();
-  await releaseUnscheduled(deps, r);
-  await deps.surface.refuse(r, reason);
-  await audit(deps, r, `refused:${reason}`);
+  await Promise.all([audit(deps, r, `refused:${r.refused}`), givePlacesBack(deps, r)]);
   return true;
 }
 
@@ -735,7 +744,7 @@ async function finish(run: Run, last: LastWrites = {}): Promise<void> {
     );
   if (!r.audited) writes.push(audit(deps, r, null));
   r.audited = true;
-  writes.push(releaseUnscheduled(deps, r));
+  writes.push(givePlacesBack(deps, r));
   r.state = r.stopped ? 'stopped' : r.policies.every((p) => p.superseded) ? 'superseded' : 'done';
   writes.push(run.save());
   const releasing = last.release?.();
@@ -766,14 +775,13 @@ async function forEachLimit<T>(items: T[], limit: number, work: (item: T) => Pro
   if (failure) throw (failure as { error: unknown }).error;
 }
 
-/** Policies of the record that were not scheduled (refused, failed, superseded, stopped, never run) do not count. */
-async function releaseUnscheduled(deps: RunRequestDeps, r: RequestRecord): Promise<void> {
-  const policyIds = r.policies
-    .filter((p) => r.refused !== undefined || p.superseded || !p.result?.ok)
-    .map((p) => p.policyId);
-  if (!deps.dailyLimit || policyIds.length === 0) return;
-  await deps.dailyLimit.release({ workspace: r.workspace, user: r.user, requestId: r.id, policyIds });
-}
+/** The places of the policies not scheduled (refused, failed, superseded, stopped, never run) go back. */
+const givePlacesBack = (deps: RunRequestDeps, r: RequestRecord): Promise<void> =>
+  giveBackPlaces(
+    deps,
+    r,
+    r.policies.filter((p) => r.refused !== undefined || p.superseded || !p.result?.ok).map((p) => p.policyId),
+  );
 
 /** A policy's own outcome: scheduled, a Katapult error code, superseded, stopped:<why>, or not_run. */
 function outcomeOf(r: RequestRecord, step: PolicyStep): string {

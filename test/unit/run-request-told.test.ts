@@ -1,0 +1,142 @@
+/**
+ * "Acked means done, or the person is told why not", when a request ends without running: a
+ * record that used up its attempts (`failed`) or was refused at its first check (`done`, refused).
+ * The note goes out before anything that could keep it from going (the daily-limit places are
+ * given back after it, best effort), and a store error or a crash before the record's end leaves
+ * the record to a later attempt, which tells again rather than never; a refused record is never run
+ * later, even when the check that refused it would pass by then. Real SQLite store.
+ */
+import { createRequestLog, type RequestRecord } from '../../src/scheduling/request-log.js';
+import { type RequestSurface, runRequest } from '../../src/scheduling/run-request.js';
+import { pendingRecord, runRequestDeps } from '../helpers/run-request.js';
+import { useTempSqliteStore } from '../helpers/temp-store.js';
+
+const currentStore = useTempSqliteStore();
+
+type Answer = Awaited<ReturnType<RequestSurface['checkAccess']>>;
+
+/** A worker whose notes fail while `failing` says so (a store error reading the installation). */
+function harness(options: { access: () => Answer; releaseFails?: boolean }) {
+  const told: string[] = [];
+  const refused: string[] = [];
+  const calls: string[] = [];
+  const released: string[] = [];
+  let failing = false;
+  const note = () => {
+    if (failing) throw new Error('store blip reading the installation');
+  };
+  const surface: RequestSurface = {
+    checkAccess: async () => options.access(),
+    refuse: async (_r, reason) => {
+      note();
+      refused.push(reason);
+    },
+    announce: async () => 'channel',
+    tell: async (_r, text) => {
+      note();
+      told.push(text);
+    },
+    holdFollowups: async () => undefined,
+  };
+  const deps = runRequestDeps(currentStore(), {
+    surface,
+    katapult: async (policyId) => {
+      calls.push(policyId);
+    },
+    dailyLimit: {
+      release: async ({ policyIds }) => {
+        if (options.releaseFails) throw new Error('store blip giving places back');
+        released.push(...policyIds);
+      },
+    },
+  });
+  return {
+    told,
+    refused,
+    calls,
+    released,
+    worker: deps,
+    failNotes: (on: boolean) => {
+      failing = on;
+    },
+  };
+}
+
+/** A record whose attempts are used up: its next run gives up. */
+async function usedUp(id: string): Promise<void> {
+  const requests = createRequestLog(currentStore().docs);
+  const record: RequestRecord = { ...pendingRecord(id, ['dbp_a']), state: 'calling', attempts: 5 };
+  await requests.create(record, 'intake', 300);
+  await requests.release(id, 'intake');
+}
+
+const activeRecords = () => currentStore().docs.activeStats('request');
+const stored = (id: string) => createRequestLog(currentStore().docs).get(id);
+/** Past the helper's 300 ms lease, so another run can take the record. */
+const afterLease = () => new Promise((resolve) => setTimeout(resolve, 400));
+
+test('a record that used up its attempts: told although the daily-limit places cannot be given back', async () => {
+  const h = harness({ access: () => ({ allowed: true, zone: 'UTC' }), releaseFails: true });
+  await usedUp('T1:VGIVEUP1');
+
+  expect(await runRequest(h.worker('worker-1'), 'T1:VGIVEUP1')).toBe(true);
+  expect(h.told).toHaveLength(1);
+  expect(h.told[0]).toContain('could not finish your request');
+  expect(await stored('T1:VGIVEUP1')).toMatchObject({ state: 'failed' });
+  expect(await activeRecords()).toMatchObject({ count: 0 });
+});
+
+test('a record that used up its attempts, its note refused by a store error: the next attempt gives up and tells', async () => {
+  const h = harness({ access: () => ({ allowed: true, zone: 'UTC' }) });
+  await usedUp('T1:VGIVEUP2');
+
+  h.failNotes(true);
+  await expect(runRequest(h.worker('worker-1'), 'T1:VGIVEUP2')).rejects.toThrow('store blip');
+  // Not ended: a sweep finds it again.
+  expect((await stored('T1:VGIVEUP2'))?.state).toBe('calling');
+  expect(await activeRecords()).toMatchObject({ count: 1 });
+
+  h.failNotes(false);
+  await afterLease();
+  expect(await runRequest(h.worker('worker-2'), 'T1:VGIVEUP2')).toBe(true);
+  expect(h.told).toHaveLength(1);
+  expect(h.calls).toEqual([]);
+  expect(await stored('T1:VGIVEUP2')).toMatchObject({ state: 'failed' });
+  expect(await activeRecords()).toMatchObject({ count: 0 });
+});
+
+test('refused at its first check: the refusal is sent although the daily-limit places cannot be given back', async () => {
+  const h = harness({ access: () => ({ allowed: false, reason: 'frozen' }), releaseFails: true });
+  const worker = h.worker('worker-1');
+  await worker.requests.create(pendingRecord('T1:VREFUSE1', ['dbp_b']), 'worker-1', 300);
+
+  expect(await runRequest(worker, 'T1:VREFUSE1')).toBe(true);
+  expect(h.refused).toEqual(['frozen']);
+  expect(await stored('T1:VREFUSE1')).toMatchObject({ state: 'done', refused: 'frozen' });
+  expect(await activeRecords()).toMatchObject({ count: 0 });
+});
+
+test('refused, its note refused by a store error: a later run only tells and ends it, though the freeze was lifted', async () => {
+  let frozen = true;
+  const h = harness({
+    access: () => (frozen ? { allowed: false, reason: 'frozen' } : { allowed: true, zone: 'UTC' }),
+  });
+  const worker = h.worker('worker-1');
+  await worker.requests.create(pendingRecord('T1:VREFUSE2', ['dbp_c']), 'worker-1', 300);
+
+  h.failNotes(true);
+  await expect(runRequest(worker, 'T1:VREFUSE2')).rejects.toThrow('store blip');
+  // The refusal is kept, the record still to be ended: a sweep finds it again.
+  expect(await stored('T1:VREFUSE2')).toMatchObject({ state: 'calling', refused: 'frozen' });
+  expect(await activeRecords()).toMatchObject({ count: 1 });
+
+  h.failNotes(false);
+  frozen = false;
+  await afterLease();
+  expect(await runRequest(h.worker('worker-2'), 'T1:VREFUSE2')).toBe(true);
+  // Told what was decided, never run: the person was refused, so nothing is scheduled behind their back.
+  expect(h.refused).toEqual(['frozen']);
+  expect(h.calls).toEqual([]);
+  expect(await stored('T1:VREFUSE2')).toMatchObject({ state: 'done', refused: 'frozen' });
+  expect(await activeRecords()).toMatchObject({ count: 0 });
+});
