@@ -68,9 +68,16 @@ export interface Config {
   reconcileIntervalMinutes: number;
   /**
    * Removal of records nothing needs any more (src/scheduling/retention.ts, docs/retention.md): how
-   * long a finished request is kept, the time between sweeps (0: none) and the records per batch.
+   * long a finished request is kept, the time between sweeps (0: none) and the records per batch;
+   * the audit trail's windows (`audit`, in ms), by which the sweep removes its documents too.
    */
-  retention: { finishedRequestMs: number; intervalMs: number; batchSize: number };
+  retention: {
+    finishedRequestMs: number;
+    intervalMs: number;
+    batchSize: number;
+    auditMs: number;
+    adminAuditMs: number;
+  };
   /** Where the default SQLite file and a generated encryption key live. */
   dataDir: string;
   /** 32-byte AES key from TOKEN_ENCRYPTION_KEY; null means "load or generate one in dataDir". */
@@ -401,6 +408,11 @@ function readConfig(env: Env): Config {
     );
   }
   const slackApiUrl = httpUrl(env, 'SLACK_API_URL', null);
+  const audit = {
+    retentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 90, 1, 3650),
+    maxPerWorkspace: integer(env, 'AUDIT_MAX_ENTRIES', 10_000, 20, 1_000_000),
+    adminRetentionDays: integer(env, 'AUDIT_ADMIN_RETENTION_DAYS', 400, 1, 3650),
+  };
   return {
     slack: {
       botToken,
@@ -437,12 +449,10 @@ function readConfig(env: Env): Config {
       finishedRequestMs: integer(env, 'REQUEST_RETENTION_DAYS', 7, 1, 3650) * 86_400_000,
       intervalMs: integer(env, 'RETENTION_SWEEP_MINUTES', 10, 0, 24 * 60) * 60_000,
       batchSize: integer(env, 'RETENTION_BATCH_SIZE', 200, 10, 5000),
+      auditMs: audit.retentionDays * 86_400_000,
+      adminAuditMs: audit.adminRetentionDays * 86_400_000,
     },
-    audit: {
-      retentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 90, 1, 3650),
-      maxPerWorkspace: integer(env, 'AUDIT_MAX_ENTRIES', 10_000, 20, 1_000_000),
-      adminRetentionDays: integer(env, 'AUDIT_ADMIN_RETENTION_DAYS', 400, 1, 3650),
-    },
+    audit,
     dataDir,
     encryptionKey: key,
     oldEncryptionKeys: oldEncryptionKeys(env, key),

@@ -186,11 +186,13 @@ export function statedBound(
     'docs:daily': 2 * requestsPerDay * (1 + lag),
     'docs:lock': 20,
     'docs:approval_hold': mix.approvals * (1 + lag),
+    // One per Katapult token, kept a year (NOTICE_KEEP_MS) by the sweep.
     'docs:upcoming-notices': 10,
-    // Trimmed as they are appended (src/audit/trail.ts): the newest 200 per workspace.
+    // Trimmed as they are appended (src/audit/trail.ts): the newest 200 per workspace; the sweep
+    // removes those older than AUDIT_RETENTION_DAYS.
     'docs:refusal': 200,
     'docs:audit_failure': 200,
-    // Kept AUDIT_ADMIN_RETENTION_DAYS (400): under the 10,000 cap per workspace.
+    // Kept AUDIT_ADMIN_RETENTION_DAYS (400; then the sweep removes them): under the 10,000 cap per workspace.
     'docs:audit_admin': 10_000,
     'docs:audit_approval': s.auditMaxEntries,
     // At most two entries a request (its outcome; a restore, an approved run) for the retention
@@ -275,6 +277,7 @@ export async function simulateYear(settings: YearSettings): Promise<YearResult> 
     REQUEST_RETENTION_DAYS: String(retentionSettings.requestRetentionDays),
     AUDIT_RETENTION_DAYS: String(retentionSettings.auditRetentionDays),
     AUDIT_MAX_ENTRIES: String(retentionSettings.auditMaxEntries),
+    AUDIT_ADMIN_RETENTION_DAYS: String(retentionSettings.adminRetentionDays),
   };
   const h = await startHarness({ env, now, slack, katapult, dataDir: tmp });
   const addPeople = () => {
@@ -292,6 +295,8 @@ export async function simulateYear(settings: YearSettings): Promise<YearResult> 
     logger: bot.logger,
     settings: {
       finishedRequestMs: retentionSettings.requestRetentionDays * DAY_MS,
+      auditMs: retentionSettings.auditRetentionDays * DAY_MS,
+      adminAuditMs: retentionSettings.adminRetentionDays * DAY_MS,
       intervalMs: 0,
       batchSize: 200,
     },

@@ -13,6 +13,10 @@
  *   400 days by default) and their own caps: configuration up to CONFIG_KEPT entries per workspace
  *   (admins' own changes, at human pace), approvals up to AUDIT_MAX_ENTRIES (members can ask often).
  *
+ * The documents are trimmed (age and cap) as their workspace appends, and removed by age by the
+ * retention sweep (src/scheduling/retention.ts), so those of a workspace that went quiet or
+ * uninstalled go too.
+ *
  * Refusals and failures are counted with one atomic write (`docs.increment`), so parallel workers
  * and replicas lose no count. Admin entries written before they were kept apart are still in the
  * audit log: they are read there too (under its retention), and carried over when the rest of a
@@ -22,10 +26,11 @@ import { createHash } from 'node:crypto';
 import type { Docs } from '../store/docs.js';
 import type { AuditEntry, AuditLog, Store } from '../store/store.js';
 
-const REFUSALS = 'refusal';
-const FAILURES = 'audit_failure';
-const CONFIG = 'audit_admin';
-const APPROVALS = 'audit_approval';
+/** The trail's document collections (the retention sweep, src/scheduling/retention.ts, removes them by age too). */
+export const REFUSALS = 'refusal';
+export const FAILURES = 'audit_failure';
+export const CONFIG = 'audit_admin';
+export const APPROVALS = 'audit_approval';
 /** Refusals (and failures) of one person within one window are one entry with a count. */
 export const REFUSAL_WINDOW_MS = 10 * 60_000;
 /** Refusal entries kept per workspace (beyond: the oldest go); the same for failure entries. */
@@ -33,6 +38,8 @@ const MERGED_KEPT = 200;
 /** Configuration entries kept per workspace (beyond: the oldest go). */
 const CONFIG_KEPT = 10_000;
 const DAY_MS = 86_400_000;
+/** How long admin entries are kept when no setting says (AUDIT_ADMIN_RETENTION_DAYS's default). */
+export const ADMIN_RETENTION_MS = 400 * DAY_MS;
 /** The read of the whole audit log (legacy admin entries, export): more than any cap it can have. */
 const WHOLE_LOG = 1_000_000;
 /** Documents read per page when a collection is read whole (export, carry-over). */
@@ -132,7 +139,7 @@ const adminDoc = (entry: AuditEntry) => ({
 
 export function createAuditTrail(audit: AuditLog, docs: Docs, options: AuditTrailOptions): AuditTrail {
   const now = options.now ?? Date.now;
-  const adminRetentionMs = options.adminRetentionMs ?? 400 * DAY_MS;
+  const adminRetentionMs = options.adminRetentionMs ?? ADMIN_RETENTION_MS;
   const approvalsKept = options.maxPerWorkspace ?? 10_000;
 
   /** One atomic write that counts: entries merged at the same time each add one. */
@@ -209,7 +216,8 @@ export function createAuditTrail(audit: AuditLog, docs: Docs, options: AuditTrai
 /**
  * Everything the trail holds for a workspace, newest first: the audit log (at most `limit`, its
  * cap), refusals, failures (merged, with their counts) and admin entries. What `/katapult history`
- * shows, and more: documents past their retention that no write has trimmed yet are included.
+ * shows, and more: documents past their retention that neither a write of the workspace nor the
+ * retention sweep (every RETENTION_SWEEP_MINUTES) has removed yet are included.
  */
 export async function readWholeTrail(
   store: Pick<Store, 'audit' | 'docs'>,

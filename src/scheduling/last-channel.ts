@@ -1,9 +1,10 @@
 /**
  * The last channel each person used the bot in (/katapult, a shortcut, the global shortcut's
  * picker), so the global shortcut's channel picker can start there. One small document per person,
- * in their workspace's partition; kept LAST_CHANNEL_DAYS after it was last written and at most
- * LAST_CHANNELS_KEPT per workspace (the oldest go first; trimmed now and then as it is written);
- * removed with the workspace. Best effort: a store that fails or is slow only means no default.
+ * in their workspace's partition; kept LAST_CHANNEL_DAYS after it was last written (then the
+ * retention sweep, src/scheduling/retention.ts, removes it) and at most LAST_CHANNELS_KEPT per
+ * workspace (the oldest go first; trimmed now and then as it is written); removed with the
+ * workspace. Best effort: a store that fails or is slow only means no default.
  */
 import { within } from '../deadline.js';
 import { type AppLogger, errorText } from '../log.js';
@@ -11,6 +12,8 @@ import type { Docs } from '../store/docs.js';
 
 export const LAST_CHANNELS = 'last-channel';
 export const LAST_CHANNEL_DAYS = 90;
+/** LAST_CHANNEL_DAYS in ms: older than this, a person's last channel is ignored, then removed. */
+export const LAST_CHANNEL_MS = LAST_CHANNEL_DAYS * 86_400_000;
 export const LAST_CHANNELS_KEPT = 5_000;
 /** A read longer than this gives no default (the form's trigger lasts 3 s). */
 const RECALL_BUDGET_MS = 300;
@@ -38,7 +41,7 @@ const isChannel = (id: string) => /^[CG][A-Z0-9]{2,}$/.test(id);
 export function createLastChannels(deps: { docs: Docs; logger: AppLogger; now: () => number }): LastChannels {
   const { docs, logger, now } = deps;
   const key = (workspaceId: string, userId: string) => `${workspaceId}:${userId}`;
-  const keepMs = LAST_CHANNEL_DAYS * 86_400_000;
+  const keepMs = LAST_CHANNEL_MS;
   let writes = 0;
   /** What this process last wrote per person, and when. */
   const written = new Map<string, { channelId: string; at: number }>();

@@ -1,26 +1,32 @@
 /**
  * Retention: every kind of record the bot keeps in the store goes once nothing needs it any more
- * (docs/retention.md has the table). Each kind is judged by its own state, never by age alone:
+ * (docs/retention.md has the table). Each kind is judged by its own state, not by age alone:
  * a request that is pending, being called, waiting for approval or approved stays whatever its age,
- * and so does an upcoming deletion whose move is ahead or inside the restore window.
+ * and so does an upcoming deletion whose move is ahead or inside the restore window. Records kept
+ * for a time after they were written (the audit trail's documents, a person's last channel, a
+ * reconcile notice) are judged by the time they are indexed by, against the window each is kept
+ * (the one their own trim and their reads use), whatever their body: past it, nothing reads them.
  *
  * A sweep walks each kind's keys in pages (`docs.keys`, after the last key it saw), reads and judges
  * at most one page's records per batch, removes the ones due one by one, and yields between
  * batches: a store that grew for months is pruned without a long lock, a long transaction or a
  * large read. A record is removed only as it was read (`removeIfUnchanged`), so a version written
- * meanwhile stays; a lock only once its lease lapsed, by taking the lease first. A body this code
- * cannot read (an older or unknown shape) is kept and counted, never removed.
+ * meanwhile stays; a lock only once its lease lapsed, by taking the lease first. A request,
+ * upcoming deletion or hold whose body this code cannot read (an older or unknown shape) is kept and
+ * counted, never removed.
  */
 import { randomUUID } from 'node:crypto';
+import { ADMIN_RETENTION_MS, APPROVALS, CONFIG, FAILURES, REFUSALS } from '../audit/trail.js';
 import { type AppLogger, errorText } from '../log.js';
 import type { DocRow, Docs } from '../store/docs.js';
 import type { Store } from '../store/store.js';
 import { HOLDS } from './approvals.js';
 import { DAILY_LIMIT_WINDOW_MS, RESERVATIONS } from './daily-limit.js';
+import { LAST_CHANNEL_MS, LAST_CHANNELS } from './last-channel.js';
 import { LOCKS } from './locks.js';
 import { periodic } from './periodic.js';
 import { ENDED, REQUESTS, type RequestState } from './request-log.js';
-import { CHECKED, KEEP_AFTER_MOVE_SECONDS, UPCOMING } from './upcoming.js';
+import { CHECKED, KEEP_AFTER_MOVE_SECONDS, NOTICE_KEEP_MS, NOTICES, UPCOMING } from './upcoming.js';
 
 /** Every kind of record the sweep looks after (the label of `katapult_chatops_stored_records`). */
 export const RECORD_KINDS = [
@@ -30,10 +36,24 @@ export const RECORD_KINDS = [
   'upcoming_checks',
   'daily_limit',
   'locks',
+  'audit_refusals',
+  'audit_failures',
+  'audit_admin',
+  'audit_approvals',
+  'last_channels',
+  'upcoming_notices',
   'claims',
 ] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
 export type KindCounts = Record<RecordKind, number>;
+/** The kinds kept for a time after they were written, judged by the time they are indexed by (unix ms). */
+type TimedKind =
+  | 'audit_refusals'
+  | 'audit_failures'
+  | 'audit_admin'
+  | 'audit_approvals'
+  | 'last_channels'
+  | 'upcoming_notices';
 
 /** The kinds kept as documents, and their collections. */
 const COLLECTIONS: Readonly<Record<Exclude<RecordKind, 'claims'>, string>> = {
@@ -43,11 +63,21 @@ const COLLECTIONS: Readonly<Record<Exclude<RecordKind, 'claims'>, string>> = {
   upcoming_checks: CHECKED,
   daily_limit: RESERVATIONS,
   locks: LOCKS,
+  audit_refusals: REFUSALS,
+  audit_failures: FAILURES,
+  audit_admin: CONFIG,
+  audit_approvals: APPROVALS,
+  last_channels: LAST_CHANNELS,
+  upcoming_notices: NOTICES,
 };
 
 export interface RetentionSettings {
   /** A finished request (done, failed, superseded, cancelled, denied, expired) is kept this long after it ended. */
   finishedRequestMs: number;
+  /** Refusals and failures in the audit trail are kept this long (AUDIT_RETENTION_DAYS; default 90 days). */
+  auditMs?: number;
+  /** Admin and approval entries in the audit trail are kept this long (AUDIT_ADMIN_RETENTION_DAYS; default 400 days). */
+  adminAuditMs?: number;
   /** Between two periodic sweeps; 0: none (`sweep()` still works). */
   intervalMs: number;
   /** Records read, judged and removed per batch (one page of keys). */
@@ -94,6 +124,18 @@ const ORPHAN_CHECK_MS = 86_400_000;
 const LOCK_GRACE_MS = 60_000;
 /** Records judged at once within a batch (a few, not the batch: the pool serves Slack too). */
 const PARALLEL = 4;
+/** AUDIT_RETENTION_DAYS's default, for a caller that gives no `auditMs`. */
+const AUDIT_MS = 90 * 86_400_000;
+
+/** How long each timed kind is kept after the time it is indexed by: the window its own trim and reads use. */
+const KEPT_FOR: Readonly<Record<TimedKind, (settings: RetentionSettings) => number>> = {
+  audit_refusals: (s) => s.auditMs ?? AUDIT_MS,
+  audit_failures: (s) => s.auditMs ?? AUDIT_MS,
+  audit_admin: (s) => s.adminAuditMs ?? ADMIN_RETENTION_MS,
+  audit_approvals: (s) => s.adminAuditMs ?? ADMIN_RETENTION_MS,
+  last_channels: () => LAST_CHANNEL_MS,
+  upcoming_notices: () => NOTICE_KEEP_MS,
+};
 
 type Verdict = 'keep' | 'unreadable' | 'remove';
 
@@ -169,6 +211,14 @@ async function judge(
       if (typeof state !== 'string') return 'unreadable';
       return ENDED.has(state as RequestState) ? 'remove' : 'keep';
     }
+    case 'audit_refusals':
+    case 'audit_failures':
+    case 'audit_admin':
+    case 'audit_approvals':
+    case 'last_channels':
+    case 'upcoming_notices':
+      // Older than its window (as its trim judges: `sort` before now less the window): nothing reads it.
+      return row.sort < now - KEPT_FOR[kind](deps.settings) ? 'remove' : 'keep';
   }
 }
 

@@ -97,7 +97,8 @@ export interface UpcomingDeletions {
   markChecked(workspaceId: string, policyId: string, check: ReconcileCheck): Promise<void>;
   /**
    * Claims a note that must go out once per workspace (e.g. once per Katapult token): true for the
-   * first claim only, on any replica. Removed with the workspace (`forget`).
+   * first claim only, on any replica. Removed with the workspace (`forget`), or by the retention
+   * sweep NOTICE_KEEP_MS after it was claimed.
    */
   claimNotice(workspaceId: string, notice: string, atMs: number): Promise<boolean>;
   /** Every record's `(workspace, policy)`, in pages (for the reconcile sweep). */
@@ -115,6 +116,13 @@ export const UPCOMING = 'upcoming';
 export const CHECKED = 'upcoming-checked';
 /** Notes reconcile sends once (claimNotice). */
 export const NOTICES = 'upcoming-notices';
+/**
+ * A claimed notice is kept this long (then the retention sweep removes it). A notice is claimed once
+ * per Katapult token (the time it was set and its last four characters): a year covers the life of
+ * a token, and a token that still lacks its proof after a year is told about once more, at most once
+ * a year. It bounds the notices of tokens replaced since, which nothing else removes but uninstall.
+ */
+export const NOTICE_KEEP_MS = 365 * 86_400_000;
 
 function isRecord(v: unknown): v is UpcomingDeletion {
   if (typeof v !== 'object' || v === null) return false;

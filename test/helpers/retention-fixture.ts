@@ -4,9 +4,12 @@
  * cannot read). `seedYear` writes them through the same modules the bot uses, and says which keys
  * of each collection must remain after the sweeps.
  */
+import { auditEntry } from '../../src/audit/entry.js';
+import { APPROVALS, CONFIG, createAuditTrail, FAILURES, REFUSALS } from '../../src/audit/trail.js';
 import type { AppLogger } from '../../src/log.js';
 import { createApprovalHolds, HOLDS } from '../../src/scheduling/approvals.js';
 import { RESERVATIONS } from '../../src/scheduling/daily-limit.js';
+import { createLastChannels, LAST_CHANNELS } from '../../src/scheduling/last-channel.js';
 import { LOCKS } from '../../src/scheduling/locks.js';
 import { createRequestLog, REQUESTS, type RequestRecord } from '../../src/scheduling/request-log.js';
 import {
@@ -14,13 +17,17 @@ import {
   type RetentionPass,
   type RetentionSettings,
 } from '../../src/scheduling/retention.js';
-import { CHECKED, createUpcomingDeletions, UPCOMING } from '../../src/scheduling/upcoming.js';
+import { CHECKED, createUpcomingDeletions, NOTICES, UPCOMING } from '../../src/scheduling/upcoming.js';
 import type { Docs } from '../../src/store/docs.js';
-import type { Store } from '../../src/store/store.js';
+import type { AuditEntry, Store } from '../../src/store/store.js';
 
 export const DAY = 86_400_000;
 export const HOUR = 3_600_000;
 export const WS = 'T0RETAIN1';
+/** A workspace that went quiet (or uninstalled): nothing it writes trims its old records. */
+export const QUIET = 'T0QUIET01';
+/** The collections kept for a time after they were written (the audit trail's, last channels, notices). */
+export const TIMED = [REFUSALS, FAILURES, CONFIG, APPROVALS, LAST_CHANNELS, NOTICES];
 
 export const silent = { event: () => undefined } as unknown as AppLogger;
 
@@ -176,8 +183,10 @@ export async function seedYear(store: Store, now: number): Promise<Expected> {
   await store.claim(`restore:${WS}:dbp_old:1.1`, 1);
   await store.claim(`approval:${WS}:LIVE`, 10 * 60_000);
 
+  const timed = await seedTimed(store, now);
   const id = (r: RequestRecord) => r.id;
   return {
+    ...timed,
     [REQUESTS]: [...kept.map(id), posting.id, `${WS}:OLDSHAPE`, `${WS}:GARBLED`, `${WS}:LEASED`].sort(),
     [UPCOMING]: [`${WS}:dbp_ahead`, `${WS}:dbp_moved3`, `${WS}:dbp_garbled`].sort(),
     [CHECKED]: [`${WS}:dbp_ahead`, `${WS}:dbp_orphan_new`].sort(),
@@ -185,6 +194,47 @@ export async function seedYear(store: Store, now: number): Promise<Expected> {
     [LOCKS]: [`policy:${WS}:dbp_held`],
     [HOLDS]: [awaiting.id, posting.id].sort(),
   };
+}
+
+/**
+ * The records kept for a time after they were written, through the modules that write them, each
+ * written on its own clock (as it was then): of the active workspace, some inside their window; of
+ * the quiet one, some past it (nothing it writes since trims them) and an admin entry inside it.
+ * Windows: refusals and failures 90 days, admin and approval entries 400, last channels 90,
+ * notices 365. Returns the keys that must remain (the fresh ones).
+ */
+async function seedTimed(store: Store, now: number): Promise<Expected> {
+  const { docs } = store;
+  let at = now;
+  const clock = () => at;
+  const trail = createAuditTrail(store.audit, docs, { retentionMs: 90 * DAY, now: clock });
+  const lastChannels = createLastChannels({ docs, logger: silent, now: clock });
+  const upcoming = createUpcomingDeletions(docs);
+  const write = async (ago: number, workspace: string, action: AuditEntry['action'], outcome: string) => {
+    at = now - ago;
+    await trail.append(auditEntry({ at, workspace, user: 'U0BOB0001', action, outcome, policyId: 'dbp_1' }));
+  };
+  const keysNow = async (): Promise<Expected> =>
+    Object.fromEntries(await Promise.all(TIMED.map(async (c) => [c, await allKeys(docs, c)])));
+  // Inside their windows (one a day short of it).
+  await write(89 * DAY, WS, 'schedule', 'refused:channel');
+  await write(10 * DAY, WS, 'schedule', 'not_found');
+  await write(399 * DAY, WS, 'token_set', 'saved');
+  await write(30 * DAY, WS, 'approval', 'approved');
+  await write(300 * DAY, QUIET, 'uninstall', 'activity_forgotten');
+  at = now - 2 * DAY;
+  await lastChannels.remember(WS, 'U0ALICE01', 'C0OPS0001');
+  await upcoming.claimNotice(WS, 'unproven:new', now - 30 * DAY);
+  const expected = await keysNow();
+  // Past them (a day over).
+  await write(91 * DAY, QUIET, 'schedule', 'refused:channel');
+  await write(91 * DAY, QUIET, 'schedule', 'not_found');
+  await write(401 * DAY, QUIET, 'token_set', 'saved');
+  await write(401 * DAY, QUIET, 'approval', 'denied');
+  at = now - 91 * DAY;
+  await lastChannels.remember(QUIET, 'U0BOB0001', 'C0OPS0002');
+  await upcoming.claimNotice(QUIET, 'unproven:old', now - 366 * DAY);
+  return expected;
 }
 
 /** Every key of a collection, in pages. */

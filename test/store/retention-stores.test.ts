@@ -21,7 +21,7 @@ import { openPostgresStore } from '../../src/store/postgres-store.js';
 import { openRedisStore } from '../../src/store/redis-store.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
-import { allKeys, DAY, request, seedYear, silent, sweepFully } from '../helpers/retention-fixture.js';
+import { allKeys, DAY, request, seedYear, silent, sweepFully, TIMED } from '../helpers/retention-fixture.js';
 import { describeWithService, serviceUrl } from '../helpers/services.js';
 
 const RUN = `${process.pid}_${randomBytes(4).toString('hex')}`;
@@ -59,7 +59,7 @@ function retentionContract(setup: () => Promise<Backend>): void {
     await new Promise((resolve) => setTimeout(resolve, 20)); // the dead lock's 1 ms lease lapses
     clock = start + 2 * 60_000;
     const passes = await sweepFully(current(), () => clock);
-    for (const collection of [REQUESTS, UPCOMING, CHECKED, RESERVATIONS, LOCKS, HOLDS]) {
+    for (const collection of [REQUESTS, UPCOMING, CHECKED, RESERVATIONS, LOCKS, HOLDS, ...TIMED]) {
       expect({ collection, keys: await allKeys(current().docs, collection) }).toEqual({
         collection,
         keys: expected[collection],

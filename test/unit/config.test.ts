@@ -127,14 +127,25 @@ test('retention: finished requests a week, a sweep every 10 minutes in batches o
     finishedRequestMs: 7 * 86_400_000,
     intervalMs: 10 * 60_000,
     batchSize: 200,
+    // The audit trail's windows, by which the sweep removes its documents too.
+    auditMs: 90 * 86_400_000,
+    adminAuditMs: 400 * 86_400_000,
   });
   const set = parseConfig({
     ...base,
     REQUEST_RETENTION_DAYS: '30',
     RETENTION_SWEEP_MINUTES: '0',
     RETENTION_BATCH_SIZE: '1000',
+    AUDIT_RETENTION_DAYS: '30',
+    AUDIT_ADMIN_RETENTION_DAYS: '365',
   });
-  expect(set.retention).toEqual({ finishedRequestMs: 30 * 86_400_000, intervalMs: 0, batchSize: 1000 });
+  expect(set.retention).toEqual({
+    finishedRequestMs: 30 * 86_400_000,
+    intervalMs: 0,
+    batchSize: 1000,
+    auditMs: 30 * 86_400_000,
+    adminAuditMs: 365 * 86_400_000,
+  });
   for (const [name, bad] of [
     ['REQUEST_RETENTION_DAYS', '0'],
     ['REQUEST_RETENTION_DAYS', '1.5'],

@@ -23,6 +23,7 @@ import {
   seedYear,
   silent,
   sweepFully,
+  TIMED,
   WS,
 } from '../helpers/retention-fixture.js';
 
@@ -47,7 +48,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const COLLECTIONS = [REQUESTS, UPCOMING, CHECKED, RESERVATIONS, LOCKS, HOLDS];
+const COLLECTIONS = [REQUESTS, UPCOMING, CHECKED, RESERVATIONS, LOCKS, HOLDS, ...TIMED];
 
 test('a year of every kind: what nothing needs goes, what is active, recent or unreadable stays', async () => {
   const expected = await seedYear(store, START);
@@ -67,6 +68,13 @@ test('a year of every kind: what nothing needs goes, what is active, recent or u
     upcoming_checks: 1, // the orphan; the moved one's check went with its record
     daily_limit: 3,
     locks: 1,
+    // The quiet workspace's, each a day past its window.
+    audit_refusals: 1,
+    audit_failures: 1,
+    audit_admin: 1,
+    audit_approvals: 1,
+    last_channels: 1,
+    upcoming_notices: 1,
     claims: 1,
   });
   expect(passes.at(-1)?.unreadable).toMatchObject({ requests: 2, upcoming: 1 });
@@ -308,6 +316,12 @@ test('counts: every kind, each counted up to countMax', async () => {
     daily_limit: 5,
     locks: 2,
     approval_holds: 4,
+    audit_refusals: 2,
+    audit_failures: 2,
+    audit_admin: 3,
+    audit_approvals: 2,
+    last_channels: 2,
+    upcoming_notices: 2,
     claims: 2,
   });
 });
