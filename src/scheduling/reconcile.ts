@@ -72,8 +72,11 @@ export function decideReconcile(
 export interface ReconcileSurface {
   /** Deletes the held messages and holds new ones for `at`; writes the record with the new time. */
   rehold(workspaceId: string, record: UpcomingDeletion, at: number): Promise<void>;
-  /** Deletes the messages Slack holds for the record. */
-  dropHeld(workspaceId: string, record: UpcomingDeletion): Promise<void>;
+  /**
+   * Deletes the messages Slack holds for the record: false when Slack may still hold one (the record
+   * then keeps naming them, and the next pass tries again).
+   */
+  dropHeld(workspaceId: string, record: UpcomingDeletion): Promise<boolean>;
   /** A short note in the record's channel saying what changed. */
   note(
     workspaceId: string,
@@ -317,7 +320,7 @@ function reconcilePolicy(
   return deps.locks.withLock(
     policyLock(workspaceId, policyId),
     async () => {
-      const record = await deps.upcoming.get(workspaceId, policyId);
+      const { record, version } = await deps.upcoming.read(workspaceId, policyId);
       if (!record) return 'gone';
       const last = await deps.upcoming.lastCheck(workspaceId, policyId);
       if (skipFreshMs > 0 && last && deps.now() - last.at < skipFreshMs) return 'fresh';
@@ -361,7 +364,7 @@ function reconcilePolicy(
           organizations,
         });
         if (unconfirmed) logger.event('warn', 'reconcile_policy_missing', { policy_id: policyId });
-        else await moveMessageOn(deps, workspaceId, record, observed);
+        else await moveMessageOn(deps, workspaceId, { record, version }, observed);
         return 'same';
       }
       logger.event('info', 'reconciled', {
@@ -533,7 +536,8 @@ async function followChange(
     }
     // Read again under this lock: a request's follow-ups may have replaced the held messages since.
     const held = (await deps.upcoming.get(workspaceId, policyId)) ?? record;
-    await deps.surface.dropHeld(workspaceId, held);
+    if (!(await deps.surface.dropHeld(workspaceId, held)))
+      throw new Error(`Slack may still hold the messages of ${policyId}`);
     if (action.kind === 'trashed_early') {
       // Kept (for the restore offer in the note and App Home) as moved now.
       await deps.upcoming.put(workspaceId, {
@@ -580,14 +584,18 @@ export function dueState(
 async function moveMessageOn(
   deps: ReconcileDeps,
   workspaceId: string,
-  record: UpcomingDeletion,
+  { record, version }: { record: UpcomingDeletion; version: string | null },
   observed: Observed,
 ): Promise<void> {
   if (!record.message || record.sharedMessage || !deps.surface.showState) return;
   const state = dueState(record, observed, Math.floor(deps.now() / 1000), deps.reminderLeadSeconds ?? 0);
   if (!state) return;
   await deps.surface.showState(workspaceId, record, state);
-  await deps.upcoming.put(workspaceId, { ...record, shown: state });
+  // Over the version read: a restore (which takes no policy lock) written meanwhile stands.
+  if (!(await deps.upcoming.putIfUnchanged(workspaceId, { ...record, shown: state }, version))) {
+    deps.logger.event('warn', 'request_message_state_stale', { policy_id: record.policyId, state });
+    return;
+  }
   deps.logger.event('info', 'request_message_state', { policy_id: record.policyId, state });
 }
 

@@ -31,7 +31,12 @@ import {
   type UnreadableRequest,
 } from './request-log.js';
 import { type ScheduleResult, scheduleDeletion } from './schedule-deletion.js';
-import type { UpcomingDeletion, UpcomingDeletions, VersionedUpcoming } from './upcoming.js';
+import {
+  HeldMessagesLeft,
+  type UpcomingDeletion,
+  type UpcomingDeletions,
+  type VersionedUpcoming,
+} from './upcoming.js';
 
 /** What the use case needs from Slack, implemented by the Slack adapter (src/slack/ports/request-surface.ts). */
 export interface RequestSurface {
@@ -64,10 +69,16 @@ export interface RequestSurface {
     indexed?: UpcomingDeletion,
     /**
      * Given: the index record with the new messages' IDs is handed over instead of written, for the
-     * caller to write with its own last writes (one round trip), still under the policy's lock.
+     * caller to write with its own last writes (one round trip), still under the policy's lock, over
+     * `version` (the index's version they replaced).
      */
-    handOver?: (record: UpcomingDeletion) => void,
+    handOver?: (record: UpcomingDeletion, version: string | null) => void,
   ): Promise<void>;
+  /**
+   * Deletes the messages Slack holds for `held` (the caller could not keep them in the index: a
+   * newer request's record stands): none may go out unnamed.
+   */
+  dropHeld?(record: RequestRecord, held: UpcomingDeletion): Promise<void>;
   // Workflow Builder step (issue 21, item 4): appended here, see src/scheduling/workflow-step.ts.
   /**
    * Completes the record's Workflow Builder step from its end: its outputs, or the error in plain
@@ -689,35 +700,48 @@ async function followups(
   step: PolicyStep,
   indexed?: UpcomingDeletion,
   handOver = false,
-): Promise<UpcomingDeletion | undefined> {
+): Promise<HeldIndex | undefined> {
   const { r } = run;
   const delivery = delivered(r);
   if (!needsFollowups(step) || delivery === 'lost') return undefined;
   // They write the index (the held message IDs): not after the lease is lost.
   await checkLease(run);
-  let handed: UpcomingDeletion | undefined;
+  let handed: HeldIndex | undefined;
   const channel = delivery === 'direct_message' ? r.user : r.channel;
-  await run.deps.surface.holdFollowups(
-    r,
-    step,
-    channel,
-    indexed,
-    handOver
-      ? (record) => {
-          handed = record;
-        }
-      : undefined,
-  );
+  try {
+    await run.deps.surface.holdFollowups(
+      r,
+      step,
+      channel,
+      indexed,
+      handOver
+        ? (held, version) => {
+            handed = { held, version };
+          }
+        : undefined,
+    );
+  } catch (error) {
+    // Left to a later attempt (Slack may still hold the earlier ones): the post went out, and is
+    // written so, so that attempt holds them without taking the post for one cut off.
+    if (error instanceof HeldMessagesLeft) await run.save().catch(() => undefined);
+    throw error;
+  }
   // Written with the end of the record: a takeover before that replaces them again (the index
   // holds their IDs), which leaves one reminder and one restore offer.
   step.followups = true;
   return handed;
 }
 
+/** The policy's index record with its held messages, handed over by `followups`, and the version it replaces. */
+interface HeldIndex {
+  held: UpcomingDeletion;
+  version: string | null;
+}
+
 /** What a policy's hold adds to the record's last round trip (`inOneHold`). */
 interface LastWrites {
   /** The policy's index record with its held messages (handed over by `followups`). */
-  index?: UpcomingDeletion | undefined;
+  index?: HeldIndex | undefined;
   /** The policy's lock, given up after the rest. */
   release?: () => Promise<void>;
 }
@@ -731,17 +755,8 @@ async function finish(run: Run, last: LastWrites = {}): Promise<void> {
   const { r, deps } = run;
   // The audit and the places are written with the record's fenced end: not after the lease is lost.
   await checkLease(run);
-  const index = last.index;
   const writes: Promise<unknown>[] = [];
-  if (index)
-    writes.push(
-      deps.upcoming.put(r.workspace, index).catch((error: unknown) => {
-        deps.logger.event('warn', 'upcoming_write_failed', {
-          policy_id: index.policyId,
-          error: errorText(error),
-        });
-      }),
-    );
+  if (last.index) writes.push(keepIndex(run, last.index));
   if (!r.audited) writes.push(audit(deps, r, null));
   r.audited = true;
   writes.push(givePlacesBack(deps, r));
@@ -751,6 +766,22 @@ async function finish(run: Run, last: LastWrites = {}): Promise<void> {
   await Promise.all([...writes, releasing]);
   // Ended, so inactive: no worker can lease it again and there is no lease to give back.
   run.ended = true;
+}
+
+/**
+ * The index with the held messages' IDs, over the version they replaced: when someone wrote it since
+ * (this run's lock lapsed and a newer request finished), theirs stands, and the messages just held
+ * are deleted, never left to go out unnamed; so they are when it could not be written.
+ */
+async function keepIndex(run: Run, { held, version }: HeldIndex): Promise<void> {
+  const { r, deps } = run;
+  const kept = await deps.upcoming.putIfUnchanged(r.workspace, held, version).catch((error: unknown) => {
+    deps.logger.event('warn', 'upcoming_write_failed', { policy_id: held.policyId, error: errorText(error) });
+    return false;
+  });
+  if (kept) return;
+  deps.logger.event('warn', 'followups_not_kept', { request: r.id, policy_id: held.policyId });
+  await deps.surface.dropHeld?.(r, held);
 }
 
 /** A scheduled policy whose held messages this request has not replaced yet. */

@@ -139,6 +139,20 @@ function parse(body: string): UpcomingDeletion | null {
   }
 }
 
+/**
+ * Slack may still hold a policy's earlier messages (their delete failed): nothing new was held, and
+ * the record still names them, so a later attempt deletes them first.
+ */
+export class HeldMessagesLeft extends Error {
+  constructor(readonly policyId: string) {
+    super(`Slack may still hold the earlier messages of ${policyId}`);
+    this.name = 'HeldMessagesLeft';
+  }
+}
+
+/** The version a record is stored as (`read`'s `version`), for `putIfUnchanged` after one's own write. */
+export const versionOf = (record: UpcomingDeletion): string => JSON.stringify(record);
+
 export function createUpcomingDeletions(docs: Docs): UpcomingDeletions {
   const key = (w: string, p: string) => `${w}:${p}`;
   const row = (workspaceId: string, record: UpcomingDeletion) => ({
@@ -146,7 +160,7 @@ export function createUpcomingDeletions(docs: Docs): UpcomingDeletions {
     partition: workspaceId,
     sort: record.at,
     active: false,
-    body: JSON.stringify(record),
+    body: versionOf(record),
   });
   return {
     async get(workspaceId, policyId) {

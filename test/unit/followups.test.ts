@@ -69,6 +69,7 @@ test('a request older than the one the index records holds nothing and leaves th
   expect(await replaceFollowups(client, deps, input(NOW - 60_000))).toEqual({
     reminder: false,
     restoreOffer: false,
+    kept: false,
   });
   expect(calls).toEqual([]);
   expect(await upcoming.get('T1', 'dbp_one')).toEqual(newer);
@@ -77,6 +78,7 @@ test('a request older than the one the index records holds nothing and leaves th
   expect(await replaceFollowups(client, deps, { ...input(NOW), indexed: newer })).toEqual({
     reminder: true,
     restoreOffer: true,
+    kept: true,
   });
   expect(calls).toEqual(['delete QNEWER1', 'delete QNEWER2', 'scheduleMessage', 'scheduleMessage']);
   expect(await upcoming.get('T1', 'dbp_one')).toMatchObject({

@@ -201,6 +201,7 @@ describe('a 404 is believed only when the token reaches the policy’s organizat
         rehold: async () => undefined,
         dropHeld: async (_w: string, record: { policyId: string }) => {
           dropped.push(record.policyId);
+          return true;
         },
         note: async (_w: string, record: { policyId: string }, action: { kind: string }) => {
           notes.push(`${record.policyId}:${action.kind}`);

@@ -9,20 +9,23 @@
  * last word before the move, is also broadcast to the channel (`reply_broadcast`). A record from
  * before that has no message: its follow-ups go at top level, as they did.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { webApi } from '@slack/bolt';
-import type { AppLogger } from '../../log.js';
+import { type AppLogger, errorText } from '../../log.js';
 import type { RequestMessage } from '../../scheduling/request-log.js';
 import {
+  HeldMessagesLeft,
   isLive,
   type MessageState,
   type UpcomingDeletion,
   type UpcomingDeletions,
+  versionOf,
 } from '../../scheduling/upcoming.js';
 import { movedMessage, reminderMessage, requestStateMessage } from '../blocks/followups.js';
 import type { SlackMessage } from '../blocks/messages.js';
-import { slackErrorText } from '../workspace.js';
+import { slackErrorCode, slackErrorText } from '../workspace.js';
 import { editMessage } from './request-message.js';
-import { writeOnce } from './slack-writes.js';
+import { mayHaveBeenDone, nothingWasDone, writeOnce } from './slack-writes.js';
 
 /** Slack holds a scheduled message for at most 120 days. */
 export const SLACK_SCHEDULE_LIMIT_SECONDS = 120 * 86_400;
@@ -44,7 +47,31 @@ export interface FollowupDeps {
   now: () => number;
 }
 
-/** Deletes the messages Slack holds for a record (the reminder, the restore offer); failures are logged. */
+/** Slack holds no such message any more (it went out, or was deleted): nothing is left to delete. */
+const GONE = 'invalid_scheduled_message_id';
+/** Attempts per delete: a delete is idempotent, so any failure that may pass is tried again. */
+const DELETE_ATTEMPTS = 3;
+
+/** Deletes one held message: true once Slack holds it no more (deleted now, or before). */
+async function deleteOne(client: webApi.WebClient, channel: string, id: string): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.chat.deleteScheduledMessage({ channel, scheduled_message_id: id });
+      return true;
+    } catch (error) {
+      if (slackErrorCode(error) === GONE) return true;
+      const retry = nothingWasDone(error) ?? (mayHaveBeenDone(error) ? { wait: 500 } : null);
+      if (!retry || attempt >= DELETE_ATTEMPTS) throw error;
+      await sleep(retry.wait);
+    }
+  }
+}
+
+/**
+ * Deletes the messages Slack holds for a record (the reminder, the restore offer). False when Slack
+ * may still hold one (logged): the caller then keeps the record naming them, and tries again later,
+ * so a reminder for a time that no longer stands is never left to go out unnamed.
+ */
 export async function deleteHeld(
   client: webApi.WebClient,
   logger: AppLogger,
@@ -52,18 +79,19 @@ export async function deleteHeld(
     UpcomingDeletion,
     'policyId' | 'channelId' | 'heldIn' | 'reminderMessageId' | 'restoreMessageId'
   >,
-): Promise<void> {
+): Promise<boolean> {
+  let all = true;
   for (const id of [record.reminderMessageId, record.restoreMessageId]) {
     if (!id) continue;
-    await client.chat
-      .deleteScheduledMessage({ channel: record.heldIn ?? record.channelId, scheduled_message_id: id })
-      .catch((error: unknown) =>
-        logger.event('warn', 'scheduled_message_delete_failed', {
-          policy_id: record.policyId,
-          slack_error: slackErrorText(error),
-        }),
-      );
+    await deleteOne(client, record.heldIn ?? record.channelId, id).catch((error: unknown) => {
+      all = false;
+      logger.event('warn', 'scheduled_message_delete_failed', {
+        policy_id: record.policyId,
+        slack_error: slackErrorText(error),
+      });
+    });
   }
+  return all;
 }
 
 /**
@@ -91,33 +119,35 @@ export async function replaceFollowups(
     sharedMessage?: boolean;
     /** What the message shows now. */
     shown?: MessageState;
-    /** Given: the index record is handed to it (the caller writes it) instead of written here. */
-    handOver?: (record: UpcomingDeletion) => void;
+    /**
+     * Given: the index record is handed to it (the caller writes it, over `version`, the one read or
+     * given) instead of written here.
+     */
+    handOver?: (record: UpcomingDeletion, version: string | null) => void;
   },
-): Promise<{ reminder: boolean; restoreOffer: boolean }> {
+): Promise<{ reminder: boolean; restoreOffer: boolean; kept: boolean }> {
   const log = (event: string, error: unknown) =>
     deps.logger.event('warn', event, {
       policy_id: input.policyId,
       slack_error: slackErrorText(error),
     });
 
-  let previous = input.indexed ?? null;
-  if (!previous) {
-    try {
-      previous = await deps.upcoming.get(input.workspaceId, input.policyId);
-    } catch (error) {
-      log('upcoming_read_failed', error);
-    }
-  }
+  // The record as it stands (the caller's own write, else read) and the version it is replaced over.
+  const read = input.indexed
+    ? { record: input.indexed, version: versionOf(input.indexed) }
+    : await deps.upcoming.read(input.workspaceId, input.policyId);
+  const previous = read.record;
   if (
     previous?.requestCreatedAt !== undefined &&
     input.requestCreatedAt !== undefined &&
     previous.requestCreatedAt > input.requestCreatedAt
   ) {
     deps.logger.event('warn', 'followups_superseded', { policy_id: input.policyId });
-    return { reminder: false, restoreOffer: false };
+    return { reminder: false, restoreOffer: false, kept: false };
   }
-  if (previous) await deleteHeld(client, deps.logger, previous);
+  // Nothing new is held while Slack may still hold the old ones: the record keeps naming them.
+  if (previous && !(await deleteHeld(client, deps.logger, previous)))
+    throw new HeldMessagesLeft(input.policyId);
   if (previous) await retireMessage(client, deps, previous, input);
 
   const nowSeconds = Math.floor(deps.now() / 1000);
@@ -185,10 +215,34 @@ export async function replaceFollowups(
         ? { requestCreatedAt: previous.requestCreatedAt }
         : {}),
   };
-  if (input.handOver) input.handOver(record);
-  else
-    await deps.upcoming.put(input.workspaceId, record).catch((error) => log('upcoming_write_failed', error));
-  return { reminder: reminderMessageId !== null, restoreOffer: restoreMessageId !== null };
+  if (input.handOver) input.handOver(record, read.version);
+  else if (!(await keepHeld(deps, input.workspaceId, record, read.version))) {
+    await deleteHeld(client, deps.logger, record);
+    return { reminder: false, restoreOffer: false, kept: false };
+  }
+  return { reminder: reminderMessageId !== null, restoreOffer: restoreMessageId !== null, kept: true };
+}
+
+/**
+ * Writes the record with the new messages' IDs over `version` (the one they replaced): false when it
+ * changed since (someone else's write stands) or could not be written. The caller then deletes the
+ * new messages, so none goes out unnamed.
+ */
+async function keepHeld(
+  deps: FollowupDeps,
+  workspaceId: string,
+  record: UpcomingDeletion,
+  version: string | null,
+): Promise<boolean> {
+  const kept = await deps.upcoming.putIfUnchanged(workspaceId, record, version).catch((error: unknown) => {
+    deps.logger.event('warn', 'upcoming_write_failed', {
+      policy_id: record.policyId,
+      error: errorText(error),
+    });
+    return false;
+  });
+  if (!kept) deps.logger.event('warn', 'followups_not_kept', { policy_id: record.policyId });
+  return kept;
 }
 
 /**

@@ -24,7 +24,7 @@ export function createReconcileSurface(
 ): ReconcileSurface {
   return {
     async rehold(workspaceId, record, at) {
-      await replaceFollowups(await clientFor(workspaceId), deps, {
+      const { kept } = await replaceFollowups(await clientFor(workspaceId), deps, {
         workspaceId,
         policyId: record.policyId,
         channelId: record.channelId,
@@ -40,9 +40,12 @@ export function createReconcileSurface(
             }
           : {}),
       });
+      // Not kept (the record changed, or could not be written; the new messages were deleted): no
+      // note, and the next pass looks again.
+      if (!kept) throw new Error(`the record of ${record.policyId} was not replaced`);
     },
     async dropHeld(workspaceId, record) {
-      await deleteHeld(await clientFor(workspaceId), deps.logger, record);
+      return deleteHeld(await clientFor(workspaceId), deps.logger, record);
     },
     async note(workspaceId, record, action) {
       const note = reconciledMessage({ policyId: record.policyId, was: record.at }, action);

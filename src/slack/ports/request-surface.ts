@@ -18,7 +18,7 @@ import { clip, context, message, type SlackMessage, section } from '../blocks/co
 import { requestOutcomeMessage } from '../blocks/request.js';
 import { markedMessage, markedText } from '../blocks/workflow.js';
 import { deliverMessage, tellPrivately } from '../outbound/deliver.js';
-import { type FollowupDeps, followupsFit, replaceFollowups } from '../outbound/followups.js';
+import { deleteHeld, type FollowupDeps, followupsFit, replaceFollowups } from '../outbound/followups.js';
 import { editMessage, replyInThread } from '../outbound/request-message.js';
 import { checkAccess, type PeopleDeps } from '../people/access.js';
 import { tellRequester } from './approval-surface.js';
@@ -116,6 +116,9 @@ export function createRequestSurface(
         ...(r.message ? { message: r.message, sharedMessage: r.policies.length > 1 } : {}),
         ...(handOver ? { handOver } : {}),
       });
+    },
+    async dropHeld(r, held) {
+      await deleteHeld(await clientFor(r.workspace), deps.logger, held);
     },
     async showFailed(r) {
       const where = requestMessageOf(r);
