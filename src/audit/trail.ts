@@ -63,6 +63,17 @@ export const isAdminEntry = (entry: Pick<AuditEntry, 'action'>) =>
 export const isFailure = (entry: Pick<AuditEntry, 'action' | 'outcome'>) =>
   entry.action === 'schedule' && entry.outcome !== 'scheduled' && !isRefusal(entry);
 
+/** Approval outcomes an approver decided (a click, at human pace), unlike what members cause. */
+const DECIDED = new Set(['approved', 'denied']);
+
+/**
+ * Where an admin entry is kept: configuration changes and approvers' decisions together, capped at
+ * CONFIG_KEPT; what members cause (a request for approval, its expiry or refusal) apart, capped at
+ * AUDIT_MAX_ENTRIES, so however many requests members make, no decision is pushed out.
+ */
+const collectionOf = (entry: AuditEntry): string =>
+  entry.action === 'approval' && !DECIDED.has(entry.outcome) ? APPROVALS : CONFIG;
+
 export interface AuditTrail {
   append(entry: AuditEntry): Promise<void>;
   /** Every kind, newest first, at most `limit`. */
@@ -155,7 +166,7 @@ export function createAuditTrail(audit: AuditLog, docs: Docs, options: AuditTrai
     });
   };
   const appendAdmin = async (entry: AuditEntry) => {
-    const collection = entry.action === 'approval' ? APPROVALS : CONFIG;
+    const collection = collectionOf(entry);
     await docs.insert(collection, adminDoc(entry));
     await docs.trim(collection, entry.workspace, {
       beforeSort: now() - adminRetentionMs,

@@ -220,7 +220,7 @@ async function seedTimed(store: Store, now: number): Promise<Expected> {
   await write(89 * DAY, WS, 'schedule', 'refused:channel');
   await write(10 * DAY, WS, 'schedule', 'not_found');
   await write(399 * DAY, WS, 'token_set', 'saved');
-  await write(30 * DAY, WS, 'approval', 'approved');
+  await write(30 * DAY, WS, 'approval', 'requested');
   await write(300 * DAY, QUIET, 'uninstall', 'activity_forgotten');
   at = now - 2 * DAY;
   await lastChannels.remember(WS, 'U0ALICE01', 'C0OPS0001');
@@ -230,7 +230,7 @@ async function seedTimed(store: Store, now: number): Promise<Expected> {
   await write(91 * DAY, QUIET, 'schedule', 'refused:channel');
   await write(91 * DAY, QUIET, 'schedule', 'not_found');
   await write(401 * DAY, QUIET, 'token_set', 'saved');
-  await write(401 * DAY, QUIET, 'approval', 'denied');
+  await write(401 * DAY, QUIET, 'approval', 'expired');
   at = now - 91 * DAY;
   await lastChannels.remember(QUIET, 'U0BOB0001', 'C0OPS0002');
   await upcoming.claimNotice(QUIET, 'unproven:old', now - 366 * DAY);

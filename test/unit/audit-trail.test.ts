@@ -119,6 +119,42 @@ describe('the admin trail and merged failures', () => {
     expect(failures.reduce((sum, e) => sum + (e.count ?? 1), 0)).toBe(1000);
   });
 
+  test('a flood of approval requests (30 forms × 20 policies over a cap of 20) pushes out no approve or deny decision', async () => {
+    const trail = createAuditTrail(currentStore().audit, currentStore().docs, options);
+    const start = now - 60 * 60_000;
+    const decided = ['approved', 'denied'].map((outcome, i) =>
+      admin({
+        at: start + i,
+        action: 'approval',
+        outcome,
+        policyId: `dbp_${outcome}`,
+        decidedBy: 'U0ADMIN02',
+      }),
+    );
+    for (const e of decided) await trail.append(e);
+    for (let form = 0; form < 30; form++) {
+      for (const outcome of ['requested', 'expired']) {
+        for (let i = 0; i < 20; i++) {
+          await trail.append(
+            admin({
+              at: start + 10 + form * 100 + i,
+              user: 'U0MALLORY',
+              action: 'approval',
+              outcome,
+              policyId: `dbp_${form}_${i}`,
+            }),
+          );
+        }
+      }
+    }
+    const history = await trail.admin('T1', 1000);
+    expect(actionsOf(history.filter((e) => e.user === 'U0ADMIN01'))).toEqual(
+      expect.arrayContaining(['approval:approved', 'approval:denied']),
+    );
+    // What members caused keeps its cap: the newest 20.
+    expect(history.filter((e) => e.user === 'U0MALLORY')).toHaveLength(20);
+  });
+
   test('failures merge per person, outcome and 10-minute window with a count; the latest policy is kept', async () => {
     const trail = createAuditTrail(currentStore().audit, currentStore().docs, options);
     for (let i = 0; i < 30; i++) {

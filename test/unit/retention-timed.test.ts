@@ -79,6 +79,7 @@ test('an uninstalled OAuth workspace: its admin trail stays AUDIT_ADMIN_RETENTIO
   const WS = 'T0GONE001';
   await record(entry(WS, 'token_set', 'saved', 'U0ADMIN01'));
   await record({ ...entry(WS, 'approval', 'approved', 'U0ADMIN01'), decidedBy: 'U0ADMIN01' });
+  await record(entry(WS, 'approval', 'requested'));
   await record(entry(WS, 'schedule', 'refused:channel'));
   const forget = createForgetWorkspace({
     deleteInstallation: async () => undefined,
@@ -97,12 +98,12 @@ test('an uninstalled OAuth workspace: its admin trail stays AUDIT_ADMIN_RETENTIO
   });
   await forget(WS);
   const actions = async () => (await readWholeTrail(store, WS, { limit: 100 })).map((e) => e.action).sort();
-  expect(await actions()).toEqual(['approval', 'token_set', 'uninstall']);
+  expect(await actions()).toEqual(['approval', 'approval', 'token_set', 'uninstall']);
 
   // A day short of 400 days: kept, and exported.
   clock += 399 * DAY;
   await sweep();
-  expect(await actions()).toEqual(['approval', 'token_set', 'uninstall']);
+  expect(await actions()).toEqual(['approval', 'approval', 'token_set', 'uninstall']);
   // Another workspace's writes trim only its own partition; the sweep removes the gone one's.
   clock += 2 * DAY;
   await trail.append(entry('T0OTHER01', 'token_set', 'saved', 'U0ADMIN02'));
@@ -112,7 +113,8 @@ test('an uninstalled OAuth workspace: its admin trail stays AUDIT_ADMIN_RETENTIO
   // The other workspace's entry, written since, stays.
   expect((await allKeys(store.docs, CONFIG)).map((k) => k.split(':')[0])).toEqual(['T0OTHER01']);
   expect(await trailWorkspaces(store)).toEqual(['T0OTHER01']);
-  expect(removedOf(passes, 'audit_admin')).toBe(2);
+  // The decision is kept with the configuration changes; the request for approval apart.
+  expect(removedOf(passes, 'audit_admin')).toBe(3);
   expect(removedOf(passes, 'audit_approvals')).toBe(1);
 });
 
