@@ -39,14 +39,15 @@ async function scheduled(policyId: string) {
 
 test('a delete Slack rate-limits is sent again after its Retry-After: the pass replaces both messages', async () => {
   const before = await scheduled('dbp_held_429');
-  h.katapult.setAutoMoveToTrashAt('dbp_held_429', inMinutes(600));
+  const later = inMinutes(600);
+  h.katapult.setAutoMoveToTrashAt('dbp_held_429', later);
   h.slack.fail('chat.deleteScheduledMessage', { status: 429, headers: { 'retry-after': '0' } });
 
   expect((await h.bot.reconcile()).changed).toBe(1);
   expect(deleted()).toEqual([before.reminderMessageId, before.reminderMessageId, before.restoreMessageId]);
   expect(held()).toHaveLength(2);
   expect(notes()).toHaveLength(1);
-  expect((await indexed('dbp_held_429'))?.at).toBe(inMinutes(600));
+  expect((await indexed('dbp_held_429'))?.at).toBe(later);
 });
 
 test('moved in Katapult, Slack refuses a delete: nothing new is held, the record keeps naming both, no note; the next pass replaces them', async () => {
