@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import { assertId, assertPositiveInteger, assertToken } from './arguments.js';
-import { lazySchema } from './lazy-schema.js';
+import { lazySchema, unixSeconds } from './lazy-schema.js';
 import { KATAPULT_ROUTES } from './routes.js';
 import type { KatapultTransport } from './transport.js';
 
@@ -227,7 +227,7 @@ const scheduleDeletionResponseSchema = lazySchema((z) =>
   z.object({
     disk_backup_policy: z.object({
       id: z.string().min(1),
-      auto_move_to_trash_at: z.number().int().nullish(),
+      auto_move_to_trash_at: unixSeconds(z).nullish(),
       target: z.unknown().optional(),
     }),
   }),
@@ -298,7 +298,11 @@ const scheduleSchema = lazySchema((z) => {
     frequency: integerOrNull,
     time: integerOrNull,
     minute: integerOrNull,
-    next_invocation_at: integerOrNull,
+    // Informational like the rest: a time past what a date holds reads as none.
+    next_invocation_at: unixSeconds(z)
+      .nullish()
+      .catch(null)
+      .transform((v) => v ?? null),
   });
 });
 
@@ -343,7 +347,7 @@ const policyFieldsSchema = lazySchema((z) =>
 /** 200 of `GET /disk_backup_policies/disk_backup_policy` (field spec `*,target[id,name]`). */
 const diskBackupPolicyResponseSchema = lazySchema((z) =>
   z.object({
-    disk_backup_policy: policyFieldsSchema().extend({ auto_move_to_trash_at: z.number().int().nullish() }),
+    disk_backup_policy: policyFieldsSchema().extend({ auto_move_to_trash_at: unixSeconds(z).nullish() }),
   }),
 );
 

@@ -3,6 +3,7 @@
  * classes, each with a `kind` to switch on. No error message or property ever holds the API token.
  */
 import type { z } from 'zod';
+import { MAX_UNIX_SECONDS } from '../time/instant.js';
 import { lazySchema } from './lazy-schema.js';
 
 /**
@@ -55,7 +56,12 @@ const detailSchemas = lazySchema(
       object_in_trash: z.object({
         trash_object: tolerant(
           z
-            .object({ id: text, keep_until: tolerant(z.number()), object_id: text, object_type: text })
+            .object({
+              id: text,
+              keep_until: tolerant(z.number().min(0).max(MAX_UNIX_SECONDS)),
+              object_id: text,
+              object_type: text,
+            })
             .nullable(),
         ),
       }),

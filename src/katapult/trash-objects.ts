@@ -1,6 +1,6 @@
 /** Taking an object back out of Katapult's trash. */
 import { assertId, assertToken } from './arguments.js';
-import { lazySchema } from './lazy-schema.js';
+import { lazySchema, unixSeconds } from './lazy-schema.js';
 import { KATAPULT_ROUTES } from './routes.js';
 import type { KatapultTransport } from './transport.js';
 
@@ -21,7 +21,7 @@ const trashObjectResponseSchema = lazySchema((z) =>
   z.object({
     trash_object: z.object({
       id: z.string().nullish(),
-      keep_until: z.number().int().nullish(),
+      keep_until: unixSeconds(z).nullish().catch(null),
       object_id: z.string().nullish(),
       object_type: z.string().nullish(),
     }),

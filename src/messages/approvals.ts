@@ -1,8 +1,11 @@
 /** What people read about approvals and the emergency stop. Plain mrkdwn; IDs come already escaped or as mentions. */
+import { escapeMrkdwn } from './mrkdwn.js';
 
-/** A reason typed by a person: shown, never acted on (no pings, no disguised links), one paragraph. */
-const quote = (text: string) =>
-  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\s+/g, ' ').trim();
+/**
+ * A reason typed by a person: shown, never acted on (no pings, no disguised links), never reordered
+ * (invisible bidirectional controls shown, as escapeMrkdwn does), one paragraph.
+ */
+const quote = (text: string) => escapeMrkdwn(text).replace(/\s+/g, ' ').trim();
 
 const invite = (botUserId: string | null) =>
   `type \`/invite\` in that channel and choose ${botUserId ? `<@${botUserId}>` : 'the bot'}`;

@@ -6,7 +6,9 @@
 
 import type { RequestRecord } from '../scheduling/request-log.js';
 import { FAILED_TEXT } from '../scheduling/run-request.js';
+import { isoSeconds } from '../time/instant.js';
 import { APPROVALS } from './approvals.js';
+import { UNKNOWN_TIME } from './mrkdwn.js';
 import { STOPPED } from './stopped.js';
 import { STORE_DOWN_INLINE } from './submission.js';
 
@@ -93,7 +95,7 @@ function outcomeLines(r: RequestRecord): string {
       if (!p.result.ok)
         return `${p.policyId}: not scheduled. ${plainWords(p.result.explanation.summary)} ${plainWords(p.result.explanation.next)}`.trim();
       const at = p.result.autoMoveToTrashAt ?? r.atSeconds;
-      return `${p.policyId}: scheduled to move to the trash at ${new Date(at * 1000).toISOString().replace('.000Z', 'Z')}.`;
+      return `${p.policyId}: scheduled to move to the trash at ${isoSeconds(at) ?? UNKNOWN_TIME}.`;
     })
     .join('\n');
 }

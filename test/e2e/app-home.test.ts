@@ -1,15 +1,21 @@
-/** App Home: refreshed on app_home_opened, with and without a token, history for admins only. */
-import { ACTIONS } from '../../src/slack/ids.js';
+/**
+ * App Home: refreshed on app_home_opened, with and without a token, history for admins only; its
+ * buttons open the form with the channel picker (App Home is no conversation).
+ */
+import type { types } from '@slack/bolt';
+import { ACTIONS, SCHEDULE_VIEW } from '../../src/slack/ids.js';
 import {
   ADMIN,
+  CHANNEL,
   type Harness,
   inMinutes,
   MEMBER,
+  openedMetadata,
   SIGNING_SECRET,
   setWorkspaceToken,
   startHarness,
 } from '../../support/harness.js';
-import { blockActionBody, eventBody, postSigned } from '../../support/slack-requests.js';
+import { blockActionBody, eventBody, postSigned, viewSubmissionBody } from '../../support/slack-requests.js';
 
 let h: Harness;
 beforeEach(async () => {
@@ -59,14 +65,80 @@ test('with a token and a schedule: token status, the upcoming deletion with Resc
   expect(await openHome(MEMBER)).not.toContain(':white_check_mark: scheduled');
 });
 
-test('the Home button opens the scheduling modal; its result goes to the user’s messages with the app', async () => {
+/** The form a button of App Home (no conversation) opened, once its access check has run. */
+async function pressInHome(actionId: string, value: string, user: string) {
+  const opened = h.slack.callsTo('views.open').length;
   await postSigned(
     `${h.baseUrl}/slack/events`,
     SIGNING_SECRET,
-    blockActionBody({ actionId: ACTIONS.openSchedule, value: '', userId: MEMBER }),
+    blockActionBody({ actionId, value, userId: user }),
   );
-  const [open] = await h.slack.waitFor('views.open');
-  expect(JSON.stringify(open?.args.view)).toContain(
-    JSON.stringify(JSON.stringify({ c: MEMBER })).slice(1, -1),
-  );
+  const open = (await h.slack.waitFor('views.open', opened + 1)).at(-1);
+  await h.bot.idle();
+  return open?.args.view as types.ModalView;
+}
+
+const channelPicker = (view: types.ModalView) =>
+  view.blocks.find((b) => b.block_id === SCHEDULE_VIEW.channelBlock) as types.InputBlock | undefined;
+
+test('the Home button opens the scheduling modal with a channel picker, as the global shortcut does', async () => {
+  const view = await pressInHome(ACTIONS.openSchedule, '', MEMBER);
+  expect(JSON.parse(openedMetadata(h.encryptionKey, view.private_metadata ?? '') ?? 'null')).toEqual({
+    p: 1,
+  });
+  expect(channelPicker(view)?.element).toMatchObject({ type: 'conversations_select' });
+});
+
+test('with channels restricted, App Home’s buttons open the form (no refusal): the channel picked is checked at submission', async () => {
+  await setWorkspaceToken(h);
+  await h.submitAccess({ who: 'admins', channels: [CHANNEL] }, ADMIN);
+  const policyId = h.katapult.policies()[0]?.id as string;
+  await h.submitSchedule({ policyId, at: inMinutes(120), userId: ADMIN, channelId: CHANNEL });
+  await h.slack.waitFor('chat.postMessage');
+  await h.bot.idle();
+  const home = JSON.parse(await openHome(ADMIN)) as types.HomeView;
+  const reschedule = home.blocks.flatMap((b) => {
+    const button = b.type === 'section' ? (b as types.SectionBlock).accessory : undefined;
+    return button?.type === 'button' && button.action_id === ACTIONS.reschedule ? [button] : [];
+  })[0];
+  expect(reschedule?.value).toBe(`${policyId} ${CHANNEL}`);
+  h.slack.reset();
+
+  const fresh = await pressInHome(ACTIONS.openSchedule, '', ADMIN);
+  const again = await pressInHome(ACTIONS.reschedule, reschedule?.value ?? '', ADMIN);
+  expect(h.slack.callsTo('views.update')).toEqual([]);
+  expect(channelPicker(fresh)).toBeDefined();
+  // Reschedule starts at the deletion's channel, with the policy filled in.
+  expect(channelPicker(again)?.element).toMatchObject({ initial_conversation: CHANNEL });
+  expect(JSON.stringify(again)).toContain(`"initial_value":"${policyId}"`);
+
+  const submit = (channel: string) =>
+    postSigned(
+      `${h.baseUrl}/slack/events`,
+      SIGNING_SECRET,
+      viewSubmissionBody({
+        callbackId: SCHEDULE_VIEW.callbackId,
+        userId: ADMIN,
+        privateMetadata: again.private_metadata,
+        values: {
+          [SCHEDULE_VIEW.policyBlock]: {
+            [SCHEDULE_VIEW.policyAction]: { type: 'plain_text_input', value: policyId },
+          },
+          [SCHEDULE_VIEW.whenBlock]: {
+            [SCHEDULE_VIEW.whenAction]: { type: 'datetimepicker', selected_date_time: inMinutes(240) },
+          },
+          [SCHEDULE_VIEW.channelBlock]: {
+            [SCHEDULE_VIEW.channelAction]: { type: 'conversations_select', selected_conversation: channel },
+          },
+        },
+      }),
+    );
+  expect((await submit('C0ELSEWHR')).text).toBe('');
+  const [note] = await h.slack.waitFor('chat.postEphemeral');
+  expect(JSON.stringify(note?.args)).toContain('cannot be scheduled from this channel');
+  await h.bot.idle();
+  expect(h.slack.callsTo('chat.postMessage')).toEqual([]);
+  expect((await submit(CHANNEL)).text).toBe('');
+  const [post] = await h.slack.waitFor('chat.postMessage');
+  expect(post?.args.channel).toBe(CHANNEL);
 });

@@ -2,11 +2,19 @@
  * Values the bot gets back from Slack carry no authority of their own: the Restore button restores
  * only a deletion this workspace scheduled (looked up in the store), a modal whose signed metadata
  * was altered, or signed for another form, another workspace or too long ago, is refused, and App
- * Home shows upcoming deletions only to people who may schedule.
+ * Home shows upcoming deletions only to people who may schedule. A payload missing what Slack
+ * always sends still gets an answer.
  */
 
 import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
-import { ACTIONS, DENY_VIEW, SCHEDULE_VIEW, TOKEN_VIEW } from '../../src/slack/ids.js';
+import {
+  ACCESS_VIEW,
+  ACTIONS,
+  DENY_VIEW,
+  SCHEDULE_VIEW,
+  SHORTCUTS,
+  TOKEN_VIEW,
+} from '../../src/slack/ids.js';
 import { NOT_SCHEDULED_HERE } from '../../src/slack/listeners/actions/restore.js';
 import { FAKE_TEAM_ID } from '../../support/fakes/slack-api.js';
 import {
@@ -20,7 +28,13 @@ import {
   sealedMetadata,
   signedMetadata,
 } from '../../support/harness.js';
-import { blockActionBody, eventBody, postSigned } from '../../support/slack-requests.js';
+import {
+  blockActionBody,
+  eventBody,
+  messageActionBody,
+  postSigned,
+  viewSubmissionBody,
+} from '../../support/slack-requests.js';
 import { pressButton, submitDenyReason } from '../helpers/approvals.js';
 import { auditTrailOf } from '../helpers/audit-trail.js';
 import { useSharedHarness } from '../helpers/shared-harness.js';
@@ -259,4 +273,69 @@ test('App Home shows upcoming deletions to people allowed in at least one channe
     await h.submitAccess({ who: 'admins' });
     await h.slack.waitFor('views.update', 2);
   }
+});
+
+describe('a payload missing what Slack always sends is answered, not left to time out', () => {
+  /** `body` (form-encoded, as Slack posts it) with its payload changed by `edit`. */
+  const edited = (body: string, edit: (payload: Record<string, unknown>) => void) => {
+    const payload = JSON.parse(new URLSearchParams(body).get('payload') ?? '{}') as Record<string, unknown>;
+    edit(payload);
+    return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+  };
+
+  test.each([ACCESS_VIEW.callbackId, TOKEN_VIEW.callbackId, DENY_VIEW.callbackId])(
+    'a %s submission without view.state',
+    async (callbackId) => {
+      const { h } = shared;
+      // The Deny form reads its state only once its metadata verified: signed for it, naming no request.
+      const meta = sealedMetadata(
+        h.encryptionKey,
+        JSON.stringify({ r: `${FAKE_TEAM_ID}:V0NONE`, c: CHANNEL }),
+        {
+          form: DENY_VIEW.callbackId,
+        },
+      );
+      const body = viewSubmissionBody({
+        callbackId,
+        userId: ADMIN,
+        privateMetadata: callbackId === DENY_VIEW.callbackId ? meta : '',
+        values: {},
+      });
+      const started = Date.now();
+      const res = await postSigned(
+        `${h.baseUrl}/slack/events`,
+        SIGNING_SECRET,
+        edited(body, (p) => delete (p.view as Record<string, unknown>).state),
+      );
+      expect(res.status).toBe(200);
+      expect(res.json).toMatchObject({ response_action: expect.stringMatching(/^(errors|update)$/) });
+      expect(Date.now() - started).toBeLessThan(2_000);
+      await settle();
+    },
+  );
+
+  test('the message shortcut without its message opens the form, as for a message naming no ID', async () => {
+    const { h } = shared;
+    const opened = h.slack.callsTo('views.open').length;
+    const body = messageActionBody({
+      callbackId: SHORTCUTS.fromMessage,
+      userId: ADMIN,
+      channelId: CHANNEL,
+      message: { ts: '1700000000.000100', text: 'x' },
+      responseUrl: h.slack.responseUrl('no-message'),
+    });
+    const res = await postSigned(
+      `${h.baseUrl}/slack/events`,
+      SIGNING_SECRET,
+      edited(body, (p) => {
+        delete p.message;
+        delete p.message_ts;
+      }),
+    );
+    expect(res.status).toBe(200);
+    const open = (await h.slack.waitFor('views.open', opened + 1)).at(-1);
+    expect(JSON.stringify(open?.args.view)).toContain(SCHEDULE_VIEW.callbackId);
+    await settle();
+    expect(h.logs.filter((l) => l.includes('listener_error'))).toEqual([]);
+  });
 });

@@ -106,6 +106,13 @@ test.each<[string, string, Record<string, unknown>, RegExp, RegExp | null]>([
     /purged/,
   ],
   [
+    'a keep_until past what a date holds',
+    'object_in_trash',
+    { trash_object: { keep_until: 1e13 } },
+    /already in the trash\./,
+    /purged/,
+  ],
+  [
     'an argument error falls back to the description',
     'missing_required_argument',
     {},

@@ -3,8 +3,12 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { Redactor } from '../../src/log.js';
-import { code, dateToken, escapeMrkdwn } from '../../src/messages/mrkdwn.js';
+import { APPROVALS } from '../../src/messages/approvals.js';
+import { code, dateToken, escapeMrkdwn, utcFallback } from '../../src/messages/mrkdwn.js';
+import { MAX_POLICIES_PER_REQUEST } from '../../src/scheduling/policy-id.js';
+import type { RequestRecord } from '../../src/scheduling/request-log.js';
 import { accessFormView } from '../../src/slack/blocks/access.js';
+import { approvalRequestMessage, policySummary } from '../../src/slack/blocks/approval.js';
 import { noticeModal, section } from '../../src/slack/blocks/common.js';
 import {
   failureMessage,
@@ -17,6 +21,7 @@ import {
   buildScheduleModal,
   decodeMetadata,
   encodeMetadata,
+  pickerOption,
   previewText,
 } from '../../src/slack/blocks/schedule-modal.js';
 import { tokenFormView, tokenRefusedView } from '../../src/slack/blocks/token-modal.js';
@@ -36,6 +41,40 @@ test('escapeMrkdwn neutralises Slack control sequences', () => {
 
 test('date tokens carry a UTC fallback', () => {
   expect(dateToken(1767225600)).toBe('<!date^1767225600^{date_long_pretty} at {time}|2026-01-01 00:00 UTC>');
+});
+
+test('a time past what a date holds (an odd Katapult answer) is plain words in every builder, never a throw', () => {
+  expect(dateToken(253402300799)).toContain('|9999-12-31 23:59 UTC>');
+  for (const absurd of [1e13, 9e15, -1, Number.NaN, Number.POSITIVE_INFINITY, 253402300800]) {
+    expect(dateToken(absurd)).toBe('an unknown time');
+    expect(utcFallback(absurd)).toBe('an unknown time');
+  }
+  const preview = previewText({
+    id: 'dbp_1',
+    retention: null,
+    totalSize: null,
+    target: { type: 'Disk', id: 'disk_1', name: null },
+    schedule: { interval: 'daily', frequency: 1, time: 3, minute: 5, nextInvocationAt: 9e12 },
+    autoMoveToTrashAt: 9e12,
+    requestId: null,
+  });
+  expect(preview).toContain('next an unknown time');
+  expect(preview).not.toContain('<!date');
+  const message = scheduledMessage({
+    userId: 'U1',
+    policyId: 'dbp_1',
+    requestedAt: 1767225600,
+    scheduled: { ...scheduled, autoMoveToTrashAt: 9e12 },
+  });
+  expect(message.text).toContain('at an unknown time');
+  const record = pendingRecord('T1:V1', ['dbp_1', 'dbp_2']);
+  record.policies = ['dbp_1', 'dbp_2'].map((policyId) => ({
+    policyId,
+    result: { ok: true, autoMoveToTrashAt: 9e12, target: scheduled.target, requestId: null },
+  }));
+  expect(JSON.stringify(requestOutcomeMessage(record, () => true))).toContain(
+    'scheduled for *an unknown time*',
+  );
 });
 
 test('schedule modal: IDs from ids.ts, title within 24 chars, metadata is the channel only', () => {
@@ -117,6 +156,63 @@ test('a 200 with no move time is not shown as confirmed: the time asked for, and
   ];
   const several = JSON.stringify(requestOutcomeMessage(record, () => true));
   expect(several.split('gave no move time').length - 1).toBe(1);
+});
+
+test('a request for approval names every policy it approves, however long the target names', () => {
+  const record = pendingRecord('T1:V1', []);
+  record.state = 'awaiting_approval';
+  record.approval = { expiresAt: 1_900_000_000_000 } as RequestRecord['approval'];
+  record.policies = Array.from({ length: MAX_POLICIES_PER_REQUEST }, (_, i) => ({
+    policyId: `dbp_${String(i).padStart(16, '0')}`,
+  }));
+  // Escaping makes `&` five characters: 20 such names overflow a section many times over.
+  const name = `web & db server ${'&'.repeat(400)}`;
+  const summaries = record.policies.map((p) =>
+    policySummary(p.policyId, {
+      id: p.policyId,
+      target: { type: 'VirtualMachine', id: 'vm_aaaaaaaaaaaaaaaa', name },
+      retention: 7,
+      totalSize: 123,
+      schedule: null,
+      autoMoveToTrashAt: null,
+      requestId: null,
+    }),
+  );
+  const message = approvalRequestMessage(record, summaries);
+  expect(checkMessage(message as never)).toEqual([]);
+  expect(message.blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.messageBlocks);
+  const shown = JSON.stringify(message.blocks);
+  for (const { policyId } of record.policies) expect(shown).toContain(`\`${policyId}\`: backs up`);
+  // Each name is clipped, so what follows it (retention, size) still shows for every policy.
+  expect(shown.split('keeps 7 backups').length - 1).toBe(MAX_POLICIES_PER_REQUEST);
+});
+
+test('a deny reason is quoted: escaped, one paragraph, and invisible bidi controls shown, not obeyed', () => {
+  const reason = 'no \u202Eydaer ton\u202C <!here>\n\nlater';
+  for (const text of [APPROVALS.deniedBy('U1', reason), APPROVALS.deniedForRequester('C1', 'U1', reason)]) {
+    expect(text).toContain('Reason: no \uFFFDydaer ton\uFFFD &lt;!here&gt; later');
+    expect(text).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
+  }
+});
+
+test('a picker option keeps the policy ID whatever the target name; controls in it are shown', () => {
+  const policy = (name: string | null) => ({
+    id: 'dbp_1kpkjQeMEI43tztr',
+    target: { type: 'VirtualMachine' as const, id: 'vm_1', name },
+    retention: null,
+    totalSize: null,
+    schedule: null,
+  });
+  expect(pickerOption(policy('web-1'))).toMatchObject({
+    text: { text: 'web-1 — dbp_1kpkjQeMEI43tztr' },
+    value: 'dbp_1kpkjQeMEI43tztr',
+  });
+  const long = pickerOption(policy(`a-very-long-virtual-machine-name-${'x'.repeat(80)}`));
+  expect(long.text.text.length).toBeLessThanOrEqual(SLACK_LIMITS.optionText);
+  expect(long.text.text).toMatch(/… — dbp_1kpkjQeMEI43tztr$/);
+  expect(pickerOption(policy('evil\u202Egnp.exe')).text.text).toBe(
+    'evil\uFFFDgnp.exe — dbp_1kpkjQeMEI43tztr',
+  );
 });
 
 test('failure message carries the explanation and the request ID; undelivered message says how to invite', () => {

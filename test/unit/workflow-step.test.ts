@@ -93,6 +93,14 @@ describe('stepEnd', () => {
     });
   });
 
+  test('a confirmed time past what a date holds reads as an unknown time, not a throw', () => {
+    const end = stepEnd(record({ policies: [scheduled('dbp_a', 9e12)] }), words);
+    expect(end).toMatchObject({
+      ok: true,
+      outputs: { outcomes: 'dbp_a: scheduled to move to the trash at an unknown time.' },
+    });
+  });
+
   test('one policy not scheduled: the step fails with each policy in plain words', () => {
     const failed = {
       policyId: 'dbp_b',

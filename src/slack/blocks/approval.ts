@@ -6,16 +6,34 @@ import { code, dateToken, escapeMrkdwn } from '../../messages/mrkdwn.js';
 import type { RequestRecord } from '../../scheduling/request-log.js';
 import { ACTIONS, DENY_VIEW } from '../ids.js';
 import { SLACK_LIMITS } from '../limits.js';
-import { type Block, button, context, label, message, modal, type SlackMessage, section } from './common.js';
+import {
+  type Block,
+  button,
+  clip,
+  context,
+  label,
+  message,
+  modal,
+  type SlackMessage,
+  section,
+} from './common.js';
+import { PER_POLICY_MAX } from './request.js';
 import { workflowMark } from './workflow.js';
 
-/** What the request shows of one policy: the preview's target name, retention and size, when Katapult said. */
+/** Characters of a target's name (escaped) in a policy's summary: the facts after it still show. */
+const TARGET_NAME_MAX = 200;
+
+/**
+ * What the request shows of one policy: the preview's target name, retention and size, when Katapult
+ * said. The policy ID comes first, so a clipped summary still names it.
+ */
 export function policySummary(policyId: string, details: DiskBackupPolicyDetails | null): string {
   if (!details) return `${code(policyId)}: _${APPROVALS.previewUnavailable}_`;
   const t = details.target;
   const kind = t.type === 'Disk' ? 'disk' : t.type === 'VirtualMachine' ? 'virtual machine' : 'target';
+  const name = t.name ? `*${clip(escapeMrkdwn(t.name), TARGET_NAME_MAX)}* ` : '';
   const facts = [
-    `backs up ${kind} ${t.name ? `*${escapeMrkdwn(t.name)}* ` : ''}${t.id ? code(t.id) : ''}`.trim(),
+    `backs up ${kind} ${name}${t.id ? code(t.id) : ''}`.trim(),
     ...(details.retention !== null
       ? [`keeps ${details.retention} backup${details.retention === 1 ? '' : 's'}`]
       : []),
@@ -30,15 +48,9 @@ function requestBlocks(r: RequestRecord, summaries: string[]): Block[] {
   return [
     section(APPROVALS.requestHeadline(r.user, r.policies.length)),
     ...workflowMark(r),
-    // One line a policy, ten a section, so that twenty policies stay well within the block limit.
-    ...Array.from({ length: Math.ceil(summaries.length / 10) }, (_, i) =>
-      section(
-        summaries
-          .slice(i * 10, i * 10 + 10)
-          .map((s) => `• ${s}`)
-          .join('\n'),
-      ),
-    ),
+    // A section a policy, each clipped (as the outcome of several is), so a long one hides no other:
+    // Approve approves every one. Twenty policies and the rest stay well within the block limit.
+    ...summaries.map((s) => section(clip(`• ${s}`, PER_POLICY_MAX))),
     section(APPROVALS.requestWhen(dateToken(r.atSeconds), expiry(r))),
   ];
 }

@@ -50,6 +50,28 @@ function pagerBlocks(page: { offset: number; more: boolean } | undefined): Block
   ];
 }
 
+/** Public and private channels: what the form's channel picker offers (not a DM, not a user ID). */
+const PICKABLE = /^[CG][A-Z0-9]{2,}$/;
+
+/**
+ * App Home's Reschedule button: the policy ID, then the deletion's channel when the form's picker
+ * can start there. Space-separated: a policy ID has no spaces (src/scheduling/policy-id.ts).
+ */
+const homeRescheduleValue = (policyId: string, channelId: string): string =>
+  PICKABLE.test(channelId) ? `${policyId} ${channelId}` : policyId;
+
+/** A Reschedule button's value (App Home's, or the reminder's policy ID alone). */
+export function readRescheduleValue(value: string | undefined): {
+  policyId: string | null;
+  channelId: string | null;
+} {
+  const [policyId, channelId] = (value ?? '').split(' ');
+  return {
+    policyId: policyId || null,
+    channelId: channelId && PICKABLE.test(channelId) ? channelId : null,
+  };
+}
+
 function upcomingBlocks(items: UpcomingDeletion[], nowSeconds: number): Block[] {
   if (items.length === 0) return [section('_Nothing is scheduled through the bot._')];
   return items.slice(0, HOME_PAGE_SIZE).map((u) => {
@@ -64,7 +86,13 @@ function upcomingBlocks(items: UpcomingDeletion[], nowSeconds: number): Block[] 
         SLACK_LIMITS.sectionText,
       ),
       ...(due
-        ? { accessory: button({ text: 'Reschedule', actionId: ACTIONS.reschedule, value: u.policyId }) }
+        ? {
+            accessory: button({
+              text: 'Reschedule',
+              actionId: ACTIONS.reschedule,
+              value: homeRescheduleValue(u.policyId, u.channelId),
+            }),
+          }
         : {}),
     } satisfies types.SectionBlock;
   });

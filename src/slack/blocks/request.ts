@@ -44,7 +44,7 @@ export function requestOutcomeMessage(
 }
 
 /** Characters per policy's section in a request of several: 20 long errors stay readable and fit. */
-const PER_POLICY_MAX = 1000;
+export const PER_POLICY_MAX = 1000;
 
 /** One section per policy, each clipped, so 20 long errors still fit one message. */
 function severalOutcomes(record: RequestRecord, followupsHeld: (at: number) => boolean): SlackMessage {

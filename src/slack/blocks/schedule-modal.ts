@@ -1,10 +1,12 @@
 /** The scheduling modal: policy ID, deletion time, what will happen. Pure: no I/O. */
 import type { types } from '@slack/bolt';
-import type { DiskBackupPolicyDetails } from '../../katapult/client.js';
+import type { DiskBackupPolicyDetails, PolicySummary } from '../../katapult/client.js';
 import { FORMS } from '../../messages/forms.js';
 import { code, dateToken, escapeMrkdwn } from '../../messages/mrkdwn.js';
 import { MAX_POLICIES_PER_REQUEST, POLICY_ID_MAX_LENGTH } from '../../scheduling/policy-id.js';
+import { visible } from '../../text.js';
 import { SCHEDULE_VIEW } from '../ids.js';
+import { SLACK_LIMITS } from '../limits.js';
 import type { MetadataSigner } from '../platform/signed-metadata.js';
 import { clip, context, hint, label, modal, noticeModal, option, placeholder, section } from './common.js';
 
@@ -219,6 +221,18 @@ function channelInput(initial: string | undefined): types.InputBlock {
       ...(initial ? { initial_conversation: initial } : {}),
     },
   };
+}
+
+/**
+ * One policy in the picker's search: "target name — policy ID" (plain text, invisible controls shown),
+ * the name clipped so the ID, which tells two policies on long-named targets apart, always shows.
+ */
+export function pickerOption(p: PolicySummary): types.PlainTextOption {
+  const id = visible(p.id);
+  const name = visible(p.target.name ?? p.target.id ?? 'unknown target');
+  const room = SLACK_LIMITS.optionText - ' — '.length - id.length;
+  // An ID too long to leave a few characters of the name: the ID alone.
+  return option(room >= 8 ? `${clip(name, room)} — ${id}` : id, p.id);
 }
 
 /** The preview when several policies are picked: what each backs up, as far as the listing knows. */

@@ -171,6 +171,11 @@ describe('scheduleDiskBackupPolicyDeletion: success parsing', () => {
       { status: 200, body: { disk_backup_policy: { id: POLICY, auto_move_to_trash_at: 1.5 } } },
       'unexpected response shape at disk_backup_policy.auto_move_to_trash_at',
     ],
+    [
+      'a timestamp past what a date holds',
+      { status: 200, body: { disk_backup_policy: { id: POLICY, auto_move_to_trash_at: 9e12 } } },
+      'unexpected response shape at disk_backup_policy.auto_move_to_trash_at (too_big)',
+    ],
     ['no policy', { status: 200, body: { ok: true } }, 'unexpected response shape at disk_backup_policy'],
   ])('a 200 with %s is a KatapultResponseError, never retried', async (_label, reply, problem) => {
     fake.enqueue(SCHEDULE, reply);
@@ -309,6 +314,11 @@ describe('getDiskBackupPolicy', () => {
       },
     ],
     ['a schedule that is not an object', { schedule: 'daily' }, { schedule: null }],
+    [
+      'a next invocation past what a date holds (read as none)',
+      { schedule: { interval: 'daily', next_invocation_at: 9e12 } },
+      { schedule: { interval: 'daily', frequency: null, time: null, minute: null, nextInvocationAt: null } },
+    ],
   ])('tolerates %s', async (_label, fields, expected) => {
     fake.enqueue(GET_POLICY, { status: 200, body: { disk_backup_policy: { id: POLICY, ...fields } } });
     const { client } = makeClient();
@@ -323,6 +333,11 @@ describe('getDiskBackupPolicy', () => {
     [
       'a fractional auto_move_to_trash_at',
       { disk_backup_policy: { id: POLICY, auto_move_to_trash_at: 1.5 } },
+      'disk_backup_policy.auto_move_to_trash_at',
+    ],
+    [
+      'a negative auto_move_to_trash_at',
+      { disk_backup_policy: { id: POLICY, auto_move_to_trash_at: -1 } },
       'disk_backup_policy.auto_move_to_trash_at',
     ],
     ['no policy', { policy: {} }, 'disk_backup_policy'],

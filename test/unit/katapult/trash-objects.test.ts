@@ -126,6 +126,15 @@ describe('restoreTrashObject', () => {
     });
   });
 
+  it('a keep_until past what a date holds reads as none: the restore that happened still counts', async () => {
+    fake.enqueue(RESTORE, { status: 200, body: { trash_object: { id: 'trsh_1', keep_until: 9e12 } } });
+    const { client } = makeClient();
+    await expect(client.restoreTrashObject(TOKEN, POLICY)).resolves.toMatchObject({
+      id: 'trsh_1',
+      keepUntil: null,
+    });
+  });
+
   it('a 200 without trash_object is a KatapultResponseError', async () => {
     fake.enqueue(RESTORE, { status: 200, body: { ok: true } });
     const { client } = makeClient();

@@ -73,7 +73,7 @@ export function registerApprovalButtons(app: ListenerApp, deps: ListenerDeps): v
       await ack({ response_action: 'update', view: notice(APPROVALS.refusal('not_found', deps.command)) });
       return;
     }
-    const typed = view.state.values[DENY_VIEW.reasonBlock]?.[DENY_VIEW.reasonAction]?.value?.trim();
+    const typed = view.state?.values?.[DENY_VIEW.reasonBlock]?.[DENY_VIEW.reasonAction]?.value?.trim();
     // Cut as every text is (never inside a character): Slack's max_length may count differently.
     const reason = typed ? clip(typed, REASON_MAX) : undefined;
     await ack({ response_action: 'update', view: notice(':hourglass_flowing_sand: Denying…') });

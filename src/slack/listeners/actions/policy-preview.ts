@@ -11,13 +11,12 @@ import type {
 } from '@slack/bolt';
 import { explain } from '../../../messages/explain.js';
 import { checkPolicyId } from '../../../scheduling/policy-id.js';
-import type { PolicySummary } from '../../../scheduling/preview.js';
 import { refusalText } from '../../blocks/access.js';
-import { clip } from '../../blocks/common.js';
 import {
   chosenChannel,
   formOf,
   pickedPreviewText,
+  pickerOption,
   previewText,
   readScheduleMetadata,
 } from '../../blocks/schedule-modal.js';
@@ -40,11 +39,6 @@ function selectedValues(action: BlockElementAction): string[] {
           ? (action.selected_options ?? []).map((o) => o.value)
           : [];
   return values.filter((v): v is string => typeof v === 'string');
-}
-
-function label(p: PolicySummary): string {
-  const name = p.target.name ?? p.target.id ?? 'unknown target';
-  return clip(`${name} — ${p.id}`, 75);
 }
 
 export function registerPolicyPreview(app: ListenerApp, deps: ListenerDeps): void {
@@ -108,10 +102,6 @@ export function registerPolicyPreview(app: ListenerApp, deps: ListenerDeps): voi
     if (!access.allowed && !(meta.channelId === null && access.reason === 'channel_not_allowed'))
       return ack({ options: [] });
     const matches = await deps.catalogue.search(workspaceId, options.value ?? '', OPTIONS_BUDGET_MS);
-    return ack({
-      options: matches
-        .slice(0, 100)
-        .map((p) => ({ text: { type: 'plain_text' as const, text: label(p) }, value: p.id })),
-    });
+    return ack({ options: matches.slice(0, 100).map(pickerOption) });
   });
 }

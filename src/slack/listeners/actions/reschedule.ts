@@ -1,5 +1,6 @@
-/** The Reschedule button (on the reminder and in App Home): the scheduling modal, filled in. */
+/** The Reschedule button (on the reminder and in App Home) and App Home's button: the scheduling modal. */
 import type { BlockButtonAction } from '@slack/bolt';
+import { readRescheduleValue } from '../../blocks/home.js';
 import { ACTIONS } from '../../ids.js';
 import { openScheduleModal } from '../../outbound/modals.js';
 import { workspaceIdOf } from '../../workspace.js';
@@ -12,15 +13,25 @@ export function registerScheduleButtons(app: ListenerApp, deps: ListenerDeps): v
       await ack();
       const workspaceId = workspaceIdOf(context);
       if (!workspaceId) return;
+      const userId = body.user.id;
+      const value = readRescheduleValue(action.value);
+      // On a message, the result goes to its conversation. From App Home there is none: the form
+      // has the channel picker, as the global shortcut's (the channel rule applies to the channel
+      // picked, at submission), starting at the deletion's channel, else the last one used.
+      const channelId = body.channel?.id ?? null;
+      const initial =
+        channelId === null
+          ? (value.channelId ?? (await deps.lastChannel?.recall(workspaceId, userId)) ?? null)
+          : null;
       await openScheduleModal(client, deps, {
         triggerId: body.trigger_id,
         workspaceId,
-        userId: body.user.id,
-        // From App Home there is no channel: the result then goes to the user's messages with the app.
-        channelId: body.channel?.id ?? body.user.id,
-        policyId: action.value ?? null,
+        userId,
+        channelId,
+        policyId: value.policyId,
         when: null,
         retryNum: context.retryNum ?? null,
+        form: initial ? { initialChannel: initial } : {},
       });
     });
   }

@@ -28,8 +28,11 @@ export function registerScheduleShortcuts(app: ListenerApp, deps: ListenerDeps):
       const workspaceId = workspaceIdOf(context);
       const tell = (text: string) => respond(plainEphemeral(text)).catch(() => undefined);
       if (!workspaceId) return void (await tell(NO_WORKSPACE));
-      const source = shortcut.message;
+      // Slack always sends the message; without it the form opens as for a message naming no ID.
+      const source: Partial<MessageShortcut['message']> = shortcut.message ?? {};
       const found = policyIdsIn(messageTexts(source));
+      // A reply's thread is its parent's: the request joins that conversation.
+      const threadTs = typeof source.thread_ts === 'string' ? source.thread_ts : source.ts;
       const count = found.policyIds.length;
       const opened = await openScheduleModal(client, deps, {
         triggerId: shortcut.trigger_id,
@@ -40,8 +43,7 @@ export function registerScheduleShortcuts(app: ListenerApp, deps: ListenerDeps):
         when: null,
         retryNum: context.retryNum ?? null,
         form: {
-          // A reply's thread is its parent's: the request joins that conversation.
-          threadTs: typeof source.thread_ts === 'string' ? source.thread_ts : source.ts,
+          ...(typeof threadTs === 'string' ? { threadTs } : {}),
           policyIds: found.policyIds,
           notice: count > 0 ? FORMS.foundInMessage(count, found.more) : FORMS.noIdInMessage,
         },

@@ -34,7 +34,8 @@ export function registerAccessSubmission(app: ListenerApp, deps: ListenerDeps): 
   app.view(ACCESS_VIEW.callbackId, async ({ ack, body, view, client, context }) => {
     const workspaceId = workspaceIdOf(context);
     const userId = body.user.id;
-    const values = view.state.values;
+    // Slack always sends the state; a payload without it gets the form's own errors, not a crash.
+    const values = view.state?.values ?? {};
     const whoRaw = values[ACCESS_VIEW.whoBlock]?.[ACCESS_VIEW.whoAction]?.selected_option?.value;
     const who: Who | null =
       whoRaw === 'admins' || whoRaw === 'groups' || whoRaw === 'everyone' ? whoRaw : null;

@@ -24,7 +24,8 @@ export function registerTokenSubmission(app: ListenerApp, deps: ListenerDeps): v
   app.view(TOKEN_VIEW.callbackId, async ({ ack, body, view, client, context }) => {
     const workspaceId = workspaceIdOf(context);
     const userId = body.user.id;
-    const values = view.state.values;
+    // Slack always sends the state; a payload without it gets the form's own errors, not a crash.
+    const values = view.state?.values ?? {};
     const token = values[TOKEN_VIEW.tokenBlock]?.[TOKEN_VIEW.tokenAction]?.value?.trim() ?? '';
     const remove = (values[TOKEN_VIEW.removeBlock]?.[TOKEN_VIEW.removeAction]?.selected_options ?? []).some(
       (o) => o.value === TOKEN_VIEW.removeValue,
