@@ -11,12 +11,18 @@
  *   reinstall, or the operator, can still see who configured what.
  *
  * A log line (`workspace_trail_kept`) says which.
+ *
+ * The queue of work (requests, approval holds) goes right after the installation, before the tokens
+ * and the freeze, so nothing queued can run in between. Slack sends the event once: a step that
+ * fails (the store briefly unavailable) is tried again, from that step, a few times over about 20
+ * seconds before the failure is thrown.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AccessPolicies } from '../access/access-policy.js';
 import type { Freezes } from '../access/freeze.js';
 import { auditEntry } from '../audit/entry.js';
 import type { AuditTrail } from '../audit/trail.js';
-import type { AppLogger } from '../log.js';
+import { type AppLogger, errorText } from '../log.js';
 import type { AuditEntry } from '../store/store.js';
 import type { WorkspaceTokens } from '../tokens/workspace-tokens.js';
 import type { ApprovalHolds } from './approvals.js';
@@ -45,11 +51,18 @@ export interface ForgetWorkspaceDeps {
   now: () => number;
   // --- Issue 21. ---
   lastChannels?: Pick<LastChannels, 'forget'>;
+  /** Waits before each further try of a failed step (default 1, 4 and 15 s). */
+  retryDelaysMs?: readonly number[];
 }
+
+const RETRY_DELAYS_MS = [1_000, 4_000, 15_000];
 
 export type ForgetWorkspace = (workspaceId: string) => Promise<void>;
 
-/** The first failure stops it (and is thrown): the caller logs it; what was removed stays removed. */
+/**
+ * A failure is tried again from the step that failed (`retryDelaysMs`); the last one is thrown: the
+ * caller logs it; what was removed stays removed.
+ */
 export function createForgetWorkspace(deps: ForgetWorkspaceDeps): ForgetWorkspace {
   return async (workspaceId) => {
     const outcome = deps.singleWorkspace ? 'trail_kept' : 'activity_forgotten';
@@ -57,16 +70,35 @@ export function createForgetWorkspace(deps: ForgetWorkspaceDeps): ForgetWorkspac
     await deps.record(
       auditEntry({ at: deps.now(), workspace: workspaceId, user: '', action: 'uninstall', outcome }),
     );
-    await deps.deleteInstallation(workspaceId);
-    await deps.tokens.remove(workspaceId);
-    await deps.access.remove(workspaceId);
-    await deps.freezes.remove(workspaceId);
-    await deps.upcoming.forget(workspaceId);
-    await deps.requests.forget(workspaceId);
-    await deps.dailyLimit.forget(workspaceId);
-    await deps.holds.forget(workspaceId);
-    await deps.lastChannels?.forget(workspaceId);
-    if (!deps.singleWorkspace) await deps.trail.forget(workspaceId, { keepAdmin: true });
+    const steps: (() => Promise<unknown>)[] = [
+      () => deps.deleteInstallation(workspaceId),
+      () => deps.requests.forget(workspaceId),
+      () => deps.holds.forget(workspaceId),
+      () => deps.tokens.remove(workspaceId),
+      () => deps.access.remove(workspaceId),
+      () => deps.freezes.remove(workspaceId),
+      () => deps.upcoming.forget(workspaceId),
+      () => deps.dailyLimit.forget(workspaceId),
+      async () => deps.lastChannels?.forget(workspaceId),
+      async () => (deps.singleWorkspace ? undefined : deps.trail.forget(workspaceId, { keepAdmin: true })),
+    ];
+    const delays = deps.retryDelaysMs ?? RETRY_DELAYS_MS;
+    for (const step of steps) {
+      for (let tries = 0; ; tries++) {
+        try {
+          await step();
+          break;
+        } catch (error) {
+          const delay = delays[tries];
+          if (delay === undefined) throw error;
+          deps.logger.event('warn', 'workspace_forget_retry', {
+            workspace: workspaceId,
+            error: errorText(error),
+          });
+          await sleep(delay);
+        }
+      }
+    }
     deps.logger.event('info', 'workspace_trail_kept', {
       workspace: workspaceId,
       kept: deps.singleWorkspace ? 'whole_trail' : 'admin_entries',

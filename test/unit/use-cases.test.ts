@@ -425,10 +425,17 @@ describe('setFreeze', () => {
   });
 });
 
-function forgetting(singleWorkspace: boolean) {
+/** `failing`: how many times each named step fails before it works (a store briefly unavailable). */
+function forgetting(singleWorkspace: boolean, failing: Record<string, number> = {}) {
   const calls: string[] = [];
   const logged: unknown[] = [];
-  const step = (name: string) => async (workspaceId: string) => void calls.push(`${name} ${workspaceId}`);
+  const step = (name: string) => async (workspaceId: string) => {
+    calls.push(`${name} ${workspaceId}`);
+    if ((failing[name] ?? 0) > 0) {
+      failing[name] = (failing[name] ?? 0) - 1;
+      throw new Error(`store unavailable (${name})`);
+    }
+  };
   const forget = createForgetWorkspace({
     deleteInstallation: step('installation'),
     tokens: {
@@ -448,26 +455,43 @@ function forgetting(singleWorkspace: boolean) {
     singleWorkspace,
     logger: { event: (...args: unknown[]) => void logged.push(args) } as unknown as AppLogger,
     now: () => NOW,
+    retryDelaysMs: [1, 1, 1],
   });
   return { forget, calls, logged };
 }
 
-test('forgetWorkspace (OAuth) notes the uninstall, removes the installation, then every store, keeping the admin trail', async () => {
+test('forgetWorkspace (OAuth) notes the uninstall, removes the installation, the queued work, then every store, keeping the admin trail', async () => {
   const t = forgetting(false);
   await t.forget('T1');
+  // The requests and approval holds go before the tokens and the freeze: nothing queued runs between.
   expect(t.calls).toEqual([
     'audit T1 uninstall:activity_forgotten',
     'installation T1',
+    'requests T1',
+    'holds T1',
     'tokens T1',
     'access T1',
     'freezes T1',
     'upcoming T1',
-    'requests T1',
     'daily T1',
-    'holds T1',
     'trail T1 {"keepAdmin":true}',
   ]);
   expect(t.logged).toEqual([['info', 'workspace_trail_kept', { workspace: 'T1', kept: 'admin_entries' }]]);
+});
+
+test('forgetWorkspace tries a failed step again from where it failed (Slack sends the event once); the last failure is thrown', async () => {
+  const t = forgetting(false, { requests: 2, freezes: 1 });
+  await t.forget('T1');
+  expect(t.calls.filter((c) => c === 'requests T1')).toHaveLength(3);
+  expect(t.calls.filter((c) => c === 'freezes T1')).toHaveLength(2);
+  // Once each: the audit entry and the steps before the one that failed.
+  expect(t.calls.filter((c) => c.startsWith('audit') || c.startsWith('installation'))).toHaveLength(2);
+  expect(t.calls.at(-1)).toBe('trail T1 {"keepAdmin":true}');
+
+  const down = forgetting(false, { upcoming: 9 });
+  await expect(down.forget('T1')).rejects.toThrow('store unavailable (upcoming)');
+  expect(down.calls.filter((c) => c === 'upcoming T1')).toHaveLength(4);
+  expect(down.calls).not.toContain('daily T1');
 });
 
 test('forgetWorkspace (single workspace) keeps the whole trail and says so', async () => {
