@@ -602,8 +602,19 @@ async function recordOutcome(
   // posts again). Several: each outcome is written as it comes, so a takeover never calls again
   // for a policy that already has one.
   const saving = r.policies.length > 1 ? run.save() : !r.post ? markSending(run) : undefined;
-  const [written] = await Promise.all([writing, saving]);
-  return written;
+  const [written, saved] = await Promise.allSettled([writing, saving]);
+  if (written.status === 'rejected') {
+    // The post has not gone out: its `sending` mark, written beside, is taken back (best effort), so
+    // a later attempt posts it rather than taking it for a post cut off.
+    if (run.sendingMarked && saved.status === 'fulfilled') {
+      delete r.post;
+      run.sendingMarked = false;
+      await run.save().catch(() => undefined);
+    }
+    throw written.reason;
+  }
+  if (saved.status === 'rejected') throw saved.reason;
+  return written.value;
 }
 
 /** Conditional writes of one policy's index record before the run gives up (and a later attempt retries). */

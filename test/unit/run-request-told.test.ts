@@ -140,3 +140,47 @@ test('refused, its note refused by a store error: a later run only tells and end
   expect(await stored('T1:VREFUSE2')).toMatchObject({ state: 'done', refused: 'frozen' });
   expect(await activeRecords()).toMatchObject({ count: 0 });
 });
+
+test('the index write fails after Katapult said yes: the post is not taken for one cut off, a later attempt posts it', async () => {
+  const posts: string[] = [];
+  const told: string[] = [];
+  const surface: RequestSurface = {
+    checkAccess: async () => ({ allowed: true, zone: 'UTC' }),
+    refuse: async () => undefined,
+    announce: async (r) => {
+      posts.push(r.id);
+      return 'channel';
+    },
+    tell: async (_r, text) => {
+      told.push(text);
+    },
+    holdFollowups: async () => undefined,
+  };
+  const worker = runRequestDeps(currentStore(), { surface });
+  const docs = currentStore().docs;
+  const replace = docs.replaceIfUnchanged;
+  let failed = 0;
+  docs.replaceIfUnchanged = async (collection, doc, seen) => {
+    if (collection === 'upcoming' && failed++ === 0) throw new Error('connection reset');
+    return replace.call(docs, collection, doc, seen);
+  };
+  try {
+    const first = worker('worker-1');
+    await first.requests.create(pendingRecord('T1:VINDEX', ['dbp_d']), 'worker-1', 300);
+    await expect(runRequest(first, 'T1:VINDEX')).rejects.toThrow('connection reset');
+    expect(posts).toEqual([]);
+    // Not `sending`: nothing went out.
+    expect((await stored('T1:VINDEX'))?.post).toBeUndefined();
+
+    await afterLease();
+    expect(await runRequest(worker('worker-2'), 'T1:VINDEX')).toBe(true);
+    expect(posts).toEqual(['T1:VINDEX']);
+    expect(told).toEqual([]);
+    expect(await stored('T1:VINDEX')).toMatchObject({
+      state: 'done',
+      post: { state: 'sent', delivery: 'channel' },
+    });
+  } finally {
+    docs.replaceIfUnchanged = replace;
+  }
+});
