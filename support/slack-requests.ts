@@ -134,6 +134,8 @@ export interface BlockActionFields {
   /** The message is a reply in this thread (a follow-up in a request's thread). */
   threadTs?: string;
   responseUrl?: string;
+  /** The block the button is in (default `b1`). */
+  blockId?: string;
 }
 
 /** A button press, as Slack sends it: a form with one `payload` field. */
@@ -180,7 +182,7 @@ export function blockActionBody(fields: BlockActionFields): string {
       {
         type: 'button',
         action_id: fields.actionId,
-        block_id: 'b1',
+        block_id: fields.blockId ?? 'b1',
         value: fields.value,
         text: { type: 'plain_text', text: 'x' },
         action_ts: '1700000000.1',

@@ -63,7 +63,7 @@ export const DENY_VIEW = {
 
 /** Buttons on messages and the App Home. Each carries the policy ID as its value. */
 export const ACTIONS = {
-  /** In App Home the value may name the deletion's channel too (blocks/home.ts, homeRescheduleValue). */
+  /** In App Home its block names the deletion's channel too (blocks/home.ts, rescheduleChannelOf). */
   reschedule: 'katapult_reschedule',
   restore: 'katapult_restore',
   openSchedule: 'katapult_open_schedule',

@@ -51,36 +51,36 @@ function pagerBlocks(page: { offset: number; more: boolean } | undefined): Block
 }
 
 /** Public and private channels: what the form's channel picker offers (not a DM, not a user ID). */
-const PICKABLE = /^[CG][A-Z0-9]{2,}$/;
+const PICKABLE = /^[CG][A-Z0-9]{2,40}$/;
 
 /**
- * App Home's Reschedule button: the policy ID, then the deletion's channel when the form's picker
- * can start there. Space-separated: a policy ID has no spaces (src/scheduling/policy-id.ts).
+ * The block of an upcoming deletion in App Home names its channel when the form's picker can start
+ * there: the Reschedule button's value stays the policy ID alone (as on the reminder), which every
+ * version reads, so a rolling deploy or a rollback never reads a channel as part of an ID. The
+ * place in the list keeps the block IDs unique (and short: Block Kit allows 255 characters).
  */
-const homeRescheduleValue = (policyId: string, channelId: string): string =>
-  PICKABLE.test(channelId) ? `${policyId} ${channelId}` : policyId;
+const UPCOMING_BLOCK = 'upcoming_in:';
+const upcomingBlockId = (channelId: string, place: number): string | undefined =>
+  PICKABLE.test(channelId) ? `${UPCOMING_BLOCK}${channelId}:${place}` : undefined;
 
-/** A Reschedule button's value (App Home's, or the reminder's policy ID alone). */
-export function readRescheduleValue(value: string | undefined): {
-  policyId: string | null;
-  channelId: string | null;
-} {
-  const [policyId, channelId] = (value ?? '').split(' ');
-  return {
-    policyId: policyId || null,
-    channelId: channelId && PICKABLE.test(channelId) ? channelId : null,
-  };
+/** The channel an App Home Reschedule button's block names (upcomingBlockId), if any. */
+export function rescheduleChannelOf(blockId: string | undefined): string | null {
+  if (!blockId?.startsWith(UPCOMING_BLOCK)) return null;
+  const channelId = blockId.slice(UPCOMING_BLOCK.length).split(':')[0] ?? '';
+  return PICKABLE.test(channelId) ? channelId : null;
 }
 
 function upcomingBlocks(items: UpcomingDeletion[], nowSeconds: number): Block[] {
   if (items.length === 0) return [section('_Nothing is scheduled through the bot._')];
-  return items.slice(0, HOME_PAGE_SIZE).map((u) => {
+  return items.slice(0, HOME_PAGE_SIZE).map((u, place) => {
     const due = u.at > nowSeconds;
     const target = u.targetId
       ? ` (${u.targetType === 'Disk' ? 'disk' : 'virtual machine'} ${code(u.targetId)})`
       : '';
+    const blockId = due ? upcomingBlockId(u.channelId, place) : undefined;
     return {
       type: 'section',
+      ...(blockId ? { block_id: blockId } : {}),
       text: md(
         `${due ? ':hourglass_flowing_sand:' : ':wastebasket:'} ${code(u.policyId)}${target} ${due ? 'moves to the trash' : 'was due to move to the trash'} on ${dateToken(u.at)}, scheduled by <@${u.scheduledBy}> in <#${u.channelId}>`,
         SLACK_LIMITS.sectionText,
@@ -90,7 +90,7 @@ function upcomingBlocks(items: UpcomingDeletion[], nowSeconds: number): Block[] 
             accessory: button({
               text: 'Reschedule',
               actionId: ACTIONS.reschedule,
-              value: homeRescheduleValue(u.policyId, u.channelId),
+              value: u.policyId,
             }),
           }
         : {}),

@@ -1,6 +1,6 @@
 /** The Reschedule button (on the reminder and in App Home) and App Home's button: the scheduling modal. */
 import type { BlockButtonAction } from '@slack/bolt';
-import { readRescheduleValue } from '../../blocks/home.js';
+import { rescheduleChannelOf } from '../../blocks/home.js';
 import { ACTIONS } from '../../ids.js';
 import { openScheduleModal } from '../../outbound/modals.js';
 import { workspaceIdOf } from '../../workspace.js';
@@ -14,21 +14,22 @@ export function registerScheduleButtons(app: ListenerApp, deps: ListenerDeps): v
       const workspaceId = workspaceIdOf(context);
       if (!workspaceId) return;
       const userId = body.user.id;
-      const value = readRescheduleValue(action.value);
       // On a message, the result goes to its conversation. From App Home there is none: the form
       // has the channel picker, as the global shortcut's (the channel rule applies to the channel
       // picked, at submission), starting at the deletion's channel, else the last one used.
       const channelId = body.channel?.id ?? null;
       const initial =
         channelId === null
-          ? (value.channelId ?? (await deps.lastChannel?.recall(workspaceId, userId)) ?? null)
+          ? (rescheduleChannelOf(action.block_id) ??
+            (await deps.lastChannel?.recall(workspaceId, userId)) ??
+            null)
           : null;
       await openScheduleModal(client, deps, {
         triggerId: body.trigger_id,
         workspaceId,
         userId,
         channelId,
-        policyId: value.policyId,
+        policyId: action.value || null,
         when: null,
         retryNum: context.retryNum ?? null,
         form: initial ? { initialChannel: initial } : {},
