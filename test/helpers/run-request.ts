@@ -5,6 +5,7 @@ import { createLocks, type Locks } from '../../src/scheduling/locks.js';
 import { createRequestLog, type RequestRecord } from '../../src/scheduling/request-log.js';
 import type { RequestSurface, RunRequestDeps } from '../../src/scheduling/run-request.js';
 import { createUpcomingDeletions } from '../../src/scheduling/upcoming.js';
+import type { Docs } from '../../src/store/docs.js';
 import type { Store } from '../../src/store/store.js';
 import type { WorkspaceTokens } from '../../src/tokens/workspace-tokens.js';
 
@@ -65,4 +66,24 @@ export function runRequestDeps(
     leaseMs: 300,
     maxAttempts: 5,
   });
+}
+
+/**
+ * The store as one worker sees it: while `state.cut`, it cannot renew a lease (of `collection` only,
+ * when given: `lock` for its policy locks; else its record's and its locks').
+ */
+export function renewalsCut(docs: Docs, collection?: string) {
+  const state = { cut: false };
+  const seen = new Proxy(docs, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (property === 'lease')
+        return (...args: Parameters<Docs['lease']>) =>
+          state.cut && (collection === undefined || args[0] === collection)
+            ? Promise.reject(new Error('store unreachable'))
+            : target.lease(...args);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { docs: seen, state };
 }

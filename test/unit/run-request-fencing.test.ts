@@ -10,8 +10,7 @@ import { createLocks } from '../../src/scheduling/locks.js';
 import { createRequestLog, REQUESTS, type RequestRecord } from '../../src/scheduling/request-log.js';
 import { type RequestSurface, type RunRequestDeps, runRequest } from '../../src/scheduling/run-request.js';
 import { createUpcomingDeletions } from '../../src/scheduling/upcoming.js';
-import type { Docs } from '../../src/store/docs.js';
-import { AT, pendingRecord, runRequestDeps } from '../helpers/run-request.js';
+import { AT, pendingRecord, renewalsCut, runRequestDeps } from '../helpers/run-request.js';
 import { useTempSqliteStore } from '../helpers/temp-store.js';
 
 const currentStore = useTempSqliteStore();
@@ -35,21 +34,6 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, tim
     if (Date.now() > end) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-/** The store as one worker sees it: while `cut`, it cannot renew a lease (its record's or its lock's). */
-function reachable(docs: Docs) {
-  const state = { cut: false };
-  const seen = new Proxy(docs, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver) as unknown;
-      if (property === 'lease')
-        return (...args: Parameters<Docs['lease']>) =>
-          state.cut ? Promise.reject(new Error('store unreachable')) : target.lease(...args);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-  return { docs: seen, state };
 }
 
 /**
@@ -79,7 +63,7 @@ function twoWorkers() {
       await released;
     },
   });
-  const one = reachable(store.docs);
+  const one = renewalsCut(store.docs);
   const worker1: RunRequestDeps = {
     ...base('worker-1'),
     requests: createRequestLog(one.docs),

@@ -8,26 +8,10 @@ import { createLocks } from '../../src/scheduling/locks.js';
 import { createRequestLog, type RequestRecord } from '../../src/scheduling/request-log.js';
 import { type RequestSurface, type RunRequestDeps, runRequest } from '../../src/scheduling/run-request.js';
 import { createUpcomingDeletions, type UpcomingDeletion, versionOf } from '../../src/scheduling/upcoming.js';
-import type { Docs } from '../../src/store/docs.js';
-import { AT, pendingRecord, runRequestDeps } from '../helpers/run-request.js';
+import { AT, pendingRecord, renewalsCut, runRequestDeps } from '../helpers/run-request.js';
 import { useTempSqliteStore } from '../helpers/temp-store.js';
 
 const currentStore = useTempSqliteStore();
-
-/** Only the lock collection's renewals fail while `cut` (a transient store error on those calls). */
-function lockRenewalsFail(docs: Docs) {
-  const state = { cut: false };
-  const seen = new Proxy(docs, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver) as unknown;
-      if (property === 'lease')
-        return (...args: Parameters<Docs['lease']>) =>
-          state.cut && args[0] === 'lock' ? Promise.reject(new Error('blip')) : target.lease(...args);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-  return { docs: seen, state };
-}
 
 test('a lapsed policy lock: the older request leaves the newer one’s index record as it is and deletes what it held', async () => {
   const store = currentStore();
@@ -61,7 +45,7 @@ test('a lapsed policy lock: the older request leaves the newer one’s index rec
     },
   };
   const base = runRequestDeps(store, { surface });
-  const cutA = lockRenewalsFail(store.docs);
+  const cutA = renewalsCut(store.docs, 'lock');
   const workerA: RunRequestDeps = { ...base('worker-A'), locks: createLocks(cutA.docs, { ttlMs: 300 }) };
   const workerB: RunRequestDeps = { ...base('worker-B'), locks: createLocks(store.docs, { ttlMs: 300 }) };
   const requests = createRequestLog(store.docs);
