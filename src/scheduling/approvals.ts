@@ -129,15 +129,17 @@ export async function requestApproval(
   if (!approval.messageTs) {
     const posted = await deps.surface.postRequest(r);
     if (!posted.ok) {
-      r.refused = 'approval_not_posted';
-      r.state = 'done';
-      await save();
-      await releasePlaces(deps, r);
       deps.logger.event('warn', 'approval_request_not_posted', {
         request: r.id,
         slack_error: posted.slackError,
       });
+      // Told before the end is written: a store error or a crash in between tells again at the next
+      // attempt (which tries to post it again), rather than never.
       await deps.surface.tell(r, APPROVALS.cannotPost(r.channel, r.botUserId, posted.slackError));
+      r.refused = 'approval_not_posted';
+      r.state = 'done';
+      await save();
+      await releasePlaces(deps, r);
       await auditApproval(deps, r, 'refused:approval_not_posted', null);
       return;
     }

@@ -351,20 +351,34 @@ function countAttempt(run: Run): number {
   return run.r.attempts;
 }
 
+/** Attempts past the last at telling the person a record failed, before it ends untold. */
+const NOTE_TRIES = 3;
+
 /**
  * Too many attempts: the requester is told, then the record ends `failed`. Told first: after a store
- * error or a crash before the end, the next attempt gives up again (the count is kept) and tells
- * again, so the note is never lost (at worst it comes twice).
+ * error or a crash before the end, the next attempt gives up again and tells again, so the note is
+ * not lost (at worst it comes twice). Each try is counted first, and after NOTE_TRIES the record
+ * ends untold (logged): nobody can be told once the workspace's installation is gone.
  */
 async function giveUp(run: Run): Promise<true> {
   const { deps } = run;
   const r: RequestRecord = { ...run.r, state: 'failed', error: `gave up after ${deps.maxAttempts} attempts` };
-  deps.logger.event('error', 'request_failed', { request: r.id, attempts: r.attempts - 1 });
-  await deps.surface.tell(r, FAILED_TEXT(r.policies.map((p) => p.policyId)));
-  await deps.surface.showFailed?.(r);
+  deps.logger.event('error', 'request_failed', { request: r.id, attempts: deps.maxAttempts });
+  // The outcome already posted (each policy's) stands: the message is not turned into a failure.
+  const posted = r.post?.state === 'sent';
+  if (run.r.attempts <= deps.maxAttempts + NOTE_TRIES) {
+    await run.save();
+    await deps.surface.tell(r, FAILED_TEXT(r.policies.map((p) => p.policyId)));
+    if (!posted) await deps.surface.showFailed?.(r);
+  } else deps.logger.event('error', 'request_failed_untold', { request: r.id });
+  const audited = r.audited === true;
+  r.audited = true;
   run.r = r;
   await run.save();
-  await Promise.all([audit(deps, r, 'failed'), givePlacesBack(deps, r)]);
+  await Promise.all([
+    audited ? undefined : audit(deps, r, posted ? null : 'failed'),
+    givePlacesBack(deps, r),
+  ]);
   return true;
 }
 
@@ -607,7 +621,10 @@ async function recordOutcome(
     // The post has not gone out: its `sending` mark, written beside, is taken back (best effort), so
     // a later attempt posts it rather than taking it for a post cut off.
     if (run.sendingMarked && saved.status === 'fulfilled') {
+      // The outcome too: that attempt calls again (the same time: idempotent) and, like any call,
+      // stands down first when a newer request's schedule is in the index.
       delete r.post;
+      delete step.result;
       run.sendingMarked = false;
       await run.save().catch(() => undefined);
     }
@@ -732,10 +749,16 @@ async function followups(
         : undefined,
     );
   } catch (error) {
-    // Left to a later attempt (Slack may still hold the earlier ones): the post went out, and is
-    // written so, so that attempt holds them without taking the post for one cut off.
-    if (error instanceof HeldMessagesLeft) await run.save().catch(() => undefined);
-    throw error;
+    if (!(error instanceof HeldMessagesLeft)) throw error;
+    if (r.attempts < run.deps.maxAttempts) {
+      // Left to a later attempt (Slack may still hold the earlier ones): the post went out, and is
+      // written so, so that attempt holds them without taking the post for one cut off.
+      await run.save().catch(() => undefined);
+      throw error;
+    }
+    // The last attempt: the request ends as it went, without new held messages, rather than failed;
+    // the index still names the earlier ones, so the next reschedule or reconcile deletes them.
+    run.deps.logger.event('warn', 'followups_not_held', { request: r.id, policy_id: step.policyId });
   }
   // Written with the end of the record: a takeover before that replaces them again (the index
   // holds their IDs), which leaves one reminder and one restore offer.

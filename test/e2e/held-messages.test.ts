@@ -50,11 +50,15 @@ test('a delete Slack rate-limits is sent again after its Retry-After: the pass r
   expect((await indexed('dbp_held_429'))?.at).toBe(later);
 });
 
-test('moved in Katapult, Slack refuses a delete: nothing new is held, the record keeps naming both, no note; the next pass replaces them', async () => {
+/** Slack's outage answer to every try of one delete (3). */
+const outage = () =>
+  h.slack.fail('chat.deleteScheduledMessage', 'internal_error', 'internal_error', 'internal_error');
+
+test('moved in Katapult, Slack cannot delete one (an outage): nothing new is held, the record keeps naming both, no note; the next pass replaces them', async () => {
   const before = await scheduled('dbp_held_moved');
   const later = inMinutes(600);
   h.katapult.setAutoMoveToTrashAt('dbp_held_moved', later);
-  h.slack.fail('chat.deleteScheduledMessage', 'internal_error');
+  outage();
 
   expect((await h.bot.reconcile()).skipped).toBe(1);
   expect(held()).toEqual([]);
@@ -71,10 +75,10 @@ test('moved in Katapult, Slack refuses a delete: nothing new is held, the record
   expect(after?.reminderMessageId).not.toBe(before.reminderMessageId);
 });
 
-test('cleared in Katapult, Slack refuses a delete: the record stays naming them, no note; the next pass deletes them and removes it', async () => {
+test('cleared in Katapult, Slack cannot delete one (an outage): the record stays naming them, no note; the next pass deletes them and removes it', async () => {
   const before = await scheduled('dbp_held_cleared');
   h.katapult.setAutoMoveToTrashAt('dbp_held_cleared', null);
-  h.slack.fail('chat.deleteScheduledMessage', 'internal_error');
+  outage();
 
   expect((await h.bot.reconcile()).skipped).toBe(1);
   expect(notes()).toEqual([]);
@@ -85,6 +89,20 @@ test('cleared in Katapult, Slack refuses a delete: the record stays naming them,
   expect(deleted()).toEqual([before.reminderMessageId, before.restoreMessageId]);
   expect(notes()).toHaveLength(1);
   expect(await indexed('dbp_held_cleared')).toBeNull();
+});
+
+test('a delete Slack refuses for good (the channel is gone, archived, the bot removed): Slack will not post it either, so the pass goes on', async () => {
+  const before = await scheduled('dbp_held_archived');
+  const later = inMinutes(600);
+  h.katapult.setAutoMoveToTrashAt('dbp_held_archived', later);
+  h.slack.fail('chat.deleteScheduledMessage', 'is_archived');
+
+  expect((await h.bot.reconcile()).changed).toBe(1);
+  // Once: a refusal for good is not sent again.
+  expect(deleted()).toEqual([before.reminderMessageId, before.restoreMessageId]);
+  expect(held()).toHaveLength(2);
+  expect(notes()).toHaveLength(1);
+  expect((await indexed('dbp_held_archived'))?.at).toBe(later);
 });
 
 test('the record cannot be written after new messages were held: they are deleted, no note; the next pass keeps its own, one note', async () => {

@@ -6,8 +6,10 @@
  * the record to a later attempt, which tells again rather than never; a refused record is never run
  * later, even when the check that refused it would pass by then. Real SQLite store.
  */
+import { type ApprovalDeps, requestApproval } from '../../src/scheduling/approvals.js';
 import { createRequestLog, type RequestRecord } from '../../src/scheduling/request-log.js';
 import { type RequestSurface, runRequest } from '../../src/scheduling/run-request.js';
+import { HeldMessagesLeft } from '../../src/scheduling/upcoming.js';
 import { pendingRecord, runRequestDeps } from '../helpers/run-request.js';
 import { useTempSqliteStore } from '../helpers/temp-store.js';
 
@@ -183,4 +185,99 @@ test('the index write fails after Katapult said yes: the post is not taken for o
   } finally {
     docs.replaceIfUnchanged = replace;
   }
+});
+
+test('a record whose failure note can never be sent (the installation is gone) ends untold after three more tries, not never', async () => {
+  const h = harness({ access: () => ({ allowed: true, zone: 'UTC' }) });
+  await usedUp('T1:VGIVEUP3');
+  h.failNotes(true);
+  // Attempts 6, 7 and 8 try the note (each counted first); the 9th ends the record without it.
+  for (const worker of ['worker-1', 'worker-2', 'worker-3']) {
+    await expect(runRequest(h.worker(worker), 'T1:VGIVEUP3')).rejects.toThrow('store blip');
+    expect(await activeRecords()).toMatchObject({ count: 1 });
+    await afterLease();
+  }
+  expect(await runRequest(h.worker('worker-4'), 'T1:VGIVEUP3')).toBe(true);
+  expect(await stored('T1:VGIVEUP3')).toMatchObject({ state: 'failed' });
+  expect(await activeRecords()).toMatchObject({ count: 0 });
+  expect(h.told).toEqual([]);
+});
+
+describe('Slack may still hold the earlier messages of the policy (HeldMessagesLeft)', () => {
+  /** A worker whose follow-ups fail so; the post goes out. */
+  function holding() {
+    const posts: string[] = [];
+    const told: string[] = [];
+    const surface: RequestSurface = {
+      checkAccess: async () => ({ allowed: true, zone: 'UTC' }),
+      refuse: async () => undefined,
+      announce: async (r) => {
+        posts.push(r.id);
+        return 'channel';
+      },
+      tell: async (_r, text) => {
+        told.push(text);
+      },
+      holdFollowups: async (_r, step) => {
+        throw new HeldMessagesLeft(step.policyId);
+      },
+    };
+    return { posts, told, worker: runRequestDeps(currentStore(), { surface }) };
+  }
+
+  test('before the last attempt: left to a later one, the post written as sent (never posted again, nobody told of a cut-off post)', async () => {
+    const h = holding();
+    const first = h.worker('worker-1');
+    await first.requests.create(pendingRecord('T1:VHELD1', ['dbp_e']), 'worker-1', 300);
+    await expect(runRequest(first, 'T1:VHELD1')).rejects.toThrow(HeldMessagesLeft);
+    expect(h.posts).toEqual(['T1:VHELD1']);
+    expect(await stored('T1:VHELD1')).toMatchObject({
+      state: 'calling',
+      post: { state: 'sent', delivery: 'channel' },
+    });
+    await afterLease();
+    await expect(runRequest(h.worker('worker-2'), 'T1:VHELD1')).rejects.toThrow(HeldMessagesLeft);
+    expect(h.posts).toHaveLength(1);
+    expect(h.told).toEqual([]);
+  });
+
+  test('at the last attempt: the request ends done as it went (scheduled), not failed', async () => {
+    const h = holding();
+    const requests = createRequestLog(currentStore().docs);
+    const record: RequestRecord = { ...pendingRecord('T1:VHELD2', ['dbp_f']), state: 'calling', attempts: 4 };
+    await requests.create(record, 'intake', 300);
+    await requests.release('T1:VHELD2', 'intake');
+    expect(await runRequest(h.worker('worker-1'), 'T1:VHELD2')).toBe(true);
+    expect(await stored('T1:VHELD2')).toMatchObject({
+      state: 'done',
+      post: { state: 'sent' },
+      policies: [{ policyId: 'dbp_f', result: { ok: true }, followups: true }],
+    });
+    expect(h.told).toEqual([]);
+  });
+});
+
+test('an approval request Slack refuses to post: the requester is told before the record ends', async () => {
+  const said: string[] = [];
+  const r: RequestRecord = {
+    ...pendingRecord('T1:VAPPROVE', ['dbp_g']),
+    approval: { expiresAt: Date.now() + 60_000 },
+  };
+  const deps = {
+    surface: {
+      postRequest: async () => ({ ok: false, slackError: 'not_in_channel' }),
+      tell: async (_r: RequestRecord, text: string) => {
+        said.push(text);
+      },
+    },
+    record: async () => undefined,
+    logger: { event: () => undefined },
+    now: Date.now,
+  } as unknown as ApprovalDeps;
+  await expect(
+    requestApproval(deps, r, async () => {
+      throw new Error('store blip');
+    }),
+  ).rejects.toThrow('store blip');
+  expect(said).toHaveLength(1);
 });

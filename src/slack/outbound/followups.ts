@@ -47,22 +47,51 @@ export interface FollowupDeps {
   now: () => number;
 }
 
-/** Slack holds no such message any more (it went out, or was deleted): nothing is left to delete. */
-const GONE = 'invalid_scheduled_message_id';
 /** Attempts per delete: a delete is idempotent, so any failure that may pass is tried again. */
 const DELETE_ATTEMPTS = 3;
+/** Slack's answers that may pass: it may still hold the message, and a later delete may work. */
+const TRANSIENT = new Set([
+  'internal_error',
+  'fatal_error',
+  'request_timeout',
+  'service_unavailable',
+  'ratelimited',
+]);
 
-/** Deletes one held message: true once Slack holds it no more (deleted now, or before). */
-async function deleteOne(client: webApi.WebClient, channel: string, id: string): Promise<boolean> {
+/**
+ * Deletes one held message: true once Slack will not post it (deleted now or before, gone with its
+ * conversation or the bot's access to it: any refusal that is not transient); false when Slack may
+ * still hold it after a few tries (a rate limit, an outage, no answer).
+ */
+async function deleteOne(
+  client: webApi.WebClient,
+  logger: AppLogger,
+  policyId: string,
+  channel: string,
+  id: string,
+): Promise<boolean> {
   for (let attempt = 1; ; attempt++) {
     try {
       await client.chat.deleteScheduledMessage({ channel, scheduled_message_id: id });
       return true;
     } catch (error) {
-      if (slackErrorCode(error) === GONE) return true;
-      const retry = nothingWasDone(error) ?? (mayHaveBeenDone(error) ? { wait: 500 } : null);
-      if (!retry || attempt >= DELETE_ATTEMPTS) throw error;
-      await sleep(retry.wait);
+      const code = slackErrorCode(error);
+      const retry =
+        nothingWasDone(error) ??
+        (mayHaveBeenDone(error) || (code && TRANSIENT.has(code)) ? { wait: 500 } : null);
+      const left = retry !== null || code === null;
+      if (retry && attempt < DELETE_ATTEMPTS) {
+        await sleep(retry.wait);
+        continue;
+      }
+      // `invalid_scheduled_message_id` (it went out, or was deleted) and the like: nothing is held.
+      if (code !== 'invalid_scheduled_message_id')
+        logger.event('warn', 'scheduled_message_delete_failed', {
+          policy_id: policyId,
+          slack_error: slackErrorText(error),
+          ...(left ? {} : { held: false }),
+        });
+      return !left;
     }
   }
 }
@@ -82,14 +111,8 @@ export async function deleteHeld(
 ): Promise<boolean> {
   let all = true;
   for (const id of [record.reminderMessageId, record.restoreMessageId]) {
-    if (!id) continue;
-    await deleteOne(client, record.heldIn ?? record.channelId, id).catch((error: unknown) => {
+    if (id && !(await deleteOne(client, logger, record.policyId, record.heldIn ?? record.channelId, id)))
       all = false;
-      logger.event('warn', 'scheduled_message_delete_failed', {
-        policy_id: record.policyId,
-        slack_error: slackErrorText(error),
-      });
-    });
   }
   return all;
 }
