@@ -35,6 +35,7 @@ import {
   HeldMessagesLeft,
   type UpcomingDeletion,
   type UpcomingDeletions,
+  unnamedHeld,
   type VersionedUpcoming,
 } from './upcoming.js';
 
@@ -76,9 +77,9 @@ export interface RequestSurface {
   ): Promise<void>;
   /**
    * Deletes the messages Slack holds for `held` (the caller could not keep them in the index: a
-   * newer request's record stands): none may go out unnamed.
+   * newer request's record stands): none may go out unnamed. False when Slack may still hold one.
    */
-  dropHeld?(record: RequestRecord, held: UpcomingDeletion): Promise<void>;
+  dropHeld?(record: RequestRecord, held: UpcomingDeletion): Promise<boolean>;
   // Workflow Builder step (issue 21, item 4): appended here, see src/scheduling/workflow-step.ts.
   /**
    * Completes the record's Workflow Builder step from its end: its outputs, or the error in plain
@@ -815,7 +816,7 @@ async function keepIndex(run: Run, { held, version }: HeldIndex): Promise<void> 
   });
   if (kept) return;
   deps.logger.event('warn', 'followups_not_kept', { request: r.id, policy_id: held.policyId });
-  await deps.surface.dropHeld?.(r, held);
+  if ((await deps.surface.dropHeld?.(r, held)) === false) unnamedHeld(deps.logger, held);
 }
 
 /** A scheduled policy whose held messages this request has not replaced yet. */

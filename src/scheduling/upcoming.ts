@@ -6,6 +6,7 @@
  * holds for the policy (the reminder before, the restore offer after) so they can be replaced.
  */
 import type Keyv from 'keyv';
+import type { AppLogger } from '../log.js';
 import type { Docs } from '../store/docs.js';
 import type { AuditEntry, AuditLog } from '../store/store.js';
 import type { RequestMessage } from './request-log.js';
@@ -148,6 +149,19 @@ export class HeldMessagesLeft extends Error {
     super(`Slack may still hold the earlier messages of ${policyId}`);
     this.name = 'HeldMessagesLeft';
   }
+}
+
+/**
+ * Held messages nothing names and Slack may still post (their record could not be kept, and their
+ * delete failed as well): logged with their IDs, for an operator to delete (chat.deleteScheduledMessage).
+ */
+export function unnamedHeld(logger: AppLogger, held: UpcomingDeletion): void {
+  logger.event('error', 'held_messages_unnamed', {
+    policy_id: held.policyId,
+    channel: held.heldIn ?? held.channelId,
+    reminder: held.reminderMessageId,
+    restore_offer: held.restoreMessageId,
+  });
 }
 
 /** The version a record is stored as (`read`'s `version`), for `putIfUnchanged` after one's own write. */

@@ -138,3 +138,28 @@ test('the record cannot be written after new messages were held: they are delete
   expect(kept).toHaveLength(2);
   expect(deleted()).not.toContain(after?.reminderMessageId);
 });
+
+test('new messages whose record cannot be written and whose delete fails too: logged with their IDs, for an operator', async () => {
+  await scheduled('dbp_held_lost');
+  h.katapult.setAutoMoveToTrashAt('dbp_held_lost', inMinutes(600));
+  const docs = h.bot.store.docs as Docs;
+  const replace = docs.replaceIfUnchanged;
+  docs.replaceIfUnchanged = async (collection, doc, seen) => {
+    if (collection === UPCOMING) throw new Error('connection reset');
+    return replace.call(docs, collection, doc, seen);
+  };
+  const ok = { status: 200, body: { ok: true } };
+  try {
+    // The old two are deleted; the two just held cannot be (every try of each: an outage).
+    h.slack.fail('chat.deleteScheduledMessage', ok, ok, ...Array<string>(6).fill('internal_error'));
+    expect((await h.bot.reconcile()).skipped).toBe(1);
+  } finally {
+    docs.replaceIfUnchanged = replace;
+  }
+  const ids = held().map((c) => c.args);
+  expect(ids).toHaveLength(2);
+  const unnamed = h.logs.filter((line) => line.includes('held_messages_unnamed'));
+  expect(unnamed).toHaveLength(1);
+  expect(unnamed[0]).toContain('dbp_held_lost');
+  expect(notes()).toEqual([]);
+});

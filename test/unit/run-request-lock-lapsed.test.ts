@@ -42,6 +42,7 @@ test('a lapsed policy lock: the older request leaves the newer one’s index rec
     },
     dropHeld: async (r, held) => {
       dropped.push({ request: r.id, held });
+      return true;
     },
   };
   const base = runRequestDeps(store, { surface });

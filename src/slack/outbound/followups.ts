@@ -19,6 +19,7 @@ import {
   type MessageState,
   type UpcomingDeletion,
   type UpcomingDeletions,
+  unnamedHeld,
   versionOf,
 } from '../../scheduling/upcoming.js';
 import { movedMessage, reminderMessage, requestStateMessage } from '../blocks/followups.js';
@@ -240,7 +241,7 @@ export async function replaceFollowups(
   };
   if (input.handOver) input.handOver(record, read.version);
   else if (!(await keepHeld(deps, input.workspaceId, record, read.version))) {
-    await deleteHeld(client, deps.logger, record);
+    if (!(await deleteHeld(client, deps.logger, record))) unnamedHeld(deps.logger, record);
     return { reminder: false, restoreOffer: false, kept: false };
   }
   return { reminder: reminderMessageId !== null, restoreOffer: restoreMessageId !== null, kept: true };

@@ -118,7 +118,7 @@ export function createRequestSurface(
       });
     },
     async dropHeld(r, held) {
-      await deleteHeld(await clientFor(r.workspace), deps.logger, held);
+      return deleteHeld(await clientFor(r.workspace), deps.logger, held);
     },
     async showFailed(r) {
       const where = requestMessageOf(r);
