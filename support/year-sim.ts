@@ -195,6 +195,7 @@ export function statedBound(
     // Kept AUDIT_ADMIN_RETENTION_DAYS (400; then the sweep removes them): under the 10,000 cap per workspace.
     'docs:audit_admin': 10_000,
     'docs:audit_approval': s.auditMaxEntries,
+    'docs:audit_decision': s.auditMaxEntries,
     // At most two entries a request (its outcome; a restore, an approved run) for the retention
     // plus the day being written (entries go as new ones are appended).
     audit_log: Math.min(s.auditMaxEntries, 2 * requestsPerDay * (s.auditRetentionDays + lag + 1)),

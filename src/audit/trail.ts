@@ -31,6 +31,7 @@ export const REFUSALS = 'refusal';
 export const FAILURES = 'audit_failure';
 export const CONFIG = 'audit_admin';
 export const APPROVALS = 'audit_approval';
+export const DECISIONS = 'audit_decision';
 /** Refusals (and failures) of one person within one window are one entry with a count. */
 export const REFUSAL_WINDOW_MS = 10 * 60_000;
 /** Refusal entries kept per workspace (beyond: the oldest go); the same for failure entries. */
@@ -67,12 +68,15 @@ export const isFailure = (entry: Pick<AuditEntry, 'action' | 'outcome'>) =>
 const DECIDED = new Set(['approved', 'denied']);
 
 /**
- * Where an admin entry is kept: configuration changes and approvers' decisions together, capped at
- * CONFIG_KEPT; what members cause (a request for approval, its expiry or refusal) apart, capped at
- * AUDIT_MAX_ENTRIES, so however many requests members make, no decision is pushed out.
+ * Where an admin entry is kept: configuration changes (CONFIG_KEPT), approvers' decisions and what
+ * members cause (a request for approval, its expiry or refusal) each apart, capped at
+ * AUDIT_MAX_ENTRIES: however many requests members make, no decision is pushed out, and however
+ * many decisions approvers make, no token, access or freeze change is.
  */
-const collectionOf = (entry: AuditEntry): string =>
-  entry.action === 'approval' && !DECIDED.has(entry.outcome) ? APPROVALS : CONFIG;
+const collectionOf = (entry: AuditEntry): string => {
+  if (entry.action !== 'approval') return CONFIG;
+  return DECIDED.has(entry.outcome) ? DECISIONS : APPROVALS;
+};
 
 export interface AuditTrail {
   append(entry: AuditEntry): Promise<void>;
@@ -170,7 +174,7 @@ export function createAuditTrail(audit: AuditLog, docs: Docs, options: AuditTrai
     await docs.insert(collection, adminDoc(entry));
     await docs.trim(collection, entry.workspace, {
       beforeSort: now() - adminRetentionMs,
-      keep: collection === APPROVALS ? approvalsKept : CONFIG_KEPT,
+      keep: collection === CONFIG ? CONFIG_KEPT : approvalsKept,
     });
   };
   const window = (entry: AuditEntry) => Math.floor(entry.at / REFUSAL_WINDOW_MS);
@@ -182,6 +186,7 @@ export function createAuditTrail(audit: AuditLog, docs: Docs, options: AuditTrai
     Promise.all([
       newest(CONFIG, workspace, limit, adminRetentionMs),
       newest(APPROVALS, workspace, limit, adminRetentionMs),
+      newest(DECISIONS, workspace, limit, adminRetentionMs),
     ]);
   /** Admin entries written to the audit log before they were kept apart. */
   const legacyAdmin = async (workspace: string) =>
@@ -220,6 +225,7 @@ export function createAuditTrail(audit: AuditLog, docs: Docs, options: AuditTrai
       if (forgetOptions?.keepAdmin) return;
       await docs.removePartition(CONFIG, workspace);
       await docs.removePartition(APPROVALS, workspace);
+      await docs.removePartition(DECISIONS, workspace);
     },
   };
 }
@@ -237,7 +243,7 @@ export async function readWholeTrail(
 ): Promise<AuditEntry[]> {
   const lists = await Promise.all([
     store.audit.recent(workspace, options.limit),
-    ...[REFUSALS, FAILURES, CONFIG, APPROVALS].map((c) => listWhole(store.docs, c, workspace)),
+    ...[REFUSALS, FAILURES, CONFIG, APPROVALS, DECISIONS].map((c) => listWhole(store.docs, c, workspace)),
   ]);
   return newestFirst(lists);
 }
@@ -248,7 +254,7 @@ export async function readWholeTrail(
  */
 export async function trailWorkspaces(store: Pick<Store, 'audit' | 'docs'>): Promise<string[]> {
   const found = new Set(await store.audit.workspaces());
-  for (const collection of [REFUSALS, FAILURES, CONFIG, APPROVALS]) {
+  for (const collection of [REFUSALS, FAILURES, CONFIG, APPROVALS, DECISIONS]) {
     let afterKey: string | undefined;
     for (;;) {
       const keys = await store.docs.keys(collection, { limit: 500, ...(afterKey ? { afterKey } : {}) });

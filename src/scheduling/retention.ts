@@ -16,7 +16,7 @@
  * counted, never removed.
  */
 import { randomUUID } from 'node:crypto';
-import { ADMIN_RETENTION_MS, APPROVALS, CONFIG, FAILURES, REFUSALS } from '../audit/trail.js';
+import { ADMIN_RETENTION_MS, APPROVALS, CONFIG, DECISIONS, FAILURES, REFUSALS } from '../audit/trail.js';
 import { type AppLogger, errorText } from '../log.js';
 import type { DocRow, Docs } from '../store/docs.js';
 import type { Store } from '../store/store.js';
@@ -40,6 +40,7 @@ export const RECORD_KINDS = [
   'audit_failures',
   'audit_admin',
   'audit_approvals',
+  'audit_decisions',
   'last_channels',
   'upcoming_notices',
   'claims',
@@ -52,6 +53,7 @@ type TimedKind =
   | 'audit_failures'
   | 'audit_admin'
   | 'audit_approvals'
+  | 'audit_decisions'
   | 'last_channels'
   | 'upcoming_notices';
 
@@ -67,6 +69,7 @@ const COLLECTIONS: Readonly<Record<Exclude<RecordKind, 'claims'>, string>> = {
   audit_failures: FAILURES,
   audit_admin: CONFIG,
   audit_approvals: APPROVALS,
+  audit_decisions: DECISIONS,
   last_channels: LAST_CHANNELS,
   upcoming_notices: NOTICES,
 };
@@ -133,6 +136,7 @@ const KEPT_FOR: Readonly<Record<TimedKind, (settings: RetentionSettings) => numb
   audit_failures: (s) => s.auditMs ?? AUDIT_MS,
   audit_admin: (s) => s.adminAuditMs ?? ADMIN_RETENTION_MS,
   audit_approvals: (s) => s.adminAuditMs ?? ADMIN_RETENTION_MS,
+  audit_decisions: (s) => s.adminAuditMs ?? ADMIN_RETENTION_MS,
   last_channels: () => LAST_CHANNEL_MS,
   upcoming_notices: () => NOTICE_KEEP_MS,
 };
@@ -215,6 +219,7 @@ async function judge(
     case 'audit_failures':
     case 'audit_admin':
     case 'audit_approvals':
+    case 'audit_decisions':
     case 'last_channels':
     case 'upcoming_notices':
       // Older than its window (as its trim judges: `sort` before now less the window): nothing reads it.

@@ -5,7 +5,7 @@
  * of each collection must remain after the sweeps.
  */
 import { auditEntry } from '../../src/audit/entry.js';
-import { APPROVALS, CONFIG, createAuditTrail, FAILURES, REFUSALS } from '../../src/audit/trail.js';
+import { APPROVALS, CONFIG, createAuditTrail, DECISIONS, FAILURES, REFUSALS } from '../../src/audit/trail.js';
 import type { AppLogger } from '../../src/log.js';
 import { createApprovalHolds, HOLDS } from '../../src/scheduling/approvals.js';
 import { RESERVATIONS } from '../../src/scheduling/daily-limit.js';
@@ -27,7 +27,7 @@ export const WS = 'T0RETAIN1';
 /** A workspace that went quiet (or uninstalled): nothing it writes trims its old records. */
 export const QUIET = 'T0QUIET01';
 /** The collections kept for a time after they were written (the audit trail's, last channels, notices). */
-export const TIMED = [REFUSALS, FAILURES, CONFIG, APPROVALS, LAST_CHANNELS, NOTICES];
+export const TIMED = [REFUSALS, FAILURES, CONFIG, APPROVALS, DECISIONS, LAST_CHANNELS, NOTICES];
 
 export const silent = { event: () => undefined } as unknown as AppLogger;
 
@@ -221,6 +221,7 @@ async function seedTimed(store: Store, now: number): Promise<Expected> {
   await write(10 * DAY, WS, 'schedule', 'not_found');
   await write(399 * DAY, WS, 'token_set', 'saved');
   await write(30 * DAY, WS, 'approval', 'requested');
+  await write(30 * DAY, WS, 'approval', 'approved');
   await write(300 * DAY, QUIET, 'uninstall', 'activity_forgotten');
   at = now - 2 * DAY;
   await lastChannels.remember(WS, 'U0ALICE01', 'C0OPS0001');
@@ -231,6 +232,7 @@ async function seedTimed(store: Store, now: number): Promise<Expected> {
   await write(91 * DAY, QUIET, 'schedule', 'not_found');
   await write(401 * DAY, QUIET, 'token_set', 'saved');
   await write(401 * DAY, QUIET, 'approval', 'expired');
+  await write(401 * DAY, QUIET, 'approval', 'denied');
   at = now - 91 * DAY;
   await lastChannels.remember(QUIET, 'U0BOB0001', 'C0OPS0002');
   await upcoming.claimNotice(QUIET, 'unproven:old', now - 366 * DAY);

@@ -26,7 +26,7 @@ import { describeWithService, type ServiceKind, serviceUrl } from '../helpers/se
 const DAYS = 40;
 const PER_DAY = 8;
 /** The admin trail (admin and approval entries) is kept AUDIT_ADMIN_RETENTION_DAYS (400): it grows over 40 days by design. */
-const KEPT_FOR_400_DAYS = new Set(['docs:audit_admin', 'docs:audit_approval']);
+const KEPT_FOR_400_DAYS = new Set(['docs:audit_admin', 'docs:audit_approval', 'docs:audit_decision']);
 const gc = (globalThis as { gc?: () => void }).gc;
 
 function run(storeUrl?: string): Promise<YearResult> {

@@ -155,6 +155,32 @@ describe('the admin trail and merged failures', () => {
     expect(history.filter((e) => e.user === 'U0MALLORY')).toHaveLength(20);
   });
 
+  test('a flood of decisions (30 approvals of 20 policies over a cap of 20) pushes out no token, access or freeze entry', async () => {
+    const trail = createAuditTrail(currentStore().audit, currentStore().docs, options);
+    const start = now - 60 * 60_000;
+    for (const e of adminEntries(start)) await trail.append(e);
+    for (let click = 0; click < 30; click++) {
+      for (let i = 0; i < 20; i++) {
+        await trail.append(
+          admin({
+            at: start + 10 + click * 100 + i,
+            user: 'U0ADMIN02',
+            action: 'approval',
+            outcome: 'approved',
+            policyId: `dbp_${click}_${i}`,
+            decidedBy: 'U0ADMIN02',
+          }),
+        );
+      }
+    }
+    const history = await trail.admin('T1', 1000);
+    expect(actionsOf(history)).toEqual(
+      expect.arrayContaining(['token_set:verified', 'access_changed:everyone', 'freeze:frozen']),
+    );
+    // Decisions keep their own cap: the newest 20.
+    expect(history.filter((e) => e.user === 'U0ADMIN02')).toHaveLength(20);
+  });
+
   test('failures merge per person, outcome and 10-minute window with a count; the latest policy is kept', async () => {
     const trail = createAuditTrail(currentStore().audit, currentStore().docs, options);
     for (let i = 0; i < 30; i++) {

@@ -113,8 +113,9 @@ test('an uninstalled OAuth workspace: its admin trail stays AUDIT_ADMIN_RETENTIO
   // The other workspace's entry, written since, stays.
   expect((await allKeys(store.docs, CONFIG)).map((k) => k.split(':')[0])).toEqual(['T0OTHER01']);
   expect(await trailWorkspaces(store)).toEqual(['T0OTHER01']);
-  // The decision is kept with the configuration changes; the request for approval apart.
-  expect(removedOf(passes, 'audit_admin')).toBe(3);
+  // The configuration changes, the decision and the request for approval, each kept apart.
+  expect(removedOf(passes, 'audit_admin')).toBe(2);
+  expect(removedOf(passes, 'audit_decisions')).toBe(1);
   expect(removedOf(passes, 'audit_approvals')).toBe(1);
 });
 
