@@ -143,7 +143,8 @@ test('refused, its note refused by a store error: a later run only tells and end
   expect(await activeRecords()).toMatchObject({ count: 0 });
 });
 
-test('the index write fails after Katapult said yes: the post is not taken for one cut off, a later attempt posts it', async () => {
+/** Workers that post (noting each post and private note), with `hold` for their follow-ups. */
+function posting(hold: RequestSurface['holdFollowups'] = async () => undefined) {
   const posts: string[] = [];
   const told: string[] = [];
   const surface: RequestSurface = {
@@ -156,9 +157,13 @@ test('the index write fails after Katapult said yes: the post is not taken for o
     tell: async (_r, text) => {
       told.push(text);
     },
-    holdFollowups: async () => undefined,
+    holdFollowups: hold,
   };
-  const worker = runRequestDeps(currentStore(), { surface });
+  return { posts, told, worker: runRequestDeps(currentStore(), { surface }) };
+}
+
+test('the index write fails after Katapult said yes: the post is not taken for one cut off, a later attempt posts it', async () => {
+  const { posts, told, worker } = posting();
   const docs = currentStore().docs;
   const replace = docs.replaceIfUnchanged;
   let failed = 0;
@@ -205,25 +210,10 @@ test('a record whose failure note can never be sent (the installation is gone) e
 
 describe('Slack may still hold the earlier messages of the policy (HeldMessagesLeft)', () => {
   /** A worker whose follow-ups fail so; the post goes out. */
-  function holding() {
-    const posts: string[] = [];
-    const told: string[] = [];
-    const surface: RequestSurface = {
-      checkAccess: async () => ({ allowed: true, zone: 'UTC' }),
-      refuse: async () => undefined,
-      announce: async (r) => {
-        posts.push(r.id);
-        return 'channel';
-      },
-      tell: async (_r, text) => {
-        told.push(text);
-      },
-      holdFollowups: async (_r, step) => {
-        throw new HeldMessagesLeft(step.policyId);
-      },
-    };
-    return { posts, told, worker: runRequestDeps(currentStore(), { surface }) };
-  }
+  const holding = () =>
+    posting(async (_r, step) => {
+      throw new HeldMessagesLeft(step.policyId);
+    });
 
   test('before the last attempt: left to a later one, the post written as sent (never posted again, nobody told of a cut-off post)', async () => {
     const h = holding();
