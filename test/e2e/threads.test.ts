@@ -195,3 +195,28 @@ test('the private fallback: the message and its follow-ups are in the direct mes
     [MEMBER, dm],
   ]);
 });
+
+test('a restore written while the pass moves the message on stands: the pass writes over the version it read', async () => {
+  const policyId = h.katapult.policies()[6]?.id as string;
+  await schedule(policyId, soon(180));
+  clock.advance(130 * 60_000);
+  const docs = h.bot.store.docs;
+  const replace = docs.replaceIfUnchanged;
+  let raced = false;
+  // Just before the pass writes "reminder due", a restore (which takes no policy lock) writes its own.
+  docs.replaceIfUnchanged = async (collection, doc, seen) => {
+    if (collection === 'upcoming' && doc.key === `${TEAM}:${policyId}` && !raced) {
+      raced = true;
+      const now = (await upcoming().get(TEAM, policyId)) as UpcomingDeletion;
+      await upcoming().put(TEAM, { ...now, shown: 'restored' });
+    }
+    return replace.call(docs, collection, doc, seen);
+  };
+  try {
+    await h.bot.reconcile();
+  } finally {
+    docs.replaceIfUnchanged = replace;
+  }
+  expect(raced).toBe(true);
+  expect((await upcoming().get(TEAM, policyId))?.shown).toBe('restored');
+});
