@@ -47,15 +47,6 @@ export const RECORD_KINDS = [
 ] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
 export type KindCounts = Record<RecordKind, number>;
-/** The kinds kept for a time after they were written, judged by the time they are indexed by (unix ms). */
-type TimedKind =
-  | 'audit_refusals'
-  | 'audit_failures'
-  | 'audit_admin'
-  | 'audit_approvals'
-  | 'audit_decisions'
-  | 'last_channels'
-  | 'upcoming_notices';
 
 /** The kinds kept as documents, and their collections. */
 const COLLECTIONS: Readonly<Record<Exclude<RecordKind, 'claims'>, string>> = {
@@ -130,8 +121,11 @@ const PARALLEL = 4;
 /** AUDIT_RETENTION_DAYS's default, for a caller that gives no `auditMs`. */
 const AUDIT_MS = 90 * 86_400_000;
 
-/** How long each timed kind is kept after the time it is indexed by: the window its own trim and reads use. */
-const KEPT_FOR: Readonly<Record<TimedKind, (settings: RetentionSettings) => number>> = {
+/**
+ * The kinds kept for a time after they were written, judged by the time they are indexed by (unix
+ * ms): how long each is kept, the window its own trim and reads use.
+ */
+const KEPT_FOR = {
   audit_refusals: (s) => s.auditMs ?? AUDIT_MS,
   audit_failures: (s) => s.auditMs ?? AUDIT_MS,
   audit_admin: (s) => s.adminAuditMs ?? ADMIN_RETENTION_MS,
@@ -139,7 +133,7 @@ const KEPT_FOR: Readonly<Record<TimedKind, (settings: RetentionSettings) => numb
   audit_decisions: (s) => s.adminAuditMs ?? ADMIN_RETENTION_MS,
   last_channels: () => LAST_CHANNEL_MS,
   upcoming_notices: () => NOTICE_KEEP_MS,
-};
+} satisfies Partial<Record<RecordKind, (settings: RetentionSettings) => number>>;
 
 type Verdict = 'keep' | 'unreadable' | 'remove';
 
@@ -215,14 +209,9 @@ async function judge(
       if (typeof state !== 'string') return 'unreadable';
       return ENDED.has(state as RequestState) ? 'remove' : 'keep';
     }
-    case 'audit_refusals':
-    case 'audit_failures':
-    case 'audit_admin':
-    case 'audit_approvals':
-    case 'audit_decisions':
-    case 'last_channels':
-    case 'upcoming_notices':
-      // Older than its window (as its trim judges: `sort` before now less the window): nothing reads it.
+    default:
+      // The timed kinds (KEPT_FOR). Older than its window (as its trim judges: `sort` before now less
+      // the window): nothing reads it.
       return row.sort < now - KEPT_FOR[kind](deps.settings) ? 'remove' : 'keep';
   }
 }

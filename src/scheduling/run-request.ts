@@ -12,7 +12,7 @@
  * once. Writes are fenced by the lease (the record's) and by what was read (the upcoming index's).
  */
 import type { AuditRecorder } from '../audit/record.js';
-import { type AppLogger, errorText } from '../log.js';
+import type { AppLogger } from '../log.js';
 import type { Explanation } from '../messages/explain.js';
 import { clipStored } from '../messages/stored.js';
 import { formatAuditLocal } from '../time/local.js';
@@ -33,6 +33,7 @@ import {
 import { type ScheduleResult, scheduleDeletion } from './schedule-deletion.js';
 import {
   HeldMessagesLeft,
+  keepHeld,
   type UpcomingDeletion,
   type UpcomingDeletions,
   unnamedHeld,
@@ -810,12 +811,7 @@ async function finish(run: Run, last: LastWrites = {}): Promise<void> {
  */
 async function keepIndex(run: Run, { held, version }: HeldIndex): Promise<void> {
   const { r, deps } = run;
-  const kept = await deps.upcoming.putIfUnchanged(r.workspace, held, version).catch((error: unknown) => {
-    deps.logger.event('warn', 'upcoming_write_failed', { policy_id: held.policyId, error: errorText(error) });
-    return false;
-  });
-  if (kept) return;
-  deps.logger.event('warn', 'followups_not_kept', { request: r.id, policy_id: held.policyId });
+  if (await keepHeld(deps.upcoming, deps.logger, r.workspace, held, version, { request: r.id })) return;
   if ((await deps.surface.dropHeld?.(r, held)) === false) unnamedHeld(deps.logger, held);
 }
 

@@ -6,7 +6,7 @@
  * holds for the policy (the reminder before, the restore offer after) so they can be replaced.
  */
 import type Keyv from 'keyv';
-import type { AppLogger } from '../log.js';
+import { type AppLogger, errorText } from '../log.js';
 import type { Docs } from '../store/docs.js';
 import type { AuditEntry, AuditLog } from '../store/store.js';
 import type { RequestMessage } from './request-log.js';
@@ -162,6 +162,31 @@ export function unnamedHeld(logger: AppLogger, held: UpcomingDeletion): void {
     reminder: held.reminderMessageId,
     restore_offer: held.restoreMessageId,
   });
+}
+
+/**
+ * Writes a record with new held messages over `version` (the one they replaced): false, logged, when
+ * it changed since (someone else's write stands) or could not be written. The caller then deletes the
+ * new messages, so none goes out unnamed.
+ */
+export async function keepHeld(
+  upcoming: Pick<UpcomingDeletions, 'putIfUnchanged'>,
+  logger: AppLogger,
+  workspaceId: string,
+  record: UpcomingDeletion,
+  version: string | null,
+  fields: Record<string, unknown> = {},
+): Promise<boolean> {
+  const kept = await upcoming.putIfUnchanged(workspaceId, record, version).catch((error: unknown) => {
+    logger.event('warn', 'upcoming_write_failed', {
+      ...fields,
+      policy_id: record.policyId,
+      error: errorText(error),
+    });
+    return false;
+  });
+  if (!kept) logger.event('warn', 'followups_not_kept', { ...fields, policy_id: record.policyId });
+  return kept;
 }
 
 /** The version a record is stored as (`read`'s `version`), for `putIfUnchanged` after one's own write. */

@@ -11,11 +11,12 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { webApi } from '@slack/bolt';
-import { type AppLogger, errorText } from '../../log.js';
+import type { AppLogger } from '../../log.js';
 import type { RequestMessage } from '../../scheduling/request-log.js';
 import {
   HeldMessagesLeft,
   isLive,
+  keepHeld,
   type MessageState,
   type UpcomingDeletion,
   type UpcomingDeletions,
@@ -240,33 +241,11 @@ export async function replaceFollowups(
         : {}),
   };
   if (input.handOver) input.handOver(record, read.version);
-  else if (!(await keepHeld(deps, input.workspaceId, record, read.version))) {
+  else if (!(await keepHeld(deps.upcoming, deps.logger, input.workspaceId, record, read.version))) {
     if (!(await deleteHeld(client, deps.logger, record))) unnamedHeld(deps.logger, record);
     return { reminder: false, restoreOffer: false, kept: false };
   }
   return { reminder: reminderMessageId !== null, restoreOffer: restoreMessageId !== null, kept: true };
-}
-
-/**
- * Writes the record with the new messages' IDs over `version` (the one they replaced): false when it
- * changed since (someone else's write stands) or could not be written. The caller then deletes the
- * new messages, so none goes out unnamed.
- */
-async function keepHeld(
-  deps: FollowupDeps,
-  workspaceId: string,
-  record: UpcomingDeletion,
-  version: string | null,
-): Promise<boolean> {
-  const kept = await deps.upcoming.putIfUnchanged(workspaceId, record, version).catch((error: unknown) => {
-    deps.logger.event('warn', 'upcoming_write_failed', {
-      policy_id: record.policyId,
-      error: errorText(error),
-    });
-    return false;
-  });
-  if (!kept) deps.logger.event('warn', 'followups_not_kept', { policy_id: record.policyId });
-  return kept;
 }
 
 /**
